@@ -1,0 +1,77 @@
+"""shuangtan rules list / show: what the engine believes, with sources."""
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ..decimals import fmt_plain
+from .common import domain_errors, rulebook_options
+
+
+@click.group()
+def rules():
+    """Inspect the rulebook."""
+
+
+@rules.command("list")
+@rulebook_options
+def list_rules(book):
+    """The outcomes, their kind, source and reason codes."""
+    click.echo(f"ruleset {book.version}  {book.digest}")
+    click.echo(f"in force from {book.first_date.isoformat()}")
+    for o in book.outcomes:
+        codes = [e.code for e in book.exceptions] + [e.code for e in o.applies] + [c.code for c in o.criteria]
+        codes += [t.reason for t in o.tables] + (["CAPPED"] if o.amount and o.amount.cap is not None else [])
+        click.echo(f"\n{o.name}  [{o.kind}{', ' + o.unit if o.unit else ''}]  {o.title['zh']} / {o.title['en']}")
+        click.echo(f"  source: {o.source}   file: {o.file}")
+        click.echo(f"  reasons: {', '.join(codes)}")
+
+
+@rules.command("show")
+@click.argument("outcome")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Show the parameters in force on this date (default: today).")
+@rulebook_options
+@domain_errors
+def show(outcome, on, book):
+    """One outcome: its clause, criteria, tiers and the parameters in force on a date."""
+    try:
+        o = book.outcome(outcome)
+    except KeyError:
+        raise click.BadParameter(f"unknown outcome {outcome!r}; one of: "
+                                 + ", ".join(x.name for x in book.outcomes), param_hint="OUTCOME") from None
+    when = (on.date() if on else dt.date.today())
+    params = book.params_at(when)
+    click.echo(f"{o.name}  {o.title['zh']} / {o.title['en']}  [{o.kind}]")
+    click.echo(f"source: {o.source} ({book.sources[o.source.split(';')[0].strip()]['section']})")
+    click.echo(f"clause: {o.clause}")
+    click.echo("\napplies unless (not_applicable):")
+    for e in list(book.exceptions) + list(o.applies):
+        click.echo(f"  {e.code}: {e.message['en']}")
+    if o.tables:
+        for t in o.tables:
+            click.echo(f"\ntable {t.name} (input {t.input_name}, hit policy first, {t.unit}):")
+            for r in t.rows:
+                click.echo(f"  {r.id}: {t.input_name} ≥ {_val(r.min, book, when)} → {_val(r.output, book, when)} {t.unit}")
+    click.echo("\ncriteria (each failing one is a reason):")
+    for c in o.criteria:
+        click.echo(f"  {c.code}  ({c.rule})  clause: {c.clause}")
+    click.echo(f"\nparameters in force on {when.isoformat()}:")
+    for name in sorted(o.params()):
+        p = book.params[name]
+        _, start = params[name]
+        shown = p.literal_at(when)
+        click.echo(f"  {name} = {shown} {p.unit}  (since {start.isoformat()}; {p.reference})")
+        click.echo(f"      {p.description}")
+
+
+def _val(term, book, when):
+    name = getattr(term, "name", None)
+    if name in book.params:
+        return book.params[name].literal_at(when)
+    return fmt_plain(getattr(term, "number", term))
+
+
+def register(group):
+    group.add_command(rules)

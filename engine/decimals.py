@@ -1,0 +1,71 @@
+"""Exact numbers: parse without binary floats, round half up once, format for the contract.
+
+Internally every quantity is a ``fractions.Fraction`` so that a ratio such as
+(1200 - 840) / 1200 compares to a tier boundary exactly; Decimal division would round.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+_UNITS_PLACES = {"yuan": 2, "tCO2e": 3}
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A finite Decimal from text, or ValueError. Never goes through float."""
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, AttributeError):
+        raise ValueError(f"not a decimal number: {text!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
+
+
+def to_fraction(value) -> Fraction:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, (int, Decimal, Fraction)):
+        return Fraction(value)
+    if isinstance(value, str):
+        return Fraction(parse_decimal(value))
+    raise TypeError(f"not an exact number: {value!r} ({type(value).__name__})")
+
+
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """ROUND_HALF_UP (四舍五入, away from zero on a tie) of an exact fraction.
+
+    Decimal.quantize cannot take a Fraction without first dividing (and rounding),
+    so the tie rule is applied to the scaled integer pair directly.
+    """
+    scaled = value * (10 ** places)
+    n, d = abs(scaled.numerator), scaled.denominator
+    q = (2 * n + d) // (2 * d)
+    if scaled < 0:
+        q = -q
+    return Decimal(q).scaleb(-places)
+
+
+def places_for(unit: str) -> int:
+    return _UNITS_PLACES[unit]
+
+
+def fmt_amount(value: Decimal, places: int) -> str:
+    return f"{value:.{places}f}"
+
+
+def fmt_plain(value) -> str:
+    """A human form of an exact value: integers bare, terminating fractions as decimals."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    f = Fraction(value)
+    if f.denominator == 1:
+        return str(f.numerator)
+    d = f.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d == 1:  # terminates: print exactly
+        text = format(Decimal(f.numerator) / Decimal(f.denominator), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return format(round_half_up(f, 6), "f") + "…"

@@ -1,0 +1,86 @@
+"""One exception class per failure, so callers (and tests) can tell them apart.
+
+Messages name the file, the key and the expected form, openfisca-core style.
+"""
+from __future__ import annotations
+
+
+class ShuangtanError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+# --- the rulebook -----------------------------------------------------------------
+class RulebookError(ShuangtanError):
+    """A rule or parameter file is malformed. ``file`` and ``key`` say where."""
+
+    expected: str = ""
+
+    def __init__(self, file: str, key: str, problem: str, expected: str | None = None):
+        self.file, self.key, self.problem = file, key, problem
+        if expected is not None:
+            self.expected = expected
+        text = f"{file}: {key or '(top level)'}: {problem}"
+        if self.expected:
+            text += f" (expected {self.expected})"
+        super().__init__(text)
+
+
+class YamlSyntaxError(RulebookError):
+    expected = "valid YAML"
+
+
+class DuplicateKeyError(RulebookError):
+    expected = "each key once per mapping"
+
+
+class UnknownKeyError(RulebookError):
+    pass
+
+
+class MissingKeyError(RulebookError):
+    pass
+
+
+class BadDateError(RulebookError):
+    expected = "YYYY-MM-DD, e.g. 2026-01-01"
+
+
+class BadValueError(RulebookError):
+    pass
+
+
+class MissingUnitError(RulebookError):
+    expected = "a unit such as yuan, ratio or Wh/kg"
+
+
+class MissingReferenceError(RulebookError):
+    expected = "a source section such as 'T §6.2.3', or 'assumption: <rationale>'"
+
+
+class UnknownReferenceError(RulebookError):
+    """A rule names a field, parameter, variable, table, outcome or source that does not exist."""
+
+
+class BadExpressionError(RulebookError):
+    pass
+
+
+class HashCollisionError(RulebookError):
+    """Two fact names hash alike in durable_rules' 32-bit FNV-1a lookups."""
+
+
+# --- evaluation -------------------------------------------------------------------
+class DateNotCoveredError(ShuangtanError):
+    """The period ends on a date no rule covers: refused, never guessed."""
+
+
+class InvalidApplicationError(ShuangtanError):
+    """The application breaks the contract. ``errors`` lists (path, message) for every field."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{p}: {m}" for p, m in errors))
+
+
+class EngineError(ShuangtanError):
+    """The inference engine failed on an application (a defect, not bad input)."""

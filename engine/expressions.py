@@ -1,0 +1,389 @@
+"""The rule language: conditions and formulas as YAML data, parsed to a small tree.
+
+Nothing read from a file is executed. A term is one of
+  - a name: a field (``storage.discharged_kwh``), a parameter (``storage_subsidy.annual_cap``),
+    a ``let`` variable of the outcome, or a table of the outcome (its output);
+  - a quoted decimal literal (``"0"``, ``"1000"``) or ``{label: sme}``;
+  - ``{add|sub|mul|div|min|max: [terms]}`` or ``{lookup: [indexed_parameter, key_field]}``.
+A test is ``{gte|gt|lte|lt|eq|neq: [a, b]}``, ``{is_true: field}``, ``{is_false: field}``,
+``{present: section}``, ``{hit: table}``, ``{status: {outcome: o, in|not_in: [..]}}``,
+or ``{all|any: [tests]}`` / ``{not: test}``.
+Every node is a pure function of the application's fields and the parameters, so the same
+tree compiles to the Rete network and to a columnar backend.
+"""
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Callable
+
+from .decimals import to_fraction
+from .errors import BadExpressionError, UnknownReferenceError
+
+_NUMBER = re.compile(r"^[-+]?[0-9]+(\.[0-9]+)?$")
+
+
+# --- terms -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Field:
+    path: str
+    kind: str
+
+    def value(self, env):
+        return env.fields.get(self.path)
+
+    def refs(self):
+        return {("field", self.path)}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+
+    def value(self, env):
+        return env.params[self.name]
+
+    def refs(self):
+        return {("param", self.name)}
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+    def value(self, env):
+        return env.vars.get(self.name)
+
+    def refs(self):
+        return {("var", self.name)}
+
+
+@dataclass(frozen=True)
+class TableOutput:
+    table: str
+
+    def value(self, env):
+        hit = env.tables.get(self.table)
+        return None if hit is None else hit[1]
+
+    def refs(self):
+        return {("table", self.table)}
+
+
+@dataclass(frozen=True)
+class Const:
+    number: Fraction
+
+    def value(self, env):
+        return self.number
+
+    def refs(self):
+        return set()
+
+
+@dataclass(frozen=True)
+class Label:
+    text: str
+
+    def value(self, env):
+        return self.text
+
+    def refs(self):
+        return set()
+
+
+@dataclass(frozen=True)
+class Lookup:
+    param: str
+    key: Field
+
+    def value(self, env):
+        table = env.params[self.param]
+        key = self.key.value(env)
+        return table.get(key, table["default"])
+
+    def refs(self):
+        return {("param", self.param)} | self.key.refs()
+
+
+def _min(*xs):
+    return min(xs)
+
+
+def _max(*xs):
+    return max(xs)
+
+
+def _fold(fn):
+    def run(*xs):
+        acc = xs[0]
+        for x in xs[1:]:
+            acc = fn(acc, x)
+        return acc
+    return run
+
+
+ARITH: dict[str, Callable] = {
+    "add": _fold(operator.add), "sub": _fold(operator.sub), "mul": _fold(operator.mul),
+    "div": _fold(operator.truediv), "min": _min, "max": _max,
+}
+
+
+@dataclass(frozen=True)
+class Arith:
+    op: str
+    args: tuple
+
+    def value(self, env):
+        vals = [a.value(env) for a in self.args]
+        if any(v is None for v in vals):
+            return None
+        if self.op == "div" and any(v == 0 for v in vals[1:]):
+            return None  # undefined; contract bounds (baseline_peak_kw > 0) keep this unreachable
+        return ARITH[self.op](*vals)
+
+    def refs(self):
+        return set().union(*(a.refs() for a in self.args))
+
+
+# --- tests -----------------------------------------------------------------------
+COMPARE: dict[str, Callable] = {
+    "gte": operator.ge, "gt": operator.gt, "lte": operator.le, "lt": operator.lt,
+    "eq": operator.eq, "neq": operator.ne,
+}
+SYMBOL = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "eq": "=", "neq": "≠"}
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: Any
+    right: Any
+
+    def holds(self, env):
+        a, b = self.left.value(env), self.right.value(env)
+        if a is None or b is None:
+            return None
+        return COMPARE[self.op](a, b)
+
+    def refs(self):
+        return self.left.refs() | self.right.refs()
+
+
+@dataclass(frozen=True)
+class Truth:
+    field: Field
+    expected: bool
+
+    def holds(self, env):
+        v = self.field.value(env)
+        return None if v is None else v is self.expected
+
+    def refs(self):
+        return self.field.refs()
+
+
+@dataclass(frozen=True)
+class Present:
+    section: str
+
+    def holds(self, env):
+        return self.section in env.present
+
+    def refs(self):
+        return {("section", self.section)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    table: str
+
+    def holds(self, env):
+        return env.tables.get(self.table) is not None
+
+    def refs(self):
+        return {("table", self.table)}
+
+
+@dataclass(frozen=True)
+class Status:
+    outcome: str
+    allowed: frozenset
+
+    def holds(self, env):
+        return env.status[self.outcome] in self.allowed
+
+    def refs(self):
+        return {("outcome", self.outcome)}
+
+
+@dataclass(frozen=True)
+class All:
+    tests: tuple
+
+    def holds(self, env):
+        return all(t.holds(env) for t in self.tests)
+
+    def refs(self):
+        return set().union(*(t.refs() for t in self.tests))
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    tests: tuple
+
+    def holds(self, env):
+        return any(t.holds(env) for t in self.tests)
+
+    def refs(self):
+        return set().union(*(t.refs() for t in self.tests))
+
+
+@dataclass(frozen=True)
+class Not:
+    test: Any
+
+    def holds(self, env):
+        return not self.test.holds(env)
+
+    def refs(self):
+        return self.test.refs()
+
+
+# --- parsing ---------------------------------------------------------------------
+@dataclass
+class Scope:
+    """What names a rule may use, and where errors should point."""
+    file: str
+    fields: dict          # path -> kind
+    params: dict          # name -> Parameter
+    sections: tuple
+    vars: set
+    tables: set
+    outcomes: dict        # outcome -> allowed statuses (outcomes decided earlier only)
+
+
+def _single(raw, scope, key):
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise BadExpressionError(scope.file, key, f"expected a one-key mapping, got {raw!r}")
+    return next(iter(raw.items()))
+
+
+def parse_term(raw, scope: Scope, key: str):
+    if isinstance(raw, str):
+        if _NUMBER.match(raw):
+            return Const(to_fraction(raw))
+        if raw in scope.vars:
+            return Var(raw)
+        if raw in scope.tables:
+            return TableOutput(raw)
+        if raw in scope.fields:
+            kind = scope.fields[raw]
+            if kind not in ("decimal", "integer"):
+                raise BadExpressionError(scope.file, key, f"field {raw} is a {kind}, not a number")
+            return Field(raw, kind)
+        if raw in scope.params:
+            if scope.params[raw].index:
+                raise BadExpressionError(scope.file, key,
+                                         f"parameter {raw} is indexed by {scope.params[raw].index}; "
+                                         f"use {{lookup: [{raw}, {scope.params[raw].index}]}}")
+            return Param(raw)
+        raise UnknownReferenceError(scope.file, key,
+                                    f"unknown name {raw!r}: not a field, parameter, variable or table")
+    if isinstance(raw, bool) or not isinstance(raw, dict):
+        raise BadExpressionError(scope.file, key,
+                                 f"expected a name, a quoted number or an operation, got {raw!r}")
+    op, args = _single(raw, scope, key)
+    here = f"{key}.{op}"
+    if op == "label":
+        if not isinstance(args, str):
+            raise BadExpressionError(scope.file, here, "a label is text")
+        return Label(args)
+    if op == "lookup":
+        if not (isinstance(args, list) and len(args) == 2 and all(isinstance(a, str) for a in args)):
+            raise BadExpressionError(scope.file, here, "expected [indexed_parameter, key_field]")
+        pname, fname = args
+        if pname not in scope.params:
+            raise UnknownReferenceError(scope.file, here, f"unknown parameter {pname!r}")
+        if fname not in scope.fields:
+            raise UnknownReferenceError(scope.file, here, f"unknown field {fname!r}")
+        if scope.params[pname].index != fname:
+            raise BadExpressionError(scope.file, here, f"parameter {pname} is not indexed by {fname}")
+        return Lookup(pname, Field(fname, scope.fields[fname]))
+    if op in ARITH:
+        if not isinstance(args, list) or len(args) < 2:
+            raise BadExpressionError(scope.file, here, "expected a list of at least two terms")
+        return Arith(op, tuple(parse_term(a, scope, f"{here}[{i}]") for i, a in enumerate(args)))
+    raise BadExpressionError(scope.file, here,
+                             f"unknown operation {op!r} (expected one of {', '.join([*ARITH, 'lookup', 'label'])})")
+
+
+def _field_of_kind(name, scope, key, kinds):
+    if name not in scope.fields:
+        raise UnknownReferenceError(scope.file, key, f"unknown field {name!r}")
+    if scope.fields[name] not in kinds:
+        raise BadExpressionError(scope.file, key, f"field {name} is a {scope.fields[name]}, expected {'/'.join(kinds)}")
+    return Field(name, scope.fields[name])
+
+
+def parse_test(raw, scope: Scope, key: str, top: bool = True):
+    op, args = _single(raw, scope, key)
+    here = f"{key}.{op}"
+    if op in COMPARE:
+        if not isinstance(args, list) or len(args) != 2:
+            raise BadExpressionError(scope.file, here, "expected [left, right]")
+        if isinstance(args[1], dict) and "label" in args[1]:
+            left = _field_of_kind(args[0], scope, f"{here}[0]", ("label", "text"))
+            if op not in ("eq", "neq"):
+                raise BadExpressionError(scope.file, here, "labels compare only with eq/neq")
+            return Compare(op, left, parse_term(args[1], scope, f"{here}[1]"))
+        return Compare(op, parse_term(args[0], scope, f"{here}[0]"), parse_term(args[1], scope, f"{here}[1]"))
+    if op in ("is_true", "is_false"):
+        return Truth(_field_of_kind(args, scope, here, ("boolean",)), op == "is_true")
+    if op == "present":
+        if args not in scope.sections:
+            raise UnknownReferenceError(scope.file, here, f"unknown section {args!r} (expected one of {', '.join(scope.sections)})")
+        return Present(args)
+    if op == "hit":
+        if args not in scope.tables:
+            raise UnknownReferenceError(scope.file, here, f"unknown table {args!r}")
+        return Hit(args)
+    if op == "status":
+        if not top:
+            raise BadExpressionError(scope.file, here, "a status test must stand alone, not inside all/any/not")
+        if not isinstance(args, dict) or set(args) - {"outcome", "in", "not_in"} or "outcome" not in args \
+                or len(set(args) & {"in", "not_in"}) != 1:
+            raise BadExpressionError(scope.file, here, "expected {outcome: name, in: [statuses]} or {outcome: name, not_in: [statuses]}")
+        outcome = args["outcome"]
+        if outcome not in scope.outcomes:
+            raise UnknownReferenceError(scope.file, f"{here}.outcome",
+                                        f"unknown outcome {outcome!r} (an outcome may depend only on outcomes decided before it)")
+        valid = scope.outcomes[outcome]
+        listed = args.get("in", args.get("not_in"))
+        if not isinstance(listed, list) or not set(listed) <= valid:
+            raise BadExpressionError(scope.file, here, f"statuses must be a list drawn from {sorted(valid)}")
+        allowed = frozenset(listed) if "in" in args else frozenset(valid - set(listed))
+        return Status(outcome, allowed)
+    if op in ("all", "any"):
+        if not isinstance(args, list) or not args:
+            raise BadExpressionError(scope.file, here, "expected a non-empty list of tests")
+        parts = tuple(parse_test(a, scope, f"{here}[{i}]", top=False) for i, a in enumerate(args))
+        return All(parts) if op == "all" else AnyOf(parts)
+    if op == "not":
+        return Not(parse_test(args, scope, here, top=False))
+    raise BadExpressionError(scope.file, here, f"unknown test {op!r} (expected one of "
+                             f"{', '.join([*COMPARE, 'is_true', 'is_false', 'present', 'hit', 'status', 'all', 'any', 'not'])})")
+
+
+def walk(node):
+    """Every node of a tree, depth first (the Rete and columnar compilers both use it)."""
+    yield node
+    for child in ("args", "tests"):
+        for sub in getattr(node, child, ()):
+            yield from walk(sub)
+    for child in ("left", "right", "test", "key", "field"):
+        sub = getattr(node, child, None)
+        if sub is not None and not isinstance(sub, (str, bool)):
+            yield from walk(sub)

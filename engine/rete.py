@@ -1,0 +1,487 @@
+"""Compile the rulebook to a durable_rules (Rete) ruleset and decide one application at a time.
+
+durable_rules compares numbers as C doubles, so exact arithmetic happens here in Python
+(fractions) *before* the network: every comparison of the rule files reaches the engine as
+the exact three-way sign of ``left - right`` (-1, 0, 1), and the engine matches the rule's
+own operator against 0 (``gte`` -> ``$gte 0``). Booleans and labels go in as they are.
+
+What the network does: applicability (named exemptions), tier selection (hit policy
+*first*), one rule per failing criterion (all failing reasons are listed), and chaining
+between outcomes through status facts (reporting not met -> every benefit denied).
+Amounts are settled in Python, exactly, by the outcome's settle rule.
+
+The safety measures of shared/DURABLE_RULES.md are applied: one live sid at a time,
+``delete_state`` in ``finally``, a final rule at pri 65535 so an action always fires,
+a type discriminator ``t`` in every pattern, exceptions read back from the returned
+state, idempotent reason actions (``$or`` fires per true branch), status facts that no rule
+consumes are dropped on purpose, field names checked for 32-bit FNV-1a collisions, and a
+host without background timers.
+"""
+from __future__ import annotations
+
+import itertools
+import string
+import threading
+from decimal import Decimal
+from fractions import Fraction
+
+from durable import engine as dr_engine
+
+from .application import FIELDS, Application
+from .decimals import fmt_amount, fmt_plain, round_half_up
+from .errors import EngineError, HashCollisionError
+from .expressions import AnyOf, All, Compare, Hit, Label, Not, Param, Present, Status, Truth
+from .rulebook import STATUSES, Outcome, Rulebook
+
+CONTRACT = 1
+_FIELD_PATHS = tuple((p, tuple(p.split("."))) for p in FIELDS)
+
+
+class _QuietHost(dr_engine.Host):
+    """The stock Host runs background timer threads that crash with several sids (DURABLE_RULES.md)."""
+
+    def _run(self):
+        pass
+
+
+_HOST = None
+_HOST_LOCK = threading.Lock()
+_ENGINES: dict[str, "ReteEngine"] = {}
+_NEGATE = {"gte": "$lt", "gt": "$lte", "lte": "$gt", "lt": "$gte", "eq": "$neq", "neq": None}
+_PASS = {"gte": "$gte", "gt": "$gt", "lte": "$lte", "lt": "$lt", "eq": None, "neq": "$neq"}
+
+
+def _host():
+    global _HOST
+    if _HOST is None:
+        _HOST = _QuietHost()
+    return _HOST
+
+
+def fnv1a_32(text: str) -> int:
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def sign(a: Fraction, b: Fraction) -> int:
+    return (a > b) - (a < b)
+
+
+def field_values(app: Application) -> tuple[dict, set]:
+    """Flat exact view of the application: path -> Fraction | bool | str | None, and sections present."""
+    values, present = {}, set()
+    for path, parts in _FIELD_PATHS:
+        obj = app
+        for part in parts:
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if isinstance(obj, (Decimal, int)) and not isinstance(obj, bool):
+            obj = Fraction(obj)
+        values[path] = obj
+    for section in ("storage", "equipment", "packaging", "energy"):
+        if getattr(app, section) is not None:
+            present.add(section)
+    return values, present
+
+
+class Env:
+    """Everything a rule may read for one application: fields, parameters, variables, tables, statuses."""
+    __slots__ = ("fields", "present", "params", "vars", "tables", "status", "literals")
+
+    def __init__(self, fields, present, params, literals=None):
+        self.fields, self.present, self.params = fields, present, params
+        self.vars, self.tables, self.status = {}, {}, {}
+        self.literals = literals or {}
+
+
+def display(node, env) -> str:
+    """A term's value for people: a parameter as written in its file ("0.50"), else exact."""
+    name = getattr(node, "name", None)
+    if isinstance(node, Param) and name in env.literals:
+        return env.literals[name]
+    return fmt_plain(node.value(env))
+
+
+def ref_values(node, env, outcome_params=None) -> dict:
+    """Display values of every field, parameter and variable a node reads (for reasons and trace)."""
+    out = {}
+    for kind, name in sorted(node.refs()):
+        if kind == "field":
+            out[name] = fmt_plain(env.fields.get(name))
+        elif kind == "param":
+            v = env.params[name]
+            out[name] = {k: fmt_plain(x) for k, x in v.items()} if isinstance(v, dict) \
+                else env.literals.get(name, fmt_plain(v))
+        elif kind == "var":
+            out[name] = fmt_plain(env.vars.get(name))
+        elif kind == "outcome":
+            out[name] = env.status.get(name)
+    return out
+
+
+class _Compiled:
+    """Fact keys for every atomic test, and their pass/fail patterns."""
+
+    def __init__(self):
+        self.keys: dict = {}          # (outcome, node) -> fact key
+        self.atoms: list = []         # (key, outcome, node)
+        self._n = itertools.count()
+
+    def key(self, outcome, node, prefix):
+        k = (outcome, node)
+        if k not in self.keys:
+            self.keys[k] = f"{prefix}{next(self._n)}"
+            self.atoms.append((self.keys[k], outcome, node))
+        return self.keys[k]
+
+    def passes(self, o, test, tables):
+        if isinstance(test, Compare):
+            if isinstance(test.right, Label):
+                k = self.key(o, test.left, "l")
+                return {k: test.right.text} if test.op == "eq" else {"$neq": {k: test.right.text}}
+            k = self.key(o, test, "c")
+            return {k: 0} if _PASS[test.op] is None else {_PASS[test.op]: {k: 0}}
+        if isinstance(test, Truth):
+            return {self.key(o, test.field, "b"): test.expected}
+        if isinstance(test, Present):
+            return {self.key(None, test, "p"): True}
+        if isinstance(test, Hit):
+            return {"$or": [self.passes(o, Compare("gte", tables[test.table].input, r.min), tables)
+                            for r in tables[test.table].rows]}
+        if isinstance(test, All):
+            return {"$and": [self.passes(o, t, tables) for t in test.tests]}
+        if isinstance(test, AnyOf):
+            return {"$or": [self.passes(o, t, tables) for t in test.tests]}
+        if isinstance(test, Not):
+            return self.fails(o, test.test, tables)
+        raise TypeError(test)
+
+    def fails(self, o, test, tables):
+        if isinstance(test, Compare):
+            if isinstance(test.right, Label):
+                k = self.key(o, test.left, "l")
+                return {"$neq": {k: test.right.text}} if test.op == "eq" else {k: test.right.text}
+            k = self.key(o, test, "c")
+            neg = _NEGATE[test.op]
+            return {k: 0} if neg is None else {neg: {k: 0}}
+        if isinstance(test, Truth):
+            return {self.key(o, test.field, "b"): not test.expected}
+        if isinstance(test, Present):
+            return {self.key(None, test, "p"): False}
+        if isinstance(test, Hit):
+            return {"$and": [self.fails(o, Compare("gte", tables[test.table].input, r.min), tables)
+                             for r in tables[test.table].rows]}
+        if isinstance(test, All):
+            return {"$or": [self.fails(o, t, tables) for t in test.tests]}
+        if isinstance(test, AnyOf):
+            return {"$and": [self.fails(o, t, tables) for t in test.tests]}
+        if isinstance(test, Not):
+            return self.passes(o, test.test, tables)
+        raise TypeError(test)
+
+
+class _Run:
+    """The working memory of one decision (one live sid at a time, so one at a time)."""
+
+    def __init__(self, env):
+        self.env = env
+        self.na: dict = {}
+        self.reasons: dict = {}
+        self.rows: dict = {}
+        self.out: dict = {}
+        self.trace: list = []
+
+
+class ReteEngine:
+    """Decide applications under one rulebook with durable_rules."""
+
+    def __init__(self, book: Rulebook):
+        self.book = book
+        self.name = f"shuangtan_{book.digest[7:23]}"
+        self._run: _Run | None = None
+        self._lock = threading.Lock()
+        self._compiled = _Compiled()
+        self._ruleset = self._compile()
+        self._check_hashes()
+        with _HOST_LOCK:
+            _host().register_rulesets({self.name: self._ruleset})
+
+    @classmethod
+    def for_rulebook(cls, book: Rulebook) -> "ReteEngine":
+        """One engine per rulebook digest per process (a ruleset name can be registered once)."""
+        with _HOST_LOCK:
+            eng = _ENGINES.get(book.digest)
+        if eng is None:
+            eng = cls(book)
+            with _HOST_LOCK:
+                _ENGINES[book.digest] = eng
+        return eng
+
+    # --- compilation -----------------------------------------------------------
+    def _compile(self) -> dict:
+        comp, rules = self._compiled, {}
+        depended = {t.outcome for o in self.book.outcomes for c in o.criteria
+                    for t in [c.test] if isinstance(t, Status)}
+        self._depended = depended
+        for i, o in enumerate(self.book.outcomes):
+            base = (i + 1) * 1000
+            tables = {t.name: t for t in o.tables}
+            exemptions = list(self.book.exceptions) + list(o.applies)
+            guard = [comp.passes(o.name, e.when, tables) for e in exemptions]
+            for j, e in enumerate(exemptions):
+                rules[f"{o.name}.not_applicable.{e.code}"] = {
+                    "all": [{"m": {"$and": [{"t": "app"}, *guard[:j], comp.fails(o.name, e.when, tables)]}}],
+                    "pri": base + 1, "run": self._action_na(o, e)}
+            for t in o.tables:
+                for j, row in enumerate(t.rows):
+                    earlier = [comp.fails(o.name, Compare("gte", t.input, r.min), tables) for r in t.rows[:j]]
+                    here = comp.passes(o.name, Compare("gte", t.input, row.min), tables)
+                    rules[f"{o.name}.{t.name}.{row.id}"] = {
+                        "all": [{"m": {"$and": [{"t": "app"}, *guard, *earlier, here]}}],
+                        "pri": base + 20, "run": self._action_row(o, t, row)}
+            for k, c in enumerate(o.criteria):
+                name = f"{o.name}.criteria.{c.code}"
+                if isinstance(c.test, Status):
+                    refused = sorted(set(self.book.outcome(c.test.outcome).statuses) - c.test.allowed)
+                    status_pat = {"$and": [{"t": "st"}, {"o": c.test.outcome},
+                                           *({"$neq": {"s": s}} for s in c.test.allowed)]}
+                    assert refused, "a status test that allows every status can never fail"
+                    rules[name] = {"all": [{"m": {"$and": [{"t": "app"}, *guard]}}, {"st": status_pat}],
+                                   "pri": base + 30 + k, "run": self._action_fail(o, c)}
+                else:
+                    rules[name] = {"all": [{"m": {"$and": [{"t": "app"}, *guard, comp.fails(o.name, c.test, tables)]}}],
+                                   "pri": base + 30 + k, "run": self._action_fail(o, c)}
+            rules[f"{o.name}.settle"] = {"all": [{"m": {"t": "app"}}], "pri": base + 900,
+                                         "run": self._action_settle(o)}
+        rules["decision.totals"] = {"all": [{"m": {"t": "app"}}], "pri": 65535, "run": self._action_final()}
+        return rules
+
+    def _check_hashes(self):
+        names = ["t", "sid", "id", "o", "s", "$s"] + [k for k, _, _ in self._compiled.atoms]
+        seen = {}
+        for n in names:
+            h = fnv1a_32(n)
+            if h in seen and seen[h] != n:
+                raise HashCollisionError("rules", n, f"fact name hashes like {seen[h]!r}")
+            seen[h] = n
+
+    # --- actions ---------------------------------------------------------------
+    def _trace(self, rule, facts):
+        self._run.trace.append({"rule": rule, "facts": facts})
+
+    def _action_na(self, o: Outcome, e):
+        rule = f"{o.name}.not_applicable.{e.code}"
+
+        def run(c):
+            r = self._run
+            if o.name in r.na:
+                return
+            r.na[o.name] = {"code": e.code, "rule": rule, "message": e.message["en"],
+                            "message_zh": e.message["zh"], "source": e.source or o.source,
+                            "clause": e.clause or o.clause}
+            self._trace(rule, ref_values(e.when, r.env))
+        return run
+
+    def _action_row(self, o: Outcome, t, row):
+        rule = f"{o.name}.{t.name}.{row.id}"
+
+        def run(c):
+            r = self._run
+            env = self._outcome_env(o)
+            value = t.input.value(env)
+            output = row.output.value(env)
+            r.rows[(o.name, t.name)] = (row, value, output)
+            self._trace(rule, {"input": fmt_plain(value), "min": display(row.min, env),
+                               "output": display(row.output, env), "unit": t.unit})
+        return run
+
+    def _action_fail(self, o: Outcome, crit):
+        rule = f"{o.name}.criteria.{crit.code}"
+        template_en, template_zh = string.Template(crit.message["en"]), string.Template(crit.message["zh"])
+
+        def run(c):
+            r = self._run
+            bucket = r.reasons.setdefault(o.name, [])
+            if any(x["code"] == crit.code for x in bucket):
+                return  # $or fires once per true branch
+            env = self._outcome_env(o)
+            subst = {}
+            if isinstance(crit.test, Compare):
+                subst = {"lhs": display(crit.test.left, env), "rhs": display(crit.test.right, env)}
+            elif isinstance(crit.test, Hit):
+                subst = {"value": fmt_plain(self.book_table(o, crit.test.table).input.value(env))}
+            facts = ref_values(crit.test, env)
+            bucket.append({"code": crit.code, "rule": crit.rule, "message": template_en.substitute(subst),
+                           "message_zh": template_zh.substitute(subst), "source": o.source,
+                           "clause": crit.clause, "values": facts})
+            self._trace(rule, facts)
+        return run
+
+    @staticmethod
+    def book_table(o, name):
+        return next(t for t in o.tables if t.name == name)
+
+    def _outcome_env(self, o: Outcome):
+        """Variables of ``o`` computed once per decision (they are outcome-local)."""
+        r = self._run
+        cache = r.__dict__.setdefault("_vars", {})
+        if o.name not in cache:
+            env = Env(r.env.fields, r.env.present, r.env.params, r.env.literals)
+            env.status = r.env.status
+            for name, term in o.lets:
+                env.vars[name] = term.value(env)
+            cache[o.name] = env
+        env = cache[o.name]
+        env.tables = {t: hit[2] and (hit[0].id, hit[2]) for (oname, t), hit in r.rows.items() if oname == o.name}
+        return env
+
+    def _action_settle(self, o: Outcome):
+        rule = f"{o.name}.settle"
+        ok, ko = STATUSES[o.kind]
+        zero = None if o.amount is None else fmt_amount(Decimal(0), o.amount.places)
+
+        def run(c):
+            r = self._run
+            env = self._outcome_env(o)
+            reasons, amount = [], None
+            if o.name in r.na:
+                status, reasons = "not_applicable", [r.na[o.name]]
+            elif r.reasons.get(o.name):
+                status, reasons, amount = ko, r.reasons[o.name], zero
+            else:
+                status = ok
+                for t in o.tables:
+                    row, value, output = r.rows[(o.name, t.name)]
+                    reasons.append({"code": t.reason, "rule": f"{o.name}.{t.name}", "source": o.source,
+                                    "message": f"{t.input_name} "
+                                               f"{fmt_plain(value)} ≥ {display(row.min, env)}: "
+                                               f"tier {row.id}, {display(row.output, env)} {t.unit}",
+                                    "message_zh": f"{fmt_plain(value)} ≥ {display(row.min, env)}，"
+                                                  f"适用档位 {row.id}：{display(row.output, env)} {t.unit}",
+                                    "clause": o.clause, "values": {"row": row.id, "input": fmt_plain(value),
+                                                                   "output": display(row.output, env)}})
+                if o.amount is not None:
+                    raw = o.amount.formula.value(env)
+                    value = round_half_up(raw, o.amount.places)
+                    if o.amount.cap is not None:
+                        cap = round_half_up(o.amount.cap.value(env), o.amount.places)
+                        if value > cap:
+                            reasons.append({"code": "CAPPED", "rule": f"{o.name}.cap", "source": o.source,
+                                            "message": f"{fmt_amount(value, o.amount.places)} {o.unit} is capped "
+                                                       f"at the remaining {fmt_amount(cap, o.amount.places)} {o.unit}",
+                                            "message_zh": f"{fmt_amount(value, o.amount.places)} {o.unit} 超过剩余上限，"
+                                                          f"按 {fmt_amount(cap, o.amount.places)} {o.unit} 计",
+                                            "clause": o.clause,
+                                            "values": {"uncapped": fmt_amount(value, o.amount.places),
+                                                       "cap": fmt_amount(cap, o.amount.places)}})
+                            value = cap
+                    amount = fmt_amount(value, o.amount.places)
+            r.env.status[o.name] = status
+            r.out[o.name] = (status, amount, reasons)
+            self._trace(rule, {"status": status, "amount": amount})
+            if o.name in self._depended:
+                try:
+                    c.assert_fact({"t": "st", "o": o.name, "s": status})
+                except dr_engine.MessageNotHandledException:
+                    pass  # no later rule needs this status value: nothing to chain
+        return run
+
+    def _action_final(self):
+        def run(c):
+            self._trace("decision.totals", {})
+        return run
+
+    # --- evaluation ------------------------------------------------------------
+    def facts(self, env: Env) -> dict:
+        """The fact asserted for one application: exact signs, booleans, labels, presence."""
+        fact = {"t": "app"}
+        envs = {}
+        for key, oname, node in self._compiled.atoms:
+            if isinstance(node, Present):
+                fact[key] = node.section in env.present
+                continue
+            if oname not in envs:
+                o = self.book.outcome(oname) if oname else None
+                sub = Env(env.fields, env.present, env.params)
+                if o is not None:
+                    for name, term in o.lets:
+                        sub.vars[name] = term.value(sub)
+                envs[oname] = sub
+            sub = envs[oname]
+            if isinstance(node, Compare):
+                a, b = node.left.value(sub), node.right.value(sub)
+                if a is not None and b is not None:
+                    fact[key] = sign(a, b)
+            else:  # a boolean or label field
+                v = node.value(sub)
+                if v is not None:
+                    fact[key] = v
+        return fact
+
+    def _literals(self, when):
+        cache = self.__dict__.setdefault("_literal_cache", {})
+        if when not in cache:
+            cache[when] = {n: p.literal_at(when) for n, p in self.book.params.items() if not p.index}
+        return cache[when]
+
+    def decide(self, app: Application) -> dict:
+        when = app.period.end
+        resolved = self.book.params_at(when)
+        params = {name: v for name, (v, _) in resolved.items()}
+        fields, present = field_values(app)
+        env = Env(fields, present, params, self._literals(when))
+        with self._lock:
+            self._run = _Run(env)
+            fact = self.facts(env)
+            sid = app.application_id
+            fact["sid"] = sid
+            host = _host()
+            try:
+                state = host.assert_fact(self.name, fact)
+            except Exception as exc:  # the C engine's errors are defects, not user errors
+                raise EngineError(f"{app.application_id}: the inference engine failed: {exc}") from exc
+            finally:
+                try:
+                    host.delete_state(self.name, sid)
+                except Exception:
+                    pass
+            run, self._run = self._run, None
+        if state and "exception" in state:
+            raise EngineError(f"{app.application_id}: a rule action failed: {state['exception']}")
+        missing = [o.name for o in self.book.outcomes if o.name not in run.out]
+        if missing:
+            raise EngineError(f"{app.application_id}: no decision for {', '.join(missing)}")
+        return self._document(app, run, resolved)
+
+    def _document(self, app, run, resolved) -> dict:
+        outcomes, subsidy, levy = {}, Decimal("0.00"), Decimal("0.00")
+        for o in self.book.outcomes:
+            status, amount, reasons = run.out[o.name]
+            doc = {"status": status, "amount": None if status == "not_applicable" else amount,
+                   "unit": None if (o.unit is None or status == "not_applicable") else o.unit,
+                   "reasons": reasons, "title": o.title, "source": o.source,
+                   "parameters": {name: {"value": self.book.params[name].literal_at(app.period.end),
+                                         "unit": self.book.params[name].unit,
+                                         "effective_from": resolved[name][1].isoformat(),
+                                         "reference": self.book.params[name].reference}
+                                  for name in sorted(o.params())}}
+            if o.on_not_met and status == "not_met":
+                doc["notice"] = {"kind": o.on_not_met["notice"],
+                                 "deadline_days": int(resolved[o.on_not_met["deadline_days"]][0])}
+            if o.earmark:
+                doc["earmark"] = o.earmark
+            outcomes[o.name] = doc
+            if o.unit == "yuan" and status == "granted":
+                subsidy += Decimal(amount)
+            if o.kind == "levy" and status == "levied":
+                levy += Decimal(amount)
+        return {"contract": CONTRACT, "application_id": app.application_id,
+                "evaluated_on": app.period.end.isoformat(),
+                "ruleset": {"version": self.book.version, "digest": self.book.digest},
+                "outcomes": outcomes,
+                "totals": {"subsidy_yuan": fmt_amount(subsidy, 2), "levy_yuan": fmt_amount(levy, 2)},
+                "trace": run.trace}
+
