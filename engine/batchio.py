@@ -18,9 +18,14 @@ _SECTIONS_OPTIONAL = ("storage", "equipment", "packaging", "energy", "history")
 
 
 class RecordError(Exception):
+    """A record that could not even be read as a document; ``errors`` is [(path, message)]."""
+
     def __init__(self, errors):
-        self.errors = errors
-        super().__init__("; ".join(f"{p}: {m}" for p, m in errors))
+        self.errors = [tuple(e) for e in errors]
+        super().__init__(self.errors)  # picklable: args round-trip through __init__
+
+    def __str__(self):
+        return "; ".join(f"{p}: {m}" for p, m in self.errors)
 
 
 def _cell(kind: str, text: str):

@@ -204,6 +204,8 @@ class ReteEngine:
         self._run: _Run | None = None
         self._lock = threading.Lock()
         self._compiled = _Compiled()
+        self._outcomes = {o.name: o for o in book.outcomes}
+        self._params_of = {o.name: sorted(o.params()) for o in book.outcomes}
         self._ruleset = self._compile()
         self._check_hashes()
         with _HOST_LOCK:
@@ -223,6 +225,7 @@ class ReteEngine:
     # --- compilation -----------------------------------------------------------
     def _compile(self) -> dict:
         comp, rules = self._compiled, {}
+        self._settlers = {}
         depended = {t.outcome for o in self.book.outcomes for c in o.criteria
                     for t in [c.test] if isinstance(t, Status)}
         self._depended = depended
@@ -254,8 +257,12 @@ class ReteEngine:
                 else:
                     rules[name] = {"all": [{"m": {"$and": [{"t": "app"}, *guard, comp.fails(o.name, c.test, tables)]}}],
                                    "pri": base + 30 + k, "run": self._action_fail(o, c)}
-            rules[f"{o.name}.settle"] = {"all": [{"m": {"t": "app"}}], "pri": base + 900,
-                                         "run": self._action_settle(o)}
+            self._settlers[o.name] = self._action_settle(o)
+            if o.name in depended:
+                # Outcomes others depend on settle inside the network so their status fact can chain;
+                # the rest settle in the final rule (each fired action costs a JSON round trip).
+                rules[f"{o.name}.settle"] = {"all": [{"m": {"t": "app"}}], "pri": base + 900,
+                                             "run": self._settlers[o.name]}
         rules["decision.totals"] = {"all": [{"m": {"t": "app"}}], "pri": 65535, "run": self._action_final()}
         return rules
 
@@ -382,7 +389,7 @@ class ReteEngine:
             r.env.status[o.name] = status
             r.out[o.name] = (status, amount, reasons)
             self._trace(rule, {"status": status, "amount": amount})
-            if o.name in self._depended:
+            if c is not None and o.name in self._depended:
                 try:
                     c.assert_fact({"t": "st", "o": o.name, "s": status})
                 except dr_engine.MessageNotHandledException:
@@ -391,6 +398,9 @@ class ReteEngine:
 
     def _action_final(self):
         def run(c):
+            for o in self.book.outcomes:
+                if o.name not in self._run.out:
+                    self._settlers[o.name](None)
             self._trace("decision.totals", {})
         return run
 
@@ -404,7 +414,7 @@ class ReteEngine:
                 fact[key] = node.section in env.present
                 continue
             if oname not in envs:
-                o = self.book.outcome(oname) if oname else None
+                o = self._outcomes.get(oname)
                 sub = Env(env.fields, env.present, env.params)
                 if o is not None:
                     for name, term in o.lets:
@@ -456,6 +466,18 @@ class ReteEngine:
             raise EngineError(f"{app.application_id}: no decision for {', '.join(missing)}")
         return self._document(app, run, resolved)
 
+    def _parameter_block(self, o, when, resolved) -> dict:
+        """Parameters an outcome read, as in force on ``when`` (same for every application that day)."""
+        cache = self.__dict__.setdefault("_block_cache", {})
+        key = (o.name, when)
+        if key not in cache:
+            cache[key] = {name: {"value": self.book.params[name].literal_at(when),
+                                 "unit": self.book.params[name].unit,
+                                 "effective_from": resolved[name][1].isoformat(),
+                                 "reference": self.book.params[name].reference}
+                          for name in self._params_of[o.name]}
+        return {k: dict(v) for k, v in cache[key].items()}
+
     def _document(self, app, run, resolved) -> dict:
         outcomes, subsidy, levy = {}, Decimal("0.00"), Decimal("0.00")
         for o in self.book.outcomes:
@@ -463,11 +485,7 @@ class ReteEngine:
             doc = {"status": status, "amount": None if status == "not_applicable" else amount,
                    "unit": None if (o.unit is None or status == "not_applicable") else o.unit,
                    "reasons": reasons, "title": o.title, "source": o.source,
-                   "parameters": {name: {"value": self.book.params[name].literal_at(app.period.end),
-                                         "unit": self.book.params[name].unit,
-                                         "effective_from": resolved[name][1].isoformat(),
-                                         "reference": self.book.params[name].reference}
-                                  for name in sorted(o.params())}}
+                   "parameters": self._parameter_block(o, app.period.end, resolved)}
             if o.on_not_met and status == "not_met":
                 doc["notice"] = {"kind": o.on_not_met["notice"],
                                  "deadline_days": int(resolved[o.on_not_met["deadline_days"]][0])}
