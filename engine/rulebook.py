@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from .application import FIELDS, LABEL_FIELDS, SECTIONS
 from .errors import (BadValueError, MissingKeyError, RulebookError, UnknownKeyError,
                      UnknownReferenceError)
-from .expressions import Scope, parse_term, parse_test
+from .expressions import Compare, Hit, Scope, parse_term, parse_test
 from .parameters import Parameter, parse_parameter
 from .yamlfile import load_yaml
 
@@ -337,6 +338,14 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
                                   _text(c["clause"], file, f"{key}.clause"),
                                   parse_test(c["test"], scope, f"{key}.test"),
                                   _bilingual(c["message"], file, f"{key}.message")))
+    for i, c in enumerate(criteria):
+        allowed = {"lhs", "rhs"} if isinstance(c.test, Compare) else {"value"} if isinstance(c.test, Hit) else set()
+        for lang, text in c.message.items():
+            used = set(string.Template(text).get_identifiers())
+            if used - allowed:
+                raise BadValueError(file, f"criteria[{i}].message.{lang}",
+                                    f"placeholder ${{{sorted(used - allowed)[0]}}} cannot be filled for this test",
+                                    "only " + (", ".join(f"${{{a}}}" for a in sorted(allowed)) or "no placeholders"))
     codes = [c.code for c in criteria]
     if len(set(codes)) != len(codes):
         raise BadValueError(file, "criteria", "each reason code once per outcome")
