@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 _UNITS_PLACES = {"yuan": 2, "tCO2e": 3}
 
@@ -54,6 +55,7 @@ def fmt_amount(value: Decimal, places: int) -> str:
     return f"{value:.{places}f}"
 
 
+@lru_cache(maxsize=8192)
 def fmt_plain(value) -> str:
     """A human form of an exact value: integers bare, terminating fractions as decimals."""
     if isinstance(value, bool) or value is None or isinstance(value, str):

@@ -338,7 +338,7 @@ class ReteEngine:
         if o.name not in cache:
             env = Env(r.env.fields, r.env.present, r.env.params, r.env.literals)
             env.status = r.env.status
-            for name, term in o.lets:
+            for name, term in o.lets:  # only for outcomes with no atom in the fact
                 env.vars[name] = term.value(env)
             cache[o.name] = env
         env = cache[o.name]
@@ -405,17 +405,21 @@ class ReteEngine:
         return run
 
     # --- evaluation ------------------------------------------------------------
-    def facts(self, env: Env) -> dict:
-        """The fact asserted for one application: exact signs, booleans, labels, presence."""
+    def facts(self, env: Env, envs: dict | None = None) -> dict:
+        """The fact asserted for one application: exact signs, booleans, labels, presence.
+
+        ``envs`` receives each outcome's environment (its ``let`` variables) for the actions to reuse.
+        """
         fact = {"t": "app"}
-        envs = {}
+        envs = {} if envs is None else envs
         for key, oname, node in self._compiled.atoms:
             if isinstance(node, Present):
                 fact[key] = node.section in env.present
                 continue
             if oname not in envs:
                 o = self._outcomes.get(oname)
-                sub = Env(env.fields, env.present, env.params)
+                sub = Env(env.fields, env.present, env.params, env.literals)
+                sub.status = env.status
                 if o is not None:
                     for name, term in o.lets:
                         sub.vars[name] = term.value(sub)
@@ -445,7 +449,7 @@ class ReteEngine:
         env = Env(fields, present, params, self._literals(when))
         with self._lock:
             self._run = _Run(env)
-            fact = self.facts(env)
+            fact = self.facts(env, self._run.__dict__.setdefault("_vars", {}))
             sid = app.application_id
             fact["sid"] = sid
             host = _host()
