@@ -8,7 +8,7 @@ import click
 from .common import CONTEXT
 
 # Command modules, each owning one area; a module may be absent while its issue is open.
-_MODULES = ("engine.cli.check", "engine.cli.batch", "engine.cli.rules_cmd",
+_MODULES = ("engine.cli.check", "engine.cli.batch", "engine.cli.rules_cmd", "engine.cli.ruletest_cmd",
             "engine.cli.records", "engine.cli.drafting", "engine.cli.scale")
 
 

@@ -1,0 +1,64 @@
+"""shuangtan rules test: run the rule-test data files and list the branches no case exercises."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import ShuangtanError
+from ..rulebook import DEFAULT_RULES
+from ..ruletests import coverage, discover, load_cases, run_cases
+from .common import rulebook_options
+
+DEFAULT_TESTS = DEFAULT_RULES.parent / "tests" / "rules"
+
+
+@click.command("test")
+@click.argument("paths", metavar="[PATH...]", nargs=-1,
+                type=click.Path(exists=True, path_type=Path))
+@rulebook_options
+def rules_test(paths, book):
+    """Run rule tests (files or folders of *.yaml; default: tests/rules/).
+
+    Prints passed/failed per file, each failure with its diff, then the branches of the
+    rulebook (exemptions, reasons, tiers, CAPPED, statuses) that no case exercises.
+    Exits 1 if any case fails.
+    """
+    files = discover(paths or [DEFAULT_TESTS])
+    if not files:
+        raise click.UsageError("no rule-test files (*.yaml) found")
+    all_results, failed = [], 0
+    for f in files:
+        try:
+            results = run_cases(book, load_cases(f))
+        except ShuangtanError as exc:
+            raise click.ClickException(str(exc)) from None
+        bad = [r for r in results if not r.passed]
+        failed += len(bad)
+        all_results += results
+        click.echo(f"{_shown(f)}: {len(results) - len(bad)} passed, {len(bad)} failed")
+        for r in bad:
+            click.echo(f"  FAILED: {r.case.name}")
+            for line in r.diffs:
+                click.echo(f"    {line}")
+    report = coverage(book, all_results)
+    total = sum(len(b) for b in report.branches.values())
+    click.echo(f"\ncoverage: {total - len(report.uncovered)} of {total} branches exercised")
+    if report.uncovered:
+        click.echo("not exercised by any case:")
+        for line in report.lines():
+            click.echo(f"  {line}")
+    if failed:
+        click.echo(f"\n{failed} case{'s' if failed != 1 else ''} failed", err=True)
+        raise SystemExit(1)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def register(group):
+    group.commands["rules"].add_command(rules_test)
