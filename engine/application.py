@@ -19,6 +19,8 @@ from .errors import InvalidApplicationError
 
 
 def _exact_decimal(value: Any) -> Decimal:
+    if isinstance(value, NonFinite):
+        raise ValueError(f"must be a finite number ({value} is refused)")
     if isinstance(value, bool) or isinstance(value, float):
         # A float has already lost exactness; a bool is not a number.
         raise ValueError("must be a decimal number given as a JSON string or number")
@@ -74,7 +76,7 @@ class Period(_Strict):
     @model_validator(mode="after")
     def _order(self):
         if self.start > self.end:
-            raise ValueError("period.start must not be after period.end")
+            raise ValueError("start must not be after end")
         if (self.end - self.start).days + 1 > 366:
             raise ValueError("the period must cover at most 366 days")
         return self
@@ -176,6 +178,12 @@ LABEL_FIELDS = {"enterprise.region_code"}  # text compared as a label (lookup ke
 
 
 # --- errors, phrased for people --------------------------------------------------
+_PATTERN_TEXT = {
+    "application_id": "must be 1–64 characters of A-Z a-z 0-9 . _ -",
+    "enterprise.region_code": "must be a 6-digit administrative division code (GB/T 2260), e.g. 140100",
+}
+
+
 def _phrase(err: dict) -> str:
     kind, ctx = err["type"], err.get("ctx", {})
     if kind == "extra_forbidden":
@@ -193,7 +201,7 @@ def _phrase(err: dict) -> str:
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return "must be an integer"
     if kind == "string_pattern_mismatch":
-        return f"must match {ctx['pattern']}"
+        return _PATTERN_TEXT.get(_path(err["loc"]), f"must match {ctx['pattern']}")
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
         return "must be a date YYYY-MM-DD, e.g. 2026-12-31"
     if kind == "literal_error":
@@ -218,13 +226,13 @@ def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
     return [(_path(e["loc"]), _phrase(e)) for e in exc.errors()]
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number this contract accepts")
+class NonFinite(str):
+    """JSON's NaN/Infinity, kept as a marker so validation names the field that holds it."""
 
 
 def loads_exact(text: str | bytes) -> Any:
-    """JSON with every number exact (int or Decimal) and NaN/Infinity refused."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    """JSON with every number exact (int or Decimal); NaN/Infinity become NonFinite markers."""
+    return json.loads(text, parse_float=Decimal, parse_constant=NonFinite)
 
 
 def parse_application(data: Any) -> Application:
