@@ -1,0 +1,400 @@
+"""The officers' workflow as library functions: receive, decide with history, replay.
+
+Nothing here knows about the command line. Every function takes an open ``Store``; each
+submission and each decision is its own transaction, so a crash loses at most the one in flight.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterator
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from .application import Application, History, loads_exact, parse_application
+from .batchio import dumps_decision
+from .decimals import fmt_amount
+from .errors import InvalidApplicationError, ShuangtanError
+from .rete import ReteEngine
+from .rulebook import DEFAULT_RULES, Rulebook, compile_rulebook, digest_of
+from .store.db import Store, as_utc, ensure_enterprise, now_utc
+from .store.models import (DecisionOut, DecisionRow, FieldError, RulesetSnapshotRow, SubmissionIn,
+                           SubmissionOut, SubmissionRow)
+from .store.snapshot import dumps_files, loads_files
+
+HISTORY_CODE = "HISTORY_FROM_RECORD"
+#: history field -> the outcome whose cap or one-time rule reads it
+HISTORY_OUTCOMES = {
+    "storage_subsidy_granted_this_year_yuan": "storage_subsidy",
+    "freight_subsidy_granted_this_year_yuan": "eco_packaging_freight_subsidy",
+    "equipment_subsidy_received": "equipment_subsidy",
+}
+
+
+class RecordError(ShuangtanError):
+    """A request the record cannot satisfy (unknown application, rejected input, ...)."""
+
+
+class UnknownApplicationError(RecordError):
+    pass
+
+
+class NotDecidableError(RecordError):
+    """The latest version was rejected: there is nothing valid to decide."""
+
+
+class AlreadyDecidedError(RecordError):
+    def __init__(self, application_id: str, decision_id: int):
+        self.decision_id = decision_id
+        super().__init__(f"{application_id}: its latest version is already decided (decision {decision_id}); "
+                         "re-decide explicitly to supersede it")
+
+
+class IntegrityFailure(RecordError):
+    """Stored bytes no longer match their recorded hash: the record has been tampered with."""
+
+
+def default_person() -> str:
+    return os.environ.get("USER") or getpass.getuser()
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+# --- receiving -------------------------------------------------------------------------
+@dataclass
+class Receipt:
+    submission: SubmissionOut
+    outcome: str                  # new | new_version | unchanged | rejected
+    note: str = ""
+
+
+def declared_id(raw: bytes) -> str | None:
+    """The application id as written, if the document is readable enough to have one."""
+    try:
+        doc = loads_exact(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    value = doc.get("application_id") if isinstance(doc, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 200 else None
+
+
+def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> Receipt:
+    """Store the bytes first (own transaction), then validate and record the verdict."""
+    raw, digest = bytes(item.raw), sha256(item.raw)
+    app_id = declared_id(raw)
+    for attempt in range(5):
+        try:
+            with store.session() as s:
+                latest = _latest(s, app_id) if app_id else None
+                if latest is not None and latest.sha256 == digest:
+                    return Receipt(_submission_out(s, latest), "unchanged",
+                                   f"identical to version {latest.version} (sha256 {digest[:12]}…); nothing stored")
+                row = SubmissionRow(application_id=app_id, version=(latest.version + 1 if latest else 1) if app_id else None,
+                                    raw=raw, sha256=digest, filename=item.filename,
+                                    received_at=now or now_utc(), submitted_by=item.submitted_by)
+                s.add(row)
+                s.flush()
+                row_id, version = row.id, row.version
+            break
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            continue  # a concurrent submission took this version number: take the next
+    row = validate_submission(store, row_id)
+    with store.session() as s:
+        out = _submission_out(s, s.get(SubmissionRow, row_id))
+    if not row.valid:
+        return Receipt(out, "rejected", f"{len(out.errors)} problem(s); kept on record as rejected")
+    return Receipt(out, "new" if version == 1 else "new_version",
+                   "" if version == 1 else f"version {version} (earlier versions are kept)")
+
+
+def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
+    with store.session() as s:
+        row = s.get(SubmissionRow, submission_id)
+        if row.validated:
+            return row
+        try:
+            app = parse_application(row.raw)
+        except InvalidApplicationError as exc:
+            row.valid, row.errors = False, json.dumps([{"path": p, "message": m} for p, m in exc.errors],
+                                                      ensure_ascii=False)
+        else:
+            row.valid = True
+            e = app.enterprise
+            row.credit_code, row.region_code, row.enterprise_name = e.credit_code, e.region_code, e.name
+            row.period_end = app.period.end
+            ensure_enterprise(s, e.credit_code, e.name, e.region_code)
+        row.validated = True
+        return row
+
+
+# --- deciding --------------------------------------------------------------------------
+def _latest(s, app_id: str) -> SubmissionRow | None:
+    return s.exec(select(SubmissionRow).where(SubmissionRow.application_id == app_id)
+                  .order_by(SubmissionRow.version.desc()).limit(1)).scalars().first()
+
+
+def _not_superseded():
+    later = aliased(DecisionRow)
+    return ~exists(select(later.id).where(later.supersedes_id == DecisionRow.id))
+
+
+def in_force(s, app_id: str) -> DecisionRow | None:
+    return s.exec(select(DecisionRow).where(DecisionRow.application_id == app_id, _not_superseded())
+                  .order_by(DecisionRow.id.desc()).limit(1)).scalars().first()
+
+
+def record_history(s, credit_code: str, year: int, exclude_app: str) -> History:
+    """What the record says this enterprise already received (decisions in force, other applications)."""
+    rows = s.exec(select(DecisionRow).where(DecisionRow.credit_code == credit_code,
+                                            DecisionRow.application_id != exclude_app,
+                                            _not_superseded())).scalars().all()
+    this_year = [r for r in rows if r.period_year == year]
+    return History(
+        storage_subsidy_granted_this_year_yuan=sum((Decimal(r.storage_granted_yuan) for r in this_year), Decimal("0.00")),
+        freight_subsidy_granted_this_year_yuan=sum((Decimal(r.freight_granted_yuan) for r in this_year), Decimal("0.00")),
+        equipment_subsidy_received=any(r.equipment_granted for r in rows))
+
+
+def _shown(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else fmt_amount(Decimal(value), 2)
+
+
+def with_history(decision: dict, declared: History, record: History) -> dict:
+    """Say in the decision which history was used, and where the declaration was overruled."""
+    differences = [f for f in HISTORY_OUTCOMES if getattr(declared, f) != getattr(record, f)]
+    decision["history"] = {
+        "used": "record",
+        "declared": {f: _shown(getattr(declared, f)) for f in HISTORY_OUTCOMES},
+        "record": {f: _shown(getattr(record, f)) for f in HISTORY_OUTCOMES},
+        "agrees": not differences,
+        "differences": differences,
+    }
+    for f in differences:
+        out = decision["outcomes"][HISTORY_OUTCOMES[f]]
+        if out["status"] == "not_applicable":
+            continue
+        d, r = _shown(getattr(declared, f)), _shown(getattr(record, f))
+        out["reasons"].append({
+            "code": HISTORY_CODE, "rule": f"records.history.{f}", "source": "record of decisions",
+            "clause": "企业已获补贴情况以备案决定记录为准，不以申报为准 (history is taken from the record of decisions)",
+            "message": f"declared history.{f} = {d}, but the record of decisions shows {r}; the record was used",
+            "message_zh": f"申报的 history.{f} 为 {d}，备案决定记录为 {r}，以备案记录为准",
+            "values": {"declared": d, "record": r}})
+    return decision
+
+
+def evaluate(book: Rulebook, app: Application, record: History) -> dict:
+    """The decision for ``app`` with its history replaced by the record, as plain JSON data."""
+    decision = ReteEngine.for_rulebook(book).decide(app.model_copy(update={"history": record}))
+    return json.loads(dumps_decision(with_history(decision, app.history, record)))
+
+
+def store_snapshot(s, book: Rulebook) -> None:
+    if s.get(RulesetSnapshotRow, book.digest) is not None:
+        return
+    try:
+        with s.begin_nested():
+            s.add(RulesetSnapshotRow(digest=book.digest, version=book.version, files=dumps_files(book.files),
+                                     stored_at=now_utc()))
+    except IntegrityError:
+        pass  # stored by a concurrent decider: same digest, same content
+
+
+class _Moved(Exception):
+    """A newer version arrived between reading and locking: start again."""
+
+
+def decide(store: Store, app_id: str, book: Rulebook, officer: str, again: bool = False,
+           now: dt.datetime | None = None) -> DecisionOut:
+    """Decide the latest version of ``app_id`` with the enterprise's history from the record."""
+    for _ in range(5):
+        try:
+            return _decide_once(store, app_id, book, officer, again, now)
+        except _Moved:
+            continue
+    raise RecordError(f"{app_id}: new versions keep arriving; try again")
+
+
+def _decide_once(store, app_id, book, officer, again, now):
+    with store.session() as s:
+        sub = _latest(s, app_id)
+        if sub is None:
+            raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
+        if sha256(sub.raw) != sub.sha256:
+            raise IntegrityFailure(f"{app_id}: version {sub.version} no longer matches its sha256")
+        try:
+            app = parse_application(sub.raw)
+        except InvalidApplicationError as exc:
+            raise NotDecidableError(f"{app_id}: version {sub.version} was rejected, nothing to decide: {exc}") from None
+        if app.application_id != app_id:
+            raise NotDecidableError(f"{app_id}: version {sub.version} does not carry this application id")
+        e = app.enterprise
+        store.lock_enterprise(s, e.credit_code, e.name, e.region_code)
+        if _latest(s, app_id).id != sub.id:
+            raise _Moved()
+        current = in_force(s, app_id)
+        if current is not None and current.submission_id == sub.id and not again:
+            raise AlreadyDecidedError(app_id, current.id)
+        record = record_history(s, e.credit_code, app.period.end.year, app_id)
+        doc = evaluate(book, app, record)
+        store_snapshot(s, book)
+        outs = doc["outcomes"]
+        row = DecisionRow(
+            submission_id=sub.id, application_id=app_id, supersedes_id=current.id if current else None,
+            credit_code=e.credit_code, period_year=app.period.end.year,
+            ruleset_version=book.version, ruleset_digest=book.digest, input_sha256=sub.sha256,
+            officer=officer, decided_at=now or now_utc(), document=json.dumps(doc, ensure_ascii=False),
+            storage_granted_yuan=_granted(outs["storage_subsidy"]),
+            freight_granted_yuan=_granted(outs["eco_packaging_freight_subsidy"]),
+            equipment_granted=outs["equipment_subsidy"]["status"] == "granted")
+        s.add(row)
+        s.flush()
+        return decision_out(row, superseded_by=None)
+
+
+def _granted(outcome: dict) -> str:
+    return outcome["amount"] if outcome["status"] == "granted" else "0.00"
+
+
+def pending(store: Store) -> list[str]:
+    """Application ids whose latest version is valid (or not yet validated) and not yet decided."""
+    with store.session() as s:
+        subs = s.exec(select(SubmissionRow).where(SubmissionRow.application_id.is_not(None))
+                      .order_by(SubmissionRow.id)).scalars().all()
+        decided = set(s.exec(select(DecisionRow.submission_id)).scalars().all())
+    latest: dict[str, SubmissionRow] = {}
+    for sub in subs:
+        if sub.application_id not in latest or sub.version > latest[sub.application_id].version:
+            latest[sub.application_id] = sub
+    return [a for a, sub in latest.items() if sub.valid is not False and sub.id not in decided]
+
+
+@dataclass
+class BatchItem:
+    application_id: str
+    decision: DecisionOut | None = None
+    error: str | None = None
+
+
+def decide_pending(store: Store, book: Rulebook, officer: str) -> Iterator[BatchItem]:
+    """Decide every pending application, each in its own transaction; skip what another officer took."""
+    for app_id in pending(store):
+        try:
+            yield BatchItem(app_id, decide(store, app_id, book, officer))
+        except AlreadyDecidedError:
+            continue  # decided meanwhile by a concurrent officer
+        except ShuangtanError as exc:
+            yield BatchItem(app_id, error=str(exc))
+
+
+# --- replay ----------------------------------------------------------------------------
+COMPARED = ("every key of the decision document except `trace` (contract, application_id, evaluated_on, "
+            "ruleset, outcomes with statuses, amounts, reasons and parameters, totals, history); "
+            "the trace is compared separately")
+
+
+@dataclass
+class ReplayReport:
+    decision_id: int
+    application_id: str
+    stored_digest: str
+    current_digest: str | None
+    identical: bool
+    trace_identical: bool
+    differences: list[str] = field(default_factory=list)
+    compared: str = COMPARED
+
+    @property
+    def ruleset_changed(self) -> bool:
+        return self.current_digest is not None and self.current_digest != self.stored_digest
+
+
+def _diff(a, b, path="") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                out.append(f"{path}/{k}")
+            else:
+                out += _diff(a[k], b[k], f"{path}/{k}")
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff(x, y, f"{path}/{i}")]
+    return [] if a == b else [path or "/"]
+
+
+def snapshot_book(s, digest: str) -> Rulebook:
+    snap = s.get(RulesetSnapshotRow, digest)
+    if snap is None:
+        raise RecordError(f"no ruleset snapshot {digest} on record")
+    files = loads_files(snap.files)
+    if digest_of(files) != digest:
+        raise IntegrityFailure(f"ruleset snapshot {digest} no longer matches its digest")
+    return compile_rulebook(DEFAULT_RULES, files)
+
+
+def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> ReplayReport:
+    """Re-evaluate a stored decision under its stored ruleset, input and record history."""
+    with store.session() as s:
+        row = s.get(DecisionRow, decision_id)
+        if row is None:
+            raise RecordError(f"no decision {decision_id} on record")
+        sub = s.get(SubmissionRow, row.submission_id)
+        book = snapshot_book(s, row.ruleset_digest)
+    if sha256(sub.raw) != row.input_sha256:
+        raise IntegrityFailure(f"decision {decision_id}: the stored input no longer matches its sha256")
+    stored = json.loads(row.document)
+    record = History(**{f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
+                        for f, v in stored["history"]["record"].items()})
+    again = evaluate(book, parse_application(sub.raw), record)
+    diffs = _diff({k: v for k, v in stored.items() if k != "trace"}, {k: v for k, v in again.items() if k != "trace"})
+    return ReplayReport(decision_id, row.application_id, row.ruleset_digest,
+                        current.digest if current is not None else None, not diffs,
+                        stored.get("trace") == again.get("trace"), diffs)
+
+
+# --- output shapes ---------------------------------------------------------------------
+def decision_out(row: DecisionRow, superseded_by: int | None) -> DecisionOut:
+    doc = json.loads(row.document)
+    return DecisionOut(id=row.id, application_id=row.application_id, submission_id=row.submission_id,
+                       supersedes_id=row.supersedes_id, superseded_by=superseded_by, in_force=superseded_by is None,
+                       credit_code=row.credit_code, officer=row.officer, decided_at=as_utc(row.decided_at),
+                       ruleset_version=row.ruleset_version, ruleset_digest=row.ruleset_digest,
+                       input_sha256=row.input_sha256,
+                       statuses={k: v["status"] for k, v in doc["outcomes"].items()}, totals=doc["totals"],
+                       history_agrees=doc.get("history", {}).get("agrees"))
+
+
+def submission_status(row: SubmissionRow, latest_version: int | None, decided: bool) -> str:
+    if row.application_id is not None and row.version != latest_version:
+        return "superseded"
+    if not row.validated:
+        return "received"
+    if not row.valid:
+        return "rejected"
+    return "decided" if decided else "pending"
+
+
+def _submission_out(s, row: SubmissionRow) -> SubmissionOut:
+    latest = _latest(s, row.application_id).version if row.application_id else None
+    decided = s.exec(select(DecisionRow.id).where(DecisionRow.submission_id == row.id).limit(1)).first() is not None
+    return submission_out(row, submission_status(row, latest, decided))
+
+
+def submission_out(row: SubmissionRow, status: str) -> SubmissionOut:
+    errors = [FieldError(**e) for e in json.loads(row.errors)] if row.errors else []
+    return SubmissionOut(id=row.id, application_id=row.application_id, version=row.version, sha256=row.sha256,
+                         filename=row.filename, received_at=as_utc(row.received_at), submitted_by=row.submitted_by,
+                         status=status, errors=errors, credit_code=row.credit_code, region_code=row.region_code,
+                         enterprise_name=row.enterprise_name)

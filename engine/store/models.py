@@ -1,0 +1,178 @@
+"""What comes in, what is stored, what goes out: three families of sqlmodel models.
+
+Stored rows (``table=True``) are append-only in spirit: a submission's raw bytes are never
+rewritten, a decision is never updated (a re-decision is a new row that ``supersedes`` the old
+one), and a notice is kept with the exact content issued. Inputs and outputs are plain
+sqlmodel models so that the CLI, tests and any future API speak the same shapes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _utc() -> Column:
+    return Column(DateTime(timezone=True), nullable=False)
+
+
+# --- stored ------------------------------------------------------------------------
+class EnterpriseRow(SQLModel, table=True):
+    """One row per credit code: the thing a decider locks to serialise its enterprise."""
+    __tablename__ = "enterprise"
+    credit_code: str = Field(primary_key=True, max_length=18)
+    name: str = Field(max_length=200)
+    region_code: str = Field(max_length=6)
+    first_seen: dt.datetime = Field(sa_column=_utc())
+
+
+class SubmissionRow(SQLModel, table=True):
+    """A document exactly as received; ``valid``/``errors`` are filled in after it is safely stored."""
+    __tablename__ = "submission"
+    __table_args__ = (UniqueConstraint("application_id", "version", name="uq_submission_version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    application_id: Optional[str] = Field(default=None, max_length=200, index=True)
+    version: Optional[int] = None
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64, index=True)
+    filename: Optional[str] = Field(default=None, max_length=1000)
+    received_at: dt.datetime = Field(sa_column=_utc())
+    submitted_by: str = Field(max_length=200)
+    validated: bool = False
+    valid: Optional[bool] = None
+    errors: Optional[str] = Field(default=None, sa_column=Column(Text))   # JSON [{path, message}]
+    credit_code: Optional[str] = Field(default=None, max_length=18, index=True)
+    region_code: Optional[str] = Field(default=None, max_length=6)
+    enterprise_name: Optional[str] = Field(default=None, max_length=200)
+    period_end: Optional[dt.date] = None
+
+
+class RulesetSnapshotRow(SQLModel, table=True):
+    """The parsed rule files a decision was made under, keyed by their digest (for replay)."""
+    __tablename__ = "ruleset_snapshot"
+    digest: str = Field(primary_key=True, max_length=80)
+    version: str = Field(max_length=40)
+    files: str = Field(sa_column=Column(Text, nullable=False))  # tagged JSON, see snapshot.py
+    stored_at: dt.datetime = Field(sa_column=_utc())
+
+
+class DecisionRow(SQLModel, table=True):
+    """One decision, never updated. In force = no later decision supersedes it."""
+    __tablename__ = "decision"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    submission_id: int = Field(sa_column=Column(Integer, ForeignKey("submission.id"), nullable=False))
+    application_id: str = Field(max_length=64, index=True)
+    # unique: two re-decisions can never both replace the same decision
+    supersedes_id: Optional[int] = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("decision.id"), unique=True, nullable=True))
+    credit_code: str = Field(max_length=18, index=True)
+    period_year: int
+    ruleset_version: str = Field(max_length=40)
+    ruleset_digest: str = Field(sa_column=Column(String(80), ForeignKey("ruleset_snapshot.digest"), nullable=False))
+    input_sha256: str = Field(max_length=64)
+    officer: str = Field(max_length=200)
+    decided_at: dt.datetime = Field(sa_column=_utc())
+    document: str = Field(sa_column=Column(Text, nullable=False))  # the full decision JSON
+    # Amounts granted, as the decision's own decimal strings: what later caps are computed from.
+    storage_granted_yuan: str = Field(max_length=32)
+    freight_granted_yuan: str = Field(max_length=32)
+    equipment_granted: bool
+
+
+class NoticeRow(SQLModel, table=True):
+    """A notice as issued: its exact bytes, for whoever asks later what the enterprise was told."""
+    __tablename__ = "notice"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    decision_id: int = Field(sa_column=Column(Integer, ForeignKey("decision.id"), nullable=False, index=True))
+    application_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=40)
+    lang: str = Field(max_length=8)
+    format: str = Field(max_length=8)
+    filename: str = Field(max_length=1000)
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    notice_date: dt.date
+    issued_at: dt.datetime = Field(sa_column=_utc())
+    issued_by: str = Field(max_length=200)
+
+
+# --- coming in ---------------------------------------------------------------------
+class SubmissionIn(SQLModel):
+    raw: bytes
+    filename: Optional[str] = None
+    submitted_by: str = Field(min_length=1, max_length=200)
+
+
+class DecideIn(SQLModel):
+    application_id: str = Field(min_length=1, max_length=64)
+    officer: str = Field(min_length=1, max_length=200)
+    again: bool = False   # re-decide even when the latest version is already decided
+
+
+# --- going out ---------------------------------------------------------------------
+class FieldError(SQLModel):
+    path: str
+    message: str
+
+
+class SubmissionOut(SQLModel):
+    id: int
+    application_id: Optional[str]
+    version: Optional[int]
+    sha256: str
+    filename: Optional[str]
+    received_at: dt.datetime
+    submitted_by: str
+    status: str                 # received | rejected | pending | decided | superseded
+    errors: list[FieldError] = []
+    credit_code: Optional[str] = None
+    region_code: Optional[str] = None
+    enterprise_name: Optional[str] = None
+
+
+class DecisionOut(SQLModel):
+    id: int
+    application_id: str
+    submission_id: int
+    supersedes_id: Optional[int]
+    superseded_by: Optional[int]
+    in_force: bool
+    credit_code: str
+    officer: str
+    decided_at: dt.datetime
+    ruleset_version: str
+    ruleset_digest: str
+    input_sha256: str
+    statuses: dict[str, str]
+    totals: dict[str, str]
+    history_agrees: Optional[bool] = None
+
+
+class NoticeOut(SQLModel):
+    id: int
+    decision_id: int
+    kind: str
+    lang: str
+    format: str
+    filename: str
+    sha256: str
+    notice_date: dt.date
+    issued_at: dt.datetime
+    issued_by: str
+
+
+class ApplicationOut(SQLModel):
+    application_id: Optional[str]
+    status: str
+    enterprise_name: Optional[str]
+    credit_code: Optional[str]
+    region_code: Optional[str]
+    latest_version: Optional[int]
+    received_at: dt.datetime
+    decision_id: Optional[int] = None
+    statuses: dict[str, str] = {}
+    versions: list[SubmissionOut] = []
+    decisions: list[DecisionOut] = []
+    notices: list[NoticeOut] = []
