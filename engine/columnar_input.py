@@ -1,0 +1,250 @@
+"""Columnar reading of application rows: exact mantissas and a conservative validity mask.
+
+The mask is *sound*, not complete: a row in it is certainly valid under the contract model
+(engine/application.py), because every constraint is read from that model's own metadata
+(Gt/Ge/Le, money places, patterns, lengths, defaults) and checked on whole columns. A row
+outside it (bad value, unusual spelling such as "1e3" or "+5", unexpected column type) is
+handed to the Rete path, which decides it or names its errors exactly as ``check`` does.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from dataclasses import dataclass, field
+
+import annotated_types as at
+import polars as pl
+from pydantic import BaseModel
+
+from . import application as appmodel
+from .application import FIELDS, SECTIONS
+
+_DECIMAL_TEXT = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
+_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
+
+
+@dataclass
+class Rule:
+    """The contract's constraints on one field, read from the pydantic model."""
+    kind: str
+    required: bool                 # within its section (or the document)
+    default: object = None
+    gt: object = None
+    ge: object = None
+    le: object = None
+    money: bool = False
+    pattern: str | None = None
+    min_len: int | None = None
+    max_len: int | None = None
+    credit_code: bool = False
+    choices: tuple = ()
+    unknown_check: bool = False    # a validator we cannot vectorise: route rows to Rete
+
+
+def _rules(model: type[BaseModel], prefix="") -> dict[str, Rule]:
+    out = {}
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        ann = info.annotation
+        inner = [a for a in getattr(ann, "__args__", ()) if a is not type(None)]
+        target = inner[0] if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else ann
+        if isinstance(target, type) and issubclass(target, BaseModel):
+            out.update(_rules(target, path + "."))
+            continue
+        r = Rule(kind=FIELDS[path], required=info.is_required(),
+                 default=None if info.is_required() else info.default)
+        if typing.get_origin(ann) is typing.Literal:
+            r.choices = typing.get_args(ann)
+        for m in info.metadata:
+            if isinstance(m, at.Gt):
+                r.gt = m.gt
+            elif isinstance(m, at.Ge):
+                r.ge = m.ge
+            elif isinstance(m, at.Le):
+                r.le = m.le
+            elif isinstance(m, at.MinLen):
+                r.min_len = m.min_length
+            elif isinstance(m, at.MaxLen):
+                r.max_len = m.max_length
+            elif getattr(m, "pattern", None):
+                r.pattern = m.pattern
+            elif getattr(m, "func", None) is appmodel._money:
+                r.money = True
+            elif getattr(m, "func", None) is appmodel._credit_code:
+                r.credit_code = True
+            elif getattr(m, "func", None) is appmodel._exact_decimal or type(m).__name__ == "Strict":
+                pass
+            else:
+                r.unknown_check = True
+        out[path] = r
+    return out
+
+
+RULES: dict[str, Rule] = _rules(appmodel.Application)
+SECTION_FIELDS = {s: [p for p in FIELDS if p.startswith(s + ".")] for s in SECTIONS}
+TOP_FIELDS = [p for p in FIELDS if p.split(".")[0] not in SECTIONS]
+
+
+@dataclass
+class Prepared:
+    """The rows that the columnar path decides, with exact numeric columns."""
+    frame: pl.DataFrame            # __row, application_id, region, size, __end, __m:*, __b:*, __p:*
+    scales: dict = field(default_factory=dict)   # numeric field -> decimal scale of its mantissa
+    bounds: dict = field(default_factory=dict)   # numeric field -> max |mantissa|
+    fallback: pl.DataFrame | None = None         # the original rows for the Rete path (with __row)
+
+
+def _absent(df: pl.DataFrame, path: str) -> pl.Expr:
+    if path not in df.columns:
+        return pl.lit(True)
+    c = pl.col(path)
+    if df.schema[path] == pl.Utf8:
+        return c.is_null() | (c == "")
+    return c.is_null()
+
+
+def _credit_code_ok(c: pl.Expr) -> pl.Expr:
+    digits = [c.str.slice(i, 1).replace_strict({ch: v for v, ch in enumerate(_USCC_ALPHABET)},
+                                               default=None, return_dtype=pl.Int64)
+              for i in range(17)]
+    total = pl.sum_horizontal([d * w for d, w in zip(digits, _USCC_WEIGHTS)])
+    check = ((31 - total % 31) % 31).replace_strict(dict(enumerate(_USCC_ALPHABET)), default=None,
+                                                    return_dtype=pl.Utf8)
+    return c.str.contains(r"^[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}$") & (c.str.slice(17, 1) == check)
+
+
+def _text_ok(df, path, rule: Rule) -> pl.Expr:
+    if path not in df.columns or df.schema[path] != pl.Utf8 or rule.unknown_check:
+        return pl.lit(False)
+    c = pl.col(path)
+    ok = pl.lit(True)
+    if rule.pattern:
+        ok = ok & c.str.contains(rule.pattern)
+    if rule.min_len is not None:
+        ok = ok & (c.str.len_chars() >= rule.min_len)
+    if rule.max_len is not None:
+        ok = ok & (c.str.len_chars() <= rule.max_len)
+    if rule.credit_code:
+        ok = ok & _credit_code_ok(c)
+    if rule.choices:
+        ok = ok & c.is_in(list(rule.choices))
+    return ok
+
+
+def _date(df, path):
+    """(date expression, ok expression) for a date column given as Date or ISO text."""
+    if path not in df.columns:
+        return pl.lit(None, dtype=pl.Date), pl.lit(False)
+    c = pl.col(path)
+    if df.schema[path] == pl.Date:
+        return c, c.is_not_null()
+    if df.schema[path] == pl.Utf8:
+        d = pl.when(c.str.contains(_DATE_TEXT)).then(c).str.to_date("%Y-%m-%d", strict=False)
+        return d, d.is_not_null()
+    return pl.lit(None, dtype=pl.Date), pl.lit(False)
+
+
+def _mantissa(df, path, kind):
+    """(mantissa expression Int128, scale, format-ok expression) of a numeric column."""
+    if path not in df.columns:
+        return pl.lit(None, dtype=pl.Int128), 0, pl.lit(False)
+    c, dtype = pl.col(path), df.schema[path]
+    if dtype in _INTS or dtype == pl.UInt64 or dtype == pl.Int128:
+        return c.cast(pl.Int128), 0, c.is_not_null()
+    if kind == "decimal" and isinstance(dtype, pl.Decimal):
+        return c.to_physical(), dtype.scale, c.is_not_null()
+    if kind == "decimal" and dtype == pl.Utf8:
+        ok = c.str.contains(_DECIMAL_TEXT)
+        places = c.str.extract(r"\.([0-9]+)$", 1).str.len_chars().fill_null(0)
+        scale = df.select(pl.when(ok).then(places).max()).item() or 0
+        return pl.when(ok).then(c).str.to_decimal(scale=scale).to_physical(), scale, ok.fill_null(False)
+    return pl.lit(None, dtype=pl.Int128), 0, pl.lit(False)
+
+
+def _range_ok(m: pl.Expr, scale: int, rule: Rule) -> pl.Expr:
+    one = 10 ** scale
+    ok = pl.lit(True)
+    if rule.gt is not None:
+        ok = ok & (m > int(rule.gt) * one)
+    if rule.ge is not None:
+        ok = ok & (m >= int(rule.ge) * one)
+    if rule.le is not None:
+        ok = ok & (m <= int(rule.le) * one)
+    if rule.money and scale > 2:
+        ok = ok & (m % 10 ** (scale - 2) == 0)
+    return ok
+
+
+def prepare(df: pl.DataFrame) -> Prepared:
+    """Split rows into the columnar set (valid for certain) and the rest, with exact columns."""
+    df = df.with_row_index("__row")
+    for path in FIELDS:
+        if path in df.columns and isinstance(df.schema[path], (pl.Categorical, pl.Enum)):
+            df = df.with_columns(pl.col(path).cast(pl.Utf8))
+    exprs, valid, scales = {}, [], {}
+    present = {}
+    for section in SECTIONS[:-1]:
+        present[section] = ~pl.all_horizontal([_absent(df, p) for p in SECTION_FIELDS[section]])
+    for path, kind in FIELDS.items():
+        rule = RULES[path]
+        section = path.split(".")[0] if path.split(".")[0] in SECTIONS else None
+        absent = _absent(df, path)
+        if kind in ("decimal", "integer"):
+            m, scale, fmt = _mantissa(df, path, kind)
+            ok = fmt & _range_ok(m, scale, rule) & pl.lit(not rule.unknown_check)
+            if rule.default is not None:
+                m = pl.when(absent).then(pl.lit(int(rule.default) * 10 ** scale, dtype=pl.Int128)).otherwise(m)
+            exprs[f"__m:{path}"] = m
+            scales[path] = scale
+        elif kind == "boolean":
+            good_type = path in df.columns and df.schema[path] == pl.Boolean
+            ok = pl.lit(good_type)
+            if good_type:
+                b = pl.col(path)
+                if rule.default is not None:
+                    b = b.fill_null(bool(rule.default))
+                exprs[f"__b:{path}"] = b
+            else:
+                exprs[f"__b:{path}"] = pl.lit(rule.default if rule.default is not None else None, dtype=pl.Boolean)
+        elif kind == "date":
+            d, ok = _date(df, path)
+            exprs[f"__d:{path}"] = d
+        else:
+            ok = _text_ok(df, path, rule)
+        # Absent is fine for an optional field or inside an absent section, never otherwise.
+        if section in present:
+            allowed_absent = ~present[section]
+            valid.append(pl.when(absent).then(allowed_absent).otherwise(ok.fill_null(False)))
+        elif not rule.required:
+            valid.append(pl.when(absent).then(pl.lit(True)).otherwise(ok.fill_null(False)))
+        else:
+            valid.append(~absent & ok.fill_null(False))
+    start, end = pl.col("__d:period.start"), pl.col("__d:period.end")
+    text = {p: (pl.col(p) if p in df.columns else pl.lit(None, dtype=pl.Utf8))
+            for p in ("application_id", "enterprise.region_code", "enterprise.size")}
+    staged = df.select(
+        "__row", application_id=text["application_id"], region=text["enterprise.region_code"],
+        size=text["enterprise.size"],
+        **{k: v for k, v in exprs.items()},
+        **{f"__p:{s}": v for s, v in present.items()},
+        __valid=pl.all_horizontal(valid))
+    staged = staged.with_columns(
+        __valid=(pl.col("__valid") & (start <= end)
+        & ((end - start).dt.total_days() + 1 <= 366)).fill_null(False)).rename({"__d:period.end": "__end"})
+    fast = staged.filter(pl.col("__valid"))
+    slow_rows = staged.filter(~pl.col("__valid")).get_column("__row")
+    numeric = [p for p, k in FIELDS.items() if k in ("decimal", "integer")]
+    maxima = fast.select([pl.col(f"__m:{p}").abs().max().alias(p) for p in numeric]).row(0) if fast.height else \
+        [0] * len(numeric)
+    bounds = {p: int(v or 0) for p, v in zip(numeric, maxima)}
+    small = {f"__m:{p}": pl.col(f"__m:{p}").cast(pl.Int64) for p in numeric if bounds[p] < 2 ** 62}
+    fast = fast.with_columns(**small).drop("__valid", "__d:period.start")
+    fallback = df.filter(pl.col("__row").is_in(slow_rows.implode())) if slow_rows.len() else None
+    return Prepared(frame=fast, scales=scales, bounds=bounds, fallback=fallback)
+
+
+def dates_of(prep: Prepared) -> list[dt.date]:
+    return prep.frame.get_column("__end").unique().to_list()
