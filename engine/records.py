@@ -398,3 +398,65 @@ def submission_out(row: SubmissionRow, status: str) -> SubmissionOut:
                          filename=row.filename, received_at=as_utc(row.received_at), submitted_by=row.submitted_by,
                          status=status, errors=errors, credit_code=row.credit_code, region_code=row.region_code,
                          enterprise_name=row.enterprise_name)
+
+
+# --- notices ---------------------------------------------------------------------------
+@dataclass
+class IssuedNotice:
+    kind: str
+    path: "Path"
+    notice_id: int
+
+
+def _record_history(doc: dict) -> History:
+    return History(**{f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
+                      for f, v in doc["history"]["record"].items()})
+
+
+def notice_documents(store: Store, app_id: str, lang: str = "zh", fmt: str = "html",
+                     notice_date: dt.date | None = None, decision_id: int | None = None) -> tuple[DecisionRow, list]:
+    """Render (not yet issue) every notice the decision in force calls for: [(kind, text)]."""
+    from . import notices
+    with store.session() as s:
+        row = s.get(DecisionRow, decision_id) if decision_id is not None else in_force(s, app_id)
+        if row is None or row.application_id != app_id:
+            raise RecordError(f"{app_id}: no decision on record" if decision_id is None
+                              else f"{app_id}: no decision {decision_id} for this application")
+        sub = s.get(SubmissionRow, row.submission_id)
+        book = snapshot_book(s, row.ruleset_digest)
+    doc = json.loads(row.document)
+    app = parse_application(sub.raw)
+    app = app.model_copy(update={"history": _record_history(doc)})
+    when = notice_date or dt.date.today()
+    out = []
+    for kind in notices.applicable_kinds(doc):
+        ctx = notices.notice_context(kind, decision=doc, app=app, book=book, decision_id=row.id,
+                                     officer=row.officer, decided_at=as_utc(row.decided_at),
+                                     notice_date=when, lang=lang)
+        out.append((kind, notices.render(kind, ctx, "html" if fmt == "pdf" else fmt)))
+    return row, out
+
+
+def issue_notices(store: Store, app_id: str, out_dir, issued_by: str, lang: str = "zh", fmt: str = "html",
+                  notice_date: dt.date | None = None, decision_id: int | None = None) -> list[IssuedNotice]:
+    """Write the notices that apply to ``out_dir`` and keep each one, byte for byte, on record."""
+    from pathlib import Path
+    from . import notices
+    from .store.models import NoticeRow
+    when = notice_date or dt.date.today()
+    row, docs = notice_documents(store, app_id, lang, fmt, when, decision_id)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    issued = []
+    for kind, text in docs:
+        content = notices.to_pdf(text) if fmt == "pdf" else text.encode("utf-8")
+        path = out_dir / f"{app_id}.D{row.id}.{kind}.{lang}.{fmt}"
+        path.write_bytes(content)
+        with store.session() as s:
+            n = NoticeRow(decision_id=row.id, application_id=app_id, kind=kind, lang=lang, format=fmt,
+                          filename=path.name, sha256=sha256(content), content=content, notice_date=when,
+                          issued_at=now_utc(), issued_by=issued_by)
+            s.add(n)
+            s.flush()
+            issued.append(IssuedNotice(kind, path, n.id))
+    return issued

@@ -1,0 +1,273 @@
+"""Officers' commands: submit, decide, replay, notice, list, show, export (on the record)."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .. import records, records_view
+from ..store import ENV_VAR, open_store
+from ..store.models import SubmissionIn
+from .common import domain_errors, rulebook_options
+
+DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
+
+
+def with_store(fn):
+    """--db URL, opened (and migrated to the current schema) before the command runs."""
+    @click.option("--db", "db_url", envvar=ENV_VAR, default=None, metavar="URL", help=DB_HELP)
+    @functools.wraps(fn)
+    def wrapper(*args, db_url=None, **kwargs):
+        try:
+            store = open_store(db_url)
+        except Exception as exc:  # a bad URL or an unreachable server is the user's to fix
+            raise click.ClickException(f"cannot open the record at {db_url or 'sqlite:///shuangtan.db'}: "
+                                       f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        try:
+            return fn(*args, store=store, **kwargs)
+        finally:
+            store.dispose()
+    return wrapper
+
+
+def person_option(*names, help):
+    return click.option(*names, "person", default=None, metavar="NAME",
+                        help=help + " (default: $USER).")
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, allow_dash=True))
+@person_option("--by", "--officer", help="Who is submitting (recorded with each submission)")
+@with_store
+@domain_errors
+def submit(files, person, store):
+    """Receive application files: each is stored exactly as received, then validated.
+
+    An invalid file is kept with its errors (status rejected). The same application id with
+    different content becomes a new version; identical content is recognised and not stored
+    twice. Exit 1 when any file was rejected (all files are still on record).
+    """
+    who = person or records.default_person()
+    rejected = 0
+    for name in files:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        r = records.submit(store, SubmissionIn(raw=raw, filename=name, submitted_by=who))
+        sub = r.submission
+        label = sub.application_id or "(no readable application id)"
+        ver = f" v{sub.version}" if sub.version else ""
+        if r.outcome == "unchanged":
+            click.echo(f"unchanged  {label}{ver}  {name}: {r.note}")
+        elif r.outcome == "rejected":
+            rejected += 1
+            click.echo(f"rejected   {label}{ver}  {name}: submission {sub.id}, kept on record")
+            for e in sub.errors:
+                click.echo(f"    {e.path}: {e.message}", err=True)
+        else:
+            click.echo(f"received   {label}{ver}  {name}: submission {sub.id}, sha256 {sub.sha256[:16]}…, "
+                       f"status {sub.status}" + (f"; {r.note}" if r.note else ""))
+    click.echo(f"{len(files)} file(s): {len(files) - rejected} accepted, {rejected} rejected")
+    if rejected:
+        sys.exit(1)
+
+
+def _decision_line(d) -> str:
+    granted = {k: v for k, v in d.statuses.items() if v in ("granted", "denied", "levied", "not_met")}
+    sup = f" (supersedes decision {d.supersedes_id})" if d.supersedes_id else ""
+    hist = "" if d.history_agrees in (None, True) else "; declared history differs from the record: record used"
+    return (f"decision {d.id}  {d.application_id}{sup}: subsidy {d.totals['subsidy_yuan']} yuan, "
+            f"levy {d.totals['levy_yuan']} yuan; " + ", ".join(f"{k} {v}" for k, v in granted.items()) + hist)
+
+
+@click.command()
+@click.argument("application_ids", nargs=-1, metavar="APP_ID...")
+@click.option("--all-pending", is_flag=True, help="Decide every application whose latest version awaits a decision.")
+@click.option("--again", is_flag=True, help="Re-decide even if the latest version is decided (the old decision is superseded).")
+@person_option("--officer", "--by", help="The deciding officer")
+@rulebook_options
+@with_store
+@domain_errors
+def decide(application_ids, all_pending, again, person, book, store):
+    """Decide applications with the enterprise's history taken from the record.
+
+    Subsidies already granted this calendar year and the one-time equipment subsidy come from
+    the decisions in force, not from what the application declares; where they disagree the
+    decision says so. Each decision is its own transaction and is never overwritten.
+    """
+    if bool(application_ids) == all_pending:
+        raise click.UsageError("give APP_ID... or --all-pending (not both)")
+    officer = person or records.default_person()
+    failed = 0
+    if all_pending:
+        n = 0
+        for item in records.decide_pending(store, book, officer):
+            if item.error:
+                failed += 1
+                click.echo(f"not decided  {item.application_id}: {item.error}", err=True)
+            else:
+                n += 1
+                click.echo(_decision_line(item.decision))
+        click.echo(f"{n} decided, {failed} not decided")
+    else:
+        for app_id in application_ids:
+            try:
+                click.echo(_decision_line(records.decide(store, app_id, book, officer, again=again)))
+            except records.RecordError as exc:
+                failed += 1
+                click.echo(f"not decided  {app_id}: {exc}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("decision_id", type=int)
+@rulebook_options
+@with_store
+@domain_errors
+def replay(decision_id, book, store):
+    """Re-evaluate a stored decision under its stored ruleset and input; exit 1 if it differs."""
+    r = records.replay(store, decision_id, book)
+    click.echo(f"decision {r.decision_id} ({r.application_id}) under ruleset {r.stored_digest}")
+    if r.ruleset_changed:
+        click.echo(f"note: the current rulebook is {r.current_digest}, not the one this decision used; "
+                   "replayed under the stored snapshot")
+    click.echo(f"compared: {r.compared}")
+    if r.identical:
+        click.echo("identical: the re-evaluation gives the same decision")
+        click.echo("trace: identical" if r.trace_identical else "trace: differs (engine code changed since), "
+                   "outcomes and amounts unaffected")
+    else:
+        click.echo("DIFFERENT at: " + ", ".join(r.differences))
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("application_id", metavar="APP_ID")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the notices to.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="html", show_default=True,
+              help="pdf needs WeasyPrint installed.")
+@click.option("--date", "notice_date", callback=_date, default=None, metavar="YYYY-MM-DD",
+              help="Date of the notice (deadlines count from it; default today).")
+@click.option("--decision", "decision_id", type=int, default=None, help="A specific decision (default: the one in force).")
+@person_option("--officer", "--by", help="Who issues the notices")
+@with_store
+@domain_errors
+def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, person, store):
+    """Write the notices the decision calls for: approval, denial, rectification, levy."""
+    if fmt == "pdf":
+        try:
+            import weasyprint  # noqa: F401
+        except ImportError:
+            raise click.ClickException("PDF needs WeasyPrint (pip install weasyprint); use --format html") from None
+    issued = records.issue_notices(store, application_id, out_dir, person or records.default_person(), lang, fmt,
+                                   notice_date, decision_id)
+    for n in issued:
+        click.echo(f"{n.kind:14} {n.path}")
+    if not issued:
+        click.echo("this decision calls for no notice")
+
+
+def _json(model) -> str:
+    return model.model_dump_json()
+
+
+@click.command("list")
+@click.option("--status", type=click.Choice(["received", "rejected", "pending", "decided"]))
+@click.option("--region", metavar="CODE", help="6-digit region code, e.g. 140100.")
+@click.option("--outcome", metavar="NAME[=STATUS]", help="e.g. storage_subsidy=granted; a bare name: any status but not_applicable.")
+@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Received on or after (UTC date).")
+@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Received on or before (UTC date).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@with_store
+@domain_errors
+def list_cmd(status, region, outcome, since, until, fmt, store):
+    """Applications on record, one line each (latest version and the decision in force)."""
+    apps = records_view.list_applications(store, status, region, outcome, since, until)
+    for a in apps:
+        if fmt == "json":
+            click.echo(_json(a))
+            continue
+        granted = ",".join(k for k, v in a.statuses.items() if v == "granted")
+        click.echo(f"{a.application_id or '-':24} v{a.latest_version or '-':<3} {a.status:9} "
+                   f"{a.region_code or '------'} {a.received_at:%Y-%m-%d} "
+                   f"{('decision ' + str(a.decision_id)) if a.decision_id else '':12} "
+                   f"{a.enterprise_name or ''}" + (f"  granted: {granted}" if granted else ""))
+    if fmt == "text":
+        click.echo(f"{len(apps)} application(s)")
+
+
+@click.command()
+@click.argument("application_id", metavar="APP_ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@with_store
+@domain_errors
+def show(application_id, fmt, store):
+    """One application: every submitted version, every decision, every notice issued."""
+    a = records_view.show(store, application_id)
+    if a is None:
+        raise click.ClickException(f"{application_id}: no submission with this application id on record")
+    if fmt == "json":
+        click.echo(a.model_dump_json(indent=2))
+        return
+    click.echo(f"{a.application_id}  {a.enterprise_name or ''} ({a.credit_code or '?'}, {a.region_code or '?'})  "
+               f"status {a.status}")
+    click.echo("versions:")
+    for v in a.versions:
+        click.echo(f"  v{v.version}  submission {v.id}  {v.received_at:%Y-%m-%d %H:%M:%S} UTC  by {v.submitted_by}  "
+                   f"sha256 {v.sha256[:16]}…  {v.status}  {v.filename or ''}")
+        for e in v.errors:
+            click.echo(f"      {e.path}: {e.message}")
+    click.echo("decisions:")
+    for d in a.decisions:
+        state = "in force" if d.in_force else f"superseded by {d.superseded_by}"
+        click.echo(f"  {d.id}  {d.decided_at:%Y-%m-%d %H:%M:%S} UTC  by {d.officer}  submission {d.submission_id}  "
+                   f"ruleset {d.ruleset_version} {d.ruleset_digest[:19]}…  {state}"
+                   + (f"  supersedes {d.supersedes_id}" if d.supersedes_id else ""))
+        click.echo("      " + ", ".join(f"{k} {v}" for k, v in d.statuses.items()))
+        click.echo(f"      subsidy {d.totals['subsidy_yuan']} yuan, levy {d.totals['levy_yuan']} yuan"
+                   + ("" if d.history_agrees in (None, True) else "; declared history overruled by the record"))
+    click.echo("notices:")
+    for n in a.notices:
+        click.echo(f"  {n.id}  decision {n.decision_id}  {n.kind} {n.lang} {n.format}  dated {n.notice_date}  "
+                   f"by {n.issued_by}  {n.filename}")
+    if not a.notices:
+        click.echo("  none")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True)
+@click.option("--all", "include_superseded", is_flag=True, help="Include superseded decisions (default: in force only).")
+@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Decided on or after (UTC date).")
+@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Decided on or before (UTC date).")
+@rulebook_options
+@with_store
+@domain_errors
+def export(fmt, out_path, include_superseded, since, until, book, store):
+    """Decisions for the provincial platform: CSV (flat dotted columns) or JSON Lines (full documents)."""
+    kwargs = dict(include_superseded=include_superseded, since=since, until=until)
+    if out_path == "-":
+        n = records_view.export(store, book, sys.stdout, fmt, **kwargs)
+    else:
+        with open(out_path, "w", encoding="utf-8", newline="") as fh:
+            n = records_view.export(store, book, fh, fmt, **kwargs)
+    click.echo(f"{n} decision(s) exported", err=True)
+
+
+def register(group):
+    for cmd in (submit, decide, replay, notice, list_cmd, show, export):
+        group.add_command(cmd)
