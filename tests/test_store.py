@@ -1,0 +1,122 @@
+"""The record's schema: migrations reach the models, an upgrade keeps every record, URLs resolve."""
+import datetime as dt
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from engine.rulebook import compile_rulebook, digest_of, load_rulebook
+from engine.store import db
+from engine.store.snapshot import dumps_files, loads_files
+
+PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def pg_reachable() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    if not pg_reachable():
+        pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+    from sqlalchemy import create_engine
+    name = f"shuangtan_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'record.db'}"
+
+
+def _schema_diff(engine):
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrations_build_exactly_the_models(backend, request):
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    store = db.open_store(url)
+    try:
+        assert db.current_revision(store.engine) == db.head_revision()
+        assert _schema_diff(store.engine) == []
+    finally:
+        store.dispose()
+
+
+def test_upgrade_from_the_first_revision_keeps_every_record(sqlite_url):
+    engine = db.make_engine(sqlite_url)
+    db.upgrade(engine, "0001")
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO submission (application_id, version, raw, sha256, received_at, submitted_by, "
+                       "validated) VALUES ('A-1', 1, :raw, 'abc', :t, 'li', 0)"), {"raw": b"\x00raw bytes\xff", "t": now})
+        c.execute(text("INSERT INTO ruleset_snapshot VALUES ('sha256:x', '2026.1', '{}', :t)"), {"t": now})
+        c.execute(text("INSERT INTO decision (submission_id, application_id, credit_code, period_year, ruleset_version, "
+                       "ruleset_digest, input_sha256, officer, decided_at, document, storage_granted_yuan, "
+                       "freight_granted_yuan, equipment_granted) VALUES (1, 'A-1', 'C', 2026, '2026.1', 'sha256:x', "
+                       "'abc', 'wang', :t, '{\"k\": 1}', '1.00', '0.00', 1)"), {"t": now})
+    db.upgrade(engine)  # 0001 -> head
+    assert db.current_revision(engine) == db.head_revision() != "0001"
+    with engine.connect() as c:
+        assert c.execute(text("SELECT raw FROM submission")).scalar_one() == b"\x00raw bytes\xff"
+        assert c.execute(text("SELECT document, storage_granted_yuan FROM decision")).one() == ('{"k": 1}', "1.00")
+        assert c.execute(text("SELECT count(*) FROM notice")).scalar_one() == 0
+    assert _schema_diff(engine) == []
+    engine.dispose()
+
+
+def test_opening_twice_is_harmless(sqlite_url):
+    db.open_store(sqlite_url).dispose()
+    db.open_store(sqlite_url).dispose()
+
+
+def test_url_comes_from_the_option_then_the_environment_then_the_default(monkeypatch):
+    monkeypatch.delenv(db.ENV_VAR, raising=False)
+    assert db.resolve_url() == "sqlite:///shuangtan.db"
+    monkeypatch.setenv(db.ENV_VAR, "sqlite:///from-env.db")
+    assert db.resolve_url() == "sqlite:///from-env.db"
+    assert db.resolve_url("sqlite:///given.db") == "sqlite:///given.db"
+
+
+def test_default_database_is_a_file_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(db.ENV_VAR, raising=False)
+    db.open_store().dispose()
+    assert (tmp_path / "shuangtan.db").is_file()
+
+
+def test_ruleset_snapshot_recompiles_to_the_same_digest():
+    book = load_rulebook()
+    files = loads_files(dumps_files(book.files))
+    assert digest_of(files) == book.digest
+    assert compile_rulebook(book.root, files).digest == book.digest
+
+
+def test_snapshot_keeps_decimals_exact():
+    from decimal import Decimal
+    files = {"parameters/x.yaml": {"rate": Decimal("0.10"), "n": 3, "on": True, "when": "2026-01-01"}}
+    back = loads_files(dumps_files(files))
+    assert back == files and isinstance(back["parameters/x.yaml"]["rate"], Decimal)
+    assert str(back["parameters/x.yaml"]["rate"]) == "0.10"
