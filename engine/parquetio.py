@@ -1,0 +1,230 @@
+"""Populations in chunks: Parquet, JSON Lines or CSV in; decisions as Parquet (or CSV) out.
+
+Every reader yields Polars frames of at most ``chunk_size`` rows with the dotted columns of
+CONTRACT.md, plus ``__line`` (1-based record number, for rejects and order) and ``__error``
+(a rejection found while reading, e.g. an unknown field or malformed JSON, else null).
+Memory is bounded by the chunk, never by the file. Nothing goes through a binary float:
+JSON numbers are read as Decimal, CSV cells as text, Parquet decimals as Decimal128.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .application import FIELDS, InvalidApplicationError, loads_exact, parse_application
+from .batchio import RecordError, detect_format, row_to_document
+from .flat import result_columns
+
+DEFAULT_CHUNK = 250_000
+_OPTIONAL_SECTIONS = ("storage", "equipment", "packaging", "energy")
+
+
+def _schema() -> dict:
+    return {p: {"boolean": pl.Boolean, "integer": pl.Int64}.get(k, pl.Utf8) for p, k in FIELDS.items()}
+
+
+def _flatten(doc: dict, prefix: str = "", out: dict | None = None) -> dict:
+    out = {} if out is None else out
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            _flatten(v, f"{prefix}{k}.", out)
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _clean(flat: dict) -> dict | None:
+    """The flat record typed for the frame, or None when a value does not fit its column's type
+    (an unknown field, a boolean given as text, a float...): such a record is judged by the
+    contract model itself so the rejection names every field as ``check`` would."""
+    row = {}
+    for path, v in flat.items():
+        kind = FIELDS.get(path)
+        if kind is None and not (v is None and path in _OPTIONAL_SECTIONS):
+            return None
+        if v is None and path in _OPTIONAL_SECTIONS:
+            continue      # "storage": null is an absent section
+        if v is None:
+            return None   # elsewhere the contract model refuses a null; let it say so
+        if kind == "boolean":
+            if not isinstance(v, bool):
+                return None
+        elif kind == "integer":
+            if isinstance(v, bool) or not isinstance(v, int):
+                return None
+        elif kind == "decimal":
+            if isinstance(v, bool) or not isinstance(v, (int, str, Decimal)):
+                return None
+            v = str(v)
+        elif not isinstance(v, str):
+            return None
+        row[path] = v
+    return row
+
+
+def _reject_text(doc) -> str:
+    try:
+        parse_application(doc)
+    except InvalidApplicationError as exc:
+        return str(exc)
+    return "record does not fit the columnar layout"   # never expected: the model accepted it
+
+
+def _frame(rows: list[dict], lines: list[int], errors: list) -> pl.DataFrame:
+    df = pl.DataFrame(rows, schema=_schema())
+    return df.with_columns(pl.Series("__line", lines, dtype=pl.Int64),
+                           pl.Series("__error", errors, dtype=pl.Utf8))
+
+
+def _records_chunks(records, chunk_size) -> Iterator[pl.DataFrame]:
+    rows, lines, errors = [], [], []
+    for n, doc in records:
+        error = None
+        if isinstance(doc, RecordError):
+            error, row = str(doc), {}
+        elif not isinstance(doc, dict):
+            error, row = "(document): must be a JSON object", {}
+        else:
+            row = _clean(_flatten(doc))
+            if row is None:
+                error, row = _reject_text(doc), {}
+                app_id = doc.get("application_id")
+                if isinstance(app_id, str):
+                    row = {"application_id": app_id}
+        rows.append(row)
+        lines.append(n)
+        errors.append(error)
+        if len(rows) >= chunk_size:
+            yield _frame(rows, lines, errors)
+            rows, lines, errors = [], [], []
+    if rows:
+        yield _frame(rows, lines, errors)
+
+
+def _jsonl(stream):
+    for n, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield n, loads_exact(line)
+        except ValueError as exc:
+            yield n, RecordError([("(line)", f"not valid JSON: {exc}")])
+
+
+def _csv(stream):
+    reader = csv.DictReader(stream)
+    unknown = [c for c in (reader.fieldnames or []) if c not in FIELDS]
+    for row in reader:
+        if unknown:
+            yield reader.line_num, RecordError([(c, "unknown column") for c in unknown])
+            continue
+        try:
+            yield reader.line_num, row_to_document(row)
+        except RecordError as exc:
+            yield reader.line_num, exc
+
+
+def _parquet(path, chunk_size) -> Iterator[pl.DataFrame]:
+    pf = pq.ParquetFile(path)
+    unknown = [c for c in pf.schema_arrow.names if c not in FIELDS]
+    line = 1
+    for batch in pf.iter_batches(batch_size=chunk_size):
+        df = pl.from_arrow(batch)
+        df = df.select([c for c in df.columns if c in FIELDS])
+        error = None if not unknown else "; ".join(f"{c}: unknown column" for c in unknown)
+        yield df.with_columns(pl.int_range(line, line + df.height, dtype=pl.Int64).alias("__line"),
+                              pl.lit(error, dtype=pl.Utf8).alias("__error"))
+        line += df.height
+
+
+def read_chunks(path: str | Path, chunk_size: int = DEFAULT_CHUNK, fmt: str | None = None) -> Iterator[pl.DataFrame]:
+    """Frames of at most ``chunk_size`` applications from a Parquet, JSON Lines or CSV file."""
+    fmt = detect_format(str(path), fmt)
+    if fmt == "parquet":
+        yield from _parquet(path, chunk_size)
+        return
+    with open(path, encoding="utf-8", newline="") as stream:
+        yield from _records_chunks(_jsonl(stream) if fmt == "jsonl" else _csv(stream), chunk_size)
+
+
+def decide_chunk(book, chunk: pl.DataFrame) -> pl.DataFrame:
+    """Decide one chunk; rows rejected while reading keep their reading error. Adds ``line``."""
+    from .columnar import decide_frame_columnar
+    cols = result_columns(book)
+    bad = chunk.get_column("__error").is_not_null()
+    good = chunk.filter(~bad)
+    decided = decide_frame_columnar(book, good.drop("__line", "__error")).with_columns(
+        good.get_column("__line").alias("line"))
+    if not bad.any():
+        return decided
+    rejected = chunk.filter(bad).select(
+        pl.col("__line").alias("line"), *[pl.col(c) if c in ("application_id",) else
+                                          pl.col("enterprise.region_code").alias(c) if c == "region_code" else
+                                          pl.col("__error").alias(c) if c == "error" else
+                                          pl.lit(None, dtype=pl.Utf8).alias(c) for c in cols])
+    return pl.concat([decided, rejected.select(decided.columns)]).sort("line")
+
+
+class DecisionWriter:
+    """Decisions appended chunk by chunk to one Parquet file (dotted columns) or CSV."""
+
+    def __init__(self, path: str | Path, book, with_line: bool = True):
+        self.path = Path(path)
+        self.cols = result_columns(book) + (["line"] if with_line else [])
+        self.csv = self.path.suffix.lower() == ".csv"
+        self._writer = None
+        self._stream = None
+        self.rows = self.rejected = 0
+
+    def write(self, frame: pl.DataFrame):
+        frame = frame.select(self.cols)
+        self.rows += frame.height
+        self.rejected += int(frame.get_column("error").is_not_null().sum())
+        if self.csv:
+            if self._stream is None:
+                self._stream = open(self.path, "w", encoding="utf-8", newline="")
+                frame.write_csv(self._stream)
+            else:
+                buf = io.StringIO()
+                frame.write_csv(buf, include_header=False)
+                self._stream.write(buf.getvalue())
+            return
+        table = frame.to_arrow()
+        if self._writer is None:
+            schema = pa.schema([pa.field(c, pa.int64() if c == "line" else pa.string()) for c in self.cols])
+            self._writer = pq.ParquetWriter(self.path, schema, compression="zstd")
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def close(self):
+        if self._writer is not None:
+            self._writer.close()
+        elif self._stream is not None:
+            self._stream.close()
+        elif not self.csv:
+            pq.write_table(pa.table({c: pa.array([], pa.int64() if c == "line" else pa.string())
+                                     for c in self.cols}), self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def decide_file(book, input_path, out_path, chunk_size: int = DEFAULT_CHUNK, fmt: str | None = None) -> tuple[int, int]:
+    """Stream a population file through the columnar backend into a decisions file.
+
+    Returns (decided, rejected). Memory is bounded by ``chunk_size``.
+    """
+    with DecisionWriter(out_path, book) as w:
+        for chunk in read_chunks(input_path, chunk_size, fmt):
+            w.write(decide_chunk(book, chunk))
+    return w.rows - w.rejected, w.rejected

@@ -1,0 +1,133 @@
+"""The columnar backend gives the Rete engine's decisions, cell for cell."""
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+from click.testing import CliRunner
+
+from cli import main
+from engine.columnar import decide_frame_columnar
+from engine.columnar_verify import Generator, disagreements
+from engine.flat import decide_frame
+from engine.parquetio import decide_file
+from engine.rulebook import compile_rulebook, load_rulebook, read_files, DEFAULT_RULES
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = load_rulebook()
+
+
+def _flat(doc, prefix=""):
+    out = {}
+    for k, v in doc.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+EXAMPLE = _flat(json.loads((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_text()))
+
+
+def _both(frame, book=BOOK):
+    rete = decide_frame(book, frame, backend="rete")
+    col = decide_frame_columnar(book, frame)
+    assert disagreements(rete, col) == []
+    return col
+
+
+def test_verify_backends_command_finds_no_disagreement():
+    result = CliRunner().invoke(main, ["verify-backends", "--n", "3000", "--seed", "11"])
+    assert result.exit_code == 0, result.output
+    assert "0 disagreements" in result.output
+
+
+def test_disagreements_are_reported():
+    frame = Generator(BOOK, 2).frame(50)
+    a = decide_frame(BOOK, frame, backend="rete")
+    b = a.with_columns(pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("tampered"))
+                       .otherwise(pl.col("storage_subsidy.status")).alias("storage_subsidy.status"))
+    diffs = disagreements(a, b)
+    assert [(d[0], d[2], d[4]) for d in diffs] == [(7, "storage_subsidy.status", "tampered")]
+
+
+def test_rounding_ties_and_tier_boundary_exact():
+    rows = []
+    for i, (value, kwh, base, peak) in enumerate([("12345.50", "0.01", "1200", "720"),      # ratio exactly 0.40
+                                                  ("0.50", "1.005", "1000", "700.001"),    # just below 0.30
+                                                  ("99999999999999.99", "3", "3", "2.1")]):  # ratio 0.30 exactly
+        row = dict(EXAMPLE, **{"application_id": f"T{i}", "packaging.order_value_yuan": value,
+                               "storage.discharged_kwh": kwh, "storage.baseline_peak_kw": base,
+                               "storage.peak_with_storage_kw": peak})
+        rows.append(row)
+    col = _both(pl.DataFrame(rows))
+    assert col["packaging_levy.amount"].to_list() == ["123.46", "0.01", "1000000000000.00"]
+    assert col["storage_subsidy.amount"].to_list() == ["0.01", "0.50", "2.40"]   # 1.005 × 0.5 = 0.5025
+    assert col["storage_subsidy.reasons"].to_list() == ["RATE_TIER"] * 3
+
+
+def test_decimal_columns_and_text_columns_decide_alike():
+    frame = Generator(BOOK, 5, invalid_share=0).frame(400)
+    typed = frame.with_columns(pl.col("packaging.order_value_yuan").cast(pl.Decimal(38, 2)),
+                               pl.col("period.end").str.to_date(), pl.col("period.start").str.to_date())
+    assert _both(typed).equals(decide_frame_columnar(BOOK, frame))
+
+
+def test_parameters_resolved_per_period_end():
+    files = copy.deepcopy(read_files(DEFAULT_RULES))
+    files["parameters/packaging_levy.yaml"]["rate"]["values"]["2027-01-01"] = "0.02"
+    book = compile_rulebook(DEFAULT_RULES, files)
+    rows = [dict(EXAMPLE, **{"application_id": f"Y{y}", "period.start": f"{y}-01-01", "period.end": f"{y}-12-31"})
+            for y in (2025, 2026, 2027)]
+    col = _both(pl.DataFrame(rows), book)
+    assert col["packaging_levy.amount"].to_list() == [None, "1500000.00", "3000000.00"]
+    assert col["error"][0] is not None and col["error"][1] is None
+
+
+def test_magnitudes_beyond_int128_fall_back_exactly():
+    row = dict(EXAMPLE, **{"storage.discharged_kwh": "9" * 18 + "." + "9" * 12,
+                           "energy.renewable_kwh": "123456789012345678.123456789012",
+                           "storage.baseline_peak_kw": "999999999999999999.999999999999"})
+    col = _both(pl.DataFrame([row, EXAMPLE]))
+    assert col["storage_subsidy.status"].to_list() == ["granted", "granted"]
+
+
+def test_population_files_stream_in_chunks(tmp_path):
+    frame = Generator(BOOK, 9).frame(700)
+    expected = decide_frame(BOOK, frame, backend="rete")
+    frame.write_parquet(tmp_path / "pop.parquet", row_group_size=100)
+    frame.write_csv(tmp_path / "pop.csv")
+    with open(tmp_path / "pop.jsonl", "w") as f:
+        for row in frame.iter_rows(named=True):
+            doc = {}
+            for k, v in row.items():
+                if v is None:
+                    continue
+                node = doc
+                *head, last = k.split(".")
+                for h in head:
+                    node = node.setdefault(h, {})
+                node[last] = v
+            f.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    for name in ("pop.parquet", "pop.jsonl", "pop.csv"):
+        out = tmp_path / f"{name}.out.parquet"
+        decided, rejected = decide_file(BOOK, tmp_path / name, out, chunk_size=128)
+        got = pl.read_parquet(out)
+        assert got.height == 700 and rejected == expected["error"].is_not_null().sum()
+        assert disagreements(expected, got.drop("line")) == [], name
+        assert got["line"].to_list() == (list(range(1, 701)) if name != "pop.csv" else list(range(2, 702)))
+    assert pq.ParquetFile(tmp_path / "pop.parquet.out.parquet").schema_arrow.names[3] == \
+        "storage_technical_standard.status"
+
+
+def test_jsonl_unknown_field_is_rejected(tmp_path):
+    doc = json.loads((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_text())
+    bad = copy.deepcopy(doc)
+    bad["storage"]["discharge_kwh"] = "1"
+    (tmp_path / "in.jsonl").write_text(json.dumps(doc) + "\n" + json.dumps(bad) + "\n{not json\n")
+    result = CliRunner().invoke(main, ["evaluate-columnar", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o.parquet")])
+    assert result.exit_code == 0, result.output
+    got = pl.read_parquet(tmp_path / "o.parquet")
+    assert got["storage_subsidy.amount"].to_list() == ["280000.00", None, None]
+    assert "storage.discharge_kwh" in got["error"][1] and "JSON" in got["error"][2]
+    assert "decided 1, rejected 2" in result.output

@@ -1,0 +1,33 @@
+"""Dask: a LocalCluster of two worker processes gives the single machine's decisions."""
+import polars as pl
+
+from engine.columnar_verify import Generator, disagreements
+from engine.distributed import decide_parquet_distributed
+from engine.parquetio import decide_file
+from engine.rulebook import load_rulebook
+
+
+def test_local_cluster_two_processes_same_results(tmp_path):
+    book = load_rulebook()
+    frame = Generator(book, 21).frame(3000)
+    frame.write_parquet(tmp_path / "pop.parquet", row_group_size=500)
+    decide_file(book, tmp_path / "pop.parquet", tmp_path / "single.parquet", chunk_size=1000)
+    single = pl.read_parquet(tmp_path / "single.parquet")
+
+    from dask.distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        summary = decide_parquet_distributed(book, tmp_path / "pop.parquet", tmp_path / "parts", client=client,
+                                             rows_per_partition=1000)
+        assert len(client.scheduler_info()["workers"]) == 2
+    parts = sorted((tmp_path / "parts").glob("part-*.parquet"))
+    assert len(parts) == 3
+    spread = pl.concat([pl.read_parquet(p) for p in parts])
+    assert spread["line"].to_list() == list(range(1, 3001))
+    assert disagreements(single, spread) == []
+    assert summary["rows"] == 3000
+    assert summary["rejected"] == single["error"].is_not_null().sum()
+    granted = single.filter(pl.col("storage_subsidy.status") == "granted")
+    assert summary["outcomes"]["storage_subsidy"]["granted"][0] == granted.height
+    assert summary["outcomes"]["storage_subsidy"]["granted"][1] == \
+        str(granted["storage_subsidy.amount"].cast(pl.Decimal(38, 3)).sum())
