@@ -190,3 +190,12 @@ def test_rules_test_refuses_a_malformed_file_cleanly(tmp_path):
     r = run("rules", "test", f)
     assert r.exit_code == 1 and "cases: expected a non-empty list" in r.stderr
     assert "Traceback" not in r.output
+
+
+def test_rules_test_under_a_reform_shows_which_baseline_cases_the_reform_changes():
+    reform = Path(__file__).resolve().parent.parent / "rules/reforms/remote-region-tilt.yaml"
+    r = run("rules", "test", Path(__file__).resolve().parent / "rules/storage_subsidy.yaml", "--reform", reform)
+    assert r.exit_code == 1
+    assert "FAILED: A Lüliang enterprise receives the same amount because the baseline applies no regional tilt." \
+        in r.stdout
+    assert "storage_subsidy.amount: expected '80000.00', got '96000.00'" in r.stdout  # 1.2 × 80,000
