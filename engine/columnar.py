@@ -154,11 +154,27 @@ def _fmt_int(q: int, places: int) -> str:
     return ("-" if q < 0 else "") + s[:-places] + "." + s[-places:]
 
 
-def _outcome_stage(book: Rulebook, comp: _Compiler, o) -> dict:
-    """Columns __s (status), __r (reasons), __q (settled amount, integer) for one outcome."""
+def _materialise(q: Q, name: str, stage: dict) -> Q:
+    """Compute a shared value once as columns and refer to it by name afterwards."""
+    num, den = q.num, q.den
+    if isinstance(num, pl.Expr):
+        stage[f"{name}:n"], num = num, pl.col(f"{name}:n")
+    if isinstance(den, pl.Expr):
+        stage[f"{name}:d"], den = den, pl.col(f"{name}:d")
+    return Q(num, den, q.nb, q.db)
+
+
+def _outcome_stages(book: Rulebook, comp: _Compiler, o) -> list[dict]:
+    """Column stages ending in __s (status), __r (reasons), __q (settled amount) for one outcome.
+
+    Shared values (variables, the guard, table outputs, failing criteria) are materialised
+    in earlier stages, so each is computed once however many rules read it.
+    """
     scope = _Scope()
+    stages = [{}]
     for name, term in o.lets:
-        scope.vars[name] = comp.term(term, scope)
+        stages.append({})
+        scope.vars[name] = _materialise(comp.term(term, scope), f"__v:{o.name}:{name}", stages[-1])
     exemptions = list(book.exceptions) + list(o.applies)
     na, guard = None, pl.lit(True)
     for e in exemptions:
@@ -167,6 +183,9 @@ def _outcome_stage(book: Rulebook, comp: _Compiler, o) -> dict:
         na = pl.when(cond).then(pl.lit(e.code)) if na is None else na.when(cond).then(pl.lit(e.code))
         guard = guard & p
     na = pl.lit(None, dtype=pl.Utf8) if na is None else na.otherwise(pl.lit(None, dtype=pl.Utf8))
+    stages.append({f"__g:{o.name}": guard, f"__na:{o.name}": na})
+    guard, na = pl.col(f"__g:{o.name}"), pl.col(f"__na:{o.name}")
+    stages.append({})
     for t in o.tables:
         scope.table_defs[t.name] = t
         earlier, cases, outs = guard, [], []
@@ -175,11 +194,13 @@ def _outcome_stage(book: Rulebook, comp: _Compiler, o) -> dict:
             cases.append(earlier & p)
             outs.append(comp.term(r.output, scope))
             earlier = earlier & f
-        scope.tables[t.name] = qx.select(cases, outs)
-    fails = []
-    for c in o.criteria:
+        scope.tables[t.name] = _materialise(qx.select(cases, outs), f"__t:{o.name}:{t.name}", stages[-1])
+    fails, stage = [], {}
+    for k, c in enumerate(o.criteria):
         _, f = comp.test(c.test, scope)
-        fails.append((c.code, guard & f))
+        stage[f"__f:{o.name}:{k}"] = guard & f
+        fails.append((c.code, pl.col(f"__f:{o.name}:{k}")))
+    stages.append(stage)
     any_fail = pl.any_horizontal([f for _, f in fails]) if fails else pl.lit(False)
     ok, ko = STATUSES[o.kind]
     is_na = na.is_not_null()
@@ -202,14 +223,15 @@ def _outcome_stage(book: Rulebook, comp: _Compiler, o) -> dict:
     ok_codes = pl.when(capped).then(pl.lit(";".join(filter(None, [table_codes, "CAPPED"])))) \
         .otherwise(pl.lit(table_codes))
     cols[f"__r:{o.name}"] = pl.when(is_na).then(na).when(any_fail).then(failed_codes).otherwise(ok_codes)
-    return cols
+    return [st for st in stages if st] + [cols]
 
 
 def _decide_group(book: Rulebook, params: dict, prep: Prepared, frame: pl.DataFrame) -> pl.DataFrame:
     comp = _Compiler(params, prep)
     lf = frame.lazy()
     for o in book.outcomes:
-        lf = lf.with_columns(**_outcome_stage(book, comp, o))
+        for stage in _outcome_stages(book, comp, o):
+            lf = lf.with_columns(**stage)
     out = [pl.col("__row"), pl.col("application_id"), pl.col("region").alias("region_code"),
            pl.col("__end").cast(pl.Utf8).alias("evaluated_on")]
     subsidy, levy = [], []
