@@ -138,3 +138,12 @@ def test_new_parameter_needs_unit(tmp_path):
                     "    values: {2026-01-01: '0.01'}\n")
     with pytest.raises(RulebookError, match=r"parameters.packaging_levy.per_order.unit"):
         load_rulebook(None, [load_reform(path)])
+
+
+def test_cli_refuses_a_reform_with_a_bad_date_without_traceback():
+    from click.testing import CliRunner
+    from cli import main
+    result = CliRunner().invoke(main, ["check", str(ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"),
+                                       "--reform", str(BROKEN / "bad-date.yaml")])
+    assert result.exit_code == 1 and not isinstance(result.exception, BadDateError)
+    assert "bad-date.yaml: parameters.storage_subsidy.tier_30_rate.values.2027-13-01" in result.output

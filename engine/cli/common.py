@@ -32,11 +32,11 @@ def rulebook_options(fn):
 
 def load_book(rules_dir=None, reforms=()):
     from ..rulebook import load_rulebook
-    loaded = []
-    if reforms:
-        from ..reforms import load_reform  # the drafters' module
-        loaded = [load_reform(p) for p in reforms]
     try:
+        loaded = []
+        if reforms:
+            from ..reforms import load_reform  # the drafters' module
+            loaded = [load_reform(p) for p in reforms]
         return load_rulebook(rules_dir, loaded)
     except RulebookError as exc:
         raise click.ClickException(f"rulebook error: {exc}") from None

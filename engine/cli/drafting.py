@@ -110,8 +110,46 @@ def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, bac
                f"wrote {', '.join(files)} to {out_dir}")
 
 
+# --- explain --why-not ---------------------------------------------------------------
+@click.command()
+@click.argument("file", metavar="FILE|-")
+@click.option("--why-not", "outcome", required=True,
+              help="The outcome to explain (e.g. storage_subsidy): the smallest data changes that grant it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@rulebook_options
+@domain_errors
+def explain(file, outcome, fmt, book):
+    """The smallest changes to an application that would turn a denial into a grant.
+
+    Computed from the rules (each failing comparison solved for the fields it reads) and
+    verified by deciding the changed application with the engine.
+    """
+    import json
+
+    from ..application import parse_application
+    from ..whynot import render, why_not
+    from .common import read_input
+    names = [o.name for o in book.outcomes]
+    if outcome not in names:
+        raise click.BadParameter(f"unknown outcome {outcome!r}; one of: {', '.join(names)}", param_hint="--why-not")
+    if book.outcome(outcome).kind == "levy":
+        raise click.BadParameter(f"{outcome} is a levy; --why-not explains benefits and checks", param_hint="--why-not")
+    result = why_not(book, parse_application(read_input(file)), outcome)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "outcome": result.outcome, "status": result.status, "amount": result.amount, "unit": result.unit,
+            "reasons": result.reasons,
+            "suggestions": {code: [s.to_dict() for s in sugs] for code, sugs in result.blockers.items()},
+            "cannot_change": result.unfixable,
+            "combined": result.combined.to_dict() if result.combined else None,
+            "higher_tiers": [s.to_dict() for s in result.tiers]}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(result))
+
+
 def register(group):
     if "rules" in group.commands:
         group.commands["rules"].add_command(validate_cmd)
     group.add_command(population)
     group.add_command(simulate)
+    group.add_command(explain)
