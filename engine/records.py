@@ -110,7 +110,7 @@ def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> 
                 raise
             continue  # a concurrent submission took this version number: take the next
     row = validate_submission(store, row_id)
-    with store.session() as s:
+    with store.reading() as s:
         out = _submission_out(s, s.get(SubmissionRow, row_id))
     if not row.valid:
         return Receipt(out, "rejected", f"{len(out.errors)} problem(s); kept on record as rejected")
@@ -269,7 +269,7 @@ def _granted(outcome: dict) -> str:
 
 def pending(store: Store) -> list[str]:
     """Application ids whose latest version is valid (or not yet validated) and not yet decided."""
-    with store.session() as s:
+    with store.reading() as s:
         subs = s.exec(select(SubmissionRow).where(SubmissionRow.application_id.is_not(None))
                       .order_by(SubmissionRow.id)).scalars().all()
         decided = set(s.exec(select(DecisionRow.submission_id)).scalars().all())
@@ -346,7 +346,7 @@ def snapshot_book(s, digest: str) -> Rulebook:
 
 def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> ReplayReport:
     """Re-evaluate a stored decision under its stored ruleset, input and record history."""
-    with store.session() as s:
+    with store.reading() as s:
         row = s.get(DecisionRow, decision_id)
         if row is None:
             raise RecordError(f"no decision {decision_id} on record")
@@ -417,7 +417,7 @@ def notice_documents(store: Store, app_id: str, lang: str = "zh", fmt: str = "ht
                      notice_date: dt.date | None = None, decision_id: int | None = None) -> tuple[DecisionRow, list]:
     """Render (not yet issue) every notice the decision in force calls for: [(kind, text)]."""
     from . import notices
-    with store.session() as s:
+    with store.reading() as s:
         row = s.get(DecisionRow, decision_id) if decision_id is not None else in_force(s, app_id)
         if row is None or row.application_id != app_id:
             raise RecordError(f"{app_id}: no decision on record" if decision_id is None

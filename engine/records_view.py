@@ -73,7 +73,7 @@ def list_applications(store: Store, status: str | None = None, region: str | Non
     ``since``/``until`` are inclusive dates of the latest version's receipt (UTC);
     ``outcome`` is ``NAME`` (any status but not_applicable) or ``NAME=STATUS``.
     """
-    with store.session() as s:
+    with store.reading() as s:
         subs = s.exec(select(SubmissionRow)).scalars().all()
         decisions = s.exec(select(DecisionRow)).scalars().all()
     later = _superseded_by(decisions)
@@ -97,7 +97,7 @@ def list_applications(store: Store, status: str | None = None, region: str | Non
 
 
 def show(store: Store, app_id: str) -> ApplicationOut | None:
-    with store.session() as s:
+    with store.reading() as s:
         subs = s.exec(select(SubmissionRow).where(SubmissionRow.application_id == app_id)).scalars().all()
         if not subs:
             return None
@@ -115,7 +115,7 @@ RECORD_COLUMNS = ("decision_id", "supersedes_id", "in_force", "decided_at", "off
 def export_rows(store: Store, include_superseded: bool = False, since: dt.date | None = None,
                 until: dt.date | None = None) -> Iterator[tuple[DecisionRow, dict, str | None, bool]]:
     """(row, decision document, in force) in decision order; ``since``/``until`` on the decision date."""
-    with store.session() as s:
+    with store.reading() as s:
         decisions = s.exec(select(DecisionRow).order_by(DecisionRow.id)).scalars().all()
         regions = dict(s.exec(select(SubmissionRow.id, SubmissionRow.region_code)).all())
     later = _superseded_by(decisions)

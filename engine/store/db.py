@@ -56,7 +56,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers take no write lock (WAL lets them read beside a writer); writers queue.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -73,7 +74,15 @@ class Store:
 
     @contextlib.contextmanager
     def session(self):
+        """A writing transaction (on SQLite it holds the database's write lock from the start)."""
         with Session(self.engine, expire_on_commit=False) as s:
+            with s.begin():
+                yield s
+
+    @contextlib.contextmanager
+    def reading(self):
+        """A read-only transaction that never waits for, nor blocks, a writer on SQLite."""
+        with Session(self.engine.execution_options(read_only=True), expire_on_commit=False) as s:
             with s.begin():
                 yield s
 
