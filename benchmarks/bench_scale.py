@@ -1,0 +1,211 @@
+"""Scale figures on this machine: check latency, Rete and columnar throughput, simulate, Dask, NumPy.
+
+    .venv/bin/python benchmarks/bench_scale.py [--rows 1000000] [--stream-rows 10000000] [--dask-rows 5000000]
+
+Prints each figure next to its target (issue 5). Sizes can be lowered for a quick run.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
+
+from engine.application import parse_application  # noqa: E402
+from engine.columnar import decide_frame_columnar  # noqa: E402
+from engine.columnar_verify import Generator  # noqa: E402
+from engine.flat import decide_frame  # noqa: E402
+from engine.rete import ReteEngine  # noqa: E402
+from engine.rulebook import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files  # noqa: E402
+
+EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
+
+
+def population(n: int, seed: int = 1) -> pl.DataFrame:
+    try:
+        from engine.population import generate   # the calibrated population, when present
+        return generate(n, seed)
+    except ImportError:
+        return Generator(load_rulebook(), seed, invalid_share=0).frame(n)
+
+
+def line(name, value, target=""):
+    print(f"  {name:<58} {value:>22}  {target}")
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_check():
+    cold = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([str(ROOT / ".venv/bin/shuangtan"), "check", str(EXAMPLE), "--format", "json"],
+                       check=True, capture_output=True)
+        cold.append(time.perf_counter() - t)
+    line("check, cold process (best of 3)", f"{min(cold):.3f} s", "target < 0.5 s")
+    book = load_rulebook()
+    eng = ReteEngine.for_rulebook(book)
+    text = EXAMPLE.read_bytes()
+    eng.decide(parse_application(text))
+    n = 300
+    t = time.perf_counter()
+    for _ in range(n):
+        eng.decide(parse_application(text))
+    warm = (time.perf_counter() - t) / n
+    line("check, warm in-process (parse + decide with trace)", f"{warm * 1000:.2f} ms", "")
+    return book
+
+
+def bench_rete(book, n=3000):
+    frame = population(n, 3)
+    t = time.perf_counter()
+    decide_frame(book, frame, backend="rete")
+    rate = n / (time.perf_counter() - t)
+    line("Rete decisions/s (one core, full trace, flat rows)", f"{rate:,.0f}/s", "target ≥ 5,000/s/core")
+
+
+def bench_columnar(book, n):
+    frame = population(n, 1)
+    decide_frame_columnar(book, frame.head(1000))
+    t = time.perf_counter()
+    out = decide_frame_columnar(book, frame)
+    dt_ = time.perf_counter() - t
+    line(f"columnar compute ({n:,} in memory → result frame)", f"{n / dt_:,.0f}/s", "target ≥ 10,000,000/s")
+    return frame, out
+
+
+def bench_end_to_end(book, frame, tmp):
+    from engine.parquetio import decide_file
+    src, dst = tmp / "pop.parquet", tmp / "decisions.parquet"
+    frame.write_parquet(src, row_group_size=250_000)
+    t = time.perf_counter()
+    decide_file(book, src, dst, chunk_size=250_000)
+    dt_ = time.perf_counter() - t
+    line(f"end to end Parquet → decisions Parquet ({frame.height:,})", f"{frame.height / dt_:,.0f}/s",
+         "target ≥ 500,000/s")
+    return src
+
+
+def bench_simulate(book, frame):
+    files = copy.deepcopy(read_files(DEFAULT_RULES))
+    files["parameters/storage_subsidy.yaml"]["tier_30_rate"]["values"]["2026-01-01"] = "0.90"
+    reform = compile_rulebook(DEFAULT_RULES, files)
+    t = time.perf_counter()
+    base = decide_frame_columnar(book, frame)
+    alt = decide_frame_columnar(reform, frame)
+    total = lambda f: f.get_column("totals.subsidy_yuan").cast(pl.Decimal(38, 2)).sum()  # noqa: E731
+    delta = total(alt) - total(base)
+    dt_ = time.perf_counter() - t
+    line(f"simulate baseline + 1 reform ({frame.height:,}), exact Δ subsidy {delta}", f"{dt_:.2f} s",
+         "target < 5 s for 1M")
+
+
+def bench_streaming(book, n, tmp):
+    """A child process streams n rows (written in pieces) so its peak RSS is its own."""
+    code = f"""
+import resource, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+import pyarrow.parquet as pq
+from engine.rulebook import load_rulebook
+from engine.parquetio import decide_file
+sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
+from bench_scale import population
+book = load_rulebook()
+path = {str(tmp / 'stream.parquet')!r}
+writer = None
+piece = 500_000
+for i in range(0, {n}, piece):
+    t = population(min(piece, {n} - i), seed=i).to_arrow()
+    writer = writer or pq.ParquetWriter(path, t.schema)
+    writer.write_table(t, row_group_size=250_000)
+writer.close()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+decide_file(book, path, {str(tmp / 'stream.out.parquet')!r}, chunk_size=250_000)
+print(time.perf_counter() - t, before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    secs, before, peak = map(float, out[-3:])
+    line(f"streaming {n:,} Parquet → Parquet, peak RSS of the process", f"{peak:,.0f} MiB",
+         f"target < 2048 MiB ({n / secs:,.0f}/s)")
+
+
+def bench_dask(book, n, tmp):
+    from dask.distributed import Client, LocalCluster
+    from engine.distributed import decide_parquet_distributed
+    src = tmp / "dask.parquet"
+    population(n, 7).write_parquet(src, row_group_size=250_000)
+    times = {}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            # Polars would otherwise use every core in each worker; one thread per worker is the model.
+            client.run(lambda: os.environ.__setitem__("POLARS_MAX_THREADS", "1"))
+            decide_parquet_distributed(book, src, None, client=client, rows_per_partition=250_000)
+            t = time.perf_counter()
+            decide_parquet_distributed(book, src, tmp / f"dask{workers}", client=client, rows_per_partition=250_000)
+            times[workers] = time.perf_counter() - t
+        line(f"Dask LocalCluster, {workers} worker(s), {n:,} rows", f"{n / times[workers]:,.0f}/s")
+    line("Dask speed-up 2 workers vs 1", f"{times[1] / times[2]:.2f}×", "target ≥ 1.6×")
+
+
+def bench_numpy(frame, out):
+    """OpenFisca-style float64 vectorised reference for the packaging levy (1 % of order value)."""
+    value = frame.get_column("packaging.order_value_yuan").cast(pl.Float64).fill_null(0).to_numpy()
+    levied = out.get_column("packaging_levy.status").to_numpy() == "levied"
+    t = time.perf_counter()
+    for _ in range(5):
+        levy = np.where(levied, np.floor(value * 0.01 * 100 + 0.5) / 100, 0.0)
+        total_float = levy.sum()
+    dt_ = (time.perf_counter() - t) / 5
+    exact = out.get_column("totals.levy_yuan").cast(pl.Decimal(38, 2)).sum()
+    line(f"NumPy float64 levy only ({frame.height:,})", f"{frame.height / dt_:,.0f}/s", "(reference)")
+    line("  float64 levy total", f"{total_float:,.2f}", "")
+    line("  exact levy total", f"{Decimal(exact):,.2f}", f"differs by {Decimal(total_float) - Decimal(exact):.6f} yuan")
+    exact_cents = out.get_column("packaging_levy.amount").fill_null("0.00").str.replace(".", "", literal=True) \
+        .cast(pl.Int64).to_numpy()
+    mism = int((np.round(levy * 100).astype(np.int64) != np.where(levied, exact_cents, 0)).sum())
+    line("  rows whose float levy differs from the exact one", f"{mism:,}", "")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--stream-rows", type=int, default=10_000_000)
+    ap.add_argument("--dask-rows", type=int, default=5_000_000)
+    args = ap.parse_args()
+    print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, Polars {pl.__version__}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        book = bench_check()
+        bench_rete(book)
+        frame, out = bench_columnar(book, args.rows)
+        bench_end_to_end(book, frame, tmp)
+        bench_simulate(book, frame)
+        bench_numpy(frame, out)
+        line("peak RSS of this process so far", f"{peak_rss_mib():,.0f} MiB")
+        del frame, out
+        if args.stream_rows:
+            bench_streaming(book, args.stream_rows, tmp)
+        if args.dask_rows:
+            bench_dask(book, args.dask_rows, tmp)
+
+
+if __name__ == "__main__":
+    main()
