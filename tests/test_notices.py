@@ -1,0 +1,151 @@
+"""Every notice template rendered against complete decisions, in both languages and both formats."""
+import datetime as dt
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from engine import notices, records
+from engine.rulebook import load_rulebook
+from engine.store import open_store
+from engine.store.models import SubmissionIn
+from test_records import app
+from test_store import sqlite_url  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = load_rulebook()
+DAY = dt.date(2027, 1, 15)
+# The three decisions the notices must cover: the worked example (approval, denial, levy),
+# a denial on the technical standard, and a reporting failure (rectification, everything denied).
+CASES = {
+    "example": {},
+    "denial": {"storage.energy_density_wh_per_kg": "250", "storage.cycle_life": 9000,
+               "equipment.realtime_data_analytics": False, "packaging.nondegradable_share": "0",
+               "packaging.order_value_yuan": "12345.50"},
+    "reporting": {"storage.platform.reporting_completeness": "0.90", "storage.platform.connected": False,
+                  "enterprise.name": "<script>alert(1)</script>"},
+}
+
+
+@pytest.fixture(scope="module")
+def decided(tmp_path_factory):
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('n') / 'r.db'}")
+    codes = {"example": "91140100MA0L3K2P5R", "denial": "91140200MA0HW2NB8C", "reporting": "91141100MA0KQ7LX3M"}
+    for name, changes in CASES.items():
+        raw = app(f"N-{name}", **{"enterprise.credit_code": codes[name], **changes})
+        assert records.submit(store, SubmissionIn(raw=raw, submitted_by="li")).outcome == "new"
+        records.decide(store, f"N-{name}", BOOK, "wang")
+    yield store
+    store.dispose()
+
+
+def render_all(store, case, lang, fmt):
+    _, docs = records.notice_documents(store, f"N-{case}", lang, fmt, DAY)
+    return dict(docs)
+
+
+def test_each_decision_calls_for_the_right_notices(decided):
+    kinds = {c: list(render_all(decided, c, "zh", "md")) for c in CASES}
+    assert kinds == {"example": ["approval", "denial", "levy"], "denial": ["approval", "denial"],
+                     "reporting": ["denial", "rectification", "levy"]}
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_template_renders_every_case(decided, lang, fmt):
+    seen = set()
+    for case in CASES:
+        for kind, text in render_all(decided, case, lang, fmt).items():
+            seen.add(kind)
+            assert f"N-{case}-D" in text and "2027-01-15" in text
+            assert ("行政复议" in text and "60" in text and "2027-03-16" in text)  # rights and their deadline
+            assert "T §6.2.3" in text or "S §4.2" in text
+    assert seen == set(notices.KINDS)
+
+
+def test_approval_shows_amounts_exactly_with_clauses(decided):
+    text = render_all(decided, "example", "zh", "md")["approval"]
+    assert "280,000.00 元" in text and "640,000.00 元" in text and "285.150 吨二氧化碳当量" in text
+    assert "920,000.00 元" in text
+    assert "`RATE_TIER` | 0.3 ≥ 0.30" in text and "参考西安“1元/度”补贴模式" in text
+
+
+def test_denial_lists_every_unmet_and_every_met_criterion_with_evidence(decided):
+    text = render_all(decided, "denial", "en", "md")["denial"]
+    section = text.split("### Reverse-logistics equipment subsidy")[1].split("### ")[0]
+    unmet, met = section.split("**Criteria met**")
+    assert "`MISSING_REALTIME_ANALYTICS`" in unmet and "`REPORTING_NON_COMPLIANT`" not in unmet
+    for code in ("MISSING_AUTOMATED_RETURN_RECEIVING", "ALREADY_SUBSIDIZED", "NO_INVESTMENT", "REPORTING_NON_COMPLIANT"):
+        assert f"`{code}` | ✔" in met
+    assert "| `equipment.realtime_data_analytics` | false |" in met   # evidence considered
+    assert "| `equipment.investment_yuan` | 3200000 |" in met
+    storage = text.split("### User-side storage subsidy per kWh")[1].split("### ")[0]
+    assert "`TECHNICAL_STANDARD_NOT_MET`" in storage.split("**Criteria met**")[0]
+    checks = text.split("## Findings of the related checks")[1]
+    assert "`ENERGY_DENSITY_BELOW_MINIMUM`" in checks and "`CYCLE_LIFE_BELOW_MINIMUM`" in checks
+
+
+def test_money_is_formatted_from_the_decision_string_never_through_float(decided):
+    text = render_all(decided, "denial", "zh", "md")
+    assert "approval" in text  # the freight subsidy: 1,200,000 orders × 0.10 = 120,000.00, capped at 200,000
+    assert "120,000.00 元" in text["approval"]
+    assert notices.money("123.455") == "123.455" and notices.money("1234567890123.46") == "1,234,567,890,123.46"
+
+
+def test_rectification_gives_the_deadline_from_the_notice_date(decided):
+    for fmt in ("md", "html"):
+        zh = render_all(decided, "reporting", "zh", fmt)["rectification"]
+        assert "30 日内" in zh and "2027-02-14" in zh   # 2027-01-15 + 30 days
+        assert "PLATFORM_NOT_CONNECTED" in zh and "REPORTING_INCOMPLETE" in zh
+        assert "CARBON_REDUCTION_NOT_REPORTED" in zh   # listed among the criteria met
+    en = render_all(decided, "reporting", "en", "html")["rectification"]
+    assert "within 30 days" in en and "2027-02-14" in en
+
+
+def test_levy_notice_states_amount_and_earmark(decided):
+    text = render_all(decided, "example", "en", "md")["levy"]
+    assert "CNY 1,500,000.00" in text and "storage-technology R&D" in text
+
+
+def test_an_enterprise_called_script_is_rendered_as_text(decided):
+    for kind, html in render_all(decided, "reporting", "zh", "html").items():
+        assert "<script>" not in html, kind
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for md in render_all(decided, "reporting", "zh", "md").values():
+        assert "<script>" not in md and "&lt;script>alert(1)&lt;/script>" in md
+
+
+def test_a_missing_value_is_an_error_not_a_blank():
+    env = notices.environment("html")
+    with pytest.raises(jinja2.UndefinedError):
+        env.get_template("levy.html.j2").render(kind="levy", lang="zh")
+
+
+def test_cli_writes_and_records_the_notices(decided, tmp_path):
+    issued = records.issue_notices(decided, "N-reporting", tmp_path, "zhao", "en", "html", DAY)
+    assert [n.kind for n in issued] == ["denial", "rectification", "levy"]
+    assert all(n.path.read_text().startswith("<!DOCTYPE html>") for n in issued)
+    from engine.records_view import show
+    assert [(n.kind, n.lang, n.issued_by) for n in show(decided, "N-reporting").notices][-3:] == [
+        ("denial", "en", "zhao"), ("rectification", "en", "zhao"), ("levy", "en", "zhao")]
+
+
+def test_pdf_when_weasyprint_is_installed(decided):
+    pytest.importorskip("weasyprint", reason="PDF needs WeasyPrint; not installed here")
+    html = render_all(decided, "example", "zh", "html")["approval"]
+    assert notices.to_pdf(html).startswith(b"%PDF")
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="no /usr/bin/chromium (apt-get install chromium)")
+def test_the_html_notice_opens_in_a_real_browser(decided, tmp_path):
+    html = tmp_path / "notice.html"
+    html.write_text(render_all(decided, "reporting", "zh", "html")["rectification"], encoding="utf-8")
+    png = tmp_path / "notice.png"
+    subprocess.run([sys.executable, str(ROOT / "scripts/screenshot_notice.py"), str(html), str(png),
+                    "--chromium", "/usr/bin/chromium"], check=True, timeout=180)
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1000, 1400)
+    assert png.stat().st_size > 20_000   # a rendered page, not a blank one
