@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -58,6 +59,17 @@ def _credit_code(value: str) -> str:
     return value
 
 
+def _iso_date(value: Any) -> dt.date:
+    # pydantic's lax dates accept Unix timestamps and datetimes; the contract says ISO dates.
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date YYYY-MM-DD, e.g. 2026-12-31")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"must be a real date YYYY-MM-DD, got {value!r}") from None
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
 Positive = Annotated[ExactDecimal, Field(gt=0)]
 NonNegative = Annotated[ExactDecimal, Field(ge=0)]
@@ -70,8 +82,8 @@ class _Strict(BaseModel):
 
 
 class Period(_Strict):
-    start: dt.date
-    end: dt.date
+    start: IsoDate
+    end: IsoDate
 
     @model_validator(mode="after")
     def _order(self):
@@ -226,8 +238,14 @@ def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
     return [(_path(e["loc"]), _phrase(e)) for e in exc.errors()]
 
 
-class NonFinite(str):
+class NonFinite:
     """JSON's NaN/Infinity, kept as a marker so validation names the field that holds it."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self):
+        return self.name
 
 
 def loads_exact(text: str | bytes) -> Any:
