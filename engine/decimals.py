@@ -55,7 +55,7 @@ def fmt_amount(value: Decimal, places: int) -> str:
     return f"{value:.{places}f}"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192, typed=True)  # typed: True == 1 == Fraction(1) must not share an entry
 def fmt_plain(value) -> str:
     """A human form of an exact value: integers bare, terminating fractions as decimals."""
     if isinstance(value, bool) or value is None or isinstance(value, str):

@@ -79,3 +79,9 @@ def test_ranges_come_from_the_contract():
     gt0 = FIELD_RANGES["storage.baseline_peak_kw"]
     assert always("gt", gt0, 0) is True and always("gte", r, 0) is True and always("gte", r, 1) is None
     assert always("lte", r, 1) is True and always("gt", r, 1) is False and always("lt", r, 0) is False
+
+
+def test_range_text_is_not_confused_by_formatting_booleans_first():
+    from engine.decimals import fmt_plain
+    assert fmt_plain(True) == "true"
+    assert FIELD_RANGES["packaging.recycling_rate"].text() == "[0, 1]"
