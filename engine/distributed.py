@@ -113,7 +113,7 @@ def decide_parquet_distributed(book, input_path, output_dir=None, address: str =
             for i in range(len(parts))]
 
     def run(c):
-        shared = c.scatter(book, broadcast=True)
+        shared = c.scatter(book, broadcast=True, hash=False)   # a unique key: a repeated call must not share (and release) it
         futures = [c.submit(decide_partition, shared, input_path, p, o, pure=False) for p, o in zip(parts, outs)]
         return merge(c.gather(futures))
 
