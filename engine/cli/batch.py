@@ -19,18 +19,38 @@ from .common import progress_wanted, rulebook_options
               help="Decisions, one JSON document per line, in input order.")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Bad records with their line number and every reason (JSON Lines).")
-@click.option("--input-format", type=click.Choice(["jsonl", "csv"]), default=None,
-              help="Default: from the file name (.jsonl, .csv).")
+@click.option("--input-format", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
+              help="Default: from the file name (.jsonl, .csv, .parquet).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (default: the number of cores).")
+              help="Worker processes of the Rete path (default: the number of cores).")
+@click.option("--backend", type=click.Choice(["auto", "rete", "columnar"]), default="auto", show_default=True,
+              help="rete: full decision documents with trace (JSON Lines out); columnar: flat decision rows "
+                   "(Parquet or CSV out, same statuses, amounts and reason codes). auto: columnar when the "
+                   "input or --out is Parquet, else rete.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=250_000, show_default=True,
+              help="Applications per chunk on the columnar path (bounds memory).")
+@click.option("--cluster", default=None, metavar="ADDRESS|local",
+              help="Columnar path on a Dask cluster, partition-wise (Parquet input; --out is a folder).")
 @rulebook_options
-def evaluate(input_path, out_path, rejects_path, input_format, jobs, book):
-    """Decide a batch of applications (JSON Lines or CSV with dotted columns).
+def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, chunk_size, cluster, book):
+    """Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).
 
-    Never stops at a bad record: each goes to --rejects with its line number and reasons.
+    Never stops at a bad record: each goes to --rejects with its line number and reasons
+    (on the columnar path, a bad row keeps its line and an `error` in the output).
     Exits non-zero only when it could not run at all.
     """
     fmt = detect_format(input_path, input_format)
+    if backend == "auto":
+        flat_out = out_path.suffix.lower() == ".parquet"
+        backend = "columnar" if (fmt == "parquet" or flat_out or cluster) else "rete"
+    if backend == "columnar":
+        if rejects_path:
+            raise click.BadParameter("the columnar path keeps bad rows in --out with an error column",
+                                     param_hint="--rejects")
+        from .scale import run_columnar
+        return run_columnar(book, Path(input_path), out_path, fmt, chunk_size, cluster)
+    if fmt == "parquet":
+        raise click.BadParameter("Parquet input is decided by the columnar backend", param_hint="--backend")
     jobs = jobs or os.cpu_count() or 1
     started = time.perf_counter()
     decided = rejected = 0

@@ -58,6 +58,11 @@ def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, w
 
     Rows that fail validation are kept with their line number and an error message.
     """
+    run_columnar(book, input_path, out_path, input_format, chunk_size, cluster, workers)
+
+
+def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_000, cluster=None, workers=2):
+    """Shared by evaluate-columnar and evaluate --backend columnar: decide a file, print the counts."""
     from ..batchio import detect_format
     started = time.perf_counter()
     if cluster:
