@@ -13,4 +13,4 @@ fi
 [ -n "$PY" ] || { echo "need Python 3.11 or 3.12 (durable-rules fails to import on 3.13)" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,postgres,pdf]"
