@@ -79,6 +79,7 @@ class Criterion:
     clause: str
     test: Any
     message: dict
+    source: str = ""      # the clause's source, when it is not the outcome's own
 
 
 @dataclass(frozen=True)
@@ -333,11 +334,12 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
     criteria = []
     for i, c in enumerate(raw["criteria"] or []):
         key = f"criteria[{i}]"
-        _keys(c, file, key, {"code", "rule", "clause", "test", "message"})
+        _keys(c, file, key, {"code", "rule", "clause", "test", "message"}, {"source"})
         criteria.append(Criterion(_code(c["code"], file, f"{key}.code"), _text(c["rule"], file, f"{key}.rule"),
                                   _text(c["clause"], file, f"{key}.clause"),
                                   parse_test(c["test"], scope, f"{key}.test"),
-                                  _bilingual(c["message"], file, f"{key}.message")))
+                                  _bilingual(c["message"], file, f"{key}.message"),
+                                  _source(c["source"], file, f"{key}.source", sources) if "source" in c else source))
     for i, c in enumerate(criteria):
         allowed = {"lhs", "rhs"} if isinstance(c.test, Compare) else {"value"} if isinstance(c.test, Hit) else set()
         for lang, text in c.message.items():
