@@ -107,10 +107,21 @@ def display(node, env) -> str:
     return fmt_plain(node.value(env))
 
 
+_REFS: dict = {}
+
+
+def _sorted_refs(node) -> list:
+    """``sorted(node.refs())``, once per node (keyed by identity; the node is kept alive with it)."""
+    hit = _REFS.get(id(node))
+    if hit is None or hit[0] is not node:
+        hit = _REFS[id(node)] = (node, sorted(node.refs()))
+    return hit[1]
+
+
 def ref_values(node, env, outcome_params=None) -> dict:
     """Display values of every field, parameter and variable a node reads (for reasons and trace)."""
     out = {}
-    for kind, name in sorted(node.refs()):
+    for kind, name in _sorted_refs(node):
         if kind == "field":
             out[name] = fmt_plain(env.fields.get(name))
         elif kind == "param":
@@ -133,6 +144,8 @@ class _Compiled:
         self._n = itertools.count()
 
     def key(self, outcome, node, prefix):
+        if all(kind in ("field", "param", "section") for kind, _ in node.refs()):
+            outcome = None  # the same value for every outcome: one fact key, shared alpha nodes
         k = (outcome, node)
         if k not in self.keys:
             self.keys[k] = f"{prefix}{next(self._n)}"
@@ -210,6 +223,9 @@ class ReteEngine:
         self._params_of = {o.name: sorted(o.params()) for o in book.outcomes}
         self._ruleset = self._compile()
         self._check_hashes()
+        self._plan = [(key, 0, None, node.section) if isinstance(node, Present)
+                      else (key, 1 if isinstance(node, Compare) else 2, oname, node)
+                      for key, oname, node in self._compiled.atoms]
         self._actions = {name: rule["run"] for name, rule in self._ruleset.items()}
         with _HOST_LOCK:
             _host().register_rulesets({self.name: self._ruleset})
@@ -415,28 +431,34 @@ class ReteEngine:
         """
         fact = {"t": "app"}
         envs = {} if envs is None else envs
-        for key, oname, node in self._compiled.atoms:
-            if isinstance(node, Present):
-                fact[key] = node.section in env.present
+        present = env.present
+        if None not in envs:
+            envs[None] = env
+        for key, kind, oname, node in self._plan:
+            if kind == 0:  # a section's presence
+                fact[key] = node in present  # node: the section name
                 continue
-            if oname not in envs:
-                o = self._outcomes.get(oname)
-                sub = Env(env.fields, env.present, env.params, env.literals)
-                sub.status = env.status
-                if o is not None:
-                    for name, term in o.lets:
-                        sub.vars[name] = term.value(sub)
-                envs[oname] = sub
-            sub = envs[oname]
-            if isinstance(node, Compare):
+            sub = envs.get(oname)
+            if sub is None:
+                sub = envs[oname] = self._lets_env(env, oname)
+            if kind == 1:  # a comparison: the exact sign of left - right
                 a, b = node.left.value(sub), node.right.value(sub)
                 if a is not None and b is not None:
-                    fact[key] = sign(a, b)
+                    fact[key] = (a > b) - (a < b)
             else:  # a boolean or label field
                 v = node.value(sub)
                 if v is not None:
                     fact[key] = v
         return fact
+
+    def _lets_env(self, env, oname):
+        sub = Env(env.fields, env.present, env.params, env.literals)
+        sub.status = env.status
+        o = self._outcomes.get(oname)
+        if o is not None:
+            for name, term in o.lets:
+                sub.vars[name] = term.value(sub)
+        return sub
 
     def _literals(self, when):
         cache = self.__dict__.setdefault("_literal_cache", {})
