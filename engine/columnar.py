@@ -17,7 +17,9 @@ from __future__ import annotations
 from fractions import Fraction
 from math import lcm
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from . import columnar_exact as qx
 from .columnar_exact import ColumnOverflow, Q
@@ -26,7 +28,7 @@ from .errors import DateNotCoveredError
 from .expressions import (All, AnyOf, Arith, Compare, Const, Field, Hit, Label, Lookup, Not, Param,
                           Present, Status, TableOutput, Truth, Var)
 from .flat import decide_rows_rete, result_columns
-from .rulebook import STATUSES, Rulebook
+from .rulebook import Rulebook
 
 _LABEL_COLUMN = {"enterprise.size": "size", "enterprise.region_code": "region"}
 
@@ -45,9 +47,10 @@ class _Compiler:
     attribute matches neither way.
     """
 
-    def __init__(self, params: dict, prep: Prepared):
+    def __init__(self, params: dict, prep: Prepared, book: Rulebook):
         self.params = params
         self.prep = prep
+        self.book = book
 
     # --- terms -----------------------------------------------------------------
     def term(self, node, scope: _Scope) -> Q:
@@ -131,7 +134,8 @@ class _Compiler:
             p, f = self.test(node.test, scope)
             return f, p
         if isinstance(node, Status):
-            inside = pl.col(f"__s:{node.outcome}").is_in(sorted(node.allowed))
+            statuses = self.book.outcome(node.outcome).statuses
+            inside = pl.col(f"__st:{node.outcome}").is_in([i for i, s in enumerate(statuses) if s in node.allowed])
             return inside, ~inside
         raise TypeError(f"not a test: {node!r}")
 
@@ -164,8 +168,45 @@ def _materialise(q: Q, name: str, stage: dict) -> Q:
     return Q(num, den, q.nb, q.db)
 
 
-def _outcome_stages(book: Rulebook, comp: _Compiler, o) -> list[dict]:
-    """Column stages ending in __s (status), __r (reasons), __q (settled amount) for one outcome.
+# --- the outcome code ----------------------------------------------------------------
+# Each outcome's status and reason codes are packed into one small integer per row, so the
+# compiled plan is integer arithmetic only; the text appears once per distinct code, through a
+# lookup table, never per row:
+#   code = exemption << (K + 1) | failing criteria bits << 1 | capped
+# (exemption: 1-based index of the named exemption that fired, 0 for none; K criteria).
+class OutcomeCodes:
+    """The reason texts of one outcome's codes: an Enum of every reason list it can produce."""
+
+    def __init__(self, book: Rulebook, o):
+        self.exemptions = [e.code for e in (*book.exceptions, *o.applies)]
+        self.criteria = [c.code for c in o.criteria]
+        self.tables = [t.reason for t in o.tables]
+        self.shift = len(self.criteria) + 1
+        self.size = (len(self.exemptions) + 1) << self.shift
+        texts = [self.reasons(k) for k in range(self.size)]
+        self.categories = list(dict.fromkeys(t for t in texts if t is not None))
+        index = {t: i for i, t in enumerate(self.categories)}
+        self.lut = np.array([index.get(t, 0) for t in texts], dtype=np.uint32)
+        self.dtype = pl.Enum(self.categories)
+        self.status_dtype = pl.Enum(list(o.statuses))
+
+    def reasons(self, code: int) -> str | None:
+        na, bits, capped = code >> self.shift, (code >> 1) & ((1 << len(self.criteria)) - 1), code & 1
+        if na:
+            return self.exemptions[na - 1] if na <= len(self.exemptions) and not bits and not capped else None
+        if bits:
+            return None if capped else ";".join(c for k, c in enumerate(self.criteria) if bits >> k & 1)
+        return ";".join([*self.tables, "CAPPED"] if capped else self.tables)
+
+    def reason_series(self, codes: pl.Series, name: str) -> pl.Series:
+        idx = self.lut[codes.to_numpy()]
+        return pl.Series(name, self.categories, dtype=self.dtype).gather(idx)
+
+
+def _outcome_stages(book: Rulebook, comp: _Compiler, o, codes: OutcomeCodes) -> tuple[list[dict], int]:
+    """Column stages ending in __st (status index in o.statuses), __k (outcome code) and __q
+    (amount as a count of 10**-places: granted amount, 0 when refused, null when not
+    applicable); and the bound of |__q|.
 
     Shared values (variables, the guard, table outputs, failing criteria) are materialised
     in earlier stages, so each is computed once however many rules read it.
@@ -176,13 +217,11 @@ def _outcome_stages(book: Rulebook, comp: _Compiler, o) -> list[dict]:
         stages.append({})
         scope.vars[name] = _materialise(comp.term(term, scope), f"__v:{o.name}:{name}", stages[-1])
     exemptions = list(book.exceptions) + list(o.applies)
-    na, guard = None, pl.lit(True)
-    for e in exemptions:
+    na, guard = pl.lit(0, dtype=pl.Int32), pl.lit(True)
+    for i, e in enumerate(exemptions, start=1):
         p, f = comp.test(e.when, scope)
-        cond = guard & f
-        na = pl.when(cond).then(pl.lit(e.code)) if na is None else na.when(cond).then(pl.lit(e.code))
+        na = na + (guard & f).cast(pl.Int32) * i       # at most one fires: the first failing
         guard = guard & p
-    na = pl.lit(None, dtype=pl.Utf8) if na is None else na.otherwise(pl.lit(None, dtype=pl.Utf8))
     stages.append({f"__g:{o.name}": guard, f"__na:{o.name}": na})
     guard, na = pl.col(f"__g:{o.name}"), pl.col(f"__na:{o.name}")
     stages.append({})
@@ -195,84 +234,138 @@ def _outcome_stages(book: Rulebook, comp: _Compiler, o) -> list[dict]:
             outs.append(comp.term(r.output, scope))
             earlier = earlier & f
         scope.tables[t.name] = _materialise(qx.select(cases, outs), f"__t:{o.name}:{t.name}", stages[-1])
-    fails, stage = [], {}
+    bits = pl.lit(0, dtype=pl.Int32)
     for k, c in enumerate(o.criteria):
         _, f = comp.test(c.test, scope)
-        stage[f"__f:{o.name}:{k}"] = guard & f
-        fails.append((c.code, pl.col(f"__f:{o.name}:{k}")))
-    stages.append(stage)
-    any_fail = pl.any_horizontal([f for _, f in fails]) if fails else pl.lit(False)
-    ok, ko = STATUSES[o.kind]
-    is_na = na.is_not_null()
-    status = pl.when(is_na).then(pl.lit("not_applicable")).when(any_fail).then(pl.lit(ko)).otherwise(pl.lit(ok))
-    failed_codes = pl.concat_str([pl.when(f).then(pl.lit(code)) for code, f in fails],
-                                 separator=";", ignore_nulls=True) if fails else pl.lit("")
-    table_codes = ";".join(t.reason for t in o.tables)
-    cols = {f"__s:{o.name}": status}
-    capped = pl.lit(False)
+        bits = bits + (guard & f).cast(pl.Int32) * (1 << k)
+    stages.append({f"__bits:{o.name}": bits})
+    bits = pl.col(f"__bits:{o.name}")
+    is_na, any_fail = na > 0, bits > 0
+    status = is_na.cast(pl.UInt8) * 2 + any_fail.cast(pl.UInt8)      # o.statuses: ok, ko, not_applicable
+    cols = {f"__st:{o.name}": status}
+    capped, bound = pl.lit(False), 0
     if o.amount is not None:
-        q, qb = qx.round_half_up(comp.term(o.amount.formula, scope), o.amount.places)
+        q, bound = qx.round_half_up(comp.term(o.amount.formula, scope), o.amount.places)
         if o.amount.cap is not None:
             cq, cb = qx.round_half_up(comp.term(o.amount.cap, scope), o.amount.places)
-            wide = max(qb, cb) >= 2 ** 62
+            wide = max(bound, cb) >= 2 ** 62
             qe, ce = qx._as_expr(q, wide), qx._as_expr(cq, wide)
             capped = (qe > ce).fill_null(False)
-            q = pl.when(capped).then(ce).otherwise(qe)
-        granted = (~is_na) & (~any_fail)
-        cols[f"__q:{o.name}"] = pl.when(granted).then(qx._as_expr(q, False)).otherwise(0)
-    ok_codes = pl.when(capped).then(pl.lit(";".join(filter(None, [table_codes, "CAPPED"])))) \
-        .otherwise(pl.lit(table_codes))
-    cols[f"__r:{o.name}"] = pl.when(is_na).then(na).when(any_fail).then(failed_codes).otherwise(ok_codes)
-    return [st for st in stages if st] + [cols]
+            q, bound = pl.when(capped).then(ce).otherwise(qe), max(bound, cb)
+        q = qx._as_expr(q, bound >= 2 ** 62)
+        cols[f"__q:{o.name}"] = pl.when(is_na).then(None).when(any_fail).then(0).otherwise(q)
+    granted = ~is_na & ~any_fail
+    cols[f"__k:{o.name}"] = (na * (1 << codes.shift) + bits * 2 + (capped & granted).cast(pl.Int32))
+    return [st for st in stages if st] + [cols], bound
+
+
+def _decimal_series(values: pl.Series, places: int, name: str) -> pl.Series:
+    """Integer counts of 10**-places as an exact Decimal column (the bits reinterpreted, no arithmetic)."""
+    if values.dtype != pl.Int64:
+        text = values.to_frame("q").select(fmt_amount(pl.col("q"), places)).to_series()
+        return text.str.to_decimal(scale=places).cast(pl.Decimal(38, places)).alias(name)
+    arr = values.rechunk().to_arrow()
+    if arr.offset:
+        arr = pa.concat_arrays([arr])
+    ints = np.frombuffer(arr.buffers()[1], dtype=np.int64)[:len(arr)]
+    wide = np.empty((len(arr), 2), dtype=np.int64)
+    wide[:, 0] = ints
+    wide[:, 1] = ints >> 63                      # sign extension to 128 bits
+    dec = pa.Array.from_buffers(pa.decimal128(38, places), len(arr), [arr.buffers()[0], pa.py_buffer(wide)],
+                                null_count=arr.null_count)
+    return pl.Series(name, dec)
+
+
+def _nulls(name: str, n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(name)
+
+
+def _typed_schema(book: Rulebook) -> dict:
+    schema = {"application_id": pl.Utf8, "region_code": pl.Utf8, "evaluated_on": pl.Date}
+    for o in book.outcomes:
+        codes = _codes(book, o)
+        schema[f"{o.name}.status"] = codes.status_dtype
+        schema[f"{o.name}.amount"] = pl.Utf8 if o.amount is None else pl.Decimal(38, o.amount.places)
+        schema[f"{o.name}.reasons"] = codes.dtype
+    return {**schema, "totals.subsidy_yuan": pl.Decimal(38, 2), "totals.levy_yuan": pl.Decimal(38, 2),
+            "error": pl.Utf8}
+
+
+_CODES: dict = {}
+
+
+def _codes(book: Rulebook, o) -> OutcomeCodes:
+    key = (id(book), o.name)
+    if key not in _CODES or _CODES[key][0] is not book:
+        _CODES[key] = (book, OutcomeCodes(book, o))
+    return _CODES[key][1]
 
 
 def _decide_group(book: Rulebook, params: dict, prep: Prepared, frame: pl.DataFrame) -> pl.DataFrame:
-    comp = _Compiler(params, prep)
+    comp = _Compiler(params, prep, book)
     lf = frame.lazy()
+    bounds = {}
     for o in book.outcomes:
-        for stage in _outcome_stages(book, comp, o):
+        stages, bounds[o.name] = _outcome_stages(book, comp, o, _codes(book, o))
+        for stage in stages:
             lf = lf.with_columns(**stage)
     out = [pl.col("__row"), pl.col("application_id"), pl.col("region").alias("region_code"),
-           pl.col("__end").cast(pl.Utf8).alias("evaluated_on")]
+           pl.col("__end").alias("evaluated_on")]
     subsidy, levy = [], []
     for o in book.outcomes:
-        s = pl.col(f"__s:{o.name}")
-        out.append(s.alias(f"{o.name}.status"))
-        if o.amount is None:
-            out.append(pl.lit(None, dtype=pl.Utf8).alias(f"{o.name}.amount"))
-        else:
-            ok, ko = STATUSES[o.kind]
-            q = pl.col(f"__q:{o.name}")
-            out.append(pl.when(s == ok).then(fmt_amount(q, o.amount.places))
-                       .when(s == ko).then(pl.lit(_fmt_int(0, o.amount.places)))
-                       .otherwise(pl.lit(None, dtype=pl.Utf8)).alias(f"{o.name}.amount"))
+        out += [pl.col(f"__st:{o.name}"), pl.col(f"__k:{o.name}")]
+        if o.amount is not None:
+            out.append(pl.col(f"__q:{o.name}"))
             if o.unit == "yuan" and o.kind == "benefit":
-                subsidy.append(pl.when(s == "granted").then(q).otherwise(0))
+                subsidy.append(o.name)
             if o.kind == "levy":
-                levy.append(pl.when(s == "levied").then(q).otherwise(0))
-        out.append(pl.col(f"__r:{o.name}").alias(f"{o.name}.reasons"))
-    total = (lambda xs: pl.sum_horizontal(xs) if xs else pl.lit(0))
-    out += [fmt_amount(total(subsidy), 2).alias("totals.subsidy_yuan"),
-            fmt_amount(total(levy), 2).alias("totals.levy_yuan"),
-            pl.lit(None, dtype=pl.Utf8).alias("error")]
-    return lf.select(out).collect()
+                levy.append(o.name)
+
+    def total(names):
+        bound = sum(bounds[n] for n in names)
+        qx._wide(bound)
+        cols = [qx._as_expr(pl.col(f"__q:{n}").fill_null(0), bound >= 2 ** 62) for n in names]
+        return pl.sum_horizontal(cols) if cols else pl.lit(0, dtype=pl.Int64)
+    out += [total(subsidy).alias("__subsidy"), total(levy).alias("__levy")]
+    raw = lf.select(out).collect()
+    cols = [raw.get_column("__row"), raw.get_column("application_id"), raw.get_column("region_code"),
+            raw.get_column("evaluated_on")]
+    for o in book.outcomes:
+        codes = _codes(book, o)
+        cols.append(pl.Series(f"{o.name}.status", list(o.statuses), dtype=codes.status_dtype)
+                    .gather(raw.get_column(f"__st:{o.name}")))
+        cols.append(_nulls(f"{o.name}.amount", raw.height) if o.amount is None else
+                    _decimal_series(raw.get_column(f"__q:{o.name}"), o.amount.places, f"{o.name}.amount"))
+        cols.append(codes.reason_series(raw.get_column(f"__k:{o.name}"), f"{o.name}.reasons"))
+    cols += [_decimal_series(raw.get_column("__subsidy"), 2, "totals.subsidy_yuan"),
+             _decimal_series(raw.get_column("__levy"), 2, "totals.levy_yuan"),
+             _nulls("error", raw.height)]
+    return pl.DataFrame(cols)
 
 
 def _param_key(params: dict):
     return tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in params.items()))
 
 
-def _rete_rows(book: Rulebook, frame: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+def _rete_rows(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows the columnar path does not vouch for, decided by the Rete engine, typed."""
+    cols = result_columns(book)
     rows = []
     for raw in frame.iter_rows(named=True):
         res = next(decide_rows_rete(book, [raw]))
         rows.append({"__row": raw["__row"], **{c: (None if res.get(c) is None else str(res.get(c))) for c in cols}})
-    return pl.DataFrame(rows, schema={"__row": pl.UInt32, **{c: pl.Utf8 for c in cols}})
+    text = pl.DataFrame(rows, schema={"__row": pl.UInt32, **{c: pl.Utf8 for c in cols}})
+    schema = _typed_schema(book)
+    return text.with_columns(pl.col("evaluated_on").str.to_date("%Y-%m-%d"),
+                             *[pl.col(c).cast(t) for c, t in schema.items() if t not in (pl.Utf8, pl.Date)])
 
 
-def decide_frame_columnar(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
-    """Decide every row of ``frame`` (dotted application columns); same frame as the Rete path."""
-    cols = result_columns(book)
+def decide_typed(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
+    """Decide every row of ``frame`` (dotted application columns) into typed columns.
+
+    The columns of ``result_columns(book)``: statuses and reason lists as Enums, amounts and
+    totals as exact Decimals, ``evaluated_on`` a Date. ``as_text`` gives the contract's text.
+    """
     prep = prepare(frame)
     parts, slow = [], [prep.fallback] if prep.fallback is not None else []
     groups: dict = {}
@@ -296,10 +389,21 @@ def decide_frame_columnar(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
         rows = prep.frame.filter(pl.col("__end").is_in(uncovered)).get_column("__row")
         slow.append(frame.with_row_index("__row").filter(pl.col("__row").is_in(rows.implode())))
     for s in slow:
-        parts.append(_rete_rows(book, s, cols))
+        parts.append(_rete_rows(book, s))
+    schema = _typed_schema(book)
     if not parts:
-        return pl.DataFrame(schema={c: pl.Utf8 for c in cols})
-    result = pl.concat([p.select("__row", *cols) for p in parts], how="vertical_relaxed")
+        return pl.DataFrame(schema=schema)
+    result = pl.concat([p.select("__row", *schema) for p in parts], how="vertical")
     if len(parts) > 1:
         result = result.sort("__row")
     return result.drop("__row")
+
+
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """A typed decision frame with every column as the contract's text (amounts "280000.00")."""
+    return frame.with_columns(pl.exclude(pl.Utf8).cast(pl.Utf8))
+
+
+def decide_frame_columnar(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
+    """Decide every row of ``frame`` (dotted application columns); same frame as the Rete path."""
+    return as_text(decide_typed(book, frame))

@@ -111,20 +111,30 @@ def _absent(df: pl.DataFrame, path: str) -> pl.Expr:
 def credit_code_mask(series: pl.Series) -> pl.Series:
     """GB 32100-2015 check character of every code, on a byte matrix (a per-character
     Polars expression costs seconds per million rows; this costs milliseconds)."""
-    shaped = series.str.contains(r"^[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}$").fill_null(False)
-    codes = series.filter(shaped)
     result = np.zeros(series.len(), dtype=bool)
-    if codes.len():
-        raw = pa.array(codes.to_arrow()).cast(pa.large_string())
-        data = np.frombuffer(raw.buffers()[2], dtype=np.uint8)
-        matrix = data[int(np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset]):][:codes.len() * 18]
-        matrix = matrix.reshape(-1, 18)
-        value = _USCC_VALUE[matrix]
-        total = np.zeros(len(value), dtype=np.int32)
-        for i, w in enumerate(_USCC_WEIGHTS):
-            total += value[:, i].astype(np.int32) * w
-        result[shaped.to_numpy()] = ((31 - total % 31) % 31) == value[:, 17]
-    return pl.Series(result)
+    raw = series.to_arrow()
+    raw = raw.cast(pa.large_string()) if not pa.types.is_large_string(raw.type) else raw
+    if isinstance(raw, pa.ChunkedArray):
+        raw = pa.concat_arrays(raw.chunks) if raw.num_chunks != 1 else raw.chunk(0)
+    if not len(raw):
+        return pl.Series(result)
+    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset:raw.offset + len(raw) + 1]
+    lengths = np.diff(offsets)
+    present = ~np.asarray(raw.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    data = np.frombuffer(raw.buffers()[2], dtype=np.uint8) if raw.buffers()[2] is not None else np.zeros(0, np.uint8)
+    if (lengths == 18).all():           # the common case: the byte matrix is the data buffer itself
+        rows = np.arange(len(raw))
+        matrix = data[offsets[0]:offsets[0] + 18 * len(raw)].reshape(-1, 18)
+    else:
+        rows = np.flatnonzero(lengths == 18)
+        matrix = data[offsets[rows][:, None] + np.arange(18)] if rows.size else np.zeros((0, 18), np.uint8)
+    value = _USCC_VALUE[np.ascontiguousarray(matrix.T)]     # 18 x n, contiguous rows
+    shaped = (value[:8] < 10).all(axis=0) & (value[8:] < 31).all(axis=0)
+    total = np.zeros(value.shape[1], dtype=np.int32)
+    for i, w in enumerate(_USCC_WEIGHTS):
+        total += value[i] * np.int32(w)
+    result[rows] = shaped & (((31 - total % 31) % 31) == value[17])
+    return pl.Series(result & present)
 
 
 _USCC_VALUE = np.full(256, 99, dtype=np.uint8)
@@ -194,18 +204,27 @@ def _range_ok(m: pl.Expr, scale: int, rule: Rule) -> pl.Expr:
     return ok
 
 
-def prepare(df: pl.DataFrame) -> Prepared:
+def _narrow(df: pl.DataFrame, paths: list[str], wide: set) -> set[str]:
+    """Numeric columns read as Int64 at once: integer columns, and 128-bit ones (Decimal) unless
+    ``wide`` (a value did not fit: see the overflow flags in ``prepare``)."""
+    return {p for p in paths if p in df.columns and p not in wide and (
+        df.schema[p] in _INTS or df.schema[p] in (pl.UInt64, pl.Int128) or isinstance(df.schema[p], pl.Decimal))}
+
+
+def prepare(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:
     """Split rows into the columnar set (valid for certain) and the rest, with exact columns."""
+    source = df
     df = df.with_row_index("__row")
-    cc = next(p for p, r in RULES.items() if r.credit_code)
-    df = df.with_columns(__cc_ok=credit_code_mask(df.get_column(cc)) if cc in df.columns and
-                         df.schema[cc] == pl.Utf8 else pl.lit(False))
     for path in FIELDS:
         if path in df.columns and isinstance(df.schema[path], (pl.Categorical, pl.Enum)):
             df = df.with_columns(pl.col(path).cast(pl.Utf8))
-    exprs, checks, valid, scales = {}, {}, [], {}
-    # Stage 1 computes each flag once as a column; stage 2 combines them by name (Polars does
-    # not reliably share a sub-expression repeated across many expressions).
+    cc = next(p for p, r in RULES.items() if r.credit_code)
+    cc_ok = credit_code_mask(df.get_column(cc)) if cc in df.columns and df.schema[cc] == pl.Utf8 else None
+    numeric = [p for p, k in FIELDS.items() if k in ("decimal", "integer")]
+    narrow = _narrow(df, numeric, wide)
+    exprs, checks, valid, scales, overflow = {}, {}, [], {}, {}
+    # One lazy plan: each flag is a named column computed once (Polars does not reliably share
+    # a sub-expression repeated across many expressions), then combined by name.
     for path in FIELDS:
         checks[f"__a:{path}"] = _absent(df, path)
     present = {s: ~pl.all_horizontal([pl.col(f"__a:{p}") for p in SECTION_FIELDS[s]]) for s in SECTIONS[:-1]}
@@ -215,9 +234,13 @@ def prepare(df: pl.DataFrame) -> Prepared:
         absent = pl.col(f"__a:{path}")
         if kind in ("decimal", "integer"):
             m, scale, fmt = _mantissa(df, path, kind)
+            if path in narrow and df.schema[path] not in _INTS:
+                m128, m = m, m.cast(pl.Int64, strict=False)
+                overflow[f"__ovf:{path}"] = m.is_null() & m128.is_not_null()
             ok = fmt & _range_ok(m, scale, rule) & pl.lit(not rule.unknown_check)
             if rule.default is not None:
-                m = pl.when(_absent(df, path)).then(pl.lit(int(rule.default) * 10 ** scale, dtype=pl.Int128)).otherwise(m)
+                # null here means absent or malformed; a malformed row is invalid anyway
+                m = m.fill_null(int(rule.default) * 10 ** scale)
             exprs[f"__m:{path}"] = m
             scales[path] = scale
         elif kind == "boolean":
@@ -244,29 +267,40 @@ def prepare(df: pl.DataFrame) -> Prepared:
             valid.append(absent | ok)
         else:
             valid.append(~absent & ok)
-    df = df.with_columns(**checks).with_columns(**{f"__p:{s}": v for s, v in present.items()})
-    start, end = pl.col("__d:period.start"), pl.col("__d:period.end")
+    lf = df.lazy()
+    if cc_ok is not None:
+        lf = lf.with_columns(cc_ok.alias("__cc_ok"))
+    else:
+        lf = lf.with_columns(__cc_ok=pl.lit(False))
+    lf = lf.with_columns(**checks).with_columns(**{f"__p:{s}": v for s, v in present.items()})
     text = {p: (pl.col(p) if p in df.columns else pl.lit(None, dtype=pl.Utf8))
             for p in ("application_id", "enterprise.region_code", "enterprise.size")}
-    staged = df.select(
+    lf = lf.with_columns(__valid=pl.all_horizontal(valid), **exprs)
+    start, end = pl.col("__d:period.start"), pl.col("__d:period.end")
+    staged = lf.select(
         "__row", application_id=text["application_id"], region=text["enterprise.region_code"],
-        size=text["enterprise.size"],
-        **{k: v for k, v in exprs.items()},
-        **{f"__p:{s}": pl.col(f"__p:{s}") for s in present},
-        __valid=pl.all_horizontal(valid))
-    staged = staged.with_columns(
+        size=text["enterprise.size"], __end=end,
+        **{k: pl.col(k) for k in exprs if k not in ("__d:period.start", "__d:period.end")},
+        **{f"__p:{s}": pl.col(f"__p:{s}") for s in present}, **overflow,
         __valid=(pl.col("__valid") & (start <= end)
-        & ((end - start).dt.total_days() + 1 <= 366)).fill_null(False)).rename({"__d:period.end": "__end"})
-    fast = staged.filter(pl.col("__valid"))
-    slow_rows = staged.filter(~pl.col("__valid")).get_column("__row")
-    numeric = [p for p, k in FIELDS.items() if k in ("decimal", "integer")]
+                 & ((end - start).dt.total_days() + 1 <= 366)).fill_null(False)).collect(engine="in-memory")
+    if overflow:
+        flags = staged.select(pl.col(k).any() for k in overflow).row(0, named=True)
+        too_big = {k[len("__ovf:"):] for k, v in flags.items() if v}
+        if too_big:        # rare: read those columns as Int128 instead
+            return prepare(source, wide | frozenset(too_big))
+        staged = staged.drop(*overflow)
+    all_valid = bool(staged.get_column("__valid").all())
+    fast = staged if all_valid else staged.filter(pl.col("__valid"))
+    slow_rows = None if all_valid else staged.filter(~pl.col("__valid")).get_column("__row")
     maxima = fast.select([pl.col(f"__m:{p}").abs().max().alias(p) for p in numeric]).row(0) if fast.height else \
         [0] * len(numeric)
     bounds = {p: int(v or 0) for p, v in zip(numeric, maxima)}
-    small = {f"__m:{p}": pl.col(f"__m:{p}").cast(pl.Int64) for p in numeric if bounds[p] < 2 ** 62}
-    fast = fast.with_columns(**small).drop("__valid", "__d:period.start")
+    small = {f"__m:{p}": pl.col(f"__m:{p}").cast(pl.Int64) for p in numeric
+             if bounds[p] < 2 ** 62 and fast.schema[f"__m:{p}"] != pl.Int64}
+    fast = (fast.with_columns(**small) if small else fast).drop("__valid")
     fallback = df.filter(pl.col("__row").is_in(slow_rows.implode())).select(
-        [c for c in df.columns if not c.startswith("__") or c == "__row"]) if slow_rows.len() else None
+        [c for c in df.columns if not c.startswith("__") or c == "__row"]) if slow_rows is not None else None
     return Prepared(frame=fast, scales=scales, bounds=bounds, fallback=fallback)
 
 
