@@ -1,15 +1,20 @@
-"""Benchmark of the evaluate path on 10,000 generated applications (not a test; prints figures).
+"""Benchmark of the Rete (per-application) path and the CLI (not a test; prints figures).
 
-    .venv/bin/python benchmarks/bench_evaluate.py [--n 10000] [--seed 2026]
+    .venv/bin/python benchmarks/bench_evaluate.py [--n 10000] [--seed 2026] [--floor-n 3000]
 
-Measures, on the same deterministic population:
-  1. per-decision latency (parse + decide, one at a time): median and p99;
-  2. throughput of engine.batchrun.decide_stream in this process (1 job) and with a process pool;
-  3. end to end: a `shuangtan evaluate` subprocess on a JSON Lines file (start-up included).
+Measures, on the same deterministic population (the machine's other load counts: run it idle):
+  1. in this process, one core: parse + decide per application (decisions/s, p50/p99 latency),
+     and the mean cost of each step (parse, fact building, decide, serialising the line);
+  2. what bounds the Rete path: the same ruleset and facts with no-op actions, driven (a) through
+     durable_rules' stock Python host (JSON parse of each matched fact, state re-serialised after
+     every action) and (b) straight through its C engine as engine/rete.py does;
+  3. end to end: `shuangtan evaluate` subprocesses on a JSON Lines file with 1 and 2 processes;
+  4. cold `shuangtan check` on a bundled example: median wall time of 5 subprocess runs.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -26,10 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from stdnum.cn import uscc  # noqa: E402
 
+import durable_rules_engine as dr_c  # noqa: E402
+
 from engine.application import parse_application  # noqa: E402
-from engine.batchio import read_records  # noqa: E402
-from engine.batchrun import decide_stream  # noqa: E402
-from engine.rete import ReteEngine  # noqa: E402
+from engine.batchio import dumps_decision  # noqa: E402
+from engine.rete import Env, ReteEngine, _QuietHost, field_values  # noqa: E402
 from engine.rulebook import load_rulebook  # noqa: E402
 
 REGIONS = ["140100", "140200", "140300", "140400", "140500", "140600", "140700", "140800",
@@ -82,18 +88,72 @@ def percentile(sorted_values, q):
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
+def fact_of(engine, app):
+    """The application fact engine/rete.py asserts (same code path as ReteEngine.decide)."""
+    when = app.period.end
+    params = {name: v for name, (v, _) in engine.book.params_at(when).items()}
+    fields, present = field_values(app)
+    fact = engine.facts(Env(fields, present, params, engine._literals(when)))
+    fact["sid"] = app.application_id
+    return fact
+
+
+def floors(engine, facts):
+    """Seconds per decision of durable_rules alone (no-op actions): stock Python host, bare C engine."""
+    definition = {}
+    for name, rule in engine._ruleset.items():
+        rule = copy.deepcopy({k: v for k, v in rule.items() if k != "run"})
+        rule["run"] = lambda c: None
+        definition[name] = rule
+    host = _QuietHost()
+    host.register_rulesets({"bench_floor_stock": copy.deepcopy(definition)})
+    out = {}
+    t = time.perf_counter()
+    for fact in facts:
+        try:
+            host.assert_fact("bench_floor_stock", fact)
+        finally:
+            host.delete_state("bench_floor_stock", fact["sid"])
+    out["stock"] = (time.perf_counter() - t) / len(facts)
+    host.register_rulesets({"bench_floor_c": copy.deepcopy(definition)})
+    handle = host.get_ruleset("bench_floor_c")._handle
+    texts = [json.dumps(f, ensure_ascii=False) for f in facts]
+    fired = 0
+    t = time.perf_counter()
+    for fact, text in zip(facts, texts):
+        _, offset = dr_c.assert_fact(handle, text)
+        started = dr_c.start_action_for_state(handle, offset)
+        message = started[1] if started else None
+        while message:
+            fired += 1
+            message = dr_c.complete_and_start_action(handle, offset)
+        dr_c.delete_state(handle, fact["sid"])
+    out["c"] = (time.perf_counter() - t) / len(facts)
+    out["fired"] = fired / len(facts)
+    return out
+
+
+def shuangtan():
+    exe = ROOT / ".venv" / "bin" / "shuangtan"
+    return str(exe) if exe.exists() else "shuangtan"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--floor-n", type=int, default=3_000, help="applications for the durable-only floors")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     docs = [application(rng, i) for i in range(args.n)]
     book = load_rulebook()
     engine = ReteEngine.for_rulebook(book)
     cores = os.cpu_count() or 1
-    print(f"{args.n} applications (seed {args.seed}), ruleset {book.version}, {cores} cores, Python {sys.version.split()[0]}")
+    print(f"{args.n} applications (seed {args.seed}), ruleset {book.version}, {cores} cores, "
+          f"Python {sys.version.split()[0]}, MALLOC_TOP_PAD_={os.environ.get('MALLOC_TOP_PAD_', 'unset')}")
 
+    for doc in docs[:200]:  # warm caches (per-date parameter blocks, fmt_plain)
+        engine.decide(parse_application(doc))
     lat = []
     for doc in docs:
         t = time.perf_counter_ns()
@@ -101,30 +161,55 @@ def main():
         lat.append(time.perf_counter_ns() - t)
     lat.sort()
     total = sum(lat) / 1e9
-    print(f"one at a time (parse + decide): {args.n / total:,.0f} decisions/s; "
-          f"median {statistics.median(lat) / 1e6:.3f} ms, p99 {percentile(lat, 0.99) / 1e6:.3f} ms, "
+    print(f"in process, one core (parse + decide, full trace): {args.n / total:,.0f} decisions/s; "
+          f"p50 {statistics.median(lat) / 1e6:.3f} ms, p99 {percentile(lat, 0.99) / 1e6:.3f} ms, "
           f"max {lat[-1] / 1e6:.3f} ms")
+
+    sample = docs[: min(args.n, args.floor_n)]
+    t = time.perf_counter()
+    apps = [parse_application(d) for d in sample]
+    t_parse = (time.perf_counter() - t) / len(sample)
+    t = time.perf_counter()
+    facts = [fact_of(engine, a) for a in apps]
+    t_facts = (time.perf_counter() - t) / len(sample)
+    t = time.perf_counter()
+    decisions = [engine.decide(a) for a in apps]
+    t_decide = (time.perf_counter() - t) / len(sample)
+    t = time.perf_counter()
+    for d in decisions:
+        dumps_decision(d)
+    t_dumps = (time.perf_counter() - t) / len(sample)
+    print(f"per decision: parse {t_parse * 1e3:.3f} ms, decide {t_decide * 1e3:.3f} ms "
+          f"(of which building the fact {t_facts * 1e3:.3f} ms), JSON line {t_dumps * 1e3:.3f} ms")
+    fl = floors(engine, facts)
+    print(f"durable_rules alone, same ruleset and facts, no-op actions ({fl['fired']:.1f} actions/decision; "
+          f"chained status rules do not fire): stock Python host {fl['stock'] * 1e3:.3f} ms "
+          f"= {1 / fl['stock']:,.0f}/s; bare C engine {fl['c'] * 1e3:.3f} ms = {1 / fl['c']:,.0f}/s")
+    print(f"  => the C engine is {fl['c'] / t_decide:.0%} of decide; Python (facts, actions, document) "
+          f"the rest")
 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "applications.jsonl"
         src.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
-        for jobs in sorted({1, cores}):
-            with open(src, encoding="utf-8") as f:
-                t = time.perf_counter()
-                n_ok = sum(ok for ok, _ in decide_stream(book, read_records(f, "jsonl"), jobs))
-                dt = time.perf_counter() - t
-            print(f"decide_stream, {jobs} job{'s' if jobs > 1 else ''}: {n_ok} decided in {dt:.2f} s "
-                  f"= {n_ok / dt:,.0f} decisions/s")
-        exe = ROOT / ".venv" / "bin" / "shuangtan"
-        cmd = [str(exe) if exe.exists() else "shuangtan", "evaluate", str(src), "--out", str(Path(tmp) / "out.jsonl"),
-               "--rejects", str(Path(tmp) / "rejects.jsonl")]
+        for jobs in (1, 2):
+            out = Path(tmp) / f"out{jobs}.jsonl"
+            cmd = [shuangtan(), "evaluate", str(src), "--out", str(out), "-j", str(jobs)]
+            t = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            dt = time.perf_counter() - t
+            lines = sum(1 for _ in open(out, encoding="utf-8"))
+            own = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "(none)"
+            print(f"shuangtan evaluate -j {jobs} (subprocess, start-up included): {lines} decisions in "
+                  f"{dt:.2f} s = {lines / dt:,.0f} decisions/s (exit {proc.returncode}); its report: {own}")
+
+    example = ROOT / "examples" / "applications" / "taiyuan-pv-storage-warehouse.json"
+    walls = []
+    for _ in range(5):
         t = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        dt = time.perf_counter() - t
-        lines = sum(1 for _ in open(Path(tmp) / "out.jsonl", encoding="utf-8"))
-        print(f"shuangtan evaluate (subprocess, end to end): {lines} decisions in {dt:.2f} s "
-              f"= {lines / dt:,.0f} decisions/s (exit {proc.returncode})")
-        print(f"  its own report: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else '(none)'}")
+        proc = subprocess.run([shuangtan(), "check", str(example)], capture_output=True, text=True)
+        walls.append(time.perf_counter() - t)
+    print(f"cold shuangtan check (subprocess): median {statistics.median(walls):.3f} s of 5 "
+          f"(min {min(walls):.3f}, max {max(walls):.3f}; exit {proc.returncode})")
 
 
 if __name__ == "__main__":

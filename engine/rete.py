@@ -68,6 +68,9 @@ def fnv1a_32(text: str) -> int:
 
 
 def sign(a: Fraction, b: Fraction) -> int:
+    if type(a) is Fraction and type(b) is Fraction:  # cross-multiplied: skips the numbers.Rational ABC check
+        x = a.numerator * b.denominator - b.numerator * a.denominator
+        return (x > 0) - (x < 0)
     return (a > b) - (a < b)
 
 
@@ -80,7 +83,9 @@ def field_values(app: Application) -> tuple[dict, set]:
             obj = getattr(obj, part, None)
             if obj is None:
                 break
-        if isinstance(obj, (Decimal, int)) and not isinstance(obj, bool):
+        if type(obj) is Decimal:
+            obj = Fraction(*obj.as_integer_ratio())  # exact, and skips Fraction's ABC checks
+        elif isinstance(obj, int) and not isinstance(obj, bool):
             obj = Fraction(obj)
         values[path] = obj
     for section in ("storage", "equipment", "packaging", "energy"):
@@ -321,6 +326,7 @@ class ReteEngine:
             value = t.input.value(env)
             output = row.output.value(env)
             r.rows[(o.name, t.name)] = (row, value, output)
+            env.tables[t.name] = output and (row.id, output)
             self._trace(rule, {"input": fmt_plain(value), "min": display(row.min, env),
                                "output": display(row.output, env), "unit": t.unit})
         return run
@@ -361,9 +367,7 @@ class ReteEngine:
             for name, term in o.lets:  # only for outcomes with no atom in the fact
                 env.vars[name] = term.value(env)
             cache[o.name] = env
-        env = cache[o.name]
-        env.tables = {t: hit[2] and (hit[0].id, hit[2]) for (oname, t), hit in r.rows.items() if oname == o.name}
-        return env
+        return cache[o.name]  # its tables are filled in by the row actions as they fire
 
     def _action_settle(self, o: Outcome):
         rule = f"{o.name}.settle"
@@ -444,7 +448,7 @@ class ReteEngine:
             if kind == 1:  # a comparison: the exact sign of left - right
                 a, b = node.left.value(sub), node.right.value(sub)
                 if a is not None and b is not None:
-                    fact[key] = (a > b) - (a < b)
+                    fact[key] = sign(a, b)
             else:  # a boolean or label field
                 v = node.value(sub)
                 if v is not None:
