@@ -348,7 +348,7 @@ class ReteEngine:
                 subst = {"value": fmt_plain(self.book_table(o, crit.test.table).input.value(env))}
             facts = ref_values(crit.test, env)
             bucket.append({"code": crit.code, "rule": crit.rule, "message": template_en.substitute(subst),
-                           "message_zh": template_zh.substitute(subst), "source": o.source,
+                           "message_zh": template_zh.substitute(subst), "source": crit.source or o.source,
                            "clause": crit.clause, "values": facts})
             self._trace(rule, facts)
         return run
