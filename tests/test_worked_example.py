@@ -29,3 +29,18 @@ def test_contract_worked_example_amounts():
     assert [r["code"] for r in d["outcomes"]["storage_subsidy"]["reasons"]] == ["RATE_TIER"]
     assert d["trace"], "the trace lists the rules that fired"
     json.dumps(d)  # serialisable as is
+
+
+def test_every_reason_cites_a_known_source_and_its_clause():
+    book = load_rulebook()
+    app = parse_application((ROOT / "examples/applications/reporting-failure-loses-everything.json").read_bytes())
+    d = ReteEngine.for_rulebook(book).decide(app)
+    withdrawn = [o for o, v in d["outcomes"].items()
+                 if any(r["code"] == "REPORTING_NON_COMPLIANT" for r in v["reasons"])]
+    assert withdrawn == ["storage_subsidy", "equipment_subsidy", "eco_packaging_freight_subsidy", "carbon_quota_reward"]
+    for v in d["outcomes"].values():
+        for r in v["reasons"]:
+            assert all(part.strip() in book.sources for part in r["source"].split(";")), r
+            assert r["clause"] and r["rule"] and r["message"]
+            if r["code"] == "REPORTING_NON_COMPLIANT":
+                assert r["source"] == "T §6.2.3" and "取消补贴资格" in r["clause"]
