@@ -280,7 +280,7 @@ def _nulls(name: str, n: int) -> pl.Series:
     return pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(name)
 
 
-def _typed_schema(book: Rulebook) -> dict:
+def typed_schema(book: Rulebook) -> dict:
     schema = {"application_id": pl.Utf8, "region_code": pl.Utf8, "evaluated_on": pl.Date}
     for o in book.outcomes:
         codes = _codes(book, o)
@@ -355,7 +355,7 @@ def _rete_rows(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
         res = next(decide_rows_rete(book, [raw]))
         rows.append({"__row": raw["__row"], **{c: (None if res.get(c) is None else str(res.get(c))) for c in cols}})
     text = pl.DataFrame(rows, schema={"__row": pl.UInt32, **{c: pl.Utf8 for c in cols}})
-    schema = _typed_schema(book)
+    schema = typed_schema(book)
     return text.with_columns(pl.col("evaluated_on").str.to_date("%Y-%m-%d"),
                              *[pl.col(c).cast(t) for c, t in schema.items() if t not in (pl.Utf8, pl.Date)])
 
@@ -390,7 +390,7 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
         slow.append(frame.with_row_index("__row").filter(pl.col("__row").is_in(rows.implode())))
     for s in slow:
         parts.append(_rete_rows(book, s))
-    schema = _typed_schema(book)
+    schema = typed_schema(book)
     if not parts:
         return pl.DataFrame(schema=schema)
     result = pl.concat([p.select("__row", *schema) for p in parts], how="vertical")

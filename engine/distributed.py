@@ -64,7 +64,7 @@ def decide_partition(book, input_path: str, row_groups: tuple, output_path: str 
     """Decide the given row groups of a Parquet population; write them when ``output_path`` is set."""
     import polars as pl
     from .parquetio import DecisionWriter
-    from .columnar import decide_frame_columnar
+    from .columnar import decide_typed
     pf = pq.ParquetFile(input_path)
     first = sum(pf.metadata.row_group(i).num_rows for i in range(row_groups[0]))
     summaries = []
@@ -73,7 +73,7 @@ def decide_partition(book, input_path: str, row_groups: tuple, output_path: str 
     with writer if writer else contextlib.nullcontext():
         for batch in pf.iter_batches(batch_size=chunk_size, row_groups=list(row_groups)):
             frame = pl.from_arrow(batch)
-            decided = decide_frame_columnar(book, frame)
+            decided = decide_typed(book, frame)
             decided = decided.with_columns(pl.int_range(line, line + decided.height, dtype=pl.Int64).alias("line"))
             line += decided.height
             summaries.append(summarise(book, decided))

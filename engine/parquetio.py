@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
@@ -134,14 +135,34 @@ def _csv(stream):
 def _parquet(path, chunk_size) -> Iterator[pl.DataFrame]:
     pf = pq.ParquetFile(path)
     unknown = [c for c in pf.schema_arrow.names if c not in FIELDS]
-    line = 1
-    for batch in pf.iter_batches(batch_size=chunk_size):
-        df = pl.from_arrow(batch)
-        df = df.select([c for c in df.columns if c in FIELDS])
-        error = None if not unknown else "; ".join(f"{c}: unknown column" for c in unknown)
-        yield df.with_columns(pl.int_range(line, line + df.height, dtype=pl.Int64).alias("__line"),
+    known = [c for c in pf.schema_arrow.names if c in FIELDS]
+    error = None if not unknown else "; ".join(f"{c}: unknown column" for c in unknown)
+    # Polars' own reader (parallel, no Arrow round trip), a run of whole row groups at a time.
+    scan = pl.scan_parquet(path).select(known)
+    start = 0
+    for rows in _runs([pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)], chunk_size):
+        df = scan.slice(start, rows).collect()
+        yield df.with_columns(pl.int_range(start + 1, start + 1 + df.height, dtype=pl.Int64).alias("__line"),
                               pl.lit(error, dtype=pl.Utf8).alias("__error"))
-        line += df.height
+        start += rows
+
+
+def _runs(sizes: list[int], chunk_size: int) -> Iterator[int]:
+    """Row counts of consecutive chunks: whole row groups, or slices of one at most chunk_size."""
+    run = 0
+    for n in sizes:
+        while n > chunk_size:
+            if run:
+                yield run
+                run = 0
+            yield chunk_size
+            n -= chunk_size
+        if run + n > chunk_size:
+            yield run
+            run = 0
+        run += n
+    if run:
+        yield run
 
 
 def read_chunks(path: str | Path, chunk_size: int = DEFAULT_CHUNK, fmt: str | None = None) -> Iterator[pl.DataFrame]:
@@ -155,20 +176,22 @@ def read_chunks(path: str | Path, chunk_size: int = DEFAULT_CHUNK, fmt: str | No
 
 
 def decide_chunk(book, chunk: pl.DataFrame) -> pl.DataFrame:
-    """Decide one chunk; rows rejected while reading keep their reading error. Adds ``line``."""
-    from .columnar import decide_frame_columnar
-    cols = result_columns(book)
+    """Decide one chunk (typed columns, see ``columnar.decide_typed``); rows rejected while
+    reading keep their reading error. Adds ``line``."""
+    from .columnar import decide_typed, typed_schema
     bad = chunk.get_column("__error").is_not_null()
-    good = chunk.filter(~bad)
-    decided = decide_frame_columnar(book, good.drop("__line", "__error")).with_columns(
-        good.get_column("__line").alias("line"))
     if not bad.any():
-        return decided
+        return decide_typed(book, chunk.drop("__line", "__error")).with_columns(
+            chunk.get_column("__line").alias("line"))
+    good = chunk.filter(~bad)
+    decided = decide_typed(book, good.drop("__line", "__error")).with_columns(
+        good.get_column("__line").alias("line"))
+    schema = typed_schema(book)
     rejected = chunk.filter(bad).select(
         pl.col("__line").alias("line"), *[pl.col(c) if c in ("application_id",) else
                                           pl.col("enterprise.region_code").alias(c) if c == "region_code" else
                                           pl.col("__error").alias(c) if c == "error" else
-                                          pl.lit(None, dtype=pl.Utf8).alias(c) for c in cols])
+                                          pl.lit(None, dtype=t).alias(c) for c, t in schema.items()])
     return pl.concat([decided, rejected.select(decided.columns)]).sort("line")
 
 
@@ -184,9 +207,14 @@ class DecisionWriter:
         self.rows = self.rejected = 0
 
     def write(self, frame: pl.DataFrame):
+        """Append decided rows (typed or text columns); the file holds the contract's text."""
         frame = frame.select(self.cols)
         self.rows += frame.height
         self.rejected += int(frame.get_column("error").is_not_null().sum())
+        # Statuses and reason lists stay dictionary-encoded (written as Parquet strings, no
+        # per-row text); amounts, totals and dates become their decimal/ISO text here.
+        frame = frame.with_columns(pl.col(c).cast(pl.Utf8) for c, t in frame.schema.items()
+                                   if c != "line" and not isinstance(t, (pl.Enum, pl.Categorical, pl.String)))
         if self.csv:
             if self._stream is None:
                 self._stream = open(self.path, "w", encoding="utf-8", newline="")
@@ -198,8 +226,16 @@ class DecisionWriter:
             return
         table = frame.to_arrow()
         if self._writer is None:
-            schema = pa.schema([pa.field(c, pa.int64() if c == "line" else pa.string()) for c in self.cols])
-            self._writer = pq.ParquetWriter(self.path, schema, compression="zstd")
+            schema = pa.schema([pa.field(c, pa.int64() if c == "line" else
+                                         table.schema.field(c).type if pa.types.is_dictionary(table.schema.field(c).type)
+                                         else pa.large_string()) for c in self.cols])
+            # store_schema=False: readers see plain string columns, not Arrow dictionaries.
+            # Dictionary encoding only where values repeat; no statistics: they cost more than
+            # the encoding itself on text columns.
+            repeat = [c for c in self.cols if pa.types.is_dictionary(schema.field(c).type)
+                      or c in ("region_code", "evaluated_on")]
+            self._writer = pq.ParquetWriter(self.path, schema, compression="lz4", store_schema=False,
+                                            use_dictionary=repeat, write_statistics=["line"])
         self._writer.write_table(table.cast(self._writer.schema))
 
     def close(self):
@@ -222,9 +258,23 @@ class DecisionWriter:
 def decide_file(book, input_path, out_path, chunk_size: int = DEFAULT_CHUNK, fmt: str | None = None) -> tuple[int, int]:
     """Stream a population file through the columnar backend into a decisions file.
 
-    Returns (decided, rejected). Memory is bounded by ``chunk_size``.
+    Returns (decided, rejected). Memory is bounded by ``chunk_size`` (at most three chunks are
+    in flight: reading, deciding and writing overlap in threads; Polars, NumPy and the Parquet
+    writer release the GIL).
     """
-    with DecisionWriter(out_path, book) as w:
-        for chunk in read_chunks(input_path, chunk_size, fmt):
-            w.write(decide_chunk(book, chunk))
+    with ThreadPoolExecutor(max_workers=2) as pool, DecisionWriter(out_path, book) as w:
+        chunks = read_chunks(input_path, chunk_size, fmt)
+        pending_read = pool.submit(next, chunks, None)
+        pending_write = None
+        while True:
+            chunk = pending_read.result()
+            if chunk is None:
+                break
+            pending_read = pool.submit(next, chunks, None)
+            decided = decide_chunk(book, chunk)
+            if pending_write is not None:
+                pending_write.result()
+            pending_write = pool.submit(w.write, decided)
+        if pending_write is not None:
+            pending_write.result()
     return w.rows - w.rejected, w.rejected
