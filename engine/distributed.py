@@ -59,23 +59,38 @@ def merge(summaries: list[dict]) -> dict:
     return total
 
 
+def _offsets(input_path, row_groups: tuple) -> tuple[int, int]:
+    """(first row, row count) of a run of consecutive row groups."""
+    meta = pq.ParquetFile(input_path).metadata
+    first = sum(meta.row_group(i).num_rows for i in range(row_groups[0]))
+    return first, sum(meta.row_group(i).num_rows for i in row_groups)
+
+
+def _read_rows(input_path, first: int, rows: int, chunk_size: int):
+    """Frames of at most chunk_size rows of [first, first + rows), with Polars' parallel reader."""
+    import polars as pl
+    scan = pl.scan_parquet(input_path)
+    for start in range(first, first + rows, chunk_size):
+        yield start, scan.slice(start, min(chunk_size, first + rows - start)).collect()
+
+
 def decide_partition(book, input_path: str, row_groups: tuple, output_path: str | None,
                      chunk_size: int = 250_000) -> dict:
-    """Decide the given row groups of a Parquet population; write them when ``output_path`` is set."""
+    """Decide the given row groups of a Parquet population; write them when ``output_path`` is set.
+
+    Returns only the summary: the decided rows stay on the worker (or in its output part).
+    """
     import polars as pl
     from .parquetio import DecisionWriter
     from .columnar import decide_typed
-    pf = pq.ParquetFile(input_path)
-    first = sum(pf.metadata.row_group(i).num_rows for i in range(row_groups[0]))
+    first, rows = _offsets(input_path, row_groups)
     summaries = []
     writer = DecisionWriter(output_path, book) if output_path else None
-    line = first + 1
     with writer if writer else contextlib.nullcontext():
-        for batch in pf.iter_batches(batch_size=chunk_size, row_groups=list(row_groups)):
-            frame = pl.from_arrow(batch)
+        for start, frame in _read_rows(input_path, first, rows, chunk_size):
             decided = decide_typed(book, frame)
-            decided = decided.with_columns(pl.int_range(line, line + decided.height, dtype=pl.Int64).alias("line"))
-            line += decided.height
+            decided = decided.with_columns(pl.int_range(start + 1, start + 1 + decided.height, dtype=pl.Int64)
+                                           .alias("line"))
             summaries.append(summarise(book, decided))
             if writer:
                 writer.write(decided)
@@ -87,8 +102,11 @@ def cluster_client(address: str = "local", n_workers: int = 2, threads_per_worke
     """A dask.distributed Client: ``local`` starts a LocalCluster of worker processes."""
     from dask.distributed import Client, LocalCluster
     if address == "local":
+        # Each worker process is one core's worth: Polars' own pool sized to match (set before
+        # the worker imports Polars), so two workers do not fight over the same cores.
         with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=None, env={"POLARS_MAX_THREADS": str(threads_per_worker)}) \
+                as cluster, Client(cluster) as client:
             yield client
     else:
         with Client(address) as client:
@@ -125,3 +143,65 @@ def decide_parquet_distributed(book, input_path, output_dir=None, address: str =
 
 def columns(book) -> list[str]:
     return result_columns(book) + ["line"]
+
+
+# --- simulation ----------------------------------------------------------------------
+def simulate_partition(base_book, reform_book, input_path: str, row_groups: tuple) -> dict:
+    """Baseline and reform of one partition, compared; returns the comparison's parts
+    (sums, counts, per-region sums and the changed rows only), never the decided frames."""
+    from .simulate import compare, decide_population
+    first, rows = _offsets(input_path, row_groups)
+    frame = next(_read_rows(input_path, first, rows, rows))[1]
+    c = compare(base_book, reform_book, decide_population(base_book, frame, "columnar"),
+                decide_population(reform_book, frame, "columnar"))
+    return {"rows": c.rows, "errors": c.errors, "counts": c.counts, "money": c.money, "by_region": c.by_region,
+            "changes": c.changes, "per_application": c.per_application}
+
+
+def merge_comparisons(base_book, reform_book, parts: list[dict]):
+    """One Comparison from partition results (in row order): exactly the single-machine one."""
+    import polars as pl
+    from .simulate import Comparison
+    counts = parts[0]["counts"]
+    for p in parts[1:]:
+        counts = counts.with_columns(pl.col(c) + p["counts"][c] for c in ("baseline", "reform", "change"))
+    money = {}
+    for p in parts:
+        for col, sides in p["money"].items():
+            acc = money.setdefault(col, {s: Decimal(0) for s in sides})
+            for s, v in sides.items():
+                acc[s] += v
+    regions = pl.concat([p["by_region"] for p in parts])
+    by_region = (regions.group_by("region_code", "city", maintain_order=True)
+                 .agg(pl.exclude("region_code", "city").sum()).sort("region_code")
+                 .select(regions.columns))
+    changes = pl.concat([p["changes"] for p in parts])
+    # single machine: outcome by outcome, each in row order
+    order = {o.name: i for i, o in enumerate(base_book.outcomes)}
+    changes = changes.with_columns(pl.col("outcome").replace_strict(order, return_dtype=pl.Int32).alias("__o")) \
+        .with_row_index("__i").sort("__o", "__i").drop("__o", "__i")
+    return Comparison(base_book, reform_book, sum(p["rows"] for p in parts),
+                      pl.concat([p["errors"] for p in parts]), counts, money, by_region, changes,
+                      pl.concat([p["per_application"] for p in parts]))
+
+
+def simulate_distributed(input_path, base_book, reform_book, address: str = "local", *, client=None,
+                         n_workers: int = 2, rows_per_partition: int = DEFAULT_PARTITION_ROWS):
+    """``simulate.simulate`` of a Parquet population, partition by partition on a Dask cluster."""
+    import time
+    input_path = str(Path(input_path).resolve())
+    parts = partitions(input_path, rows_per_partition)
+
+    def run(c):
+        started = time.perf_counter()
+        base, reform = c.scatter([base_book, reform_book], broadcast=True, hash=False)
+        futures = [c.submit(simulate_partition, base, reform, input_path, p, pure=False) for p in parts]
+        result = merge_comparisons(base_book, reform_book, c.gather(futures))
+        result.timings = {"cluster": time.perf_counter() - started, "partitions": len(parts),
+                          "workers": len(c.scheduler_info()["workers"])}
+        return result
+
+    if client is not None:
+        return run(client)
+    with cluster_client(address, n_workers) as c:
+        return run(c)

@@ -60,8 +60,14 @@ def decide_population(book: Rulebook, frame: pl.DataFrame, backend: str = "auto"
                 if progress:
                     progress(part.height)
     else:
+        if backend == "columnar":
+            # Typed decisions (Enum statuses and reasons, Decimal amounts): the comparison needs
+            # no per-row text, and every sum stays an exact decimal.
+            from .columnar import decide_typed as decide
+        else:
+            decide = lambda b, c: decide_frame(b, c, backend=backend)  # noqa: E731
         for chunk in chunks:
-            parts.append(decide_frame(book, chunk, backend=backend))
+            parts.append(decide(book, chunk))
             if progress:
                 progress(chunk.height)
     return pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
@@ -116,6 +122,17 @@ def money_lines(book: Rulebook) -> list[tuple[str, str, str]]:
     return lines
 
 
+def _comparable(a: pl.Series, b: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The same column of two result frames, in one dtype (two rulebooks may list different
+    reason Enums, or one side may be text from the Rete path)."""
+    if a.dtype == b.dtype:
+        return a, b
+    if isinstance(a.dtype, pl.Decimal) and isinstance(b.dtype, pl.Decimal):
+        scale = max(a.dtype.scale, b.dtype.scale)
+        return a.cast(pl.Decimal(38, scale)), b.cast(pl.Decimal(38, scale))
+    return a.cast(pl.Utf8), b.cast(pl.Utf8)
+
+
 def compare(base_book: Rulebook, reform_book: Rulebook, base: pl.DataFrame, reform: pl.DataFrame) -> Comparison:
     if base.height != reform.height:
         raise ValueError("baseline and reform results differ in length")
@@ -157,8 +174,9 @@ def compare(base_book: Rulebook, reform_book: Rulebook, base: pl.DataFrame, refo
         s, m, r = f"{o.name}.status", f"{o.name}.amount", f"{o.name}.reasons"
         pair = pl.DataFrame({
             "application_id": base["application_id"], "region_code": base["region_code"],
-            "old_status": base[s], "new_status": reform[s], "old_amount": base[m], "new_amount": reform[m],
-            "old_reasons": base[r], "new_reasons": reform[r]})
+            **dict(zip(("old_status", "new_status"), _comparable(base[s], reform[s]))),
+            **dict(zip(("old_amount", "new_amount"), _comparable(base[m], reform[m]))),
+            **dict(zip(("old_reasons", "new_reasons"), _comparable(base[r], reform[r])))})
         diff = pair.filter(pl.col("old_status").ne_missing(pl.col("new_status"))
                            | pl.col("old_amount").ne_missing(pl.col("new_amount"))
                            | pl.col("old_reasons").ne_missing(pl.col("new_reasons")))

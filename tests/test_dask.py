@@ -31,3 +31,30 @@ def test_local_cluster_two_processes_same_results(tmp_path):
     assert summary["outcomes"]["storage_subsidy"]["granted"][0] == granted.height
     assert summary["outcomes"]["storage_subsidy"]["granted"][1] == \
         str(granted["storage_subsidy.amount"].cast(pl.Decimal(38, 3)).sum())
+
+
+def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path):
+    """simulate --cluster local (2 worker processes): summary, by-region and changes as on one machine."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from engine.population import generate, write_population
+    pop = tmp_path / "pop.parquet"
+    generate(3000, 5, year=2027).write_parquet(pop, row_group_size=700)   # 5 partitions of row groups
+    reform = "rules/reforms/remote-region-tilt.yaml"
+    runs = {}
+    for name, extra in (("single", []), ("cluster", ["--cluster", "local", "--workers", "2", "--partition-rows", "700"])):
+        out = tmp_path / name
+        result = CliRunner().invoke(main, ["simulate", "--population", str(pop), "--reform", reform,
+                                           "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        runs[name] = out
+    assert "5 partitions on 2 workers" in result.output
+    a, b = (json.loads((runs[n] / "summary.json").read_text()) for n in ("single", "cluster"))
+    for key in ("applications", "errors", "money", "counts", "changed_applications"):
+        assert a[key] == b[key], key
+    assert a["changed_applications"] > 0
+    for f in ("by_region.csv", "changes.csv", "changed_applications.csv", "errors.csv"):
+        assert (runs["single"] / f).read_text() == (runs["cluster"] / f).read_text(), f
