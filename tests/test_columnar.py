@@ -131,3 +131,28 @@ def test_jsonl_unknown_field_is_rejected(tmp_path):
     assert got["storage_subsidy.amount"].to_list() == ["280000.00", None, None]
     assert "storage.discharge_kwh" in got["error"][1] and "JSON" in got["error"][2]
     assert "decided 1, rejected 2" in result.output
+
+
+def test_credit_code_mask_handles_every_shape():
+    import random
+    from engine.columnar_input import credit_code_mask
+    from engine.columnar_verify import credit_code
+    rng = random.Random(3)
+    good = [credit_code(rng) for _ in range(5)]
+    wrong_check = good[0][:17] + ("0" if good[0][17] != "0" else "1")
+    codes = [good[0], None, good[1][:17], good[2] + "1", good[3].lower(), wrong_check, "", good[4],
+             "I" + good[1][1:], "统" + good[2][1:]]
+    expected = [True, False, False, False, good[3].lower() == good[3], False, False, True, False, False]
+    assert credit_code_mask(pl.Series(codes, dtype=pl.Utf8)).to_list() == expected
+    assert credit_code_mask(pl.Series([good[0], good[4]])).to_list() == [True, True]    # the byte-matrix fast path
+
+
+def test_typed_decisions_carry_exact_decimals_and_enums():
+    from engine.columnar import as_text, decide_typed
+    typed = decide_typed(BOOK, pl.DataFrame([EXAMPLE]))
+    assert typed.schema["storage_subsidy.amount"] == pl.Decimal(38, 2)
+    assert isinstance(typed.schema["storage_subsidy.status"], pl.Enum)
+    text = as_text(typed)
+    assert text["storage_subsidy.amount"].to_list() == ["280000.00"]
+    assert text["carbon_quota_reward.amount"].to_list() == ["285.150"]
+    assert text["evaluated_on"].to_list() == [EXAMPLE["period.end"]]
