@@ -159,33 +159,35 @@ class Application(_Strict):
 SECTIONS = ("storage", "equipment", "packaging", "energy", "history")
 
 
-def _catalogue(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
-    """Dotted field path -> kind (decimal, integer, boolean, label, date, text)."""
-    out: dict[str, str] = {}
+def leaf_fields(model: type[BaseModel], prefix: str = ""):
+    """(dotted path, pydantic FieldInfo) of every leaf field, sections walked in order."""
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         ann = info.annotation
         inner = [a for a in getattr(ann, "__args__", ()) if a is not type(None)]
         target = inner[0] if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else ann
         if isinstance(target, type) and issubclass(target, BaseModel):
-            out.update(_catalogue(target, path + "."))
-        elif ann is Decimal:
-            out[path] = "decimal"
-        elif ann is int:
-            out[path] = "integer"
-        elif ann is bool:
-            out[path] = "boolean"
-        elif ann is dt.date:
-            out[path] = "date"
-        elif getattr(ann, "__origin__", None) is Literal:
-            out[path] = "label"
+            yield from leaf_fields(target, path + ".")
         else:
-            out[path] = "text"
-    return out
+            yield path, info
+
+
+def _kind(ann) -> str:
+    if ann is Decimal:
+        return "decimal"
+    if ann is int:
+        return "integer"
+    if ann is bool:
+        return "boolean"
+    if ann is dt.date:
+        return "date"
+    if getattr(ann, "__origin__", None) is Literal:
+        return "label"
+    return "text"
 
 
 #: Every field a rule may name, with its kind; rule files are checked against it on load.
-FIELDS: dict[str, str] = _catalogue(Application)
+FIELDS: dict[str, str] = {path: _kind(info.annotation) for path, info in leaf_fields(Application)}
 LABEL_FIELDS = {"enterprise.region_code"}  # text compared as a label (lookup key)
 
 

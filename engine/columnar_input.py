@@ -46,16 +46,10 @@ class Rule:
     unknown_check: bool = False    # a validator we cannot vectorise: route rows to Rete
 
 
-def _rules(model: type[BaseModel], prefix="") -> dict[str, Rule]:
+def _rules(model: type[BaseModel]) -> dict[str, Rule]:
     out = {}
-    for name, info in model.model_fields.items():
-        path = f"{prefix}{name}"
+    for path, info in appmodel.leaf_fields(model):
         ann = info.annotation
-        inner = [a for a in getattr(ann, "__args__", ()) if a is not type(None)]
-        target = inner[0] if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else ann
-        if isinstance(target, type) and issubclass(target, BaseModel):
-            out.update(_rules(target, path + "."))
-            continue
         r = Rule(kind=FIELDS[path], required=info.is_required(),
                  default=None if info.is_required() else info.default)
         if typing.get_origin(ann) is typing.Literal:

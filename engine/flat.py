@@ -40,6 +40,17 @@ def flatten_decision(decision: dict, region_code: str | None = None) -> dict:
     return row
 
 
+def flatten(doc: dict, prefix: str = "", out: dict | None = None) -> dict:
+    """A nested document to dotted keys (``{"storage": {"discharged_kwh": x}}`` -> ``storage.discharged_kwh``)."""
+    out = {} if out is None else out
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            flatten(v, f"{prefix}{k}.", out)
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def document_from_flat(row: dict) -> dict:
     """A flat record (dotted keys, typed or text values) to a nested application document.
 

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from .application import FIELDS, InvalidApplicationError, loads_exact, parse_application
 from .batchio import RecordError, detect_format, row_to_document
-from .flat import result_columns
+from .flat import flatten, result_columns
 
 DEFAULT_CHUNK = 250_000
 _OPTIONAL_SECTIONS = ("storage", "equipment", "packaging", "energy")
@@ -31,14 +31,6 @@ def _schema() -> dict:
     return {p: {"boolean": pl.Boolean, "integer": pl.Int64}.get(k, pl.Utf8) for p, k in FIELDS.items()}
 
 
-def _flatten(doc: dict, prefix: str = "", out: dict | None = None) -> dict:
-    out = {} if out is None else out
-    for k, v in doc.items():
-        if isinstance(v, dict):
-            _flatten(v, f"{prefix}{k}.", out)
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def _clean(flat: dict) -> dict | None:
@@ -93,7 +85,7 @@ def _records_chunks(records, chunk_size) -> Iterator[pl.DataFrame]:
         elif not isinstance(doc, dict):
             error, row = "(document): must be a JSON object", {}
         else:
-            row = _clean(_flatten(doc))
+            row = _clean(flatten(doc))
             if row is None:
                 error, row = _reject_text(doc), {}
                 app_id = doc.get("application_id")

@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from .application import FIELDS, loads_exact
+from .flat import flatten
 
 #: (code, name) of Shanxi's 11 prefecture-level cities [POLICY.md, S §2] and the share of applicants.
 CITIES = (
@@ -276,14 +277,10 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(cols)
 
 
-def _flat(doc: dict, prefix: str = "", out: dict | None = None) -> dict:
-    out = {} if out is None else out
-    for k, v in doc.items():
-        if isinstance(v, dict):
-            _flat(v, f"{prefix}{k}.", out)
-        else:
-            out[f"{prefix}{k}"] = str(v).lower() if isinstance(v, bool) else None if v is None else str(v)
-    return out
+def _flat(doc: dict) -> dict:
+    """Dotted keys with JSON's text for every value, as a CSV population holds them."""
+    return {k: str(v).lower() if isinstance(v, bool) else None if v is None else str(v)
+            for k, v in flatten(doc).items()}
 
 
 def read_population(path: Path) -> pl.DataFrame:

@@ -89,7 +89,6 @@ def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, bac
     from ..population import read_population
     from ..simulate import columnar_available
     from ..simulate import simulate as run
-    from ..simulate import write_outputs
     base_book = load_book(rules_dir, baseline_reforms)
     reform_book = load_book(rules_dir, (*baseline_reforms, *reforms))
     if cluster:
@@ -108,22 +107,27 @@ def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, bac
     else:
         result = run(frame, base_book, reform_book, used, workers)
     ends = frame["period.end"].drop_nulls()
-    meta = {"population": str(population_path), "backend": used,
-            "periods": f"{ends.min()} to {ends.max()}" if ends.len() else "?",
+    _report(result, out_dir, population_path, used,
+            f"{ends.min()} to {ends.max()}" if ends.len() else "?", reforms, baseline_reforms,
+            f"decided in {result.timings['baseline']:.2f} s + {result.timings['reform']:.2f} s ({used})")
+
+
+def _report(result, out_dir, population_path, backend, periods, reforms, baseline_reforms, how):
+    """Write the simulation's files and say what changed, the same for one machine and a cluster."""
+    from ..simulate import write_outputs
+    meta = {"population": str(population_path), "backend": backend, "periods": periods,
             "reforms": [str(p) for p in reforms], "baseline_reforms": [str(p) for p in baseline_reforms]}
     files = write_outputs(result, out_dir, meta)
     net = result.money["net_cost"]
     click.echo(f"{result.rows:,} applications, {result.per_application.height:,} changed; "
                f"net fiscal cost {net['baseline']:,.2f} → {net['reform']:,.2f} yuan "
                f"({'+' if net['change'] > 0 else ''}{net['change']:,.2f})")
-    click.echo(f"decided in {result.timings['baseline']:.2f} s + {result.timings['reform']:.2f} s ({used}); "
-               f"wrote {', '.join(files)} to {out_dir}")
+    click.echo(f"{how}; wrote {', '.join(files)} to {out_dir}")
 
 
 def _simulate_on_cluster(population_path, base_book, reform_book, out_dir, backend, workers, cluster,
                          reforms, baseline_reforms, partition_rows):
     from ..distributed import simulate_distributed
-    from ..simulate import write_outputs
     if population_path.suffix.lower() != ".parquet":
         raise click.BadParameter("--cluster needs a Parquet population", param_hint="--population")
     if backend == "rete":
@@ -136,15 +140,9 @@ def _simulate_on_cluster(population_path, base_book, reform_book, out_dir, backe
     result = simulate_distributed(population_path, base_book, reform_book, cluster, n_workers=workers,
                                   rows_per_partition=partition_rows)
     click.echo(f"{result.timings['partitions']} partitions on {result.timings['workers']} workers", err=True)
-    meta = {"population": str(population_path), "backend": f"columnar on Dask ({cluster})",
-            "periods": f"{ends[0]} to {ends[1]}" if ends[0] is not None else "?",
-            "reforms": [str(p) for p in reforms], "baseline_reforms": [str(p) for p in baseline_reforms]}
-    files = write_outputs(result, out_dir, meta)
-    net = result.money["net_cost"]
-    click.echo(f"{result.rows:,} applications, {result.per_application.height:,} changed; "
-               f"net fiscal cost {net['baseline']:,.2f} → {net['reform']:,.2f} yuan "
-               f"({'+' if net['change'] > 0 else ''}{net['change']:,.2f})")
-    click.echo(f"decided on the cluster in {result.timings['cluster']:.2f} s; wrote {', '.join(files)} to {out_dir}")
+    _report(result, out_dir, population_path, f"columnar on Dask ({cluster})",
+            f"{ends[0]} to {ends[1]}" if ends[0] is not None else "?", reforms, baseline_reforms,
+            f"decided on the cluster in {result.timings['cluster']:.2f} s")
 
 
 # --- explain --why-not ---------------------------------------------------------------
