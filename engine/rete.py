@@ -10,12 +10,16 @@ What the network does: applicability (named exemptions), tier selection (hit pol
 between outcomes through status facts (reporting not met -> every benefit denied).
 Amounts are settled in Python, exactly, by the outcome's settle rule.
 
+The ruleset is registered through durable's Python host (without its background timers), and
+each decision then drives durable's C engine directly (``_fire``): the host's per-action JSON
+parse of the matched fact and state re-serialisation cost more than the network itself.
+
 The safety measures of shared/DURABLE_RULES.md are applied: one live sid at a time,
 ``delete_state`` in ``finally``, a final rule at pri 65535 so an action always fires,
-a type discriminator ``t`` in every pattern, exceptions read back from the returned
-state, idempotent reason actions (``$or`` fires per true branch), status facts that no rule
-consumes are dropped on purpose, field names checked for 32-bit FNV-1a collisions, and a
-host without background timers.
+a type discriminator ``t`` in every pattern (so the engine's state fact never matches),
+an action's exception abandons the action and surfaces as EngineError, idempotent reason
+actions (``$or`` fires per true branch), status facts only asserted where a later rule
+consumes them, and field names checked for 32-bit FNV-1a collisions.
 """
 from __future__ import annotations
 
