@@ -2,7 +2,6 @@
 
 Each invalid case asserts the exact field path in the error, and several bad fields are all named.
 """
-import copy
 import json
 from decimal import Decimal
 
@@ -11,21 +10,7 @@ from stdnum.cn import uscc
 
 from engine.application import parse_application
 from engine.errors import InvalidApplicationError
-from engine.ruletests import BASE_APPLICATION
-
-
-def doc(**changes):
-    """The base application with dotted-path changes; a value of ``...`` deletes the key."""
-    d = copy.deepcopy(BASE_APPLICATION)
-    for path, value in changes.items():
-        node, parts = d, path.split("__")
-        for p in parts[:-1]:
-            node = node[p]
-        if value is ...:
-            node.pop(parts[-1])
-        else:
-            node[parts[-1]] = value
-    return d
+from appdoc import doc
 
 
 def errors_of(data) -> dict:

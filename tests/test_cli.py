@@ -1,5 +1,4 @@
 """The command line through click's CliRunner: check, evaluate, rules list/show/test."""
-import copy
 import json
 from pathlib import Path
 
@@ -7,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.ruletests import BASE_APPLICATION
+from appdoc import doc
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
@@ -18,14 +17,7 @@ def run(*args, input=None):
     return CliRunner().invoke(main, [str(a) for a in args], input=input)
 
 
-def app(**changes):
-    d = copy.deepcopy(BASE_APPLICATION)
-    for path, value in changes.items():
-        node, parts = d, path.split("__")
-        for p in parts[:-1]:
-            node = node[p]
-        node[parts[-1]] = value
-    return d
+app = doc
 
 
 # --- check -----------------------------------------------------------------------
