@@ -360,13 +360,16 @@ def _rete_rows(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
                              *[pl.col(c).cast(t) for c, t in schema.items() if t not in (pl.Utf8, pl.Date)])
 
 
-def decide_typed(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
+def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = None) -> pl.DataFrame:
     """Decide every row of ``frame`` (dotted application columns) into typed columns.
 
     The columns of ``result_columns(book)``: statuses and reason lists as Enums, amounts and
     totals as exact Decimals, ``evaluated_on`` a Date. ``as_text`` gives the contract's text.
+    ``prep`` is ``prepare(frame)`` when the caller already has it: validity is the contract
+    model's alone, never a rulebook's, so several rulebooks can share one (dates a rulebook
+    does not cover are still sent to the Rete path per rulebook, below).
     """
-    prep = prepare(frame)
+    prep = prepare(frame) if prep is None else prep
     parts, slow = [], [prep.fallback] if prep.fallback is not None else []
     groups: dict = {}
     for when in prep.frame.get_column("__end").unique().to_list():
