@@ -116,6 +116,19 @@ def display(node, env) -> str:
     return fmt_plain(node.value(env))
 
 
+def _displayer(node):
+    """``display`` for one node, prepared once: env -> text."""
+    value = node.compile()
+    if isinstance(node, Param):
+        name = node.name
+
+        def run(env):
+            literal = env.literals.get(name)
+            return fmt_plain(value(env)) if literal is None else literal
+        return run
+    return lambda env: fmt_plain(value(env))
+
+
 _REFS: dict = {}
 
 
@@ -217,6 +230,7 @@ class _Run:
         self.rows: dict = {}
         self.out: dict = {}
         self.trace: list = []
+        self.envs: dict = {}          # outcome -> its Env (let variables, tables)
 
 
 class ReteEngine:
@@ -230,10 +244,12 @@ class ReteEngine:
         self._compiled = _Compiled()
         self._outcomes = {o.name: o for o in book.outcomes}
         self._params_of = {o.name: sorted(o.params()) for o in book.outcomes}
+        self._lets = {o.name: [(name, term.compile()) for name, term in o.lets] for o in book.outcomes}
         self._ruleset = self._compile()
         self._check_hashes()
         self._plan = [(key, 0, None, node.section) if isinstance(node, Present)
-                      else (key, 1 if isinstance(node, Compare) else 2, oname, node)
+                      else (key, 1, oname, (node.left.compile(), node.right.compile()))
+                      if isinstance(node, Compare) else (key, 2, oname, node.compile())
                       for key, oname, node in self._compiled.atoms]
         self._actions = {name: rule["run"] for name, rule in self._ruleset.items()}
         with _HOST_LOCK:
@@ -323,21 +339,27 @@ class ReteEngine:
 
     def _action_row(self, o: Outcome, t, row):
         rule = f"{o.name}.{t.name}.{row.id}"
+        input_fn, output_fn = t.input.compile(), row.output.compile()
+        show_min, show_output = _displayer(row.min), _displayer(row.output)
 
         def run(c):
             r = self._run
             env = self._outcome_env(o)
-            value = t.input.value(env)
-            output = row.output.value(env)
+            value = input_fn(env)
+            output = output_fn(env)
             r.rows[(o.name, t.name)] = (row, value, output)
             env.tables[t.name] = output and (row.id, output)
-            self._trace(rule, {"input": fmt_plain(value), "min": display(row.min, env),
-                               "output": display(row.output, env), "unit": t.unit})
+            r.trace.append({"rule": rule, "facts": {"input": fmt_plain(value), "min": show_min(env),
+                                                    "output": show_output(env), "unit": t.unit}})
         return run
 
     def _action_fail(self, o: Outcome, crit):
         rule = f"{o.name}.criteria.{crit.code}"
         template_en, template_zh = string.Template(crit.message["en"]), string.Template(crit.message["zh"])
+        if isinstance(crit.test, Compare):
+            show_lhs, show_rhs = _displayer(crit.test.left), _displayer(crit.test.right)
+        elif isinstance(crit.test, Hit):
+            hit_input = self.book_table(o, crit.test.table).input.compile()
 
         def run(c):
             r = self._run
@@ -347,9 +369,9 @@ class ReteEngine:
             env = self._outcome_env(o)
             subst = {}
             if isinstance(crit.test, Compare):
-                subst = {"lhs": display(crit.test.left, env), "rhs": display(crit.test.right, env)}
+                subst = {"lhs": show_lhs(env), "rhs": show_rhs(env)}
             elif isinstance(crit.test, Hit):
-                subst = {"value": fmt_plain(self.book_table(o, crit.test.table).input.value(env))}
+                subst = {"value": fmt_plain(hit_input(env))}
             facts = ref_values(crit.test, env)
             bucket.append({"code": crit.code, "rule": crit.rule, "message": template_en.substitute(subst),
                            "message_zh": template_zh.substitute(subst), "source": crit.source or o.source,
@@ -364,19 +386,17 @@ class ReteEngine:
     def _outcome_env(self, o: Outcome):
         """Variables of ``o`` computed once per decision (they are outcome-local)."""
         r = self._run
-        cache = r.__dict__.setdefault("_vars", {})
-        if o.name not in cache:
-            env = Env(r.env.fields, r.env.present, r.env.params, r.env.literals)
-            env.status = r.env.status
-            for name, term in o.lets:  # only for outcomes with no atom in the fact
-                env.vars[name] = term.value(env)
-            cache[o.name] = env
-        return cache[o.name]  # its tables are filled in by the row actions as they fire
+        env = r.envs.get(o.name)
+        if env is None:  # only for outcomes with no atom in the fact
+            env = r.envs[o.name] = self._lets_env(r.env, o.name)
+        return env  # its tables are filled in by the row actions as they fire
 
     def _action_settle(self, o: Outcome):
         rule = f"{o.name}.settle"
         ok, ko = STATUSES[o.kind]
         zero = None if o.amount is None else fmt_amount(Decimal(0), o.amount.places)
+        formula = None if o.amount is None else o.amount.formula.compile()
+        cap_fn = None if o.amount is None or o.amount.cap is None else o.amount.cap.compile()
 
         def run(c):
             r = self._run
@@ -399,10 +419,10 @@ class ReteEngine:
                                     "clause": o.clause, "values": {"row": row.id, "input": fmt_plain(value),
                                                                    "output": display(row.output, env)}})
                 if o.amount is not None:
-                    raw = o.amount.formula.value(env)
+                    raw = formula(env)
                     value = round_half_up(raw, o.amount.places)
                     if o.amount.cap is not None:
-                        cap = round_half_up(o.amount.cap.value(env), o.amount.places)
+                        cap = round_half_up(cap_fn(env), o.amount.places)
                         if value > cap:
                             reasons.append({"code": "CAPPED", "rule": f"{o.name}.cap", "source": o.source,
                                             "message": f"{fmt_amount(value, o.amount.places)} {o.unit} is capped "
@@ -450,11 +470,11 @@ class ReteEngine:
             if sub is None:
                 sub = envs[oname] = self._lets_env(env, oname)
             if kind == 1:  # a comparison: the exact sign of left - right
-                a, b = node.left.value(sub), node.right.value(sub)
+                a, b = node[0](sub), node[1](sub)
                 if a is not None and b is not None:
                     fact[key] = sign(a, b)
             else:  # a boolean or label field
-                v = node.value(sub)
+                v = node(sub)
                 if v is not None:
                     fact[key] = v
         return fact
@@ -462,10 +482,8 @@ class ReteEngine:
     def _lets_env(self, env, oname):
         sub = Env(env.fields, env.present, env.params, env.literals)
         sub.status = env.status
-        o = self._outcomes.get(oname)
-        if o is not None:
-            for name, term in o.lets:
-                sub.vars[name] = term.value(sub)
+        for name, term in self._lets.get(oname, ()):
+            sub.vars[name] = term(sub)
         return sub
 
     def _literals(self, when):
@@ -518,7 +536,7 @@ class ReteEngine:
         env = Env(fields, present, params, self._literals(when))
         with self._lock:
             self._run = _Run(env)
-            fact = self.facts(env, self._run.__dict__.setdefault("_vars", {}))
+            fact = self.facts(env, self._run.envs)
             sid = app.application_id
             fact["sid"] = sid
             try:
