@@ -55,9 +55,16 @@ def fmt_amount(value: Decimal, places: int) -> str:
     return f"{value:.{places}f}"
 
 
-@lru_cache(maxsize=8192, typed=True)  # typed: True == 1 == Fraction(1) must not share an entry
 def fmt_plain(value) -> str:
     """A human form of an exact value: integers bare, terminating fractions as decimals."""
+    # A whole Fraction prints as its numerator; this skips hashing it (a modular inverse) for the cache.
+    if type(value) is Fraction and value.denominator == 1:
+        return str(value.numerator)
+    return _fmt_plain(value)
+
+
+@lru_cache(maxsize=8192, typed=True)  # typed: True == 1 == Fraction(1) must not share an entry
+def _fmt_plain(value) -> str:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return str(value).lower() if isinstance(value, bool) else str(value)
     f = Fraction(value)

@@ -157,6 +157,49 @@ def ref_values(node, env, outcome_params=None) -> dict:
     return out
 
 
+def _ref_reader(node):
+    """``ref_values`` for one node, prepared once: env -> dict (same keys, order and values)."""
+    getters = []
+    for kind, name in sorted(node.refs()):
+        if kind == "field":
+            getters.append((name, lambda env, n=name: fmt_plain(env.fields.get(n))))
+        elif kind == "param":
+            def param(env, n=name):
+                v = env.params[n]
+                return {k: fmt_plain(x) for k, x in v.items()} if isinstance(v, dict) \
+                    else env.literals.get(n, fmt_plain(v))
+            getters.append((name, param))
+        elif kind == "var":
+            getters.append((name, lambda env, n=name: fmt_plain(env.vars.get(n))))
+        elif kind == "outcome":
+            getters.append((name, lambda env, n=name: env.status.get(n)))
+    return lambda env: {name: get(env) for name, get in getters}
+
+
+def _substituter(text: str, names):
+    """``string.Template(text).substitute`` for a mapping with exactly ``names``, split once.
+
+    Anything the split cannot reproduce exactly (an invalid ``$`` or a name not supplied) keeps
+    the library's own substitute, so its error is the same as before.
+    """
+    template = string.Template(text)
+    parts, pos = [], 0
+    for m in template.pattern.finditer(text):
+        parts.append(text[pos:m.start()])
+        if m.group("escaped") is not None:
+            parts.append(template.delimiter)
+        else:
+            named = m.group("named") or m.group("braced")
+            if named is None or named not in names:
+                return template.substitute
+            parts.append((named,))
+        pos = m.end()
+    parts.append(text[pos:])
+    if len(parts) == 1:
+        return lambda subst: text
+    return lambda subst: "".join(p if type(p) is str else subst[p[0]] for p in parts)
+
+
 class _Compiled:
     """Fact keys for every atomic test, and their pass/fail patterns."""
 
@@ -326,6 +369,7 @@ class ReteEngine:
 
     def _action_na(self, o: Outcome, e):
         rule = f"{o.name}.not_applicable.{e.code}"
+        refs = _ref_reader(e.when)
 
         def run(c):
             r = self._run
@@ -334,7 +378,7 @@ class ReteEngine:
             r.na[o.name] = {"code": e.code, "rule": rule, "message": e.message["en"],
                             "message_zh": e.message["zh"], "source": e.source or o.source,
                             "clause": e.clause or o.clause}
-            self._trace(rule, ref_values(e.when, r.env))
+            r.trace.append({"rule": rule, "facts": refs(r.env)})
         return run
 
     def _action_row(self, o: Outcome, t, row):
@@ -355,7 +399,9 @@ class ReteEngine:
 
     def _action_fail(self, o: Outcome, crit):
         rule = f"{o.name}.criteria.{crit.code}"
-        template_en, template_zh = string.Template(crit.message["en"]), string.Template(crit.message["zh"])
+        names = ("lhs", "rhs") if isinstance(crit.test, Compare) else ("value",) if isinstance(crit.test, Hit) else ()
+        template_en, template_zh = _substituter(crit.message["en"], names), _substituter(crit.message["zh"], names)
+        refs = _ref_reader(crit.test)
         if isinstance(crit.test, Compare):
             show_lhs, show_rhs = _displayer(crit.test.left), _displayer(crit.test.right)
         elif isinstance(crit.test, Hit):
@@ -372,11 +418,11 @@ class ReteEngine:
                 subst = {"lhs": show_lhs(env), "rhs": show_rhs(env)}
             elif isinstance(crit.test, Hit):
                 subst = {"value": fmt_plain(hit_input(env))}
-            facts = ref_values(crit.test, env)
-            bucket.append({"code": crit.code, "rule": crit.rule, "message": template_en.substitute(subst),
-                           "message_zh": template_zh.substitute(subst), "source": crit.source or o.source,
+            facts = refs(env)
+            bucket.append({"code": crit.code, "rule": crit.rule, "message": template_en(subst),
+                           "message_zh": template_zh(subst), "source": crit.source or o.source,
                            "clause": crit.clause, "values": facts})
-            self._trace(rule, facts)
+            r.trace.append({"rule": rule, "facts": facts})
         return run
 
     @staticmethod
@@ -397,6 +443,7 @@ class ReteEngine:
         zero = None if o.amount is None else fmt_amount(Decimal(0), o.amount.places)
         formula = None if o.amount is None else o.amount.formula.compile()
         cap_fn = None if o.amount is None or o.amount.cap is None else o.amount.cap.compile()
+        shown = {id(row): (_displayer(row.min), _displayer(row.output)) for t in o.tables for row in t.rows}
 
         def run(c):
             r = self._run
@@ -410,14 +457,16 @@ class ReteEngine:
                 status = ok
                 for t in o.tables:
                     row, value, output = r.rows[(o.name, t.name)]
+                    show_min, show_output = shown[id(row)]
+                    low, out, shown_value = show_min(env), show_output(env), fmt_plain(value)
                     reasons.append({"code": t.reason, "rule": f"{o.name}.{t.name}", "source": o.source,
                                     "message": f"{t.input_name} "
-                                               f"{fmt_plain(value)} ≥ {display(row.min, env)}: "
-                                               f"tier {row.id}, {display(row.output, env)} {t.unit}",
-                                    "message_zh": f"{fmt_plain(value)} ≥ {display(row.min, env)}，"
-                                                  f"适用档位 {row.id}：{display(row.output, env)} {t.unit}",
-                                    "clause": o.clause, "values": {"row": row.id, "input": fmt_plain(value),
-                                                                   "output": display(row.output, env)}})
+                                               f"{shown_value} ≥ {low}: "
+                                               f"tier {row.id}, {out} {t.unit}",
+                                    "message_zh": f"{shown_value} ≥ {low}，"
+                                                  f"适用档位 {row.id}：{out} {t.unit}",
+                                    "clause": o.clause, "values": {"row": row.id, "input": shown_value,
+                                                                   "output": out}})
                 if o.amount is not None:
                     raw = formula(env)
                     value = round_half_up(raw, o.amount.places)
@@ -436,7 +485,7 @@ class ReteEngine:
                     amount = fmt_amount(value, o.amount.places)
             r.env.status[o.name] = status
             r.out[o.name] = (status, amount, reasons)
-            self._trace(rule, {"status": status, "amount": amount})
+            r.trace.append({"rule": rule, "facts": {"status": status, "amount": amount}})
             if c is not None and o.name in self._depended:
                 # A status value no later rule needs is not handled: nothing to chain.
                 self._assert_json(json.dumps({"t": "st", "o": o.name, "s": status, "sid": c},
