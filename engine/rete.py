@@ -43,6 +43,21 @@ CONTRACT = 1
 _FIELD_PATHS = tuple((p, tuple(p.split("."))) for p in FIELDS)
 
 
+def _field_tree(paths, depth=0):
+    """The dotted paths as a tree, so a shared prefix (``storage.platform``) is read once."""
+    leaves, groups = [], {}
+    for path, parts in paths:
+        if len(parts) == depth + 1:
+            leaves.append((path, parts[depth]))
+        else:
+            groups.setdefault(parts[depth], []).append((path, parts))
+    return tuple(leaves), tuple((attr, _field_tree(sub, depth + 1)) for attr, sub in groups.items())
+
+
+_FIELD_TREE = _field_tree(_FIELD_PATHS)
+_FIELD_ORDER = tuple(p for p, _ in _FIELD_PATHS)
+
+
 class _QuietHost(dr_engine.Host):
     """The stock Host runs background timer threads that crash with several sids (DURABLE_RULES.md)."""
 
@@ -80,22 +95,27 @@ def sign(a: Fraction, b: Fraction) -> int:
 
 def field_values(app: Application) -> tuple[dict, set]:
     """Flat exact view of the application: path -> Fraction | bool | str | None, and sections present."""
-    values, present = {}, set()
-    for path, parts in _FIELD_PATHS:
-        obj = app
-        for part in parts:
-            obj = getattr(obj, part, None)
-            if obj is None:
-                break
-        if type(obj) is Decimal:
-            obj = Fraction(*obj.as_integer_ratio())  # exact, and skips Fraction's ABC checks
-        elif isinstance(obj, int) and not isinstance(obj, bool):
-            obj = Fraction(obj)
-        values[path] = obj
+    values, present = dict.fromkeys(_FIELD_ORDER), set()  # every path, None unless found below
+    _read_fields(app, _FIELD_TREE, values)
     for section in ("storage", "equipment", "packaging", "energy"):
         if getattr(app, section) is not None:
             present.add(section)
     return values, present
+
+
+def _read_fields(obj, tree, values):
+    leaves, groups = tree
+    for path, attr in leaves:
+        v = getattr(obj, attr, None)
+        if type(v) is Decimal:
+            v = Fraction(*v.as_integer_ratio())  # exact, and skips Fraction's ABC checks
+        elif isinstance(v, int) and not isinstance(v, bool):
+            v = Fraction(v)
+        values[path] = v
+    for attr, sub in groups:
+        child = getattr(obj, attr, None)
+        if child is not None:
+            _read_fields(child, sub, values)
 
 
 class Env:
