@@ -9,7 +9,6 @@ handed to the Rete path, which decides it or names its errors exactly as ``check
 from __future__ import annotations
 
 import datetime as dt
-import re
 import typing
 from dataclasses import dataclass, field
 
@@ -45,24 +44,6 @@ class Rule:
     credit_code: bool = False
     choices: tuple = ()
     unknown_check: bool = False    # a validator we cannot vectorise: route rows to Rete
-    byte_pattern: tuple | None = None   # ``pattern`` as a byte table (see ``byte_pattern``)
-
-
-# A pattern that is one ASCII character class repeated m..n times ("^[A-Za-z0-9._-]{1,64}$")
-# is checked on the bytes: a table of the allowed bytes and the byte length. Any other
-# pattern goes to the regex engine.
-_CLASS_PATTERN = re.compile(r"\^\[((?:[ -~](?:-[ -~])?)+?)\]\{(\d+)(?:,(\d+))?\}\$")
-
-
-def byte_pattern(pattern: str):
-    """(allowed-byte table, min, max) when ``pattern`` is a plain repeated ASCII class, else None."""
-    m = _CLASS_PATTERN.fullmatch(pattern)
-    if not m or "\\" in m.group(1) or "[" in m.group(1) or m.group(1).startswith("^"):
-        return None
-    cls = re.compile(f"[{m.group(1)}]")
-    allowed = np.array([b < 128 and cls.fullmatch(chr(b)) is not None for b in range(256)])
-    lo = int(m.group(2))
-    return allowed, lo, int(m.group(3)) if m.group(3) else lo
 
 
 def _rules(model: type[BaseModel]) -> dict[str, Rule]:
@@ -86,7 +67,6 @@ def _rules(model: type[BaseModel]) -> dict[str, Rule]:
                 r.max_len = m.max_length
             elif getattr(m, "pattern", None):
                 r.pattern = m.pattern
-                r.byte_pattern = byte_pattern(m.pattern)
             elif getattr(m, "func", None) is appmodel._money:
                 r.money = True
             elif getattr(m, "func", None) is appmodel._credit_code:
@@ -122,31 +102,23 @@ def _absent(df: pl.DataFrame, path: str) -> pl.Expr:
     return c.is_null()
 
 
-def _string_bytes(series: pl.Series):
-    """(offsets rebased to ``data``, data bytes, present mask) of a string column, zero-copy."""
-    raw = series.to_arrow()
-    raw = raw.cast(pa.large_string()) if not pa.types.is_large_string(raw.type) else raw
-    if isinstance(raw, pa.ChunkedArray):
-        raw = pa.concat_arrays(raw.chunks) if raw.num_chunks != 1 else raw.chunk(0)
-    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset:raw.offset + len(raw) + 1]
-    present = ~np.asarray(raw.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    data = np.frombuffer(raw.buffers()[2], dtype=np.uint8) if raw.buffers()[2] is not None else np.zeros(0, np.uint8)
-    if len(offsets):
-        data, offsets = data[offsets[0]:offsets[-1]], offsets - offsets[0]
-    return offsets, data, present
-
-
 def credit_code_mask(series: pl.Series) -> pl.Series:
     """GB 32100-2015 check character of every code, on a byte matrix (a per-character
     Polars expression costs seconds per million rows; this costs milliseconds)."""
     result = np.zeros(series.len(), dtype=bool)
-    if not series.len():
+    raw = series.to_arrow()
+    raw = raw.cast(pa.large_string()) if not pa.types.is_large_string(raw.type) else raw
+    if isinstance(raw, pa.ChunkedArray):
+        raw = pa.concat_arrays(raw.chunks) if raw.num_chunks != 1 else raw.chunk(0)
+    if not len(raw):
         return pl.Series(result)
-    offsets, data, present = _string_bytes(series)
+    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset:raw.offset + len(raw) + 1]
     lengths = np.diff(offsets)
+    present = ~np.asarray(raw.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    data = np.frombuffer(raw.buffers()[2], dtype=np.uint8) if raw.buffers()[2] is not None else np.zeros(0, np.uint8)
     if (lengths == 18).all():           # the common case: the byte matrix is the data buffer itself
-        rows = np.arange(series.len())
-        matrix = data[:18 * series.len()].reshape(-1, 18)
+        rows = np.arange(len(raw))
+        matrix = data[offsets[0]:offsets[0] + 18 * len(raw)].reshape(-1, 18)
     else:
         rows = np.flatnonzero(lengths == 18)
         matrix = data[offsets[rows][:, None] + np.arange(18)] if rows.size else np.zeros((0, 18), np.uint8)
@@ -159,19 +131,6 @@ def credit_code_mask(series: pl.Series) -> pl.Series:
     return pl.Series(result & present)
 
 
-def pattern_mask(series: pl.Series, table) -> pl.Series:
-    """Rows of a string column matching a ``byte_pattern`` (null rows do not match)."""
-    allowed, lo, hi = table
-    if not series.len():
-        return pl.Series(np.zeros(0, dtype=bool))
-    offsets, data, present = _string_bytes(series)
-    lengths = np.diff(offsets)
-    bad = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum(~allowed[data], out=bad[1:])
-    clean = bad[offsets[1:]] == bad[offsets[:-1]]
-    return pl.Series(clean & (lengths >= lo) & (lengths <= hi) & present)
-
-
 _USCC_VALUE = np.full(256, 99, dtype=np.uint8)
 for _v, _ch in enumerate(_USCC_ALPHABET):
     _USCC_VALUE[ord(_ch)] = _v
@@ -182,9 +141,7 @@ def _text_ok(df, path, rule: Rule) -> pl.Expr:
         return pl.lit(False)
     c = pl.col(path)
     ok = pl.lit(True)
-    if rule.pattern and rule.byte_pattern is not None:
-        ok = ok & pl.col(f"__pat:{path}")
-    elif rule.pattern:
+    if rule.pattern:
         ok = ok & c.str.contains(rule.pattern)
     if rule.min_len is not None:
         ok = ok & (c.str.len_chars() >= rule.min_len)
@@ -309,9 +266,6 @@ def prepare(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:
         lf = lf.with_columns(cc_ok.alias("__cc_ok"))
     else:
         lf = lf.with_columns(__cc_ok=pl.lit(False))
-    lf = lf.with_columns(**{f"__pat:{p}": pattern_mask(df.get_column(p), RULES[p].byte_pattern)
-                            for p in FIELDS if RULES[p].byte_pattern is not None and p in df.columns
-                            and df.schema[p] == pl.Utf8 and not RULES[p].unknown_check})
     lf = lf.with_columns(**checks).with_columns(**{f"__p:{s}": v for s, v in present.items()})
     text = {p: (pl.col(p) if p in df.columns else pl.lit(None, dtype=pl.Utf8))
             for p in ("application_id", "enterprise.region_code", "enterprise.size")}
