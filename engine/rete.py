@@ -40,6 +40,8 @@ from .expressions import AnyOf, All, Compare, Hit, Label, Not, Param, Present, S
 from .rulebook import STATUSES, Outcome, Rulebook
 
 CONTRACT = 1
+# json.dumps(x, ensure_ascii=False) builds a new encoder per call; this is the same encoder, built once.
+_DUMPS = json.JSONEncoder(ensure_ascii=False).encode
 _FIELD_PATHS = tuple((p, tuple(p.split("."))) for p in FIELDS)
 
 
@@ -508,8 +510,7 @@ class ReteEngine:
             r.trace.append({"rule": rule, "facts": {"status": status, "amount": amount}})
             if c is not None and o.name in self._depended:
                 # A status value no later rule needs is not handled: nothing to chain.
-                self._assert_json(json.dumps({"t": "st", "o": o.name, "s": status, "sid": c},
-                                             ensure_ascii=False), handled_only=False)
+                self._assert_json(_DUMPS({"t": "st", "o": o.name, "s": status, "sid": c}), handled_only=False)
         return run
 
     def _action_final(self):
@@ -609,7 +610,7 @@ class ReteEngine:
             sid = app.application_id
             fact["sid"] = sid
             try:
-                self._fire(json.dumps(fact, ensure_ascii=False), sid)
+                self._fire(_DUMPS(fact), sid)
             except EngineError as exc:
                 raise EngineError(f"{app.application_id}: {exc}") from exc.__cause__
             except Exception as exc:  # the C engine's errors are defects, not user errors
@@ -629,13 +630,14 @@ class ReteEngine:
         """Parameters an outcome read, as in force on ``when`` (same for every application that day)."""
         cache = self.__dict__.setdefault("_block_cache", {})
         key = (o.name, when)
-        if key not in cache:
-            cache[key] = {name: {"value": self.book.params[name].literal_at(when),
-                                 "unit": self.book.params[name].unit,
-                                 "effective_from": resolved[name][1].isoformat(),
-                                 "reference": self.book.params[name].reference}
-                          for name in self._params_of[o.name]}
-        return {k: dict(v) for k, v in cache[key].items()}
+        items = cache.get(key)
+        if items is None:
+            items = cache[key] = tuple((name, {"value": self.book.params[name].literal_at(when),
+                                               "unit": self.book.params[name].unit,
+                                               "effective_from": resolved[name][1].isoformat(),
+                                               "reference": self.book.params[name].reference})
+                                       for name in self._params_of[o.name])
+        return {k: v.copy() for k, v in items}  # callers may mutate their document: fresh dicts
 
     def _document(self, app, run, resolved) -> dict:
         outcomes, subsidy, levy = {}, Decimal("0.00"), Decimal("0.00")
