@@ -58,9 +58,24 @@ def fmt_amount(value: Decimal, places: int) -> str:
 def fmt_plain(value) -> str:
     """A human form of an exact value: integers bare, terminating fractions as decimals."""
     # A whole Fraction prints as its numerator; this skips hashing it (a modular inverse) for the cache.
-    if type(value) is Fraction and value.denominator == 1:
-        return str(value.numerator)
+    if type(value) is Fraction:
+        if value.denominator == 1:
+            return str(value.numerator)
+        return _fmt_ratio(value.numerator, value.denominator)  # ints hash cheaply; a Fraction does not
     return _fmt_plain(value)
+
+
+@lru_cache(maxsize=8192)
+def _fmt_ratio(numerator: int, denominator: int) -> str:
+    """``_fmt_plain(Fraction(numerator, denominator))`` for a reduced pair with denominator > 1."""
+    d = denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d == 1:  # terminates: print exactly
+        text = format(Decimal(numerator) / Decimal(denominator), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return format(round_half_up(Fraction(numerator, denominator), 6), "f") + "…"
 
 
 @lru_cache(maxsize=8192, typed=True)  # typed: True == 1 == Fraction(1) must not share an entry

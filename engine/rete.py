@@ -541,7 +541,10 @@ class ReteEngine:
                 sub = envs[oname] = self._lets_env(env, oname)
             if kind == 1:  # a comparison: the exact sign of left - right
                 a, b = node[0](sub), node[1](sub)
-                if a is not None and b is not None:
+                if type(a) is Fraction and type(b) is Fraction:  # sign() inlined: the common case
+                    x = a.numerator * b.denominator - b.numerator * a.denominator
+                    fact[key] = (x > 0) - (x < 0)
+                elif a is not None and b is not None:
                     fact[key] = sign(a, b)
             else:  # a boolean or label field
                 v = node(sub)
