@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
 
+import numpy as np
 import polars as pl
 
 from .flat import decide_frame
@@ -73,7 +74,7 @@ def decide_population(book: Rulebook, frame: pl.DataFrame, backend: str = "auto"
     return pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
 
 
-def _decide_columnar_shared(books, frame: pl.DataFrame, progress=None, chunk_rows: int = 100_000):
+def _decide_columnar_shared(books, frame: pl.DataFrame, progress=None, chunk_rows: int = 250_000):
     """Typed decisions of ``frame`` under each rulebook, and the seconds each took. Each chunk's
     validity mask is computed once for all of them (it depends on the contract model only);
     its cost is counted in the first rulebook's time."""
@@ -154,6 +155,15 @@ def _comparable(a: pl.Series, b: pl.Series) -> tuple[pl.Series, pl.Series]:
     return a.cast(pl.Utf8), b.cast(pl.Utf8)
 
 
+def _status_counts(statuses: pl.Series) -> dict:
+    """Rows per status (nulls, i.e. errors, not counted); an Enum column is counted on its codes."""
+    if isinstance(statuses.dtype, pl.Enum):
+        codes = statuses.to_physical().drop_nulls().to_numpy()
+        cats = statuses.dtype.categories.to_list()
+        return {c: int(n) for c, n in zip(cats, np.bincount(codes, minlength=len(cats))) if n}
+    return dict(statuses.drop_nulls().value_counts().iter_rows())
+
+
 def compare(base_book: Rulebook, reform_book: Rulebook, base: pl.DataFrame, reform: pl.DataFrame) -> Comparison:
     if base.height != reform.height:
         raise ValueError("baseline and reform results differ in length")
@@ -168,8 +178,7 @@ def compare(base_book: Rulebook, reform_book: Rulebook, base: pl.DataFrame, refo
     # counts per outcome and status
     count_rows = []
     for o in base_book.outcomes:
-        vb = dict(base.group_by(f"{o.name}.status").len().iter_rows())
-        vr = dict(reform.group_by(f"{o.name}.status").len().iter_rows())
+        vb, vr = _status_counts(base[f"{o.name}.status"]), _status_counts(reform[f"{o.name}.status"])
         for s in o.statuses:
             count_rows.append({"outcome": o.name, "status": s, "baseline": vb.get(s, 0),
                                "reform": vr.get(s, 0), "change": vr.get(s, 0) - vb.get(s, 0)})
@@ -177,9 +186,10 @@ def compare(base_book: Rulebook, reform_book: Rulebook, base: pl.DataFrame, refo
 
     # by region: the same sums, grouped; the totals row is the sum of the regions
     agg = [pl.len().alias("applications")]
-    joined = a.select(["region_code", *value_cols]).rename({c: f"{c}.baseline" for c in value_cols}).with_columns(
-        b.select([pl.col(c).alias(f"{c}.reform") for c in value_cols]))
-    for col in ("subsidy", "levy", "net_cost"):
+    region_cols = ("subsidy", "levy", "net_cost")
+    joined = a.select(["region_code", *region_cols]).rename({c: f"{c}.baseline" for c in region_cols}).with_columns(
+        b.select([pl.col(c).alias(f"{c}.reform") for c in region_cols]))
+    for col in region_cols:
         agg += [pl.col(f"{col}.baseline").sum(), pl.col(f"{col}.reform").sum(),
                 (pl.col(f"{col}.reform").sum() - pl.col(f"{col}.baseline").sum()).alias(f"{col}.change")]
     by_region = (joined.with_columns(pl.col("region_code").fill_null("(unknown)"))
