@@ -9,9 +9,6 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 
-_UNITS_PLACES = {"yuan": 2, "tCO2e": 3}
-
-
 def parse_decimal(text: str) -> Decimal:
     """A finite Decimal from text, or ValueError. Never goes through float."""
     try:
@@ -45,10 +42,6 @@ def round_half_up(value: Fraction, places: int) -> Decimal:
     if scaled < 0:
         q = -q
     return Decimal(q).scaleb(-places)
-
-
-def places_for(unit: str) -> int:
-    return _UNITS_PLACES[unit]
 
 
 def fmt_amount(value: Decimal, places: int) -> str:

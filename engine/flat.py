@@ -2,13 +2,12 @@
 
 The columnar world (Parquet, Polars, simulation, export) uses dotted column names, as
 CONTRACT.md does for CSV: ``storage.discharged_kwh`` in, ``storage_subsidy.amount`` out.
-``decide_frame`` is the single entry point that simulation and batch commands call; it picks
-the columnar backend when it is available and the Rete engine otherwise, so both give the
-same frame (``shuangtan verify-backends`` proves it).
+``decide_frame`` is the single entry point that simulation and batch commands call: the
+columnar backend by default, or the Rete engine; both give the same frame
+(``shuangtan verify-backends`` proves it).
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Iterable, Iterator
 
 from .application import FIELDS, parse_application
@@ -87,21 +86,13 @@ def decide_rows_rete(book: Rulebook, rows: Iterable[dict]) -> Iterator[dict]:
 def decide_frame(book: Rulebook, frame, backend: str = "auto"):
     """Decide every row of a Polars DataFrame of applications; returns a DataFrame of results.
 
-    ``backend``: ``rete``, ``columnar`` or ``auto`` (columnar when installed, else rete).
+    ``backend``: ``rete``, or ``columnar``/``auto`` (the columnar backend, which hands the rows
+    it cannot vouch for to the Rete engine itself).
     """
     import polars as pl
     if backend in ("auto", "columnar"):
-        try:
-            from .columnar import decide_frame_columnar
-        except ModuleNotFoundError:
-            if backend == "columnar":
-                raise
-        else:
-            return decide_frame_columnar(book, frame)
+        from .columnar import decide_frame_columnar
+        return decide_frame_columnar(book, frame)
     cols = result_columns(book)
     rows = list(decide_rows_rete(book, frame.iter_rows(named=True)))
     return pl.DataFrame([{c: r.get(c) for c in cols} for r in rows], schema={c: pl.Utf8 for c in cols})
-
-
-def amount(text: str | None) -> Decimal:
-    return Decimal(text) if text else Decimal("0")

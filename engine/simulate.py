@@ -25,14 +25,6 @@ TCO2E = pl.Decimal(38, 3)
 
 
 # --- deciding ----------------------------------------------------------------------
-def columnar_available() -> bool:
-    try:
-        from .columnar import decide_frame_columnar  # noqa: F401
-    except ModuleNotFoundError:
-        return False
-    return True
-
-
 _WORKER_BOOK = None
 
 
@@ -49,7 +41,7 @@ def decide_population(book: Rulebook, frame: pl.DataFrame, backend: str = "auto"
                       chunk_rows: int | None = None, progress: Callable[[int], None] | None = None) -> pl.DataFrame:
     """Decide every row of ``frame``; ``progress(n)`` is called after each chunk of n rows."""
     if backend == "auto":
-        backend = "columnar" if columnar_available() else "rete"
+        backend = "columnar"
     chunk_rows = chunk_rows or (100_000 if backend == "columnar" else 2_000)
     chunks = [frame.slice(i, chunk_rows) for i in range(0, frame.height, chunk_rows)] or [frame]
     parts = []
@@ -241,7 +233,7 @@ def simulate(frame: pl.DataFrame, base_book: Rulebook, reform_book: Rulebook, ba
              workers: int = 2, progress: Callable[[int], None] | None = None) -> Comparison:
     timings = {}
     if backend == "auto":
-        backend = "columnar" if columnar_available() else "rete"
+        backend = "columnar"
     if backend == "columnar":
         (base, reform), (timings["baseline"], timings["reform"]) = _decide_columnar_shared(
             (base_book, reform_book), frame, progress)

@@ -87,7 +87,6 @@ def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, bac
              partition_rows):
     """Evaluate a population under the baseline and under a reform, and report the difference."""
     from ..population import read_population
-    from ..simulate import columnar_available
     from ..simulate import simulate as run
     base_book = load_book(rules_dir, baseline_reforms)
     reform_book = load_book(rules_dir, (*baseline_reforms, *reforms))
@@ -99,7 +98,7 @@ def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, bac
         frame = read_population(population_path)
     except (ValueError, OSError, pl.exceptions.PolarsError) as exc:
         raise click.BadParameter(f"cannot read {population_path}: {exc}", param_hint="--population") from None
-    used = backend if backend != "auto" else ("columnar" if columnar_available() else "rete")
+    used = "columnar" if backend == "auto" else backend
     if progress_wanted():
         with click.progressbar(length=2 * frame.height, label="deciding baseline and reform",
                                file=sys.stderr) as bar:
