@@ -84,3 +84,19 @@ class InvalidApplicationError(ShuangtanError):
 
 class EngineError(ShuangtanError):
     """The inference engine failed on an application (a defect, not bad input)."""
+
+
+# --- metered telemetry ------------------------------------------------------------
+class InvalidTelemetryError(ShuangtanError):
+    """A telemetry file breaks its format. ``problems`` lists (where, column, message) for every
+    offending cell or row, ``where`` being ``line N`` (CSV) or ``row N`` (Parquet)."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str, str]]):
+        self.source, self.problems = source, problems
+        super().__init__(f"{source}: " + "; ".join(f"{w}: {c}: {m}" for w, c, m in problems[:5])
+                         + (f"; … {len(problems) - 5} more" if len(problems) > 5 else ""))
+
+
+class MeteringError(ShuangtanError):
+    """Valid telemetry from which a fact cannot be derived (no interval in the daytime window,
+    several storage systems and none chosen, a baseline peak of 0 kW…)."""

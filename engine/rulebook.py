@@ -159,6 +159,7 @@ class Rulebook:
     params: dict
     digest: str
     files: dict = field(repr=False)     # relative path -> parsed YAML (reforms patch these)
+    metering: Any = None                # metering_rules.MeteringSpec from rules/metering.yaml, if any
 
     def outcome(self, name: str) -> Outcome:
         for o in self.outcomes:
@@ -265,10 +266,20 @@ def compile_rulebook(root: Path, files: dict) -> Rulebook:
         if o.on_not_met and o.on_not_met["deadline_days"] not in params:
             raise UnknownReferenceError(o.file, "on_not_met.deadline_days",
                                         f"unknown parameter {o.on_not_met['deadline_days']!r}")
+    metering = None
+    if "metering.yaml" in files:
+        from .metering_rules import parse_metering
+        metering = parse_metering(files["metering.yaml"], params, FIELDS, {o.name: o for o in outcomes},
+                                  (_keys, _text, _bilingual, _code,
+                                   lambda raw, file, key: _source(raw, file, key, sources)))
+    for rel in files:
+        if "/" not in rel and rel not in ("ruleset.yaml", "metering.yaml"):
+            raise UnknownKeyError(f"rules/{rel}", "", "unexpected file in the rulebook",
+                                  "ruleset.yaml, metering.yaml, parameters/*.yaml or outcomes/*.yaml")
     return Rulebook(root=root, version=version, contract=int(idx["contract"]),
                     title=_bilingual(idx["title"], index_file, "title"), sources=sources,
                     exceptions=exceptions, outcomes=tuple(outcomes), params=params,
-                    digest=digest_of(files), files=files)
+                    digest=digest_of(files), files=files, metering=metering)
 
 
 def _source(raw, file, key, sources) -> str:

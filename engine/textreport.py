@@ -47,6 +47,10 @@ def render_text(decision: dict, app=None) -> str:
             n = out["notice"]
             lines.append(f"    整改通知 Rectification notice: {n['deadline_days']} 天内整改 / rectify within "
                          f"{n['deadline_days']} days")
+    if decision.get("metering"):
+        from .meteringreport import metering_lines
+        lines.append("")
+        lines += metering_lines(decision["metering"])
     t = decision["totals"]
     lines.append("")
     lines.append(f"合计 Totals: 补贴 subsidy {money(t['subsidy_yuan'])} 元 yuan · "

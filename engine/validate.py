@@ -283,6 +283,8 @@ def findings_unused(book, add):
         used |= {n for k, n in e.when.refs() if k == "param"}
     for o in book.outcomes:
         used |= o.params()
+    if book.metering is not None:
+        used |= book.metering.params()
     for name in sorted(set(book.params) - used):
         p = book.params[name]
         add("warning", p.file, name.split(".", 1)[1], f"parameter {name} is never used by any outcome")

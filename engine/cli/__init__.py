@@ -21,6 +21,7 @@ _LAZY = {
     "explain": ("engine.cli.drafting",),
     **{name: ("engine.cli.records",) for name in
        ("submit", "decide", "replay", "notice", "list", "show", "export")},
+    "telemetry": ("engine.cli.telemetry",),
     "verify-backends": ("engine.cli.scale",),
     "evaluate-columnar": ("engine.cli.scale",),
 }

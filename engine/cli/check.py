@@ -9,22 +9,33 @@ from ..application import parse_application
 from ..rete import ReteEngine
 from ..textreport import render_text
 from .common import domain_errors, read_input, rulebook_options
+from .telemetry import read_for, telemetry_options
 
 
 @click.command()
 @click.argument("file", metavar="FILE|-")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a bilingual summary for a person; json: the decision document of CONTRACT.md.")
+@telemetry_options
 @rulebook_options
 @domain_errors
-def check(file, fmt, book):
+def check(file, fmt, book, telemetry_path, system_id):
     """Decide one application (FILE, or - for standard input).
 
     Exit 0 when a decision was made, whatever it says; 2 when the input is invalid (every
     offending field is named on standard error).
+
+    With --telemetry, the storage system's metered intervals decide its peaks, discharged
+    energy, reporting completeness and upload delay; a declaration that differs from the meter
+    beyond its tolerance is named in the decision (DECLARED_DIFFERS_FROM_METERED).
     """
     app = parse_application(read_input(file))
-    decision = ReteEngine.for_rulebook(book).decide(app)
+    engine = ReteEngine.for_rulebook(book)
+    if telemetry_path is not None:
+        from ..crosscheck import decide_metered
+        decision = decide_metered(engine, book, app, read_for(book, app.period.end, telemetry_path), system_id)
+    else:
+        decision = engine.decide(app)
     if fmt == "json":
         click.echo(json.dumps(decision, ensure_ascii=False, indent=2))
     else:
