@@ -219,10 +219,24 @@ def notice_context(kind: str, *, decision: dict, app: Application, book: Ruleboo
                    "levy_yuan": money(decision["totals"]["levy_yuan"])},
         "history": {"differences": [{"field": f, "declared": history["declared"][f], "record": history["record"][f]}
                                     for f in history["differences"]]},
+        "metering": _metering(decision.get("metering"), lang),
         "reconsideration": {"days": RECONSIDERATION_DAYS,
                             "by": (notice_date + dt.timedelta(days=RECONSIDERATION_DAYS)).isoformat()},
         "sources": _sources(book, shown, lab),
     }
+
+
+def _metering(block: dict | None, lang: str) -> dict | None:
+    """The declared-versus-metered table of a decision decided on telemetry (else None)."""
+    if not block:
+        return None
+    f = block["facts"]
+    return {"file": block["telemetry"]["file"], "sha256": block["telemetry"]["sha256"],
+            "period": f"{f['period']['start']} – {f['period']['end']}", "window": f["daytime_window"],
+            "received": f"{f['intervals_received']:,} / {f['intervals_expected']:,}",
+            "gaps": len(f["gaps"]), "missing": sum(g["intervals"] for g in f["gaps"]),
+            "rows": [{"label": c["label"][lang], "declared": c["declared"], "metered": c["metered"],
+                      "tolerance": c["limit"], "differs": c["differs"]} for c in block["comparisons"]]}
 
 
 def _sources(book: Rulebook, shown: list, lab: dict) -> list[dict]:

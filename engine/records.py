@@ -21,12 +21,12 @@ from sqlalchemy.orm import aliased
 from .application import Application, History, loads_exact, parse_application
 from .batchio import dumps_decision
 from .decimals import fmt_amount
-from .errors import InvalidApplicationError, ShuangtanError
+from .errors import InvalidApplicationError, InvalidTelemetryError, MeteringError, ShuangtanError
 from .rete import ReteEngine
 from .rulebook import DEFAULT_RULES, Rulebook, compile_rulebook, digest_of
 from .store.db import Store, as_utc, ensure_enterprise, now_utc
 from .store.models import (DecisionOut, DecisionRow, FieldError, RulesetSnapshotRow, SubmissionIn,
-                           SubmissionOut, SubmissionRow)
+                           SubmissionOut, SubmissionRow, TelemetryIn, TelemetryOut, TelemetryRow)
 from .store.snapshot import dumps_files, loads_files
 
 HISTORY_CODE = "HISTORY_FROM_RECORD"
@@ -194,10 +194,20 @@ def with_history(decision: dict, declared: History, record: History) -> dict:
     return decision
 
 
-def evaluate(book: Rulebook, app: Application, record: History) -> dict:
-    """The decision for ``app`` with its history replaced by the record, as plain JSON data."""
-    decision = ReteEngine.for_rulebook(book).decide(app.model_copy(update={"history": record}))
-    return json.loads(dumps_decision(with_history(decision, app.history, record)))
+def evaluate(book: Rulebook, app: Application, record: History, telemetry=None,
+             system_id: str | None = None) -> dict:
+    """The decision for ``app`` with its history replaced by the record and, when telemetry is
+    given, its storage facts replaced by the meter's; as plain JSON data."""
+    decided = app
+    if telemetry is not None:
+        from .crosscheck import annotate, facts_for, metered_application
+        facts = facts_for(book, app, telemetry, system_id)
+        decided, comparisons = metered_application(book, app, facts)
+    decision = ReteEngine.for_rulebook(book).decide(decided.model_copy(update={"history": record}))
+    with_history(decision, app.history, record)
+    if telemetry is not None:
+        annotate(decision, book, app, facts, comparisons, telemetry)
+    return json.loads(dumps_decision(decision))
 
 
 def store_snapshot(s, book: Rulebook) -> None:
@@ -247,7 +257,12 @@ def _decide_once(store, app_id, book, officer, again, now):
         if current is not None and current.submission_id == sub.id and not again:
             raise AlreadyDecidedError(app_id, current.id)
         record = record_history(s, e.credit_code, app.period.end.year, app_id)
-        doc = evaluate(book, app, record)
+        tel_row = _telemetry_of(s, sub.id)
+        try:
+            telemetry = _read_stored(tel_row, book, app) if tel_row is not None else None
+            doc = evaluate(book, app, record, telemetry, tel_row.system_id if tel_row is not None else None)
+        except (InvalidTelemetryError, MeteringError) as exc:
+            raise NotDecidableError(f"{app_id}: telemetry {tel_row.id} ({tel_row.filename}): {exc}") from None
         store_snapshot(s, book)
         outs = doc["outcomes"]
         row = DecisionRow(
@@ -257,7 +272,8 @@ def _decide_once(store, app_id, book, officer, again, now):
             officer=officer, decided_at=now or now_utc(), document=json.dumps(doc, ensure_ascii=False),
             storage_granted_yuan=_granted(outs["storage_subsidy"]),
             freight_granted_yuan=_granted(outs["eco_packaging_freight_subsidy"]),
-            equipment_granted=outs["equipment_subsidy"]["status"] == "granted")
+            equipment_granted=outs["equipment_subsidy"]["status"] == "granted",
+            telemetry_id=tel_row.id if tel_row is not None else None)
         s.add(row)
         s.flush()
         return decision_out(row, superseded_by=None)
@@ -296,6 +312,64 @@ def decide_pending(store: Store, book: Rulebook, officer: str) -> Iterator[Batch
             continue  # decided meanwhile by a concurrent officer
         except ShuangtanError as exc:
             yield BatchItem(app_id, error=str(exc))
+
+
+# --- telemetry -------------------------------------------------------------------------
+def attach_telemetry(store: Store, app_id: str, item: TelemetryIn, book: Rulebook,
+                     now: dt.datetime | None = None) -> TelemetryOut:
+    """Keep a telemetry file with the latest version of ``app_id``: the bytes first (own
+    transaction), then the verdict. The next decision of that version uses the latest file."""
+    raw = bytes(item.raw)
+    with store.session() as s:
+        sub = _latest(s, app_id)
+        if sub is None:
+            raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
+        row = TelemetryRow(submission_id=sub.id, application_id=app_id, raw=raw, sha256=sha256(raw),
+                           filename=item.filename, format=item.format, system_id=item.system_id,
+                           received_at=now or now_utc(), submitted_by=item.submitted_by, valid=False)
+        s.add(row)
+        s.flush()
+        row_id, sub_raw = row.id, sub.raw
+    problems = []
+    try:
+        app = parse_application(sub_raw)
+    except InvalidApplicationError as exc:
+        problems = [f"the application it is attached to is invalid: {exc}"]
+    else:
+        try:
+            from .crosscheck import facts_for
+            with store.reading() as s:
+                facts_for(book, app, _read_stored(s.get(TelemetryRow, row_id), book, app), item.system_id)
+        except InvalidTelemetryError as exc:
+            problems = [f"{w}: {c + ': ' if c else ''}{m}" for w, c, m in exc.problems]
+        except (MeteringError, ShuangtanError) as exc:
+            problems = [str(exc)]
+    with store.session() as s:
+        row = s.get(TelemetryRow, row_id)
+        row.valid, row.errors = not problems, json.dumps(problems, ensure_ascii=False) if problems else None
+        return telemetry_out(row)
+
+
+def telemetry_out(row: TelemetryRow) -> TelemetryOut:
+    return TelemetryOut(id=row.id, submission_id=row.submission_id, application_id=row.application_id,
+                        sha256=row.sha256, filename=row.filename, system_id=row.system_id,
+                        received_at=as_utc(row.received_at), valid=row.valid,
+                        problems=json.loads(row.errors) if row.errors else [])
+
+
+def _telemetry_of(s, submission_id: int) -> TelemetryRow | None:
+    """The latest telemetry attached to a submission (an invalid one blocks the decision)."""
+    return s.exec(select(TelemetryRow).where(TelemetryRow.submission_id == submission_id)
+                  .order_by(TelemetryRow.id.desc()).limit(1)).scalars().first()
+
+
+def _read_stored(row: TelemetryRow, book: Rulebook, app: Application):
+    from .crosscheck import interval_minutes
+    from .telemetry import read_telemetry
+    if sha256(row.raw) != row.sha256:
+        raise IntegrityFailure(f"telemetry {row.id} no longer matches its sha256")
+    return read_telemetry(row.filename or f"telemetry-{row.id}.{row.format}",
+                          interval_minutes(book, app.period.end), data=row.raw, fmt=row.format)
 
 
 # --- replay ----------------------------------------------------------------------------
@@ -357,7 +431,15 @@ def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> R
     stored = json.loads(row.document)
     record = History(**{f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
                         for f, v in stored["history"]["record"].items()})
-    again = evaluate(book, parse_application(sub.raw), record)
+    app, telemetry, system_id = parse_application(sub.raw), None, None
+    if row.telemetry_id is not None:
+        with store.reading() as s:
+            tel_row = s.get(TelemetryRow, row.telemetry_id)
+        if tel_row is None or sha256(tel_row.raw) != tel_row.sha256 \
+                or tel_row.sha256 != stored.get("metering", {}).get("telemetry", {}).get("sha256"):
+            raise IntegrityFailure(f"decision {decision_id}: the telemetry it used no longer matches its sha256")
+        telemetry, system_id = _read_stored(tel_row, book, app), tel_row.system_id
+    again = evaluate(book, app, record, telemetry, system_id)
     diffs = _diff({k: v for k, v in stored.items() if k != "trace"}, {k: v for k, v in again.items() if k != "trace"})
     return ReplayReport(decision_id, row.application_id, row.ruleset_digest,
                         current.digest if current is not None else None, not diffs,
@@ -373,7 +455,8 @@ def decision_out(row: DecisionRow, superseded_by: int | None) -> DecisionOut:
                        ruleset_version=row.ruleset_version, ruleset_digest=row.ruleset_digest,
                        input_sha256=row.input_sha256,
                        statuses={k: v["status"] for k, v in doc["outcomes"].items()}, totals=doc["totals"],
-                       history_agrees=doc.get("history", {}).get("agrees"))
+                       history_agrees=doc.get("history", {}).get("agrees"),
+                       telemetry_id=row.telemetry_id, metering_agrees=doc.get("metering", {}).get("agrees"))
 
 
 def submission_status(row: SubmissionRow, latest_version: int | None, decided: bool) -> str:

@@ -11,8 +11,8 @@ import click
 
 from .. import records, records_view
 from ..store import ENV_VAR, open_store
-from ..store.models import SubmissionIn
-from .common import domain_errors, rulebook_options
+from ..store.models import SubmissionIn, TelemetryIn
+from .common import InputError, domain_errors, rulebook_options
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
 
@@ -48,18 +48,46 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
+def telemetry_attach_options(fn):
+    fn = click.option("--system", "system_id", metavar="ID",
+                      help="The storage system in the telemetry file, when it holds several.")(fn)
+    return click.option("--telemetry", "telemetry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                        help="Metering intervals (CSV or Parquet) to keep with the application; its decision "
+                             "then uses the metered facts.")(fn)
+
+
+def _attach(store, app_id, path, system_id, who, book):
+    item = TelemetryIn(raw=path.read_bytes(), filename=path.name, submitted_by=who, system_id=system_id,
+                       format="parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
+    t = records.attach_telemetry(store, app_id, item, book)
+    if t.valid:
+        click.echo(f"telemetry  {app_id}  {path.name}: telemetry {t.id}, sha256 {t.sha256[:16]}…, "
+                   f"attached to submission {t.submission_id}")
+        return t
+    lines = "\n".join(f"  {p}" for p in t.problems)
+    raise InputError(f"invalid telemetry {path.name} (telemetry {t.id}, kept on record; "
+                     f"{len(t.problems)} problem(s)):\n{lines}")
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, allow_dash=True))
 @person_option("--by", "--officer", help="Who is submitting (recorded with each submission)")
+@telemetry_attach_options
+@rulebook_options
 @with_store
 @domain_errors
-def submit(files, person, store):
+def submit(files, person, telemetry_path, system_id, book, store):
     """Receive application files: each is stored exactly as received, then validated.
 
     An invalid file is kept with its errors (status rejected). The same application id with
     different content becomes a new version; identical content is recognised and not stored
     twice. Exit 1 when any file was rejected (all files are still on record).
+
+    With --telemetry (one FILE only), the metering file is kept with the application and
+    checked; exit 2 when it is invalid (it is still on record, named as invalid).
     """
+    if telemetry_path is not None and len(files) != 1:
+        raise click.UsageError("--telemetry goes with exactly one application FILE")
     who = person or records.default_person()
     rejected = 0
     for name in files:
@@ -81,12 +109,19 @@ def submit(files, person, store):
     click.echo(f"{len(files)} file(s): {len(files) - rejected} accepted, {rejected} rejected")
     if rejected:
         sys.exit(1)
+    if telemetry_path is not None:
+        if sub.application_id is None:
+            raise InputError("the application has no readable application id to attach telemetry to")
+        _attach(store, sub.application_id, telemetry_path, system_id, who, book)
 
 
 def _decision_line(d) -> str:
     granted = {k: v for k, v in d.statuses.items() if v in ("granted", "denied", "levied", "not_met")}
     sup = f" (supersedes decision {d.supersedes_id})" if d.supersedes_id else ""
     hist = "" if d.history_agrees in (None, True) else "; declared history differs from the record: record used"
+    if d.metering_agrees is not None:
+        hist += f"; metered (telemetry {d.telemetry_id})" + (
+            "" if d.metering_agrees else ", declared values differ from the meter: metered used")
     return (f"decision {d.id}  {d.application_id}{sup}: subsidy {d.totals['subsidy_yuan']} yuan, "
             f"levy {d.totals['levy_yuan']} yuan; " + ", ".join(f"{k} {v}" for k, v in granted.items()) + hist)
 
@@ -96,19 +131,27 @@ def _decision_line(d) -> str:
 @click.option("--all-pending", is_flag=True, help="Decide every application whose latest version awaits a decision.")
 @click.option("--again", is_flag=True, help="Re-decide even if the latest version is decided (the old decision is superseded).")
 @person_option("--officer", "--by", help="The deciding officer")
+@telemetry_attach_options
 @rulebook_options
 @with_store
 @domain_errors
-def decide(application_ids, all_pending, again, person, book, store):
+def decide(application_ids, all_pending, again, person, telemetry_path, system_id, book, store):
     """Decide applications with the enterprise's history taken from the record.
 
     Subsidies already granted this calendar year and the one-time equipment subsidy come from
     the decisions in force, not from what the application declares; where they disagree the
     decision says so. Each decision is its own transaction and is never overwritten.
+
+    Telemetry kept with the application (submit --telemetry, or --telemetry here with one
+    APP_ID) decides the storage facts; a declaration beyond tolerance is named in the decision.
     """
     if bool(application_ids) == all_pending:
         raise click.UsageError("give APP_ID... or --all-pending (not both)")
+    if telemetry_path is not None and len(application_ids) != 1:
+        raise click.UsageError("--telemetry goes with exactly one APP_ID")
     officer = person or records.default_person()
+    if telemetry_path is not None:
+        _attach(store, application_ids[0], telemetry_path, system_id, officer, book)
     failed = 0
     if all_pending:
         n = 0

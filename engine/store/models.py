@@ -79,6 +79,24 @@ class DecisionRow(SQLModel, table=True):
     storage_granted_yuan: str = Field(max_length=32)
     freight_granted_yuan: str = Field(max_length=32)
     equipment_granted: bool
+    telemetry_id: Optional[int] = None      # the metered data the decision used, if any
+
+
+class TelemetryRow(SQLModel, table=True):
+    """A telemetry file exactly as received, attached to one submission; never rewritten."""
+    __tablename__ = "telemetry"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    submission_id: int = Field(sa_column=Column(Integer, ForeignKey("submission.id"), nullable=False, index=True))
+    application_id: str = Field(max_length=64)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    filename: Optional[str] = Field(default=None, max_length=1000)
+    format: str = Field(max_length=8)
+    system_id: Optional[str] = Field(default=None, max_length=64)
+    received_at: dt.datetime = Field(sa_column=_utc())
+    submitted_by: str = Field(max_length=200)
+    valid: bool
+    errors: Optional[str] = Field(default=None, sa_column=Column(Text))   # JSON [{where, column, message}]
 
 
 class NoticeRow(SQLModel, table=True):
@@ -102,6 +120,14 @@ class NoticeRow(SQLModel, table=True):
 class SubmissionIn(SQLModel):
     raw: bytes
     filename: Optional[str] = None
+    submitted_by: str = Field(min_length=1, max_length=200)
+
+
+class TelemetryIn(SQLModel):
+    raw: bytes
+    filename: Optional[str] = None
+    format: str = Field(default="csv", regex="^(csv|parquet)$")
+    system_id: Optional[str] = Field(default=None, max_length=64)
     submitted_by: str = Field(min_length=1, max_length=200)
 
 
@@ -148,6 +174,20 @@ class DecisionOut(SQLModel):
     statuses: dict[str, str]
     totals: dict[str, str]
     history_agrees: Optional[bool] = None
+    telemetry_id: Optional[int] = None
+    metering_agrees: Optional[bool] = None      # None: decided on declared values only
+
+
+class TelemetryOut(SQLModel):
+    id: int
+    submission_id: int
+    application_id: str
+    sha256: str
+    filename: Optional[str]
+    system_id: Optional[str]
+    received_at: dt.datetime
+    valid: bool
+    problems: list[str] = []
 
 
 class NoticeOut(SQLModel):
