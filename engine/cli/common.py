@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import (DateNotCoveredError, EngineError, InvalidApplicationError, RulebookError,
-                      ShuangtanError)
+from ..errors import (DateNotCoveredError, EngineError, InvalidApplicationError, InvalidTelemetryError,
+                      MeteringError, RulebookError, ShuangtanError)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -54,6 +54,10 @@ def domain_errors(fn):
                              f"{'s' if len(exc.errors) != 1 else ''}):\n{lines}") from None
         except DateNotCoveredError as exc:
             raise InputError(str(exc)) from None
+        except InvalidTelemetryError as exc:
+            raise InputError(telemetry_problems(exc)) from None
+        except MeteringError as exc:
+            raise InputError(f"telemetry: {exc}") from None
         except RulebookError as exc:
             raise click.ClickException(f"rulebook error: {exc}") from None
         except EngineError as exc:
@@ -61,6 +65,13 @@ def domain_errors(fn):
         except ShuangtanError as exc:
             raise click.ClickException(str(exc)) from None
     return wrapper
+
+
+def telemetry_problems(exc: InvalidTelemetryError) -> str:
+    n = len(exc.problems)
+    lines = "\n".join(f"  {where}: {column + ': ' if column else ''}{message}"
+                      for where, column, message in exc.problems)
+    return f"invalid telemetry {exc.source} ({n} problem{'s' if n != 1 else ''}):\n{lines}"
 
 
 def read_input(path: str) -> bytes:

@@ -13,6 +13,7 @@ from .. import records, records_view
 from ..store import ENV_VAR, open_store
 from ..store.models import SubmissionIn, TelemetryIn
 from .common import InputError, domain_errors, rulebook_options
+from .telemetry import telemetry_options
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
 
@@ -48,14 +49,6 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
-def telemetry_attach_options(fn):
-    fn = click.option("--system", "system_id", metavar="ID",
-                      help="The storage system in the telemetry file, when it holds several.")(fn)
-    return click.option("--telemetry", "telemetry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                        help="Metering intervals (CSV or Parquet) to keep with the application; its decision "
-                             "then uses the metered facts.")(fn)
-
-
 def _attach(store, app_id, path, system_id, who, book):
     item = TelemetryIn(raw=path.read_bytes(), filename=path.name, submitted_by=who, system_id=system_id,
                        format="parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
@@ -72,7 +65,7 @@ def _attach(store, app_id, path, system_id, who, book):
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, allow_dash=True))
 @person_option("--by", "--officer", help="Who is submitting (recorded with each submission)")
-@telemetry_attach_options
+@telemetry_options
 @rulebook_options
 @with_store
 @domain_errors
@@ -131,7 +124,7 @@ def _decision_line(d) -> str:
 @click.option("--all-pending", is_flag=True, help="Decide every application whose latest version awaits a decision.")
 @click.option("--again", is_flag=True, help="Re-decide even if the latest version is decided (the old decision is superseded).")
 @person_option("--officer", "--by", help="The deciding officer")
-@telemetry_attach_options
+@telemetry_options
 @rulebook_options
 @with_store
 @domain_errors

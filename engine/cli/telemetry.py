@@ -2,39 +2,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from pathlib import Path
 
 import click
 
-from ..errors import InvalidTelemetryError, MeteringError
-from .common import InputError, domain_errors, rulebook_options
+from ..errors import MeteringError
+from .common import domain_errors, rulebook_options
 
 
 def telemetry_options(fn):
-    """--telemetry FILE and --system ID."""
-    @click.option("--telemetry", "telemetry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="Metering intervals (CSV or Parquet) of the storage system: the facts derived from them "
-                       "replace the declared ones, and differences are explained.")
-    @click.option("--system", "system_id", metavar="ID",
-                  help="The storage system in the telemetry file, when it holds several.")
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except InvalidTelemetryError as exc:
-            raise InputError(telemetry_problems(exc)) from None
-        except MeteringError as exc:
-            raise InputError(f"telemetry: {exc}") from None
-    return wrapper
-
-
-def telemetry_problems(exc: InvalidTelemetryError) -> str:
-    n = len(exc.problems)
-    lines = "\n".join(f"  {where}: {column + ': ' if column else ''}{message}"
-                      for where, column, message in exc.problems)
-    return f"invalid telemetry {exc.source} ({n} problem{'s' if n != 1 else ''}):\n{lines}"
+    """--telemetry FILE and --system ID (bad telemetry is bad input: domain_errors exits 2)."""
+    fn = click.option("--system", "system_id", metavar="ID",
+                      help="The storage system in the telemetry file, when it holds several.")(fn)
+    return click.option("--telemetry", "telemetry_path",
+                        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                        help="Metering intervals (CSV or Parquet) of the storage system: the facts derived "
+                             "from them replace the declared ones, and differences are explained.")(fn)
 
 
 def read_for(book, when: dt.date, path: Path):
@@ -66,23 +50,19 @@ def summarize(file, start, end, system_id, fmt, book):
     """
     from ..metering import derive, settings_from
     from ..telemetry import read_telemetry
-    try:
-        on = end.date() if end else _latest(book)
-        settings = settings_from({n: v for n, (v, _) in book.params_at(on).items()})
-        tel = read_telemetry(file, settings.interval_minutes)
-        if not tel.intervals:
-            raise MeteringError(f"{tel.source} holds no interval")
-        first = start.date() if start else min(i.start for i in tel.intervals).date()
-        last = end.date() if end else max(i.start for i in tel.intervals).date()
-        if last < first:
-            raise click.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
-        if not end:
-            settings = settings_from({n: v for n, (v, _) in book.params_at(last).items()})
-        facts = derive(tel, first, last, settings, system_id)
-    except InvalidTelemetryError as exc:
-        raise InputError(telemetry_problems(exc)) from None
-    except MeteringError as exc:
-        raise InputError(f"telemetry: {exc}") from None
+    # errors reach domain_errors: bad telemetry exits 2 with every problem named
+    on = end.date() if end else _latest(book)
+    settings = settings_from({n: v for n, (v, _) in book.params_at(on).items()})
+    tel = read_telemetry(file, settings.interval_minutes)
+    if not tel.intervals:
+        raise MeteringError(f"{tel.source} holds no interval")
+    first = start.date() if start else min(i.start for i in tel.intervals).date()
+    last = end.date() if end else max(i.start for i in tel.intervals).date()
+    if last < first:
+        raise click.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
+    if not end:
+        settings = settings_from({n: v for n, (v, _) in book.params_at(last).items()})
+    facts = derive(tel, first, last, settings, system_id)
     doc = {"file": tel.source, "sha256": tel.sha256, "rows": len(tel.intervals), **facts.as_dict()}
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
