@@ -179,7 +179,10 @@ def read_telemetry(path: str | Path, interval_minutes: int, data: bytes | None =
             if problem:
                 problems.append((where, "", problem))
                 continue
-            interval, aligned = _interval(where, row, grid, problems)
+            interval = _well_formed(where, row, grid)
+            aligned = True
+            if interval is None:   # something is off: the careful path names every problem
+                interval, aligned = _interval(where, row, grid, problems)
             if interval is None:
                 continue
             if not aligned:
@@ -205,6 +208,31 @@ def read_telemetry(path: str | Path, interval_minutes: int, data: bytes | None =
         raise InvalidTelemetryError(source, problems)
     intervals.sort(key=lambda i: (i.system_id, i.start))
     return Telemetry(source, hashlib.sha256(data).hexdigest(), interval_minutes, intervals)
+
+
+def _well_formed(where, row, grid) -> Interval | None:
+    """The common case, fast: a clean naive-local, on-grid row; None sends it to ``_interval``
+    (a year is 35,040 rows, and the careful path costs three times as much)."""
+    try:
+        start, received = row["interval_start"], row["received_at"]
+        if type(start) is not str or type(received) is not str or len(start) <= 10 or len(received) <= 10:
+            return None
+        start, received = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(received)
+        imp, dis, chg = row["grid_import_kw"], row["storage_discharge_kw"], row["storage_charge_kw"]
+        if type(imp) is not str or type(dis) is not str or type(chg) is not str or not (imp and dis and chg):
+            return None
+        imp, dis, chg = Decimal(imp), Decimal(dis), Decimal(chg)
+    except (ValueError, KeyError, InvalidOperation):
+        return None
+    system = row.get("system_id") or ""
+    if (start.tzinfo is not None or received.tzinfo is not None
+            or not (imp.is_finite() and dis.is_finite() and chg.is_finite())
+            or imp < 0 or dis < 0 or chg < 0
+            or start.second or start.microsecond or (start.hour * 60 + start.minute) % (grid.seconds // 60)
+            or received < start + grid
+            or (system and (type(system) is not str or not _SYSTEM.match(system)))):
+        return None
+    return Interval(where, system, start, imp, dis, chg, received)
 
 
 def _interval(where, row, grid, problems) -> tuple[Interval | None, bool]:
