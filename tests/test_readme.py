@@ -25,7 +25,7 @@ def test_every_file_the_readme_names_exists(path):
     assert (ROOT / path).exists(), path
 
 
-COMMANDS = sorted(set(re.findall(r"(?:^\s+|`)shuangtan ((?:rules |population )?[a-z][a-z-]+)", README, re.M)))
+COMMANDS = sorted(set(re.findall(r"(?:^\s+|`)shuangtan ((?:rules |population |telemetry )?[a-z][a-z-]+)", README, re.M)))
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -39,3 +39,12 @@ def test_the_quick_start_example_decides_as_the_readme_says():
     assert result.exit_code == 0
     for text in ("280,000.00", "640,000.00", "1,500,000.00", "285.150"):
         assert text in result.output
+
+
+def test_the_telemetry_example_decides_as_the_readme_says():
+    result = CliRunner().invoke(main, ["check", "examples/applications/taiyuan-pv-storage-warehouse.json",
+                                       "--telemetry", "examples/telemetry/taiyuan-2026.csv"])
+    assert result.exit_code == 0, result.output
+    for text in ("904.96", "0.245866", "175,009.71", "350019.425", "11.72", "DECLARED_DIFFERS_FROM_METERED"):
+        assert text in result.output
+    assert "175,009.71" in README and "0.245866" in README
