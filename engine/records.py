@@ -374,7 +374,7 @@ def _read_stored(row: TelemetryRow, book: Rulebook, app: Application):
 
 # --- replay ----------------------------------------------------------------------------
 COMPARED = ("every key of the decision document except `trace` (contract, application_id, evaluated_on, "
-            "ruleset, outcomes with statuses, amounts, reasons and parameters, totals, history); "
+            "ruleset, outcomes with statuses, amounts, reasons and parameters, totals, history, metering); "
             "the trace is compared separately")
 
 

@@ -10,10 +10,10 @@ from typing import Iterable, Iterator
 from sqlalchemy import select
 
 from .flat import flatten_decision, result_columns
-from .records import decision_out, submission_out, submission_status
+from .records import decision_out, submission_out, submission_status, telemetry_out
 from .rulebook import Rulebook
 from .store.db import Store, as_utc
-from .store.models import ApplicationOut, DecisionRow, NoticeOut, NoticeRow, SubmissionRow
+from .store.models import ApplicationOut, DecisionRow, NoticeOut, NoticeRow, SubmissionRow, TelemetryRow
 
 STATUSES = ("received", "rejected", "pending", "decided")
 
@@ -30,7 +30,7 @@ def _superseded_by(decisions) -> dict[int, int]:
     return {d.supersedes_id: d.id for d in decisions if d.supersedes_id is not None}
 
 
-def _application(subs, decisions, notices, later, full) -> ApplicationOut:
+def _application(subs, decisions, notices, later, full, telemetry=()) -> ApplicationOut:
     subs = sorted(subs, key=lambda r: (r.version or 0, r.id))
     latest = subs[-1]
     decided_subs = {d.submission_id for d in decisions}
@@ -48,6 +48,7 @@ def _application(subs, decisions, notices, later, full) -> ApplicationOut:
         app.versions = [submission_out(r, submission_status(r, latest.version, r.id in decided_subs)) for r in subs]
         app.decisions = [decision_out(d, later.get(d.id)) for d in sorted(decisions, key=lambda d: d.id)]
         app.notices = [notice_out(n) for n in notices]
+        app.telemetry = [telemetry_out(t) for t in telemetry]
     return app
 
 
@@ -104,7 +105,9 @@ def show(store: Store, app_id: str) -> ApplicationOut | None:
         decisions = s.exec(select(DecisionRow).where(DecisionRow.application_id == app_id)).scalars().all()
         notices = s.exec(select(NoticeRow).where(NoticeRow.application_id == app_id)
                          .order_by(NoticeRow.id)).scalars().all()
-    return _application(subs, decisions, notices, _superseded_by(decisions), full=True)
+        telemetry = s.exec(select(TelemetryRow).where(TelemetryRow.application_id == app_id)
+                           .order_by(TelemetryRow.id)).scalars().all()
+    return _application(subs, decisions, notices, _superseded_by(decisions), full=True, telemetry=telemetry)
 
 
 # --- export for the provincial platform -------------------------------------------------

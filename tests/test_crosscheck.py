@@ -186,6 +186,9 @@ def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path):
     assert r.exit_code == 0 and "declared values differ from the meter" in r.output, r.output
     r = run("replay", "1")
     assert r.exit_code == 0 and "identical" in r.output, r.output
+    r = run("show", doc()["application_id"])
+    assert "telemetry:\n  1  submission 1" in r.output and "valid  site.csv" in r.output, r.output
+    assert "metered (telemetry 1), declared values differ from the meter" in r.output
     r = run("notice", doc()["application_id"], "--out", str(tmp_path / "n"), "--format", "md", "--lang", "en",
             "--date", "2026-03-10")
     assert r.exit_code == 0, r.output
@@ -200,3 +203,5 @@ def test_invalid_telemetry_on_submit_is_kept_and_refused_with_exit_2(tmp_path):
     assert r.exit_code == 2 and "kept on record" in r.output and "storage_charge_kw" in r.output
     r = CliRunner().invoke(main, ["decide", doc()["application_id"], "--db", db])
     assert r.exit_code == 1 and "telemetry 1" in r.output
+    r = CliRunner().invoke(main, ["show", doc()["application_id"], "--db", db])
+    assert "INVALID  bad.csv" in r.output and "storage_charge_kw" in r.output

@@ -193,3 +193,47 @@ def test_parquet_reads_like_csv_and_refuses_float_columns(tmp_path):
     pq.write_table(table.set_column(2, "grid_import_kw", table.column(2).cast(pa.float64())), tmp_path / "f.parquet")
     with pytest.raises(InvalidTelemetryError, match="binary float"):
         read_telemetry(tmp_path / "f.parquet", 15)
+
+
+# --- properties ----------------------------------------------------------------------------
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+KW = st.integers(min_value=0, max_value=200_000).map(lambda c: f"{c // 100}.{c % 100:02d}")
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(values=st.lists(st.tuples(KW, KW, KW), min_size=96, max_size=96),
+       missing=st.sets(st.integers(min_value=0, max_value=95), max_size=60),
+       order=st.randoms(use_true_random=False), shift=st.integers(min_value=-12, max_value=14))
+def test_facts_do_not_depend_on_row_order_or_offset_and_gaps_account_for_every_interval(
+        tmp_path_factory, values, missing, order, shift):
+    hours = [f"{k // 4:02d}:{k % 4 * 15:02d}" for k in range(96)]
+    if all(k in missing for k in range(32, 88)):     # keep one interval inside the window
+        missing = missing - {40}
+    rows = day(special=dict(zip(hours, values)), skip=[hours[k] for k in missing])
+    tz = dt.timezone(dt.timedelta(hours=shift))
+    moved = []
+    for row in rows:
+        s, t, *mid, r = row.split(",")
+        conv = lambda x: dt.datetime.fromisoformat(x).replace(tzinfo=dt.timezone(dt.timedelta(hours=8))) \
+            .astimezone(tz).isoformat()
+        moved.append(",".join([s, conv(t), *mid, conv(r)]))
+    order.shuffle(moved)
+    tmp = tmp_path_factory.mktemp("prop")
+    baselines = [Decimal(v[0]) + Decimal(v[1]) - Decimal(v[2]) for k, v in enumerate(values)
+                 if k not in missing and 32 <= k < 88]
+    if max(baselines) <= 0:   # the ratio is undefined: refused, whatever the order or offset
+        for text in (csv_text(rows), csv_text(moved)):
+            with pytest.raises(MeteringError, match="baseline peak"):
+                derive(read(tmp, text, "x.csv"), MARCH_1, MARCH_1, WINDOW)
+        return
+    a = derive(read(tmp, csv_text(rows), "a.csv"), MARCH_1, MARCH_1, WINDOW)
+    b = derive(read(tmp, csv_text(moved), "b.csv"), MARCH_1, MARCH_1, WINDOW)
+    assert a.as_dict() == b.as_dict()
+    assert a.intervals_received + sum(g.intervals for g in a.gaps) == a.intervals_expected == 96
+    assert a.completeness == Fraction(96 - len(missing), 96)
+    # the peak with storage is a grid import seen inside the window; the baseline peak is at least it
+    # whenever nothing charges (charging lowers the site's own load below the import)
+    inside = [Decimal(v[0]) for k, v in enumerate(values) if k not in missing and 32 <= k < 88]
+    assert a.peak_with_storage_kw == max(inside)
+    assert a.discharged_kwh == sum(Fraction(Decimal(v[1])) for k, v in enumerate(values) if k not in missing) / 4

@@ -252,7 +252,7 @@ def list_cmd(status, region, outcome, since, until, fmt, store):
 @with_store
 @domain_errors
 def show(application_id, fmt, store):
-    """One application: every submitted version, every decision, every notice issued."""
+    """One application: every submitted version, telemetry file, decision and notice issued."""
     a = records_view.show(store, application_id)
     if a is None:
         raise click.ClickException(f"{application_id}: no submission with this application id on record")
@@ -267,6 +267,16 @@ def show(application_id, fmt, store):
                    f"sha256 {v.sha256[:16]}…  {v.status}  {v.filename or ''}")
         for e in v.errors:
             click.echo(f"      {e.path}: {e.message}")
+    if a.telemetry:
+        click.echo("telemetry:")
+    for t in a.telemetry:
+        click.echo(f"  {t.id}  submission {t.submission_id}  {t.received_at:%Y-%m-%d %H:%M:%S} UTC  "
+                   f"sha256 {t.sha256[:16]}…  {'valid' if t.valid else 'INVALID'}  {t.filename or ''}"
+                   + (f"  system {t.system_id}" if t.system_id else ""))
+        for problem in t.problems[:20]:
+            click.echo(f"      {problem}")
+        if len(t.problems) > 20:
+            click.echo(f"      … {len(t.problems) - 20} more (--format json lists them all)")
     click.echo("decisions:")
     for d in a.decisions:
         state = "in force" if d.in_force else f"superseded by {d.superseded_by}"
@@ -275,7 +285,9 @@ def show(application_id, fmt, store):
                    + (f"  supersedes {d.supersedes_id}" if d.supersedes_id else ""))
         click.echo("      " + ", ".join(f"{k} {v}" for k, v in d.statuses.items()))
         click.echo(f"      subsidy {d.totals['subsidy_yuan']} yuan, levy {d.totals['levy_yuan']} yuan"
-                   + ("" if d.history_agrees in (None, True) else "; declared history overruled by the record"))
+                   + ("" if d.history_agrees in (None, True) else "; declared history overruled by the record")
+                   + ("" if d.telemetry_id is None else f"; metered (telemetry {d.telemetry_id})"
+                      + ("" if d.metering_agrees else ", declared values differ from the meter")))
     click.echo("notices:")
     for n in a.notices:
         click.echo(f"  {n.id}  decision {n.decision_id}  {n.kind} {n.lang} {n.format}  dated {n.notice_date}  "

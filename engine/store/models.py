@@ -214,5 +214,6 @@ class ApplicationOut(SQLModel):
     decision_id: Optional[int] = None
     statuses: dict[str, str] = {}
     versions: list[SubmissionOut] = []
+    telemetry: list[TelemetryOut] = []
     decisions: list[DecisionOut] = []
     notices: list[NoticeOut] = []
