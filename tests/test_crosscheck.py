@@ -16,6 +16,7 @@ from engine.rete import ReteEngine
 from engine.rulebook import DEFAULT_RULES, load_rulebook
 from engine.telemetry import read_telemetry
 from telemetry_series import csv_text, day
+from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 
 CODE = "DECLARED_DIFFERS_FROM_METERED"
 # One day metered: baseline 1,200 kW and 900 kW with storage at 10:00 (ratio 0.25), 75 kWh
@@ -176,8 +177,9 @@ def test_summarize_prints_facts_and_gaps(tmp_path):
     assert "2026-03-01T13:00 – 2026-03-01T13:30" in text.output
 
 
-def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path):
-    db = f"sqlite:///{tmp_path / 'rec.db'}"
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, backend, request):
+    db = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     (tmp_path / "site.csv").write_text(SERIES)
     run = lambda *a: CliRunner().invoke(main, [*a, "--db", db])
     r = run("submit", app_file(tmp_path, storage__peak_with_storage_kw="840"), "--telemetry", str(tmp_path / "site.csv"))
