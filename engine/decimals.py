@@ -30,18 +30,49 @@ def to_fraction(value) -> Fraction:
     raise TypeError(f"not an exact number: {value!r} ({type(value).__name__})")
 
 
+if hasattr(Fraction, "_from_coprime_ints"):  # Python 3.12
+    fraction_of_ratio = Fraction._from_coprime_ints
+else:
+    _new_object = object.__new__
+
+    def fraction_of_ratio(numerator: int, denominator: int) -> Fraction:
+        """``Fraction(numerator, denominator)`` for a pair already in lowest terms, denominator > 0.
+
+        Python 3.11's constructor re-checks the types and takes a gcd; a reduced pair (from
+        ``Decimal.as_integer_ratio``, or an int over 1) needs neither, and it is the same value.
+        """
+        f = _new_object(Fraction)
+        f._numerator, f._denominator = numerator, denominator
+        return f
+
+
 def round_half_up(value: Fraction, places: int) -> Decimal:
     """ROUND_HALF_UP (四舍五入, away from zero on a tie) of an exact fraction.
 
     Decimal.quantize cannot take a Fraction without first dividing (and rounding),
     so the tie rule is applied to the scaled integer pair directly.
     """
-    scaled = value * (10 ** places)
-    n, d = abs(scaled.numerator), scaled.denominator
-    q = (2 * n + d) // (2 * d)
-    if scaled < 0:
-        q = -q
-    return Decimal(q).scaleb(-places)
+    return Decimal(round_half_up_scaled(value, places)).scaleb(-places)
+
+
+def round_half_up_scaled(value: Fraction, places: int) -> int:
+    """``round_half_up(value, places)`` as an integer count of 10**-places (no Decimal, no gcd).
+
+    floor((2n + d) / 2d) is the same whether or not n/d is in lowest terms, so the scaled
+    numerator need not be reduced.
+    """
+    n, d = value.numerator * 10 ** places, value.denominator
+    if n < 0:
+        return -((-2 * n + d) // (2 * d))
+    return (2 * n + d) // (2 * d)
+
+
+def fmt_scaled(q: int, places: int) -> str:
+    """``fmt_amount(Decimal(q).scaleb(-places), places)``: q units of 10**-places, fixed point."""
+    if places <= 0:
+        return fmt_amount(Decimal(q).scaleb(-places), places)
+    whole, frac = divmod(-q if q < 0 else q, 10 ** places)
+    return f"{'-' if q < 0 else ''}{whole}.{frac:0{places}d}"
 
 
 def fmt_amount(value: Decimal, places: int) -> str:

@@ -34,9 +34,9 @@ import durable_rules_engine as dr_c
 from durable import engine as dr_engine
 
 from .application import FIELDS, Application
-from .decimals import fmt_amount, fmt_plain, round_half_up
+from .decimals import fmt_amount, fmt_plain, fmt_scaled, fraction_of_ratio, round_half_up_scaled
 from .errors import EngineError, HashCollisionError
-from .expressions import AnyOf, All, Compare, Hit, Label, Not, Param, Present, Status, Truth
+from .expressions import AnyOf, All, Compare, Const, Field, Hit, Label, Not, Param, Present, Status, Truth
 from .rulebook import STATUSES, Outcome, Rulebook
 
 CONTRACT = 1
@@ -107,15 +107,16 @@ def field_values(app: Application) -> tuple[dict, set]:
 
 def _read_fields(obj, tree, values):
     leaves, groups = tree
+    attrs = obj.__dict__  # a pydantic model keeps its field values here; getattr goes through the class
     for path, attr in leaves:
-        v = getattr(obj, attr, None)
+        v = attrs[attr]
         if type(v) is Decimal:
-            v = Fraction(*v.as_integer_ratio())  # exact, and skips Fraction's ABC checks
-        elif isinstance(v, int) and not isinstance(v, bool):
-            v = Fraction(v)
+            v = fraction_of_ratio(*v.as_integer_ratio())  # as_integer_ratio is already in lowest terms
+        elif isinstance(v, int) and type(v) is not bool:
+            v = fraction_of_ratio(v, 1)
         values[path] = v
     for attr, sub in groups:
-        child = getattr(obj, attr, None)
+        child = attrs[attr]
         if child is not None:
             _read_fields(child, sub, values)
 
@@ -305,17 +306,20 @@ class ReteEngine:
         self.book = book
         self.name = f"shuangtan_{book.digest[7:23]}"
         self._run: _Run | None = None
+        self._days: dict = {}
         self._lock = threading.Lock()
         self._compiled = _Compiled()
         self._outcomes = {o.name: o for o in book.outcomes}
         self._params_of = {o.name: sorted(o.params()) for o in book.outcomes}
         self._lets = {o.name: [(name, term.compile()) for name, term in o.lets] for o in book.outcomes}
+        self._status_prefix = {(o.name, s): '{"t": "st", "o": %s, "s": %s, "sid": ' % (_DUMPS(o.name), _DUMPS(s))
+                               for o in book.outcomes for s in o.statuses}
         self._ruleset = self._compile()
         self._check_hashes()
-        self._plan = [(key, 0, None, node.section) if isinstance(node, Present)
-                      else (key, 1, oname, (node.left.compile(), node.right.compile()))
-                      if isinstance(node, Compare) else (key, 2, oname, node.compile())
-                      for key, oname, node in self._compiled.atoms]
+        self._plan = [self._plan_atom(key, oname, node) for key, oname, node in self._compiled.atoms]
+        # Outcomes with neither let variables nor tables read and write nothing of their own:
+        # they share the application's environment instead of copying it per decision.
+        self._own_env = {o.name for o in book.outcomes if o.lets or o.tables}
         self._actions = {name: rule["run"] for name, rule in self._ruleset.items()}
         with _HOST_LOCK:
             _host().register_rulesets({self.name: self._ruleset})
@@ -463,9 +467,12 @@ class ReteEngine:
         rule = f"{o.name}.settle"
         ok, ko = STATUSES[o.kind]
         zero = None if o.amount is None else fmt_amount(Decimal(0), o.amount.places)
+        places = None if o.amount is None else o.amount.places
         formula = None if o.amount is None else o.amount.formula.compile()
         cap_fn = None if o.amount is None or o.amount.cap is None else o.amount.cap.compile()
         shown = {id(row): (_displayer(row.min), _displayer(row.output)) for t in o.tables for row in t.rows}
+
+        status_prefix = {s: self._status_prefix[(o.name, s)] for s in o.statuses}
 
         def run(c):
             r = self._run
@@ -490,27 +497,27 @@ class ReteEngine:
                                     "clause": o.clause, "values": {"row": row.id, "input": shown_value,
                                                                    "output": out}})
                 if o.amount is not None:
-                    raw = formula(env)
-                    value = round_half_up(raw, o.amount.places)
-                    if o.amount.cap is not None:
-                        cap = round_half_up(cap_fn(env), o.amount.places)
+                    # rounded once, half up, as whole units of 10**-places: no Decimal on the way
+                    value = round_half_up_scaled(formula(env), places)
+                    if cap_fn is not None:
+                        cap = round_half_up_scaled(cap_fn(env), places)
                         if value > cap:
+                            shown_value, shown_cap = fmt_scaled(value, places), fmt_scaled(cap, places)
                             reasons.append({"code": "CAPPED", "rule": f"{o.name}.cap", "source": o.source,
-                                            "message": f"{fmt_amount(value, o.amount.places)} {o.unit} is capped "
-                                                       f"at the remaining {fmt_amount(cap, o.amount.places)} {o.unit}",
-                                            "message_zh": f"{fmt_amount(value, o.amount.places)} {o.unit} 超过剩余上限，"
-                                                          f"按 {fmt_amount(cap, o.amount.places)} {o.unit} 计",
+                                            "message": f"{shown_value} {o.unit} is capped "
+                                                       f"at the remaining {shown_cap} {o.unit}",
+                                            "message_zh": f"{shown_value} {o.unit} 超过剩余上限，"
+                                                          f"按 {shown_cap} {o.unit} 计",
                                             "clause": o.clause,
-                                            "values": {"uncapped": fmt_amount(value, o.amount.places),
-                                                       "cap": fmt_amount(cap, o.amount.places)}})
+                                            "values": {"uncapped": shown_value, "cap": shown_cap}})
                             value = cap
-                    amount = fmt_amount(value, o.amount.places)
+                    amount = fmt_scaled(value, places)
             r.env.status[o.name] = status
             r.out[o.name] = (status, amount, reasons)
             r.trace.append({"rule": rule, "facts": {"status": status, "amount": amount}})
             if c is not None and o.name in self._depended:
                 # A status value no later rule needs is not handled: nothing to chain.
-                self._assert_json(_DUMPS({"t": "st", "o": o.name, "s": status, "sid": c}), handled_only=False)
+                self._assert_json(f"{status_prefix[status]}{_DUMPS(c)}}}", handled_only=False)
         return run
 
     def _action_final(self):
@@ -522,6 +529,22 @@ class ReteEngine:
         return run
 
     # --- evaluation ------------------------------------------------------------
+    @staticmethod
+    def _plan_atom(key, oname, node):
+        """How ``facts`` computes one atom: (key, kind, outcome, what), the commonest shapes inlined."""
+        if isinstance(node, Present):
+            return key, 0, None, node.section
+        if isinstance(node, Compare):
+            left, right = node.left, node.right
+            if oname is None and isinstance(left, Field) and isinstance(right, Param):
+                return key, 3, oname, (left.path, right.name)
+            if oname is None and isinstance(left, Field) and isinstance(right, Const):
+                return key, 4, oname, (left.path, right.number)
+            return key, 1, oname, (left.compile(), right.compile())
+        if oname is None and isinstance(node, Field):
+            return key, 5, oname, node.path
+        return key, 2, oname, node.compile()
+
     def facts(self, env: Env, envs: dict | None = None) -> dict:
         """The fact asserted for one application: exact signs, booleans, labels, presence.
 
@@ -529,30 +552,42 @@ class ReteEngine:
         """
         fact = {"t": "app"}
         envs = {} if envs is None else envs
-        present = env.present
+        present, fields, params = env.present, env.fields, env.params
         if None not in envs:
             envs[None] = env
         for key, kind, oname, node in self._plan:
             if kind == 0:  # a section's presence
                 fact[key] = node in present  # node: the section name
                 continue
-            sub = envs.get(oname)
-            if sub is None:
-                sub = envs[oname] = self._lets_env(env, oname)
-            if kind == 1:  # a comparison: the exact sign of left - right
-                a, b = node[0](sub), node[1](sub)
-                if type(a) is Fraction and type(b) is Fraction:  # sign() inlined: the common case
-                    x = a.numerator * b.denominator - b.numerator * a.denominator
-                    fact[key] = (x > 0) - (x < 0)
-                elif a is not None and b is not None:
-                    fact[key] = sign(a, b)
-            else:  # a boolean or label field
-                v = node(sub)
+            if kind == 3 or kind == 4:  # a field against a parameter or a constant
+                a = fields.get(node[0])
+                b = params[node[1]] if kind == 3 else node[1]
+            elif kind == 5:  # a boolean or label field
+                v = fields.get(node)
                 if v is not None:
                     fact[key] = v
+                continue
+            else:
+                sub = envs.get(oname)
+                if sub is None:
+                    sub = envs[oname] = self._lets_env(env, oname)
+                if kind == 2:  # a boolean or label term
+                    v = node(sub)
+                    if v is not None:
+                        fact[key] = v
+                    continue
+                a, b = node[0](sub), node[1](sub)
+            # a comparison: the exact sign of left - right
+            if type(a) is Fraction and type(b) is Fraction:  # sign() inlined: the common case
+                x = a.numerator * b.denominator - b.numerator * a.denominator
+                fact[key] = (x > 0) - (x < 0)
+            elif a is not None and b is not None:
+                fact[key] = sign(a, b)
         return fact
 
     def _lets_env(self, env, oname):
+        if oname not in self._own_env:
+            return env
         sub = Env(env.fields, env.present, env.params, env.literals)
         sub.status = env.status
         for name, term in self._lets.get(oname, ()):
@@ -601,12 +636,20 @@ class ReteEngine:
                 raise EngineError(f"a rule action failed ({name}): {exc!r}") from exc
             message = dr_c.complete_and_start_action(handle, offset)
 
+    def _day(self, when):
+        """Parameters in force on ``when``: (value, effective_from) each, values, literals -- once per date."""
+        day = self._days.get(when)
+        if day is None:
+            resolved = self.book.params_at(when)
+            day = self._days[when] = (resolved, {name: v for name, (v, _) in resolved.items()},
+                                      self._literals(when))
+        return day
+
     def decide(self, app: Application) -> dict:
         when = app.period.end
-        resolved = self.book.params_at(when)
-        params = {name: v for name, (v, _) in resolved.items()}
+        resolved, params, literals = self._day(when)  # shared by every decision that day: read only
         fields, present = field_values(app)
-        env = Env(fields, present, params, self._literals(when))
+        env = Env(fields, present, params, literals)
         with self._lock:
             self._run = _Run(env)
             fact = self.facts(env, self._run.envs)

@@ -1,5 +1,7 @@
 """The speed-ups of the Rete path must agree exactly with the slow code they replace."""
 import random
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -7,6 +9,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from engine.application import _USCC_ALPHABET, _valid_uscc
+from engine.decimals import fmt_amount, fmt_scaled, fraction_of_ratio, round_half_up, round_half_up_scaled
 
 
 def _stdnum_accepts_unchanged(code: str) -> bool:
@@ -51,3 +54,43 @@ def test_fast_credit_code_check_never_accepts_what_stdnum_refuses(code):
 @pytest.mark.parametrize("code", ["91110000600037341L", "91140100MA0K2B3C4D"])
 def test_fast_credit_code_check_on_known_codes(code):
     assert _valid_uscc(code) == _stdnum_accepts_unchanged(code)
+
+
+def _round_half_up_reference(value: Fraction, places: int) -> Decimal:
+    """An independent reading of 四舍五入: Decimal's own ROUND_HALF_UP on an exactly representable quotient."""
+    with localcontext() as ctx:
+        ctx.prec = 200
+        exact = Decimal(value.numerator) / Decimal(value.denominator)  # exact: denominators used below divide 10**k
+        return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def test_scaled_rounding_and_formatting_match_decimal_half_up():
+    rng = random.Random(2)
+    for _ in range(30_000):
+        value = Fraction(rng.randint(-10 ** 15, 10 ** 15), rng.choice((1, 2, 4, 8, 5, 25, 125, 1000, 10 ** 6, 2 ** 10)))
+        places = rng.choice((0, 1, 2, 3, 6))
+        expected = _round_half_up_reference(value, places)
+        q = round_half_up_scaled(value, places)
+        assert Decimal(q).scaleb(-places) == expected
+        assert round_half_up(value, places) == expected
+        assert fmt_scaled(q, places) == fmt_amount(expected, places) == fmt_amount(round_half_up(value, places), places)
+
+
+def test_scaled_rounding_of_ties_goes_away_from_zero():
+    assert fmt_scaled(round_half_up_scaled(Fraction("123.455"), 2), 2) == "123.46"
+    assert fmt_scaled(round_half_up_scaled(Fraction("-123.455"), 2), 2) == "-123.46"
+    assert fmt_scaled(round_half_up_scaled(Fraction("123.4549"), 2), 2) == "123.45"
+    assert fmt_scaled(round_half_up_scaled(Fraction("12345.50") / 100, 2), 2) == "123.46"  # 1 % of 12,345.50
+    assert fmt_scaled(round_half_up_scaled(Fraction(1, 3), 3), 3) == "0.333"
+    assert fmt_scaled(round_half_up_scaled(Fraction(-1, 1000), 2), 2) == "0.00"
+
+
+def test_fraction_of_a_reduced_pair_is_the_same_fraction():
+    rng = random.Random(4)
+    for _ in range(20_000):
+        d = Decimal(rng.randint(-10 ** 12, 10 ** 12)).scaleb(-rng.randint(0, 8))
+        f = fraction_of_ratio(*d.as_integer_ratio())
+        g = Fraction(d)
+        assert type(f) is Fraction and f == g and hash(f) == hash(g) and repr(f) == repr(g)
+        assert (f.numerator, f.denominator) == (g.numerator, g.denominator)
+        assert f * 3 - g == 2 * g and str(f) == str(g)
