@@ -20,6 +20,16 @@ from .errors import InvalidApplicationError
 
 
 def _exact_decimal(value: Any) -> Decimal:
+    kind = type(value)
+    if kind is str or kind is Decimal:  # the usual spellings first; the same outcome as below
+        if kind is str:
+            try:
+                value = Decimal(value.strip())
+            except Exception:
+                raise ValueError(f"must be a decimal number, got {value!r}") from None
+        if not value.is_finite():
+            raise ValueError("must be a finite number (NaN and Infinity are refused)")
+        return value
     if isinstance(value, NonFinite):
         raise ValueError(f"must be a finite number ({value} is refused)")
     if isinstance(value, bool) or isinstance(value, float):
@@ -85,9 +95,12 @@ def _credit_code(value: str) -> str:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _iso_date(value: Any) -> dt.date:
     # pydantic's lax dates accept Unix timestamps and datetimes; the contract says ISO dates.
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise ValueError("must be a date YYYY-MM-DD, e.g. 2026-12-31")
     try:
         return dt.date.fromisoformat(value)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import operator
 import re
+from math import gcd
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
 
-from .decimals import to_fraction
+from .decimals import fraction_of_ratio, to_fraction
 from .errors import BadExpressionError, UnknownReferenceError
 
 _NUMBER = re.compile(r"^[-+]?[0-9]+(\.[0-9]+)?$")
@@ -170,6 +171,76 @@ _BINARY: dict[str, Callable] = {"add": operator.add, "sub": operator.sub, "mul":
                                 "div": operator.truediv, "min": min, "max": max}
 
 
+# The same algorithms as fractions.Fraction's _add/_sub/_mul/_div, for two Fractions, minus the
+# operator fallbacks' type dispatch and the constructor's checks. A Fraction in lowest terms is
+# unique, so the results are the very same values (tests/test_rete_fastpaths.py compares them).
+def _frac_add(a, b):
+    na, da, nb, db = a._numerator, a._denominator, b._numerator, b._denominator
+    g = gcd(da, db)
+    if g == 1:
+        return fraction_of_ratio(na * db + da * nb, da * db)
+    s = da // g
+    t = na * (db // g) + nb * s
+    g2 = gcd(t, g)
+    if g2 == 1:
+        return fraction_of_ratio(t, s * db)
+    return fraction_of_ratio(t // g2, s * (db // g2))
+
+
+def _frac_sub(a, b):
+    na, da, nb, db = a._numerator, a._denominator, b._numerator, b._denominator
+    g = gcd(da, db)
+    if g == 1:
+        return fraction_of_ratio(na * db - da * nb, da * db)
+    s = da // g
+    t = na * (db // g) - nb * s
+    g2 = gcd(t, g)
+    if g2 == 1:
+        return fraction_of_ratio(t, s * db)
+    return fraction_of_ratio(t // g2, s * (db // g2))
+
+
+def _frac_mul(a, b):
+    na, da, nb, db = a._numerator, a._denominator, b._numerator, b._denominator
+    g1 = gcd(na, db)
+    if g1 > 1:
+        na //= g1
+        db //= g1
+    g2 = gcd(nb, da)
+    if g2 > 1:
+        nb //= g2
+        da //= g2
+    return fraction_of_ratio(na * nb, db * da)
+
+
+def _frac_div(a, b):  # b != 0
+    na, da, nb, db = a._numerator, a._denominator, b._numerator, b._denominator
+    g1 = gcd(na, nb)
+    if g1 > 1:
+        na //= g1
+        nb //= g1
+    g2 = gcd(db, da)
+    if g2 > 1:
+        da //= g2
+        db //= g2
+    n, d = na * db, nb * da
+    if d < 0:
+        n, d = -n, -d
+    return fraction_of_ratio(n, d)
+
+
+def _frac_min(a, b):  # min(a, b): the first unless the second is smaller
+    return b if b._numerator * a._denominator < a._numerator * b._denominator else a
+
+
+def _frac_max(a, b):  # max(a, b): the first unless the second is larger
+    return b if b._numerator * a._denominator > a._numerator * b._denominator else a
+
+
+_FRACTION_BINARY: dict[str, Callable] = {"add": _frac_add, "sub": _frac_sub, "mul": _frac_mul,
+                                         "div": _frac_div, "min": _frac_min, "max": _frac_max}
+
+
 @dataclass(frozen=True)
 class Arith:
     op: str
@@ -189,9 +260,12 @@ class Arith:
         op = self.op
         if len(fns) == 2 and op in _BINARY:
             f, g = fns
+            fast = _FRACTION_BINARY[op]
             if op == "div":
                 def run(env):
                     a, b = f(env), g(env)
+                    if type(a) is Fraction and type(b) is Fraction:
+                        return None if b._numerator == 0 else _frac_div(a, b)
                     if a is None or b is None or b == 0:
                         return None
                     return a / b
@@ -200,6 +274,8 @@ class Arith:
 
             def run(env):
                 a, b = f(env), g(env)
+                if type(a) is Fraction and type(b) is Fraction:
+                    return fast(a, b)
                 if a is None or b is None:
                     return None
                 return fn(a, b)

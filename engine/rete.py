@@ -31,17 +31,26 @@ from decimal import Decimal
 from fractions import Fraction
 
 import durable_rules_engine as dr_c
+import orjson
 from durable import engine as dr_engine
 
 from .application import FIELDS, Application
 from .decimals import fmt_amount, fmt_plain, fmt_scaled, fraction_of_ratio, round_half_up_scaled
 from .errors import EngineError, HashCollisionError
-from .expressions import AnyOf, All, Compare, Const, Field, Hit, Label, Not, Param, Present, Status, Truth
+from .expressions import AnyOf, All, Compare, Const, Field, Hit, Label, Not, Param, Present, Status, Truth, Var
 from .rulebook import STATUSES, Outcome, Rulebook
 
 CONTRACT = 1
 # json.dumps(x, ensure_ascii=False) builds a new encoder per call; this is the same encoder, built once.
 _DUMPS = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _fact_json(fact: dict) -> str:
+    """The application fact as JSON text for the C engine (compact; only the parsed content matters)."""
+    try:
+        return orjson.dumps(fact).decode()
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an int beyond 64 bits
+        return _DUMPS(fact)
 _FIELD_PATHS = tuple((p, tuple(p.split("."))) for p in FIELDS)
 
 
@@ -180,23 +189,48 @@ def ref_values(node, env, outcome_params=None) -> dict:
     return out
 
 
+def param_displays(params: dict, literals: dict) -> dict:
+    """What ``ref_values`` shows for each parameter, given one date's values and literals."""
+    return {name: {k: fmt_plain(x) for k, x in v.items()} if isinstance(v, dict)
+            else literals.get(name, fmt_plain(v)) for name, v in params.items()}
+
+
+def _shown_param(env, shown, n):
+    v = shown[n]
+    return v.copy() if type(v) is dict else v  # each document gets its own mapping
+
+
 def _ref_reader(node):
-    """``ref_values`` for one node, prepared once: env -> dict (same keys, order and values)."""
+    """``ref_values`` for one node, prepared once: (env, param_displays of its date) -> dict.
+
+    Same keys, order and values; a parameter's display is the same all day, so it is looked up.
+    """
     getters = []
     for kind, name in sorted(node.refs()):
         if kind == "field":
-            getters.append((name, lambda env, n=name: fmt_plain(env.fields.get(n))))
+            getters.append((name, lambda env, shown, n=name: fmt_plain(env.fields.get(n))))
         elif kind == "param":
-            def param(env, n=name):
-                v = env.params[n]
-                return {k: fmt_plain(x) for k, x in v.items()} if isinstance(v, dict) \
-                    else env.literals.get(n, fmt_plain(v))
-            getters.append((name, param))
+            getters.append((name, lambda env, shown, n=name: _shown_param(env, shown, n)))
         elif kind == "var":
-            getters.append((name, lambda env, n=name: fmt_plain(env.vars.get(n))))
+            getters.append((name, lambda env, shown, n=name: fmt_plain(env.vars.get(n))))
         elif kind == "outcome":
-            getters.append((name, lambda env, n=name: env.status.get(n)))
-    return lambda env: {name: get(env) for name, get in getters}
+            getters.append((name, lambda env, shown, n=name: env.status.get(n)))
+    return lambda env, shown: {name: get(env, shown) for name, get in getters}
+
+
+def _named_ref(node, refs: list):
+    """The key under which ``ref_values`` already shows ``node`` exactly as ``display`` would, or None.
+
+    A field, parameter or variable is shown the same way in both; an ambiguous name is left alone.
+    """
+    names = [n for _, n in refs]
+    if len(set(names)) != len(names):
+        return None
+    if isinstance(node, Field):
+        return node.path
+    if isinstance(node, (Param, Var)):
+        return node.name
+    return None
 
 
 def _substituter(text: str, names):
@@ -220,7 +254,9 @@ def _substituter(text: str, names):
     parts.append(text[pos:])
     if len(parts) == 1:
         return lambda subst: text
-    return lambda subst: "".join(p if type(p) is str else subst[p[0]] for p in parts)
+    # str.format_map does the joining in C; braces of the text are escaped, names are identifiers
+    fmt = "".join(p.replace("{", "{{").replace("}", "}}") if type(p) is str else "{%s}" % p[0] for p in parts)
+    return fmt.format_map
 
 
 class _Compiled:
@@ -289,14 +325,16 @@ class _Compiled:
 class _Run:
     """The working memory of one decision (one live sid at a time, so one at a time)."""
 
-    def __init__(self, env):
+    def __init__(self, env, shown):
         self.env = env
+        self.shown = shown            # parameter displays of the decision's date
         self.na: dict = {}
         self.reasons: dict = {}
         self.rows: dict = {}
         self.out: dict = {}
         self.trace: list = []
         self.envs: dict = {}          # outcome -> its Env (let variables, tables)
+        self.sid_json = None          # the decision's sid as JSON text, for the status facts
 
 
 class ReteEngine:
@@ -404,7 +442,7 @@ class ReteEngine:
             r.na[o.name] = {"code": e.code, "rule": rule, "message": e.message["en"],
                             "message_zh": e.message["zh"], "source": e.source or o.source,
                             "clause": e.clause or o.clause}
-            r.trace.append({"rule": rule, "facts": refs(r.env)})
+            r.trace.append({"rule": rule, "facts": refs(r.env, r.shown)})
         return run
 
     def _action_row(self, o: Outcome, t, row):
@@ -428,25 +466,33 @@ class ReteEngine:
         names = ("lhs", "rhs") if isinstance(crit.test, Compare) else ("value",) if isinstance(crit.test, Hit) else ()
         template_en, template_zh = _substituter(crit.message["en"], names), _substituter(crit.message["zh"], names)
         refs = _ref_reader(crit.test)
-        if isinstance(crit.test, Compare):
+        oname, code, source = o.name, crit.code, crit.source or o.source
+        compare, hit = isinstance(crit.test, Compare), isinstance(crit.test, Hit)
+        if compare:
             show_lhs, show_rhs = _displayer(crit.test.left), _displayer(crit.test.right)
-        elif isinstance(crit.test, Hit):
+            sorted_refs = sorted(crit.test.refs())
+            # the sides are usually plain names, whose display the reason's values already hold
+            lhs_key, rhs_key = _named_ref(crit.test.left, sorted_refs), _named_ref(crit.test.right, sorted_refs)
+        elif hit:
             hit_input = self.book_table(o, crit.test.table).input.compile()
 
         def run(c):
             r = self._run
-            bucket = r.reasons.setdefault(o.name, [])
-            if any(x["code"] == crit.code for x in bucket):
+            bucket = r.reasons.get(oname)
+            if bucket is None:
+                bucket = r.reasons[oname] = []
+            elif any(x["code"] == code for x in bucket):
                 return  # $or fires once per true branch
-            env = self._outcome_env(o)
+            env = r.envs.get(oname) or self._outcome_env(o)
+            facts = refs(env, r.shown)
             subst = {}
-            if isinstance(crit.test, Compare):
-                subst = {"lhs": show_lhs(env), "rhs": show_rhs(env)}
-            elif isinstance(crit.test, Hit):
+            if compare:
+                subst = {"lhs": show_lhs(env) if lhs_key is None else facts[lhs_key],
+                         "rhs": show_rhs(env) if rhs_key is None else facts[rhs_key]}
+            elif hit:
                 subst = {"value": fmt_plain(hit_input(env))}
-            facts = refs(env)
-            bucket.append({"code": crit.code, "rule": crit.rule, "message": template_en(subst),
-                           "message_zh": template_zh(subst), "source": crit.source or o.source,
+            bucket.append({"code": code, "rule": crit.rule, "message": template_en(subst),
+                           "message_zh": template_zh(subst), "source": source,
                            "clause": crit.clause, "values": facts})
             r.trace.append({"rule": rule, "facts": facts})
         return run
@@ -517,7 +563,7 @@ class ReteEngine:
             r.trace.append({"rule": rule, "facts": {"status": status, "amount": amount}})
             if c is not None and o.name in self._depended:
                 # A status value no later rule needs is not handled: nothing to chain.
-                self._assert_json(f"{status_prefix[status]}{_DUMPS(c)}}}", handled_only=False)
+                self._assert_json(f"{status_prefix[status]}{r.sid_json}}}", handled_only=False)
         return run
 
     def _action_final(self):
@@ -578,8 +624,8 @@ class ReteEngine:
                     continue
                 a, b = node[0](sub), node[1](sub)
             # a comparison: the exact sign of left - right
-            if type(a) is Fraction and type(b) is Fraction:  # sign() inlined: the common case
-                x = a.numerator * b.denominator - b.numerator * a.denominator
+            if type(a) is Fraction and type(b) is Fraction:  # sign() inlined (properties skipped)
+                x = a._numerator * b._denominator - b._numerator * a._denominator
                 fact[key] = (x > 0) - (x < 0)
             elif a is not None and b is not None:
                 fact[key] = sign(a, b)
@@ -641,22 +687,23 @@ class ReteEngine:
         day = self._days.get(when)
         if day is None:
             resolved = self.book.params_at(when)
-            day = self._days[when] = (resolved, {name: v for name, (v, _) in resolved.items()},
-                                      self._literals(when))
+            params, literals = {name: v for name, (v, _) in resolved.items()}, self._literals(when)
+            day = self._days[when] = (resolved, params, literals, param_displays(params, literals))
         return day
 
     def decide(self, app: Application) -> dict:
         when = app.period.end
-        resolved, params, literals = self._day(when)  # shared by every decision that day: read only
+        resolved, params, literals, shown = self._day(when)  # shared by every decision that day: read only
         fields, present = field_values(app)
         env = Env(fields, present, params, literals)
         with self._lock:
-            self._run = _Run(env)
+            self._run = _Run(env, shown)
             fact = self.facts(env, self._run.envs)
             sid = app.application_id
             fact["sid"] = sid
+            self._run.sid_json = _DUMPS(sid)
             try:
-                self._fire(_DUMPS(fact), sid)
+                self._fire(_fact_json(fact), sid)
             except EngineError as exc:
                 raise EngineError(f"{app.application_id}: {exc}") from exc.__cause__
             except Exception as exc:  # the C engine's errors are defects, not user errors

@@ -9,6 +9,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from engine.application import _USCC_ALPHABET, _valid_uscc
+from engine.expressions import _BINARY, _FRACTION_BINARY, Arith, Const
 from engine.decimals import fmt_amount, fmt_scaled, fraction_of_ratio, round_half_up, round_half_up_scaled
 
 
@@ -94,3 +95,31 @@ def test_fraction_of_a_reduced_pair_is_the_same_fraction():
         assert type(f) is Fraction and f == g and hash(f) == hash(g) and repr(f) == repr(g)
         assert (f.numerator, f.denominator) == (g.numerator, g.denominator)
         assert f * 3 - g == 2 * g and str(f) == str(g)
+
+
+def _random_fraction(rng: random.Random) -> Fraction:
+    n = rng.choice((0, 1, -1, rng.randint(-10 ** 18, 10 ** 18), rng.randint(-1000, 1000)))
+    return Fraction(n, rng.choice((1, 2, 3, 7, 10, 100, 360, rng.randint(1, 10 ** 9))))
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "min", "max"])
+def test_fraction_fast_paths_give_the_same_fractions_as_the_operators(op):
+    rng = random.Random(op)
+    fast, slow = _FRACTION_BINARY[op], _BINARY[op]
+    for _ in range(20_000):
+        a, b = _random_fraction(rng), _random_fraction(rng)
+        if rng.random() < 0.1:
+            b = a if rng.random() < 0.5 else -a
+        if op == "div" and b == 0:
+            continue
+        got, want = fast(a, b), slow(a, b)
+        assert type(got) is Fraction and got == want
+        assert (got.numerator, got.denominator) == (want.numerator, want.denominator)
+        if op in ("min", "max"):
+            assert got is want  # the same operand, as min/max return it
+
+
+def test_compiled_division_by_zero_is_undefined_not_an_error():
+    term = Arith("div", (Const(Fraction(3)), Const(Fraction(0))))
+    assert term.compile()(None) is None and term.value(None) is None
+    assert Arith("div", (Const(Fraction(3)), Const(Fraction(4)))).compile()(None) == Fraction(3, 4)
