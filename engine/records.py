@@ -257,7 +257,7 @@ def _decide_once(store, app_id, book, officer, again, now):
         if current is not None and current.submission_id == sub.id and not again:
             raise AlreadyDecidedError(app_id, current.id)
         record = record_history(s, e.credit_code, app.period.end.year, app_id)
-        tel_row = _telemetry_of(s, sub.id)
+        tel_row = _telemetry_of(s, app_id)
         try:
             telemetry = _read_stored(tel_row, book, app) if tel_row is not None else None
             doc = evaluate(book, app, record, telemetry, tel_row.system_id if tel_row is not None else None)
@@ -318,7 +318,7 @@ def decide_pending(store: Store, book: Rulebook, officer: str) -> Iterator[Batch
 def attach_telemetry(store: Store, app_id: str, item: TelemetryIn, book: Rulebook,
                      now: dt.datetime | None = None) -> TelemetryOut:
     """Keep a telemetry file with the latest version of ``app_id``: the bytes first (own
-    transaction), then the verdict. The next decision of that version uses the latest file."""
+    transaction), then the verdict. Every later decision of the application uses the latest file."""
     raw = bytes(item.raw)
     with store.session() as s:
         sub = _latest(s, app_id)
@@ -357,9 +357,10 @@ def telemetry_out(row: TelemetryRow) -> TelemetryOut:
                         problems=json.loads(row.errors) if row.errors else [])
 
 
-def _telemetry_of(s, submission_id: int) -> TelemetryRow | None:
-    """The latest telemetry attached to a submission (an invalid one blocks the decision)."""
-    return s.exec(select(TelemetryRow).where(TelemetryRow.submission_id == submission_id)
+def _telemetry_of(s, app_id: str) -> TelemetryRow | None:
+    """The latest telemetry attached to the application, whichever version it came with: a
+    corrected version must not silently lose its metering. An invalid one blocks the decision."""
+    return s.exec(select(TelemetryRow).where(TelemetryRow.application_id == app_id)
                   .order_by(TelemetryRow.id.desc()).limit(1)).scalars().first()
 
 

@@ -196,6 +196,11 @@ def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, 
     assert r.exit_code == 0, r.output
     approval = next((tmp_path / "n").glob("*.approval.en.md")).read_text()
     assert "## Metered data" in approval and "| peak with storage (kW) | 840 | **900** | 18 |" in approval
+    # a corrected version keeps the metering attached to the application
+    r = run("submit", app_file(tmp_path, storage__peak_with_storage_kw="900"))
+    assert "v2" in r.output, r.output
+    r = run("decide", doc()["application_id"])
+    assert r.exit_code == 0 and "metered (telemetry 1)" in r.output and "differ" not in r.output, r.output
 
 
 def test_invalid_telemetry_on_submit_is_kept_and_refused_with_exit_2(tmp_path):
