@@ -82,10 +82,10 @@ def fmt_amount(value: Decimal, places: int) -> str:
 def fmt_plain(value) -> str:
     """A human form of an exact value: integers bare, terminating fractions as decimals."""
     # A whole Fraction prints as its numerator; this skips hashing it (a modular inverse) for the cache.
-    if type(value) is Fraction:
-        if value.denominator == 1:
-            return str(value.numerator)
-        return _fmt_ratio(value.numerator, value.denominator)  # ints hash cheaply; a Fraction does not
+    if type(value) is Fraction:  # the slots, not the numerator/denominator properties
+        if value._denominator == 1:
+            return str(value._numerator)
+        return _fmt_ratio(value._numerator, value._denominator)  # ints hash cheaply; a Fraction does not
     return _fmt_plain(value)
 
 

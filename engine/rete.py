@@ -345,6 +345,7 @@ class ReteEngine:
         self.name = f"shuangtan_{book.digest[7:23]}"
         self._run: _Run | None = None
         self._days: dict = {}
+        self._doc_rows: dict = {}
         self._lock = threading.Lock()
         self._compiled = _Compiled()
         self._outcomes = {o.name: o for o in book.outcomes}
@@ -519,15 +520,16 @@ class ReteEngine:
         shown = {id(row): (_displayer(row.min), _displayer(row.output)) for t in o.tables for row in t.rows}
 
         status_prefix = {s: self._status_prefix[(o.name, s)] for s in o.statuses}
+        oname, chained = o.name, o.name in self._depended
 
         def run(c):
             r = self._run
-            env = self._outcome_env(o)
+            env = r.envs.get(oname) or self._outcome_env(o)
             reasons, amount = [], None
-            if o.name in r.na:
-                status, reasons = "not_applicable", [r.na[o.name]]
-            elif r.reasons.get(o.name):
-                status, reasons, amount = ko, r.reasons[o.name], zero
+            if oname in r.na:
+                status, reasons = "not_applicable", [r.na[oname]]
+            elif r.reasons.get(oname):
+                status, reasons, amount = ko, r.reasons[oname], zero
             else:
                 status = ok
                 for t in o.tables:
@@ -558,19 +560,22 @@ class ReteEngine:
                                             "values": {"uncapped": shown_value, "cap": shown_cap}})
                             value = cap
                     amount = fmt_scaled(value, places)
-            r.env.status[o.name] = status
-            r.out[o.name] = (status, amount, reasons)
+            r.env.status[oname] = status
+            r.out[oname] = (status, amount, reasons)
             r.trace.append({"rule": rule, "facts": {"status": status, "amount": amount}})
-            if c is not None and o.name in self._depended:
+            if c is not None and chained:
                 # A status value no later rule needs is not handled: nothing to chain.
                 self._assert_json(f"{status_prefix[status]}{r.sid_json}}}", handled_only=False)
         return run
 
     def _action_final(self):
+        settlers = [(o.name, self._settlers[o.name]) for o in self.book.outcomes]
+
         def run(c):
-            for o in self.book.outcomes:
-                if o.name not in self._run.out:
-                    self._settlers[o.name](None)
+            out = self._run.out
+            for name, settle in settlers:
+                if name not in out:
+                    settle(None)
             self._trace("decision.totals", {})
         return run
 
@@ -591,23 +596,31 @@ class ReteEngine:
             return key, 5, oname, node.path
         return key, 2, oname, node.compile()
 
-    def facts(self, env: Env, envs: dict | None = None) -> dict:
+    def facts(self, env: Env, envs: dict | None = None, plan: list | None = None) -> dict:
         """The fact asserted for one application: exact signs, booleans, labels, presence.
 
-        ``envs`` receives each outcome's environment (its ``let`` variables) for the actions to reuse.
+        ``envs`` receives each outcome's environment (its ``let`` variables) for the actions to reuse;
+        ``plan`` is ``_plan_for(env.params)`` when the caller has it already.
         """
         fact = {"t": "app"}
         envs = {} if envs is None else envs
-        present, fields, params = env.present, env.fields, env.params
+        present, fields = env.present, env.fields
         if None not in envs:
             envs[None] = env
-        for key, kind, oname, node in self._plan:
+        for key, kind, oname, node in plan or self._plan_for(env.params):
+            if kind == 4:  # a field against a fixed Fraction: node is (path, value, numerator, denominator)
+                a = fields.get(node[0])
+                if type(a) is Fraction:  # sign() inlined (properties skipped)
+                    x = a._numerator * node[3] - node[2] * a._denominator
+                    fact[key] = (x > 0) - (x < 0)
+                elif a is not None:
+                    fact[key] = sign(a, node[1])
+                continue
             if kind == 0:  # a section's presence
                 fact[key] = node in present  # node: the section name
                 continue
-            if kind == 3 or kind == 4:  # a field against a parameter or a constant
-                a = fields.get(node[0])
-                b = params[node[1]] if kind == 3 else node[1]
+            if kind == 3:  # a field against a parameter that is not a Fraction (not seen in the rules)
+                a, b = fields.get(node[0]), env.params[node[1]]
             elif kind == 5:  # a boolean or label field
                 v = fields.get(node)
                 if v is not None:
@@ -630,6 +643,23 @@ class ReteEngine:
             elif a is not None and b is not None:
                 fact[key] = sign(a, b)
         return fact
+
+    def _plan_for(self, params: dict) -> list:
+        """``_plan`` with each parameter compared to a field replaced by its value (``decide``: once a day)."""
+        plan = []
+        for key_, kind, oname, node in self._plan:
+            if kind == 3:
+                value = params[node[1]]
+                if type(value) is Fraction:
+                    kind, node = 4, (node[0], value, value._numerator, value._denominator)
+            elif kind == 4:
+                value = node[1]
+                if type(value) is Fraction:
+                    node = (node[0], value, value._numerator, value._denominator)
+                else:
+                    kind, node = 1, (Field(node[0], "decimal").compile(), Const(value).compile())
+            plan.append((key_, kind, oname, node))
+        return plan
 
     def _lets_env(self, env, oname):
         if oname not in self._own_env:
@@ -688,17 +718,18 @@ class ReteEngine:
         if day is None:
             resolved = self.book.params_at(when)
             params, literals = {name: v for name, (v, _) in resolved.items()}, self._literals(when)
-            day = self._days[when] = (resolved, params, literals, param_displays(params, literals))
+            day = self._days[when] = (resolved, params, literals, param_displays(params, literals),
+                                      self._plan_for(params))
         return day
 
     def decide(self, app: Application) -> dict:
         when = app.period.end
-        resolved, params, literals, shown = self._day(when)  # shared by every decision that day: read only
+        resolved, params, literals, shown, plan = self._day(when)  # shared by every decision that day: read only
         fields, present = field_values(app)
         env = Env(fields, present, params, literals)
         with self._lock:
             self._run = _Run(env, shown)
-            fact = self.facts(env, self._run.envs)
+            fact = self.facts(env, self._run.envs, plan)
             sid = app.application_id
             fact["sid"] = sid
             self._run.sid_json = _DUMPS(sid)
@@ -732,26 +763,39 @@ class ReteEngine:
                                        for name in self._params_of[o.name])
         return {k: v.copy() for k, v in items}  # callers may mutate their document: fresh dicts
 
-    def _document(self, app, run, resolved) -> dict:
-        outcomes, subsidy, levy = {}, Decimal("0.00"), Decimal("0.00")
+    def _document_rows(self, when, resolved) -> tuple:
+        """What ``_document`` needs of each outcome on ``when``, looked up once per date."""
+        rows = []
         for o in self.book.outcomes:
-            status, amount, reasons = run.out[o.name]
-            doc = {"status": status, "amount": None if status == "not_applicable" else amount,
-                   "unit": None if (o.unit is None or status == "not_applicable") else o.unit,
-                   "reasons": reasons, "title": o.title, "source": o.source,
-                   "parameters": self._parameter_block(o, app.period.end, resolved)}
-            if o.on_not_met and status == "not_met":
-                doc["notice"] = {"kind": o.on_not_met["notice"],
-                                 "deadline_days": int(resolved[o.on_not_met["deadline_days"]][0])}
-            if o.earmark:
-                doc["earmark"] = o.earmark
-            outcomes[o.name] = doc
-            if o.unit == "yuan" and status == "granted":
+            self._parameter_block(o, when, resolved)  # fills the cache read below
+            rows.append((o, o.name, o.unit, o.title, o.source, self._block_cache[(o.name, when)],
+                         o.on_not_met, o.earmark, o.unit == "yuan", o.kind == "levy"))
+        return tuple(rows), when.isoformat()
+
+    def _document(self, app, run, resolved) -> dict:
+        day_rows = self._doc_rows.get(app.period.end)
+        if day_rows is None:
+            day_rows = self._doc_rows[app.period.end] = self._document_rows(app.period.end, resolved)
+        rows, evaluated_on = day_rows
+        outcomes, subsidy, levy, out = {}, Decimal("0.00"), Decimal("0.00"), run.out
+        for o, name, unit, title, source, items, on_not_met, earmark, yuan, levy_kind in rows:
+            status, amount, reasons = out[name]
+            na = status == "not_applicable"
+            doc = {"status": status, "amount": None if na else amount, "unit": None if na else unit,
+                   "reasons": reasons, "title": title, "source": source,
+                   "parameters": {k: v.copy() for k, v in items}}  # callers may mutate: fresh dicts
+            if on_not_met and status == "not_met":
+                doc["notice"] = {"kind": on_not_met["notice"],
+                                 "deadline_days": int(resolved[on_not_met["deadline_days"]][0])}
+            if earmark:
+                doc["earmark"] = earmark
+            outcomes[name] = doc
+            if yuan and status == "granted":
                 subsidy += Decimal(amount)
-            if o.kind == "levy" and status == "levied":
+            if levy_kind and status == "levied":
                 levy += Decimal(amount)
         return {"contract": CONTRACT, "application_id": app.application_id,
-                "evaluated_on": app.period.end.isoformat(),
+                "evaluated_on": evaluated_on,
                 "ruleset": {"version": self.book.version, "digest": self.book.digest},
                 "outcomes": outcomes,
                 "totals": {"subsidy_yuan": fmt_amount(subsidy, 2), "levy_yuan": fmt_amount(levy, 2)},
