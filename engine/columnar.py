@@ -360,6 +360,25 @@ def _rete_rows(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
                              *[pl.col(c).cast(t) for c, t in schema.items() if t not in (pl.Utf8, pl.Date)])
 
 
+#: The native kernel decides the rows it vouches for (engine/columnar_kernel.py); off, every
+#: row takes the Polars path. Both give the Rete engine's results (verify-backends checks each).
+USE_KERNEL = True
+
+
+def _groups(book: Rulebook, dates, uncovered: list | None = None) -> dict:
+    """Parameter-set key -> (params, [period ends]) ; dates no rule covers go to ``uncovered``."""
+    groups: dict = {}
+    for when in dates:
+        try:
+            params = {name: v for name, (v, _) in book.params_at(when).items()}
+        except DateNotCoveredError:
+            if uncovered is not None:
+                uncovered.append(when)
+            continue
+        groups.setdefault(_param_key(params), (params, []))[1].append(when)
+    return groups
+
+
 def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = None) -> pl.DataFrame:
     """Decide every row of ``frame`` (dotted application columns) into typed columns.
 
@@ -367,18 +386,31 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = No
     totals as exact Decimals, ``evaluated_on`` a Date. ``as_text`` gives the contract's text.
     ``prep`` is ``prepare(frame)`` when the caller already has it: validity is the contract
     model's alone, never a rulebook's, so several rulebooks can share one (dates a rulebook
-    does not cover are still sent to the Rete path per rulebook, below).
+    does not cover are still sent to the Rete path per rulebook). The native kernel decides
+    the rows it vouches for; the rest take the Polars path (and from there the Rete engine).
     """
+    fast = None
+    if USE_KERNEL and frame.height:
+        from .columnar_kernel import run
+        fast = run(book, frame, lambda dates: _groups(book, dates),
+                   {o.name: _codes(book, o) for o in book.outcomes}, typed_schema(book))
+    if fast is None:
+        return _decide_careful(book, frame, prep)
+    result, vouched = fast
+    if vouched.all():
+        return result
+    rest = np.flatnonzero(~vouched)
+    slow = _decide_careful(book, frame[rest])
+    keep = np.flatnonzero(vouched)
+    return pl.concat([result[keep].with_columns(__row=pl.Series(keep)),
+                      slow.with_columns(__row=pl.Series(rest))]).sort("__row").drop("__row")
+
+
+def _decide_careful(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = None) -> pl.DataFrame:
+    """The Polars path: every row, Int128 where needed, and the Rete engine for the rest."""
     prep = prepare(frame) if prep is None else prep
     parts, slow = [], [prep.fallback] if prep.fallback is not None else []
-    groups: dict = {}
-    for when in prep.frame.get_column("__end").unique().to_list():
-        try:
-            params = {name: v for name, (v, _) in book.params_at(when).items()}
-        except DateNotCoveredError:
-            slow.append(when)
-            continue
-        groups.setdefault(_param_key(params), (params, []))[1].append(when)
+    groups = _groups(book, prep.frame.get_column("__end").unique().to_list(), slow)
     uncovered = [w for w in slow if not isinstance(w, pl.DataFrame)]
     slow = [s for s in slow if isinstance(s, pl.DataFrame)]
     for params, dates in groups.values():

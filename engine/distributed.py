@@ -102,10 +102,11 @@ def cluster_client(address: str = "local", n_workers: int = 2, threads_per_worke
     """A dask.distributed Client: ``local`` starts a LocalCluster of worker processes."""
     from dask.distributed import Client, LocalCluster
     if address == "local":
-        # Each worker process is one core's worth: Polars' own pool sized to match (set before
-        # the worker imports Polars), so two workers do not fight over the same cores.
+        # Each worker process is one core's worth: Polars' and the kernel's pools sized to match
+        # (set before the worker imports them), so two workers do not fight over the same cores.
+        threads = str(threads_per_worker)
         with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                          dashboard_address=None, env={"POLARS_MAX_THREADS": str(threads_per_worker)}) \
+                          dashboard_address=None, env={"POLARS_MAX_THREADS": threads, "NUMBA_NUM_THREADS": threads}) \
                 as cluster, Client(cluster) as client:
             yield client
     else:

@@ -1,0 +1,860 @@
+"""A native kernel for the columnar backend: one fixed interpreter of compiled rule programs.
+
+``run`` reads the Arrow buffers of a frame once, checks every row against the contract model
+(the same checks as engine/columnar_input.py, read from the pydantic model's metadata), and
+runs the rulebook's program (engine/columnar_program.py) block by block over int64 registers,
+writing the typed output buffers (status and reason indices, Decimal128 amounts) directly.
+
+Nothing here depends on a rule: the interpreter is a fixed switch over opcodes, compiled by
+numba once (``cache=True``); the program is data. A row the kernel does not vouch for (invalid
+or unusual input, an uncovered date, a magnitude beyond the program's proven limits) is marked,
+and the caller decides it on the Polars path (and from there the Rete engine) instead.
+"""
+from __future__ import annotations
+
+import re
+
+import numba as nb
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from . import columnar_program as cp
+from .application import FIELDS, SECTIONS
+from .columnar_input import RULES, _DATE_TEXT, _DECIMAL_TEXT
+from .expressions import Compare, Label, Lookup, walk
+
+START_LIMIT = 10 ** 18
+BLOCK = 256                       # rows per interpreter step (registers stay in cache)
+_INTS = (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
+_SECTIONS = SECTIONS[:-1]         # sections whose absence is allowed (history has defaults)
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
+_USCC_VALUE = np.full(256, 99, dtype=np.int64)
+for _v, _ch in enumerate(_USCC_ALPHABET):
+    _USCC_VALUE[ord(_ch)] = _v
+
+NUMERIC = [p for p, k in FIELDS.items() if k in ("decimal", "integer")]
+BOOLEAN = [p for p, k in FIELDS.items() if k == "boolean"]
+DATES = [p for p, k in FIELDS.items() if k == "date"]
+TEXT = [p for p, k in FIELDS.items() if k in ("text", "label")]
+LABEL_FIELDS = ("enterprise.region_code", "enterprise.size")
+SECTION_SIZE = np.array([sum(1 for p in NUMERIC + BOOLEAN if p.split(".")[0] == s) for s in SECTIONS[:-1]],
+                        dtype=np.int64)
+# the kernel counts present fields per section over numeric and boolean fields only
+_SECTIONS_COUNTABLE = not any(p.split(".")[0] in SECTIONS[:-1] for p in DATES + TEXT)
+_EMPTY_U8 = np.zeros(0, dtype=np.uint8)
+_EMPTY_I64 = np.zeros(0, dtype=np.int64)
+_EMPTY_I32 = np.zeros(0, dtype=np.int32)
+for _a in (_EMPTY_U8, _EMPTY_I64, _EMPTY_I32):    # read-only, like the Arrow buffers beside them
+    _a.setflags(write=False)
+
+
+def _section(path: str) -> int:
+    head = path.split(".")[0]
+    return _SECTIONS.index(head) if head in _SECTIONS else -1
+
+
+# --- simple patterns ------------------------------------------------------------------
+_SIMPLE = re.compile(r"^\^\[([^\]\\]+)\]\{([0-9]+)(?:,([0-9]+))?\}\$$")
+
+
+def byte_class(pattern: str):
+    """(table of 256 allowed bytes, min, max) for ``^[class]{m,n}$`` over ASCII, else None."""
+    m = _SIMPLE.match(pattern)
+    if not m:
+        return None
+    body, lo = m.group(1), int(m.group(2))
+    hi = int(m.group(3)) if m.group(3) is not None else lo
+    table = np.zeros(256, dtype=np.uint8)
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            a, b = ord(body[i]), ord(body[i + 2])
+            if a > b or b > 127:
+                return None
+            table[a:b + 1] = 1
+            i += 3
+        else:
+            if ord(body[i]) > 127 or body[i] == "^" and i == 0:
+                return None
+            table[ord(body[i])] = 1
+            i += 1
+    return table, lo, hi
+
+
+# --- the interpreter -----------------------------------------------------------------
+# Small functions, each compiled once; the parallel driver only calls them block by block.
+@nb.njit(cache=True, inline="always")
+def _bit(bitmap, i):
+    return (bitmap[i >> 3] >> (i & 7)) & 1
+
+
+@nb.njit(cache=True)
+def _text_match(data, start, length, strings, soffs, first, count):
+    """1-based index of the string among strings[first:first+count] equal to the bytes, or 0."""
+    for k in range(count):
+        s0 = soffs[first + k]
+        if soffs[first + k + 1] - s0 != length:
+            continue
+        same = True
+        for t in range(length):
+            if data[start + t] != strings[s0 + t]:
+                same = False
+                break
+        if same:
+            return k + 1
+    return 0
+
+
+@nb.njit(cache=True, inline="always")
+def _match(data, start, length, keys, strings, soffs, first, count):
+    """_text_match, comparing one packed integer per candidate when the text is short."""
+    if length > 7:
+        return _text_match(data, start, length, strings, soffs, first, count)
+    key = np.int64(length) << 56
+    for t in range(length):
+        key |= np.int64(data[start + t]) << (8 * t)
+    for k in range(count):
+        if keys[first + k] == key:
+            return k + 1
+    return 0
+
+
+@nb.njit(cache=True)
+def _dates(r0, m, ok, group, gtab, gbase, date_data, date_valid, date_meta, bad):
+    """Both dates present, start ≤ end, at most 366 days, period end in this parameter group."""
+    if date_meta[0, 0] != 1 or date_meta[1, 0] != 1:
+        ok[:m] = 0
+        return
+    s_has, s_off, e_has, e_off = date_meta[0, 1] == 1, date_meta[0, 2], date_meta[1, 1] == 1, date_meta[1, 2]
+    sdata, edata, svalid, evalid = date_data[0], date_data[1], date_valid[0], date_valid[1]
+    ngt = gtab.shape[0]
+    anybad = bad.shape[0] > 0
+    for j in range(m):
+        i = r0 + j
+        good = True
+        if anybad and bad[i]:
+            good = False
+        if s_has and _bit(svalid, i + s_off) == 0:
+            good = False
+        if e_has and _bit(evalid, i + e_off) == 0:
+            good = False
+        sd = np.int64(sdata[i + s_off])
+        ed = np.int64(edata[i + e_off])
+        kk = ed - gbase
+        if not (sd <= ed and ed - sd < 366 and 0 <= kk < ngt):
+            good = False
+        elif gtab[kk] != group:
+            good = False
+        ok[j] = 1 if good else 0
+
+
+@nb.njit(cache=True)
+def _numeric(r0, m, ok, rv, vv, cs, data, valid, meta, rng, limit):
+    """One numeric column into a register: present values checked against the contract's
+    range and the program's proven limit; absent ones take the default (or null)."""
+    kind, hasb, off, required, sec = meta[0], meta[1] == 1, meta[2], meta[3] == 1, meta[4]
+    dflt = meta[6] if meta[5] == 1 else 0
+    dvalid = 1 if meta[5] == 1 else 0
+    must = required and sec < 0
+    lower, upper = -limit, limit
+    if rng[0] == 1:
+        lower = max(lower, rng[1] + 1)
+    if rng[2] == 1:
+        lower = max(lower, rng[3])
+    if rng[4] == 1:
+        upper = min(upper, rng[5])
+    money = rng[6]
+    if kind == 0:
+        for j in range(m):
+            rv[j] = dflt
+            vv[j] = dvalid
+        if must:
+            ok[:m] = 0
+        return
+    insec = 1 if sec >= 0 else 0
+    fail_absent = 1 if must else 0
+    # Branch-free, so the loop vectorises: a null slot's value is read but not used.
+    for j in range(m):
+        i = r0 + j + off
+        p = _bit(valid, i) if hasb else 1
+        if kind == 2:
+            lo = data[2 * i]
+            wrong = data[2 * i + 1] != (lo >> 63)
+        else:
+            lo = data[i]
+            wrong = False
+        bad = (wrong | (lo < lower) | (lo > upper)) & (p == 1)
+        ok[j] &= ~np.uint8(bad | ((p == 0) & (fail_absent == 1)))
+        rv[j] = lo if p else dflt
+        vv[j] = p | dvalid
+        cs[j] += p * insec
+    if money > 1:
+        for j in range(m):
+            if vv[j] and rv[j] % money != 0:
+                ok[j] = 0
+
+
+@nb.njit(cache=True)
+def _boolean(r0, m, ok, rv, vv, cs, data, valid, meta):
+    kind, hasb, off, required, sec = meta[0], meta[1] == 1, meta[2], meta[3] == 1, meta[4]
+    dflt = meta[6] if meta[5] == 1 else 0
+    dvalid = 1 if meta[5] == 1 else 0
+    must = required and sec < 0
+    for j in range(m):
+        i = r0 + j + off
+        if kind == 0 or (hasb and _bit(valid, i) == 0):
+            rv[j] = dflt
+            vv[j] = dvalid
+            if must:
+                ok[j] = 0
+            continue
+        rv[j] = _bit(data, i)
+        vv[j] = 1
+        if sec >= 0:
+            cs[j] += 1
+
+
+@nb.njit(cache=True)
+def _text(r0, m, ok, lab_r, lab_v, offs, data, valid, meta, tab, plo, phi, strings, soffs, keys):
+    """One text column: absence, pattern (a byte class), length in characters, credit-code
+    check character, choices; and its label code (1-based among the rules' labels, 0 other)."""
+    kind, hasb, off, required = meta[0], meta[1] == 1, meta[2], meta[3] == 1
+    pat, min_len, max_len, cc = meta[5], meta[6], meta[7], meta[8] == 1
+    ch0, chn, lab, lb0, lbn = meta[9], meta[10], meta[11], meta[12], meta[13]
+    for j in range(m):
+        i = r0 + j + off
+        ln = 0
+        s0 = 0
+        if kind != 0 and (not hasb or _bit(valid, i) == 1):
+            s0 = offs[i]
+            ln = offs[i + 1] - s0
+        if lab >= 0:
+            lab_r[j] = 0
+            lab_v[j] = 1
+        if ln == 0:                  # null or "": absent
+            if required:
+                ok[j] = 0
+            continue
+        good = True
+        if pat >= 0:
+            if ln < plo or ln > phi:
+                good = False
+            else:
+                for t in range(ln):
+                    if tab[data[s0 + t]] == 0:
+                        good = False
+                        break
+        if good and (min_len >= 0 or max_len >= 0):
+            chars = ln
+            if max_len < 0 or ln > max_len:
+                chars = 0
+                for t in range(ln):
+                    if (data[s0 + t] & 0xC0) != 0x80:
+                        chars += 1
+            if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
+                good = False
+        if good and cc:
+            if ln != 18:
+                good = False
+            else:
+                total = 0
+                worst = 0
+                for t in range(8):
+                    v = _USCC_VALUE[data[s0 + t]]
+                    worst = max(worst, v + 21)       # a digit is < 10: 10 + 21 reaches 31
+                    total += v * _USCC_WEIGHTS[t]
+                for t in range(8, 17):
+                    v = _USCC_VALUE[data[s0 + t]]
+                    worst = max(worst, v)
+                    total += v * _USCC_WEIGHTS[t]
+                last = _USCC_VALUE[data[s0 + 17]]
+                good = worst < 31 and last < 31 and (31 - total % 31) % 31 == last
+        if good and chn > 0 and _match(data, s0, ln, keys, strings, soffs, ch0, chn) == 0:
+            good = False
+        if not good:
+            ok[j] = 0
+        if lab >= 0 and lbn > 0:
+            lab_r[j] = _match(data, s0, ln, keys, strings, soffs, lb0, lbn)
+
+
+@nb.njit(cache=True)
+def _sections(m, ok, count, sec_size, regs, vals, base):
+    """A section is absent (no field given) or whole (every field given); its presence flag."""
+    for s in range(count.shape[0]):
+        cs = count[s]
+        rp = regs[base + s]
+        vp = vals[base + s]
+        full = sec_size[s]
+        for j in range(m):
+            c = cs[j]
+            if c != 0 and c != full:
+                ok[j] = 0
+            rp[j] = 1 if c > 0 else 0
+            vp[j] = 1
+            cs[j] = 0
+
+
+@nb.njit(cache=True)
+def _execute(m, ops, consts, regs, vals):
+    """The program over one block: each op a tight loop over the block's rows. Ops whose result
+    is never null (tests, counters, lookups) leave its validity as allocated: 1."""
+    for k in range(ops.shape[0]):
+        op = ops[k, 0]
+        rd = regs[ops[k, 1]]
+        vd = vals[ops[k, 1]]
+        if op == 0:        # CONST
+            c = consts[ops[k, 2]]
+            for j in range(m):
+                rd[j] = c
+            continue
+        if op == 15:       # NULL
+            for j in range(m):
+                rd[j] = 0
+                vd[j] = 0
+            continue
+        ra = regs[ops[k, 2]]
+        va = vals[ops[k, 2]]
+        if op == 16:       # SIGN, null on 0
+            for j in range(m):
+                x = ra[j]
+                rd[j] = 1 if x > 0 else (-1 if x < 0 else 0)
+                vd[j] = va[j] & (x != 0)
+        elif op == 17:     # ABS
+            for j in range(m):
+                rd[j] = abs(ra[j])
+                vd[j] = va[j]
+        elif op == 24:     # NOT (of an always-valid bool)
+            for j in range(m):
+                rd[j] = 1 - ra[j]
+        elif op == 19:     # INSET: status index in a bit mask
+            mask = ops[k, 3]
+            for j in range(m):
+                rd[j] = (mask >> ra[j]) & 1
+        elif op == 22:     # COALESCE0
+            for j in range(m):
+                rd[j] = ra[j] if va[j] else 0
+        elif op == 23:     # LOOKUP: consts[start + label code]
+            start = ops[k, 3]
+            for j in range(m):
+                rd[j] = consts[start + ra[j]]
+        elif op == 20:     # ACC: a + b * literal
+            rb = regs[ops[k, 3]]
+            lit = ops[k, 4]
+            for j in range(m):
+                rd[j] = ra[j] + rb[j] * lit
+        elif op == 14:     # IF a then b else c
+            rb = regs[ops[k, 3]]
+            vb = vals[ops[k, 3]]
+            rc = regs[ops[k, 4]]
+            vc = vals[ops[k, 4]]
+            for j in range(m):
+                t = ra[j] != 0
+                rd[j] = rb[j] if t else rc[j]
+                vd[j] = vb[j] if t else vc[j]
+        else:
+            rb = regs[ops[k, 3]]
+            vb = vals[ops[k, 3]]
+            if op == 1:
+                for j in range(m):
+                    rd[j] = ra[j] + rb[j]
+                    vd[j] = va[j] & vb[j]
+            elif op == 2:
+                for j in range(m):
+                    rd[j] = ra[j] - rb[j]
+                    vd[j] = va[j] & vb[j]
+            elif op == 3:
+                for j in range(m):
+                    rd[j] = ra[j] * rb[j]
+                    vd[j] = va[j] & vb[j]
+            elif op == 4:
+                for j in range(m):
+                    rd[j] = (ra[j] < rb[j]) & va[j] & vb[j]
+            elif op == 5:
+                for j in range(m):
+                    rd[j] = (ra[j] <= rb[j]) & va[j] & vb[j]
+            elif op == 6:
+                for j in range(m):
+                    rd[j] = (ra[j] > rb[j]) & va[j] & vb[j]
+            elif op == 7:
+                for j in range(m):
+                    rd[j] = (ra[j] >= rb[j]) & va[j] & vb[j]
+            elif op == 8:
+                for j in range(m):
+                    rd[j] = (ra[j] == rb[j]) & va[j] & vb[j]
+            elif op == 9:
+                for j in range(m):
+                    rd[j] = (ra[j] != rb[j]) & va[j] & vb[j]
+            elif op == 10:
+                for j in range(m):
+                    rd[j] = ra[j] & rb[j]
+            elif op == 11:
+                for j in range(m):
+                    rd[j] = ra[j] | rb[j]
+            elif op == 12:
+                for j in range(m):
+                    rd[j] = ra[j] if ra[j] <= rb[j] else rb[j]
+                    vd[j] = va[j] & vb[j]
+            elif op == 13:
+                for j in range(m):
+                    rd[j] = ra[j] if ra[j] >= rb[j] else rb[j]
+                    vd[j] = va[j] & vb[j]
+            elif op == 18:     # ROUND half up of a / b (b > 0 wherever both are valid)
+                for j in range(m):
+                    v = va[j] & vb[j]
+                    d = rb[j] if (v and rb[j] > 0) else 1
+                    x = ra[j]
+                    q = (abs(x) * 2 + d) // (d * 2)
+                    rd[j] = -q if x < 0 else q
+                    vd[j] = v
+            elif op == 21:     # STATUS from exemption index and failing bits
+                for j in range(m):
+                    rd[j] = (2 if ra[j] > 0 else 0) + (1 if rb[j] > 0 else 0)
+
+@nb.njit(cache=True)
+def _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
+             st_out, rs_out, am_out, am_bits, tot_out, vouched):
+    """The typed output buffers of the rows vouched for in this block, column by column."""
+    for j in range(m):
+        if ok[j]:
+            vouched[r0 + j] = 1
+    for o in range(out_status.shape[0]):
+        rs = regs[out_status[o]]
+        rc = regs[out_code[o]]
+        so = st_out[o]
+        ro = rs_out[o]
+        lo = lut[o]
+        size = lutlen[o]
+        for j in range(m):
+            if ok[j]:
+                code = rc[j]
+                so[r0 + j] = rs[j]
+                ro[r0 + j] = lo[code] if 0 <= code < size else 0
+    a = 0
+    for o in range(out_amount.shape[0]):
+        r = out_amount[o]
+        if r < 0:
+            continue
+        ra = regs[r]
+        va = vals[r]
+        ao = am_out[a]
+        bits = am_bits[a]
+        for j in range(m):
+            i = r0 + j
+            if ok[j] and va[j]:
+                x = ra[j]
+                ao[i, 0] = x
+                ao[i, 1] = x >> 63
+                bits[i >> 3] |= np.uint8(1 << (i & 7))
+        a += 1
+    for t in range(2):
+        rt = regs[out_tot[t]]
+        to = tot_out[t]
+        for j in range(m):
+            if ok[j]:
+                x = rt[j]
+                to[r0 + j, 0] = x
+                to[r0 + j, 1] = x >> 63
+
+
+@nb.njit(cache=True, parallel=True)
+def _kernel(n, group, gtab, gbase,
+            num_data, num_valid, num_meta, num_rng, num_lim,
+            bool_data, bool_valid, bool_meta,
+            txt_offs, txt_data, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+            date_data, date_valid, date_meta, bad, sec_size,
+            ops, consts, n_regs, out_status, out_code, out_amount, out_tot, lut, lutlen,
+            st_out, rs_out, am_out, am_bits, tot_out, vouched):
+    F = num_meta.shape[0]
+    FB = bool_meta.shape[0]
+    base_sec = F + FB
+    base_lab = base_sec + sec_size.shape[0]
+    nblocks = (n + BLOCK - 1) // BLOCK
+    nchunks = min(nblocks, 64)
+    per = (nblocks + nchunks - 1) // nchunks
+    for ch in nb.prange(nchunks):
+        regs = np.zeros((n_regs, BLOCK), dtype=np.int64)
+        vals = np.ones((n_regs, BLOCK), dtype=np.uint8)
+        ok = np.zeros(BLOCK, dtype=np.uint8)
+        count = np.zeros((sec_size.shape[0], BLOCK), dtype=np.int64)
+        for blk in range(ch * per, min(nblocks, (ch + 1) * per)):
+            r0 = blk * BLOCK
+            m = min(BLOCK, n - r0)
+            _dates(r0, m, ok, group, gtab, gbase, date_data, date_valid, date_meta, bad)
+            for f in range(F):
+                _numeric(r0, m, ok, regs[f], vals[f], count[max(num_meta[f, 4], 0)], num_data[f], num_valid[f],
+                         num_meta[f], num_rng[f], num_lim[f])
+            for f in range(FB):
+                _boolean(r0, m, ok, regs[F + f], vals[F + f], count[max(bool_meta[f, 4], 0)], bool_data[f],
+                         bool_valid[f], bool_meta[f])
+            _sections(m, ok, count, sec_size, regs, vals, base_sec)
+            for f in range(txt_meta.shape[0]):
+                lab = max(txt_meta[f, 11], 0)
+                pat = max(txt_meta[f, 5], 0)
+                _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_offs[f], txt_data[f],
+                      txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings, soffs,
+                      keys)
+            _execute(m, ops, consts, regs, vals)
+            _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
+                     st_out, rs_out, am_out, am_bits, tot_out, vouched)
+
+
+# --- inputs: Arrow buffers of the frame, read in place ------------------------------------
+def _bitmap(arr: pa.Array):
+    """(validity bitmap as uint8, has one)."""
+    buf = arr.buffers()[0]
+    if buf is None or arr.null_count == 0:
+        return _EMPTY_U8, 0
+    return np.frombuffer(buf, dtype=np.uint8), 1
+
+
+def _single(series: pl.Series) -> pa.Array:
+    arr = series.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = pa.concat_arrays(arr.chunks) if arr.num_chunks != 1 else arr.chunk(0)
+    return arr
+
+
+def _absent_expr(frame: pl.DataFrame, path: str) -> pl.Expr:
+    c = pl.col(path)
+    return (c.is_null() | (c == "")) if frame.schema[path] == pl.Utf8 else c.is_null()
+
+
+class Inputs:
+    """Everything the kernel reads, with ``bad``: rows to leave to the careful path (a value in
+    a spelling or type the kernel does not read, e.g. "1e3" or a float column)."""
+
+    def __init__(self, frame: pl.DataFrame):
+        self.n = frame.height
+        self.keep = []                     # Arrow arrays whose buffers the kernel reads
+        bad = []
+        casts = {}
+        for path in FIELDS:
+            if path in frame.columns and isinstance(frame.schema[path], (pl.Categorical, pl.Enum)):
+                casts[path] = pl.col(path).cast(pl.Utf8)
+        if casts:
+            frame = frame.with_columns(**casts)
+        self.frame = frame
+        self.scales = {}
+        num_data, num_valid, num_meta, num_rng = [], [], [], []
+        for path in NUMERIC:
+            rule, kind = RULES[path], FIELDS[path]
+            arr, scale = None, 0
+            if path in frame.columns and not rule.unknown_check:
+                dtype = frame.schema[path]
+                s = frame.get_column(path)
+                if isinstance(dtype, pl.Decimal) and kind == "decimal":
+                    arr, scale = _single(s), dtype.scale
+                elif dtype == pl.Int64 or dtype in _INTS:
+                    arr = _single(s if dtype == pl.Int64 else s.cast(pl.Int64))
+                elif dtype == pl.Utf8 and kind == "decimal":
+                    c = pl.col(path)
+                    fmt = c.str.contains(_DECIMAL_TEXT).fill_null(False)
+                    places = c.str.extract(r"\.([0-9]+)$", 1).str.len_chars().fill_null(0)
+                    scale = frame.select(pl.when(fmt).then(places).max()).item() or 0
+                    conv = frame.select(pl.when(fmt).then(c).str.to_decimal(scale=scale).alias("d"),
+                                        (~fmt & ~_absent_expr(frame, path)).alias("bad"))
+                    arr = _single(conv.get_column("d").cast(pl.Decimal(38, scale)))
+                    bad.append(conv.get_column("bad"))
+            if arr is None:
+                if path in frame.columns:
+                    bad.append(frame.select(~_absent_expr(frame, path)).to_series())
+                num_data.append(_EMPTY_I64)
+                num_valid.append(_EMPTY_U8)
+                num_meta.append((0, 0, 0))
+            else:
+                self.keep.append(arr)
+                wide = pa.types.is_decimal(arr.type)
+                data = np.frombuffer(arr.buffers()[1], dtype=np.int64)
+                bm, has = _bitmap(arr)
+                num_data.append(data)
+                num_valid.append(bm)
+                num_meta.append((2 if wide else 1, has, arr.offset))
+            self.scales[path] = scale
+            one = 10 ** scale
+            rng = [0] * 7
+            if rule.gt is not None:
+                rng[0], rng[1] = 1, int(rule.gt) * one
+            if rule.ge is not None:
+                rng[2], rng[3] = 1, int(rule.ge) * one
+            if rule.le is not None:
+                rng[4], rng[5] = 1, int(rule.le) * one
+            if rule.money and scale > 2:
+                rng[6] = 10 ** (scale - 2)
+            num_rng.append(rng)
+            default = 0 if rule.default is None else int(rule.default) * one
+            num_meta[-1] = (*num_meta[-1], int(rule.required), _section(path),
+                            int(rule.default is not None), default)
+        self.num = (tuple(num_data), tuple(num_valid), np.array(num_meta, dtype=np.int64).reshape(-1, 7),
+                    np.array(num_rng, dtype=np.int64).reshape(-1, 7))
+        self.defaults = {p: abs(int(m[6])) for p, m in zip(NUMERIC, num_meta)}
+
+        bool_data, bool_valid, bool_meta = [], [], []
+        for path in BOOLEAN:
+            rule = RULES[path]
+            meta = (0, 0, 0)
+            data = valid = _EMPTY_U8
+            if path in frame.columns and frame.schema[path] == pl.Boolean:
+                arr = _single(frame.get_column(path))
+                self.keep.append(arr)
+                data = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+                valid, has = _bitmap(arr)
+                meta = (1, has, arr.offset)
+            elif path in frame.columns:
+                bad.append(frame.select(~_absent_expr(frame, path)).to_series())
+            bool_data.append(data)
+            bool_valid.append(valid)
+            bool_meta.append((*meta, int(rule.required), _section(path), int(rule.default is not None),
+                              int(bool(rule.default))))
+        self.bool = (tuple(bool_data), tuple(bool_valid), np.array(bool_meta, dtype=np.int64).reshape(-1, 7))
+
+        date_data, date_valid, date_meta = [], [], []
+        self.end = None
+        for path in DATES:
+            s = None
+            if path in frame.columns:
+                dtype = frame.schema[path]
+                if dtype == pl.Date:
+                    s = frame.get_column(path)
+                elif dtype == pl.Utf8:
+                    c = pl.col(path)
+                    s = frame.select(pl.when(c.str.contains(_DATE_TEXT)).then(c)
+                                     .str.to_date("%Y-%m-%d", strict=False)).to_series()
+            if s is None:
+                date_data.append(_EMPTY_I32)
+                date_valid.append(_EMPTY_U8)
+                date_meta.append((0, 0, 0))
+                continue
+            if path == "period.end":
+                self.end = s
+            arr = _single(s)
+            self.keep.append(arr)
+            date_data.append(np.frombuffer(arr.buffers()[1], dtype=np.int32))
+            bm, has = _bitmap(arr)
+            date_valid.append(bm)
+            date_meta.append((1, has, arr.offset))
+        self.dates = (tuple(date_data), tuple(date_valid), np.array(date_meta, dtype=np.int64))
+
+        self.strings: list[str] = []
+        txt_offs, txt_data, txt_valid, txt_meta, pats = [], [], [], [], []
+        self.label_slots = {}
+        for path in TEXT:
+            rule = RULES[path]
+            meta = [0, 0, 0, int(rule.required), _section(path), -1,
+                    -1 if rule.min_len is None else rule.min_len, -1 if rule.max_len is None else rule.max_len,
+                    int(rule.credit_code), 0, 0, -1, 0, 0]
+            offs, data, valid = _EMPTY_I64, _EMPTY_U8, _EMPTY_U8
+            simple = byte_class(rule.pattern) if rule.pattern else None
+            if path in frame.columns and frame.schema[path] == pl.Utf8 and not rule.unknown_check:
+                arr = _single(frame.get_column(path))
+                if not pa.types.is_large_string(arr.type):
+                    arr = arr.cast(pa.large_string())
+                self.keep.append(arr)
+                offs = np.frombuffer(arr.buffers()[1], dtype=np.int64)
+                data = np.frombuffer(arr.buffers()[2] or pa.py_buffer(b"\0"), dtype=np.uint8)
+                valid, has = _bitmap(arr)
+                meta[0:3] = [1, has, arr.offset]
+                if rule.pattern and simple is None:     # a pattern the byte table cannot express
+                    bad.append(frame.select(~_absent_expr(frame, path) &
+                                            ~pl.col(path).str.contains(rule.pattern).fill_null(False)).to_series())
+            elif path in frame.columns:
+                bad.append(frame.select(~_absent_expr(frame, path)).to_series())
+            if simple is not None:
+                meta[5] = len(pats)
+                pats.append(simple)
+            if rule.choices:
+                meta[9], meta[10] = len(self.strings), len(rule.choices)
+                self.strings += list(rule.choices)
+            if path in LABEL_FIELDS:
+                meta[11] = self.label_slots[path] = len(self.label_slots)
+            txt_offs.append(offs)
+            txt_data.append(data)
+            txt_valid.append(valid)
+            txt_meta.append(meta)
+        self.txt_meta = np.array(txt_meta, dtype=np.int64)
+        self.txt = (tuple(txt_offs), tuple(txt_data), tuple(txt_valid))
+        pats = pats or [(np.zeros(256, dtype=np.uint8), 0, 0)]     # a placeholder row when none
+        self.pat_tab = np.array([p[0] for p in pats], dtype=np.uint8).reshape(-1, 256)
+        self.pat_len = np.array([(p[1], p[2]) for p in pats], dtype=np.int64).reshape(-1, 2)
+        if bad:
+            flags = pl.DataFrame([b.alias(f"b{i}") for i, b in enumerate(bad)])
+            self.bad = np.array(flags.select(pl.any_horizontal(pl.all()).fill_null(True)).to_series().to_numpy(),
+                                dtype=np.uint8)
+            self.bad.setflags(write=False)        # one compiled signature: read-only like the rest
+        else:
+            self.bad = _EMPTY_U8
+
+    def with_labels(self, labels: dict):
+        """The string table (choices, then each label field's labels) and the text metadata."""
+        strings = list(self.strings)
+        meta = self.txt_meta.copy()
+        for k, path in enumerate(TEXT):
+            if path in labels:
+                meta[k, 12], meta[k, 13] = len(strings), len(labels[path])
+                strings += list(labels[path])
+        raw = [s.encode() for s in strings]
+        offs = np.zeros(len(raw) + 1, dtype=np.int64)
+        offs[1:] = np.cumsum([len(b) for b in raw])
+        blob = np.frombuffer(b"".join(raw) or b"\0", dtype=np.uint8)
+        keys = np.array([int.from_bytes(b, "little") | len(b) << 56 if len(b) <= 7 else -1 for b in raw] or [-1],
+                        dtype=np.int64)
+        return meta, blob, offs, keys
+
+
+# --- programs ------------------------------------------------------------------------------
+def _trees(book):
+    for e in book.exceptions:
+        yield e.when
+    for o in book.outcomes:
+        yield from (e.when for e in o.applies)
+        yield from (t for _, t in o.lets)
+        yield from (c.test for c in o.criteria)
+        for t in o.tables:
+            yield t.input
+            for r in t.rows:
+                yield r.min
+                yield r.output
+        if o.amount is not None:
+            yield o.amount.formula
+            if o.amount.cap is not None:
+                yield o.amount.cap
+
+
+def labels_of(book, param_sets: list[dict]) -> dict:
+    """Label field -> every text the rules name for it (lookup keys, compared labels), sorted."""
+    found = {p: set() for p in LABEL_FIELDS}
+    for tree in _trees(book):
+        for node in walk(tree):
+            if isinstance(node, Lookup) and node.key.path in found:
+                for params in param_sets:
+                    found[node.key.path] |= {k for k in params[node.param] if k != "default"}
+            if isinstance(node, Compare) and isinstance(node.right, Label) and node.left.path in found:
+                found[node.left.path].add(node.right.text)
+    return {p: tuple(sorted(v)) for p, v in found.items()}
+
+
+_PROGRAMS: dict = {}
+
+
+def program_for(book, params: dict, key, scales: dict, limits: dict, labels: dict, codes: dict):
+    """The compiled program, its limits lowered (largest first) until every bound fits int64."""
+    ck = (id(book), key, tuple(sorted(scales.items())), tuple(sorted(limits.items())),
+          tuple(sorted(labels.items())))
+    hit = _PROGRAMS.get(ck)
+    if hit is not None and hit[0] is book:
+        return hit[1], hit[2]
+    limits = dict(limits)
+    nfield = len(NUMERIC)
+    regs = {p: i for i, p in enumerate(NUMERIC)}
+    regs.update({p: nfield + i for i, p in enumerate(BOOLEAN)})
+    regs.update({f"__p:{s}": nfield + len(BOOLEAN) + i for i, s in enumerate(_SECTIONS)})
+    label_reg = {p: nfield + len(BOOLEAN) + len(_SECTIONS) + i for i, p in enumerate(LABEL_FIELDS)}
+    prog = None
+    for _ in range(400):
+        layout = cp.Layout(field_reg=regs, scales=scales, limits=limits, label_reg=label_reg, labels=labels,
+                           n_inputs=nfield + len(BOOLEAN) + len(_SECTIONS) + len(LABEL_FIELDS))
+        try:
+            prog = cp.compile_program(book, params, layout, codes)
+            break
+        except cp.TooWide as exc:
+            involved = [p for p in exc.fields if limits[p] >= 10]
+            if not involved:
+                break
+            widest = max(involved, key=lambda p: (limits[p], p))
+            limits[widest] //= 10
+    if len(_PROGRAMS) > 64:
+        _PROGRAMS.clear()
+    _PROGRAMS[ck] = (book, prog, limits)
+    return prog, limits
+
+
+def _decimal(name: str, buf: np.ndarray, bits: np.ndarray | None, n: int, places: int) -> pl.Series:
+    validity = None if bits is None else pa.py_buffer(bits)
+    arr = pa.Array.from_buffers(pa.decimal128(38, places), n, [validity, pa.py_buffer(buf)])
+    return pl.Series(name, arr)
+
+
+def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict):
+    """Decide the rows of ``frame`` the kernel vouches for.
+
+    ``grouping``: [period ends] -> {parameter-set key: (params, [dates])} (uncovered dates
+    left out); ``codes``: outcome -> OutcomeCodes.
+    Returns (typed frame of every row, vouched bool array), or None when the rulebook uses a
+    construct the kernel does not implement. Rows not vouched hold placeholders.
+    """
+    n = frame.height
+    if "application_id" not in frame.columns or "enterprise.region_code" not in frame.columns \
+            or not _SECTIONS_COUNTABLE:
+        return None
+    inp = Inputs(frame)
+    if inp.end is None:
+        return None
+    groups = grouping(inp.end.drop_nulls().unique().to_list())
+    if not groups:
+        return None
+    labels = labels_of(book, [p for p, _ in groups.values()])
+    txt_meta, strings, soffs, keys = inp.with_labels(labels)
+    days = {}
+    for g, (params, dates) in enumerate(groups.values()):
+        for d in dates:
+            days[(d - _EPOCH).days] = g
+    gbase = min(days) if days else 0
+    gtab = np.full(max(days) - gbase + 1 if days else 1, -1, dtype=np.int8)
+    if len(gtab) > 1_000_000 or len(groups) > 127:
+        return None
+    for d, g in days.items():
+        gtab[d - gbase] = g
+    outcomes = list(book.outcomes)
+    O = len(outcomes)
+    amounts = [o for o in outcomes if o.amount is not None]
+    lutlen = np.array([len(codes[o.name].lut) for o in outcomes], dtype=np.int64)
+    lut = np.zeros((O, int(lutlen.max())), dtype=np.int64)
+    for k, o in enumerate(outcomes):
+        lut[k, :lutlen[k]] = codes[o.name].lut
+    st_out = np.zeros((O, n), dtype=np.uint8)
+    rs_out = np.zeros((O, n), dtype=np.uint32)
+    am_out = np.zeros((len(amounts), n, 2), dtype=np.int64)
+    am_bits = np.zeros((len(amounts), (n + 7) // 8), dtype=np.uint8)
+    tot_out = np.zeros((2, n, 2), dtype=np.int64)
+    vouched = np.zeros(n, dtype=np.uint8)
+    # Limits start high and are lowered, field by field, only where a bound needs it: the
+    # kernel then checks each row against them (a row beyond goes to the careful path).
+    base = {p: START_LIMIT for p in NUMERIC}
+    for g, (key, (params, _)) in enumerate(groups.items()):
+        try:
+            prog, limits = program_for(book, params, key, inp.scales, base, labels, codes)
+        except cp.Unsupported:
+            return None
+        if prog is None:
+            continue
+        lim = np.array([limits[p] for p in NUMERIC], dtype=np.int64)
+        _kernel(n, g, gtab, gbase, inp.num[0], inp.num[1], inp.num[2], inp.num[3], lim,
+                inp.bool[0], inp.bool[1], inp.bool[2],
+                inp.txt[0], inp.txt[1], inp.txt[2], txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
+                inp.dates[0], inp.dates[1], inp.dates[2], inp.bad, SECTION_SIZE,
+                prog.ops, prog.consts, prog.n_regs, np.array(prog.status, dtype=np.int64),
+                np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
+                np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,
+                st_out, rs_out, am_out, am_bits, tot_out, vouched)
+    cols = [inp.frame.get_column("application_id"), inp.frame.get_column("enterprise.region_code")
+            .alias("region_code"), inp.end.alias("evaluated_on")]
+    a = 0
+    for k, o in enumerate(outcomes):
+        c = codes[o.name]
+        cols.append(pl.Series(f"{o.name}.status", list(o.statuses), dtype=c.status_dtype)
+                    .gather(pl.Series(st_out[k])))
+        if o.amount is None:
+            cols.append(pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(f"{o.name}.amount"))
+        else:
+            cols.append(_decimal(f"{o.name}.amount", am_out[a], am_bits[a], n, o.amount.places))
+            a += 1
+        cols.append(pl.Series(f"{o.name}.reasons", c.categories, dtype=c.dtype).gather(pl.Series(rs_out[k])))
+    cols += [_decimal("totals.subsidy_yuan", tot_out[0], None, n, 2),
+             _decimal("totals.levy_yuan", tot_out[1], None, n, 2),
+             pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias("error")]
+    return pl.DataFrame(cols).select(list(schema)), vouched.view(bool)
+
+
+import datetime as _dt  # noqa: E402
+_EPOCH = _dt.date(1970, 1, 1)

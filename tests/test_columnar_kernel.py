@@ -1,0 +1,140 @@
+"""The native kernel: it decides the rows it vouches for exactly as the Polars path and the Rete
+engine do, vouches for every clean typed row, and leaves every doubtful row to the careful path."""
+import copy
+
+import numpy as np
+import polars as pl
+import pytest
+
+from engine import columnar
+from engine import columnar_kernel as ck
+from engine import columnar_program as cp
+from engine.columnar_verify import Generator, disagreements
+from engine.flat import decide_frame
+from engine.population import generate
+from engine.rulebook import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files
+
+BOOK = load_rulebook()
+
+
+def _careful(book, frame):
+    saved = columnar.USE_KERNEL
+    columnar.USE_KERNEL = False
+    try:
+        return columnar.decide_typed(book, frame)
+    finally:
+        columnar.USE_KERNEL = saved
+
+
+def _kernel(book, frame):
+    codes = {o.name: columnar._codes(book, o) for o in book.outcomes}
+    return ck.run(book, frame, lambda dates: columnar._groups(book, dates), codes, columnar.typed_schema(book))
+
+
+def _tier30_reform():
+    files = copy.deepcopy(read_files(DEFAULT_RULES))
+    files["parameters/storage_subsidy.yaml"]["tier_30_rate"]["values"]["2027-01-01"] = "0.90"
+    files["parameters/regional.yaml"]["subsidy_multiplier"]["values"]["2027-01-01"] = {
+        "default": "1", "141100": "1.2", "140900": "1.2"}
+    return compile_rulebook(DEFAULT_RULES, files)
+
+
+def test_population_every_row_vouched_and_identical_to_the_polars_path():
+    frame = generate(5000, 4)
+    result, vouched = _kernel(BOOK, frame)
+    assert vouched.all()                      # a clean typed population never leaves the kernel
+    assert result.equals(_careful(BOOK, frame))
+    assert columnar.decide_typed(BOOK, frame).equals(result)
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_generated_boundaries_and_faults_agree_with_rete(seed):
+    frame = Generator(BOOK, seed).frame(3000)
+    typed = columnar.decide_typed(BOOK, frame)
+    assert typed.equals(_careful(BOOK, frame))
+    assert disagreements(decide_frame(BOOK, frame, backend="rete"), columnar.as_text(typed)) == []
+    _, vouched = _kernel(BOOK, frame)
+    assert 0.2 < vouched.mean() < 1           # both paths were exercised
+
+
+def test_invalid_rows_are_never_vouched():
+    frame = Generator(BOOK, 9, invalid_share=0).frame(200)
+    bad = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("91140100MA0L9XYZ1X"))    # wrong check character
+        .otherwise(pl.col("enterprise.credit_code")).alias("enterprise.credit_code"),
+        pl.when(pl.int_range(pl.len()) == 5).then(pl.lit("x y")).otherwise(pl.col("application_id"))
+        .alias("application_id"),
+        pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("1e3")).otherwise(pl.col("packaging.recycling_rate"))
+        .alias("packaging.recycling_rate"),
+        pl.when(pl.int_range(pl.len()) == 8).then(pl.lit("2025-12-31")).otherwise(pl.col("period.end"))
+        .alias("period.end"))
+    _, vouched = _kernel(BOOK, bad)
+    assert not vouched[[3, 5, 7, 8]].any()
+    rete = decide_frame(BOOK, bad, backend="rete")
+    assert disagreements(rete, columnar.decide_frame_columnar(BOOK, bad)) == []
+    assert rete["error"][3] is not None and rete["error"][8] is not None
+
+
+def test_a_section_with_a_missing_field_is_refused_by_both_paths():
+    frame = generate(50, 2).with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("packaging.recycling_rate"))
+        .alias("packaging.recycling_rate"))
+    _, vouched = _kernel(BOOK, frame)
+    assert not vouched[0] and vouched[1:].all()
+    assert columnar.decide_typed(BOOK, frame)["error"][0] is not None
+
+
+def test_huge_values_beyond_the_proven_limits_go_to_the_careful_path():
+    frame = generate(300, 6).with_columns(
+        pl.when(pl.int_range(pl.len()) % 7 == 0).then(pl.lit(10 ** 16, dtype=pl.Decimal(38, 2)))
+        .otherwise(pl.col("packaging.order_value_yuan")).alias("packaging.order_value_yuan"))
+    typed = columnar.decide_typed(BOOK, frame)
+    assert typed.equals(_careful(BOOK, frame))
+    assert disagreements(decide_frame(BOOK, frame, backend="rete"), columnar.as_text(typed)) == []
+
+
+def test_slices_and_several_parameter_sets_in_one_frame():
+    reform = _tier30_reform()
+    a, b = generate(400, 8), generate(400, 9, year=2026)
+    frame = pl.concat([a, b]).sample(fraction=1.0, shuffle=True, seed=1).slice(37, 700)
+    result, vouched = _kernel(reform, frame)
+    assert vouched.all()
+    assert result.equals(_careful(reform, frame))
+    assert set(result["evaluated_on"].dt.year().unique()) == {2026, 2027}
+
+
+def test_program_limits_are_lowered_only_for_the_fields_a_bound_needs():
+    frame = generate(10, 1)
+    inp = ck.Inputs(frame)
+    groups = columnar._groups(BOOK, inp.end.unique().to_list())
+    params = next(iter(groups.values()))[0]
+    codes = {o.name: columnar._codes(BOOK, o) for o in BOOK.outcomes}
+    start = {p: ck.START_LIMIT for p in ck.NUMERIC}
+    prog, limits = ck.program_for(BOOK, params, "test", inp.scales, start, ck.labels_of(BOOK, [params]), codes)
+    assert prog is not None
+    # fields only compared with thresholds keep the start; fields in products are lowered
+    assert limits["storage.cycle_life"] == limits["packaging.recycling_rate"] == ck.START_LIMIT
+    assert limits["storage.baseline_peak_kw"] < ck.START_LIMIT
+    assert limits["packaging.order_value_yuan"] >= 10 ** 16          # 10**14 yuan, scale 2
+    assert len(prog.ops) < 400 and prog.consts.dtype == np.int64
+
+
+def test_a_bound_that_cannot_fit_is_refused():
+    em = cp._Emitter(cp.Layout({}, {}, {}, {}, {}, 0))
+    with pytest.raises(cp.TooWide):
+        em.const(2 ** 62)
+
+
+@pytest.mark.parametrize("pattern,accepts,refuses,lo,hi", [
+    (r"^[A-Za-z0-9._-]{1,64}$", b"APP-1.x_y", b"a b", 1, 64),
+    (r"^[0-9]{6}$", b"140100", b"14a100", 6, 6),
+])
+def test_byte_classes_of_simple_patterns(pattern, accepts, refuses, lo, hi):
+    table, a, b = ck.byte_class(pattern)
+    assert (a, b) == (lo, hi)
+    assert all(table[c] for c in accepts) and not all(table[c] for c in refuses)
+
+
+def test_other_patterns_are_not_read_as_byte_classes():
+    assert ck.byte_class(r"^[0-9]+$") is None
+    assert ck.byte_class(r"^[\w]{1,3}$") is None
