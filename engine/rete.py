@@ -215,6 +215,12 @@ def _ref_reader(node):
             getters.append((name, lambda env, shown, n=name: fmt_plain(env.vars.get(n))))
         elif kind == "outcome":
             getters.append((name, lambda env, shown, n=name: env.status.get(n)))
+    if len(getters) == 1:  # the usual sizes, without a comprehension's frame and loop
+        (k1, g1), = getters
+        return lambda env, shown: {k1: g1(env, shown)}
+    if len(getters) == 2:
+        (k1, g1), (k2, g2) = getters
+        return lambda env, shown: {k1: g1(env, shown), k2: g2(env, shown)}
     return lambda env, shown: {name: get(env, shown) for name, get in getters}
 
 
