@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
+from operator import mul
 from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
@@ -71,13 +72,10 @@ def _valid_uscc(value: str) -> bool:
     """
     if len(value) != 18 or not (value.isascii() and value[:8].isdigit()):
         return False
-    total = 0
-    get = _USCC_VALUE.get
-    for c, w in zip(value, _USCC_WEIGHTS):
-        v = get(c)
-        if v is None:
-            return False
-        total += v * w
+    try:
+        total = sum(map(mul, map(_USCC_VALUE.__getitem__, value[:17]), _USCC_WEIGHTS))
+    except KeyError:  # a character outside the alphabet
+        return False
     return value[17] == _USCC_ALPHABET[(31 - total) % 31]
 
 
