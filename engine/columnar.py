@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from . import columnar_exact as qx
 from .columnar_exact import ColumnOverflow, Q
-from .columnar_input import Prepared, prepare
+from .columnar_input import Prepared, prepare_now
 from .errors import DateNotCoveredError
 from .expressions import (All, AnyOf, Arith, Compare, Const, Field, Hit, Label, Lookup, Not, Param,
                           Present, Status, TableOutput, Truth, Var)
@@ -408,7 +408,7 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = No
 
 def _decide_careful(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = None) -> pl.DataFrame:
     """The Polars path: every row, Int128 where needed, and the Rete engine for the rest."""
-    prep = prepare(frame) if prep is None else prep
+    prep = prepare_now(frame) if prep is None else prep
     parts, slow = [], [prep.fallback] if prep.fallback is not None else []
     groups = _groups(book, prep.frame.get_column("__end").unique().to_list(), slow)
     uncovered = [w for w in slow if not isinstance(w, pl.DataFrame)]

@@ -205,7 +205,29 @@ def _narrow(df: pl.DataFrame, paths: list[str], wide: set) -> set[str]:
         df.schema[p] in _INTS or df.schema[p] in (pl.UInt64, pl.Int128) or isinstance(df.schema[p], pl.Decimal))}
 
 
-def prepare(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:
+class _Deferred:
+    """``prepare(df)`` done on first use: the native kernel checks validity itself, so a caller
+    that prepares ahead (simulate shares one per chunk) pays only when the Polars path runs."""
+
+    def __init__(self, df: pl.DataFrame):
+        self._df = df
+        self._done: Prepared | None = None
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if self._done is None:
+            self._done = prepare_now(self._df)
+        return getattr(self._done, name)
+
+
+def prepare(df: pl.DataFrame) -> Prepared:
+    """Split rows into the columnar set (valid for certain) and the rest, with exact columns,
+    when first needed (see ``_Deferred``)."""
+    return _Deferred(df)
+
+
+def prepare_now(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:
     """Split rows into the columnar set (valid for certain) and the rest, with exact columns."""
     source = df
     df = df.with_row_index("__row")
@@ -282,7 +304,7 @@ def prepare(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:
         flags = staged.select(pl.col(k).any() for k in overflow).row(0, named=True)
         too_big = {k[len("__ovf:"):] for k, v in flags.items() if v}
         if too_big:        # rare: read those columns as Int128 instead
-            return prepare(source, wide | frozenset(too_big))
+            return prepare_now(source, wide | frozenset(too_big))
         staged = staged.drop(*overflow)
     all_valid = bool(staged.get_column("__valid").all())
     fast = staged if all_valid else staged.filter(pl.col("__valid"))

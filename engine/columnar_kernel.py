@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 import numba as nb
+from numba.typed import List
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -108,13 +109,8 @@ def _text_match(data, start, length, strings, soffs, first, count):
 
 
 @nb.njit(cache=True, inline="always")
-def _match(data, start, length, keys, strings, soffs, first, count):
-    """_text_match, comparing one packed integer per candidate when the text is short."""
-    if length > 7:
-        return _text_match(data, start, length, strings, soffs, first, count)
-    key = np.int64(length) << 56
-    for t in range(length):
-        key |= np.int64(data[start + t]) << (8 * t)
+def _key_index(key, keys, first, count):
+    """1-based index of a short text's packed key among keys[first:first+count], or 0."""
     for k in range(count):
         if keys[first + k] == key:
             return k + 1
@@ -175,21 +171,31 @@ def _numeric(r0, m, ok, rv, vv, cs, data, valid, meta, rng, limit):
         return
     insec = 1 if sec >= 0 else 0
     fail_absent = 1 if must else 0
-    # Branch-free, so the loop vectorises: a null slot's value is read but not used.
-    for j in range(m):
-        i = r0 + j + off
-        p = _bit(valid, i) if hasb else 1
-        if kind == 2:
-            lo = data[2 * i]
-            wrong = data[2 * i + 1] != (lo >> 63)
-        else:
-            lo = data[i]
-            wrong = False
-        bad = (wrong | (lo < lower) | (lo > upper)) & (p == 1)
-        ok[j] &= ~np.uint8(bad | ((p == 0) & (fail_absent == 1)))
-        rv[j] = lo if p else dflt
-        vv[j] = p | dvalid
-        cs[j] += p * insec
+    aligned = (r0 + off) % 8 == 0
+    for j0 in range(0, m, 8):
+        jn = min(8, m - j0)
+        if hasb and aligned and jn == 8 and valid[(r0 + off + j0) >> 3] == 0:
+            for j in range(j0, j0 + 8):      # eight absent values (sparse sections)
+                rv[j] = dflt
+                vv[j] = dvalid
+                if must:
+                    ok[j] = 0
+            continue
+        # Branch-free: a null slot's value is read but not used.
+        for j in range(j0, j0 + jn):
+            i = r0 + j + off
+            p = _bit(valid, i) if hasb else 1
+            if kind == 2:
+                lo = data[2 * i]
+                wrong = data[2 * i + 1] != (lo >> 63)
+            else:
+                lo = data[i]
+                wrong = False
+            bad = (wrong | (lo < lower) | (lo > upper)) & (p == 1)
+            ok[j] &= ~np.uint8(bad | ((p == 0) & (fail_absent == 1)))
+            rv[j] = lo if p else dflt
+            vv[j] = p | dvalid
+            cs[j] += p * insec
     if money > 1:
         for j in range(m):
             if vv[j] and rv[j] % money != 0:
@@ -217,19 +223,18 @@ def _boolean(r0, m, ok, rv, vv, cs, data, valid, meta):
 
 
 @nb.njit(cache=True)
-def _text(r0, m, ok, lab_r, lab_v, offs, data, valid, meta, tab, plo, phi, strings, soffs, keys):
-    """One text column: absence, pattern (a byte class), length in characters, credit-code
-    check character, choices; and its label code (1-based among the rules' labels, 0 other)."""
+def _text(r0, m, ok, lab_r, lab_v, views32, views8, bufs, valid, meta, tab, plo, phi, strings, soffs, keys):
+    """One text column (Arrow string views, read in place): absence, pattern (a byte class),
+    length in characters, credit-code check character, choices; and its label code (1-based
+    among the rules' labels, 0 for any other text)."""
     kind, hasb, off, required = meta[0], meta[1] == 1, meta[2], meta[3] == 1
     pat, min_len, max_len, cc = meta[5], meta[6], meta[7], meta[8] == 1
     ch0, chn, lab, lb0, lbn = meta[9], meta[10], meta[11], meta[12], meta[13]
     for j in range(m):
         i = r0 + j + off
         ln = 0
-        s0 = 0
         if kind != 0 and (not hasb or _bit(valid, i) == 1):
-            s0 = offs[i]
-            ln = offs[i + 1] - s0
+            ln = views32[4 * i]
         if lab >= 0:
             lab_r[j] = 0
             lab_v[j] = 1
@@ -237,46 +242,64 @@ def _text(r0, m, ok, lab_r, lab_v, offs, data, valid, meta, tab, plo, phi, strin
             if required:
                 ok[j] = 0
             continue
+        # Characters lie between a quarter of the bytes and the bytes (UTF-8): count them only
+        # when the byte length cannot decide.
+        count_chars = (max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)
+        key = np.int64(-1)
+        if ln <= 7:                  # inline in the view: its first 8 bytes as one integer
+            key = ((np.int64(views32[4 * i + 1]) & 0xFFFFFFFF) | (np.int64(views32[4 * i + 2]) << 32))
+            key = (key & ((np.int64(1) << (8 * ln)) - 1)) | (np.int64(ln) << 56)
         good = True
-        if pat >= 0:
-            if ln < plo or ln > phi:
-                good = False
+        if pat >= 0 or cc or count_chars or (ln > 7 and (chn > 0 or (lab >= 0 and lbn > 0))):
+            if ln <= 12:             # short strings live inside the view itself
+                data = views8
+                s0 = 16 * i + 4
             else:
-                for t in range(ln):
-                    if tab[data[s0 + t]] == 0:
-                        good = False
-                        break
-        if good and (min_len >= 0 or max_len >= 0):
-            chars = ln
-            if max_len < 0 or ln > max_len:
+                data = bufs[views32[4 * i + 2] + 1]
+                s0 = views32[4 * i + 3]
+            if pat >= 0:
+                if ln < plo or ln > phi:
+                    good = False
+                else:
+                    for t in range(ln):
+                        if tab[data[s0 + t]] == 0:
+                            good = False
+                            break
+            if good and count_chars:
                 chars = 0
                 for t in range(ln):
                     if (data[s0 + t] & 0xC0) != 0x80:
                         chars += 1
-            if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
+                if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
+                    good = False
+            if good and cc:
+                if ln != 18:
+                    good = False
+                else:
+                    total = 0
+                    worst = 0
+                    for t in range(8):
+                        v = _USCC_VALUE[data[s0 + t]]
+                        worst = max(worst, v + 21)       # a digit is < 10: 10 + 21 reaches 31
+                        total += v * _USCC_WEIGHTS[t]
+                    for t in range(8, 17):
+                        v = _USCC_VALUE[data[s0 + t]]
+                        worst = max(worst, v)
+                        total += v * _USCC_WEIGHTS[t]
+                    last = _USCC_VALUE[data[s0 + 17]]
+                    good = worst < 31 and last < 31 and (31 - total % 31) % 31 == last
+            if ln > 7:
+                if good and chn > 0 and _text_match(data, s0, ln, strings, soffs, ch0, chn) == 0:
+                    good = False
+                if lab >= 0 and lbn > 0:
+                    lab_r[j] = _text_match(data, s0, ln, strings, soffs, lb0, lbn)
+        if ln <= 7:
+            if chn > 0 and _key_index(key, keys, ch0, chn) == 0:
                 good = False
-        if good and cc:
-            if ln != 18:
-                good = False
-            else:
-                total = 0
-                worst = 0
-                for t in range(8):
-                    v = _USCC_VALUE[data[s0 + t]]
-                    worst = max(worst, v + 21)       # a digit is < 10: 10 + 21 reaches 31
-                    total += v * _USCC_WEIGHTS[t]
-                for t in range(8, 17):
-                    v = _USCC_VALUE[data[s0 + t]]
-                    worst = max(worst, v)
-                    total += v * _USCC_WEIGHTS[t]
-                last = _USCC_VALUE[data[s0 + 17]]
-                good = worst < 31 and last < 31 and (31 - total % 31) % 31 == last
-        if good and chn > 0 and _match(data, s0, ln, keys, strings, soffs, ch0, chn) == 0:
-            good = False
+            if lab >= 0 and lbn > 0:
+                lab_r[j] = _key_index(key, keys, lb0, lbn)
         if not good:
             ok[j] = 0
-        if lab >= 0 and lbn > 0:
-            lab_r[j] = _match(data, s0, ln, keys, strings, soffs, lb0, lbn)
 
 
 @nb.njit(cache=True)
@@ -297,14 +320,16 @@ def _sections(m, ok, count, sec_size, regs, vals, base):
 
 
 @nb.njit(cache=True)
-def _execute(m, ops, consts, regs, vals):
+def _execute(m, ops, consts, regs, vals, first):
     """The program over one block: each op a tight loop over the block's rows. Ops whose result
     is never null (tests, counters, lookups) leave its validity as allocated: 1."""
     for k in range(ops.shape[0]):
         op = ops[k, 0]
         rd = regs[ops[k, 1]]
         vd = vals[ops[k, 1]]
-        if op == 0:        # CONST
+        if op == 0:        # CONST: registers keep it from the chunk's first block on
+            if not first:
+                continue
             c = consts[ops[k, 2]]
             for j in range(m):
                 rd[j] = c
@@ -344,6 +369,12 @@ def _execute(m, ops, consts, regs, vals):
             lit = ops[k, 4]
             for j in range(m):
                 rd[j] = ra[j] + rb[j] * lit
+        elif op == 25:     # ACCAND: a + (b and c) * literal
+            rb = regs[ops[k, 3]]
+            rc = regs[ops[k, 4]]
+            lit = ops[k, 5]
+            for j in range(m):
+                rd[j] = ra[j] + (rb[j] & rc[j]) * lit
         elif op == 14:     # IF a then b else c
             rb = regs[ops[k, 3]]
             vb = vals[ops[k, 3]]
@@ -462,16 +493,16 @@ def _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, l
 def _kernel(n, group, gtab, gbase,
             num_data, num_valid, num_meta, num_rng, num_lim,
             bool_data, bool_valid, bool_meta,
-            txt_offs, txt_data, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+            txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
             date_data, date_valid, date_meta, bad, sec_size,
             ops, consts, n_regs, out_status, out_code, out_amount, out_tot, lut, lutlen,
-            st_out, rs_out, am_out, am_bits, tot_out, vouched):
+            st_out, rs_out, am_out, am_bits, tot_out, vouched, threads):
     F = num_meta.shape[0]
     FB = bool_meta.shape[0]
     base_sec = F + FB
     base_lab = base_sec + sec_size.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
-    nchunks = min(nblocks, 64)
+    nchunks = min(nblocks, 4 * threads)     # each chunk allocates its registers once
     per = (nblocks + nchunks - 1) // nchunks
     for ch in nb.prange(nchunks):
         regs = np.zeros((n_regs, BLOCK), dtype=np.int64)
@@ -492,10 +523,10 @@ def _kernel(n, group, gtab, gbase,
             for f in range(txt_meta.shape[0]):
                 lab = max(txt_meta[f, 11], 0)
                 pat = max(txt_meta[f, 5], 0)
-                _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_offs[f], txt_data[f],
+                _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_v32[f], txt_v8[f], txt_bufs[f],
                       txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings, soffs,
                       keys)
-            _execute(m, ops, consts, regs, vals)
+            _execute(m, ops, consts, regs, vals, blk == ch * per)
             _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
                      st_out, rs_out, am_out, am_bits, tot_out, vouched)
 
@@ -509,8 +540,20 @@ def _bitmap(arr: pa.Array):
     return np.frombuffer(buf, dtype=np.uint8), 1
 
 
-def _single(series: pl.Series) -> pa.Array:
-    arr = series.to_arrow()
+def _buffer_list(bufs: list) -> List:
+    """A numba list of the data buffers of a string-view column, after a placeholder (index 0),
+    so that even a column of short strings only has a list of one type."""
+    out = List()
+    out.append(_EMPTY_U8)
+    for b in bufs:
+        out.append(b)
+    return out
+
+
+def _single(series: pl.Series, views: bool = False) -> pa.Array:
+    # Polars' own string layout (views) is handed over without a copy; the older large_string
+    # layout would copy every string.
+    arr = series.to_arrow(compat_level=pl.CompatLevel.newest()) if views else series.to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = pa.concat_arrays(arr.chunks) if arr.num_chunks != 1 else arr.chunk(0)
     return arr
@@ -637,22 +680,23 @@ class Inputs:
         self.dates = (tuple(date_data), tuple(date_valid), np.array(date_meta, dtype=np.int64))
 
         self.strings: list[str] = []
-        txt_offs, txt_data, txt_valid, txt_meta, pats = [], [], [], [], []
+        txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pats = [], [], [], [], [], []
         self.label_slots = {}
         for path in TEXT:
             rule = RULES[path]
             meta = [0, 0, 0, int(rule.required), _section(path), -1,
                     -1 if rule.min_len is None else rule.min_len, -1 if rule.max_len is None else rule.max_len,
                     int(rule.credit_code), 0, 0, -1, 0, 0]
-            offs, data, valid = _EMPTY_I64, _EMPTY_U8, _EMPTY_U8
+            v32, v8, bufs, valid = _EMPTY_I32, _EMPTY_U8, [], _EMPTY_U8
             simple = byte_class(rule.pattern) if rule.pattern else None
             if path in frame.columns and frame.schema[path] == pl.Utf8 and not rule.unknown_check:
-                arr = _single(frame.get_column(path))
-                if not pa.types.is_large_string(arr.type):
-                    arr = arr.cast(pa.large_string())
+                arr = _single(frame.get_column(path), views=True)
+                if not pa.types.is_string_view(arr.type):
+                    arr = arr.cast(pa.string_view())
                 self.keep.append(arr)
-                offs = np.frombuffer(arr.buffers()[1], dtype=np.int64)
-                data = np.frombuffer(arr.buffers()[2] or pa.py_buffer(b"\0"), dtype=np.uint8)
+                v32 = np.frombuffer(arr.buffers()[1], dtype=np.int32)
+                v8 = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+                bufs = [np.frombuffer(b, dtype=np.uint8) for b in arr.buffers()[2:]]
                 valid, has = _bitmap(arr)
                 meta[0:3] = [1, has, arr.offset]
                 if rule.pattern and simple is None:     # a pattern the byte table cannot express
@@ -668,12 +712,13 @@ class Inputs:
                 self.strings += list(rule.choices)
             if path in LABEL_FIELDS:
                 meta[11] = self.label_slots[path] = len(self.label_slots)
-            txt_offs.append(offs)
-            txt_data.append(data)
+            txt_v32.append(v32)
+            txt_v8.append(v8)
+            txt_bufs.append(_buffer_list(bufs))
             txt_valid.append(valid)
             txt_meta.append(meta)
         self.txt_meta = np.array(txt_meta, dtype=np.int64)
-        self.txt = (tuple(txt_offs), tuple(txt_data), tuple(txt_valid))
+        self.txt = (tuple(txt_v32), tuple(txt_v8), tuple(txt_bufs), tuple(txt_valid))
         pats = pats or [(np.zeros(256, dtype=np.uint8), 0, 0)]     # a placeholder row when none
         self.pat_tab = np.array([p[0] for p in pats], dtype=np.uint8).reshape(-1, 256)
         self.pat_len = np.array([(p[1], p[2]) for p in pats], dtype=np.int64).reshape(-1, 2)
@@ -831,12 +876,12 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict):
         lim = np.array([limits[p] for p in NUMERIC], dtype=np.int64)
         _kernel(n, g, gtab, gbase, inp.num[0], inp.num[1], inp.num[2], inp.num[3], lim,
                 inp.bool[0], inp.bool[1], inp.bool[2],
-                inp.txt[0], inp.txt[1], inp.txt[2], txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
+                inp.txt[0], inp.txt[1], inp.txt[2], inp.txt[3], txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
                 inp.dates[0], inp.dates[1], inp.dates[2], inp.bad, SECTION_SIZE,
                 prog.ops, prog.consts, prog.n_regs, np.array(prog.status, dtype=np.int64),
                 np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
                 np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,
-                st_out, rs_out, am_out, am_bits, tot_out, vouched)
+                st_out, rs_out, am_out, am_bits, tot_out, vouched, nb.get_num_threads())
     cols = [inp.frame.get_column("application_id"), inp.frame.get_column("enterprise.region_code")
             .alias("region_code"), inp.end.alias("evaluated_on")]
     a = 0

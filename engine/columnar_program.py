@@ -1,7 +1,7 @@
 """The rulebook compiled to a register program for the native kernel (engine/columnar_kernel.py).
 
 The same tree and the same semantics as the Polars compiler (engine/columnar.py), emitted as
-rows of integers ``(opcode, dst, a, b, c)`` over int64 registers, each with a validity flag,
+rows of integers ``(opcode, dst, a, b, c, d)`` over int64 registers, each with a validity flag,
 instead of Polars expressions. Nothing is generated as source: the kernel is one fixed
 interpreter, and the program is data.
 
@@ -27,7 +27,7 @@ FIT = 2 ** 62
 
 # opcodes: the kernel's switch (engine/columnar_kernel.py) reads these numbers.
 CONST, ADD, SUB, MUL, LT, LE, GT, GE, EQ, NE, AND, OR, PICKMIN, PICKMAX, IF, NULL, SIGN, ABS, \
-    ROUND, INSET, ACC, STATUS, COALESCE0, LOOKUP, NOT = range(25)
+    ROUND, INSET, ACC, STATUS, COALESCE0, LOOKUP, NOT, ACCAND = range(26)
 _CMP = {"lt": LT, "lte": LE, "gt": GT, "gte": GE, "eq": EQ, "neq": NE}
 _OPS = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b,
         "lt": lambda a, b: a < b, "eq": lambda a, b: a == b, "neq": lambda a, b: a != b}
@@ -106,7 +106,7 @@ class Layout:
 
 @dataclass
 class Program:
-    ops: np.ndarray          # int64 [k, 5]
+    ops: np.ndarray          # int64 [k, 6]
     consts: np.ndarray       # int64
     n_regs: int
     status: list             # per outcome: register of the status index (0 ok, 1 ko, 2 n/a)
@@ -129,12 +129,12 @@ class _Emitter:
         self.n += 1
         return Reg(self.n - 1)
 
-    def emit(self, op, a=0, b=0, c=0) -> Reg:
-        key = (op, a, b, c)
+    def emit(self, op, a=0, b=0, c=0, d=0) -> Reg:
+        key = (op, a, b, c, d)
         if key in self._seen:          # every op is a pure function of its operands
             return self._seen[key]
         dst = self.reg()
-        self.ops.append((op, dst, a, b, c))
+        self.ops.append((op, dst, a, b, c, d))
         self._seen[key] = dst
         return dst
 
@@ -423,7 +423,7 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
         na, guard = em.const(0), comp.lit(True)
         for i, e in enumerate([*book.exceptions, *o.applies], start=1):
             p, f = comp.test(e.when, scope)
-            na = em.emit(ACC, na, em.emit(AND, guard, f), i)    # at most one fires: the first failing
+            na = em.emit(ACCAND, na, guard, f, i)    # at most one fires: the first failing
             guard = em.emit(AND, guard, p)
         for t in o.tables:
             scope["table_defs"][t.name] = t
@@ -437,7 +437,7 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
         bits = em.const(0)
         for k, c in enumerate(o.criteria):
             _, f = comp.test(c.test, scope)
-            bits = em.emit(ACC, bits, em.emit(AND, guard, f), 1 << k)
+            bits = em.emit(ACCAND, bits, guard, f, 1 << k)
         status = em.emit(STATUS, na, bits)
         status_regs[o.name] = status
         capped, bound, amount = comp.lit(False), 0, -1
@@ -477,14 +477,14 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
     subsidy = total([o.name for o in book.outcomes if o.amount is not None and o.unit == "yuan" and o.kind == "benefit"])
     levy = total([o.name for o in book.outcomes if o.amount is not None and o.kind == "levy"])
     ops = _live(em.ops, [*status_regs.values(), *code_regs, *[a for a in amount_regs if a >= 0], subsidy, levy])
-    return Program(ops=np.array(ops, dtype=np.int64).reshape(-1, 5), consts=np.array(em.consts or [0], dtype=np.int64),
+    return Program(ops=np.array(ops, dtype=np.int64).reshape(-1, 6), consts=np.array(em.consts or [0], dtype=np.int64),
                    n_regs=em.n, status=[status_regs[o.name] for o in book.outcomes], code=code_regs,
                    amount=amount_regs, subsidy=subsidy, levy=levy)
 
 
 # registers each opcode reads (the rest of the row are literals)
 _READS = {CONST: (), NULL: (), SIGN: (2,), ABS: (2,), NOT: (2,), INSET: (2,), COALESCE0: (2,), LOOKUP: (2,),
-          ACC: (2, 3), IF: (2, 3, 4)}
+          ACC: (2, 3), IF: (2, 3, 4), ACCAND: (2, 3, 4)}
 
 
 def _live(ops: list, outputs: list) -> list:
