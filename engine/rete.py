@@ -43,6 +43,7 @@ from .rulebook import STATUSES, Outcome, Rulebook
 CONTRACT = 1
 # json.dumps(x, ensure_ascii=False) builds a new encoder per call; this is the same encoder, built once.
 _DUMPS = json.JSONEncoder(ensure_ascii=False).encode
+_FIELD_PATHS = tuple((p, tuple(p.split("."))) for p in FIELDS)
 
 
 def _fact_json(fact: dict) -> str:
@@ -51,7 +52,6 @@ def _fact_json(fact: dict) -> str:
         return orjson.dumps(fact).decode()
     except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an int beyond 64 bits
         return _DUMPS(fact)
-_FIELD_PATHS = tuple((p, tuple(p.split("."))) for p in FIELDS)
 
 
 def _field_tree(paths, depth=0):
@@ -719,7 +719,8 @@ class ReteEngine:
             message = dr_c.complete_and_start_action(handle, offset)
 
     def _day(self, when):
-        """Parameters in force on ``when``: (value, effective_from) each, values, literals -- once per date."""
+        """Once per date: the parameters in force ((value, effective_from) each), their values, literals
+        and displays, and the fact plan with those values inlined."""
         day = self._days.get(when)
         if day is None:
             resolved = self.book.params_at(when)
@@ -774,7 +775,7 @@ class ReteEngine:
         rows = []
         for o in self.book.outcomes:
             self._parameter_block(o, when, resolved)  # fills the cache read below
-            rows.append((o, o.name, o.unit, o.title, o.source, self._block_cache[(o.name, when)],
+            rows.append((o.name, o.unit, o.title, o.source, self._block_cache[(o.name, when)],
                          o.on_not_met, o.earmark, o.unit == "yuan", o.kind == "levy"))
         return tuple(rows), when.isoformat()
 
@@ -784,7 +785,7 @@ class ReteEngine:
             day_rows = self._doc_rows[app.period.end] = self._document_rows(app.period.end, resolved)
         rows, evaluated_on = day_rows
         outcomes, subsidy, levy, out = {}, Decimal("0.00"), Decimal("0.00"), run.out
-        for o, name, unit, title, source, items, on_not_met, earmark, yuan, levy_kind in rows:
+        for name, unit, title, source, items, on_not_met, earmark, yuan, levy_kind in rows:
             status, amount, reasons = out[name]
             na = status == "not_applicable"
             doc = {"status": status, "amount": None if na else amount, "unit": None if na else unit,
