@@ -33,6 +33,8 @@ def decide_records(engine: ReteEngine, records) -> list[tuple[bool, str]]:
             out.append((False, _reject_line(line, raw, doc.errors)))
             continue
         app_id = doc.get("application_id") if isinstance(doc, dict) else None
+        if not isinstance(app_id, str):
+            app_id = None   # a number or an object is no id to file a reject under (the record keeps it)
         try:
             app = parse_application(doc)
             out.append((True, dumps_decision(engine.decide(app))))

@@ -124,6 +124,17 @@ def test_evaluate_a_bad_json_line_is_rejected_with_its_line_number(tmp_path):
     assert json.loads(rejects.read_text())["line"] == 2
 
 
+def test_evaluate_a_number_or_object_as_application_id_is_a_reject_not_a_crash(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"application_id": 1.5}\n{"application_id": {"a": 1}}\n' + json.dumps(app(application_id="A3")) + "\n")
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    r = run("evaluate", src, "--out", out, "--rejects", rejects, "-j", "1", "--backend", "rete")
+    assert r.exit_code == 0, r.output
+    bad = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert [(b["line"], b["application_id"]) for b in bad] == [(1, None), (2, None)]
+    assert ("application_id", "must be a JSON string") in [(e["path"], e["message"]) for e in bad[0]["errors"]]
+
+
 def test_evaluate_cannot_run_without_its_input(tmp_path):
     r = run("evaluate", tmp_path / "missing.jsonl", "--out", tmp_path / "o.jsonl")
     assert r.exit_code != 0
