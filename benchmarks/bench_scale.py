@@ -178,7 +178,7 @@ def bench_dask(book, n, tmp):
     population(20_000, 8).write_parquet(warm)
     times = {}
     for workers in (1, 2):
-        # one single-threaded worker process per core (Polars' pool sized to match)
+        # one single-threaded worker process per core (Polars' and the kernel's pools sized to match)
         with cluster_client("local", n_workers=workers) as client:
             decide_parquet_distributed(book, warm, None, client=client)      # imports and rulebook on every worker
             t = time.perf_counter()

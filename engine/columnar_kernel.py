@@ -13,6 +13,7 @@ and the caller decides it on the Polars path (and from there the Rete engine) in
 from __future__ import annotations
 
 import re
+import threading
 
 import numba as nb
 from numba.typed import List
@@ -600,6 +601,8 @@ class Inputs:
                                         (~fmt & ~_absent_expr(frame, path)).alias("bad"))
                     arr = _single(conv.get_column("d").cast(pl.Decimal(38, scale)))
                     bad.append(conv.get_column("bad"))
+            if arr is not None and pa.types.is_decimal(arr.type) and not pa.types.is_decimal128(arr.type):
+                arr = None                  # another decimal width: left to the careful path
             if arr is None:
                 if path in frame.columns:
                     bad.append(frame.select(~_absent_expr(frame, path)).to_series())
@@ -780,6 +783,9 @@ def labels_of(book, param_sets: list[dict]) -> dict:
 
 
 _PROGRAMS: dict = {}
+# One kernel call at a time per process: it already uses every core, and numba's fallback
+# threading layer (workqueue) aborts on concurrent parallel calls from several threads.
+_RUNNING = threading.Lock()
 
 
 def program_for(book, params: dict, key, scales: dict, limits: dict, labels: dict, codes: dict):
@@ -874,14 +880,15 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict):
         if prog is None:
             continue
         lim = np.array([limits[p] for p in NUMERIC], dtype=np.int64)
-        _kernel(n, g, gtab, gbase, inp.num[0], inp.num[1], inp.num[2], inp.num[3], lim,
-                inp.bool[0], inp.bool[1], inp.bool[2],
-                inp.txt[0], inp.txt[1], inp.txt[2], inp.txt[3], txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
-                inp.dates[0], inp.dates[1], inp.dates[2], inp.bad, SECTION_SIZE,
-                prog.ops, prog.consts, prog.n_regs, np.array(prog.status, dtype=np.int64),
-                np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
-                np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,
-                st_out, rs_out, am_out, am_bits, tot_out, vouched, nb.get_num_threads())
+        with _RUNNING:
+            _kernel(n, g, gtab, gbase, inp.num[0], inp.num[1], inp.num[2], inp.num[3], lim,
+                    inp.bool[0], inp.bool[1], inp.bool[2],
+                    *inp.txt, txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
+                    inp.dates[0], inp.dates[1], inp.dates[2], inp.bad, SECTION_SIZE,
+                    prog.ops, prog.consts, prog.n_regs, np.array(prog.status, dtype=np.int64),
+                    np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
+                    np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,
+                    st_out, rs_out, am_out, am_bits, tot_out, vouched, nb.get_num_threads())
     cols = [inp.frame.get_column("application_id"), inp.frame.get_column("enterprise.region_code")
             .alias("region_code"), inp.end.alias("evaluated_on")]
     a = 0

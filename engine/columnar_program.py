@@ -477,7 +477,8 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
     subsidy = total([o.name for o in book.outcomes if o.amount is not None and o.unit == "yuan" and o.kind == "benefit"])
     levy = total([o.name for o in book.outcomes if o.amount is not None and o.kind == "levy"])
     ops = _live(em.ops, [*status_regs.values(), *code_regs, *[a for a in amount_regs if a >= 0], subsidy, levy])
-    return Program(ops=np.array(ops, dtype=np.int64).reshape(-1, 6), consts=np.array(em.consts or [0], dtype=np.int64),
+    return Program(ops=np.array(ops, dtype=np.int64).reshape(-1, 6),
+                   consts=np.array(em.consts or [0], dtype=np.int64),
                    n_regs=em.n, status=[status_regs[o.name] for o in book.outcomes], code=code_regs,
                    amount=amount_regs, subsidy=subsidy, levy=levy)
 

@@ -105,8 +105,9 @@ def cluster_client(address: str = "local", n_workers: int = 2, threads_per_worke
         # Each worker process is one core's worth: Polars' and the kernel's pools sized to match
         # (set before the worker imports them), so two workers do not fight over the same cores.
         threads = str(threads_per_worker)
+        env = {"POLARS_MAX_THREADS": threads, "NUMBA_NUM_THREADS": threads}
         with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                          dashboard_address=None, env={"POLARS_MAX_THREADS": threads, "NUMBA_NUM_THREADS": threads}) \
+                          dashboard_address=None, env=env) \
                 as cluster, Client(cluster) as client:
             yield client
     else:
