@@ -12,6 +12,7 @@ and the caller decides it on the Polars path (and from there the Rete engine) in
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 
@@ -30,6 +31,7 @@ START_LIMIT = 10 ** 18
 BLOCK = 256                       # rows per interpreter step (registers stay in cache)
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
 _SECTIONS = SECTIONS[:-1]         # sections whose absence is allowed (history has defaults)
+_EPOCH = dt.date(1970, 1, 1)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
 _USCC_VALUE = np.full(256, 99, dtype=np.int64)
@@ -634,7 +636,6 @@ class Inputs:
                             int(rule.default is not None), default)
         self.num = (tuple(num_data), tuple(num_valid), np.array(num_meta, dtype=np.int64).reshape(-1, 7),
                     np.array(num_rng, dtype=np.int64).reshape(-1, 7))
-        self.defaults = {p: abs(int(m[6])) for p, m in zip(NUMERIC, num_meta)}
 
         bool_data, bool_valid, bool_meta = [], [], []
         for path in BOOLEAN:
@@ -835,9 +836,10 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict):
     construct the kernel does not implement. Rows not vouched hold placeholders.
     """
     n = frame.height
-    if "application_id" not in frame.columns or "enterprise.region_code" not in frame.columns \
-            or not _SECTIONS_COUNTABLE:
-        return None
+    texts = (pl.Utf8, pl.Categorical, pl.Enum)
+    if not _SECTIONS_COUNTABLE or any(c not in frame.columns or not isinstance(frame.schema[c], texts)
+                                      for c in ("application_id", "enterprise.region_code")):
+        return None                  # the output copies both columns as text
     inp = Inputs(frame)
     if inp.end is None:
         return None
@@ -907,6 +909,3 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict):
              pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias("error")]
     return pl.DataFrame(cols).select(list(schema)), vouched.view(bool)
 
-
-import datetime as _dt  # noqa: E402
-_EPOCH = _dt.date(1970, 1, 1)

@@ -138,3 +138,10 @@ def test_byte_classes_of_simple_patterns(pattern, accepts, refuses, lo, hi):
 def test_other_patterns_are_not_read_as_byte_classes():
     assert ck.byte_class(r"^[0-9]+$") is None
     assert ck.byte_class(r"^[\w]{1,3}$") is None
+
+
+def test_an_id_column_that_is_not_text_leaves_the_frame_to_the_careful_path():
+    frame = generate(20, 5).with_columns(pl.int_range(pl.len()).alias("application_id"))
+    assert _kernel(BOOK, frame) is None
+    decided = columnar.decide_typed(BOOK, frame)
+    assert decided["error"].is_not_null().all()          # the contract wants a string id
