@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import exists, select
@@ -488,7 +489,7 @@ def submission_out(row: SubmissionRow, status: str) -> SubmissionOut:
 @dataclass
 class IssuedNotice:
     kind: str
-    path: "Path"
+    path: Path
     notice_id: int
 
 
@@ -524,7 +525,6 @@ def notice_documents(store: Store, app_id: str, lang: str = "zh", fmt: str = "ht
 def issue_notices(store: Store, app_id: str, out_dir, issued_by: str, lang: str = "zh", fmt: str = "html",
                   notice_date: dt.date | None = None, decision_id: int | None = None) -> list[IssuedNotice]:
     """Write the notices that apply to ``out_dir`` and keep each one, byte for byte, on record."""
-    from pathlib import Path
     from . import notices
     from .store.models import NoticeRow
     when = notice_date or dt.date.today()
