@@ -212,3 +212,15 @@ def test_invalid_telemetry_on_submit_is_kept_and_refused_with_exit_2(tmp_path):
     assert r.exit_code == 1 and "telemetry 1" in r.output
     r = CliRunner().invoke(main, ["show", doc()["application_id"], "--db", db])
     assert "INVALID  bad.csv" in r.output and "storage_charge_kw" in r.output
+
+
+def test_explain_with_telemetry_starts_from_what_the_meter_shows(tmp_path):
+    (tmp_path / "site.csv").write_text(SERIES)
+    r = CliRunner().invoke(main, ["explain", app_file(tmp_path, storage__peak_with_storage_kw="840"),
+                                  "--why-not", "storage_subsidy", "--telemetry", str(tmp_path / "site.csv"),
+                                  "--format", "json"])
+    assert r.exit_code == 0, r.output
+    tiers = json.loads(r.output)["higher_tiers"]
+    # metered 900 kW of 1,200 (0.25); the 0.30 tier needs 840 kW, which the declaration claimed
+    assert tiers[0]["changes"][0]["path"] == "storage.peak_with_storage_kw"
+    assert (tiers[0]["changes"][0]["from"], tiers[0]["changes"][0]["to"]) == ("900", "840")

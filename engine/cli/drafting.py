@@ -9,6 +9,7 @@ import click
 import polars as pl
 
 from .common import domain_errors, load_book, progress_wanted, rulebook_options
+from .telemetry import telemetry_options
 
 
 @click.command("validate")
@@ -150,13 +151,15 @@ def _simulate_on_cluster(population_path, base_book, reform_book, out_dir, backe
 @click.option("--why-not", "outcome", required=True,
               help="The outcome to explain (e.g. storage_subsidy): the smallest data changes that grant it.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@telemetry_options
 @rulebook_options
 @domain_errors
-def explain(file, outcome, fmt, book):
+def explain(file, outcome, fmt, book, telemetry_path, system_id):
     """The smallest changes to an application that would turn a denial into a grant.
 
     Computed from the rules (each failing comparison solved for the fields it reads) and
-    verified by deciding the changed application with the engine.
+    verified by deciding the changed application with the engine. With --telemetry the
+    starting point is what the meter shows, not what was declared.
     """
     import json
 
@@ -168,7 +171,13 @@ def explain(file, outcome, fmt, book):
         raise click.BadParameter(f"unknown outcome {outcome!r}; one of: {', '.join(names)}", param_hint="--why-not")
     if book.outcome(outcome).kind == "levy":
         raise click.BadParameter(f"{outcome} is a levy; --why-not explains benefits and checks", param_hint="--why-not")
-    result = why_not(book, parse_application(read_input(file)), outcome)
+    app = parse_application(read_input(file))
+    if telemetry_path is not None:
+        from ..crosscheck import facts_for, metered_application
+        from .telemetry import read_for
+        app, _ = metered_application(book, app, facts_for(book, app, read_for(book, app.period.end, telemetry_path),
+                                                           system_id))
+    result = why_not(book, app, outcome)
     if fmt == "json":
         click.echo(json.dumps({
             "outcome": result.outcome, "status": result.status, "amount": result.amount, "unit": result.unit,
