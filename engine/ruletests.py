@@ -70,7 +70,9 @@ BASE_APPLICATION: dict = {
 }
 
 _FILE_KEYS = {"outcome", "base", "cases"}
-_CASE_KEYS = {"name", "input", "expect", "period_end"}
+_CASE_KEYS = {"name", "input", "expect", "period_end", "telemetry"}
+_TELEMETRY_KEYS = {"day", "base", "at", "missing", "delay_s", "late", "system"}
+TELEMETRY_HEADER = "system_id,interval_start,grid_import_kw,storage_discharge_kw,storage_charge_kw,received_at"
 _EXPECT_KEYS = {"status", "amount", "unit", "reasons", "reasons_in_order", "tier", "notice", "totals",
                 "outcomes", "error"}
 _SENTENCE = re.compile(r"^[A-Z0-9].*[.!?]$", re.S)
@@ -92,6 +94,47 @@ class Case:
     document: dict          # the complete application the case decides
     expect: dict
     index: int
+    telemetry: str | None = None   # CSV text of one metered day, when the case is decided on the meter
+
+
+def telemetry_day(day="2026-03-01", base=("500", "0", "0"), at=None, missing=(), delay_s=300, late=None,
+                  system="S1") -> list[str]:
+    """The 96 fifteen-minute CSV rows of one metered day: ``base`` (import, discharge, charge kW)
+    everywhere but ``at`` {"HH:MM": (…)}; ``missing`` never received; each row received
+    ``delay_s`` after its interval ended, or ``late[HH:MM]`` seconds. Written for people to
+    compute the derived facts by hand."""
+    at, late = at or {}, late or {}
+    start = dt.datetime.fromisoformat(f"{day}T00:00")
+    rows = []
+    for k in range(96):
+        t = start + dt.timedelta(minutes=15 * k)
+        hm = t.strftime("%H:%M")
+        if hm in missing:
+            continue
+        imp, dis, chg = at.get(hm, base)
+        received = t + dt.timedelta(minutes=15, seconds=late.get(hm, delay_s))
+        rows.append(f"{system},{t.isoformat(timespec='minutes')},{imp},{dis},{chg},{received.isoformat()}")
+    return rows
+
+
+def _telemetry(raw, path, key) -> tuple[str, str]:
+    """A case's ``telemetry`` block as (CSV text, day)."""
+    _mapping(raw, path, key, _TELEMETRY_KEYS, ("day",))
+    try:
+        day = dt.date.fromisoformat(str(raw["day"])).isoformat()
+    except ValueError:
+        raise RuleTestFormatError(path, f"{key}.day", f"{raw['day']!r} is not a date YYYY-MM-DD") from None
+    triple = lambda v, k: tuple(str(x) for x in v) if isinstance(v, list) and len(v) == 3 else \
+        _fail(path, k, "expected [import_kw, discharge_kw, charge_kw]")
+    base = triple(raw.get("base", ["500", "0", "0"]), f"{key}.base")
+    at = {str(hm): triple(v, f"{key}.at.{hm}") for hm, v in (raw.get("at") or {}).items()}
+    rows = telemetry_day(day, base, at, [str(m) for m in raw.get("missing") or ()], int(raw.get("delay_s", 300)),
+                         {str(hm): int(v) for hm, v in (raw.get("late") or {}).items()}, str(raw.get("system", "S1")))
+    return "\n".join([TELEMETRY_HEADER, *rows]) + "\n", day
+
+
+def _fail(path, key, problem):
+    raise RuleTestFormatError(path, key, problem)
 
 
 @dataclass
@@ -174,6 +217,10 @@ def load_cases(path: Path | str) -> list[Case]:
         doc = merge(base, raw.get("input") or {})
         if "application_id" not in (raw.get("input") or {}):
             doc["application_id"] = f"RULETEST-{path.stem[:40]}-{i + 1}"
+        telemetry = None
+        if "telemetry" in raw:   # one metered day: the application's period is that day
+            telemetry, day = _telemetry(raw["telemetry"], path, f"{key}.telemetry")
+            doc["period"] = {"start": day, "end": day}
         if "period_end" in raw:
             end = raw["period_end"]
             try:
@@ -182,7 +229,7 @@ def load_cases(path: Path | str) -> list[Case]:
                 raise RuleTestFormatError(path, f"{key}.period_end", f"{end!r} is not a date YYYY-MM-DD") from None
             doc["period"] = {"start": f"{when.year:04d}-01-01", "end": when.isoformat()}
         cases.append(Case(str(path), data["outcome"], name.strip(), doc,
-                          _check_expect(raw["expect"], path, f"{key}.expect"), i))
+                          _check_expect(raw["expect"], path, f"{key}.expect"), i, telemetry))
     return cases
 
 
@@ -226,7 +273,15 @@ def _check_outcome(name, exp, doc, diffs):
 def run_case(engine: ReteEngine, case: Case) -> Result:
     exp = case.expect
     try:
-        decision = engine.decide(parse_application(case.document))
+        app = parse_application(case.document)
+        if case.telemetry is None:
+            decision = engine.decide(app)
+        else:
+            from .crosscheck import decide_metered, interval_minutes
+            from .telemetry import read_telemetry
+            tel = read_telemetry(f"case-{case.index + 1}.csv", interval_minutes(engine.book, app.period.end),
+                                 data=case.telemetry.encode())
+            decision = decide_metered(engine, engine.book, app, tel)
     except ShuangtanError as exc:
         name = type(exc).__name__
         if exp.get("error") == name:
