@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from .application import Application
 from .decimals import fmt_plain
+from .errors import ShuangtanError
 from .expressions import Compare, Hit, Status, Truth
 from .rete import Env, display, field_values, ref_values
 from .rulebook import Rulebook
@@ -254,7 +255,28 @@ def render(kind: str, context: dict, fmt: str) -> str:
     return environment(fmt).get_template(f"{kind}.{fmt}.j2").render(**context)
 
 
-def to_pdf(html: str) -> bytes:
-    """PDF from the HTML notice (WeasyPrint, when installed)."""
+class NoticeFontError(ShuangtanError):
+    """A Chinese PDF was asked for on a system with no Chinese font: it would print empty boxes."""
+
+
+def chinese_font() -> str | None:
+    """A font family fontconfig offers for Chinese (what WeasyPrint will embed), or None."""
+    import shutil
+    import subprocess
+    if shutil.which("fc-list") is None:
+        return None
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    families = sorted(line.split(",")[0].strip() for line in out.splitlines() if line.strip())
+    return families[0] if families else None
+
+
+def to_pdf(html: str, lang: str = "zh") -> bytes:
+    """PDF from the HTML notice (WeasyPrint, when installed). A PDF embeds its fonts, so a
+    Chinese notice made without a Chinese font would be an official document of empty boxes:
+    refused instead."""
+    if lang == "zh" and chinese_font() is None:
+        raise NoticeFontError("no Chinese font is installed, so a Chinese PDF notice would print empty boxes; "
+                              "install one (Debian: apt-get install fonts-noto-cjk or fonts-wqy-microhei), "
+                              "or issue it with --format html or --lang en")
     from weasyprint import HTML
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()

@@ -528,12 +528,14 @@ def issue_notices(store: Store, app_id: str, out_dir, issued_by: str, lang: str 
     from . import notices
     from .store.models import NoticeRow
     when = notice_date or dt.date.today()
+    if fmt == "pdf" and lang == "zh" and notices.chinese_font() is None:
+        notices.to_pdf("", lang)   # refuses with the reason before any notice is written
     row, docs = notice_documents(store, app_id, lang, fmt, when, decision_id)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     issued = []
     for kind, text in docs:
-        content = notices.to_pdf(text) if fmt == "pdf" else text.encode("utf-8")
+        content = notices.to_pdf(text, lang) if fmt == "pdf" else text.encode("utf-8")
         path = out_dir / f"{app_id}.D{row.id}.{kind}.{lang}.{fmt}"
         path.write_bytes(content)
         with store.session() as s:

@@ -139,7 +139,34 @@ def test_pdf_when_weasyprint_is_installed(decided):
     except (ImportError, OSError) as exc:  # OSError: WeasyPrint installed but the system has no Pango
         pytest.skip(f"PDF needs WeasyPrint and Pango: {exc}")
     html = render_all(decided, "example", "zh", "html")["approval"]
-    assert notices.to_pdf(html).startswith(b"%PDF")
+    font = notices.chinese_font()
+    if font is None:   # refused rather than an official notice of empty boxes
+        with pytest.raises(notices.NoticeFontError, match="no Chinese font"):
+            notices.to_pdf(html, "zh")
+    else:
+        pdf = notices.to_pdf(html, "zh")
+        # the Chinese font is embedded (WeasyPrint subsets it under its PostScript name)
+        assert pdf.startswith(b"%PDF") and font.replace(" ", "-").encode() in b" ".join(embedded_fonts(pdf))
+    en = render_all(decided, "example", "en", "html")["approval"]
+    assert notices.to_pdf(en, "en").startswith(b"%PDF")
+
+
+def embedded_fonts(pdf: bytes) -> set:
+    import re
+    import zlib
+    names = set()
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            names |= set(re.findall(rb"/(?:BaseFont|FontName)\s*/([A-Za-z0-9+_-]+)", zlib.decompress(m.group(1))))
+        except zlib.error:
+            continue
+    return names
+
+
+def test_a_chinese_pdf_without_a_chinese_font_is_refused(decided, monkeypatch):
+    monkeypatch.setattr(notices, "chinese_font", lambda: None)
+    with pytest.raises(notices.NoticeFontError, match="fonts-noto-cjk"):
+        notices.to_pdf("<p>批准</p>", "zh")
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="no /usr/bin/chromium (apt-get install chromium)")
