@@ -388,12 +388,19 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = No
     model's alone, never a rulebook's, so several rulebooks can share one (dates a rulebook
     does not cover are still sent to the Rete path per rulebook). The native kernel decides
     the rows it vouches for; the rest take the Polars path (and from there the Rete engine).
+    The kernel's own validation of ``frame`` is kept on ``prep`` (``prep.checked``), so the
+    next rulebook given the same ``prep`` runs only its rule program.
     """
     fast = None
     if USE_KERNEL and frame.height:
-        from .columnar_kernel import run
+        from .columnar_kernel import Checked, run
+        checked = getattr(prep, "checked", None)
+        if checked is None:
+            checked = Checked(frame)
+            if prep is not None:
+                prep.checked = checked
         fast = run(book, frame, lambda dates: _groups(book, dates),
-                   {o.name: _codes(book, o) for o in book.outcomes}, typed_schema(book))
+                   {o.name: _codes(book, o) for o in book.outcomes}, typed_schema(book), checked)
     if fast is None:
         return _decide_careful(book, frame, prep)
     result, vouched = fast
@@ -404,6 +411,18 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = No
     keep = np.flatnonzero(vouched)
     return pl.concat([result[keep].with_columns(__row=pl.Series(keep)),
                       slow.with_columns(__row=pl.Series(rest))]).sort("__row").drop("__row")
+
+
+def validated(frame: pl.DataFrame) -> Prepared:
+    """What every rulebook deciding ``frame`` can share (give it to ``decide_typed`` as
+    ``prep``): the native kernel's validation, done now; the Polars path's preparation only if
+    a rulebook needs it (rows the kernel does not vouch for)."""
+    from .columnar_input import prepare
+    shared = prepare(frame)
+    if USE_KERNEL and frame.height:
+        from .columnar_kernel import Checked
+        shared.checked = Checked(frame)
+    return shared
 
 
 def _decide_careful(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = None) -> pl.DataFrame:

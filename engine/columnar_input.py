@@ -91,6 +91,7 @@ class Prepared:
     scales: dict = field(default_factory=dict)   # numeric field -> decimal scale of its mantissa
     bounds: dict = field(default_factory=dict)   # numeric field -> max |mantissa|
     fallback: pl.DataFrame | None = None         # the original rows for the Rete path (with __row)
+    checked: object = None    # the native kernel's validation of the same rows (columnar_kernel.Checked)
 
 
 def _absent(df: pl.DataFrame, path: str) -> pl.Expr:
@@ -212,6 +213,7 @@ class _Deferred:
     def __init__(self, df: pl.DataFrame):
         self._df = df
         self._done: Prepared | None = None
+        self.checked = None      # the native kernel's own validation, shared the same way
 
     def __getattr__(self, name):
         if name.startswith("__"):

@@ -121,14 +121,14 @@ def _key_index(key, keys, first, count):
 
 
 @nb.njit(cache=True)
-def _dates(r0, m, ok, group, gtab, gbase, date_data, date_valid, date_meta, bad):
-    """Both dates present, start ≤ end, at most 366 days, period end in this parameter group."""
+def _dates(r0, m, ok, ends, date_data, date_valid, date_meta, bad):
+    """Both dates present, start ≤ end, at most 366 days; the period end (days since 1970),
+    whose parameter group each rulebook checks when it decides."""
     if date_meta[0, 0] != 1 or date_meta[1, 0] != 1:
         ok[:m] = 0
         return
     s_has, s_off, e_has, e_off = date_meta[0, 1] == 1, date_meta[0, 2], date_meta[1, 1] == 1, date_meta[1, 2]
     sdata, edata, svalid, evalid = date_data[0], date_data[1], date_valid[0], date_valid[1]
-    ngt = gtab.shape[0]
     anybad = bad.shape[0] > 0
     for j in range(m):
         i = r0 + j
@@ -141,11 +141,9 @@ def _dates(r0, m, ok, group, gtab, gbase, date_data, date_valid, date_meta, bad)
             good = False
         sd = np.int64(sdata[i + s_off])
         ed = np.int64(edata[i + e_off])
-        kk = ed - gbase
-        if not (sd <= ed and ed - sd < 366 and 0 <= kk < ngt):
+        if not (sd <= ed and ed - sd < 366):
             good = False
-        elif gtab[kk] != group:
-            good = False
+        ends[i] = ed
         ok[j] = 1 if good else 0
 
 
@@ -322,10 +320,19 @@ def _sections(m, ok, count, sec_size, regs, vals, base):
             cs[j] = 0
 
 
+@nb.njit(cache=True, inline="always")
+def _src(regs, inr, src, r):
+    if src[r]:
+        return inr[r]
+    return regs[r]
+
+
 @nb.njit(cache=True)
-def _execute(m, ops, consts, regs, vals, first):
+def _execute(m, ops, consts, regs, vals, inr, inv, src, first):
     """The program over one block: each op a tight loop over the block's rows. Ops whose result
-    is never null (tests, counters, lookups) leave its validity as allocated: 1."""
+    is never null (tests, counters, lookups) leave its validity as allocated: 1. Operand
+    registers marked in ``src`` are read from the validated inputs ``inr``/``inv`` in place
+    (no copy per rulebook)."""
     for k in range(ops.shape[0]):
         op = ops[k, 0]
         rd = regs[ops[k, 1]]
@@ -342,8 +349,8 @@ def _execute(m, ops, consts, regs, vals, first):
                 rd[j] = 0
                 vd[j] = 0
             continue
-        ra = regs[ops[k, 2]]
-        va = vals[ops[k, 2]]
+        ra = _src(regs, inr, src, ops[k, 2])
+        va = _src(vals, inv, src, ops[k, 2])
         if op == 16:       # SIGN, null on 0
             for j in range(m):
                 x = ra[j]
@@ -368,28 +375,28 @@ def _execute(m, ops, consts, regs, vals, first):
             for j in range(m):
                 rd[j] = consts[start + ra[j]]
         elif op == 20:     # ACC: a + b * literal
-            rb = regs[ops[k, 3]]
+            rb = _src(regs, inr, src, ops[k, 3])
             lit = ops[k, 4]
             for j in range(m):
                 rd[j] = ra[j] + rb[j] * lit
         elif op == 25:     # ACCAND: a + (b and c) * literal
-            rb = regs[ops[k, 3]]
-            rc = regs[ops[k, 4]]
+            rb = _src(regs, inr, src, ops[k, 3])
+            rc = _src(regs, inr, src, ops[k, 4])
             lit = ops[k, 5]
             for j in range(m):
                 rd[j] = ra[j] + (rb[j] & rc[j]) * lit
         elif op == 14:     # IF a then b else c
-            rb = regs[ops[k, 3]]
-            vb = vals[ops[k, 3]]
-            rc = regs[ops[k, 4]]
-            vc = vals[ops[k, 4]]
+            rb = _src(regs, inr, src, ops[k, 3])
+            vb = _src(vals, inv, src, ops[k, 3])
+            rc = _src(regs, inr, src, ops[k, 4])
+            vc = _src(vals, inv, src, ops[k, 4])
             for j in range(m):
                 t = ra[j] != 0
                 rd[j] = rb[j] if t else rc[j]
                 vd[j] = vb[j] if t else vc[j]
         else:
-            rb = regs[ops[k, 3]]
-            vb = vals[ops[k, 3]]
+            rb = _src(regs, inr, src, ops[k, 3])
+            vb = _src(vals, inv, src, ops[k, 3])
             if op == 1:
                 for j in range(m):
                     rd[j] = ra[j] + rb[j]
@@ -493,32 +500,31 @@ def _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, l
 
 
 @nb.njit(cache=True, parallel=True)
-def _kernel(n, group, gtab, gbase,
-            num_data, num_valid, num_meta, num_rng, num_lim,
-            bool_data, bool_valid, bool_meta,
-            txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
-            date_data, date_valid, date_meta, bad, sec_size,
-            ops, consts, n_regs, out_status, out_code, out_amount, out_tot, lut, lutlen,
-            st_out, rs_out, am_out, am_bits, tot_out, vouched, threads):
+def _validate(n, num_data, num_valid, num_meta, num_rng, lim,
+              bool_data, bool_valid, bool_meta,
+              txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+              date_data, date_valid, date_meta, bad, sec_size, in_regs, in_vals, ok_out, ends, threads):
+    """Every contract check, once per population: the rows' input registers block by block
+    (in_regs[block, register, row]), a row's ok flag and its period end."""
     F = num_meta.shape[0]
     FB = bool_meta.shape[0]
     base_sec = F + FB
     base_lab = base_sec + sec_size.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
-    nchunks = min(nblocks, 4 * threads)     # each chunk allocates its registers once
+    nchunks = min(nblocks, 4 * threads)
     per = (nblocks + nchunks - 1) // nchunks
     for ch in nb.prange(nchunks):
-        regs = np.zeros((n_regs, BLOCK), dtype=np.int64)
-        vals = np.ones((n_regs, BLOCK), dtype=np.uint8)
         ok = np.zeros(BLOCK, dtype=np.uint8)
         count = np.zeros((sec_size.shape[0], BLOCK), dtype=np.int64)
         for blk in range(ch * per, min(nblocks, (ch + 1) * per)):
             r0 = blk * BLOCK
             m = min(BLOCK, n - r0)
-            _dates(r0, m, ok, group, gtab, gbase, date_data, date_valid, date_meta, bad)
+            regs = in_regs[blk]
+            vals = in_vals[blk]
+            _dates(r0, m, ok, ends, date_data, date_valid, date_meta, bad)
             for f in range(F):
                 _numeric(r0, m, ok, regs[f], vals[f], count[max(num_meta[f, 4], 0)], num_data[f], num_valid[f],
-                         num_meta[f], num_rng[f], num_lim[f])
+                         num_meta[f], num_rng[f], lim)
             for f in range(FB):
                 _boolean(r0, m, ok, regs[F + f], vals[F + f], count[max(bool_meta[f, 4], 0)], bool_data[f],
                          bool_valid[f], bool_meta[f])
@@ -529,7 +535,53 @@ def _kernel(n, group, gtab, gbase,
                 _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_v32[f], txt_v8[f], txt_bufs[f],
                       txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings, soffs,
                       keys)
-            _execute(m, ops, consts, regs, vals, blk == ch * per)
+            ok_out[r0:r0 + m] = ok[:m]
+
+
+@nb.njit(cache=True, parallel=True)
+def _decide(n, group, gtab, gbase, in_regs, in_vals, valid, ends, chk_reg, chk_lim, lab_reg, lab_out, lab_map,
+            ops, consts, n_regs, src, out_status, out_code, out_amount, out_tot, lut, lutlen,
+            st_out, rs_out, am_out, am_bits, tot_out, vouched, threads):
+    """One rulebook's program over validated rows of one parameter group: rows of the group
+    within the program's proven limits (chk_reg/chk_lim: the fields whose limits it lowered)
+    are decided and their outputs written in place."""
+    nblocks = (n + BLOCK - 1) // BLOCK
+    nchunks = min(nblocks, 4 * threads)
+    per = (nblocks + nchunks - 1) // nchunks
+    ngt = gtab.shape[0]
+    for ch in nb.prange(nchunks):
+        regs = np.zeros((n_regs, BLOCK), dtype=np.int64)
+        vals = np.ones((n_regs, BLOCK), dtype=np.uint8)
+        ok = np.zeros(BLOCK, dtype=np.uint8)
+        first = True
+        for blk in range(ch * per, min(nblocks, (ch + 1) * per)):
+            r0 = blk * BLOCK
+            m = min(BLOCK, n - r0)
+            inr = in_regs[blk]
+            inv = in_vals[blk]
+            any_ok = 0
+            for j in range(m):
+                kk = ends[r0 + j] - gbase
+                g = valid[r0 + j] != 0 and 0 <= kk < ngt and gtab[max(min(kk, ngt - 1), 0)] == group
+                ok[j] = 1 if g else 0
+                any_ok |= ok[j]
+            for c in range(chk_reg.shape[0]):
+                rv = inr[chk_reg[c]]
+                vv = inv[chk_reg[c]]
+                top = chk_lim[c]
+                for j in range(m):
+                    x = rv[j]
+                    ok[j] &= ~np.uint8(((x < -top) | (x > top)) & (vv[j] == 1))
+            if any_ok == 0:
+                continue
+            for c in range(lab_reg.shape[0]):      # population label codes -> this rulebook's
+                rl = inr[lab_reg[c]]
+                rd = regs[lab_out[c]]
+                mp = lab_map[c]
+                for j in range(m):
+                    rd[j] = mp[rl[j]]
+            _execute(m, ops, consts, regs, vals, inr, inv, src, first)
+            first = False
             _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
                      st_out, rs_out, am_out, am_bits, tot_out, vouched)
 
@@ -827,27 +879,84 @@ def _decimal(name: str, buf: np.ndarray, bits: np.ndarray | None, n: int, places
     return pl.Series(name, arr)
 
 
-def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict):
+#: Largest population dictionary of a label field; beyond, a population is validated again
+#: for each rulebook with that rulebook's own labels (a scan per row would cost more).
+MAX_DICTIONARY = 256
+N_INPUTS = len(NUMERIC) + len(BOOLEAN) + len(_SECTIONS) + len(LABEL_FIELDS)
+
+
+class Checked:
+    """The contract checks of one population, done once and shared by every rulebook that
+    decides it: per row an ok flag, its period end, and its input registers. A label field's
+    register holds the text's code in the population's own dictionary (its distinct texts);
+    each rulebook maps those codes to its labels as it decides."""
+
+    def __init__(self, frame: pl.DataFrame):
+        self.n = frame.height
+        texts = (pl.Utf8, pl.Categorical, pl.Enum)
+        self.usable = _SECTIONS_COUNTABLE and all(c in frame.columns and isinstance(frame.schema[c], texts)
+                                                  for c in ("application_id", "enterprise.region_code"))
+        self.inp = None
+        if self.usable:                  # else the output could not copy both columns as text
+            self.inp = Inputs(frame)
+            self.usable = self.inp.end is not None
+        self._runs: dict = {}
+        self.dictionary = None
+        if self.usable:
+            self.end_dates = self.inp.end.drop_nulls().unique().to_list()
+            self.dictionary = {}
+            for path in LABEL_FIELDS:
+                words = ()
+                if path in self.inp.frame.columns and self.inp.frame.schema[path] == pl.Utf8:
+                    s = self.inp.frame.get_column(path)
+                    words = tuple(sorted(s.filter(s != "").unique().to_list()))
+                if len(words) > MAX_DICTIONARY:
+                    self.dictionary = None
+                    break
+                self.dictionary[path] = words
+
+    def validated(self, labels: dict):
+        """(label texts the codes index, registers, validity, ok, period ends), computed
+        once (or once per label set when the population's dictionary is too large)."""
+        use = self.dictionary if self.dictionary is not None else labels
+        key = tuple(sorted(use.items()))
+        hit = self._runs.get(key)
+        if hit is None:
+            inp = self.inp
+            txt_meta, strings, soffs, keys = inp.with_labels(use)
+            nblocks = (self.n + BLOCK - 1) // BLOCK
+            in_regs = np.zeros((nblocks, N_INPUTS, BLOCK), dtype=np.int64)
+            in_vals = np.ones((nblocks, N_INPUTS, BLOCK), dtype=np.uint8)
+            ok = np.zeros(self.n, dtype=np.uint8)
+            ends = np.zeros(self.n, dtype=np.int64)
+            with _RUNNING:
+                _validate(self.n, inp.num[0], inp.num[1], inp.num[2], inp.num[3], START_LIMIT,
+                          inp.bool[0], inp.bool[1], inp.bool[2],
+                          *inp.txt, txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
+                          inp.dates[0], inp.dates[1], inp.dates[2], inp.bad, SECTION_SIZE,
+                          in_regs, in_vals, ok, ends, nb.get_num_threads())
+            hit = self._runs[key] = (use, in_regs, in_vals, ok, ends)
+        return hit
+
+
+def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked: Checked | None = None):
     """Decide the rows of ``frame`` the kernel vouches for.
 
     ``grouping``: [period ends] -> {parameter-set key: (params, [dates])} (uncovered dates
-    left out); ``codes``: outcome -> OutcomeCodes.
+    left out); ``codes``: outcome -> OutcomeCodes; ``checked``: ``Checked(frame)`` when the
+    caller shares one between rulebooks.
     Returns (typed frame of every row, vouched bool array), or None when the rulebook uses a
     construct the kernel does not implement. Rows not vouched hold placeholders.
     """
     n = frame.height
-    texts = (pl.Utf8, pl.Categorical, pl.Enum)
-    if not _SECTIONS_COUNTABLE or any(c not in frame.columns or not isinstance(frame.schema[c], texts)
-                                      for c in ("application_id", "enterprise.region_code")):
-        return None                  # the output copies both columns as text
-    inp = Inputs(frame)
-    if inp.end is None:
+    checked = Checked(frame) if checked is None else checked
+    if not checked.usable:
         return None
-    groups = grouping(inp.end.drop_nulls().unique().to_list())
+    inp = checked.inp
+    groups = grouping(checked.end_dates)
     if not groups:
         return None
     labels = labels_of(book, [p for p, _ in groups.values()])
-    txt_meta, strings, soffs, keys = inp.with_labels(labels)
     days = {}
     for g, (params, dates) in enumerate(groups.values()):
         for d in dates:
@@ -871,8 +980,18 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict):
     am_bits = np.zeros((len(amounts), (n + 7) // 8), dtype=np.uint8)
     tot_out = np.zeros((2, n, 2), dtype=np.int64)
     vouched = np.zeros(n, dtype=np.uint8)
+    words, in_regs, in_vals, ok, ends = checked.validated(labels)
+    base_lab = len(NUMERIC) + len(BOOLEAN) + len(_SECTIONS)
+    lab_reg = np.array([base_lab + inp.label_slots[p] for p in LABEL_FIELDS], dtype=np.int64)
+    lab_out = np.array([base_lab + k for k in range(len(LABEL_FIELDS))], dtype=np.int64)   # program_for's
+    lab_map = np.zeros((len(LABEL_FIELDS), 1 + max([len(words[p]) for p in LABEL_FIELDS] + [0])), dtype=np.int64)
+    for c, p in enumerate(LABEL_FIELDS):
+        mine = {t: k + 1 for k, t in enumerate(labels.get(p, ()))}
+        for k, t in enumerate(words[p]):
+            lab_map[c, k + 1] = mine.get(t, 0)
     # Limits start high and are lowered, field by field, only where a bound needs it: the
-    # kernel then checks each row against them (a row beyond goes to the careful path).
+    # validation checked START_LIMIT; each rulebook checks the limits it lowered (a row beyond
+    # goes to the careful path).
     base = {p: START_LIMIT for p in NUMERIC}
     for g, (key, (params, _)) in enumerate(groups.items()):
         try:
@@ -881,13 +1000,15 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict):
             return None
         if prog is None:
             continue
-        lim = np.array([limits[p] for p in NUMERIC], dtype=np.int64)
+        lowered = [(f, limits[p]) for f, p in enumerate(NUMERIC) if limits[p] < START_LIMIT]
+        chk_reg = np.array([f for f, _ in lowered], dtype=np.int64)
+        chk_lim = np.array([lim for _, lim in lowered], dtype=np.int64)
+        src = np.zeros(prog.n_regs, dtype=np.uint8)
+        src[:N_INPUTS] = 1
+        src[lab_out] = 0
         with _RUNNING:
-            _kernel(n, g, gtab, gbase, inp.num[0], inp.num[1], inp.num[2], inp.num[3], lim,
-                    inp.bool[0], inp.bool[1], inp.bool[2],
-                    *inp.txt, txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
-                    inp.dates[0], inp.dates[1], inp.dates[2], inp.bad, SECTION_SIZE,
-                    prog.ops, prog.consts, prog.n_regs, np.array(prog.status, dtype=np.int64),
+            _decide(n, g, gtab, gbase, in_regs, in_vals, ok, ends, chk_reg, chk_lim, lab_reg, lab_out, lab_map,
+                    prog.ops, prog.consts, prog.n_regs, src, np.array(prog.status, dtype=np.int64),
                     np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
                     np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,
                     st_out, rs_out, am_out, am_bits, tot_out, vouched, nb.get_num_threads())

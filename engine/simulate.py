@@ -67,18 +67,17 @@ def decide_population(book: Rulebook, frame: pl.DataFrame, backend: str = "auto"
 
 
 def _decide_columnar_shared(books, frame: pl.DataFrame, progress=None, chunk_rows: int = 250_000):
-    """Typed decisions of ``frame`` under each rulebook, and the seconds each took. Each chunk's
-    validity mask is computed once for all of them (it depends on the contract model only);
-    its cost is counted in the first rulebook's time."""
-    from .columnar import decide_typed
-    from .columnar_input import prepare
+    """Typed decisions of ``frame`` under each rulebook, and the seconds each took. Each chunk
+    is validated once for all of them (validity depends on the contract model only), then each
+    rulebook runs only its rule program; the validation is counted in the first rulebook's time."""
+    from .columnar import decide_typed, validated
     chunks = [frame.slice(i, chunk_rows) for i in range(0, frame.height, chunk_rows)] or [frame]
     parts, seconds = [[] for _ in books], [0.0] * len(books)
     for chunk in chunks:
         t = time.perf_counter()
-        prep = prepare(chunk)
+        shared = validated(chunk)
         for i, book in enumerate(books):
-            parts[i].append(decide_typed(book, chunk, prep))
+            parts[i].append(decide_typed(book, chunk, shared))
             now = time.perf_counter()
             seconds[i] += now - t
             t = now

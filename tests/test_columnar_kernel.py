@@ -145,3 +145,42 @@ def test_an_id_column_that_is_not_text_leaves_the_frame_to_the_careful_path():
     assert _kernel(BOOK, frame) is None
     decided = columnar.decide_typed(BOOK, frame)
     assert decided["error"].is_not_null().all()          # the contract wants a string id
+
+
+@pytest.mark.parametrize("dictionary", [ck.MAX_DICTIONARY, 0])
+def test_one_validation_shared_by_two_rulebooks(monkeypatch, dictionary):
+    """Baseline and reform decide from one validation (the population's label dictionary, or
+    when it is too large each rulebook's labels) with the results of deciding each alone."""
+    monkeypatch.setattr(ck, "MAX_DICTIONARY", dictionary)
+    reform = _tier30_reform()
+    for frame, clean in ((generate(3000, 5), True), (Generator(BOOK, 5).frame(3000), False)):
+        prep = columnar.validated(frame)
+        base = columnar.decide_typed(BOOK, frame, prep)
+        changed = columnar.decide_typed(reform, frame, prep)
+        assert len(prep.checked._runs) == 1 if dictionary else len(prep.checked._runs) <= 2
+        assert prep._done is None             # the Polars preparation of the whole frame never ran
+        assert base.equals(_careful(BOOK, frame))
+        assert changed.equals(_careful(reform, frame))
+        _, vouched = _kernel(reform, frame)
+        if clean:
+            assert vouched.all() and not base.equals(changed)
+        else:
+            assert 0.2 < vouched.mean() < 1
+
+
+def test_a_lowered_limit_is_checked_per_rulebook(monkeypatch):
+    """A rulebook whose proof needs a lower limit on a field refuses rows beyond it even though
+    the shared validation (at START_LIMIT) accepted them; they are decided on the careful path."""
+    frame = generate(2000, 9)
+    field = "storage.capacity_kwh" if "storage.capacity_kwh" in ck.NUMERIC else ck.NUMERIC[0]
+    real = ck.program_for
+
+    def lowered(book, params, key, scales, limits, labels, codes):
+        prog, lim = real(book, params, key, scales, limits, labels, codes)
+        return prog, {**lim, field: 0}
+    monkeypatch.setattr(ck, "program_for", lowered)
+    result, vouched = _kernel(BOOK, frame)
+    values = frame.get_column(field)
+    assert (vouched == (values.is_null() | (values == 0)).to_numpy()).all()
+    assert not vouched.all()
+    assert columnar.decide_typed(BOOK, frame).equals(_careful(BOOK, frame))
