@@ -27,7 +27,7 @@ FIT = 2 ** 62
 
 # opcodes: the kernel's switch (engine/columnar_kernel.py) reads these numbers.
 CONST, ADD, SUB, MUL, LT, LE, GT, GE, EQ, NE, AND, OR, PICKMIN, PICKMAX, IF, NULL, SIGN, ABS, \
-    ROUND, INSET, ACC, STATUS, COALESCE0, LOOKUP, NOT, ACCAND = range(26)
+    ROUND, INSET, ACC, STATUS, COALESCE0, LOOKUP, NOT, ACCAND, CODE, AMOUNT = range(28)
 _CMP = {"lt": LT, "lte": LE, "gt": GT, "gte": GE, "eq": EQ, "neq": NE}
 _OPS = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b,
         "lt": lambda a, b: a < b, "eq": lambda a, b: a == b, "neq": lambda a, b: a != b}
@@ -123,6 +123,7 @@ class _Emitter:
         self.consts: list = []
         self.n = layout.n_inputs
         self._const_regs: dict = {}
+        self._const_of: dict = {}        # register -> its constant
         self._seen: dict = {}
 
     def reg(self) -> Reg:
@@ -130,6 +131,9 @@ class _Emitter:
         return Reg(self.n - 1)
 
     def emit(self, op, a=0, b=0, c=0, d=0) -> Reg:
+        short = self._simplify(op, a, b, c, d)
+        if short is not None:
+            return short
         key = (op, a, b, c, d)
         if key in self._seen:          # every op is a pure function of its operands
             return self._seen[key]
@@ -144,7 +148,50 @@ class _Emitter:
         if value not in self._const_regs:
             self.consts.append(value)
             self._const_regs[value] = self.emit(CONST, len(self.consts) - 1)
+            self._const_of[self._const_regs[value]] = value
         return self._const_regs[value]
+
+    def _simplify(self, op, a, b, c, d):
+        """An op whose result is already a register, given constant operands (a constant is
+        always valid): fewer ops per row. AND and ACCAND only ever see 0/1 tests, ACC and ACCAND
+        counters that are never null (see compile_program)."""
+        k = self._const_of.get
+        if op == AND:
+            if k(a) == 0 or k(b) == 0:
+                return self.const(0)
+            if k(a) == 1:
+                return b
+            if k(b) == 1:
+                return a
+        elif op == OR:
+            if k(a) == 1 or k(b) == 1:
+                return self.const(1)
+            if k(a) == 0:
+                return b
+            if k(b) == 0:
+                return a
+        elif op == ADD:
+            if k(b) == 0:
+                return a
+            if k(a) == 0:
+                return b
+        elif op == IF and k(a) is not None:
+            return b if k(a) != 0 else c
+        elif op == ACC:
+            if k(b) == 0 or c == 0:
+                return a
+            if k(a) == 0 and c == 1:
+                return b
+        elif op == ACCAND:
+            if k(b) == 0 or k(c) == 0 or d == 0:
+                return a
+            if k(b) == 1:
+                return self.emit(ACC, a, c, d)
+            if k(c) == 1:
+                return self.emit(ACC, a, b, d)
+            if k(a) == 0 and d == 1:
+                return self.emit(AND, b, c)
+        return None
 
     def as_reg(self, x) -> Reg:
         return x if isinstance(x, Reg) else self.const(x)
@@ -456,12 +503,9 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
             if bound >= FIT:
                 raise TooWide(bound, srcs[o.name])
             # status 2 (not applicable): null; 1 (refused): 0; else the amount
-            amount = em.emit(IF, em.emit(EQ, status, em.const(2)), comp.null().num,
-                             em.emit(IF, em.emit(EQ, status, em.const(1)), em.const(0), em.as_reg(q)))
-        granted = em.emit(EQ, status, em.const(0))
-        shift = codes[o.name].shift
-        code = em.emit(ACC, em.emit(ACC, em.emit(MUL, na, em.const(1 << shift)), bits, 2),
-                       em.emit(AND, capped, granted), 1)
+            amount = em.emit(AMOUNT, status, em.as_reg(q))
+        # na << shift, failing bits << 1, and 1 when capped and granted (na and bits both 0)
+        code = em.emit(CODE, na, bits, capped, codes[o.name].shift)
         code_regs.append(code)
         amount_regs.append(amount)
         bounds[o.name] = bound
@@ -485,7 +529,7 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
 
 # registers each opcode reads (the rest of the row are literals)
 _READS = {CONST: (), NULL: (), SIGN: (2,), ABS: (2,), NOT: (2,), INSET: (2,), COALESCE0: (2,), LOOKUP: (2,),
-          ACC: (2, 3), IF: (2, 3, 4), ACCAND: (2, 3, 4)}
+          ACC: (2, 3), IF: (2, 3, 4), ACCAND: (2, 3, 4), CODE: (2, 3, 4), AMOUNT: (2, 3)}
 
 
 def _live(ops: list, outputs: list) -> list:
