@@ -320,153 +320,132 @@ def _sections(m, ok, count, sec_size, regs, vals, base):
             cs[j] = 0
 
 
-@nb.njit(cache=True, inline="always")
-def _src(regs, inr, src, r):
-    if src[r]:
-        return inr[r]
-    return regs[r]
-
-
 @nb.njit(cache=True)
-def _execute(m, ops, consts, regs, vals, inr, inv, src, first):
-    """The program over one block: each op a tight loop over the block's rows. Ops whose result
-    is never null (tests, counters, lookups) leave its validity as allocated: 1. Operand
-    registers marked in ``src`` are read from the validated inputs ``inr``/``inv`` in place
-    (no copy per rulebook)."""
+def _execute(m, ops, consts, regs, vals, first):
+    """The program over one block: each op a tight loop over the block's rows, indexing the
+    register file in two dimensions (a row view per operand would cost reference counting per
+    op and block). Ops whose result is never null (tests, counters, lookups) leave its validity
+    as allocated: 1."""
     for k in range(ops.shape[0]):
         op = ops[k, 0]
-        rd = regs[ops[k, 1]]
-        vd = vals[ops[k, 1]]
+        d = ops[k, 1]
+        a = ops[k, 2]
+        b = ops[k, 3]
+        c = ops[k, 4]
         if op == 0:        # CONST: registers keep it from the chunk's first block on
-            if not first:
-                continue
-            c = consts[ops[k, 2]]
+            if first:
+                x = consts[a]
+                for j in range(m):
+                    regs[d, j] = x
+        elif op == 15:     # NULL
             for j in range(m):
-                rd[j] = c
-            continue
-        if op == 15:       # NULL
+                regs[d, j] = 0
+                vals[d, j] = 0
+        elif op == 16:     # SIGN, null on 0
             for j in range(m):
-                rd[j] = 0
-                vd[j] = 0
-            continue
-        ra = _src(regs, inr, src, ops[k, 2])
-        va = _src(vals, inv, src, ops[k, 2])
-        if op == 16:       # SIGN, null on 0
-            for j in range(m):
-                x = ra[j]
-                rd[j] = 1 if x > 0 else (-1 if x < 0 else 0)
-                vd[j] = va[j] & (x != 0)
+                x = regs[a, j]
+                regs[d, j] = 1 if x > 0 else (-1 if x < 0 else 0)
+                vals[d, j] = vals[a, j] & (x != 0)
         elif op == 17:     # ABS
             for j in range(m):
-                rd[j] = abs(ra[j])
-                vd[j] = va[j]
+                regs[d, j] = abs(regs[a, j])
+                vals[d, j] = vals[a, j]
         elif op == 24:     # NOT (of an always-valid bool)
             for j in range(m):
-                rd[j] = 1 - ra[j]
+                regs[d, j] = 1 - regs[a, j]
         elif op == 19:     # INSET: status index in a bit mask
-            mask = ops[k, 3]
             for j in range(m):
-                rd[j] = (mask >> ra[j]) & 1
+                regs[d, j] = (b >> regs[a, j]) & 1
         elif op == 22:     # COALESCE0
             for j in range(m):
-                rd[j] = ra[j] if va[j] else 0
+                regs[d, j] = regs[a, j] if vals[a, j] else 0
         elif op == 23:     # LOOKUP: consts[start + label code]
-            start = ops[k, 3]
             for j in range(m):
-                rd[j] = consts[start + ra[j]]
+                regs[d, j] = consts[b + regs[a, j]]
         elif op == 20:     # ACC: a + b * literal
-            rb = _src(regs, inr, src, ops[k, 3])
-            lit = ops[k, 4]
             for j in range(m):
-                rd[j] = ra[j] + rb[j] * lit
+                regs[d, j] = regs[a, j] + regs[b, j] * c
         elif op == 25:     # ACCAND: a + (b and c) * literal
-            rb = _src(regs, inr, src, ops[k, 3])
-            rc = _src(regs, inr, src, ops[k, 4])
             lit = ops[k, 5]
             for j in range(m):
-                rd[j] = ra[j] + (rb[j] & rc[j]) * lit
-        elif op == 26:     # CODE: a << d, failing bits b << 1, 1 when capped (c) and granted
-            rb = _src(regs, inr, src, ops[k, 3])
-            rc = _src(regs, inr, src, ops[k, 4])
+                regs[d, j] = regs[a, j] + (regs[b, j] & regs[c, j]) * lit
+        elif op == 26:     # CODE: a << shift, failing bits b << 1, 1 when capped (c) and granted
             shift = ops[k, 5]
             for j in range(m):
-                na = ra[j]
-                bits = rb[j]
-                rd[j] = (na << shift) + bits * 2 + (rc[j] if na == 0 and bits == 0 else 0)
+                na = regs[a, j]
+                bits = regs[b, j]
+                regs[d, j] = (na << shift) + bits * 2 + (regs[c, j] if na == 0 and bits == 0 else 0)
         elif op == 27:     # AMOUNT from status a: 2 null, 1 zero, else the amount b
-            rb = _src(regs, inr, src, ops[k, 3])
-            vb = _src(vals, inv, src, ops[k, 3])
             for j in range(m):
-                s = ra[j]
-                rd[j] = 0 if s == 1 or s == 2 else rb[j]
-                vd[j] = 0 if s == 2 else (1 if s == 1 else vb[j])
+                s = regs[a, j]
+                regs[d, j] = 0 if s == 1 or s == 2 else regs[b, j]
+                vals[d, j] = 0 if s == 2 else (1 if s == 1 else vals[b, j])
         elif op == 14:     # IF a then b else c
-            rb = _src(regs, inr, src, ops[k, 3])
-            vb = _src(vals, inv, src, ops[k, 3])
-            rc = _src(regs, inr, src, ops[k, 4])
-            vc = _src(vals, inv, src, ops[k, 4])
             for j in range(m):
-                t = ra[j] != 0
-                rd[j] = rb[j] if t else rc[j]
-                vd[j] = vb[j] if t else vc[j]
-        else:
-            rb = _src(regs, inr, src, ops[k, 3])
-            vb = _src(vals, inv, src, ops[k, 3])
-            if op == 1:
-                for j in range(m):
-                    rd[j] = ra[j] + rb[j]
-                    vd[j] = va[j] & vb[j]
-            elif op == 2:
-                for j in range(m):
-                    rd[j] = ra[j] - rb[j]
-                    vd[j] = va[j] & vb[j]
-            elif op == 3:
-                for j in range(m):
-                    rd[j] = ra[j] * rb[j]
-                    vd[j] = va[j] & vb[j]
-            elif op == 4:
-                for j in range(m):
-                    rd[j] = (ra[j] < rb[j]) & va[j] & vb[j]
-            elif op == 5:
-                for j in range(m):
-                    rd[j] = (ra[j] <= rb[j]) & va[j] & vb[j]
-            elif op == 6:
-                for j in range(m):
-                    rd[j] = (ra[j] > rb[j]) & va[j] & vb[j]
-            elif op == 7:
-                for j in range(m):
-                    rd[j] = (ra[j] >= rb[j]) & va[j] & vb[j]
-            elif op == 8:
-                for j in range(m):
-                    rd[j] = (ra[j] == rb[j]) & va[j] & vb[j]
-            elif op == 9:
-                for j in range(m):
-                    rd[j] = (ra[j] != rb[j]) & va[j] & vb[j]
-            elif op == 10:
-                for j in range(m):
-                    rd[j] = ra[j] & rb[j]
-            elif op == 11:
-                for j in range(m):
-                    rd[j] = ra[j] | rb[j]
-            elif op == 12:
-                for j in range(m):
-                    rd[j] = ra[j] if ra[j] <= rb[j] else rb[j]
-                    vd[j] = va[j] & vb[j]
-            elif op == 13:
-                for j in range(m):
-                    rd[j] = ra[j] if ra[j] >= rb[j] else rb[j]
-                    vd[j] = va[j] & vb[j]
-            elif op == 18:     # ROUND half up of a / b (b > 0 wherever both are valid)
-                for j in range(m):
-                    v = va[j] & vb[j]
-                    d = rb[j] if (v and rb[j] > 0) else 1
-                    x = ra[j]
-                    q = (abs(x) * 2 + d) // (d * 2)
-                    rd[j] = -q if x < 0 else q
-                    vd[j] = v
-            elif op == 21:     # STATUS from exemption index and failing bits
-                for j in range(m):
-                    rd[j] = (2 if ra[j] > 0 else 0) + (1 if rb[j] > 0 else 0)
+                t = regs[a, j] != 0
+                regs[d, j] = regs[b, j] if t else regs[c, j]
+                vals[d, j] = vals[b, j] if t else vals[c, j]
+        elif op == 1:
+            for j in range(m):
+                regs[d, j] = regs[a, j] + regs[b, j]
+                vals[d, j] = vals[a, j] & vals[b, j]
+        elif op == 2:
+            for j in range(m):
+                regs[d, j] = regs[a, j] - regs[b, j]
+                vals[d, j] = vals[a, j] & vals[b, j]
+        elif op == 3:
+            for j in range(m):
+                regs[d, j] = regs[a, j] * regs[b, j]
+                vals[d, j] = vals[a, j] & vals[b, j]
+        elif op == 4:
+            for j in range(m):
+                regs[d, j] = (regs[a, j] < regs[b, j]) & vals[a, j] & vals[b, j]
+        elif op == 5:
+            for j in range(m):
+                regs[d, j] = (regs[a, j] <= regs[b, j]) & vals[a, j] & vals[b, j]
+        elif op == 6:
+            for j in range(m):
+                regs[d, j] = (regs[a, j] > regs[b, j]) & vals[a, j] & vals[b, j]
+        elif op == 7:
+            for j in range(m):
+                regs[d, j] = (regs[a, j] >= regs[b, j]) & vals[a, j] & vals[b, j]
+        elif op == 8:
+            for j in range(m):
+                regs[d, j] = (regs[a, j] == regs[b, j]) & vals[a, j] & vals[b, j]
+        elif op == 9:
+            for j in range(m):
+                regs[d, j] = (regs[a, j] != regs[b, j]) & vals[a, j] & vals[b, j]
+        elif op == 10:
+            for j in range(m):
+                regs[d, j] = regs[a, j] & regs[b, j]
+        elif op == 11:
+            for j in range(m):
+                regs[d, j] = regs[a, j] | regs[b, j]
+        elif op == 12:
+            for j in range(m):
+                x = regs[a, j]
+                y = regs[b, j]
+                regs[d, j] = x if x <= y else y
+                vals[d, j] = vals[a, j] & vals[b, j]
+        elif op == 13:
+            for j in range(m):
+                x = regs[a, j]
+                y = regs[b, j]
+                regs[d, j] = x if x >= y else y
+                vals[d, j] = vals[a, j] & vals[b, j]
+        elif op == 18:     # ROUND half up of a / b (b > 0 wherever both are valid)
+            for j in range(m):
+                v = vals[a, j] & vals[b, j]
+                y = regs[b, j]
+                q = y if (v and y > 0) else 1
+                x = regs[a, j]
+                r = (abs(x) * 2 + q) // (q * 2)
+                regs[d, j] = -r if x < 0 else r
+                vals[d, j] = v
+        elif op == 21:     # STATUS from exemption index and failing bits
+            for j in range(m):
+                regs[d, j] = (2 if regs[a, j] > 0 else 0) + (1 if regs[b, j] > 0 else 0)
+
 
 @nb.njit(cache=True)
 def _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
@@ -589,13 +568,17 @@ def _decide(n, group, gtab, gbase, in_regs, in_vals, valid, ends, chk_reg, chk_l
                     ok[j] &= ~np.uint8(((x < -top) | (x > top)) & (vv[j] == 1))
             if any_ok == 0:
                 continue
-            for c in range(lab_reg.shape[0]):      # population label codes -> this rulebook's
-                rl = inr[lab_reg[c]]
-                rd = regs[lab_out[c]]
-                mp = lab_map[c]
+            for c in range(src.shape[0]):          # the validated inputs the program reads
+                r = src[c]
                 for j in range(m):
-                    rd[j] = mp[rl[j]]
-            _execute(m, ops, consts, regs, vals, inr, inv, src, first)
+                    regs[r, j] = inr[r, j]
+                    vals[r, j] = inv[r, j]
+            for c in range(lab_reg.shape[0]):      # population label codes -> this rulebook's
+                rl = lab_reg[c]
+                ro = lab_out[c]
+                for j in range(m):
+                    regs[ro, j] = lab_map[c, inr[rl, j]]
+            _execute(m, ops, consts, regs, vals, first)
             first = False
             _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
                      st_out, rs_out, am_out, am_bits, tot_out, vouched)
@@ -1018,9 +1001,8 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
         lowered = [(f, limits[p]) for f, p in enumerate(NUMERIC) if limits[p] < START_LIMIT]
         chk_reg = np.array([f for f, _ in lowered], dtype=np.int64)
         chk_lim = np.array([lim for _, lim in lowered], dtype=np.int64)
-        src = np.zeros(prog.n_regs, dtype=np.uint8)
-        src[:N_INPUTS] = 1
-        src[lab_out] = 0
+        src = np.array(sorted({int(r) for row in prog.ops for i in cp.operands(row) for r in [row[i]]
+                               if r < N_INPUTS} - set(lab_out.tolist())), dtype=np.int64)
         with _RUNNING:
             _decide(n, g, gtab, gbase, in_regs, in_vals, ok, ends, chk_reg, chk_lim, lab_reg, lab_out, lab_map,
                     prog.ops, prog.consts, prog.n_regs, src, np.array(prog.status, dtype=np.int64),

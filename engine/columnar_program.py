@@ -532,6 +532,11 @@ _READS = {CONST: (), NULL: (), SIGN: (2,), ABS: (2,), NOT: (2,), INSET: (2,), CO
           ACC: (2, 3), IF: (2, 3, 4), ACCAND: (2, 3, 4), CODE: (2, 3, 4), AMOUNT: (2, 3)}
 
 
+def operands(row) -> tuple:
+    """Positions in an op row that are registers it reads."""
+    return _READS.get(row[0], (2, 3))
+
+
 def _live(ops: list, outputs: list) -> list:
     """The ops the outputs depend on, in order (a test's unused side is never computed)."""
     needed = set(outputs)
