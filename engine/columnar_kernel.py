@@ -1,9 +1,13 @@
 """A native kernel for the columnar backend: one fixed interpreter of compiled rule programs.
 
-``run`` reads the Arrow buffers of a frame once, checks every row against the contract model
-(the same checks as engine/columnar_input.py, read from the pydantic model's metadata), and
-runs the rulebook's program (engine/columnar_program.py) block by block over int64 registers,
-writing the typed output buffers (status and reason indices, Decimal128 amounts) directly.
+Two passes. ``Checked`` validates a population once: it reads the Arrow buffers of a frame,
+checks every row against the contract model (the same checks as engine/columnar_input.py, read
+from the pydantic model's metadata) and keeps per row an ok flag, its period end and its input
+registers (label texts coded in the population's own dictionary). ``run`` then decides one
+rulebook over those validated rows: its date groups, the input limits its exactness proof
+lowered, its label codes, and its program (engine/columnar_program.py) block by block over
+int64 registers, writing the typed output buffers (status and reason indices, Decimal128
+amounts) in place. Any number of rulebooks share one ``Checked`` (simulate: baseline and reforms).
 
 Nothing here depends on a rule: the interpreter is a fixed switch over opcodes, compiled by
 numba once (``cache=True``); the program is data. A row the kernel does not vouch for (invalid
