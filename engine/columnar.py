@@ -68,20 +68,7 @@ class _Compiler:
         if isinstance(node, Lookup):
             return self._lookup(node)
         if isinstance(node, Arith):
-            vals = [self.term(a, scope) for a in node.args]
-            acc = vals[0]
-            for v in vals[1:]:
-                if node.op == "add":
-                    acc = qx.q_add(acc, v)
-                elif node.op == "sub":
-                    acc = qx.q_add(acc, v, negate=True)
-                elif node.op == "mul":
-                    acc = qx.q_mul(acc, v)
-                elif node.op == "div":
-                    acc = qx.q_div(acc, v)
-                else:
-                    acc = qx.q_pick(acc, v, smaller=node.op == "min")
-            return acc
+            return node.fold([self.term(a, scope) for a in node.args], qx.q_add, qx.q_mul, qx.q_div, qx.q_pick)
         raise TypeError(f"not a numeric term: {node!r}")
 
     def _lookup(self, node: Lookup) -> Q:

@@ -262,20 +262,8 @@ class _Compiler:
         if isinstance(node, Lookup):
             return self._lookup(node)
         if isinstance(node, Arith):
-            vals = [self.term(a, scope) for a in node.args]
-            acc = vals[0]
-            for v in vals[1:]:
-                if node.op == "add":
-                    acc = self._q_add(acc, v)
-                elif node.op == "sub":
-                    acc = self._q_add(acc, v, negate=True)
-                elif node.op == "mul":
-                    acc = self._q_mul(acc, v)
-                elif node.op == "div":
-                    acc = self._q_div(acc, v)
-                else:
-                    acc = self._q_pick(acc, v, smaller=node.op == "min")
-            return acc
+            return node.fold([self.term(a, scope) for a in node.args], self._q_add, self._q_mul, self._q_div,
+                             self._q_pick)
         raise Unsupported(repr(node))
 
     def _lookup(self, node: Lookup) -> V:

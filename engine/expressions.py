@@ -283,6 +283,24 @@ class Arith:
         value = self.value
         return value  # three or more arguments: rare, the tree walk is fine
 
+    def fold(self, vals, add, mul, div, pick):
+        """``vals`` (this node's arguments in another representation: Polars columns, kernel
+        registers) combined left to right with that representation's operations; ``add`` takes
+        ``negate=True`` for sub, ``pick`` takes ``smaller=`` for min/max."""
+        acc = vals[0]
+        for v in vals[1:]:
+            if self.op == "add":
+                acc = add(acc, v)
+            elif self.op == "sub":
+                acc = add(acc, v, negate=True)
+            elif self.op == "mul":
+                acc = mul(acc, v)
+            elif self.op == "div":
+                acc = div(acc, v)
+            else:
+                acc = pick(acc, v, smaller=self.op == "min")
+        return acc
+
     def refs(self):
         return set().union(*(a.refs() for a in self.args))
 
