@@ -1,6 +1,6 @@
 """``rules/metering.yaml``: which declared value each metered fact checks, and its tolerance.
 
-Parsed as strictly as the outcome files (unknown keys, unknown fields, parameters, outcomes and
+Parsed as strictly as the outcome files (unknown keys, facts, fields, parameters, outcomes and
 placeholders are errors naming the file and key), when the rulebook loads.
 """
 from __future__ import annotations
@@ -49,7 +49,7 @@ class MeteringSpec:
         return {c.tolerance for c in self.checks} | set(SETTINGS)
 
 
-def parse_metering(raw, params: dict, fields: dict, outcomes: dict, helpers) -> MeteringSpec:
+def parse_metering(raw, params: dict, outcomes: dict, helpers) -> MeteringSpec:
     """``helpers`` are the rulebook's strict readers (keys, text, bilingual, code, source)."""
     keys, text, bilingual, code, source = helpers
     keys(raw, FILE, "", {"code", "source", "clause", "message", "checks"})

@@ -269,7 +269,7 @@ def compile_rulebook(root: Path, files: dict) -> Rulebook:
     metering = None
     if "metering.yaml" in files:
         from .metering_rules import parse_metering
-        metering = parse_metering(files["metering.yaml"], params, FIELDS, {o.name: o for o in outcomes},
+        metering = parse_metering(files["metering.yaml"], params, {o.name: o for o in outcomes},
                                   (_keys, _text, _bilingual, _code,
                                    lambda raw, file, key: _source(raw, file, key, sources)))
     for rel in files:
