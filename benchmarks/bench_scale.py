@@ -200,6 +200,9 @@ def bench_dask(book, n, tmp):
     population(20_000, 8).write_parquet(warm)
     times = {}
     for workers in (1, 2):
+        # flush what earlier steps (the 10 M streaming output) left to write back, so neither
+        # timing shares the disk with another step's write-back
+        os.sync()
         # one single-threaded worker process per core (Polars' and the kernel's pools sized to match)
         with cluster_client("local", n_workers=workers) as client:
             # imports, the rulebook and the kernel's compiled cache on EVERY worker (client.run), so
