@@ -357,7 +357,7 @@ def _groups(book: Rulebook, dates, uncovered: list | None = None) -> dict:
     groups: dict = {}
     for when in dates:
         try:
-            params = {name: v for name, (v, _) in book.params_at(when).items()}
+            params = book.values_at(when)
         except DateNotCoveredError:
             if uncovered is not None:
                 uncovered.append(when)

@@ -40,7 +40,7 @@ def _text(value: Fraction, places: int) -> str:
 
 def boundaries(book: Rulebook, when: dt.date) -> dict[str, set]:
     """Field path -> exact values its rules compare it with (thresholds, caps, tier edges)."""
-    params = {n: v for n, (v, _) in book.params_at(when).items()}
+    params = book.values_at(when)
     found: dict[str, set] = {}
 
     def value(node):

@@ -16,7 +16,8 @@ from types import SimpleNamespace
 
 from .application import Application
 from .errors import MeteringError, RulebookError
-from .metering import MeteredFacts, derive, settings_from, to_decimal
+from .metering import MeteredFacts, Settings, derive, settings_from, to_decimal
+from .rete import field_values
 from .telemetry import Telemetry
 
 SHOWN_PLACES = 6   # a declared ratio like 360/1200 = 0.3 shows exactly; 1/3 as 0.333333
@@ -52,19 +53,21 @@ def _spec(book):
     return book.metering
 
 
+def settings_at(book, when) -> Settings:
+    """The metering window and interval in force on ``when``."""
+    _spec(book)
+    return settings_from(book.values_at(when))
+
+
 def interval_minutes(book, when) -> int:
     """The metering interval in force on ``when``: a telemetry file is read on this grid."""
-    _spec(book)
-    params = {name: v for name, (v, _) in book.params_at(when).items()}
-    return settings_from(params).interval_minutes
+    return settings_at(book, when).interval_minutes
 
 
 def facts_for(book, app: Application, telemetry: Telemetry, system_id: str | None = None) -> MeteredFacts:
     """The metered facts over the application's period, with the window and interval in force
     on ``period.end`` (the date every parameter of a decision is read on)."""
-    _spec(book)
-    params = {name: v for name, (v, _) in book.params_at(app.period.end).items()}
-    return derive(telemetry, app.period.start, app.period.end, settings_from(params), system_id)
+    return derive(telemetry, app.period.start, app.period.end, settings_at(book, app.period.end), system_id)
 
 
 def metered_application(book, app: Application, facts: MeteredFacts) -> tuple[Application, list[Comparison]]:
@@ -72,15 +75,15 @@ def metered_application(book, app: Application, facts: MeteredFacts) -> tuple[Ap
         raise MeteringError(f"{app.application_id}: telemetry was given, but the application declares no "
                             "storage system (add the storage section, or leave the telemetry out)")
     spec = _spec(book)
-    params = {name: v for name, (v, _) in book.params_at(app.period.end).items()}
+    params = book.values_at(app.period.end)
     values = facts.contract_values()
-    declared_fields = _fields(app)
-    metered_fields = dict(declared_fields, **{k: Fraction(v) for k, v in values.items()})
+    declared_fields, present = field_values(app)
+    metered_fields = {**declared_fields, **{k: Fraction(v) for k, v in values.items()}}
     comparisons = []
     for check in spec.checks:
         if check.declared_term is not None:
-            declared = _let(check.declared_term, declared_fields, params)
-            metered = _let(check.declared_term, metered_fields, params)
+            declared = _let(check.declared_term, declared_fields, present, params)
+            metered = _let(check.declared_term, metered_fields, present, params)
         else:
             declared, metered = declared_fields[check.declared], metered_fields[check.declared]
         tolerance = params[check.tolerance]
@@ -97,20 +100,11 @@ def metered_application(book, app: Application, facts: MeteredFacts) -> tuple[Ap
     return app.model_copy(update={"storage": storage}), comparisons
 
 
-def _fields(app: Application) -> dict:
-    s = app.storage
-    return {"storage.baseline_peak_kw": Fraction(s.baseline_peak_kw),
-            "storage.peak_with_storage_kw": Fraction(s.peak_with_storage_kw),
-            "storage.discharged_kwh": Fraction(s.discharged_kwh),
-            "storage.platform.reporting_completeness": Fraction(s.platform.reporting_completeness),
-            "storage.platform.max_upload_delay_min": Fraction(s.platform.max_upload_delay_min)}
-
-
-def _let(term, fields: dict, params: dict) -> Fraction:
+def _let(term, fields: dict, present: set, params: dict) -> Fraction:
     """An outcome's own formula (a let of the rulebook) on these fields: one definition of the
     peak-shaving ratio, whether it is applied to the declaration or to the meter."""
     env = SimpleNamespace(fields=fields, params=params, vars={}, tables={}, status={}, literals={},
-                          present={"storage"})
+                          present=present)
     value = term.value(env)
     if value is None:
         raise MeteringError("the declared value of a metered fact cannot be computed")

@@ -101,7 +101,7 @@ def plain(value) -> str:
 def _env_for(book: Rulebook, app: Application, decision: dict) -> Env:
     fields, present = field_values(app)
     when = app.period.end
-    params = {name: v for name, (v, _) in book.params_at(when).items()}
+    params = book.values_at(when)
     literals = {n: p.literal_at(when) for n, p in book.params.items() if not p.index}
     env = Env(fields, present, params, literals)
     env.status = {k: v["status"] for k, v in decision["outcomes"].items()}

@@ -175,6 +175,10 @@ class Rulebook:
         """Every parameter's (value, effective_from) on ``when``, or DateNotCoveredError."""
         return _resolve(self, when)
 
+    def values_at(self, when: dt.date) -> dict:
+        """Every parameter's value on ``when`` (``params_at`` without the effective dates)."""
+        return {name: v for name, (v, _) in _resolve(self, when).items()}
+
 
 def _resolve(book: Rulebook, when: dt.date):
     cache = book.__dict__.setdefault("_at_cache", {})

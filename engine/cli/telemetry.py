@@ -48,11 +48,12 @@ def summarize(file, start, end, system_id, fmt, book):
 
     Exit 2 when the file is invalid: every bad row is named by line (or row) and column.
     """
-    from ..metering import derive, settings_from
+    from ..crosscheck import settings_at
+    from ..metering import derive
     from ..telemetry import read_telemetry
     # errors reach domain_errors: bad telemetry exits 2 with every problem named
     on = end.date() if end else _latest(book)
-    settings = settings_from({n: v for n, (v, _) in book.params_at(on).items()})
+    settings = settings_at(book, on)
     tel = read_telemetry(file, settings.interval_minutes)
     if not tel.intervals:
         raise MeteringError(f"{tel.source} holds no interval")
@@ -61,7 +62,7 @@ def summarize(file, start, end, system_id, fmt, book):
     if last < first:
         raise click.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
     if not end:
-        settings = settings_from({n: v for n, (v, _) in book.params_at(last).items()})
+        settings = settings_at(book, last)
     facts = derive(tel, first, last, settings, system_id)
     doc = {"file": tel.source, "sha256": tel.sha256, "rows": len(tel.intervals), **facts.as_dict()}
     if fmt == "json":
