@@ -8,6 +8,7 @@ decision was made under, with the field values that were considered.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
 
@@ -259,6 +260,7 @@ class NoticeFontError(ShuangtanError):
     """A Chinese PDF was asked for on a system with no Chinese font: it would print empty boxes."""
 
 
+@lru_cache(maxsize=1)
 def chinese_font() -> str | None:
     """A font family fontconfig offers for Chinese (what WeasyPrint will embed), or None."""
     import shutil
@@ -270,13 +272,18 @@ def chinese_font() -> str | None:
     return families[0] if families else None
 
 
-def to_pdf(html: str, lang: str = "zh") -> bytes:
-    """PDF from the HTML notice (WeasyPrint, when installed). A PDF embeds its fonts, so a
-    Chinese notice made without a Chinese font would be an official document of empty boxes:
-    refused instead."""
+def require_font(lang: str) -> None:
+    """NoticeFontError when a PDF in ``lang`` cannot be typeset on this system."""
     if lang == "zh" and chinese_font() is None:
         raise NoticeFontError("no Chinese font is installed, so a Chinese PDF notice would print empty boxes; "
                               "install one (Debian: apt-get install fonts-noto-cjk or fonts-wqy-microhei), "
                               "or issue it with --format html or --lang en")
+
+
+def to_pdf(html: str, lang: str = "zh") -> bytes:
+    """PDF from the HTML notice (WeasyPrint, when installed). A PDF embeds its fonts, so a
+    Chinese notice made without a Chinese font would be an official document of empty boxes:
+    refused instead."""
+    require_font(lang)
     from weasyprint import HTML
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
