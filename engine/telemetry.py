@@ -64,7 +64,7 @@ class Telemetry:
         return [i for i in self.intervals if system_id is None or i.system_id == system_id]
 
 
-def local_time(text, column: str) -> dt.datetime:
+def local_time(text) -> dt.datetime:
     """An ISO 8601 timestamp (or a datetime from Parquet) as naive China Standard Time."""
     if isinstance(text, dt.datetime):
         value = text
@@ -83,7 +83,7 @@ def local_time(text, column: str) -> dt.datetime:
     return value
 
 
-def _power(text, column: str) -> Decimal:
+def _power(text) -> Decimal:
     if isinstance(text, float):
         raise ValueError("a binary float; write the decimal as text or a decimal column")
     if isinstance(text, bool) or text is None:
@@ -97,6 +97,11 @@ def _power(text, column: str) -> Decimal:
     if value < 0:
         raise ValueError(f"must be ≥ 0, got {text}")
     return value
+
+
+#: every cell the careful path reads: (column, parser, what an empty cell is called)
+_CELLS = (("interval_start", local_time, "missing"), ("received_at", local_time, "missing"),
+          *((column, _power, "missing (an empty cell is not 0 kW)") for column in POWER))
 
 
 def _rows_from_csv(data: bytes, source: str):
@@ -243,22 +248,13 @@ def _interval(where, row, grid, problems) -> tuple[Interval | None, bool]:
     if system and not _SYSTEM.match(system):
         problems.append((where, "system_id", f"{system!r}: expected 1–64 characters of A-Z a-z 0-9 . _ -"))
     values = {}
-    for column in ("interval_start", "received_at"):
+    for column, parse, empty in _CELLS:
         raw = row.get(column)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            problems.append((where, column, "missing"))
+            problems.append((where, column, empty))
             continue
         try:
-            values[column] = local_time(raw, column)
-        except ValueError as exc:
-            problems.append((where, column, str(exc)))
-    for column in POWER:
-        raw = row.get(column)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            problems.append((where, column, "missing (an empty cell is not 0 kW)"))
-            continue
-        try:
-            values[column] = _power(raw, column)
+            values[column] = parse(raw)
         except ValueError as exc:
             problems.append((where, column, str(exc)))
     start, aligned = values.get("interval_start"), True
