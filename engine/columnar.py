@@ -383,7 +383,7 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = No
         from .columnar_kernel import Checked, run
         checked = getattr(prep, "checked", None)
         if checked is None:
-            checked = Checked(frame)
+            checked = Checked(frame, shared=prep is not None)
             if prep is not None:
                 prep.checked = checked
         fast = run(book, frame, lambda dates: _groups(book, dates),
@@ -408,7 +408,7 @@ def validated(frame: pl.DataFrame) -> Prepared:
     shared = prepare(frame)
     if USE_KERNEL and frame.height:
         from .columnar_kernel import Checked
-        shared.checked = Checked(frame)
+        shared.checked = Checked(frame, shared=True)
     return shared
 
 

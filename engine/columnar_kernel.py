@@ -227,6 +227,52 @@ def _boolean(r0, m, ok, rv, vv, cs, data, valid, meta):
             cs[j] += 1
 
 
+@nb.njit(cache=True, inline="always")
+def _inspect(data, s0, ln, pat, tab, plo, phi, count_chars, min_len, max_len, cc, chn, ch0, lab, lbn, lb0,
+             strings, soffs):
+    """(passes, label code) of one text's bytes data[s0:s0+ln]: pattern, length in characters,
+    credit-code check character, and (beyond 7 bytes) choices and label."""
+    good = True
+    if pat >= 0:
+        if ln < plo or ln > phi:
+            good = False
+        else:
+            for t in range(ln):
+                if tab[data[s0 + t]] == 0:
+                    good = False
+                    break
+    if good and count_chars:
+        chars = 0
+        for t in range(ln):
+            if (data[s0 + t] & 0xC0) != 0x80:
+                chars += 1
+        if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
+            good = False
+    if good and cc:
+        if ln != 18:
+            good = False
+        else:
+            total = 0
+            worst = 0
+            for t in range(8):
+                v = _USCC_VALUE[data[s0 + t]]
+                worst = max(worst, v + 21)       # a digit is < 10: 10 + 21 reaches 31
+                total += v * _USCC_WEIGHTS[t]
+            for t in range(8, 17):
+                v = _USCC_VALUE[data[s0 + t]]
+                worst = max(worst, v)
+                total += v * _USCC_WEIGHTS[t]
+            last = _USCC_VALUE[data[s0 + 17]]
+            good = worst < 31 and last < 31 and (31 - total % 31) % 31 == last
+    code = 0
+    if ln > 7:
+        if good and chn > 0 and _text_match(data, s0, ln, strings, soffs, ch0, chn) == 0:
+            good = False
+        if lab >= 0 and lbn > 0:
+            code = _text_match(data, s0, ln, strings, soffs, lb0, lbn)
+    return good, code
+
+
 @nb.njit(cache=True)
 def _text(r0, m, ok, lab_r, lab_v, views32, views8, bufs, valid, meta, tab, plo, phi, strings, soffs, keys):
     """One text column (Arrow string views, read in place): absence, pattern (a byte class),
@@ -235,6 +281,10 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, bufs, valid, meta, tab, plo,
     kind, hasb, off, required = meta[0], meta[1] == 1, meta[2], meta[3] == 1
     pat, min_len, max_len, cc = meta[5], meta[6], meta[7], meta[8] == 1
     ch0, chn, lab, lb0, lbn = meta[9], meta[10], meta[11], meta[12], meta[13]
+    # The data buffer of long strings is taken from the list only when it changes (rows mostly
+    # follow their buffers in order): a list lookup per row costs more than the checks.
+    held = 0
+    buf = bufs[0]
     for j in range(m):
         i = r0 + j + off
         ln = 0
@@ -250,59 +300,28 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, bufs, valid, meta, tab, plo,
         # Characters lie between a quarter of the bytes and the bytes (UTF-8): count them only
         # when the byte length cannot decide.
         count_chars = (max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)
-        key = np.int64(-1)
+        good = True
+        code = 0
+        if pat >= 0 or cc or count_chars or (ln > 7 and (chn > 0 or (lab >= 0 and lbn > 0))):
+            if ln <= 12:             # short strings live inside the view itself
+                good, code = _inspect(views8, 16 * i + 4, ln, pat, tab, plo, phi, count_chars, min_len, max_len,
+                                      cc, chn, ch0, lab, lbn, lb0, strings, soffs)
+            else:
+                which = views32[4 * i + 2] + 1
+                if which != held:
+                    buf = bufs[which]
+                    held = which
+                good, code = _inspect(buf, views32[4 * i + 3], ln, pat, tab, plo, phi, count_chars, min_len,
+                                      max_len, cc, chn, ch0, lab, lbn, lb0, strings, soffs)
         if ln <= 7:                  # inline in the view: its first 8 bytes as one integer
             key = ((np.int64(views32[4 * i + 1]) & 0xFFFFFFFF) | (np.int64(views32[4 * i + 2]) << 32))
             key = (key & ((np.int64(1) << (8 * ln)) - 1)) | (np.int64(ln) << 56)
-        good = True
-        if pat >= 0 or cc or count_chars or (ln > 7 and (chn > 0 or (lab >= 0 and lbn > 0))):
-            if ln <= 12:             # short strings live inside the view itself
-                data = views8
-                s0 = 16 * i + 4
-            else:
-                data = bufs[views32[4 * i + 2] + 1]
-                s0 = views32[4 * i + 3]
-            if pat >= 0:
-                if ln < plo or ln > phi:
-                    good = False
-                else:
-                    for t in range(ln):
-                        if tab[data[s0 + t]] == 0:
-                            good = False
-                            break
-            if good and count_chars:
-                chars = 0
-                for t in range(ln):
-                    if (data[s0 + t] & 0xC0) != 0x80:
-                        chars += 1
-                if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
-                    good = False
-            if good and cc:
-                if ln != 18:
-                    good = False
-                else:
-                    total = 0
-                    worst = 0
-                    for t in range(8):
-                        v = _USCC_VALUE[data[s0 + t]]
-                        worst = max(worst, v + 21)       # a digit is < 10: 10 + 21 reaches 31
-                        total += v * _USCC_WEIGHTS[t]
-                    for t in range(8, 17):
-                        v = _USCC_VALUE[data[s0 + t]]
-                        worst = max(worst, v)
-                        total += v * _USCC_WEIGHTS[t]
-                    last = _USCC_VALUE[data[s0 + 17]]
-                    good = worst < 31 and last < 31 and (31 - total % 31) % 31 == last
-            if ln > 7:
-                if good and chn > 0 and _text_match(data, s0, ln, strings, soffs, ch0, chn) == 0:
-                    good = False
-                if lab >= 0 and lbn > 0:
-                    lab_r[j] = _text_match(data, s0, ln, strings, soffs, lb0, lbn)
-        if ln <= 7:
             if chn > 0 and _key_index(key, keys, ch0, chn) == 0:
                 good = False
             if lab >= 0 and lbn > 0:
-                lab_r[j] = _key_index(key, keys, lb0, lbn)
+                code = _key_index(key, keys, lb0, lbn)
+        if lab >= 0 and lbn > 0:
+            lab_r[j] = code
         if not good:
             ok[j] = 0
 
@@ -382,13 +401,16 @@ def _execute(m, ops, consts, regs, vals, first):
         elif op == 27:     # AMOUNT from status a: 2 null, 1 zero, else the amount b
             for j in range(m):
                 s = regs[a, j]
-                regs[d, j] = 0 if s == 1 or s == 2 else regs[b, j]
-                vals[d, j] = 0 if s == 2 else (1 if s == 1 else vals[b, j])
-        elif op == 14:     # IF a then b else c
+                keep = -np.int64((s != 1) & (s != 2))
+                regs[d, j] = regs[b, j] & keep
+                vals[d, j] = np.uint8(s != 2) & (np.uint8(s == 1) | vals[b, j])
+        elif op == 14:     # IF a then b else c (masks, not branches: the loop vectorises)
             for j in range(m):
                 t = regs[a, j] != 0
-                regs[d, j] = regs[b, j] if t else regs[c, j]
-                vals[d, j] = vals[b, j] if t else vals[c, j]
+                pick = -np.int64(t)
+                regs[d, j] = (regs[b, j] & pick) | (regs[c, j] & ~pick)
+                t8 = np.uint8(t)
+                vals[d, j] = (vals[b, j] & t8) | (vals[c, j] & (t8 ^ 1))
         elif op == 1:
             for j in range(m):
                 regs[d, j] = regs[a, j] + regs[b, j]
@@ -497,52 +519,70 @@ def _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, l
                 to[r0 + j, 1] = x >> 63
 
 
-@nb.njit(cache=True, parallel=True)
-def _validate(n, num_data, num_valid, num_meta, num_rng, lim,
-              bool_data, bool_valid, bool_meta,
-              txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
-              date_data, date_valid, date_meta, bad, sec_size, in_regs, in_vals, ok_out, ends, threads):
-    """Every contract check, once per population: the rows' input registers block by block
-    (in_regs[block, register, row]), a row's ok flag and its period end."""
+@nb.njit(cache=True)
+def _validate_block(r0, m, ok, regs, vals, count, ends, vin):
+    """Every contract check of one block's rows: their input registers (regs[register, row]),
+    ok flags and period ends. ``vin``: the population's buffers and metadata (Checked.inputs)."""
+    (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
+     txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+     date_data, date_valid, date_meta, bad, sec_size) = vin
     F = num_meta.shape[0]
     FB = bool_meta.shape[0]
     base_sec = F + FB
     base_lab = base_sec + sec_size.shape[0]
+    _dates(r0, m, ok, ends, date_data, date_valid, date_meta, bad)
+    for f in range(F):
+        _numeric(r0, m, ok, regs[f], vals[f], count[max(num_meta[f, 4], 0)], num_data[f], num_valid[f],
+                 num_meta[f], num_rng[f], lim)
+    for f in range(FB):
+        _boolean(r0, m, ok, regs[F + f], vals[F + f], count[max(bool_meta[f, 4], 0)], bool_data[f],
+                 bool_valid[f], bool_meta[f])
+    _sections(m, ok, count, sec_size, regs, vals, base_sec)
+    for f in range(txt_meta.shape[0]):
+        lab = max(txt_meta[f, 11], 0)
+        pat = max(txt_meta[f, 5], 0)
+        _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_v32[f], txt_v8[f], txt_bufs[f],
+              txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings, soffs, keys)
+
+
+@nb.njit(cache=True, parallel=True)
+def _validate(n, vin, in_regs, in_vals, ok_out, ends, threads):
+    """Every contract check, once per population, kept for every rulebook that decides it:
+    the rows' input registers block by block (in_regs[block, register, row]), ok flags, ends."""
+    # numba's parallel loops take no tuple of tuples: unpacked here, packed again per block
+    (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
+     txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+     date_data, date_valid, date_meta, bad, sec_size) = vin
+    nsec = sec_size.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     nchunks = min(nblocks, 4 * threads)
     per = (nblocks + nchunks - 1) // nchunks
     for ch in nb.prange(nchunks):
         ok = np.zeros(BLOCK, dtype=np.uint8)
-        count = np.zeros((sec_size.shape[0], BLOCK), dtype=np.int64)
+        count = np.zeros((nsec, BLOCK), dtype=np.int64)
         for blk in range(ch * per, min(nblocks, (ch + 1) * per)):
             r0 = blk * BLOCK
             m = min(BLOCK, n - r0)
-            regs = in_regs[blk]
-            vals = in_vals[blk]
-            _dates(r0, m, ok, ends, date_data, date_valid, date_meta, bad)
-            for f in range(F):
-                _numeric(r0, m, ok, regs[f], vals[f], count[max(num_meta[f, 4], 0)], num_data[f], num_valid[f],
-                         num_meta[f], num_rng[f], lim)
-            for f in range(FB):
-                _boolean(r0, m, ok, regs[F + f], vals[F + f], count[max(bool_meta[f, 4], 0)], bool_data[f],
-                         bool_valid[f], bool_meta[f])
-            _sections(m, ok, count, sec_size, regs, vals, base_sec)
-            for f in range(txt_meta.shape[0]):
-                lab = max(txt_meta[f, 11], 0)
-                pat = max(txt_meta[f, 5], 0)
-                _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_v32[f], txt_v8[f], txt_bufs[f],
-                      txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings, soffs,
-                      keys)
+            _validate_block(r0, m, ok, in_regs[blk], in_vals[blk], count, ends,
+                            (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
+                             txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+                             date_data, date_valid, date_meta, bad, sec_size))
             ok_out[r0:r0 + m] = ok[:m]
 
 
 @nb.njit(cache=True, parallel=True)
-def _decide(n, group, gtab, gbase, in_regs, in_vals, valid, ends, chk_reg, chk_lim, lab_reg, lab_out, lab_map,
-            ops, consts, n_regs, src, out_status, out_code, out_amount, out_tot, lut, lutlen,
+def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, chk_reg, chk_lim, lab_reg, lab_out,
+            lab_map, ops, consts, n_regs, src, out_status, out_code, out_amount, out_tot, lut, lutlen,
             st_out, rs_out, am_out, am_bits, tot_out, vouched, threads):
-    """One rulebook's program over validated rows of one parameter group: rows of the group
-    within the program's proven limits (chk_reg/chk_lim: the fields whose limits it lowered)
-    are decided and their outputs written in place."""
+    """One rulebook's program over the rows of one parameter group: rows within the program's
+    proven limits (chk_reg/chk_lim: the fields whose limits it lowered) are decided and their
+    outputs written in place. ``fused``: each block is validated here, into the program's own
+    registers (one rulebook, one pass: no population-wide copy of the inputs); else the rows
+    come validated in in_regs/in_vals/valid (Checked.validated, shared between rulebooks)."""
+    (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
+     txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+     date_data, date_valid, date_meta, bad, sec_size) = vin
+    nsec = sec_size.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     nchunks = min(nblocks, 4 * threads)
     per = (nblocks + nchunks - 1) // nchunks
@@ -551,16 +591,25 @@ def _decide(n, group, gtab, gbase, in_regs, in_vals, valid, ends, chk_reg, chk_l
         regs = np.zeros((n_regs, BLOCK), dtype=np.int64)
         vals = np.ones((n_regs, BLOCK), dtype=np.uint8)
         ok = np.zeros(BLOCK, dtype=np.uint8)
+        count = np.zeros((nsec, BLOCK), dtype=np.int64)
         first = True
         for blk in range(ch * per, min(nblocks, (ch + 1) * per)):
             r0 = blk * BLOCK
             m = min(BLOCK, n - r0)
-            inr = in_regs[blk]
-            inv = in_vals[blk]
+            if fused:
+                _validate_block(r0, m, ok, regs, vals, count, ends,
+                                (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
+                                 txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+                                 date_data, date_valid, date_meta, bad, sec_size))
+            else:
+                for j in range(m):
+                    ok[j] = valid[r0 + j]
+            inr = regs if fused else in_regs[blk]
+            inv = vals if fused else in_vals[blk]
             any_ok = 0
             for j in range(m):
                 kk = ends[r0 + j] - gbase
-                g = valid[r0 + j] != 0 and 0 <= kk < ngt and gtab[max(min(kk, ngt - 1), 0)] == group
+                g = ok[j] != 0 and 0 <= kk < ngt and gtab[max(min(kk, ngt - 1), 0)] == group
                 ok[j] = 1 if g else 0
                 any_ok |= ok[j]
             for c in range(chk_reg.shape[0]):
@@ -572,16 +621,17 @@ def _decide(n, group, gtab, gbase, in_regs, in_vals, valid, ends, chk_reg, chk_l
                     ok[j] &= ~np.uint8(((x < -top) | (x > top)) & (vv[j] == 1))
             if any_ok == 0:
                 continue
-            for c in range(src.shape[0]):          # the validated inputs the program reads
-                r = src[c]
-                for j in range(m):
-                    regs[r, j] = inr[r, j]
-                    vals[r, j] = inv[r, j]
-            for c in range(lab_reg.shape[0]):      # population label codes -> this rulebook's
-                rl = lab_reg[c]
-                ro = lab_out[c]
-                for j in range(m):
-                    regs[ro, j] = lab_map[c, inr[rl, j]]
+            if not fused:
+                for c in range(src.shape[0]):          # the validated inputs the program reads
+                    r = src[c]
+                    for j in range(m):
+                        regs[r, j] = inr[r, j]
+                        vals[r, j] = inv[r, j]
+                for c in range(lab_reg.shape[0]):      # population label codes -> this rulebook's
+                    rl = lab_reg[c]
+                    ro = lab_out[c]
+                    for j in range(m):
+                        regs[ro, j] = lab_map[c, inr[rl, j]]
             _execute(m, ops, consts, regs, vals, first)
             first = False
             _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
@@ -769,7 +819,7 @@ class Inputs:
                 meta[9], meta[10] = len(self.strings), len(rule.choices)
                 self.strings += list(rule.choices)
             if path in LABEL_FIELDS:
-                meta[11] = self.label_slots[path] = len(self.label_slots)
+                meta[11] = self.label_slots[path] = LABEL_FIELDS.index(path)   # the program's order
             txt_v32.append(v32)
             txt_v8.append(v8)
             txt_bufs.append(_buffer_list(bufs))
@@ -888,13 +938,15 @@ N_INPUTS = len(NUMERIC) + len(BOOLEAN) + len(_SECTIONS) + len(LABEL_FIELDS)
 
 
 class Checked:
-    """The contract checks of one population, done once and shared by every rulebook that
-    decides it: per row an ok flag, its period end, and its input registers. A label field's
-    register holds the text's code in the population's own dictionary (its distinct texts);
-    each rulebook maps those codes to its labels as it decides."""
+    """The contract checks of one population. ``shared``: kept for several rulebooks (simulate),
+    so the checks run once into population-wide input registers (``validated``); else the one
+    rulebook deciding it validates each block as it decides (no population-wide copy). A label
+    field's register in the shared form holds the text's code in the population's own
+    dictionary (its distinct texts); each rulebook maps those codes to its labels as it decides."""
 
-    def __init__(self, frame: pl.DataFrame):
+    def __init__(self, frame: pl.DataFrame, shared: bool = False):
         self.n = frame.height
+        self.shared = shared
         texts = (pl.Utf8, pl.Categorical, pl.Enum)
         self.usable = _SECTIONS_COUNTABLE and all(c in frame.columns and isinstance(frame.schema[c], texts)
                                                   for c in ("application_id", "enterprise.region_code"))
@@ -903,19 +955,32 @@ class Checked:
             self.inp = Inputs(frame)
             self.usable = self.inp.end is not None
         self._runs: dict = {}
-        self.dictionary = None
+        self._dictionary = False
         if self.usable:
             self.end_dates = self.inp.end.drop_nulls().unique().to_list()
-            self.dictionary = {}
+
+    @property
+    def dictionary(self) -> dict | None:
+        """Label field -> the population's distinct texts (None when one has too many)."""
+        if self._dictionary is False:
+            self._dictionary = {}
             for path in LABEL_FIELDS:
                 words = ()
                 if path in self.inp.frame.columns and self.inp.frame.schema[path] == pl.Utf8:
                     s = self.inp.frame.get_column(path)
                     words = tuple(sorted(s.filter(s != "").unique().to_list()))
                 if len(words) > MAX_DICTIONARY:
-                    self.dictionary = None
+                    self._dictionary = None
                     break
-                self.dictionary[path] = words
+                self._dictionary[path] = words
+        return self._dictionary
+
+    def inputs(self, labels: dict) -> tuple:
+        """What the kernel's checks read, with label codes counted among ``labels``."""
+        inp = self.inp
+        txt_meta, strings, soffs, keys = inp.with_labels(labels)
+        return (*inp.num, START_LIMIT, *inp.bool, *inp.txt, txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
+                *inp.dates, inp.bad, SECTION_SIZE)
 
     def validated(self, labels: dict):
         """(label texts the codes index, registers, validity, ok, period ends), computed
@@ -924,19 +989,13 @@ class Checked:
         key = tuple(sorted(use.items()))
         hit = self._runs.get(key)
         if hit is None:
-            inp = self.inp
-            txt_meta, strings, soffs, keys = inp.with_labels(use)
             nblocks = (self.n + BLOCK - 1) // BLOCK
             in_regs = np.zeros((nblocks, N_INPUTS, BLOCK), dtype=np.int64)
             in_vals = np.ones((nblocks, N_INPUTS, BLOCK), dtype=np.uint8)
             ok = np.zeros(self.n, dtype=np.uint8)
             ends = np.zeros(self.n, dtype=np.int64)
             with _RUNNING:
-                _validate(self.n, inp.num[0], inp.num[1], inp.num[2], inp.num[3], START_LIMIT,
-                          inp.bool[0], inp.bool[1], inp.bool[2],
-                          *inp.txt, txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
-                          inp.dates[0], inp.dates[1], inp.dates[2], inp.bad, SECTION_SIZE,
-                          in_regs, in_vals, ok, ends, nb.get_num_threads())
+                _validate(self.n, self.inputs(use), in_regs, in_vals, ok, ends, nb.get_num_threads())
             hit = self._runs[key] = (use, in_regs, in_vals, ok, ends)
         return hit
 
@@ -982,7 +1041,16 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
     am_bits = np.zeros((len(amounts), (n + 7) // 8), dtype=np.uint8)
     tot_out = np.zeros((2, n, 2), dtype=np.int64)
     vouched = np.zeros(n, dtype=np.uint8)
-    words, in_regs, in_vals, ok, ends = checked.validated(labels)
+    # One parameter group and no other rulebook to share the checks with: validate as it decides.
+    fused = not checked.shared and len(groups) == 1
+    if fused:
+        vin = checked.inputs(labels)
+        words = {p: labels.get(p, ()) for p in LABEL_FIELDS}
+        in_regs, in_vals = np.zeros((0, 0, 0), dtype=np.int64), np.zeros((0, 0, 0), dtype=np.uint8)
+        ok, ends = np.zeros(0, dtype=np.uint8), np.zeros(n, dtype=np.int64)
+    else:
+        words, in_regs, in_vals, ok, ends = checked.validated(labels)
+        vin = checked.inputs(words)
     base_lab = len(NUMERIC) + len(BOOLEAN) + len(_SECTIONS)
     lab_reg = np.array([base_lab + inp.label_slots[p] for p in LABEL_FIELDS], dtype=np.int64)
     lab_out = np.array([base_lab + k for k in range(len(LABEL_FIELDS))], dtype=np.int64)   # program_for's
@@ -1008,7 +1076,7 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
         src = np.array(sorted({int(r) for row in prog.ops for i in cp.operands(row) for r in [row[i]]
                                if r < N_INPUTS} - set(lab_out.tolist())), dtype=np.int64)
         with _RUNNING:
-            _decide(n, g, gtab, gbase, in_regs, in_vals, ok, ends, chk_reg, chk_lim, lab_reg, lab_out, lab_map,
+            _decide(n, g, gtab, gbase, fused, vin, in_regs, in_vals, ok, ends, chk_reg, chk_lim, lab_reg, lab_out, lab_map,
                     prog.ops, prog.consts, prog.n_regs, src, np.array(prog.status, dtype=np.int64),
                     np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
                     np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,
