@@ -21,7 +21,6 @@ import re
 import threading
 
 import numba as nb
-from numba.typed import List
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -157,7 +156,7 @@ def _numeric(r0, m, ok, rv, vv, cs, data, valid, meta, rng, limit):
     range and the program's proven limit; absent ones take the default (or null)."""
     kind, hasb, off, required, sec = meta[0], meta[1] == 1, meta[2], meta[3] == 1, meta[4]
     dflt = meta[6] if meta[5] == 1 else 0
-    dvalid = 1 if meta[5] == 1 else 0
+    dvalid = np.uint8(1 if meta[5] == 1 else 0)
     must = required and sec < 0
     lower, upper = -limit, limit
     if rng[0] == 1:
@@ -174,33 +173,33 @@ def _numeric(r0, m, ok, rv, vv, cs, data, valid, meta, rng, limit):
         if must:
             ok[:m] = 0
         return
-    insec = 1 if sec >= 0 else 0
-    fail_absent = 1 if must else 0
-    aligned = (r0 + off) % 8 == 0
-    for j0 in range(0, m, 8):
-        jn = min(8, m - j0)
-        if hasb and aligned and jn == 8 and valid[(r0 + off + j0) >> 3] == 0:
-            for j in range(j0, j0 + 8):      # eight absent values (sparse sections)
-                rv[j] = dflt
-                vv[j] = dvalid
-                if must:
-                    ok[j] = 0
-            continue
-        # Branch-free: a null slot's value is read but not used.
-        for j in range(j0, j0 + jn):
-            i = r0 + j + off
-            p = _bit(valid, i) if hasb else 1
-            if kind == 2:
-                lo = data[2 * i]
-                wrong = data[2 * i + 1] != (lo >> 63)
-            else:
-                lo = data[i]
-                wrong = False
-            bad = (wrong | (lo < lower) | (lo > upper)) & (p == 1)
-            ok[j] &= ~np.uint8(bad | ((p == 0) & (fail_absent == 1)))
-            rv[j] = lo if p else dflt
-            vv[j] = p | dvalid
-            cs[j] += p * insec
+    # Straight loops, one concern each, with unsigned indices: each vectorises (a signed index
+    # costs a negative-index fix-up, and one loop storing to four arrays is left scalar).
+    base = np.uint64(r0 + off)
+    if hasb:                          # presence first: vv holds it until the defaults below
+        for j in range(m):
+            i = base + np.uint64(j)
+            vv[j] = np.uint8((valid[i >> np.uint64(3)] >> (i & np.uint64(7))) & np.uint8(1))
+    else:
+        vv[:m] = 1
+    if kind == 2:                     # Decimal128: the high word must be the low word's sign
+        for j in range(m):
+            i = np.uint64(2) * (base + np.uint64(j))
+            lo = data[i]
+            rv[j] = lo if data[i + np.uint64(1)] == (lo >> 63) else upper + 1    # refused below
+    else:
+        for j in range(m):
+            rv[j] = data[base + np.uint64(j)]
+    insec = np.int64(1 if sec >= 0 else 0)
+    absent_fails = np.uint8(1 if must else 0)
+    for j in range(m):                # a null slot's value was read but is not used
+        p = vv[j]
+        lo = rv[j]
+        bad = np.uint8((lo < lower) | (lo > upper)) & p
+        ok[j] &= ~(bad | ((p ^ 1) & absent_fails))
+        cs[j] += p * insec
+        rv[j] = lo if p else dflt
+        vv[j] = p | dvalid
     if money > 1:
         for j in range(m):
             if vv[j] and rv[j] % money != 0:
@@ -229,23 +228,19 @@ def _boolean(r0, m, ok, rv, vv, cs, data, valid, meta):
 
 @nb.njit(cache=True, inline="always")
 def _inspect(data, s0, ln, pat, tab, plo, phi, count_chars, min_len, max_len, cc, chn, ch0, lab, lbn, lb0,
-             strings, soffs):
+          strings, soffs):
     """(passes, label code) of one text's bytes data[s0:s0+ln]: pattern, length in characters,
     credit-code check character, and (beyond 7 bytes) choices and label."""
     good = True
     if pat >= 0:
-        if ln < plo or ln > phi:
-            good = False
-        else:
-            for t in range(ln):
-                if tab[data[s0 + t]] == 0:
-                    good = False
-                    break
+        g = np.uint8(plo <= ln <= phi)
+        for t in range(ln):
+            g &= tab[data[s0 + np.uint64(t)]]
+        good = g != 0
     if good and count_chars:
         chars = 0
         for t in range(ln):
-            if (data[s0 + t] & 0xC0) != 0x80:
-                chars += 1
+            chars += (data[s0 + np.uint64(t)] & 0xC0) != 0x80
         if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
             good = False
     if good and cc:
@@ -255,14 +250,14 @@ def _inspect(data, s0, ln, pat, tab, plo, phi, count_chars, min_len, max_len, cc
             total = 0
             worst = 0
             for t in range(8):
-                v = _USCC_VALUE[data[s0 + t]]
-                worst = max(worst, v + 21)       # a digit is < 10: 10 + 21 reaches 31
+                v = _USCC_VALUE[data[s0 + np.uint64(t)]]
+                worst = max(worst, v + 21)
                 total += v * _USCC_WEIGHTS[t]
             for t in range(8, 17):
-                v = _USCC_VALUE[data[s0 + t]]
+                v = _USCC_VALUE[data[s0 + np.uint64(t)]]
                 worst = max(worst, v)
                 total += v * _USCC_WEIGHTS[t]
-            last = _USCC_VALUE[data[s0 + 17]]
+            last = _USCC_VALUE[data[s0 + np.uint64(17)]]
             good = worst < 31 and last < 31 and (31 - total % 31) % 31 == last
     code = 0
     if ln > 7:
@@ -274,53 +269,58 @@ def _inspect(data, s0, ln, pat, tab, plo, phi, count_chars, min_len, max_len, cc
 
 
 @nb.njit(cache=True)
-def _text(r0, m, ok, lab_r, lab_v, views32, views8, bufs, valid, meta, tab, plo, phi, strings, soffs, keys):
-    """One text column (Arrow string views, read in place): absence, pattern (a byte class),
+def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, tab, plo, phi, strings, soffs, keys):
+    """One text column (Arrow string views: up to 12 bytes inside the view, longer ones in data
+    buffers, here one array, ``starts`` where each buffer begins): absence, pattern (a byte class),
     length in characters, credit-code check character, choices; and its label code (1-based
     among the rules' labels, 0 for any other text)."""
     kind, hasb, off, required = meta[0], meta[1] == 1, meta[2], meta[3] == 1
     pat, min_len, max_len, cc = meta[5], meta[6], meta[7], meta[8] == 1
     ch0, chn, lab, lb0, lbn = meta[9], meta[10], meta[11], meta[12], meta[13]
-    # The data buffer of long strings is taken from the list only when it changes (rows mostly
-    # follow their buffers in order): a list lookup per row costs more than the checks.
-    held = 0
-    buf = bufs[0]
+    labelled = lab >= 0 and lbn > 0
+    if lab >= 0:
+        lab_r[:m] = 0
+        lab_v[:m] = 1
+    if kind == 0:
+        if required:
+            ok[:m] = 0
+        return
+    base = np.uint64(r0 + off)
     for j in range(m):
-        i = r0 + j + off
-        ln = 0
-        if kind != 0 and (not hasb or _bit(valid, i) == 1):
-            ln = views32[4 * i]
-        if lab >= 0:
-            lab_r[j] = 0
-            lab_v[j] = 1
+        i = base + np.uint64(j)
+        ln = views32[np.uint64(4) * i]
+        if hasb and _bit(valid, i) == 0:
+            ln = 0
         if ln == 0:                  # null or "": absent
             if required:
                 ok[j] = 0
             continue
-        # Characters lie between a quarter of the bytes and the bytes (UTF-8): count them only
-        # when the byte length cannot decide.
         count_chars = (max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)
         good = True
         code = 0
-        if pat >= 0 or cc or count_chars or (ln > 7 and (chn > 0 or (lab >= 0 and lbn > 0))):
-            if ln <= 12:             # short strings live inside the view itself
-                good, code = _inspect(views8, 16 * i + 4, ln, pat, tab, plo, phi, count_chars, min_len, max_len,
+        if ln <= 12:
+            v0 = np.uint64(16) * i + np.uint64(4)
+            if pat >= 0:             # inline: twelve bytes, zero past the text; no branch per byte
+                g = np.uint8(plo <= ln <= phi)
+                for t in range(12):
+                    g &= tab[views8[v0 + np.uint64(t)]] | np.uint8(t >= ln)
+                good = g != 0
+            if good and (cc or count_chars or (ln > 7 and (chn > 0 or labelled))):
+                good, code = _inspect(views8, v0, ln, -1, tab, plo, phi, count_chars, min_len, max_len,
                                       cc, chn, ch0, lab, lbn, lb0, strings, soffs)
-            else:
-                which = views32[4 * i + 2] + 1
-                if which != held:
-                    buf = bufs[which]
-                    held = which
-                good, code = _inspect(buf, views32[4 * i + 3], ln, pat, tab, plo, phi, count_chars, min_len,
-                                      max_len, cc, chn, ch0, lab, lbn, lb0, strings, soffs)
-        if ln <= 7:                  # inline in the view: its first 8 bytes as one integer
-            key = ((np.int64(views32[4 * i + 1]) & 0xFFFFFFFF) | (np.int64(views32[4 * i + 2]) << 32))
+        elif pat >= 0 or cc or count_chars or chn > 0 or labelled:
+            s0 = starts[views32[np.uint64(4) * i + np.uint64(2)]] + views32[np.uint64(4) * i + np.uint64(3)]
+            good, code = _inspect(data, np.uint64(s0), ln, pat, tab, plo, phi, count_chars, min_len, max_len, cc,
+                                  chn, ch0, lab, lbn, lb0, strings, soffs)
+        if ln <= 7:                  # its first 8 bytes as one integer
+            key = ((np.int64(views32[np.uint64(4) * i + np.uint64(1)]) & 0xFFFFFFFF)
+                   | (np.int64(views32[np.uint64(4) * i + np.uint64(2)]) << 32))
             key = (key & ((np.int64(1) << (8 * ln)) - 1)) | (np.int64(ln) << 56)
             if chn > 0 and _key_index(key, keys, ch0, chn) == 0:
                 good = False
-            if lab >= 0 and lbn > 0:
+            if labelled:
                 code = _key_index(key, keys, lb0, lbn)
-        if lab >= 0 and lbn > 0:
+        if labelled:
             lab_r[j] = code
         if not good:
             ok[j] = 0
@@ -524,7 +524,7 @@ def _validate_block(r0, m, ok, regs, vals, count, ends, vin):
     """Every contract check of one block's rows: their input registers (regs[register, row]),
     ok flags and period ends. ``vin``: the population's buffers and metadata (Checked.inputs)."""
     (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-     txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+     txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
      date_data, date_valid, date_meta, bad, sec_size) = vin
     F = num_meta.shape[0]
     FB = bool_meta.shape[0]
@@ -541,8 +541,8 @@ def _validate_block(r0, m, ok, regs, vals, count, ends, vin):
     for f in range(txt_meta.shape[0]):
         lab = max(txt_meta[f, 11], 0)
         pat = max(txt_meta[f, 5], 0)
-        _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_v32[f], txt_v8[f], txt_bufs[f],
-              txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings, soffs, keys)
+        _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_v32[f], txt_v8[f], txt_data[f],
+              txt_starts[f],               txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings, soffs, keys)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -551,7 +551,7 @@ def _validate(n, vin, in_regs, in_vals, ok_out, ends, threads):
     the rows' input registers block by block (in_regs[block, register, row]), ok flags, ends."""
     # numba's parallel loops take no tuple of tuples: unpacked here, packed again per block
     (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-     txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+     txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
      date_data, date_valid, date_meta, bad, sec_size) = vin
     nsec = sec_size.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -565,7 +565,7 @@ def _validate(n, vin, in_regs, in_vals, ok_out, ends, threads):
             m = min(BLOCK, n - r0)
             _validate_block(r0, m, ok, in_regs[blk], in_vals[blk], count, ends,
                             (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-                             txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+                             txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
                              date_data, date_valid, date_meta, bad, sec_size))
             ok_out[r0:r0 + m] = ok[:m]
 
@@ -580,7 +580,7 @@ def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, ch
     registers (one rulebook, one pass: no population-wide copy of the inputs); else the rows
     come validated in in_regs/in_vals/valid (Checked.validated, shared between rulebooks)."""
     (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-     txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+     txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
      date_data, date_valid, date_meta, bad, sec_size) = vin
     nsec = sec_size.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -599,7 +599,7 @@ def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, ch
             if fused:
                 _validate_block(r0, m, ok, regs, vals, count, ends,
                                 (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-                                 txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
+                                 txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
                                  date_data, date_valid, date_meta, bad, sec_size))
             else:
                 for j in range(m):
@@ -647,14 +647,15 @@ def _bitmap(arr: pa.Array):
     return np.frombuffer(buf, dtype=np.uint8), 1
 
 
-def _buffer_list(bufs: list) -> List:
-    """A numba list of the data buffers of a string-view column, after a placeholder (index 0),
-    so that even a column of short strings only has a list of one type."""
-    out = List()
-    out.append(_EMPTY_U8)
-    for b in bufs:
-        out.append(b)
-    return out
+def _joined(bufs: list) -> tuple:
+    """The data buffers of a string-view column as one array, and where each begins (a copy of
+    the long strings' bytes: numba reads one plain array in a tight loop, a list's items not)."""
+    starts = np.zeros(len(bufs) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum([len(b) for b in bufs])
+    data = np.concatenate(bufs) if bufs else _EMPTY_U8
+    data.setflags(write=False)
+    starts.setflags(write=False)
+    return data, starts
 
 
 def _single(series: pl.Series, views: bool = False) -> pa.Array:
@@ -788,7 +789,7 @@ class Inputs:
         self.dates = (tuple(date_data), tuple(date_valid), np.array(date_meta, dtype=np.int64))
 
         self.strings: list[str] = []
-        txt_v32, txt_v8, txt_bufs, txt_valid, txt_meta, pats = [], [], [], [], [], []
+        txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pats = [], [], [], [], [], [], []
         self.label_slots = {}
         for path in TEXT:
             rule = RULES[path]
@@ -822,11 +823,13 @@ class Inputs:
                 meta[11] = self.label_slots[path] = LABEL_FIELDS.index(path)   # the program's order
             txt_v32.append(v32)
             txt_v8.append(v8)
-            txt_bufs.append(_buffer_list(bufs))
+            data, starts = _joined(bufs)
+            txt_data.append(data)
+            txt_starts.append(starts)
             txt_valid.append(valid)
             txt_meta.append(meta)
         self.txt_meta = np.array(txt_meta, dtype=np.int64)
-        self.txt = (tuple(txt_v32), tuple(txt_v8), tuple(txt_bufs), tuple(txt_valid))
+        self.txt = (tuple(txt_v32), tuple(txt_v8), tuple(txt_data), tuple(txt_starts), tuple(txt_valid))
         pats = pats or [(np.zeros(256, dtype=np.uint8), 0, 0)]     # a placeholder row when none
         self.pat_tab = np.array([p[0] for p in pats], dtype=np.uint8).reshape(-1, 256)
         self.pat_len = np.array([(p[1], p[2]) for p in pats], dtype=np.int64).reshape(-1, 2)
