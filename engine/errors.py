@@ -86,6 +86,19 @@ class EngineError(ShuangtanError):
     """The inference engine failed on an application (a defect, not bad input)."""
 
 
+# --- output files -----------------------------------------------------------------
+class OutputError(ShuangtanError):
+    """An output file or folder cannot be written (its folder is missing, it is a folder, no
+    permission…). ``path`` is the output, ``problem`` what the system said."""
+
+    def __init__(self, path, problem: str):
+        self.path, self.problem = str(path), problem
+        super().__init__(self.path, problem)     # both in args: the error pickles (Dask workers)
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.problem}"
+
+
 # --- metered telemetry ------------------------------------------------------------
 class InvalidTelemetryError(ShuangtanError):
     """A telemetry file breaks its format. ``problems`` lists (where, column, message) for every

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-from concurrent.futures import ThreadPoolExecutor
+import os
+from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq
 
 from .application import FIELDS, InvalidApplicationError, loads_exact, parse_application
 from .batchio import RecordError, detect_format, row_to_document
+from .errors import OutputError
 from .flat import flatten, result_columns
 
 DEFAULT_CHUNK = 250_000
@@ -205,7 +207,17 @@ class DecisionWriter:
         self.csv = self.path.suffix.lower() == ".csv"
         self._writer = None
         self._stream = None
+        self._failed = False      # opening the file failed: nothing to close, nothing to write
         self.rows = self.rejected = 0
+
+    def _open(self, opener):
+        """Open the output; an OSError (missing folder, a folder in the way, no permission…)
+        becomes an OutputError naming the path."""
+        try:
+            return opener()
+        except OSError as exc:
+            self._failed = True
+            raise OutputError(self.path, os.strerror(exc.errno) if exc.errno else str(exc)) from exc
 
     def write(self, frame: pl.DataFrame):
         """Append decided rows (typed or text columns); the file holds the contract's text."""
@@ -219,7 +231,7 @@ class DecisionWriter:
                                    if c != "line" and not isinstance(t, (pl.Enum, pl.Categorical, pl.String)))
         if self.csv:
             if self._stream is None:
-                self._stream = open(self.path, "w", encoding="utf-8", newline="")
+                self._stream = self._open(lambda: open(self.path, "w", encoding="utf-8", newline=""))
                 frame.write_csv(self._stream)
             else:
                 buf = io.StringIO()
@@ -244,24 +256,48 @@ class DecisionWriter:
             # the encoding itself on text columns.
             repeat = [c for c in self.cols if pa.types.is_dictionary(schema.field(c).type)
                       or c in ("region_code", "evaluated_on")]
-            self._writer = pq.ParquetWriter(self.path, schema, compression="lz4", store_schema=False,
-                                            use_dictionary=repeat, write_statistics=["line"])
+            self._writer = self._open(lambda: pq.ParquetWriter(
+                self.path, schema, compression="lz4", store_schema=False,
+                use_dictionary=repeat, write_statistics=["line"]))
         self._writer.write_table(table.cast(self._writer.schema))
 
     def close(self):
+        """Finish the file (an empty population gives an empty table with every column).
+        Nothing to do when opening it failed: that error has been raised already."""
+        if self._failed:
+            return
         if self._writer is not None:
             self._writer.close()
         elif self._stream is not None:
             self._stream.close()
         elif not self.csv:
-            pq.write_table(pa.table({c: pa.array([], pa.int64() if c == "line" else pa.string())
-                                     for c in self.cols}), self.path)
+            empty = pa.table({c: pa.array([], pa.int64() if c == "line" else pa.string()) for c in self.cols})
+            self._open(lambda: pq.write_table(empty, self.path))
+
+    def abort(self):
+        """Close without finishing and remove the partial file: a truncated decisions file with
+        a valid footer would pass for a complete one."""
+        opened = self._writer is not None or self._stream is not None
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            elif self._stream is not None:
+                self._stream.close()
+        except Exception:   # already failing: the first error is the one to report
+            pass
+        self._writer = self._stream = None
+        self._failed = True
+        if opened:
+            self.path.unlink(missing_ok=True)
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
         return False
 
 
@@ -276,15 +312,19 @@ def decide_file(book, input_path, out_path, chunk_size: int = DEFAULT_CHUNK, fmt
         chunks = read_chunks(input_path, chunk_size, fmt)
         pending_read = pool.submit(next, chunks, None)
         pending_write = None
-        while True:
-            chunk = pending_read.result()
-            if chunk is None:
-                break
-            pending_read = pool.submit(next, chunks, None)
-            decided = decide_chunk(book, chunk)
+        try:
+            while True:
+                chunk = pending_read.result()
+                if chunk is None:
+                    break
+                pending_read = pool.submit(next, chunks, None)
+                decided = decide_chunk(book, chunk)
+                if pending_write is not None:
+                    pending_write.result()
+                pending_write = pool.submit(w.write, decided)
             if pending_write is not None:
                 pending_write.result()
-            pending_write = pool.submit(w.write, decided)
-        if pending_write is not None:
-            pending_write.result()
+        finally:
+            if pending_write is not None:
+                wait([pending_write])   # never close (or remove) the file under a write in flight
     return w.rows - w.rejected, w.rejected

@@ -10,14 +10,15 @@ import click
 
 from ..batchio import detect_format, read_records
 from ..batchrun import decide_stream
-from .common import progress_wanted, rulebook_options
+from .common import OutputPath, check_output, progress_wanted, rulebook_options, writing
 
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, exists=True, allow_dash=True))
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+# --out is a file, or with --cluster a folder: checked in the body, once the backend is known.
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
               help="Decisions, one JSON document per line, in input order.")
-@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--rejects", "rejects_path", type=OutputPath(),
               help="Bad records with their line number and every reason (JSON Lines).")
 @click.option("--input-format", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
               help="Default: from the file name (.jsonl, .csv, .parquet).")
@@ -51,13 +52,14 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
         return run_columnar(book, Path(input_path), out_path, fmt, chunk_size, cluster)
     if fmt == "parquet":
         raise click.BadParameter("Parquet input is decided by the columnar backend", param_hint="--backend")
+    check_output(out_path, "--out")
     jobs = jobs or os.cpu_count() or 1
     started = time.perf_counter()
     decided = rejected = 0
+    out, rejects = _open_outputs(out_path, rejects_path)
     src = sys.stdin if input_path == "-" else open(input_path, encoding="utf-8", newline="")
-    rejects = open(rejects_path, "w", encoding="utf-8") if rejects_path else None
     try:
-        with src, open(out_path, "w", encoding="utf-8") as out:
+        with src, out:
             records = read_records(src, fmt)
             bar = None
             if progress_wanted() and input_path != "-":
@@ -84,6 +86,24 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
                f"in {elapsed:.2f} s ({rate:,.0f} decisions/s, {jobs} process{'es' if jobs > 1 else ''})", err=True)
     if rejected and not rejects_path:
         click.echo("note: rejected records were not kept; pass --rejects FILE to keep them", err=True)
+
+
+def _open_outputs(out_path: Path, rejects_path: Path | None):
+    """Both output files opened before any decision is made; when --rejects cannot be opened,
+    the --out file just created is removed again."""
+    existed = out_path.exists()
+    with writing(out_path, "--out"):
+        out = open(out_path, "w", encoding="utf-8")
+    if rejects_path is None:
+        return out, None
+    try:
+        with writing(rejects_path, "--rejects"):
+            return out, open(rejects_path, "w", encoding="utf-8")
+    except click.BadParameter:
+        out.close()
+        if not existed:
+            out_path.unlink(missing_ok=True)
+        raise
 
 
 def _counted(records, bar):

@@ -1,14 +1,17 @@
 """Options and error handling shared by every command."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import re
 import sys
 from pathlib import Path
 
 import click
 
 from ..errors import (DateNotCoveredError, EngineError, InvalidApplicationError, InvalidTelemetryError,
-                      MeteringError, RulebookError, ShuangtanError)
+                      MeteringError, OutputError, RulebookError, ShuangtanError)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -85,3 +88,107 @@ def read_input(path: str) -> bytes:
 
 def progress_wanted() -> bool:
     return sys.stderr.isatty()
+
+
+# --- output files and folders ------------------------------------------------------------
+# Checked before any application is decided (when the option is parsed, or where a file or a
+# folder depends on another option, first thing in the command): a missing folder or a folder
+# in the way is the user's to fix, said in one line naming the option, not a traceback at the
+# end of the run. ``writing`` reports the same way what only shows when writing.
+def _existing_ancestor(path: Path) -> Path:
+    """``path`` itself or its nearest ancestor that exists."""
+    for p in (path, *path.parents):
+        if p.exists():
+            return p
+    return Path(path.anchor)
+
+
+def output_problem(path, folder: bool = False) -> str | None:
+    """Why ``path`` cannot be written as an output file (or, ``folder``, an output folder that is
+    created with its parents when missing); None when it can, as far as can be told up front
+    (root may write anywhere on paper; what still fails when writing is for ``writing``)."""
+    path = Path(path)
+    if path.exists():
+        if folder and not path.is_dir():
+            return f"{path} is a file, not a folder"
+        if not folder and path.is_dir():
+            return f"{path} is a directory, not a file"
+        if not os.access(path, os.W_OK | (os.X_OK if folder else 0)):
+            return f"{path} is not writable"
+        return None
+    what = "create folder" if folder else "write"
+    parent = path.absolute().parent
+    above = _existing_ancestor(parent)
+    if not above.is_dir():
+        return f"cannot {what} {path}: {above} is not a directory"
+    if not folder and above != parent:
+        return f"cannot {what} {path}: directory {path.parent} does not exist"
+    if not os.access(above, os.W_OK | os.X_OK):
+        return f"cannot {what} {path}: directory {above} is not writable"
+    return None
+
+
+def check_output(path, param_hint: str, folder: bool = False) -> None:
+    """BadParameter (exit 2) naming the option and the path when ``path`` cannot be written."""
+    problem = output_problem(path, folder)
+    if problem:
+        raise _bad_output(problem, param_hint)
+
+
+def _bad_output(problem: str, param_hint: str) -> click.BadParameter:
+    """BadParameter on the command's own option when it has one by that name, so the message
+    reads as when click checks the option itself (Invalid value for '--out': …)."""
+    ctx = click.get_current_context(silent=True)
+    param = next((p for p in ctx.command.params if param_hint in getattr(p, "opts", ())), None) if ctx else None
+    return click.BadParameter(problem, ctx=ctx, param=param, param_hint=None if param else param_hint)
+
+
+class OutputPath(click.Path):
+    """An output file (or ``folder=True``: a folder, created when missing) that can be written:
+    "Invalid value for '--out': directory /tmp/nope does not exist" rather than a traceback."""
+
+    def __init__(self, folder: bool = False, allow_dash: bool = False, path_type=Path):
+        super().__init__(readable=False, allow_dash=allow_dash, path_type=path_type)
+        self.folder = folder
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        if not (self.allow_dash and str(path) == "-"):
+            problem = output_problem(path, self.folder)
+            if problem:
+                self.fail(problem, param, ctx)
+        return path
+
+
+@contextlib.contextmanager
+def writing(path, param_hint: str, others: bool = True):
+    """What the up-front check could not foresee (a file system that refuses the file, a disk
+    full): the failure to write ``path`` as a BadParameter naming the option, not a traceback.
+
+    An OSError naming a file is taken for this output's only when that file is ``path`` or in
+    it; one naming no file (Polars, Arrow) only with ``others``, for code whose file operations
+    all concern this output. A file the block created and could not finish is removed.
+    """
+    path = Path(path)
+    existed = path.exists()
+    try:
+        yield
+    except OutputError as exc:
+        raise _bad_output(str(exc), param_hint) from None
+    except OSError as exc:
+        named = Path(exc.filename).absolute() if isinstance(exc.filename, (str, os.PathLike)) else None
+        ours = (named == path.absolute() or path.absolute() in named.parents) if named else others
+        if not ours:
+            raise
+        if not existed and path.is_file():
+            path.unlink(missing_ok=True)
+        where = f" ({named})" if named and named != path.absolute() else ""
+        raise _bad_output(f"cannot write {path}: {system_problem(exc)}{where}", param_hint) from None
+
+
+def system_problem(exc: OSError) -> str:
+    """What the system said, without the path: Polars gives no errno but '(os error 2)'."""
+    if exc.errno:
+        return os.strerror(exc.errno)
+    code = re.search(r"\(os error (\d+)\)", str(exc))
+    return os.strerror(int(code.group(1))) if code else str(exc)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import polars as pl
 
-from .common import domain_errors, load_book, progress_wanted, rulebook_options
+from .common import OutputPath, domain_errors, load_book, progress_wanted, rulebook_options, writing
 from .telemetry import telemetry_options
 
 
@@ -46,7 +46,7 @@ def population():
 @click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same file.")
 @click.option("--year", type=click.IntRange(2026, 2100), default=2027, show_default=True,
               help="Calendar year of every application's period.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--out", "out", type=OutputPath(), required=True,
               help="Output file: .parquet (typed, exact decimals), .jsonl (CONTRACT documents) or .csv.")
 def population_generate(n, seed, year, out):
     """Generate N synthetic applications calibrated to POLICY.md's Shanxi facts."""
@@ -55,7 +55,8 @@ def population_generate(n, seed, year, out):
         raise click.BadParameter(f"{out.name}: use a file ending in {', '.join(FORMATS)}", param_hint="--out")
     started = time.perf_counter()
     frame = generate(n, seed, year)
-    write_population(frame, out)
+    with writing(out, "--out"):
+        write_population(frame, out)
     click.echo(f"wrote {frame.height:,} applications to {out} in {time.perf_counter() - started:.2f} s", err=True)
 
 
@@ -72,7 +73,7 @@ def population_generate(n, seed, year, out):
               help="Reform already in the baseline (repeatable); the reform scenario builds on it.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               envvar="SHUANGTAN_RULES", help="Rulebook folder (default: the bundled rules/).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", required=True, type=OutputPath(folder=True),
               help="Folder for report.md, summary.json, CSV tables and PNG charts.")
 @click.option("--backend", type=click.Choice(["auto", "columnar", "rete"]), default="auto", show_default=True,
               help="auto: the columnar backend when installed, else the Rete engine.")
@@ -117,7 +118,8 @@ def _report(result, out_dir, population_path, backend, periods, reforms, baselin
     from ..simulate import write_outputs
     meta = {"population": str(population_path), "backend": backend, "periods": periods,
             "reforms": [str(p) for p in reforms], "baseline_reforms": [str(p) for p in baseline_reforms]}
-    files = write_outputs(result, out_dir, meta)
+    with writing(out_dir, "--out"):
+        files = write_outputs(result, out_dir, meta)
     net = result.money["net_cost"]
     click.echo(f"{result.rows:,} applications, {result.per_application.height:,} changed; "
                f"net fiscal cost {net['baseline']:,.2f} → {net['reform']:,.2f} yuan "

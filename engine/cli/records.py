@@ -12,7 +12,7 @@ import click
 from .. import records, records_view
 from ..store import ENV_VAR, open_store
 from ..store.models import SubmissionIn, TelemetryIn
-from .common import InputError, domain_errors, rulebook_options
+from .common import InputError, OutputPath, domain_errors, rulebook_options, writing
 from .telemetry import telemetry_options
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
@@ -191,7 +191,7 @@ def replay(decision_id, book, store):
 
 @click.command()
 @click.argument("application_id", metavar="APP_ID")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", required=True, type=OutputPath(folder=True),
               help="Folder to write the notices to.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="html", show_default=True,
@@ -209,8 +209,9 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, person,
             import weasyprint  # noqa: F401
         except ImportError:
             raise click.ClickException("PDF needs WeasyPrint (pip install weasyprint); use --format html") from None
-    issued = records.issue_notices(store, application_id, out_dir, person or records.default_person(), lang, fmt,
-                                   notice_date, decision_id)
+    with writing(out_dir, "--out", others=False):
+        issued = records.issue_notices(store, application_id, out_dir, person or records.default_person(), lang,
+                                       fmt, notice_date, decision_id)
     for n in issued:
         click.echo(f"{n.kind:14} {n.path}")
     if not issued:
@@ -298,7 +299,7 @@ def show(application_id, fmt, store):
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True)
+@click.option("--out", "out_path", type=OutputPath(allow_dash=True, path_type=None), default="-", show_default=True)
 @click.option("--all", "include_superseded", is_flag=True, help="Include superseded decisions (default: in force only).")
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Decided on or after (UTC date).")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Decided on or before (UTC date).")
@@ -311,7 +312,9 @@ def export(fmt, out_path, include_superseded, since, until, book, store):
     if out_path == "-":
         n = records_view.export(store, book, sys.stdout, fmt, **kwargs)
     else:
-        with open(out_path, "w", encoding="utf-8", newline="") as fh:
+        with writing(out_path, "--out"):
+            fh = open(out_path, "w", encoding="utf-8", newline="")
+        with fh:
             n = records_view.export(store, book, fh, fmt, **kwargs)
     click.echo(f"{n} decision(s) exported", err=True)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import rulebook_options
+from .common import check_output, rulebook_options, writing
 
 
 @click.command("verify-backends")
@@ -64,17 +64,20 @@ def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, w
 def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_000, cluster=None, workers=2):
     """Shared by evaluate-columnar and evaluate --backend columnar: decide a file, print the counts."""
     from ..batchio import detect_format
+    check_output(out_path, "--out", folder=bool(cluster))
     started = time.perf_counter()
     if cluster:
         if detect_format(str(input_path), input_format) != "parquet":
             raise click.BadParameter("--cluster needs a Parquet input", param_hint="INPUT")
         from ..distributed import decide_parquet_distributed
-        summary = decide_parquet_distributed(book, input_path, out_path, cluster, n_workers=workers,
-                                             rows_per_partition=chunk_size)
+        with writing(out_path, "--out", others=False):
+            summary = decide_parquet_distributed(book, input_path, out_path, cluster, n_workers=workers,
+                                                 rows_per_partition=chunk_size)
         total, rejected = summary["rows"], summary["rejected"]
     else:
         from ..parquetio import decide_file
-        decided, rejected = decide_file(book, input_path, out_path, chunk_size, input_format)
+        with writing(out_path, "--out", others=False):   # the input's errors are not the output's
+            decided, rejected = decide_file(book, input_path, out_path, chunk_size, input_format)
         total = decided + rejected
     elapsed = time.perf_counter() - started
     click.echo(f"decided {total - rejected}, rejected {rejected}, total {total} in {elapsed:.2f} s "
