@@ -36,8 +36,9 @@ _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
 _SECTIONS = SECTIONS[:-1]         # sections whose absence is allowed (history has defaults)
 _EPOCH = dt.date(1970, 1, 1)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
-_USCC_VALUE = np.full(256, 99, dtype=np.int64)
+_USCC_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int32)
+_USCC_LIMIT = np.array([10] * 8 + [31] * 9, dtype=np.uint8)      # positions 1-8: digits only
+_USCC_VALUE = np.full(256, 99, dtype=np.uint8)
 for _v, _ch in enumerate(_USCC_ALPHABET):
     _USCC_VALUE[ord(_ch)] = _v
 
@@ -94,7 +95,9 @@ def byte_class(pattern: str):
 # Small functions, each compiled once; the parallel driver only calls them block by block.
 @nb.njit(cache=True, inline="always")
 def _bit(bitmap, i):
-    return (bitmap[i >> 3] >> (i & 7)) & 1
+    """Bit i (unsigned: no negative-index fix-up) of an Arrow bitmap, as uint8."""
+    i = np.uint64(i)
+    return np.uint8((bitmap[i >> np.uint64(3)] >> (i & np.uint64(7))) & np.uint8(1))
 
 
 @nb.njit(cache=True)
@@ -110,15 +113,6 @@ def _text_match(data, start, length, strings, soffs, first, count):
                 same = False
                 break
         if same:
-            return k + 1
-    return 0
-
-
-@nb.njit(cache=True, inline="always")
-def _key_index(key, keys, first, count):
-    """1-based index of a short text's packed key among keys[first:first+count], or 0."""
-    for k in range(count):
-        if keys[first + k] == key:
             return k + 1
     return 0
 
@@ -208,64 +202,83 @@ def _numeric(r0, m, ok, rv, vv, cs, data, valid, meta, rng, limit):
 
 @nb.njit(cache=True)
 def _boolean(r0, m, ok, rv, vv, cs, data, valid, meta):
+    """One boolean column (Arrow bits) into a register; absent values take the default."""
     kind, hasb, off, required, sec = meta[0], meta[1] == 1, meta[2], meta[3] == 1, meta[4]
     dflt = meta[6] if meta[5] == 1 else 0
-    dvalid = 1 if meta[5] == 1 else 0
+    dvalid = np.uint8(1 if meta[5] == 1 else 0)
     must = required and sec < 0
+    if kind == 0:
+        rv[:m] = dflt
+        vv[:m] = dvalid
+        if must:
+            ok[:m] = 0
+        return
+    base = np.uint64(r0 + off)        # straight loops, as _numeric
+    if hasb:
+        for j in range(m):
+            i = base + np.uint64(j)
+            vv[j] = np.uint8((valid[i >> np.uint64(3)] >> (i & np.uint64(7))) & np.uint8(1))
+    else:
+        vv[:m] = 1
+    insec = np.int64(1 if sec >= 0 else 0)
+    absent_fails = np.uint8(1 if must else 0)
     for j in range(m):
-        i = r0 + j + off
-        if kind == 0 or (hasb and _bit(valid, i) == 0):
-            rv[j] = dflt
-            vv[j] = dvalid
-            if must:
-                ok[j] = 0
+        p = vv[j]
+        i = base + np.uint64(j)
+        rv[j] = np.int64((data[i >> np.uint64(3)] >> (i & np.uint64(7))) & np.uint8(1)) if p else dflt
+        ok[j] &= ~((p ^ 1) & absent_fails)
+        cs[j] += p * insec
+        vv[j] = p | dvalid
+
+
+@nb.njit(cache=True)
+def _inspect(arr, which, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, strings, soffs):
+    """Content checks of this block's texts whose bytes lie in ``arr`` (rows with where == which,
+    text at arr[pos:pos+lens]): pattern, length in characters, credit-code check character, and
+    beyond 7 bytes choices and label. A loop per block, not a call per text: a call per row
+    passing arrays costs reference counting that outweighs the checks."""
+    pat, min_len, max_len, cc = meta[5], meta[6], meta[7], meta[8] == 1
+    ch0, chn, lab, lb0, lbn = meta[9], meta[10], meta[11], meta[12], meta[13]
+    for j in range(m):
+        if where[j] != which:
             continue
-        rv[j] = _bit(data, i)
-        vv[j] = 1
-        if sec >= 0:
-            cs[j] += 1
-
-
-@nb.njit(cache=True, inline="always")
-def _inspect(data, s0, ln, pat, tab, plo, phi, count_chars, min_len, max_len, cc, chn, ch0, lab, lbn, lb0,
-          strings, soffs):
-    """(passes, label code) of one text's bytes data[s0:s0+ln]: pattern, length in characters,
-    credit-code check character, and (beyond 7 bytes) choices and label."""
-    good = True
-    if pat >= 0:
-        g = np.uint8(plo <= ln <= phi)
-        for t in range(ln):
-            g &= tab[data[s0 + np.uint64(t)]]
-        good = g != 0
-    if good and count_chars:
-        chars = 0
-        for t in range(ln):
-            chars += (data[s0 + np.uint64(t)] & 0xC0) != 0x80
-        if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
-            good = False
-    if good and cc:
-        if ln != 18:
-            good = False
-        else:
-            total = 0
-            worst = 0
-            for t in range(8):
-                v = _USCC_VALUE[data[s0 + np.uint64(t)]]
-                worst = max(worst, v + 21)
-                total += v * _USCC_WEIGHTS[t]
-            for t in range(8, 17):
-                v = _USCC_VALUE[data[s0 + np.uint64(t)]]
-                worst = max(worst, v)
-                total += v * _USCC_WEIGHTS[t]
-            last = _USCC_VALUE[data[s0 + np.uint64(17)]]
-            good = worst < 31 and last < 31 and (31 - total % 31) % 31 == last
-    code = 0
-    if ln > 7:
-        if good and chn > 0 and _text_match(data, s0, ln, strings, soffs, ch0, chn) == 0:
-            good = False
-        if lab >= 0 and lbn > 0:
-            code = _text_match(data, s0, ln, strings, soffs, lb0, lbn)
-    return good, code
+        s0 = pos[j]
+        ln = lens[j]
+        good = True
+        if pat >= 0:
+            g = np.uint8(plo <= ln <= phi)
+            if which == 1:           # in a view: twelve bytes, zero past the text, no branch per byte
+                for t in range(12):
+                    g &= tab[arr[s0 + t]] | np.uint8(t >= ln)
+            else:
+                for t in range(ln):
+                    g &= tab[arr[s0 + t]]
+            good = g != 0
+        if good and ((max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)):
+            chars = 0                # characters lie between a quarter of the bytes and the bytes
+            for t in range(ln):
+                chars += (arr[s0 + t] & 0xC0) != 0x80
+            if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
+                good = False
+        if good and cc:
+            if ln != 18:
+                good = False
+            else:                    # 17 characters weighted, mod 31; the first 8 are digits
+                total = np.int32(0)
+                over = np.uint8(0)
+                for t in range(17):
+                    v = _USCC_VALUE[arr[s0 + t]]
+                    over |= np.uint8(v >= _USCC_LIMIT[t])
+                    total += np.int32(v) * _USCC_WEIGHTS[t]
+                last = _USCC_VALUE[arr[s0 + 17]]
+                good = over == 0 and last < 31 and (31 - total % 31) % 31 == last
+        if ln > 7:
+            if good and chn > 0 and _text_match(arr, s0, ln, strings, soffs, ch0, chn) == 0:
+                good = False
+            if lab >= 0 and lbn > 0:
+                lab_r[j] = _text_match(arr, s0, ln, strings, soffs, lb0, lbn)
+        if not good:
+            ok[j] = 0
 
 
 @nb.njit(cache=True)
@@ -273,7 +286,8 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, t
     """One text column (Arrow string views: up to 12 bytes inside the view, longer ones in data
     buffers, here one array, ``starts`` where each buffer begins): absence, pattern (a byte class),
     length in characters, credit-code check character, choices; and its label code (1-based
-    among the rules' labels, 0 for any other text)."""
+    among the rules' labels, 0 for any other text). Texts of up to 7 bytes are compared with
+    choices and labels as one integer; the bytes of the others are inspected block-wise."""
     kind, hasb, off, required = meta[0], meta[1] == 1, meta[2], meta[3] == 1
     pat, min_len, max_len, cc = meta[5], meta[6], meta[7], meta[8] == 1
     ch0, chn, lab, lb0, lbn = meta[9], meta[10], meta[11], meta[12], meta[13]
@@ -285,45 +299,45 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, t
         if required:
             ok[:m] = 0
         return
-    base = np.uint64(r0 + off)
+    where = np.zeros(m, dtype=np.uint8)       # 1: bytes in the view, 2: in data, 0: not needed
+    pos = np.zeros(m, dtype=np.int64)
+    lens = np.zeros(m, dtype=np.int64)
     for j in range(m):
-        i = base + np.uint64(j)
-        ln = views32[np.uint64(4) * i]
-        if hasb and _bit(valid, i) == 0:
+        i = r0 + j + off
+        ln = np.int64(views32[4 * i])
+        if hasb and ((valid[i >> 3] >> (i & 7)) & 1) == 0:
             ln = 0
+        lens[j] = ln
         if ln == 0:                  # null or "": absent
             if required:
                 ok[j] = 0
             continue
-        count_chars = (max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)
-        good = True
-        code = 0
-        if ln <= 12:
-            v0 = np.uint64(16) * i + np.uint64(4)
-            if pat >= 0:             # inline: twelve bytes, zero past the text; no branch per byte
-                g = np.uint8(plo <= ln <= phi)
-                for t in range(12):
-                    g &= tab[views8[v0 + np.uint64(t)]] | np.uint8(t >= ln)
-                good = g != 0
-            if good and (cc or count_chars or (ln > 7 and (chn > 0 or labelled))):
-                good, code = _inspect(views8, v0, ln, -1, tab, plo, phi, count_chars, min_len, max_len,
-                                      cc, chn, ch0, lab, lbn, lb0, strings, soffs)
-        elif pat >= 0 or cc or count_chars or chn > 0 or labelled:
-            s0 = starts[views32[np.uint64(4) * i + np.uint64(2)]] + views32[np.uint64(4) * i + np.uint64(3)]
-            good, code = _inspect(data, np.uint64(s0), ln, pat, tab, plo, phi, count_chars, min_len, max_len, cc,
-                                  chn, ch0, lab, lbn, lb0, strings, soffs)
         if ln <= 7:                  # its first 8 bytes as one integer
-            key = ((np.int64(views32[np.uint64(4) * i + np.uint64(1)]) & 0xFFFFFFFF)
-                   | (np.int64(views32[np.uint64(4) * i + np.uint64(2)]) << 32))
-            key = (key & ((np.int64(1) << (8 * ln)) - 1)) | (np.int64(ln) << 56)
-            if chn > 0 and _key_index(key, keys, ch0, chn) == 0:
-                good = False
+            key = ((np.int64(views32[4 * i + 1]) & 0xFFFFFFFF) | (np.int64(views32[4 * i + 2]) << 32))
+            key = (key & ((np.int64(1) << (8 * ln)) - 1)) | (ln << 56)
+            if chn > 0:
+                hit = 0
+                for k in range(chn):
+                    hit |= keys[ch0 + k] == key
+                if not hit:
+                    ok[j] = 0
             if labelled:
-                code = _key_index(key, keys, lb0, lbn)
-        if labelled:
-            lab_r[j] = code
-        if not good:
-            ok[j] = 0
+                code = 0
+                for k in range(lbn):
+                    code = k + 1 if keys[lb0 + k] == key else code
+                lab_r[j] = code
+        count_chars = (max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)
+        if pat >= 0 or cc or count_chars or (ln > 7 and (chn > 0 or labelled)):
+            if ln <= 12:             # inside the view itself
+                where[j] = 1
+                pos[j] = 16 * i + 4
+            elif data.shape[0] > 0:
+                where[j] = 2
+                pos[j] = starts[views32[4 * i + 2]] + views32[4 * i + 3]
+            else:                    # bytes not joined (Inputs): the careful path checks this row
+                ok[j] = 0
+    _inspect(views8, 1, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, strings, soffs)
+    _inspect(data, 2, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, strings, soffs)
 
 
 @nb.njit(cache=True)
@@ -474,12 +488,14 @@ def _execute(m, ops, consts, regs, vals, first):
 
 
 @nb.njit(cache=True)
-def _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
+def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out_tot, lut, lutlen,
              st_out, rs_out, am_out, am_bits, tot_out, vouched):
-    """The typed output buffers of the rows vouched for in this block, column by column."""
+    """The typed output buffers of the rows vouched for in this block, column by column.
+    ``every``: this pass is the only one (one parameter group), so every row is written, a row
+    not vouched for with zeros, without a branch; else other rows keep what another group's
+    pass wrote."""
     for j in range(m):
-        if ok[j]:
-            vouched[r0 + j] = 1
+        vouched[r0 + j] |= ok[j]
     for o in range(out_status.shape[0]):
         rs = regs[out_status[o]]
         rc = regs[out_code[o]]
@@ -487,11 +503,18 @@ def _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, l
         ro = rs_out[o]
         lo = lut[o]
         size = lutlen[o]
-        for j in range(m):
-            if ok[j]:
+        if every:
+            for j in range(m):
                 code = rc[j]
-                so[r0 + j] = rs[j]
-                ro[r0 + j] = lo[code] if 0 <= code < size else 0
+                keep = ok[j] != 0 and 0 <= code < size
+                so[r0 + j] = np.uint8(rs[j]) if ok[j] != 0 else np.uint8(0)
+                ro[r0 + j] = np.uint32(lo[min(max(code, 0), size - 1)]) if keep else np.uint32(0)
+        else:
+            for j in range(m):
+                if ok[j]:
+                    code = rc[j]
+                    so[r0 + j] = rs[j]
+                    ro[r0 + j] = lo[code] if 0 <= code < size else 0
     a = 0
     for o in range(out_amount.shape[0]):
         r = out_amount[o]
@@ -501,22 +524,37 @@ def _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, l
         va = vals[r]
         ao = am_out[a]
         bits = am_bits[a]
-        for j in range(m):
-            i = r0 + j
-            if ok[j] and va[j]:
-                x = ra[j]
-                ao[i, 0] = x
-                ao[i, 1] = x >> 63
-                bits[i >> 3] |= np.uint8(1 << (i & 7))
+        if every:
+            for j in range(m):
+                x = ra[j] if (ok[j] & va[j]) != 0 else 0
+                ao[r0 + j, 0] = x
+                ao[r0 + j, 1] = x >> 63
+        else:
+            for j in range(m):
+                if ok[j] and va[j]:
+                    x = ra[j]
+                    ao[r0 + j, 0] = x
+                    ao[r0 + j, 1] = x >> 63
+        for q in range(0, m, 8):         # r0 is a multiple of 8: whole validity bytes
+            byte = np.uint8(0)
+            for t in range(min(8, m - q)):
+                byte |= np.uint8((ok[q + t] & va[q + t]) << t)
+            bits[(r0 + q) >> 3] |= byte
         a += 1
     for t in range(2):
         rt = regs[out_tot[t]]
         to = tot_out[t]
-        for j in range(m):
-            if ok[j]:
-                x = rt[j]
+        if every:
+            for j in range(m):
+                x = rt[j] if ok[j] != 0 else 0
                 to[r0 + j, 0] = x
                 to[r0 + j, 1] = x >> 63
+        else:
+            for j in range(m):
+                if ok[j]:
+                    x = rt[j]
+                    to[r0 + j, 0] = x
+                    to[r0 + j, 1] = x >> 63
 
 
 @nb.njit(cache=True)
@@ -634,7 +672,7 @@ def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, ch
                         regs[ro, j] = lab_map[c, inr[rl, j]]
             _execute(m, ops, consts, regs, vals, first)
             first = False
-            _outputs(r0, m, ok, regs, vals, out_status, out_code, out_amount, out_tot, lut, lutlen,
+            _outputs(r0, m, ok, regs, vals, fused, out_status, out_code, out_amount, out_tot, lut, lutlen,
                      st_out, rs_out, am_out, am_bits, tot_out, vouched)
 
 
@@ -823,7 +861,10 @@ class Inputs:
                 meta[11] = self.label_slots[path] = LABEL_FIELDS.index(path)   # the program's order
             txt_v32.append(v32)
             txt_v8.append(v8)
-            data, starts = _joined(bufs)
+            # Long strings' bytes are joined only where every one is read; a column read only
+            # now and then (a name beyond its byte-length bound) leaves those rows to the careful path.
+            data, starts = _joined(bufs if rule.pattern or rule.credit_code or rule.choices or path in LABEL_FIELDS
+                                   else [])
             txt_data.append(data)
             txt_starts.append(starts)
             txt_valid.append(valid)
@@ -1084,21 +1125,26 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
                     np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
                     np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,
                     st_out, rs_out, am_out, am_bits, tot_out, vouched, nb.get_num_threads())
+    # Status and reason texts from their indices: every column in one select, so Polars gathers
+    # them in parallel (one after another they cost more than the decisions' arithmetic).
+    index = pl.DataFrame({**{f"s{k}": st_out[k] for k in range(O)}, **{f"r{k}": rs_out[k] for k in range(O)}})
+    texts = index.select(
+        *[pl.lit(pl.Series(list(o.statuses), dtype=codes[o.name].status_dtype)).gather(pl.col(f"s{k}"))
+          .alias(f"{o.name}.status") for k, o in enumerate(outcomes)],
+        *[pl.lit(pl.Series(codes[o.name].categories, dtype=codes[o.name].dtype)).gather(pl.col(f"r{k}"))
+          .alias(f"{o.name}.reasons") for k, o in enumerate(outcomes)])
     cols = [inp.frame.get_column("application_id"), inp.frame.get_column("enterprise.region_code")
             .alias("region_code"), inp.end.alias("evaluated_on")]
     a = 0
-    for k, o in enumerate(outcomes):
-        c = codes[o.name]
-        cols.append(pl.Series(f"{o.name}.status", list(o.statuses), dtype=c.status_dtype)
-                    .gather(pl.Series(st_out[k])))
+    for o in outcomes:
+        cols.append(texts.get_column(f"{o.name}.status"))
         if o.amount is None:
             cols.append(pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(f"{o.name}.amount"))
         else:
             cols.append(_decimal(f"{o.name}.amount", am_out[a], am_bits[a], n, o.amount.places))
             a += 1
-        cols.append(pl.Series(f"{o.name}.reasons", c.categories, dtype=c.dtype).gather(pl.Series(rs_out[k])))
+        cols.append(texts.get_column(f"{o.name}.reasons"))
     cols += [_decimal("totals.subsidy_yuan", tot_out[0], None, n, 2),
              _decimal("totals.levy_yuan", tot_out[1], None, n, 2),
              pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias("error")]
     return pl.DataFrame(cols).select(list(schema)), vouched.view(bool)
-

@@ -75,6 +75,36 @@ def test_invalid_rows_are_never_vouched():
     assert rete["error"][3] is not None and rete["error"][8] is not None
 
 
+def test_texts_at_every_byte_length_edge_agree_with_rete():
+    """Texts inside the view (up to 12 bytes) and in its data buffers, names just under and over
+    200 characters in 3-byte UTF-8 (more bytes than the bound: counted, or left to the careful
+    path), ids at the pattern's edges, choices and region labels, nulls and empty texts."""
+    frame = generate(400, 21)                 # typed and clean: every row vouched but the ones changed
+    names = ["绿" * 200, "绿" * 201, "a" * 200, "a" * 201, "", None, "x", "仓" * 4]
+    ids = ["A" * 12, "A" * 13, "A" * 64, "A" * 65, "id with space", "", "Ω" * 4, "ok-1.2_3"]
+    sizes = ["sme", "large", "sme", "huge", "", None, "Large", "large "]
+    regions = ["140100", "1401000", "14010", "14O100", "", None, "141100", "140900"]
+
+    def put(path, start, values):
+        column = frame.get_column(path).to_list()
+        column[start:start + len(values)] = values
+        return pl.Series(path, column, dtype=pl.Utf8)
+    frame = frame.with_columns(put("enterprise.name", 0, names), put("application_id", 8, ids),
+                               put("enterprise.size", 16, sizes), put("enterprise.region_code", 24, regions))
+    typed = columnar.decide_typed(BOOK, frame)
+    assert typed.equals(_careful(BOOK, frame))
+    rete = decide_frame(BOOK, frame, backend="rete")
+    assert disagreements(rete, columnar.as_text(typed)) == []
+    errors = rete["error"].is_not_null().to_list()
+    assert errors[0] is False and errors[1] is True and errors[2] is False and errors[3] is True   # 200 chars
+    assert errors[8:12] == [False, False, False, True] and errors[12] is True                        # 64 chars
+    assert errors[16:19] == [False, False, False] and all(errors[19:24])                             # choices
+    assert errors[24] is False and errors[25:28] == [True, True, True]                               # 6 digits
+    _, vouched = _kernel(BOOK, frame)
+    assert vouched[[2, 8, 9, 10, 16, 24, 30]].all()     # decided in the kernel, long texts included
+    assert not vouched[[1, 3, 11, 19, 25]].any()
+
+
 def test_a_section_with_a_missing_field_is_refused_by_both_paths():
     frame = generate(50, 2).with_columns(
         pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("packaging.recycling_rate"))
