@@ -508,7 +508,7 @@ def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out
                 code = rc[j]
                 keep = ok[j] != 0 and 0 <= code < size
                 so[r0 + j] = np.uint8(rs[j]) if ok[j] != 0 else np.uint8(0)
-                ro[r0 + j] = np.uint32(lo[min(max(code, 0), size - 1)]) if keep else np.uint32(0)
+                ro[r0 + j] = lo[min(max(code, 0), size - 1)] if keep else 0
         else:
             for j in range(m):
                 if ok[j]:
@@ -1080,7 +1080,8 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
     for k, o in enumerate(outcomes):
         lut[k, :lutlen[k]] = codes[o.name].lut
     st_out = np.zeros((O, n), dtype=np.uint8)
-    rs_out = np.zeros((O, n), dtype=np.uint32)
+    # a reason list's index in as few bytes as its outcome's lists need (less to write and gather)
+    rs_out = np.zeros((O, n), dtype=np.uint8 if lut.max() < 256 else np.uint32)
     am_out = np.zeros((len(amounts), n, 2), dtype=np.int64)
     am_bits = np.zeros((len(amounts), (n + 7) // 8), dtype=np.uint8)
     tot_out = np.zeros((2, n, 2), dtype=np.int64)
