@@ -975,6 +975,18 @@ def _decimal(name: str, buf: np.ndarray, bits: np.ndarray | None, n: int, places
     return pl.Series(name, arr)
 
 
+def _carve(*shapes) -> list:
+    """Zeroed arrays of the given (shape, dtype), carved from one allocation: one large mapping
+    takes transparent huge pages and is released whole, where a handful of mid-sized arrays
+    come from the heap, which the allocator trims and then faults back in 4 KiB pages on the
+    next run (that cost as much as the decisions). Each array starts on a 64-byte boundary."""
+    sizes = [int(np.prod(shape)) * np.dtype(dt).itemsize for shape, dt in shapes]
+    starts = np.cumsum([0] + [(z + 63) // 64 * 64 for z in sizes])
+    block = np.zeros(int(starts[-1]) + 64, dtype=np.uint8)
+    base = (-block.ctypes.data) % 64
+    return [block[base + a:base + a + z].view(dt).reshape(shape) for a, z, (shape, dt) in zip(starts, sizes, shapes)]
+
+
 #: Largest population dictionary of a label field; beyond, a population is validated again
 #: for each rulebook with that rulebook's own labels (a scan per row would cost more).
 MAX_DICTIONARY = 256
@@ -1079,22 +1091,19 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
     lut = np.zeros((O, int(lutlen.max())), dtype=np.int64)
     for k, o in enumerate(outcomes):
         lut[k, :lutlen[k]] = codes[o.name].lut
-    st_out = np.zeros((O, n), dtype=np.uint8)
     # a reason list's index in as few bytes as its outcome's lists need (less to write and gather)
-    rs_out = np.zeros((O, n), dtype=np.uint8 if lut.max() < 256 else np.uint32)
-    am_out = np.zeros((len(amounts), n, 2), dtype=np.int64)
-    am_bits = np.zeros((len(amounts), (n + 7) // 8), dtype=np.uint8)
-    tot_out = np.zeros((2, n, 2), dtype=np.int64)
-    vouched = np.zeros(n, dtype=np.uint8)
+    st_out, rs_out, am_out, am_bits, tot_out, vouched, ends = _carve(
+        ((O, n), np.uint8), ((O, n), np.uint8 if lut.max() < 256 else np.uint32), ((len(amounts), n, 2), np.int64),
+        ((len(amounts), (n + 7) // 8), np.uint8), ((2, n, 2), np.int64), ((n,), np.uint8), ((n,), np.int64))
     # One parameter group and no other rulebook to share the checks with: validate as it decides.
     fused = not checked.shared and len(groups) == 1
     if fused:
         vin = checked.inputs(labels)
         words = {p: labels.get(p, ()) for p in LABEL_FIELDS}
         in_regs, in_vals = np.zeros((0, 0, 0), dtype=np.int64), np.zeros((0, 0, 0), dtype=np.uint8)
-        ok, ends = np.zeros(0, dtype=np.uint8), np.zeros(n, dtype=np.int64)
+        ok = np.zeros(0, dtype=np.uint8)
     else:
-        words, in_regs, in_vals, ok, ends = checked.validated(labels)
+        words, in_regs, in_vals, ok, ends = checked.validated(labels)      # its own period ends
         vin = checked.inputs(words)
     base_lab = len(NUMERIC) + len(BOOLEAN) + len(_SECTIONS)
     lab_reg = np.array([base_lab + inp.label_slots[p] for p in LABEL_FIELDS], dtype=np.int64)
