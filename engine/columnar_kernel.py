@@ -31,6 +31,7 @@ from .columnar_input import RULES, _DATE_TEXT, _DECIMAL_TEXT
 from .expressions import Compare, Label, Lookup, walk
 
 START_LIMIT = 10 ** 18
+_EXACT_FLOAT = 2 ** 52             # below it an int64 is an exact double, with room for a sum
 BLOCK = 1024                       # rows per interpreter step (registers stay in cache)
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
 _SECTIONS = SECTIONS[:-1]         # sections whose absence is allowed (history has defaults)
@@ -474,14 +475,33 @@ def _execute(m, ops, consts, regs, vals, first):
                 regs[d, j] = x if x >= y else y
                 vals[d, j] = vals[a, j] & vals[b, j]
         elif op == 18:     # ROUND half up of a / b (b > 0 wherever both are valid)
+            # (2|x| + q) // 2q through a float quotient, exact while the numerator is below
+            # 2**52: it is then an exact double; so is the denominator (or it exceeds 2**53 and
+            # the quotient is below one half); the correctly rounded quotient errs by less than
+            # Q * 2**-53 < 1 / (2 * den), less than the gap 1 / den to the next integer, so its
+            # truncation is the floor. A float division vectorises; an integer one per row does
+            # not. Rows at or above 2**52 are divided again in integers below.
+            wide = 0
             for j in range(m):
                 v = vals[a, j] & vals[b, j]
                 y = regs[b, j]
                 q = y if (v and y > 0) else 1
                 x = regs[a, j]
-                r = (abs(x) * 2 + q) // (q * 2)
+                num = abs(x) * 2 + q
+                den = q * 2
+                r = np.int64(np.float64(num) / np.float64(den))
+                wide |= num >= _EXACT_FLOAT
                 regs[d, j] = -r if x < 0 else r
                 vals[d, j] = v
+            if wide:               # (registers are written once: a and b still hold the operands)
+                for j in range(m):
+                    v = vals[a, j] & vals[b, j]
+                    y = regs[b, j]
+                    q = y if (v and y > 0) else 1
+                    x = regs[a, j]
+                    if abs(x) * 2 + q >= _EXACT_FLOAT:
+                        r = (abs(x) * 2 + q) // (q * 2)
+                        regs[d, j] = -r if x < 0 else r
         elif op == 21:     # STATUS from exemption index and failing bits
             for j in range(m):
                 regs[d, j] = (2 if regs[a, j] > 0 else 0) + (1 if regs[b, j] > 0 else 0)
