@@ -246,14 +246,10 @@ def _inspect(arr, which, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, st
         s0 = pos[j]
         ln = lens[j]
         good = True
-        if pat >= 0:
+        if pat >= 0 and which == 2:  # (a text inside its view was matched as it was read)
             g = np.uint8(plo <= ln <= phi)
-            if which == 1:           # in a view: twelve bytes, zero past the text, no branch per byte
-                for t in range(12):
-                    g &= tab[arr[s0 + t]] | np.uint8(t >= ln)
-            else:
-                for t in range(ln):
-                    g &= tab[arr[s0 + t]]
+            for t in range(ln):
+                g &= tab[arr[s0 + t]]
             good = g != 0
         if good and ((max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)):
             chars = 0                # characters lie between a quarter of the bytes and the bytes
@@ -328,8 +324,15 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, t
                     code = k + 1 if keys[lb0 + k] == key else code
                 lab_r[j] = code
         count_chars = (max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)
-        if pat >= 0 or cc or count_chars or (ln > 7 and (chn > 0 or labelled)):
-            if ln <= 12:             # inside the view itself
+        inline = ln <= 12
+        if inline and pat >= 0:      # twelve bytes in the view, zero past the text: no branch per byte
+            g = np.uint8(plo <= ln <= phi)
+            for t in range(12):
+                g &= tab[views8[16 * i + 4 + t]] | np.uint8(t >= ln)
+            if g == 0:
+                ok[j] = 0
+        if (pat >= 0 and not inline) or cc or count_chars or (ln > 7 and (chn > 0 or labelled)):
+            if inline:               # inside the view itself
                 where[j] = 1
                 pos[j] = 16 * i + 4
             elif data.shape[0] > 0:
@@ -739,19 +742,21 @@ class Inputs:
         self.keep = []                     # Arrow arrays whose buffers the kernel reads
         bad = []
         casts = {}
+        schema = frame.schema             # looked up once: each .schema builds a new one
         for path in FIELDS:
-            if path in frame.columns and isinstance(frame.schema[path], (pl.Categorical, pl.Enum)):
+            if isinstance(schema.get(path), (pl.Categorical, pl.Enum)):
                 casts[path] = pl.col(path).cast(pl.Utf8)
         if casts:
             frame = frame.with_columns(**casts)
         self.frame = frame
+        schema = frame.schema
         self.scales = {}
         num_data, num_valid, num_meta, num_rng = [], [], [], []
         for path in NUMERIC:
             rule, kind = RULES[path], FIELDS[path]
             arr, scale = None, 0
-            if path in frame.columns and not rule.unknown_check:
-                dtype = frame.schema[path]
+            if path in schema and not rule.unknown_check:
+                dtype = schema[path]
                 s = frame.get_column(path)
                 if isinstance(dtype, pl.Decimal) and kind == "decimal":
                     arr, scale = _single(s), dtype.scale
@@ -769,7 +774,7 @@ class Inputs:
             if arr is not None and pa.types.is_decimal(arr.type) and not pa.types.is_decimal128(arr.type):
                 arr = None                  # another decimal width: left to the careful path
             if arr is None:
-                if path in frame.columns:
+                if path in schema:
                     bad.append(frame.select(~_absent_expr(frame, path)).to_series())
                 num_data.append(_EMPTY_I64)
                 num_valid.append(_EMPTY_U8)
@@ -805,13 +810,13 @@ class Inputs:
             rule = RULES[path]
             meta = (0, 0, 0)
             data = valid = _EMPTY_U8
-            if path in frame.columns and frame.schema[path] == pl.Boolean:
+            if path in schema and schema[path] == pl.Boolean:
                 arr = _single(frame.get_column(path))
                 self.keep.append(arr)
                 data = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
                 valid, has = _bitmap(arr)
                 meta = (1, has, arr.offset)
-            elif path in frame.columns:
+            elif path in schema:
                 bad.append(frame.select(~_absent_expr(frame, path)).to_series())
             bool_data.append(data)
             bool_valid.append(valid)
@@ -823,8 +828,8 @@ class Inputs:
         self.end = None
         for path in DATES:
             s = None
-            if path in frame.columns:
-                dtype = frame.schema[path]
+            if path in schema:
+                dtype = schema[path]
                 if dtype == pl.Date:
                     s = frame.get_column(path)
                 elif dtype == pl.Utf8:
@@ -856,7 +861,7 @@ class Inputs:
                     int(rule.credit_code), 0, 0, -1, 0, 0]
             v32, v8, bufs, valid = _EMPTY_I32, _EMPTY_U8, [], _EMPTY_U8
             simple = byte_class(rule.pattern) if rule.pattern else None
-            if path in frame.columns and frame.schema[path] == pl.Utf8 and not rule.unknown_check:
+            if path in schema and schema[path] == pl.Utf8 and not rule.unknown_check:
                 arr = _single(frame.get_column(path), views=True)
                 if not pa.types.is_string_view(arr.type):
                     arr = arr.cast(pa.string_view())
@@ -869,7 +874,7 @@ class Inputs:
                 if rule.pattern and simple is None:     # a pattern the byte table cannot express
                     bad.append(frame.select(~_absent_expr(frame, path) &
                                             ~pl.col(path).str.contains(rule.pattern).fill_null(False)).to_series())
-            elif path in frame.columns:
+            elif path in schema:
                 bad.append(frame.select(~_absent_expr(frame, path)).to_series())
             if simple is not None:
                 meta[5] = len(pats)
@@ -1166,15 +1171,16 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
     cols = [inp.frame.get_column("application_id"), inp.frame.get_column("enterprise.region_code")
             .alias("region_code"), inp.end.alias("evaluated_on")]
     a = 0
+    nothing = pl.repeat(None, n, dtype=pl.Utf8, eager=True)      # one column of nulls, shared by name
     for o in outcomes:
         cols.append(texts.get_column(f"{o.name}.status"))
         if o.amount is None:
-            cols.append(pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(f"{o.name}.amount"))
+            cols.append(nothing.alias(f"{o.name}.amount"))
         else:
             cols.append(_decimal(f"{o.name}.amount", am_out[a], am_bits[a], n, o.amount.places))
             a += 1
         cols.append(texts.get_column(f"{o.name}.reasons"))
     cols += [_decimal("totals.subsidy_yuan", tot_out[0], None, n, 2),
              _decimal("totals.levy_yuan", tot_out[1], None, n, 2),
-             pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias("error")]
+             nothing.alias("error")]
     return pl.DataFrame(cols).select(list(schema)), vouched.view(bool)
