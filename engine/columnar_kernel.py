@@ -511,6 +511,17 @@ def _execute(m, ops, consts, regs, vals, first):
 
 
 @nb.njit(cache=True)
+def _pack_bits(flags, m, bits, at):
+    """OR the 0/1 ``flags[:m]`` into ``bits`` from byte ``at``, eight to a byte, least significant
+    first (Arrow's validity order); ``flags`` past m are 0 up to a multiple of 8. Eight flags read
+    as one little-endian word, times 0x0102040810204080, hold their byte in the product's top 8
+    bits (tests/test_columnar_kernel.py checks all 256 patterns)."""
+    words = flags.view(np.uint64)
+    for q in range((m + 7) // 8):
+        bits[at + q] |= np.uint8((words[q] * np.uint64(0x0102040810204080)) >> np.uint64(56))
+
+
+@nb.njit(cache=True)
 def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out_tot, lut, lutlen,
              st_out, rs_out, am_out, am_bits, tot_out, vouched):
     """The typed output buffers of the rows vouched for in this block, column by column.
@@ -519,6 +530,7 @@ def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out
     pass wrote."""
     for j in range(m):
         vouched[r0 + j] |= ok[j]
+    flags = np.zeros(BLOCK, dtype=np.uint8)     # whole words: rows past m stay 0
     for o in range(out_status.shape[0]):
         rs = regs[out_status[o]]
         rc = regs[out_code[o]]
@@ -558,11 +570,9 @@ def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out
                     x = ra[j]
                     ao[r0 + j, 0] = x
                     ao[r0 + j, 1] = x >> 63
-        for q in range(0, m, 8):         # r0 is a multiple of 8: whole validity bytes
-            byte = np.uint8(0)
-            for t in range(min(8, m - q)):
-                byte |= np.uint8((ok[q + t] & va[q + t]) << t)
-            bits[(r0 + q) >> 3] |= byte
+        for j in range(m):
+            flags[j] = ok[j] & va[j]
+        _pack_bits(flags, m, bits, r0 >> 3)      # r0 is a multiple of 8: whole bytes
         a += 1
     for t in range(2):
         rt = regs[out_tot[t]]

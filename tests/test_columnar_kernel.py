@@ -214,3 +214,15 @@ def test_a_lowered_limit_is_checked_per_rulebook(monkeypatch):
     assert (vouched == (values.is_null() | (values == 0)).to_numpy()).all()
     assert not vouched.all()
     assert columnar.decide_typed(BOOK, frame).equals(_careful(BOOK, frame))
+
+
+def test_validity_bits_are_packed_eight_to_a_byte_least_significant_first():
+    patterns = np.array([[(p >> t) & 1 for t in range(8)] for p in range(256)], dtype=np.uint8).ravel()
+    bits = np.zeros(258, dtype=np.uint8)
+    ck._pack_bits(patterns, len(patterns), bits, 1)
+    assert bits[0] == 0 and bits[1:257].tolist() == list(range(256))
+    short = np.zeros(16, dtype=np.uint8)
+    short[:5] = 1
+    out = np.full(3, 0b1000_0000, dtype=np.uint8)
+    ck._pack_bits(short, 5, out, 0)                # a last block shorter than eight rows
+    assert out.tolist() == [0b1001_1111, 0b1000_0000, 0b1000_0000]
