@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 import threading
 
 import numba as nb
@@ -511,14 +512,16 @@ def _execute(m, ops, consts, regs, vals, first):
 
 
 @nb.njit(cache=True)
-def _pack_bits(flags, m, bits, at):
-    """OR the 0/1 ``flags[:m]`` into ``bits`` from byte ``at``, eight to a byte, least significant
-    first (Arrow's validity order); ``flags`` past m are 0 up to a multiple of 8. Eight flags read
-    as one little-endian word, times 0x0102040810204080, hold their byte in the product's top 8
-    bits (tests/test_columnar_kernel.py checks all 256 patterns)."""
+def _pack_bits(flags, m, bits, at, merge):
+    """The 0/1 ``flags[:m]`` into ``bits`` from byte ``at`` (ORed in with ``merge``, else
+    written), eight to a byte, least significant first (Arrow's validity order); ``flags`` past
+    m are 0 up to a multiple of 8. Eight flags read as one little-endian word, times
+    0x0102040810204080, hold their byte in the product's top 8 bits (tests/test_columnar_kernel.py
+    checks all 256 patterns)."""
     words = flags.view(np.uint64)
     for q in range((m + 7) // 8):
-        bits[at + q] |= np.uint8((words[q] * np.uint64(0x0102040810204080)) >> np.uint64(56))
+        byte = np.uint8((words[q] * np.uint64(0x0102040810204080)) >> np.uint64(56))
+        bits[at + q] = (bits[at + q] | byte) if merge else byte
 
 
 @nb.njit(cache=True)
@@ -529,7 +532,7 @@ def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out
     not vouched for with zeros, without a branch; else other rows keep what another group's
     pass wrote."""
     for j in range(m):
-        vouched[r0 + j] |= ok[j]
+        vouched[r0 + j] = ok[j] if every else vouched[r0 + j] | ok[j]
     flags = np.zeros(BLOCK, dtype=np.uint8)     # whole words: rows past m stay 0
     for o in range(out_status.shape[0]):
         rs = regs[out_status[o]]
@@ -572,7 +575,7 @@ def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out
                     ao[r0 + j, 1] = x >> 63
         for j in range(m):
             flags[j] = ok[j] & va[j]
-        _pack_bits(flags, m, bits, r0 >> 3)      # r0 is a multiple of 8: whole bytes
+        _pack_bits(flags, m, bits, r0 >> 3, not every)      # r0 is a multiple of 8: whole bytes
         a += 1
     for t in range(2):
         rt = regs[out_tot[t]]
@@ -691,6 +694,9 @@ def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, ch
                     x = rv[j]
                     ok[j] &= ~np.uint8(((x < -top) | (x > top)) & (vv[j] == 1))
             if any_ok == 0:
+                if fused:                  # every byte of a reused output block is written
+                    _outputs(r0, m, ok, regs, vals, fused, out_status, out_code, out_amount, out_tot, lut, lutlen,
+                             st_out, rs_out, am_out, am_bits, tot_out, vouched)
                 continue
             if not fused:
                 for c in range(src.shape[0]):          # the validated inputs the program reads
@@ -1010,14 +1016,40 @@ def _decimal(name: str, buf: np.ndarray, bits: np.ndarray | None, n: int, places
     return pl.Series(name, arr)
 
 
-def _carve(*shapes) -> list:
-    """Zeroed arrays of the given (shape, dtype), carved from one allocation: one large mapping
-    takes transparent huge pages and is released whole, where a handful of mid-sized arrays
-    come from the heap, which the allocator trims and then faults back in 4 KiB pages on the
-    next run (that cost as much as the decisions). Each array starts on a 64-byte boundary."""
+class _Spare:
+    """The last output block, handed out again once nothing refers to it (every array carved
+    from it, every view and Arrow buffer over them, gone with the decisions built on it), to a
+    pass that writes every byte of it (one parameter group: ``run``'s fused pass). Streaming
+    chunks, Dask partitions and repeated calls then reuse warm pages instead of faulting fresh
+    ones in (with huge pages, at the price of the kernel compacting memory when it is
+    fragmented). NumPy points every view's base at the array that owns the memory, so the
+    block's own reference count says whether anything still uses it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.block = None
+
+    def take(self, size: int, reuse: bool):
+        with self.lock:
+            # references: this attribute and getrefcount's argument; any view adds one
+            idle = self.block is not None and sys.getrefcount(self.block) == 2
+            if not (reuse and idle and self.block.nbytes >= size):
+                self.block = np.zeros(size, dtype=np.uint8)
+            return self.block
+
+
+_SPARE = _Spare()
+
+
+def _carve(*shapes, reuse: bool = False) -> list:
+    """Arrays of the given (shape, dtype), carved from one allocation: one large mapping takes
+    transparent huge pages and is released whole, where a handful of mid-sized arrays come from
+    the heap, which the allocator trims and then faults back in 4 KiB pages on the next run.
+    Zeroed, or with ``reuse`` possibly the spare block's old bytes (for a pass that writes them
+    all). Each array starts on a 64-byte boundary."""
     sizes = [int(np.prod(shape)) * np.dtype(dt).itemsize for shape, dt in shapes]
     starts = np.cumsum([0] + [(z + 63) // 64 * 64 for z in sizes])
-    block = np.zeros(int(starts[-1]) + 64, dtype=np.uint8)
+    block = _SPARE.take(int(starts[-1]) + 64, reuse)
     base = (-block.ctypes.data) % 64
     return [block[base + a:base + a + z].view(dt).reshape(shape) for a, z, (shape, dt) in zip(starts, sizes, shapes)]
 
@@ -1127,11 +1159,12 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
     for k, o in enumerate(outcomes):
         lut[k, :lutlen[k]] = codes[o.name].lut
     # a reason list's index in as few bytes as its outcome's lists need (less to write and gather)
+    fused = not checked.shared and len(groups) == 1       # (see below)
     st_out, rs_out, am_out, am_bits, tot_out, vouched, ends = _carve(
         ((O, n), np.uint8), ((O, n), np.uint8 if lut.max() < 256 else np.uint32), ((len(amounts), n, 2), np.int64),
-        ((len(amounts), (n + 7) // 8), np.uint8), ((2, n, 2), np.int64), ((n,), np.uint8), ((n,), np.int64))
+        ((len(amounts), (n + 7) // 8), np.uint8), ((2, n, 2), np.int64), ((n,), np.uint8), ((n,), np.int64),
+        reuse=fused)
     # One parameter group and no other rulebook to share the checks with: validate as it decides.
-    fused = not checked.shared and len(groups) == 1
     if fused:
         vin = checked.inputs(labels)
         words = {p: labels.get(p, ()) for p in LABEL_FIELDS}
@@ -1158,6 +1191,8 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
         except cp.Unsupported:
             return None
         if prog is None:
+            if fused:                # nothing written to a block that may hold another run's bytes
+                return None
             continue
         lowered = [(f, limits[p]) for f, p in enumerate(NUMERIC) if limits[p] < START_LIMIT]
         chk_reg = np.array([f for f, _ in lowered], dtype=np.int64)

@@ -219,10 +219,28 @@ def test_a_lowered_limit_is_checked_per_rulebook(monkeypatch):
 def test_validity_bits_are_packed_eight_to_a_byte_least_significant_first():
     patterns = np.array([[(p >> t) & 1 for t in range(8)] for p in range(256)], dtype=np.uint8).ravel()
     bits = np.zeros(258, dtype=np.uint8)
-    ck._pack_bits(patterns, len(patterns), bits, 1)
+    ck._pack_bits(patterns, len(patterns), bits, 1, True)
     assert bits[0] == 0 and bits[1:257].tolist() == list(range(256))
     short = np.zeros(16, dtype=np.uint8)
     short[:5] = 1
     out = np.full(3, 0b1000_0000, dtype=np.uint8)
-    ck._pack_bits(short, 5, out, 0)                # a last block shorter than eight rows
+    ck._pack_bits(short, 5, out, 0, True)          # a last block shorter than eight rows
     assert out.tolist() == [0b1001_1111, 0b1000_0000, 0b1000_0000]
+
+
+def test_an_output_block_is_reused_only_once_free_and_then_fully_rewritten():
+    clean = generate(3000, 1)
+    mixed = generate(2500, 9).with_columns(   # a first block of ids the contract refuses: no row decided
+        pl.when(pl.int_range(pl.len()) < ck.BLOCK + 100).then(pl.lit("no spaces allowed"))
+        .otherwise(pl.col("application_id")).alias("application_id"))
+    first = columnar.decide_typed(BOOK, clean)
+    copy_of_first, block = first.clone(), id(ck._SPARE.block)   # (an id: a reference would hold it)
+    second = columnar.decide_typed(_tier30_reform(), clean)     # `first` still lives on its block
+    assert id(ck._SPARE.block) != block and first.equals(copy_of_first)
+    del first, second
+    block = id(ck._SPARE.block)
+    again = columnar.decide_typed(BOOK, mixed)                  # a smaller population, a block not vouched
+    assert id(ck._SPARE.block) == block                         # the freed block was taken again
+    assert again.equals(_careful(BOOK, mixed))                  # and none of its old bytes show
+    _, vouched = _kernel(BOOK, mixed)
+    assert 0 < vouched.mean() < 1
