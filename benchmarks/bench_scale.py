@@ -199,7 +199,7 @@ def bench_dask(book, n, tmp, reps: int = 3):
     src = tmp / "dask.parquet"
     warm = tmp / "dask-warm.parquet"
     population(n, 7).write_parquet(src, row_group_size=250_000)
-    population(20_000, 8).write_parquet(warm)
+    population(250_000, 8).write_parquet(warm)     # one whole partition: buffers at full size
     times = {}
     for workers in (1, 2):
         # one single-threaded worker process per core (Polars' and the kernel's pools sized to match)
