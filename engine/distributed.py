@@ -9,6 +9,7 @@ applied) travels to each worker once.
 from __future__ import annotations
 
 import contextlib
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -102,13 +103,27 @@ def cluster_client(address: str = "local", n_workers: int = 2, threads_per_worke
     """A dask.distributed Client: ``local`` starts a LocalCluster of worker processes."""
     from dask.distributed import Client, LocalCluster
     if address == "local":
-        # Each worker process is one core's worth: Polars' and the kernel's pools sized to match
-        # (set before the worker imports them), so two workers do not fight over the same cores.
+        # Each worker process is one core's worth: Polars' and the kernel's pools sized to match,
+        # so two workers do not fight over the same cores. Set before the process is spawned
+        # (Dask's pre-spawn-environ): a spawned worker first re-imports the parent's main module,
+        # and one importing numba or Polars fixes their pools before a Nanny `env` applies (the
+        # benchmark's workers ran two threads each). The Nanny sets them in this process's
+        # environment to spawn; they are put back once the workers are up.
+        import dask
         threads = str(threads_per_worker)
         env = {"POLARS_MAX_THREADS": threads, "NUMBA_NUM_THREADS": threads}
-        with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                          dashboard_address=None, env=env) \
-                as cluster, Client(cluster) as client:
+        saved = {k: os.environ.get(k) for k in env}
+        try:
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+                cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
+                                       dashboard_address=None, env=env)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        with cluster, Client(cluster) as client:
             yield client
     else:
         with Client(address) as client:

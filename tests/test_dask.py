@@ -58,3 +58,34 @@ def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path):
     assert a["changed_applications"] > 0
     for f in ("by_region.csv", "changes.csv", "changed_applications.csv", "errors.csv"):
         assert (runs["single"] / f).read_text() == (runs["cluster"] / f).read_text(), f
+
+
+def test_local_workers_get_one_thread_each_even_when_the_main_module_imports_numba_and_polars(tmp_path):
+    """A spawned worker re-imports the parent's main module first; one that imports numba and
+    Polars fixed their pools at two threads before a Nanny env applied (workers then fought over
+    the cores). The parent's own environment is left as it was."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = tmp_path / "main_imports_pools.py"
+    script.write_text(f"""
+import os, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+import numba, polars
+from engine.distributed import cluster_client
+
+
+def probe():
+    import numba, polars
+    return numba.get_num_threads(), polars.thread_pool_size()
+
+
+if __name__ == "__main__":
+    with cluster_client("local", n_workers=2) as client:
+        print(sorted(client.run(probe).values()), os.environ.get("NUMBA_NUM_THREADS"))
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                         env={k: v for k, v in __import__("os").environ.items()
+                              if k not in ("NUMBA_NUM_THREADS", "POLARS_MAX_THREADS")})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[-2] == "[(1, 1), (1, 1)] None"
