@@ -616,7 +616,8 @@ def _validate_block(r0, m, ok, regs, vals, count, ends, vin):
         lab = max(txt_meta[f, 11], 0)
         pat = max(txt_meta[f, 5], 0)
         _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_v32[f], txt_v8[f], txt_data[f],
-              txt_starts[f],               txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings, soffs, keys)
+              txt_starts[f], txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings,
+              soffs, keys)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -639,8 +640,8 @@ def _validate(n, vin, in_regs, in_vals, ok_out, ends, threads):
             m = min(BLOCK, n - r0)
             _validate_block(r0, m, ok, in_regs[blk], in_vals[blk], count, ends,
                             (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-                             txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
-                             date_data, date_valid, date_meta, bad, sec_size))
+                             txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings,
+                             soffs, keys, date_data, date_valid, date_meta, bad, sec_size))
             ok_out[r0:r0 + m] = ok[:m]
 
 
@@ -673,8 +674,8 @@ def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, ch
             if fused:
                 _validate_block(r0, m, ok, regs, vals, count, ends,
                                 (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-                                 txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
-                                 date_data, date_valid, date_meta, bad, sec_size))
+                                 txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len,
+                                 strings, soffs, keys, date_data, date_valid, date_meta, bad, sec_size))
             else:
                 for j in range(m):
                     ok[j] = valid[r0 + j]
@@ -1200,7 +1201,8 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
         src = np.array(sorted({int(r) for row in prog.ops for i in cp.operands(row) for r in [row[i]]
                                if r < N_INPUTS} - set(lab_out.tolist())), dtype=np.int64)
         with _RUNNING:
-            _decide(n, g, gtab, gbase, fused, vin, in_regs, in_vals, ok, ends, chk_reg, chk_lim, lab_reg, lab_out, lab_map,
+            _decide(n, g, gtab, gbase, fused, vin, in_regs, in_vals, ok, ends, chk_reg, chk_lim, lab_reg, lab_out,
+                    lab_map,
                     prog.ops, prog.consts, prog.n_regs, src, np.array(prog.status, dtype=np.int64),
                     np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
                     np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,

@@ -84,8 +84,8 @@ if __name__ == "__main__":
     with cluster_client("local", n_workers=2) as client:
         print(sorted(client.run(probe).values()), os.environ.get("NUMBA_NUM_THREADS"))
 """)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                         env={k: v for k, v in __import__("os").environ.items()
-                              if k not in ("NUMBA_NUM_THREADS", "POLARS_MAX_THREADS")})
+    import os
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_NUM_THREADS", "POLARS_MAX_THREADS")}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[-2] == "[(1, 1), (1, 1)] None"

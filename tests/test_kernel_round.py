@@ -27,7 +27,8 @@ def rounded(xs, qs, valid=None):
 
 
 pairs = st.tuples(st.one_of(st.integers(-LIMIT, LIMIT), st.integers(-2 ** 53, 2 ** 53)),
-                  st.one_of(st.integers(1, 2 ** 40), st.integers(1, LIMIT), st.sampled_from([1, 2, 3, 7, 10, 100, 10 ** 6])))
+                  st.one_of(st.integers(1, 2 ** 40), st.integers(1, LIMIT),
+                            st.sampled_from([1, 2, 3, 7, 10, 100, 10 ** 6])))
 
 
 @settings(max_examples=300, deadline=None)
