@@ -19,12 +19,10 @@ import polars as pl
 from pydantic import BaseModel
 
 from . import application as appmodel
-from .application import FIELDS, SECTIONS
+from .application import _USCC_ALPHABET, _USCC_WEIGHTS, FIELDS, SECTIONS
 
 _DECIMAL_TEXT = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
 
 

@@ -27,8 +27,8 @@ import polars as pl
 import pyarrow as pa
 
 from . import columnar_program as cp
-from .application import FIELDS, SECTIONS
-from .columnar_input import RULES, _DATE_TEXT, _DECIMAL_TEXT
+from .application import _USCC_WEIGHTS, FIELDS, SECTIONS
+from .columnar_input import RULES, _DATE_TEXT, _DECIMAL_TEXT, _USCC_VALUE
 from .expressions import Compare, Label, Lookup, walk
 
 START_LIMIT = 10 ** 18
@@ -37,12 +37,8 @@ BLOCK = 1024                       # rows per interpreter step (registers stay i
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
 _SECTIONS = SECTIONS[:-1]         # sections whose absence is allowed (history has defaults)
 _EPOCH = dt.date(1970, 1, 1)
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int32)
+_USCC_WEIGHTS32 = np.array(_USCC_WEIGHTS, dtype=np.int32)
 _USCC_LIMIT = np.array([10] * 8 + [31] * 9, dtype=np.uint8)      # positions 1-8: digits only
-_USCC_VALUE = np.full(256, 99, dtype=np.uint8)
-for _v, _ch in enumerate(_USCC_ALPHABET):
-    _USCC_VALUE[ord(_ch)] = _v
 
 NUMERIC = [p for p, k in FIELDS.items() if k in ("decimal", "integer")]
 BOOLEAN = [p for p, k in FIELDS.items() if k == "boolean"]
@@ -175,7 +171,7 @@ def _numeric(r0, m, ok, rv, vv, cs, data, valid, meta, rng, limit):
     if hasb:                          # presence first: vv holds it until the defaults below
         for j in range(m):
             i = base + np.uint64(j)
-            vv[j] = np.uint8((valid[i >> np.uint64(3)] >> (i & np.uint64(7))) & np.uint8(1))
+            vv[j] = _bit(valid, i)
     else:
         vv[:m] = 1
     if kind == 2:                     # Decimal128: the high word must be the low word's sign
@@ -219,7 +215,7 @@ def _boolean(r0, m, ok, rv, vv, cs, data, valid, meta):
     if hasb:
         for j in range(m):
             i = base + np.uint64(j)
-            vv[j] = np.uint8((valid[i >> np.uint64(3)] >> (i & np.uint64(7))) & np.uint8(1))
+            vv[j] = _bit(valid, i)
     else:
         vv[:m] = 1
     insec = np.int64(1 if sec >= 0 else 0)
@@ -227,10 +223,17 @@ def _boolean(r0, m, ok, rv, vv, cs, data, valid, meta):
     for j in range(m):
         p = vv[j]
         i = base + np.uint64(j)
-        rv[j] = np.int64((data[i >> np.uint64(3)] >> (i & np.uint64(7))) & np.uint8(1)) if p else dflt
+        rv[j] = np.int64(_bit(data, i)) if p else dflt
         ok[j] &= ~((p ^ 1) & absent_fails)
         cs[j] += p * insec
         vv[j] = p | dvalid
+
+
+@nb.njit(cache=True, inline="always")
+def _count_chars(ln, min_len, max_len):
+    """Whether a text of ``ln`` UTF-8 bytes must have its characters counted against its length
+    bounds (-1: none): they lie between a quarter of the bytes and the bytes."""
+    return (max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)
 
 
 @nb.njit(cache=True)
@@ -252,8 +255,8 @@ def _inspect(arr, which, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, st
             for t in range(ln):
                 g &= tab[arr[s0 + t]]
             good = g != 0
-        if good and ((max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)):
-            chars = 0                # characters lie between a quarter of the bytes and the bytes
+        if good and _count_chars(ln, min_len, max_len):
+            chars = 0
             for t in range(ln):
                 chars += (arr[s0 + t] & 0xC0) != 0x80
             if (min_len >= 0 and chars < min_len) or (max_len >= 0 and chars > max_len):
@@ -267,7 +270,7 @@ def _inspect(arr, which, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, st
                 for t in range(17):
                     v = _USCC_VALUE[arr[s0 + t]]
                     over |= np.uint8(v >= _USCC_LIMIT[t])
-                    total += np.int32(v) * _USCC_WEIGHTS[t]
+                    total += np.int32(v) * _USCC_WEIGHTS32[t]
                 last = _USCC_VALUE[arr[s0 + 17]]
                 good = over == 0 and last < 31 and (31 - total % 31) % 31 == last
         if ln > 7:
@@ -303,7 +306,7 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, t
     for j in range(m):
         i = r0 + j + off
         ln = np.int64(views32[4 * i])
-        if hasb and ((valid[i >> 3] >> (i & 7)) & 1) == 0:
+        if hasb and _bit(valid, i) == 0:
             ln = 0
         lens[j] = ln
         if ln == 0:                  # null or "": absent
@@ -324,7 +327,7 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, t
                 for k in range(lbn):
                     code = k + 1 if keys[lb0 + k] == key else code
                 lab_r[j] = code
-        count_chars = (max_len >= 0 and ln > max_len) or (min_len >= 0 and ln < 4 * min_len)
+        count_chars = _count_chars(ln, min_len, max_len)
         inline = ln <= 12
         if inline and pat >= 0:      # twelve bytes in the view, zero past the text: no branch per byte
             g = np.uint8(plo <= ln <= phi)

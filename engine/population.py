@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from .application import FIELDS, loads_exact
+from .application import _USCC_ALPHABET, _USCC_WEIGHTS, FIELDS, loads_exact
 from .flat import flatten
 
 #: (code, name) of Shanxi's 11 prefecture-level cities [POLICY.md, S §2] and the share of applicants.
@@ -80,8 +80,6 @@ assert set(SCHEMA) == set(FIELDS), "the population covers exactly the contract's
 # GB 32100-2015 check character (the same weights and alphabet as stdnum.cn.uscc, which the
 # tests compare against): computed over whole numpy arrays because a per-row Python call costs
 # ~10 s per million codes.
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)
 
 
 def _credit_codes(region: np.ndarray, serial: np.ndarray) -> pl.Series:
@@ -93,7 +91,7 @@ def _credit_codes(region: np.ndarray, serial: np.ndarray) -> pl.Series:
         digits[:, 2 + k] = (reg // 10 ** (5 - k)) % 10
     for k in range(9):
         digits[:, 8 + k] = (serial // 10 ** (8 - k)) % 10
-    check = (31 - (digits @ _USCC_WEIGHTS) % 31) % 31
+    check = (31 - (digits @ np.array(_USCC_WEIGHTS, dtype=np.int64)) % 31) % 31
     alphabet = np.array(list(_USCC_ALPHABET))
     body = pl.Series(reg).cast(pl.Utf8).str.zfill(6)
     org = pl.Series(serial).cast(pl.Utf8).str.zfill(9)
