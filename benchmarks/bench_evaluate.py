@@ -8,7 +8,7 @@ Measures, on the same deterministic population (the machine's other load counts:
      timed application by application without keeping the decisions (as `evaluate` streams);
   2. what bounds the Rete path: the same ruleset and facts with no-op actions, driven (a) through
      durable_rules' stock Python host (JSON parse of each matched fact, state re-serialised after
-     every action) and (b) straight through its C engine as engine/rete.py does;
+     every action) and (b) straight through its C engine as engine/backends/rete/engine.py does;
   3. end to end: `shuangtan evaluate` subprocesses on a JSON Lines file with 1 and 2 processes;
   4. cold `shuangtan check` on a bundled example: median wall time of 5 subprocess runs.
 `--no-cli` stops after 2 (for interleaved A/B runs on a shared machine).
@@ -35,10 +35,10 @@ from stdnum.cn import uscc  # noqa: E402
 
 import durable_rules_engine as dr_c  # noqa: E402
 
-from engine.application import parse_application  # noqa: E402
-from engine.batchio import dumps_decision  # noqa: E402
-from engine.rete import Env, ReteEngine, _QuietHost, field_values  # noqa: E402
-from engine.rulebook import load_rulebook  # noqa: E402
+from engine.contract.application import parse_application  # noqa: E402
+from engine.batch.readers import dumps_decision  # noqa: E402
+from engine.backends.rete.engine import Env, ReteEngine, _QuietHost, field_values  # noqa: E402
+from engine.rulebook.loader import load_rulebook  # noqa: E402
 
 REGIONS = ["140100", "140200", "140300", "140400", "140500", "140600", "140700", "140800",
            "140900", "141000", "141100"]
@@ -91,7 +91,7 @@ def percentile(sorted_values, q):
 
 
 def fact_of(engine, app):
-    """The application fact engine/rete.py asserts (same code path as ReteEngine.decide)."""
+    """The application fact engine/backends/rete/engine.py asserts (same code path as ReteEngine.decide)."""
     _, params, literals, _, plan = engine._day(app.period.end)
     fields, present = field_values(app)
     fact = engine.facts(Env(fields, present, params, literals), None, plan)

@@ -27,19 +27,19 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from engine.application import parse_application  # noqa: E402
-from engine.columnar import decide_frame_columnar  # noqa: E402
-from engine.columnar_verify import Generator  # noqa: E402
-from engine.flat import decide_frame  # noqa: E402
-from engine.rete import ReteEngine  # noqa: E402
-from engine.rulebook import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files  # noqa: E402
+from engine.contract.application import parse_application  # noqa: E402
+from engine.backends.columnar.frame import decide_frame_columnar  # noqa: E402
+from engine.backends.columnar.verify import Generator  # noqa: E402
+from engine.contract.flat import decide_frame  # noqa: E402
+from engine.backends.rete.engine import ReteEngine  # noqa: E402
+from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files  # noqa: E402
 
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
 
 
 def population(n: int, seed: int = 1) -> pl.DataFrame:
     try:
-        from engine.population import generate   # the calibrated population, when present
+        from engine.drafting.population import generate   # the calibrated population, when present
         return generate(n, seed)
     except ImportError:
         return Generator(load_rulebook(), seed, invalid_share=0).frame(n)
@@ -90,8 +90,8 @@ def bench_columnar(book, n, reps: int = 7):
     median), not interleaved with the others: a run right after another step's large frees pays
     the kernel's page faults and huge-page compaction, which measures the machine's memory state
     rather than this code."""
-    from engine import columnar
-    from engine.columnar import as_text, decide_typed, validated
+    from engine.backends.columnar import frame as columnar
+    from engine.backends.columnar.frame import as_text, decide_typed, validated
     frame = population(n, 1)
     decide_frame_columnar(book, frame.head(1000))
 
@@ -135,7 +135,7 @@ def bench_columnar(book, n, reps: int = 7):
 
 
 def bench_end_to_end(book, frame, tmp):
-    from engine.parquetio import decide_file
+    from engine.batch.parquet import decide_file
     src, dst = tmp / "pop.parquet", tmp / "decisions.parquet"
     frame.write_parquet(src, row_group_size=250_000)
     t = time.perf_counter()
@@ -147,7 +147,7 @@ def bench_end_to_end(book, frame, tmp):
 
 
 def bench_simulate(book, frame):
-    from engine.simulate import simulate
+    from engine.drafting.simulate import simulate
     files = copy.deepcopy(read_files(DEFAULT_RULES))
     files["parameters/storage_subsidy.yaml"]["tier_30_rate"]["values"]["2026-01-01"] = "0.90"
     reform = compile_rulebook(DEFAULT_RULES, files)
@@ -195,7 +195,7 @@ print(time.perf_counter() - t, hwm / 1024)
 
 
 def bench_dask(book, n, tmp, reps: int = 3):
-    from engine.distributed import cluster_client, decide_parquet_distributed, decide_partition, partitions
+    from engine.batch.distributed import cluster_client, decide_parquet_distributed, decide_partition, partitions
     src = tmp / "dask.parquet"
     warm = tmp / "dask-warm.parquet"
     population(n, 7).write_parquet(src, row_group_size=250_000)

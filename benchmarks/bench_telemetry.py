@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.metering import Settings, derive  # noqa: E402
-from engine.telemetry import read_telemetry  # noqa: E402
+from engine.telemetry.metering import Settings, derive  # noqa: E402
+from engine.telemetry.reader import read_telemetry  # noqa: E402
 
 YEAR = ROOT / "examples/telemetry/taiyuan-2026.csv"
 

@@ -1,7 +1,7 @@
 """Test applications: the complete base application with dotted-path changes."""
 import copy
 
-from engine.ruletests import BASE_APPLICATION
+from engine.drafting.ruletests import BASE_APPLICATION
 
 
 def doc(**changes):

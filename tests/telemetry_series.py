@@ -1,9 +1,9 @@
 """Small telemetry series built in tests, so every derived fact can be computed by hand."""
-from engine.ruletests import TELEMETRY_HEADER as HEADER, telemetry_day
+from engine.drafting.ruletests import TELEMETRY_HEADER as HEADER, telemetry_day
 
 
 def day(date="2026-03-01", base=("500", "0", "0"), special=None, skip=(), delay_s=300, late=None, system="S1"):
-    """96 fifteen-minute rows of one day (see engine.ruletests.telemetry_day)."""
+    """96 fifteen-minute rows of one day (see engine.drafting.ruletests.telemetry_day)."""
     return telemetry_day(date, base, special, skip, delay_s, late, system)
 
 

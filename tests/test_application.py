@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from stdnum.cn import uscc
 
-from engine.application import parse_application
+from engine.contract.application import parse_application
 from engine.errors import InvalidApplicationError
 from appdoc import doc
 

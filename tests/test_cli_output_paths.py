@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from engine.cli import main
 from engine.cli.common import output_problem
 from engine.errors import OutputError
-from engine.population import generate, write_population
+from engine.drafting.population import generate, write_population
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
@@ -173,8 +173,8 @@ def test_the_real_command_prints_one_line_and_no_traceback(tmp_path, inputs):
 
 # --- the library: DecisionWriter -----------------------------------------------------------
 def test_decision_writer_raises_one_output_error_and_closes_quietly(tmp_path, inputs):
-    from engine.parquetio import DecisionWriter, decide_file
-    from engine.rulebook import load_rulebook
+    from engine.batch.parquet import DecisionWriter, decide_file
+    from engine.rulebook.loader import load_rulebook
     book = load_rulebook()
     for out in (tmp_path / "nope" / "d.parquet", tmp_path / "nope" / "d.csv", tmp_path):
         with pytest.raises(OutputError) as caught:
@@ -189,8 +189,8 @@ def test_decision_writer_raises_one_output_error_and_closes_quietly(tmp_path, in
 
 
 def test_a_decisions_file_is_removed_when_deciding_fails_midway(tmp_path, inputs, monkeypatch):
-    import engine.parquetio as parquetio
-    from engine.rulebook import load_rulebook
+    import engine.batch.parquet as parquetio
+    from engine.rulebook.loader import load_rulebook
     real, calls = parquetio.decide_chunk, []
 
     def failing(book, chunk):

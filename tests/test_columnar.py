@@ -9,11 +9,11 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from cli import main
-from engine.columnar import decide_frame_columnar
-from engine.columnar_verify import Generator, disagreements
-from engine.flat import decide_frame
-from engine.parquetio import decide_file
-from engine.rulebook import compile_rulebook, load_rulebook, read_files, DEFAULT_RULES
+from engine.backends.columnar.frame import decide_frame_columnar
+from engine.backends.columnar.verify import Generator, disagreements
+from engine.contract.flat import decide_frame
+from engine.batch.parquet import decide_file
+from engine.rulebook.loader import compile_rulebook, load_rulebook, read_files, DEFAULT_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = load_rulebook()
@@ -135,8 +135,8 @@ def test_jsonl_unknown_field_is_rejected(tmp_path):
 
 def test_credit_code_mask_handles_every_shape():
     import random
-    from engine.columnar_input import credit_code_mask
-    from engine.columnar_verify import credit_code
+    from engine.backends.columnar.inputs import credit_code_mask
+    from engine.backends.columnar.verify import credit_code
     rng = random.Random(3)
     good = [credit_code(rng) for _ in range(5)]
     wrong_check = good[0][:17] + ("0" if good[0][17] != "0" else "1")
@@ -148,7 +148,7 @@ def test_credit_code_mask_handles_every_shape():
 
 
 def test_typed_decisions_carry_exact_decimals_and_enums():
-    from engine.columnar import as_text, decide_typed
+    from engine.backends.columnar.frame import as_text, decide_typed
     typed = decide_typed(BOOK, pl.DataFrame([EXAMPLE]))
     assert typed.schema["storage_subsidy.amount"] == pl.Decimal(38, 2)
     assert isinstance(typed.schema["storage_subsidy.status"], pl.Enum)

@@ -6,13 +6,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from engine import columnar
-from engine import columnar_kernel as ck
-from engine import columnar_program as cp
-from engine.columnar_verify import Generator, disagreements
-from engine.flat import decide_frame
-from engine.population import generate
-from engine.rulebook import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files
+from engine.backends.columnar import frame as columnar
+from engine.backends.columnar import kernel as ck
+from engine.backends.columnar import program as cp
+from engine.backends.columnar.verify import Generator, disagreements
+from engine.contract.flat import decide_frame
+from engine.drafting.population import generate
+from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files
 
 BOOK = load_rulebook()
 

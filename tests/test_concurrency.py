@@ -16,10 +16,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from engine import records
-from engine.rulebook import load_rulebook
-from engine.store import open_store
-from engine.store.models import DecisionRow, SubmissionIn, SubmissionRow
+from engine.records import service as records
+from engine.rulebook.loader import load_rulebook
+from engine.records.store import open_store
+from engine.records.store.models import DecisionRow, SubmissionIn, SubmissionRow
 from test_records import app
 from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 

@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from appdoc import doc
 from cli import main
 from engine import errors as E
-from engine.application import parse_application
-from engine.crosscheck import decide_metered
-from engine.rete import ReteEngine
-from engine.rulebook import DEFAULT_RULES, load_rulebook
-from engine.telemetry import read_telemetry
+from engine.contract.application import parse_application
+from engine.telemetry.crosscheck import decide_metered
+from engine.backends.rete.engine import ReteEngine
+from engine.rulebook.loader import DEFAULT_RULES, load_rulebook
+from engine.telemetry.reader import read_telemetry
 from telemetry_series import csv_text, day
 from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 

@@ -1,10 +1,10 @@
 """Dask: a LocalCluster of two worker processes gives the single machine's decisions."""
 import polars as pl
 
-from engine.columnar_verify import Generator, disagreements
-from engine.distributed import decide_parquet_distributed
-from engine.parquetio import decide_file
-from engine.rulebook import load_rulebook
+from engine.backends.columnar.verify import Generator, disagreements
+from engine.batch.distributed import decide_parquet_distributed
+from engine.batch.parquet import decide_file
+from engine.rulebook.loader import load_rulebook
 
 
 def test_local_cluster_two_processes_same_results(tmp_path):
@@ -40,7 +40,7 @@ def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path):
     from click.testing import CliRunner
 
     from cli import main
-    from engine.population import generate, write_population
+    from engine.drafting.population import generate, write_population
     pop = tmp_path / "pop.parquet"
     generate(3000, 5, year=2027).write_parquet(pop, row_group_size=700)   # 5 partitions of row groups
     reform = "rules/reforms/remote-region-tilt.yaml"
@@ -72,7 +72,7 @@ def test_local_workers_get_one_thread_each_even_when_the_main_module_imports_num
 import os, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
 import numba, polars
-from engine.distributed import cluster_client
+from engine.batch.distributed import cluster_client
 
 
 def probe():

@@ -3,8 +3,8 @@ against Python's exact integers, over the whole range the program's bounds admit
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from engine import columnar_kernel as ck
-from engine import columnar_program as cp
+from engine.backends.columnar import kernel as ck
+from engine.backends.columnar import program as cp
 
 LIMIT = 2 ** 61                    # the program proves every intermediate below 2**62
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine import errors as E
-from engine.rulebook import load_rulebook
+from engine.rulebook.loader import load_rulebook
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BROKEN = FIXTURES / "broken_rules"

@@ -8,10 +8,11 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from engine import notices, records
-from engine.rulebook import load_rulebook
-from engine.store import open_store
-from engine.store.models import SubmissionIn
+from engine.notices import render as notices
+from engine.records import service as records
+from engine.rulebook.loader import load_rulebook
+from engine.records.store import open_store
+from engine.records.store.models import SubmissionIn
 from test_records import app
 from test_store import sqlite_url  # noqa: F401  (fixture)
 
@@ -128,7 +129,7 @@ def test_cli_writes_and_records_the_notices(decided, tmp_path):
     issued = records.issue_notices(decided, "N-reporting", tmp_path, "zhao", "en", "html", DAY)
     assert [n.kind for n in issued] == ["denial", "rectification", "levy"]
     assert all(n.path.read_text().startswith("<!DOCTYPE html>") for n in issued)
-    from engine.records_view import show
+    from engine.records.views import show
     assert [(n.kind, n.lang, n.issued_by) for n in show(decided, "N-reporting").notices][-3:] == [
         ("denial", "en", "zhao"), ("rectification", "en", "zhao"), ("levy", "en", "zhao")]
 

@@ -7,10 +7,9 @@ from click.testing import CliRunner
 from stdnum.cn import uscc
 
 from cli import main
-from engine.application import parse_application
-from engine.flat import document_from_flat
-from engine.population import (CITIES, MEAN_SALES_YUAN, SCHEMA, generate, read_population,
-                                write_population)
+from engine.contract.application import parse_application
+from engine.contract.flat import document_from_flat
+from engine.drafting.population import CITIES, MEAN_SALES_YUAN, SCHEMA, generate, read_population, write_population
 
 
 @pytest.fixture(scope="module")

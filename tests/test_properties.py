@@ -4,9 +4,9 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine.application import parse_application
-from engine.rete import ReteEngine
-from engine.rulebook import load_rulebook
+from engine.contract.application import parse_application
+from engine.backends.rete.engine import ReteEngine
+from engine.rulebook.loader import load_rulebook
 
 BOOK = load_rulebook()
 ENGINE = ReteEngine.for_rulebook(BOOK)

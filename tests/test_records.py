@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from engine import records, records_view
+from engine.records import service as records, views as records_view
 from engine.cli import main
-from engine.rulebook import load_rulebook
-from engine.store import open_store
-from engine.store.models import DecisionRow, SubmissionIn, SubmissionRow
+from engine.rulebook.loader import load_rulebook
+from engine.records.store import open_store
+from engine.records.store.models import DecisionRow, SubmissionIn, SubmissionRow
 from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,12 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.application import parse_application
-from engine.errors import (BadDateError, BadValueError, RulebookError, UnknownKeyError,
-                           UnknownReferenceError)
-from engine.reforms import load_reform
-from engine.rete import ReteEngine
-from engine.rulebook import DEFAULT_RULES, load_rulebook, read_files
+from engine.contract.application import parse_application
+from engine.errors import BadDateError, BadValueError, RulebookError, UnknownKeyError, UnknownReferenceError
+from engine.rulebook.reforms import load_reform
+from engine.backends.rete.engine import ReteEngine
+from engine.rulebook.loader import DEFAULT_RULES, load_rulebook, read_files
 
 ROOT = Path(__file__).resolve().parent.parent
 REFORMS = ROOT / "rules/reforms"

@@ -8,8 +8,8 @@ from hypothesis import given, settings, strategies as st
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from engine.application import _USCC_ALPHABET, _valid_uscc
-from engine.expressions import _BINARY, _FRACTION_BINARY, Arith, Const
+from engine.contract.application import _USCC_ALPHABET, _valid_uscc
+from engine.rulebook.expressions import _BINARY, _FRACTION_BINARY, Arith, Const
 from engine.decimals import fmt_amount, fmt_scaled, fraction_of_ratio, round_half_up, round_half_up_scaled
 
 

@@ -10,13 +10,13 @@ import string
 
 import pytest
 
-from engine.application import parse_application
-from engine.columnar_verify import Generator
+from engine.contract.application import parse_application
+from engine.backends.columnar.verify import Generator
 from engine.errors import InvalidApplicationError
-from engine.expressions import Compare, Present
-from engine.flat import document_from_flat
-from engine.rete import Env, ReteEngine, _named_ref, _ref_reader, _substituter, display, field_values, ref_values
-from engine.rulebook import load_rulebook
+from engine.rulebook.expressions import Compare, Present
+from engine.contract.flat import document_from_flat
+from engine.backends.rete.engine import Env, ReteEngine, _named_ref, _ref_reader, _substituter, display, field_values, ref_values
+from engine.rulebook.loader import load_rulebook
 
 BOOK = load_rulebook()
 ENGINE = ReteEngine.for_rulebook(BOOK)

@@ -3,10 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.rulebook import load_rulebook
-from engine.ruletests import (Case, RuleTestFormatError, coverage, discover, load_cases, run_case,
-                              run_cases)
-from engine.rete import ReteEngine
+from engine.rulebook.loader import load_rulebook
+from engine.drafting.ruletests import Case, RuleTestFormatError, coverage, discover, load_cases, run_case, run_cases
+from engine.backends.rete.engine import ReteEngine
 
 RULE_TESTS = Path(__file__).resolve().parent / "rules"
 FILES = discover([RULE_TESTS])

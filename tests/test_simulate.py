@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine.population import generate, write_population
-from engine.reforms import load_reform
-from engine.rulebook import load_rulebook
-from engine.simulate import compare, decide_population, simulate
+from engine.drafting.population import generate, write_population
+from engine.rulebook.reforms import load_reform
+from engine.rulebook.loader import load_rulebook
+from engine.drafting.simulate import compare, decide_population, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 REFORMS = ROOT / "rules/reforms"

@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from engine.rulebook import compile_rulebook, digest_of, load_rulebook
-from engine.store import db
-from engine.store.snapshot import dumps_files, loads_files
+from engine.rulebook.loader import compile_rulebook, digest_of, load_rulebook
+from engine.records.store import db
+from engine.records.store.snapshot import dumps_files, loads_files
 
 PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 

@@ -6,8 +6,8 @@ from fractions import Fraction
 import pytest
 
 from engine.errors import InvalidTelemetryError, MeteringError
-from engine.metering import Settings, derive
-from engine.telemetry import read_telemetry
+from engine.telemetry.metering import Settings, derive
+from engine.telemetry.reader import read_telemetry
 from telemetry_series import HEADER, csv_text, day
 
 WINDOW = Settings(interval_minutes=15, window_start_min=8 * 60, window_end_min=22 * 60)

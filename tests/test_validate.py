@@ -5,9 +5,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine.reforms import load_reform
-from engine.rulebook import load_rulebook
-from engine.validate import FIELD_RANGES, always, validate
+from engine.rulebook.reforms import load_reform
+from engine.rulebook.loader import load_rulebook
+from engine.rulebook.checks import FIELD_RANGES, always, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = ROOT / "tests/fixtures/reforms"

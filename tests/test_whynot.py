@@ -6,12 +6,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine.application import parse_application
-from engine.flat import document_from_flat
-from engine.population import generate
-from engine.rete import ReteEngine
-from engine.rulebook import load_rulebook
-from engine.whynot import _apply, render, why_not
+from engine.contract.application import parse_application
+from engine.contract.flat import document_from_flat
+from engine.drafting.population import generate
+from engine.backends.rete.engine import ReteEngine
+from engine.rulebook.loader import load_rulebook
+from engine.drafting.whynot import _apply, render, why_not
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"

@@ -2,9 +2,9 @@
 import json
 from pathlib import Path
 
-from engine.application import parse_application
-from engine.rete import ReteEngine
-from engine.rulebook import load_rulebook
+from engine.contract.application import parse_application
+from engine.backends.rete.engine import ReteEngine
+from engine.rulebook.loader import load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import importlib
 
 import click
 
-from .common import CONTEXT
+from engine.cli.common import CONTEXT
 
 # command -> modules whose register(group) provide it (in order: later ones extend earlier ones).
 _LAZY = {

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from ..batchio import detect_format, read_records
-from ..batchrun import decide_stream
-from .common import OutputPath, check_output, progress_wanted, rulebook_options, writing
+from engine.batch.readers import detect_format, read_records
+from engine.batch.run import decide_stream
+from engine.cli.common import OutputPath, check_output, progress_wanted, rulebook_options, writing
 
 
 @click.command()
@@ -48,7 +48,7 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
         if rejects_path:
             raise click.BadParameter("the columnar path keeps bad rows in --out with an error column",
                                      param_hint="--rejects")
-        from .scale import run_columnar
+        from engine.cli.scale import run_columnar
         return run_columnar(book, Path(input_path), out_path, fmt, chunk_size, cluster)
     if fmt == "parquet":
         raise click.BadParameter("Parquet input is decided by the columnar backend", param_hint="--backend")

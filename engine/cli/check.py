@@ -5,11 +5,11 @@ import json
 
 import click
 
-from ..application import parse_application
-from ..rete import ReteEngine
-from ..textreport import render_text
-from .common import domain_errors, read_input, rulebook_options
-from .telemetry import read_for, telemetry_options
+from engine.contract.application import parse_application
+from engine.backends.rete.engine import ReteEngine
+from engine.cli.summary import render_text
+from engine.cli.common import domain_errors, read_input, rulebook_options
+from engine.cli.telemetry import read_for, telemetry_options
 
 
 @click.command()
@@ -32,7 +32,7 @@ def check(file, fmt, book, telemetry_path, system_id):
     app = parse_application(read_input(file))
     engine = ReteEngine.for_rulebook(book)
     if telemetry_path is not None:
-        from ..crosscheck import decide_metered
+        from engine.telemetry.crosscheck import decide_metered
         decision = decide_metered(engine, book, app, read_for(book, app.period.end, telemetry_path), system_id)
     else:
         decision = engine.decide(app)

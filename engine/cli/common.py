@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import (DateNotCoveredError, EngineError, InvalidApplicationError, InvalidTelemetryError,
-                      MeteringError, OutputError, RulebookError, ShuangtanError)
+from engine.errors import DateNotCoveredError, EngineError, InvalidApplicationError, InvalidTelemetryError, MeteringError, OutputError, RulebookError, ShuangtanError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -34,11 +33,11 @@ def rulebook_options(fn):
 
 
 def load_book(rules_dir=None, reforms=()):
-    from ..rulebook import load_rulebook
+    from engine.rulebook.loader import load_rulebook
     try:
         loaded = []
         if reforms:
-            from ..reforms import load_reform  # the drafters' module
+            from engine.rulebook.reforms import load_reform  # the drafters' module
             loaded = [load_reform(p) for p in reforms]
         return load_rulebook(rules_dir, loaded)
     except RulebookError as exc:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import polars as pl
 
-from .common import OutputPath, domain_errors, load_book, progress_wanted, rulebook_options, writing
-from .telemetry import telemetry_options
+from engine.cli.common import OutputPath, domain_errors, load_book, progress_wanted, rulebook_options, writing
+from engine.cli.telemetry import telemetry_options
 
 
 @click.command("validate")
@@ -18,7 +18,7 @@ from .telemetry import telemetry_options
 def validate_cmd(book):
     """Find authoring mistakes: overlapping tiers, thresholds outside a field's range,
     reasons that can never fire, parameters never used. Exit 1 on any error."""
-    from ..validate import validate
+    from engine.rulebook.checks import validate
     found = validate(book)
     click.echo(f"ruleset {book.version}  {book.digest}")
     for f in found:
@@ -50,7 +50,7 @@ def population():
               help="Output file: .parquet (typed, exact decimals), .jsonl (CONTRACT documents) or .csv.")
 def population_generate(n, seed, year, out):
     """Generate N synthetic applications calibrated to POLICY.md's Shanxi facts."""
-    from ..population import FORMATS, generate, write_population
+    from engine.drafting.population import FORMATS, generate, write_population
     if out.suffix.lower() not in FORMATS:
         raise click.BadParameter(f"{out.name}: use a file ending in {', '.join(FORMATS)}", param_hint="--out")
     started = time.perf_counter()
@@ -88,8 +88,8 @@ def population_generate(n, seed, year, out):
 def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, backend, workers, cluster,
              partition_rows):
     """Evaluate a population under the baseline and under a reform, and report the difference."""
-    from ..population import read_population
-    from ..simulate import simulate as run
+    from engine.drafting.population import read_population
+    from engine.drafting.simulate import simulate as run
     base_book = load_book(rules_dir, baseline_reforms)
     reform_book = load_book(rules_dir, (*baseline_reforms, *reforms))
     if cluster:
@@ -115,7 +115,7 @@ def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, bac
 
 def _report(result, out_dir, population_path, backend, periods, reforms, baseline_reforms, how):
     """Write the simulation's files and say what changed, the same for one machine and a cluster."""
-    from ..simulate import write_outputs
+    from engine.drafting.simulate import write_outputs
     meta = {"population": str(population_path), "backend": backend, "periods": periods,
             "reforms": [str(p) for p in reforms], "baseline_reforms": [str(p) for p in baseline_reforms]}
     with writing(out_dir, "--out"):
@@ -129,7 +129,7 @@ def _report(result, out_dir, population_path, backend, periods, reforms, baselin
 
 def _simulate_on_cluster(population_path, base_book, reform_book, out_dir, backend, workers, cluster,
                          reforms, baseline_reforms, partition_rows):
-    from ..distributed import simulate_distributed
+    from engine.batch.distributed import simulate_distributed
     if population_path.suffix.lower() != ".parquet":
         raise click.BadParameter("--cluster needs a Parquet population", param_hint="--population")
     if backend == "rete":
@@ -165,9 +165,9 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id):
     """
     import json
 
-    from ..application import parse_application
-    from ..whynot import render, why_not
-    from .common import read_input
+    from engine.contract.application import parse_application
+    from engine.drafting.whynot import render, why_not
+    from engine.cli.common import read_input
     names = [o.name for o in book.outcomes]
     if outcome not in names:
         raise click.BadParameter(f"unknown outcome {outcome!r}; one of: {', '.join(names)}", param_hint="--why-not")
@@ -175,8 +175,8 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id):
         raise click.BadParameter(f"{outcome} is a levy; --why-not explains benefits and checks", param_hint="--why-not")
     app = parse_application(read_input(file))
     if telemetry_path is not None:
-        from ..crosscheck import facts_for, metered_application
-        from .telemetry import read_for
+        from engine.telemetry.crosscheck import facts_for, metered_application
+        from engine.cli.telemetry import read_for
         app, _ = metered_application(book, app, facts_for(book, app, read_for(book, app.period.end, telemetry_path),
                                                            system_id))
     result = why_not(book, app, outcome)

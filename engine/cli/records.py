@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from .. import records, records_view
-from ..store import ENV_VAR, open_store
-from ..store.models import SubmissionIn, TelemetryIn
-from .common import InputError, OutputPath, domain_errors, rulebook_options, writing
-from .telemetry import telemetry_options
+from engine.records import service as records, views as records_view
+from engine.records.store import ENV_VAR, open_store
+from engine.records.store.models import SubmissionIn, TelemetryIn
+from engine.cli.common import InputError, OutputPath, domain_errors, rulebook_options, writing
+from engine.cli.telemetry import telemetry_options
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
 

@@ -5,8 +5,8 @@ import datetime as dt
 
 import click
 
-from ..decimals import fmt_plain
-from .common import domain_errors, rulebook_options
+from engine.decimals import fmt_plain
+from engine.cli.common import domain_errors, rulebook_options
 
 
 @click.group()

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import click
 
-from ..errors import ShuangtanError
-from ..rulebook import DEFAULT_RULES
-from ..ruletests import coverage, discover, load_cases, run_cases
-from .common import rulebook_options
+from engine.errors import ShuangtanError
+from engine.drafting.ruletests import coverage, discover, load_cases, run_cases
+from engine.cli.common import rulebook_options
+from engine.resources import bundled
 
-DEFAULT_TESTS = DEFAULT_RULES.parent / "tests" / "rules"
+DEFAULT_TESTS = bundled("rule_tests")
 
 
 @click.command("test")

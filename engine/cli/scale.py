@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import check_output, rulebook_options, writing
+from engine.cli.common import check_output, rulebook_options, writing
 
 
 @click.command("verify-backends")
@@ -21,8 +21,8 @@ def verify_backends(n, seed, show, book):
 
     Exit 0 when they agree everywhere (the only acceptable result), 1 otherwise.
     """
-    from ..columnar_verify import Generator, disagreements
-    from ..flat import decide_frame
+    from engine.backends.columnar.verify import Generator, disagreements
+    from engine.contract.flat import decide_frame
     frame = Generator(book, seed).frame(n)
     t0 = time.perf_counter()
     rete = decide_frame(book, frame, backend="rete")
@@ -63,19 +63,19 @@ def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, w
 
 def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_000, cluster=None, workers=2):
     """Shared by evaluate-columnar and evaluate --backend columnar: decide a file, print the counts."""
-    from ..batchio import detect_format
+    from engine.batch.readers import detect_format
     check_output(out_path, "--out", folder=bool(cluster))
     started = time.perf_counter()
     if cluster:
         if detect_format(str(input_path), input_format) != "parquet":
             raise click.BadParameter("--cluster needs a Parquet input", param_hint="INPUT")
-        from ..distributed import decide_parquet_distributed
+        from engine.batch.distributed import decide_parquet_distributed
         with writing(out_path, "--out", others=False):
             summary = decide_parquet_distributed(book, input_path, out_path, cluster, n_workers=workers,
                                                  rows_per_partition=chunk_size)
         total, rejected = summary["rows"], summary["rejected"]
     else:
-        from ..parquetio import decide_file
+        from engine.batch.parquet import decide_file
         with writing(out_path, "--out", others=False):   # the input's errors are not the output's
             decided, rejected = decide_file(book, input_path, out_path, chunk_size, input_format)
         total = decided + rejected

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import MeteringError
-from .common import domain_errors, rulebook_options
+from engine.errors import MeteringError
+from engine.cli.common import domain_errors, rulebook_options
 
 
 def telemetry_options(fn):
@@ -22,8 +22,8 @@ def telemetry_options(fn):
 
 
 def read_for(book, when: dt.date, path: Path):
-    from ..crosscheck import interval_minutes
-    from ..telemetry import read_telemetry
+    from engine.telemetry.crosscheck import interval_minutes
+    from engine.telemetry.reader import read_telemetry
     return read_telemetry(path, interval_minutes(book, when))
 
 
@@ -48,9 +48,9 @@ def summarize(file, start, end, system_id, fmt, book):
 
     Exit 2 when the file is invalid: every bad row is named by line (or row) and column.
     """
-    from ..crosscheck import settings_at
-    from ..metering import derive
-    from ..telemetry import read_telemetry
+    from engine.telemetry.crosscheck import settings_at
+    from engine.telemetry.metering import derive
+    from engine.telemetry.reader import read_telemetry
     # errors reach domain_errors: bad telemetry exits 2 with every problem named
     on = end.date() if end else _latest(book)
     settings = settings_at(book, on)
@@ -68,7 +68,7 @@ def summarize(file, start, end, system_id, fmt, book):
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
-    from ..meteringreport import facts_lines
+    from engine.telemetry.report import facts_lines
     click.echo(f"{tel.source}: {len(tel.intervals):,} intervals (sha256 {tel.sha256[:12]}…)")
     click.echo("\n".join(facts_lines(facts.as_dict())))
 

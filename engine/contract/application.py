@@ -1,0 +1,307 @@
+"""The application document of CONTRACT.md as pydantic models, read exactly.
+
+Decimals arrive as JSON strings or numbers; JSON is parsed with ``parse_float=Decimal``
+so a number never becomes a binary float. Unknown fields, NaN and Infinity are refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+from operator import mul
+from typing import Annotated, Any, Literal
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      StrictBool, StrictInt, ValidationError, model_validator)
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from engine.errors import InvalidApplicationError
+
+
+def _exact_decimal(value: Any) -> Decimal:
+    kind = type(value)
+    if kind is str or kind is Decimal:  # the usual spellings first; the same outcome as below
+        if kind is str:
+            try:
+                value = Decimal(value.strip())
+            except Exception:
+                raise ValueError(f"must be a decimal number, got {value!r}") from None
+        if not value.is_finite():
+            raise ValueError("must be a finite number (NaN and Infinity are refused)")
+        return value
+    if isinstance(value, NonFinite):
+        raise ValueError(f"must be a finite number ({value} is refused)")
+    if isinstance(value, bool) or isinstance(value, float):
+        # A float has already lost exactness; a bool is not a number.
+        raise ValueError("must be a decimal number given as a JSON string or number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, str):
+        try:
+            d = Decimal(value.strip())
+        except Exception:
+            raise ValueError(f"must be a decimal number, got {value!r}") from None
+    else:
+        raise ValueError("must be a decimal number given as a JSON string or number")
+    if not d.is_finite():
+        raise ValueError("must be a finite number (NaN and Infinity are refused)")
+    return d
+
+
+def _money(value: Decimal) -> Decimal:
+    if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
+        raise ValueError("must have at most 2 decimal places")
+    return value
+
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _valid_uscc(value: str) -> bool:
+    """True exactly when stdnum's ``uscc.validate`` accepts ``value`` unchanged (upper case, 18 chars).
+
+    stdnum first cleans the text through several generator passes (a third of parsing an
+    application); a code made only of its alphabet needs no cleaning. Anything else, valid or
+    not, goes through stdnum, so every error stays stdnum's.
+    """
+    if len(value) != 18 or not (value.isascii() and value[:8].isdigit()):
+        return False
+    try:
+        total = sum(map(mul, map(_USCC_VALUE.__getitem__, value[:17]), _USCC_WEIGHTS))
+    except KeyError:  # a character outside the alphabet
+        return False
+    return value[17] == _USCC_ALPHABET[(31 - total) % 31]
+
+
+def _credit_code(value: str) -> str:
+    if _valid_uscc(value):
+        return value
+    try:
+        uscc.validate(value)
+    except StdnumError as exc:
+        if len(value) != 18:
+            raise ValueError("must be an 18-character unified social credit code") from None
+        raise ValueError(f"is not a valid unified social credit code (GB 32100-2015): {exc}") from None
+    if value != value.upper() or len(value) != 18:
+        raise ValueError("must be an 18-character unified social credit code in upper case")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> dt.date:
+    # pydantic's lax dates accept Unix timestamps and datetimes; the contract says ISO dates.
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date YYYY-MM-DD, e.g. 2026-12-31")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"must be a real date YYYY-MM-DD, got {value!r}") from None
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+Positive = Annotated[ExactDecimal, Field(gt=0)]
+NonNegative = Annotated[ExactDecimal, Field(ge=0)]
+Share = Annotated[ExactDecimal, Field(ge=0, le=1)]
+Money = Annotated[ExactDecimal, Field(ge=0), AfterValidator(_money)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(_Strict):
+    start: IsoDate
+    end: IsoDate
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.start > self.end:
+            raise ValueError("start must not be after end")
+        if (self.end - self.start).days + 1 > 366:
+            raise ValueError("the period must cover at most 366 days")
+        return self
+
+
+class Enterprise(_Strict):
+    credit_code: Annotated[str, AfterValidator(_credit_code)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    region_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    size: Literal["sme", "large"]
+    is_ecommerce: StrictBool
+
+
+class Platform(_Strict):
+    connected: StrictBool
+    reporting_completeness: Share
+    max_upload_delay_min: NonNegative
+    carbon_reduction_reported: StrictBool
+
+
+class Storage(_Strict):
+    capacity_kwh: Positive
+    energy_density_wh_per_kg: Positive
+    cycle_life: Annotated[StrictInt, Field(gt=0)]
+    backflow_response_ms: NonNegative
+    discharged_kwh: NonNegative
+    baseline_peak_kw: Positive
+    peak_with_storage_kw: NonNegative
+    platform: Platform
+
+
+class Equipment(_Strict):
+    investment_yuan: Money
+    automated_return_receiving: StrictBool
+    realtime_data_analytics: StrictBool
+
+
+class Packaging(_Strict):
+    order_count: Annotated[StrictInt, Field(ge=0)]
+    order_value_yuan: Money
+    nondegradable_share: Share
+    has_recycling_system: StrictBool
+    recycling_rate: Share
+    filler_reduction_rate: Share
+
+
+class Energy(_Strict):
+    renewable_kwh: NonNegative
+
+
+class History(_Strict):
+    storage_subsidy_granted_this_year_yuan: Money = Decimal("0")
+    freight_subsidy_granted_this_year_yuan: Money = Decimal("0")
+    equipment_subsidy_received: StrictBool = False
+
+
+class Application(_Strict):
+    application_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    period: Period
+    enterprise: Enterprise
+    storage: Storage | None = None
+    equipment: Equipment | None = None
+    packaging: Packaging | None = None
+    energy: Energy | None = None
+    history: History = History()
+
+
+SECTIONS = ("storage", "equipment", "packaging", "energy", "history")
+
+
+def leaf_fields(model: type[BaseModel], prefix: str = ""):
+    """(dotted path, pydantic FieldInfo) of every leaf field, sections walked in order."""
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        ann = info.annotation
+        inner = [a for a in getattr(ann, "__args__", ()) if a is not type(None)]
+        target = inner[0] if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else ann
+        if isinstance(target, type) and issubclass(target, BaseModel):
+            yield from leaf_fields(target, path + ".")
+        else:
+            yield path, info
+
+
+def _kind(ann) -> str:
+    if ann is Decimal:
+        return "decimal"
+    if ann is int:
+        return "integer"
+    if ann is bool:
+        return "boolean"
+    if ann is dt.date:
+        return "date"
+    if getattr(ann, "__origin__", None) is Literal:
+        return "label"
+    return "text"
+
+
+#: Every field a rule may name, with its kind; rule files are checked against it on load.
+FIELDS: dict[str, str] = {path: _kind(info.annotation) for path, info in leaf_fields(Application)}
+LABEL_FIELDS = {"enterprise.region_code"}  # text compared as a label (lookup key)
+
+
+# --- errors, phrased for people --------------------------------------------------
+_PATTERN_TEXT = {
+    "application_id": "must be 1–64 characters of A-Z a-z 0-9 . _ -",
+    "enterprise.region_code": "must be a 6-digit administrative division code (GB/T 2260), e.g. 140100",
+}
+
+
+def _phrase(err: dict) -> str:
+    kind, ctx = err["type"], err.get("ctx", {})
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "greater_than":
+        return f"must be > {ctx['gt']}"
+    if kind == "greater_than_equal":
+        return f"must be ≥ {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"must be ≤ {ctx['le']}"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be a JSON boolean (true or false)"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "must be an integer"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_TEXT.get(_path(err["loc"]), f"must match {ctx['pattern']}")
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return "must be a date YYYY-MM-DD, e.g. 2026-12-31"
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters"
+    if kind == "model_type":
+        return "must be a JSON object"
+    if kind == "string_type":
+        return "must be a JSON string"
+    msg = err["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def _path(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "(document)"
+
+
+def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    return [(_path(e["loc"]), _phrase(e)) for e in exc.errors()]
+
+
+class NonFinite:
+    """JSON's NaN/Infinity, kept as a marker so validation names the field that holds it."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self):
+        return self.name
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """JSON with every number exact (int or Decimal); NaN/Infinity become NonFinite markers."""
+    return json.loads(text, parse_float=Decimal, parse_constant=NonFinite)
+
+
+def parse_application(data: Any) -> Application:
+    """Validate a document (text, bytes or already-parsed JSON) against the contract."""
+    if isinstance(data, (str, bytes, bytearray)):
+        try:
+            data = loads_exact(data)
+        except ValueError as exc:  # JSONDecodeError is a ValueError
+            raise InvalidApplicationError([("(document)", f"not valid JSON: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise InvalidApplicationError([("(document)", "must be a JSON object")])
+    try:
+        return Application.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidApplicationError(validation_errors(exc)) from None

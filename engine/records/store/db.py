@@ -1,0 +1,147 @@
+"""Open the record: an engine from a URL, the schema migrated to head, per-enterprise locks.
+
+The default is a SQLite file ``shuangtan.db`` in the working directory (no set-up); any
+SQLAlchemy URL works through ``--db`` or ``SHUANGTAN_DB``. On SQLite every transaction starts
+with ``BEGIN IMMEDIATE``, so writers queue one behind another; on PostgreSQL a decider locks
+its enterprise's row (``SELECT ... FOR UPDATE``) so two deciders of one enterprise queue while
+different enterprises proceed in parallel.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from engine.records.store.models import EnterpriseRow
+
+DEFAULT_URL = "sqlite:///shuangtan.db"
+ENV_VAR = "SHUANGTAN_DB"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = 0x5348_5541_4E47  # "SHUANG": one migrator at a time on PostgreSQL
+
+
+def resolve_url(url: str | None = None) -> str:
+    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record):
+            # Let SQLAlchemy's begin event issue BEGIN IMMEDIATE instead of pysqlite's deferred BEGIN.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # Readers take no write lock (WAL lets them read beside a writer); writers queue.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@dataclass
+class Store:
+    """The record behind one URL. ``session()`` is one transaction, committed on success."""
+    engine: Engine
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def session(self):
+        """A writing transaction (on SQLite it holds the database's write lock from the start)."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            with s.begin():
+                yield s
+
+    @contextlib.contextmanager
+    def reading(self):
+        """A read-only transaction that never waits for, nor blocks, a writer on SQLite."""
+        with Session(self.engine.execution_options(read_only=True), expire_on_commit=False) as s:
+            with s.begin():
+                yield s
+
+    def lock_enterprise(self, s: Session, credit_code: str, name: str, region_code: str) -> None:
+        """Hold the enterprise until the transaction ends (a no-op where the whole file is locked)."""
+        ensure_enterprise(s, credit_code, name, region_code)
+        if self.dialect != "sqlite":
+            s.execute(select(EnterpriseRow.credit_code)
+                      .where(EnterpriseRow.credit_code == credit_code).with_for_update())
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+def ensure_enterprise(s: Session, credit_code: str, name: str, region_code: str) -> None:
+    if s.get(EnterpriseRow, credit_code) is not None:
+        return
+    try:
+        with s.begin_nested():
+            s.add(EnterpriseRow(credit_code=credit_code, name=name, region_code=region_code,
+                                first_seen=now_utc()))
+    except IntegrityError:
+        pass  # another transaction created it first: that row is as good as ours
+
+
+def open_store(url: str | None = None, migrate: bool = True) -> Store:
+    url = resolve_url(url)
+    store = Store(make_engine(url), url)
+    if migrate:
+        upgrade(store.engine)
+    return store
+
+
+def _alembic_config(connection=None):
+    from alembic.config import Config
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` inside one transaction; concurrent openers wait, then see head."""
+    from alembic import command
+    target = head_revision() if revision == "head" else revision
+    if current_revision(engine) == target:
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        command.upgrade(_alembic_config(conn), revision)
