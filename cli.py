@@ -1,4 +1,5 @@
 """Console entry point ``shuangtan``: see ``engine/cli/`` for the commands."""
+
 from engine.cli import main
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ to a temporary folder under $BENCH_TMP (default: the system's); BENCH_TMP=/dev/s
 RAM, so that on a small VM the kernel's disk write path (which runs on the same two cores as the
 workers) does not enter the Parquet and Dask figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from engine.contract.application import parse_application  # noqa: E402
+from engine.backends import decide_frame  # noqa: E402
 from engine.backends.columnar.frame import decide_frame_columnar  # noqa: E402
 from engine.backends.columnar.verify import Generator  # noqa: E402
-from engine.contract.flat import decide_frame  # noqa: E402
 from engine.backends.rete.engine import ReteEngine  # noqa: E402
+from engine.contract.application import parse_application  # noqa: E402
 from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files  # noqa: E402
 
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
@@ -39,7 +40,8 @@ EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
 
 def population(n: int, seed: int = 1) -> pl.DataFrame:
     try:
-        from engine.drafting.population import generate   # the calibrated population, when present
+        from engine.drafting.population import generate  # the calibrated population, when present
+
         return generate(n, seed)
     except ImportError:
         return Generator(load_rulebook(), seed, invalid_share=0).frame(n)
@@ -57,8 +59,11 @@ def bench_check():
     cold = []
     for _ in range(3):
         t = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv/bin/shuangtan"), "check", str(EXAMPLE), "--format", "json"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(ROOT / ".venv/bin/shuangtan"), "check", str(EXAMPLE), "--format", "json"],
+            check=True,
+            capture_output=True,
+        )
         cold.append(time.perf_counter() - t)
     line("check, cold process (best of 3)", f"{min(cold):.3f} s", "target < 0.5 s")
     book = load_rulebook()
@@ -92,13 +97,14 @@ def bench_columnar(book, n, reps: int = 7):
     rather than this code."""
     from engine.backends.columnar import frame as columnar
     from engine.backends.columnar.frame import as_text, decide_typed, validated
+
     frame = population(n, 1)
     decide_frame_columnar(book, frame.head(1000))
 
     def timed(fn, times=reps):
         ts, out = [], None
         for _ in range(times):
-            out = None                       # the previous result is freed before the next run
+            out = None  # the previous result is freed before the next run
             t = time.perf_counter()
             out = fn()
             ts.append(time.perf_counter() - t)
@@ -107,16 +113,20 @@ def bench_columnar(book, n, reps: int = 7):
 
     best, median, typed = timed(lambda: decide_typed(book, frame))
     line(f"columnar compute ({n:,} in memory → typed decisions)", f"{n / best:,.0f}/s", "target ≥ 10,000,000/s")
-    line(f"  best / median of {reps}, validation included", f"{best:.3f} / {median:.3f} s",
-         f"(median {n / median:,.0f}/s)")
+    line(
+        f"  best / median of {reps}, validation included",
+        f"{best:.3f} / {median:.3f} s",
+        f"(median {n / median:,.0f}/s)",
+    )
 
     def validate():
         shared = validated(frame)
-        shared.checked.validated({})       # the population's dictionary: no rulebook's labels
+        shared.checked.validated({})  # the population's dictionary: no rulebook's labels
         return shared
+
     vb, vm, shared = timed(validate)
     line("  validation alone (once per population, any rulebooks)", f"{n / vb:,.0f}/s", f"({vb:.3f} / {vm:.3f} s)")
-    db, dm, again = timed(lambda: decide_typed(book, frame, shared))
+    db, dm, again = timed(lambda: decide_typed(book, frame, shared))  # noqa: F821 (ruff misreads the del below)
     assert again.equals(typed)
     line("  rule compute on validated columns, per rulebook", f"{n / db:,.0f}/s", f"({db:.3f} / {dm:.3f} s)")
     del shared, again
@@ -129,35 +139,49 @@ def bench_columnar(book, n, reps: int = 7):
     t = time.perf_counter()
     out = as_text(typed)
     dt2 = time.perf_counter() - t
-    line("  + every column as the contract's text (decide_frame)", f"{n / (best + dt2):,.0f}/s",
-         f"(text alone {dt2:.2f} s)")
+    line(
+        "  + every column as the contract's text (decide_frame)",
+        f"{n / (best + dt2):,.0f}/s",
+        f"(text alone {dt2:.2f} s)",
+    )
     return frame, out
 
 
 def bench_end_to_end(book, frame, tmp):
     from engine.batch.parquet import decide_file
+
     src, dst = tmp / "pop.parquet", tmp / "decisions.parquet"
     frame.write_parquet(src, row_group_size=250_000)
     t = time.perf_counter()
     decide_file(book, src, dst, chunk_size=250_000)
     dt_ = time.perf_counter() - t
-    line(f"end to end Parquet → decisions Parquet ({frame.height:,})", f"{frame.height / dt_:,.0f}/s",
-         "target ≥ 500,000/s")
+    line(
+        f"end to end Parquet → decisions Parquet ({frame.height:,})",
+        f"{frame.height / dt_:,.0f}/s",
+        "target ≥ 500,000/s",
+    )
     return src
 
 
 def bench_simulate(book, frame):
     from engine.drafting.simulate import simulate
+
     files = copy.deepcopy(read_files(DEFAULT_RULES))
     files["parameters/storage_subsidy.yaml"]["tier_30_rate"]["values"]["2026-01-01"] = "0.90"
     reform = compile_rulebook(DEFAULT_RULES, files)
     t = time.perf_counter()
     c = simulate(frame, book, reform)
     dt_ = time.perf_counter() - t
-    line(f"simulate baseline + 1 reform ({frame.height:,}), exact Δ subsidy {c.money['subsidy']['change']}",
-         f"{dt_:.2f} s", "target < 5 s for 1M")
-    line("  of which baseline / reform / comparison",
-         " / ".join(f"{c.timings[k]:.2f}" for k in ("baseline", "reform", "compare")) + " s", "")
+    line(
+        f"simulate baseline + 1 reform ({frame.height:,}), exact Δ subsidy {c.money['subsidy']['change']}",
+        f"{dt_:.2f} s",
+        "target < 5 s for 1M",
+    )
+    line(
+        "  of which baseline / reform / comparison",
+        " / ".join(f"{c.timings[k]:.2f}" for k in ("baseline", "reform", "compare")) + " s",
+        "",
+    )
 
 
 def bench_streaming(book, n, tmp):
@@ -165,7 +189,7 @@ def bench_streaming(book, n, tmp):
     path, out = str(tmp / "stream.parquet"), str(tmp / "stream.out.parquet")
     write = f"""
 import sys
-sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
+sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / "benchmarks")!r})
 import pyarrow.parquet as pq
 from bench_scale import population
 writer, piece = None, 500_000
@@ -188,18 +212,24 @@ hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(
 print(time.perf_counter() - t, hwm / 1024)
 """
     subprocess.run([sys.executable, "-c", write], check=True)
-    secs, peak = map(float, subprocess.run([sys.executable, "-c", decide], check=True, capture_output=True,
-                                           text=True).stdout.split()[-2:])
-    line(f"streaming {n:,} Parquet → Parquet, peak RSS of the deciding process", f"{peak:,.0f} MiB",
-         f"target < 2048 MiB ({n / secs:,.0f}/s)")
+    secs, peak = map(
+        float,
+        subprocess.run([sys.executable, "-c", decide], check=True, capture_output=True, text=True).stdout.split()[-2:],
+    )
+    line(
+        f"streaming {n:,} Parquet → Parquet, peak RSS of the deciding process",
+        f"{peak:,.0f} MiB",
+        f"target < 2048 MiB ({n / secs:,.0f}/s)",
+    )
 
 
 def bench_dask(book, n, tmp, reps: int = 3):
     from engine.batch.distributed import cluster_client, decide_parquet_distributed, decide_partition, partitions
+
     src = tmp / "dask.parquet"
     warm = tmp / "dask-warm.parquet"
     population(n, 7).write_parquet(src, row_group_size=250_000)
-    population(250_000, 8).write_parquet(warm)     # one whole partition: buffers at full size
+    population(250_000, 8).write_parquet(warm)  # one whole partition: buffers at full size
     times = {}
     for workers in (1, 2):
         # one single-threaded worker process per core (Polars' and the kernel's pools sized to match)
@@ -214,12 +244,16 @@ def bench_dask(book, n, tmp, reps: int = 3):
                 # so no timing shares the disk with another's write-back
                 os.sync()
                 t = time.perf_counter()
-                decide_parquet_distributed(book, src, tmp / f"dask{workers}-{r}", client=client,
-                                           rows_per_partition=250_000)
+                decide_parquet_distributed(
+                    book, src, tmp / f"dask{workers}-{r}", client=client, rows_per_partition=250_000
+                )
                 runs.append(time.perf_counter() - t)
             times[workers] = min(runs)
-        line(f"Dask LocalCluster, {workers} worker(s), {n:,} rows Parquet → Parquet parts",
-             f"{n / times[workers]:,.0f}/s", f"(best of {reps}: {' / '.join(f'{x:.2f}' for x in runs)} s)")
+        line(
+            f"Dask LocalCluster, {workers} worker(s), {n:,} rows Parquet → Parquet parts",
+            f"{n / times[workers]:,.0f}/s",
+            f"(best of {reps}: {' / '.join(f'{x:.2f}' for x in runs)} s)",
+        )
     line("Dask speed-up 2 workers vs 1", f"{times[1] / times[2]:.2f}×", "target ≥ 1.6×")
 
 
@@ -236,8 +270,13 @@ def bench_numpy(frame, out):
     line(f"NumPy float64 levy only ({frame.height:,})", f"{frame.height / dt_:,.0f}/s", "(reference)")
     line("  float64 levy total", f"{total_float:,.2f}", "")
     line("  exact levy total", f"{Decimal(exact):,.2f}", f"differs by {Decimal(total_float) - Decimal(exact):.6f} yuan")
-    exact_cents = out.get_column("packaging_levy.amount").fill_null("0.00").str.replace(".", "", literal=True) \
-        .cast(pl.Int64).to_numpy()
+    exact_cents = (
+        out.get_column("packaging_levy.amount")
+        .fill_null("0.00")
+        .str.replace(".", "", literal=True)
+        .cast(pl.Int64)
+        .to_numpy()
+    )
     mism = int((np.round(levy * 100).astype(np.int64) != np.where(levied, exact_cents, 0)).sum())
     line("  rows whose float levy differs from the exact one", f"{mism:,}", "")
 
@@ -249,9 +288,12 @@ def main():
     ap.add_argument("--dask-rows", type=int, default=5_000_000)
     args = ap.parse_args()
     import numba
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, Polars {pl.__version__}, numba {numba.__version__} "
-          f"({numba.get_num_threads()} threads)")
+
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, Polars {pl.__version__}, numba {numba.__version__} "
+        f"({numba.get_num_threads()} threads)"
+    )
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as d:
         tmp = Path(d)
         book = bench_check()

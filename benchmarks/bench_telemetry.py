@@ -5,6 +5,7 @@
 Prints the best of N for reading + validation, for deriving the facts, and for the whole
 `shuangtan telemetry summarize` command in a fresh process (issue 6: "well under a second").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,10 @@ def main():
     print(f"  derive facts               {t_derive * 1000:8.1f} ms")
     print(f"  in process, together       {(t_read + t_derive) * 1000:8.1f} ms")
     print(f"  `telemetry summarize`, fresh process {t_cli * 1000:8.1f} ms  (target: well under 1 s)")
-    print(f"  ratio {facts.as_dict()['peak_shaving_ratio']}, completeness "
-          f"{facts.as_dict()['reporting_completeness']}, max delay {facts.as_dict()['max_upload_delay_min']} min")
+    print(
+        f"  ratio {facts.as_dict()['peak_shaving_ratio']}, completeness "
+        f"{facts.as_dict()['reporting_completeness']}, max delay {facts.as_dict()['max_upload_delay_min']} min"
+    )
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 Internally every quantity is a ``fractions.Fraction`` so that a ratio such as
 (1200 - 840) / 1200 compares to a tier boundary exactly; Decimal division would round.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
+
 
 def parse_decimal(text: str) -> Decimal:
     """A finite Decimal from text, or ValueError. Never goes through float."""
@@ -61,7 +63,7 @@ def round_half_up_scaled(value: Fraction, places: int) -> int:
     floor((2n + d) / 2d) is the same whether or not n/d is in lowest terms, so the scaled
     numerator need not be reduced.
     """
-    n, d = value.numerator * 10 ** places, value.denominator
+    n, d = value.numerator * 10**places, value.denominator
     if n < 0:
         return -((-2 * n + d) // (2 * d))
     return (2 * n + d) // (2 * d)
@@ -71,7 +73,7 @@ def fmt_scaled(q: int, places: int) -> str:
     """``fmt_amount(Decimal(q).scaleb(-places), places)``: q units of 10**-places, fixed point."""
     if places <= 0:
         return fmt_amount(Decimal(q).scaleb(-places), places)
-    whole, frac = divmod(-q if q < 0 else q, 10 ** places)
+    whole, frac = divmod(-q if q < 0 else q, 10**places)
     return f"{'-' if q < 0 else ''}{whole}.{frac:0{places}d}"
 
 

@@ -2,6 +2,7 @@
 
 Messages name the file, the key and the expected form, openfisca-core style.
 """
+
 from __future__ import annotations
 
 
@@ -86,6 +87,45 @@ class EngineError(ShuangtanError):
     """The inference engine failed on an application (a defect, not bad input)."""
 
 
+# --- batches ----------------------------------------------------------------------
+class BadRecordError(ShuangtanError):
+    """A batch record that could not even be read as a document (not JSON, a ragged CSV row…);
+    ``errors`` is [(path, message)]. Yielded in place of the document, so the batch goes on."""
+
+    def __init__(self, errors):
+        self.errors = [tuple(e) for e in errors]
+        super().__init__(self.errors)  # picklable: args round-trip through __init__
+
+    def __str__(self):
+        return "; ".join(f"{p}: {m}" for p, m in self.errors)
+
+
+# --- the record of decisions --------------------------------------------------------
+class RecordError(ShuangtanError):
+    """A request the record cannot satisfy (unknown application, rejected input, ...)."""
+
+
+class UnknownApplicationError(RecordError):
+    pass
+
+
+class NotDecidableError(RecordError):
+    """The latest version was rejected: there is nothing valid to decide."""
+
+
+class AlreadyDecidedError(RecordError):
+    def __init__(self, application_id: str, decision_id: int):
+        self.decision_id = decision_id
+        super().__init__(
+            f"{application_id}: its latest version is already decided (decision {decision_id}); "
+            "re-decide explicitly to supersede it"
+        )
+
+
+class IntegrityFailure(RecordError):
+    """Stored bytes no longer match their recorded hash: the record has been tampered with."""
+
+
 # --- output files -----------------------------------------------------------------
 class OutputError(ShuangtanError):
     """An output file or folder cannot be written (its folder is missing, it is a folder, no
@@ -93,7 +133,7 @@ class OutputError(ShuangtanError):
 
     def __init__(self, path, problem: str):
         self.path, self.problem = str(path), problem
-        super().__init__(self.path, problem)     # both in args: the error pickles (Dask workers)
+        super().__init__(self.path, problem)  # both in args: the error pickles (Dask workers)
 
     def __str__(self) -> str:
         return f"cannot write {self.path}: {self.problem}"
@@ -106,8 +146,11 @@ class InvalidTelemetryError(ShuangtanError):
 
     def __init__(self, source: str, problems: list[tuple[str, str, str]]):
         self.source, self.problems = source, problems
-        super().__init__(f"{source}: " + "; ".join(f"{w}: {c}: {m}" for w, c, m in problems[:5])
-                         + (f"; … {len(problems) - 5} more" if len(problems) > 5 else ""))
+        super().__init__(
+            f"{source}: "
+            + "; ".join(f"{w}: {c}: {m}" for w, c, m in problems[:5])
+            + (f"; … {len(problems) - 5} more" if len(problems) > 5 else "")
+        )
 
 
 class MeteringError(ShuangtanError):

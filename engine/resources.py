@@ -6,6 +6,7 @@ drafters and reviewers look for them; the wheel maps them into the package at bu
 ``--rules`` flag, from any working folder. A checkout (or an editable install) has no
 ``engine/bundled/``, so the top-level folders are used there.
 """
+
 from __future__ import annotations
 
 from importlib.resources import files
@@ -25,5 +26,7 @@ def bundled(name: str) -> Path:
     checkout = Path(__file__).resolve().parent.parent / _CHECKOUT[name]
     if checkout.is_dir():
         return checkout
-    raise ShuangtanError(f"the installed shuangtan has no bundled {name!r} folder (looked in {inside} "
-                         f"and {checkout}); reinstall the package")
+    raise ShuangtanError(
+        f"the installed shuangtan has no bundled {name!r} folder (looked in {inside} "
+        f"and {checkout}); reinstall the package"
+    )

@@ -6,6 +6,7 @@
 Chromium is looked up as chromium, chromium-browser or google-chrome unless given.
 Exit 2 when no browser is found (nothing to screenshot with).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,20 @@ def find_browser(given: str | None = None) -> str | None:
 
 
 def screenshot(html: Path, png: Path, browser: str, width: int = 1000, height: int = 1400) -> None:
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-           f"--screenshot={png.resolve()}", f"--window-size={width},{height}", html.resolve().as_uri()]
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--screenshot={png.resolve()}",
+        f"--window-size={width},{height}",
+        html.resolve().as_uri(),
+    ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     if not png.is_file() or png.stat().st_size == 0:
         raise RuntimeError(f"{browser} wrote no screenshot")

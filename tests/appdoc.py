@@ -1,4 +1,5 @@
 """Test applications: the complete base application with dotted-path changes."""
+
 import copy
 
 from engine.drafting.ruletests import BASE_APPLICATION

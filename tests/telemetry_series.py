@@ -1,5 +1,7 @@
 """Small telemetry series built in tests, so every derived fact can be computed by hand."""
-from engine.drafting.ruletests import TELEMETRY_HEADER as HEADER, telemetry_day
+
+from engine.drafting.ruletests import TELEMETRY_HEADER as HEADER
+from engine.drafting.ruletests import telemetry_day
 
 
 def day(date="2026-03-01", base=("500", "0", "0"), special=None, skip=(), delay_s=300, late=None, system="S1"):

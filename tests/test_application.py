@@ -2,15 +2,16 @@
 
 Each invalid case asserts the exact field path in the error, and several bad fields are all named.
 """
+
 import json
 from decimal import Decimal
 
 import pytest
+from appdoc import doc
 from stdnum.cn import uscc
 
 from engine.contract.application import parse_application
 from engine.errors import InvalidApplicationError
-from appdoc import doc
 
 
 def errors_of(data) -> dict:
@@ -24,32 +25,51 @@ def code_with_check(first17: str) -> str:
 
 
 VALID = [
-    ("application_id", "A"), ("application_id", "a" * 64), ("application_id", "APP-2026_01.x"),
+    ("application_id", "A"),
+    ("application_id", "a" * 64),
+    ("application_id", "APP-2026_01.x"),
     ("period__start", "2026-01-01"),
     ("enterprise__credit_code", code_with_check("91141100MA0K8Q3R2")),
-    ("enterprise__name", "吕"), ("enterprise__name", "x" * 200),
-    ("enterprise__region_code", "141100"), ("enterprise__size", "large"), ("enterprise__is_ecommerce", False),
-    ("storage__capacity_kwh", "0.001"), ("storage__energy_density_wh_per_kg", 261),
-    ("storage__baseline_peak_kw", "1"), ("storage__cycle_life", 1),
-    ("storage__backflow_response_ms", "0"), ("storage__discharged_kwh", 0), ("storage__peak_with_storage_kw", "0"),
-    ("storage__platform__connected", False), ("storage__platform__carbon_reduction_reported", False),
-    ("storage__platform__reporting_completeness", "0"), ("storage__platform__reporting_completeness", "1"),
+    ("enterprise__name", "吕"),
+    ("enterprise__name", "x" * 200),
+    ("enterprise__region_code", "141100"),
+    ("enterprise__size", "large"),
+    ("enterprise__is_ecommerce", False),
+    ("storage__capacity_kwh", "0.001"),
+    ("storage__energy_density_wh_per_kg", 261),
+    ("storage__baseline_peak_kw", "1"),
+    ("storage__cycle_life", 1),
+    ("storage__backflow_response_ms", "0"),
+    ("storage__discharged_kwh", 0),
+    ("storage__peak_with_storage_kw", "0"),
+    ("storage__platform__connected", False),
+    ("storage__platform__carbon_reduction_reported", False),
+    ("storage__platform__reporting_completeness", "0"),
+    ("storage__platform__reporting_completeness", "1"),
     ("storage__platform__max_upload_delay_min", "0"),
-    ("equipment__investment_yuan", "0"), ("equipment__investment_yuan", "12.3"),
+    ("equipment__investment_yuan", "0"),
+    ("equipment__investment_yuan", "12.3"),
     ("equipment__investment_yuan", 12345.67),
-    ("packaging__order_value_yuan", "0.01"), ("history__storage_subsidy_granted_this_year_yuan", "4999999.99"),
+    ("packaging__order_value_yuan", "0.01"),
+    ("history__storage_subsidy_granted_this_year_yuan", "4999999.99"),
     ("history__freight_subsidy_granted_this_year_yuan", 0),
-    ("equipment__automated_return_receiving", False), ("equipment__realtime_data_analytics", False),
-    ("packaging__has_recycling_system", True), ("history__equipment_subsidy_received", True),
-    ("packaging__order_count", 0), ("packaging__nondegradable_share", "1"), ("packaging__recycling_rate", "0"),
-    ("packaging__filler_reduction_rate", "0.5"), ("energy__renewable_kwh", "0"),
+    ("equipment__automated_return_receiving", False),
+    ("equipment__realtime_data_analytics", False),
+    ("packaging__has_recycling_system", True),
+    ("history__equipment_subsidy_received", True),
+    ("packaging__order_count", 0),
+    ("packaging__nondegradable_share", "1"),
+    ("packaging__recycling_rate", "0"),
+    ("packaging__filler_reduction_rate", "0.5"),
+    ("energy__renewable_kwh", "0"),
 ]
 
 
 @pytest.mark.parametrize("path,value", VALID, ids=[f"{p}={v!r}"[:60] for p, v in VALID])
 def test_valid_values_are_accepted(path, value):
-    app = parse_application(json.dumps(doc(**{path: value}), default=str)
-                            if not isinstance(value, float) else _raw_number(path, value))
+    app = parse_application(
+        json.dumps(doc(**{path: value}), default=str) if not isinstance(value, float) else _raw_number(path, value)
+    )
     assert app is not None
 
 
@@ -99,8 +119,12 @@ INVALID = [
     ("equipment__investment_yuan", "1.005", "equipment.investment_yuan", "2 decimal places"),
     ("equipment__investment_yuan", "-0.01", "equipment.investment_yuan", "≥ 0"),
     ("packaging__order_value_yuan", "123.456", "packaging.order_value_yuan", "2 decimal places"),
-    ("history__storage_subsidy_granted_this_year_yuan", "0.001", "history.storage_subsidy_granted_this_year_yuan",
-     "2 decimal places"),
+    (
+        "history__storage_subsidy_granted_this_year_yuan",
+        "0.001",
+        "history.storage_subsidy_granted_this_year_yuan",
+        "2 decimal places",
+    ),
     ("history__freight_subsidy_granted_this_year_yuan", "-5", "history.freight_subsidy_granted_this_year_yuan", "≥ 0"),
     ("equipment__automated_return_receiving", "true", "equipment.automated_return_receiving", "boolean"),
     ("equipment__realtime_data_analytics", None, "equipment.realtime_data_analytics", "boolean"),
@@ -121,8 +145,7 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize("path,value,where,words", INVALID,
-                         ids=[f"{p}={v!r}"[:60] for p, v, _, _ in INVALID])
+@pytest.mark.parametrize("path,value,where,words", INVALID, ids=[f"{p}={v!r}"[:60] for p, v, _, _ in INVALID])
 def test_invalid_values_name_the_field(path, value, where, words):
     errs = errors_of(json.dumps(doc(**{path: value})) if value is not ... else doc(**{path: value}))
     assert where in errs, errs
@@ -138,14 +161,23 @@ def test_a_credit_code_made_with_the_standard_check_character_is_accepted():
 
 
 def test_several_bad_fields_are_all_reported():
-    bad = doc(enterprise__credit_code="91140100MA0L3K2P5A", enterprise__region_code="1401",
-              storage__discharge_kwh="1", equipment__investment_yuan="1.001",
-              packaging__nondegradable_share="1.5")
+    bad = doc(
+        enterprise__credit_code="91140100MA0L3K2P5A",
+        enterprise__region_code="1401",
+        storage__discharge_kwh="1",
+        equipment__investment_yuan="1.001",
+        packaging__nondegradable_share="1.5",
+    )
     bad["storage"]["platform"]["reporting_completeness"] = "1.2"
     errs = errors_of(bad)
-    assert set(errs) == {"enterprise.credit_code", "enterprise.region_code", "storage.discharge_kwh",
-                         "equipment.investment_yuan", "packaging.nondegradable_share",
-                         "storage.platform.reporting_completeness"}
+    assert set(errs) == {
+        "enterprise.credit_code",
+        "enterprise.region_code",
+        "storage.discharge_kwh",
+        "equipment.investment_yuan",
+        "packaging.nondegradable_share",
+        "storage.platform.reporting_completeness",
+    }
     assert errs["storage.platform.reporting_completeness"] == "must be ≤ 1"
 
 
@@ -163,8 +195,11 @@ def test_nan_in_a_text_field_is_refused():
 
 
 def test_a_json_number_is_read_exactly_never_through_a_float():
-    text = json.dumps(doc(storage__platform__reporting_completeness="@@", storage__discharged_kwh="%%")) \
-        .replace('"@@"', "0.1").replace('"%%"', "0.30000000000000004")
+    text = (
+        json.dumps(doc(storage__platform__reporting_completeness="@@", storage__discharged_kwh="%%"))
+        .replace('"@@"', "0.1")
+        .replace('"%%"', "0.30000000000000004")
+    )
     app = parse_application(text)
     assert app.storage.platform.reporting_completeness == Decimal("0.1")
     assert str(app.storage.platform.reporting_completeness) == "0.1"

@@ -1,12 +1,13 @@
 """The command line through click's CliRunner: check, evaluate, rules list/show/test."""
+
 import json
 from pathlib import Path
 
 import pytest
+from appdoc import doc
 from click.testing import CliRunner
 
 from engine.cli import main
-from appdoc import doc
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
@@ -25,9 +26,16 @@ def test_check_json_prints_one_contract_decision():
     r = run("check", EXAMPLE, "--format", "json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert set(d["outcomes"]) == {"storage_technical_standard", "reporting_compliance", "storage_subsidy",
-                                  "equipment_subsidy", "packaging_levy", "packaging_certification",
-                                  "eco_packaging_freight_subsidy", "carbon_quota_reward"}
+    assert set(d["outcomes"]) == {
+        "storage_technical_standard",
+        "reporting_compliance",
+        "storage_subsidy",
+        "equipment_subsidy",
+        "packaging_levy",
+        "packaging_certification",
+        "eco_packaging_freight_subsidy",
+        "carbon_quota_reward",
+    }
     assert d["outcomes"]["storage_subsidy"]["amount"] == "280000.00"
     assert d["totals"] == {"subsidy_yuan": "920000.00", "levy_yuan": "1500000.00"}
 
@@ -53,8 +61,12 @@ def test_check_invalid_input_names_every_field_on_stderr_and_nothing_on_stdout()
     r = run("check", "-", "--format", "json", input=json.dumps(bad))
     assert r.exit_code == 2
     assert r.stdout == ""
-    for path in ("enterprise.credit_code", "packaging.recycling_rate", "storage.discharge_kwh",
-                 "storage.platform.reporting_completeness: must be ≤ 1"):
+    for path in (
+        "enterprise.credit_code",
+        "packaging.recycling_rate",
+        "storage.discharge_kwh",
+        "storage.platform.reporting_completeness: must be ≤ 1",
+    ):
         assert path in r.stderr
     assert "Traceback" not in r.output
 
@@ -126,7 +138,9 @@ def test_evaluate_a_bad_json_line_is_rejected_with_its_line_number(tmp_path):
 
 def test_evaluate_a_number_or_object_as_application_id_is_a_reject_not_a_crash(tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_text('{"application_id": 1.5}\n{"application_id": {"a": 1}}\n' + json.dumps(app(application_id="A3")) + "\n")
+    src.write_text(
+        '{"application_id": 1.5}\n{"application_id": {"a": 1}}\n' + json.dumps(app(application_id="A3")) + "\n"
+    )
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
     r = run("evaluate", src, "--out", out, "--rejects", rejects, "-j", "1", "--backend", "rete")
     assert r.exit_code == 0, r.output
@@ -144,8 +158,14 @@ def test_evaluate_cannot_run_without_its_input(tmp_path):
 def test_rules_list_names_every_outcome_and_its_reason_codes():
     r = run("rules", "list")
     assert r.exit_code == 0, r.output
-    for name in ("storage_technical_standard", "carbon_quota_reward", "PEAK_SHAVING_BELOW_MINIMUM",
-                 "REPORTING_NON_COMPLIANT", "NOT_ECOMMERCE", "CAPPED"):
+    for name in (
+        "storage_technical_standard",
+        "carbon_quota_reward",
+        "PEAK_SHAVING_BELOW_MINIMUM",
+        "REPORTING_NON_COMPLIANT",
+        "NOT_ECOMMERCE",
+        "CAPPED",
+    ):
         assert name in r.stdout
 
 
@@ -174,10 +194,13 @@ def test_rules_test_runs_the_bundled_rule_tests_with_full_coverage():
 
 def test_rules_test_reports_a_failing_case_with_its_diff_and_uncovered_branches(tmp_path):
     f = tmp_path / "levy.yaml"
-    f.write_text("outcome: packaging_levy\ncases:\n"
-                 "  - name: One percent of 12,345.50 yuan is 123.45 yuan by float arithmetic.\n"
-                 "    input: {packaging: {order_value_yuan: '12345.50'}}\n"
-                 "    expect: {status: levied, amount: '123.45'}\n", encoding="utf-8")
+    f.write_text(
+        "outcome: packaging_levy\ncases:\n"
+        "  - name: One percent of 12,345.50 yuan is 123.45 yuan by float arithmetic.\n"
+        "    input: {packaging: {order_value_yuan: '12345.50'}}\n"
+        "    expect: {status: levied, amount: '123.45'}\n",
+        encoding="utf-8",
+    )
     r = run("rules", "test", f)
     assert r.exit_code == 1
     assert "0 passed, 1 failed" in r.stdout
@@ -199,6 +222,8 @@ def test_rules_test_under_a_reform_shows_which_baseline_cases_the_reform_changes
     reform = Path(__file__).resolve().parent.parent / "rules/reforms/remote-region-tilt.yaml"
     r = run("rules", "test", Path(__file__).resolve().parent / "rules/storage_subsidy.yaml", "--reform", reform)
     assert r.exit_code == 1
-    assert "FAILED: A Lüliang enterprise receives the same amount because the baseline applies no regional tilt." \
+    assert (
+        "FAILED: A Lüliang enterprise receives the same amount because the baseline applies no regional tilt."
         in r.stdout
+    )
     assert "storage_subsidy.amount: expected '80000.00', got '96000.00'" in r.stdout  # 1.2 × 80,000

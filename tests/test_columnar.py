@@ -1,6 +1,6 @@
 """The columnar backend gives the Rete engine's decisions, cell for cell."""
+
 import copy
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,11 +9,11 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from cli import main
+from engine.backends import decide_frame
 from engine.backends.columnar.frame import decide_frame_columnar
 from engine.backends.columnar.verify import Generator, disagreements
-from engine.contract.flat import decide_frame
 from engine.batch.parquet import decide_file
-from engine.rulebook.loader import compile_rulebook, load_rulebook, read_files, DEFAULT_RULES
+from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = load_rulebook()
@@ -45,31 +45,49 @@ def test_verify_backends_command_finds_no_disagreement():
 def test_disagreements_are_reported():
     frame = Generator(BOOK, 2).frame(50)
     a = decide_frame(BOOK, frame, backend="rete")
-    b = a.with_columns(pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("tampered"))
-                       .otherwise(pl.col("storage_subsidy.status")).alias("storage_subsidy.status"))
+    b = a.with_columns(
+        pl.when(pl.int_range(pl.len()) == 7)
+        .then(pl.lit("tampered"))
+        .otherwise(pl.col("storage_subsidy.status"))
+        .alias("storage_subsidy.status")
+    )
     diffs = disagreements(a, b)
     assert [(d[0], d[2], d[4]) for d in diffs] == [(7, "storage_subsidy.status", "tampered")]
 
 
 def test_rounding_ties_and_tier_boundary_exact():
     rows = []
-    for i, (value, kwh, base, peak) in enumerate([("12345.50", "0.01", "1200", "720"),      # ratio exactly 0.40
-                                                  ("0.50", "1.005", "1000", "700.001"),    # just below 0.30
-                                                  ("99999999999999.99", "3", "3", "2.1")]):  # ratio 0.30 exactly
-        row = dict(EXAMPLE, **{"application_id": f"T{i}", "packaging.order_value_yuan": value,
-                               "storage.discharged_kwh": kwh, "storage.baseline_peak_kw": base,
-                               "storage.peak_with_storage_kw": peak})
+    for i, (value, kwh, base, peak) in enumerate(
+        [
+            ("12345.50", "0.01", "1200", "720"),  # ratio exactly 0.40
+            ("0.50", "1.005", "1000", "700.001"),  # just below 0.30
+            ("99999999999999.99", "3", "3", "2.1"),
+        ]
+    ):  # ratio 0.30 exactly
+        row = dict(
+            EXAMPLE,
+            **{
+                "application_id": f"T{i}",
+                "packaging.order_value_yuan": value,
+                "storage.discharged_kwh": kwh,
+                "storage.baseline_peak_kw": base,
+                "storage.peak_with_storage_kw": peak,
+            },
+        )
         rows.append(row)
     col = _both(pl.DataFrame(rows))
     assert col["packaging_levy.amount"].to_list() == ["123.46", "0.01", "1000000000000.00"]
-    assert col["storage_subsidy.amount"].to_list() == ["0.01", "0.50", "2.40"]   # 1.005 × 0.5 = 0.5025
+    assert col["storage_subsidy.amount"].to_list() == ["0.01", "0.50", "2.40"]  # 1.005 × 0.5 = 0.5025
     assert col["storage_subsidy.reasons"].to_list() == ["RATE_TIER"] * 3
 
 
 def test_decimal_columns_and_text_columns_decide_alike():
     frame = Generator(BOOK, 5, invalid_share=0).frame(400)
-    typed = frame.with_columns(pl.col("packaging.order_value_yuan").cast(pl.Decimal(38, 2)),
-                               pl.col("period.end").str.to_date(), pl.col("period.start").str.to_date())
+    typed = frame.with_columns(
+        pl.col("packaging.order_value_yuan").cast(pl.Decimal(38, 2)),
+        pl.col("period.end").str.to_date(),
+        pl.col("period.start").str.to_date(),
+    )
     assert _both(typed).equals(decide_frame_columnar(BOOK, frame))
 
 
@@ -77,17 +95,24 @@ def test_parameters_resolved_per_period_end():
     files = copy.deepcopy(read_files(DEFAULT_RULES))
     files["parameters/packaging_levy.yaml"]["rate"]["values"]["2027-01-01"] = "0.02"
     book = compile_rulebook(DEFAULT_RULES, files)
-    rows = [dict(EXAMPLE, **{"application_id": f"Y{y}", "period.start": f"{y}-01-01", "period.end": f"{y}-12-31"})
-            for y in (2025, 2026, 2027)]
+    rows = [
+        dict(EXAMPLE, **{"application_id": f"Y{y}", "period.start": f"{y}-01-01", "period.end": f"{y}-12-31"})
+        for y in (2025, 2026, 2027)
+    ]
     col = _both(pl.DataFrame(rows), book)
     assert col["packaging_levy.amount"].to_list() == [None, "1500000.00", "3000000.00"]
     assert col["error"][0] is not None and col["error"][1] is None
 
 
 def test_magnitudes_beyond_int128_fall_back_exactly():
-    row = dict(EXAMPLE, **{"storage.discharged_kwh": "9" * 18 + "." + "9" * 12,
-                           "energy.renewable_kwh": "123456789012345678.123456789012",
-                           "storage.baseline_peak_kw": "999999999999999999.999999999999"})
+    row = dict(
+        EXAMPLE,
+        **{
+            "storage.discharged_kwh": "9" * 18 + "." + "9" * 12,
+            "energy.renewable_kwh": "123456789012345678.123456789012",
+            "storage.baseline_peak_kw": "999999999999999999.999999999999",
+        },
+    )
     col = _both(pl.DataFrame([row, EXAMPLE]))
     assert col["storage_subsidy.status"].to_list() == ["granted", "granted"]
 
@@ -116,8 +141,10 @@ def test_population_files_stream_in_chunks(tmp_path):
         assert got.height == 700 and rejected == expected["error"].is_not_null().sum()
         assert disagreements(expected, got.drop("line")) == [], name
         assert got["line"].to_list() == (list(range(1, 701)) if name != "pop.csv" else list(range(2, 702)))
-    assert pq.ParquetFile(tmp_path / "pop.parquet.out.parquet").schema_arrow.names[3] == \
-        "storage_technical_standard.status"
+    assert (
+        pq.ParquetFile(tmp_path / "pop.parquet.out.parquet").schema_arrow.names[3]
+        == "storage_technical_standard.status"
+    )
 
 
 def test_jsonl_unknown_field_is_rejected(tmp_path):
@@ -125,7 +152,9 @@ def test_jsonl_unknown_field_is_rejected(tmp_path):
     bad = copy.deepcopy(doc)
     bad["storage"]["discharge_kwh"] = "1"
     (tmp_path / "in.jsonl").write_text(json.dumps(doc) + "\n" + json.dumps(bad) + "\n{not json\n")
-    result = CliRunner().invoke(main, ["evaluate-columnar", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o.parquet")])
+    result = CliRunner().invoke(
+        main, ["evaluate-columnar", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o.parquet")]
+    )
     assert result.exit_code == 0, result.output
     got = pl.read_parquet(tmp_path / "o.parquet")
     assert got["storage_subsidy.amount"].to_list() == ["280000.00", None, None]
@@ -135,20 +164,33 @@ def test_jsonl_unknown_field_is_rejected(tmp_path):
 
 def test_credit_code_mask_handles_every_shape():
     import random
+
     from engine.backends.columnar.inputs import credit_code_mask
     from engine.backends.columnar.verify import credit_code
+
     rng = random.Random(3)
     good = [credit_code(rng) for _ in range(5)]
     wrong_check = good[0][:17] + ("0" if good[0][17] != "0" else "1")
-    codes = [good[0], None, good[1][:17], good[2] + "1", good[3].lower(), wrong_check, "", good[4],
-             "I" + good[1][1:], "统" + good[2][1:]]
+    codes = [
+        good[0],
+        None,
+        good[1][:17],
+        good[2] + "1",
+        good[3].lower(),
+        wrong_check,
+        "",
+        good[4],
+        "I" + good[1][1:],
+        "统" + good[2][1:],
+    ]
     expected = [True, False, False, False, good[3].lower() == good[3], False, False, True, False, False]
     assert credit_code_mask(pl.Series(codes, dtype=pl.Utf8)).to_list() == expected
-    assert credit_code_mask(pl.Series([good[0], good[4]])).to_list() == [True, True]    # the byte-matrix fast path
+    assert credit_code_mask(pl.Series([good[0], good[4]])).to_list() == [True, True]  # the byte-matrix fast path
 
 
 def test_typed_decisions_carry_exact_decimals_and_enums():
     from engine.backends.columnar.frame import as_text, decide_typed
+
     typed = decide_typed(BOOK, pl.DataFrame([EXAMPLE]))
     assert typed.schema["storage_subsidy.amount"] == pl.Decimal(38, 2)
     assert isinstance(typed.schema["storage_subsidy.status"], pl.Enum)

@@ -1,16 +1,17 @@
 """The native kernel: it decides the rows it vouches for exactly as the Polars path and the Rete
 engine do, vouches for every clean typed row, and leaves every doubtful row to the careful path."""
+
 import copy
 
 import numpy as np
 import polars as pl
 import pytest
 
+from engine.backends import decide_frame
 from engine.backends.columnar import frame as columnar
 from engine.backends.columnar import kernel as ck
 from engine.backends.columnar import program as cp
 from engine.backends.columnar.verify import Generator, disagreements
-from engine.contract.flat import decide_frame
 from engine.drafting.population import generate
 from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files
 
@@ -35,14 +36,17 @@ def _tier30_reform():
     files = copy.deepcopy(read_files(DEFAULT_RULES))
     files["parameters/storage_subsidy.yaml"]["tier_30_rate"]["values"]["2027-01-01"] = "0.90"
     files["parameters/regional.yaml"]["subsidy_multiplier"]["values"]["2027-01-01"] = {
-        "default": "1", "141100": "1.2", "140900": "1.2"}
+        "default": "1",
+        "141100": "1.2",
+        "140900": "1.2",
+    }
     return compile_rulebook(DEFAULT_RULES, files)
 
 
 def test_population_every_row_vouched_and_identical_to_the_polars_path():
     frame = generate(5000, 4)
     result, vouched = _kernel(BOOK, frame)
-    assert vouched.all()                      # a clean typed population never leaves the kernel
+    assert vouched.all()  # a clean typed population never leaves the kernel
     assert result.equals(_careful(BOOK, frame))
     assert columnar.decide_typed(BOOK, frame).equals(result)
 
@@ -54,20 +58,29 @@ def test_generated_boundaries_and_faults_agree_with_rete(seed):
     assert typed.equals(_careful(BOOK, frame))
     assert disagreements(decide_frame(BOOK, frame, backend="rete"), columnar.as_text(typed)) == []
     _, vouched = _kernel(BOOK, frame)
-    assert 0.2 < vouched.mean() < 1           # both paths were exercised
+    assert 0.2 < vouched.mean() < 1  # both paths were exercised
 
 
 def test_invalid_rows_are_never_vouched():
     frame = Generator(BOOK, 9, invalid_share=0).frame(200)
     bad = frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("91140100MA0L9XYZ1X"))    # wrong check character
-        .otherwise(pl.col("enterprise.credit_code")).alias("enterprise.credit_code"),
-        pl.when(pl.int_range(pl.len()) == 5).then(pl.lit("x y")).otherwise(pl.col("application_id"))
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(pl.lit("91140100MA0L9XYZ1X"))  # wrong check character
+        .otherwise(pl.col("enterprise.credit_code"))
+        .alias("enterprise.credit_code"),
+        pl.when(pl.int_range(pl.len()) == 5)
+        .then(pl.lit("x y"))
+        .otherwise(pl.col("application_id"))
         .alias("application_id"),
-        pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("1e3")).otherwise(pl.col("packaging.recycling_rate"))
+        pl.when(pl.int_range(pl.len()) == 7)
+        .then(pl.lit("1e3"))
+        .otherwise(pl.col("packaging.recycling_rate"))
         .alias("packaging.recycling_rate"),
-        pl.when(pl.int_range(pl.len()) == 8).then(pl.lit("2025-12-31")).otherwise(pl.col("period.end"))
-        .alias("period.end"))
+        pl.when(pl.int_range(pl.len()) == 8)
+        .then(pl.lit("2025-12-31"))
+        .otherwise(pl.col("period.end"))
+        .alias("period.end"),
+    )
     _, vouched = _kernel(BOOK, bad)
     assert not vouched[[3, 5, 7, 8]].any()
     rete = decide_frame(BOOK, bad, backend="rete")
@@ -79,7 +92,7 @@ def test_texts_at_every_byte_length_edge_agree_with_rete():
     """Texts inside the view (up to 12 bytes) and in its data buffers, names just under and over
     200 characters in 3-byte UTF-8 (more bytes than the bound: counted, or left to the careful
     path), ids at the pattern's edges, choices and region labels, nulls and empty texts."""
-    frame = generate(400, 21)                 # typed and clean: every row vouched but the ones changed
+    frame = generate(400, 21)  # typed and clean: every row vouched but the ones changed
     names = ["绿" * 200, "绿" * 201, "a" * 200, "a" * 201, "", None, "x", "仓" * 4]
     ids = ["A" * 12, "A" * 13, "A" * 64, "A" * 65, "id with space", "", "Ω" * 4, "ok-1.2_3"]
     sizes = ["sme", "large", "sme", "huge", "", None, "Large", "large "]
@@ -87,28 +100,36 @@ def test_texts_at_every_byte_length_edge_agree_with_rete():
 
     def put(path, start, values):
         column = frame.get_column(path).to_list()
-        column[start:start + len(values)] = values
+        column[start : start + len(values)] = values
         return pl.Series(path, column, dtype=pl.Utf8)
-    frame = frame.with_columns(put("enterprise.name", 0, names), put("application_id", 8, ids),
-                               put("enterprise.size", 16, sizes), put("enterprise.region_code", 24, regions))
+
+    frame = frame.with_columns(
+        put("enterprise.name", 0, names),
+        put("application_id", 8, ids),
+        put("enterprise.size", 16, sizes),
+        put("enterprise.region_code", 24, regions),
+    )
     typed = columnar.decide_typed(BOOK, frame)
     assert typed.equals(_careful(BOOK, frame))
     rete = decide_frame(BOOK, frame, backend="rete")
     assert disagreements(rete, columnar.as_text(typed)) == []
     errors = rete["error"].is_not_null().to_list()
-    assert errors[0] is False and errors[1] is True and errors[2] is False and errors[3] is True   # 200 chars
-    assert errors[8:12] == [False, False, False, True] and errors[12] is True                        # 64 chars
-    assert errors[16:19] == [False, False, False] and all(errors[19:24])                             # choices
-    assert errors[24] is False and errors[25:28] == [True, True, True]                               # 6 digits
+    assert errors[0] is False and errors[1] is True and errors[2] is False and errors[3] is True  # 200 chars
+    assert errors[8:12] == [False, False, False, True] and errors[12] is True  # 64 chars
+    assert errors[16:19] == [False, False, False] and all(errors[19:24])  # choices
+    assert errors[24] is False and errors[25:28] == [True, True, True]  # 6 digits
     _, vouched = _kernel(BOOK, frame)
-    assert vouched[[2, 8, 9, 10, 16, 24, 30]].all()     # decided in the kernel, long texts included
+    assert vouched[[2, 8, 9, 10, 16, 24, 30]].all()  # decided in the kernel, long texts included
     assert not vouched[[1, 3, 11, 19, 25]].any()
 
 
 def test_a_section_with_a_missing_field_is_refused_by_both_paths():
     frame = generate(50, 2).with_columns(
-        pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("packaging.recycling_rate"))
-        .alias("packaging.recycling_rate"))
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(None)
+        .otherwise(pl.col("packaging.recycling_rate"))
+        .alias("packaging.recycling_rate")
+    )
     _, vouched = _kernel(BOOK, frame)
     assert not vouched[0] and vouched[1:].all()
     assert columnar.decide_typed(BOOK, frame)["error"][0] is not None
@@ -116,8 +137,11 @@ def test_a_section_with_a_missing_field_is_refused_by_both_paths():
 
 def test_huge_values_beyond_the_proven_limits_go_to_the_careful_path():
     frame = generate(300, 6).with_columns(
-        pl.when(pl.int_range(pl.len()) % 7 == 0).then(pl.lit(10 ** 16, dtype=pl.Decimal(38, 2)))
-        .otherwise(pl.col("packaging.order_value_yuan")).alias("packaging.order_value_yuan"))
+        pl.when(pl.int_range(pl.len()) % 7 == 0)
+        .then(pl.lit(10**16, dtype=pl.Decimal(38, 2)))
+        .otherwise(pl.col("packaging.order_value_yuan"))
+        .alias("packaging.order_value_yuan")
+    )
     typed = columnar.decide_typed(BOOK, frame)
     assert typed.equals(_careful(BOOK, frame))
     assert disagreements(decide_frame(BOOK, frame, backend="rete"), columnar.as_text(typed)) == []
@@ -145,20 +169,23 @@ def test_program_limits_are_lowered_only_for_the_fields_a_bound_needs():
     # fields only compared with thresholds keep the start; fields in products are lowered
     assert limits["storage.cycle_life"] == limits["packaging.recycling_rate"] == ck.START_LIMIT
     assert limits["storage.baseline_peak_kw"] < ck.START_LIMIT
-    assert limits["packaging.order_value_yuan"] >= 10 ** 16          # 10**14 yuan, scale 2
+    assert limits["packaging.order_value_yuan"] >= 10**16  # 10**14 yuan, scale 2
     assert len(prog.ops) < 400 and prog.consts.dtype == np.int64
 
 
 def test_a_bound_that_cannot_fit_is_refused():
     em = cp._Emitter(cp.Layout({}, {}, {}, {}, {}, 0))
     with pytest.raises(cp.TooWide):
-        em.const(2 ** 62)
+        em.const(2**62)
 
 
-@pytest.mark.parametrize("pattern,accepts,refuses,lo,hi", [
-    (r"^[A-Za-z0-9._-]{1,64}$", b"APP-1.x_y", b"a b", 1, 64),
-    (r"^[0-9]{6}$", b"140100", b"14a100", 6, 6),
-])
+@pytest.mark.parametrize(
+    "pattern,accepts,refuses,lo,hi",
+    [
+        (r"^[A-Za-z0-9._-]{1,64}$", b"APP-1.x_y", b"a b", 1, 64),
+        (r"^[0-9]{6}$", b"140100", b"14a100", 6, 6),
+    ],
+)
 def test_byte_classes_of_simple_patterns(pattern, accepts, refuses, lo, hi):
     table, a, b = ck.byte_class(pattern)
     assert (a, b) == (lo, hi)
@@ -174,7 +201,7 @@ def test_an_id_column_that_is_not_text_leaves_the_frame_to_the_careful_path():
     frame = generate(20, 5).with_columns(pl.int_range(pl.len()).alias("application_id"))
     assert _kernel(BOOK, frame) is None
     decided = columnar.decide_typed(BOOK, frame)
-    assert decided["error"].is_not_null().all()          # the contract wants a string id
+    assert decided["error"].is_not_null().all()  # the contract wants a string id
 
 
 @pytest.mark.parametrize("dictionary", [ck.MAX_DICTIONARY, 0])
@@ -188,7 +215,7 @@ def test_one_validation_shared_by_two_rulebooks(monkeypatch, dictionary):
         base = columnar.decide_typed(BOOK, frame, prep)
         changed = columnar.decide_typed(reform, frame, prep)
         assert len(prep.checked._runs) == 1 if dictionary else len(prep.checked._runs) <= 2
-        assert prep._done is None             # the Polars preparation of the whole frame never ran
+        assert prep._done is None  # the Polars preparation of the whole frame never ran
         assert base.equals(_careful(BOOK, frame))
         assert changed.equals(_careful(reform, frame))
         _, vouched = _kernel(reform, frame)
@@ -208,6 +235,7 @@ def test_a_lowered_limit_is_checked_per_rulebook(monkeypatch):
     def lowered(book, params, key, scales, limits, labels, codes):
         prog, lim = real(book, params, key, scales, limits, labels, codes)
         return prog, {**lim, field: 0}
+
     monkeypatch.setattr(ck, "program_for", lowered)
     result, vouched = _kernel(BOOK, frame)
     values = frame.get_column(field)
@@ -224,23 +252,26 @@ def test_validity_bits_are_packed_eight_to_a_byte_least_significant_first():
     short = np.zeros(16, dtype=np.uint8)
     short[:5] = 1
     out = np.full(3, 0b1000_0000, dtype=np.uint8)
-    ck._pack_bits(short, 5, out, 0, True)          # a last block shorter than eight rows
+    ck._pack_bits(short, 5, out, 0, True)  # a last block shorter than eight rows
     assert out.tolist() == [0b1001_1111, 0b1000_0000, 0b1000_0000]
 
 
 def test_an_output_block_is_reused_only_once_free_and_then_fully_rewritten():
     clean = generate(3000, 1)
-    mixed = generate(2500, 9).with_columns(   # a first block of ids the contract refuses: no row decided
-        pl.when(pl.int_range(pl.len()) < ck.BLOCK + 100).then(pl.lit("no spaces allowed"))
-        .otherwise(pl.col("application_id")).alias("application_id"))
+    mixed = generate(2500, 9).with_columns(  # a first block of ids the contract refuses: no row decided
+        pl.when(pl.int_range(pl.len()) < ck.BLOCK + 100)
+        .then(pl.lit("no spaces allowed"))
+        .otherwise(pl.col("application_id"))
+        .alias("application_id")
+    )
     first = columnar.decide_typed(BOOK, clean)
-    copy_of_first, block = first.clone(), id(ck._SPARE.block)   # (an id: a reference would hold it)
-    second = columnar.decide_typed(_tier30_reform(), clean)     # `first` still lives on its block
+    copy_of_first, block = first.clone(), id(ck._SPARE.block)  # (an id: a reference would hold it)
+    second = columnar.decide_typed(_tier30_reform(), clean)  # `first` still lives on its block
     assert id(ck._SPARE.block) != block and first.equals(copy_of_first)
     del first, second
     block = id(ck._SPARE.block)
-    again = columnar.decide_typed(BOOK, mixed)                  # a smaller population, a block not vouched
-    assert id(ck._SPARE.block) == block                         # the freed block was taken again
-    assert again.equals(_careful(BOOK, mixed))                  # and none of its old bytes show
+    again = columnar.decide_typed(BOOK, mixed)  # a smaller population, a block not vouched
+    assert id(ck._SPARE.block) == block  # the freed block was taken again
+    assert again.equals(_careful(BOOK, mixed))  # and none of its old bytes show
     _, vouched = _kernel(BOOK, mixed)
     assert 0 < vouched.mean() < 1

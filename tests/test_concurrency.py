@@ -5,6 +5,7 @@ Each decision is slowed down inside its transaction so that, without the per-ent
 the deciders would read the same history before either commits (checked by hand: with
 ``Store.lock_enterprise`` made a no-op on PostgreSQL these tests fail with double grants).
 """
+
 import hashlib
 import json
 import multiprocessing as mp
@@ -15,24 +16,25 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
-
-from engine.records import service as records
-from engine.rulebook.loader import load_rulebook
-from engine.records.store import open_store
-from engine.records.store.models import DecisionRow, SubmissionIn, SubmissionRow
 from test_records import app
 from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 
+from engine.records import service as records
+from engine.records.store import open_store
+from engine.records.store.models import DecisionRow, SubmissionIn, SubmissionRow
+from engine.rulebook.loader import load_rulebook
+
 SPAWN = mp.get_context("spawn")
-OTHER = "91140200MA0HW2NB8C"   # a second enterprise, decided in parallel with the first
+OTHER = "91140200MA0HW2NB8C"  # a second enterprise, decided in parallel with the first
 
 
 def _slow(seconds):
     real = records.evaluate
 
     def evaluate(*a, **kw):
-        time.sleep(seconds)   # a slow engine, inside the locked transaction: widens any race
+        time.sleep(seconds)  # a slow engine, inside the locked transaction: widens any race
         return real(*a, **kw)
+
     records.evaluate = evaluate
 
 
@@ -44,7 +46,7 @@ def _decider(url, app_ids, barrier, officer, slow):
         try:
             records.decide(store, a, book, officer)
         except records.AlreadyDecidedError:
-            pass   # another officer got there first: fine, and exactly what must happen
+            pass  # another officer got there first: fine, and exactly what must happen
     store.dispose()
 
 
@@ -83,8 +85,10 @@ def test_concurrent_deciders_never_double_grant(backend, request):
     n = 3
     barrier = SPAWN.Barrier(n)
     # Every officer tries every application, each in a different order.
-    procs = [SPAWN.Process(target=_decider, args=(url, everything[k:] + everything[:k], barrier, f"officer{k}", 0.05))
-             for k in range(n)]
+    procs = [
+        SPAWN.Process(target=_decider, args=(url, everything[k:] + everything[:k], barrier, f"officer{k}", 0.05))
+        for k in range(n)
+    ]
     for p in procs:
         p.start()
     for p in procs:
@@ -116,7 +120,7 @@ def test_a_decider_killed_mid_batch_leaves_a_whole_record(backend, request):
         if done >= 2:
             break
         time.sleep(0.02)
-    os.kill(p.pid, signal.SIGKILL)   # mid-batch, most likely inside a decision's transaction
+    os.kill(p.pid, signal.SIGKILL)  # mid-batch, most likely inside a decision's transaction
     p.join(30)
     assert p.exitcode == -signal.SIGKILL
 
@@ -128,7 +132,7 @@ def test_a_decider_killed_mid_batch_leaves_a_whole_record(backend, request):
     assert subs == before, "every submission still there, byte for byte"
     assert all(hashlib.sha256(raw).hexdigest() == sha for raw, sha in subs.values())
     assert 2 <= len(decisions) < len(ids), "killed part-way through the batch"
-    for d in decisions:   # every completed decision is whole
+    for d in decisions:  # every completed decision is whole
         doc = json.loads(d.document)
         assert doc["application_id"] == d.application_id and len(doc["outcomes"]) == 8
         assert subs[d.submission_id][1] == d.input_sha256

@@ -1,30 +1,36 @@
 """Declared versus metered: the meter decides, and a declaration beyond tolerance is explained."""
+
 import json
 import shutil
 from decimal import Decimal
 
 import pytest
 import yaml
-from click.testing import CliRunner
-
 from appdoc import doc
-from cli import main
-from engine import errors as E
-from engine.contract.application import parse_application
-from engine.telemetry.crosscheck import decide_metered
-from engine.backends.rete.engine import ReteEngine
-from engine.rulebook.loader import DEFAULT_RULES, load_rulebook
-from engine.telemetry.reader import read_telemetry
+from click.testing import CliRunner
 from telemetry_series import csv_text, day
 from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
+
+from cli import main
+from engine import errors as E
+from engine.backends.rete.engine import ReteEngine
+from engine.contract.application import parse_application
+from engine.rulebook.loader import DEFAULT_RULES, load_rulebook
+from engine.telemetry.crosscheck import decide_metered
+from engine.telemetry.reader import read_telemetry
 
 CODE = "DECLARED_DIFFERS_FROM_METERED"
 # One day metered: baseline 1,200 kW and 900 kW with storage at 10:00 (ratio 0.25), 75 kWh
 # discharged, 96 of 96 intervals, 5 minutes' delay.
 SERIES = csv_text(day(special={"10:00": ("900", "300", "0")}))
-AGREEING = dict(period={"start": "2026-03-01", "end": "2026-03-01"}, storage__baseline_peak_kw="1200",
-                storage__peak_with_storage_kw="900", storage__discharged_kwh="75",
-                storage__platform__reporting_completeness="1", storage__platform__max_upload_delay_min="5")
+AGREEING = dict(
+    period={"start": "2026-03-01", "end": "2026-03-01"},
+    storage__baseline_peak_kw="1200",
+    storage__peak_with_storage_kw="900",
+    storage__discharged_kwh="75",
+    storage__platform__reporting_completeness="1",
+    storage__platform__max_upload_delay_min="5",
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +58,7 @@ def test_an_agreeing_declaration_carries_no_difference_and_the_meter_decides(boo
     d = decide(book, series)
     assert d["metering"]["agrees"] and not reasons(d, "storage_subsidy")
     s = d["outcomes"]["storage_subsidy"]
-    assert (s["status"], s["amount"]) == ("granted", "37.50")       # 0.25 → 0.50 yuan/kWh × 75 kWh
+    assert (s["status"], s["amount"]) == ("granted", "37.50")  # 0.25 → 0.50 yuan/kWh × 75 kWh
 
 
 def test_a_declared_30_percent_shaving_is_overruled_by_a_metered_25(book, series):
@@ -61,8 +67,13 @@ def test_a_declared_30_percent_shaving_is_overruled_by_a_metered_25(book, series
     s = d["outcomes"]["storage_subsidy"]
     assert s["amount"] == "37.50"
     got = {r["rule"]: r["values"] for r in reasons(d, "storage_subsidy")}
-    assert got["metering.peak_with_storage_kw"] == {"declared": "840", "metered": "900", "difference": "60",
-                                                     "tolerance": "18", "metering.tolerance_power": "0.02"}
+    assert got["metering.peak_with_storage_kw"] == {
+        "declared": "840",
+        "metered": "900",
+        "difference": "60",
+        "tolerance": "18",
+        "metering.tolerance_power": "0.02",
+    }
     assert got["metering.peak_shaving_ratio"]["declared"] == "0.3"
     assert got["metering.peak_shaving_ratio"]["metered"] == "0.25"
     assert d["metering"]["differences"] == ["peak_with_storage_kw", "peak_shaving_ratio"]
@@ -109,20 +120,36 @@ def test_telemetry_without_a_storage_section_is_refused(book, series):
 
 
 # --- the rule file is data, checked strictly ---------------------------------------------
-BROKEN = {   # change to rules/metering.yaml -> (exception, key named)
+BROKEN = {  # change to rules/metering.yaml -> (exception, key named)
     "unknown key": (lambda m: m.update(severity="high"), E.UnknownKeyError, "severity"),
     "unknown fact": (lambda m: m["checks"][0].update(fact="peak_kw"), E.UnknownReferenceError, "checks[0].fact"),
-    "unknown tolerance parameter": (lambda m: m["checks"][3].update(tolerance={"relative": "metering.tol"}),
-                                    E.UnknownReferenceError, "checks[3].tolerance.relative"),
-    "fact checked against another field": (lambda m: m["checks"][0].update(declared="storage.capacity_kwh"),
-                                           E.BadValueError, "checks[0].declared"),
-    "unknown let": (lambda m: m["checks"][2].update(declared="storage_subsidy.ratio"),
-                    E.UnknownReferenceError, "checks[2].declared"),
-    "unknown placeholder": (lambda m: m["message"].update(en="declared ${decalred}"),
-                            E.UnknownReferenceError, "message.en"),
-    "two tolerances": (lambda m: m["checks"][0].update(tolerance={"relative": "metering.tolerance_power",
-                                                                  "absolute": "metering.tolerance_delay"}),
-                       E.BadValueError, "checks[0].tolerance"),
+    "unknown tolerance parameter": (
+        lambda m: m["checks"][3].update(tolerance={"relative": "metering.tol"}),
+        E.UnknownReferenceError,
+        "checks[3].tolerance.relative",
+    ),
+    "fact checked against another field": (
+        lambda m: m["checks"][0].update(declared="storage.capacity_kwh"),
+        E.BadValueError,
+        "checks[0].declared",
+    ),
+    "unknown let": (
+        lambda m: m["checks"][2].update(declared="storage_subsidy.ratio"),
+        E.UnknownReferenceError,
+        "checks[2].declared",
+    ),
+    "unknown placeholder": (
+        lambda m: m["message"].update(en="declared ${decalred}"),
+        E.UnknownReferenceError,
+        "message.en",
+    ),
+    "two tolerances": (
+        lambda m: m["checks"][0].update(
+            tolerance={"relative": "metering.tolerance_power", "absolute": "metering.tolerance_delay"}
+        ),
+        E.BadValueError,
+        "checks[0].tolerance",
+    ),
 }
 
 
@@ -182,7 +209,9 @@ def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, 
     db = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     (tmp_path / "site.csv").write_text(SERIES)
     run = lambda *a: CliRunner().invoke(main, [*a, "--db", db])
-    r = run("submit", app_file(tmp_path, storage__peak_with_storage_kw="840"), "--telemetry", str(tmp_path / "site.csv"))
+    r = run(
+        "submit", app_file(tmp_path, storage__peak_with_storage_kw="840"), "--telemetry", str(tmp_path / "site.csv")
+    )
     assert r.exit_code == 0 and "telemetry 1" in r.output, r.output
     r = run("decide", doc()["application_id"])
     assert r.exit_code == 0 and "declared values differ from the meter" in r.output, r.output
@@ -191,8 +220,18 @@ def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, 
     r = run("show", doc()["application_id"])
     assert "telemetry:\n  1  submission 1" in r.output and "valid  site.csv" in r.output, r.output
     assert "metered (telemetry 1), declared values differ from the meter" in r.output
-    r = run("notice", doc()["application_id"], "--out", str(tmp_path / "n"), "--format", "md", "--lang", "en",
-            "--date", "2026-03-10")
+    r = run(
+        "notice",
+        doc()["application_id"],
+        "--out",
+        str(tmp_path / "n"),
+        "--format",
+        "md",
+        "--lang",
+        "en",
+        "--date",
+        "2026-03-10",
+    )
     assert r.exit_code == 0, r.output
     approval = next((tmp_path / "n").glob("*.approval.en.md")).read_text()
     assert "## Metered data" in approval and "| peak with storage (kW) | 840 | **900** | 18 |" in approval
@@ -216,9 +255,19 @@ def test_invalid_telemetry_on_submit_is_kept_and_refused_with_exit_2(tmp_path):
 
 def test_explain_with_telemetry_starts_from_what_the_meter_shows(tmp_path):
     (tmp_path / "site.csv").write_text(SERIES)
-    r = CliRunner().invoke(main, ["explain", app_file(tmp_path, storage__peak_with_storage_kw="840"),
-                                  "--why-not", "storage_subsidy", "--telemetry", str(tmp_path / "site.csv"),
-                                  "--format", "json"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "explain",
+            app_file(tmp_path, storage__peak_with_storage_kw="840"),
+            "--why-not",
+            "storage_subsidy",
+            "--telemetry",
+            str(tmp_path / "site.csv"),
+            "--format",
+            "json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     tiers = json.loads(r.output)["higher_tiers"]
     # metered 900 kW of 1,200 (0.25); the 0.30 tier needs 840 kW, which the declaration claimed

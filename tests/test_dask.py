@@ -1,4 +1,5 @@
 """Dask: a LocalCluster of two worker processes gives the single machine's decisions."""
+
 import polars as pl
 
 from engine.backends.columnar.verify import Generator, disagreements
@@ -15,10 +16,14 @@ def test_local_cluster_two_processes_same_results(tmp_path):
     single = pl.read_parquet(tmp_path / "single.parquet")
 
     from dask.distributed import Client, LocalCluster
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        summary = decide_parquet_distributed(book, tmp_path / "pop.parquet", tmp_path / "parts", client=client,
-                                             rows_per_partition=1000)
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        summary = decide_parquet_distributed(
+            book, tmp_path / "pop.parquet", tmp_path / "parts", client=client, rows_per_partition=1000
+        )
         assert len(client.scheduler_info()["workers"]) == 2
     parts = sorted((tmp_path / "parts").glob("part-*.parquet"))
     assert len(parts) == 3
@@ -29,8 +34,9 @@ def test_local_cluster_two_processes_same_results(tmp_path):
     assert summary["rejected"] == single["error"].is_not_null().sum()
     granted = single.filter(pl.col("storage_subsidy.status") == "granted")
     assert summary["outcomes"]["storage_subsidy"]["granted"][0] == granted.height
-    assert summary["outcomes"]["storage_subsidy"]["granted"][1] == \
-        str(granted["storage_subsidy.amount"].cast(pl.Decimal(38, 3)).sum())
+    assert summary["outcomes"]["storage_subsidy"]["granted"][1] == str(
+        granted["storage_subsidy.amount"].cast(pl.Decimal(38, 3)).sum()
+    )
 
 
 def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path):
@@ -40,15 +46,20 @@ def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path):
     from click.testing import CliRunner
 
     from cli import main
-    from engine.drafting.population import generate, write_population
+    from engine.drafting.population import generate
+
     pop = tmp_path / "pop.parquet"
-    generate(3000, 5, year=2027).write_parquet(pop, row_group_size=700)   # 5 partitions of row groups
+    generate(3000, 5, year=2027).write_parquet(pop, row_group_size=700)  # 5 partitions of row groups
     reform = "rules/reforms/remote-region-tilt.yaml"
     runs = {}
-    for name, extra in (("single", []), ("cluster", ["--cluster", "local", "--workers", "2", "--partition-rows", "700"])):
+    for name, extra in (
+        ("single", []),
+        ("cluster", ["--cluster", "local", "--workers", "2", "--partition-rows", "700"]),
+    ):
         out = tmp_path / name
-        result = CliRunner().invoke(main, ["simulate", "--population", str(pop), "--reform", reform,
-                                           "--out", str(out), *extra])
+        result = CliRunner().invoke(
+            main, ["simulate", "--population", str(pop), "--reform", reform, "--out", str(out), *extra]
+        )
         assert result.exit_code == 0, result.output
         runs[name] = out
     assert "5 partitions on 2 workers" in result.output
@@ -67,6 +78,7 @@ def test_local_workers_get_one_thread_each_even_when_the_main_module_imports_num
     import subprocess
     import sys
     from pathlib import Path
+
     script = tmp_path / "main_imports_pools.py"
     script.write_text(f"""
 import os, sys
@@ -85,6 +97,7 @@ if __name__ == "__main__":
         print(sorted(client.run(probe).values()), os.environ.get("NUMBA_NUM_THREADS"))
 """)
     import os
+
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_NUM_THREADS", "POLARS_MAX_THREADS")}
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -1,12 +1,14 @@
 """The kernel's ROUND op (half up of a / b through a float quotient below 2**52, integers above)
 against Python's exact integers, over the whole range the program's bounds admit."""
+
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.backends.columnar import kernel as ck
 from engine.backends.columnar import program as cp
 
-LIMIT = 2 ** 61                    # the program proves every intermediate below 2**62
+LIMIT = 2**61  # the program proves every intermediate below 2**62
 
 
 def exact(x: int, q: int) -> int:
@@ -26,9 +28,10 @@ def rounded(xs, qs, valid=None):
     return regs[2, :m].tolist(), vals[2, :m].tolist()
 
 
-pairs = st.tuples(st.one_of(st.integers(-LIMIT, LIMIT), st.integers(-2 ** 53, 2 ** 53)),
-                  st.one_of(st.integers(1, 2 ** 40), st.integers(1, LIMIT),
-                            st.sampled_from([1, 2, 3, 7, 10, 100, 10 ** 6])))
+pairs = st.tuples(
+    st.one_of(st.integers(-LIMIT, LIMIT), st.integers(-(2**53), 2**53)),
+    st.one_of(st.integers(1, 2**40), st.integers(1, LIMIT), st.sampled_from([1, 2, 3, 7, 10, 100, 10**6])),
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -40,11 +43,11 @@ def test_round_half_up_is_exact_on_both_sides_of_2_pow_52(rows):
 
 
 def test_round_at_the_float_edges_and_ties():
-    edges = [2 ** 52 - 1, 2 ** 52, 2 ** 53 - 1, 2 ** 53 + 1, 2 ** 61, 5, 15, 25, 2 ** 52 - 3]
-    rows = [(s * x, q) for x in edges for q in (1, 2, 3, 10, 2 ** 26 + 1, 2 ** 52 - 1) for s in (1, -1)]
+    edges = [2**52 - 1, 2**52, 2**53 - 1, 2**53 + 1, 2**61, 5, 15, 25, 2**52 - 3]
+    rows = [(s * x, q) for x in edges for q in (1, 2, 3, 10, 2**26 + 1, 2**52 - 1) for s in (1, -1)]
     got, _ = rounded(*zip(*rows))
     assert got == [exact(x, q) for x, q in rows]
-    assert rounded([5, -5, 15, 14], [10, 10, 10, 10])[0] == [1, -1, 2, 1]        # half up, away from zero
+    assert rounded([5, -5, 15, 14], [10, 10, 10, 10])[0] == [1, -1, 2, 1]  # half up, away from zero
 
 
 def test_a_null_operand_gives_a_null_result():

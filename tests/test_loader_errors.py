@@ -3,6 +3,7 @@
 Each folder is a copy of tests/fixtures/minimal_rules/ (which loads) with ONE defect. The test
 asserts the exception class of engine/errors.py and that the message names the file and the key.
 """
+
 import shutil
 from fractions import Fraction
 from pathlib import Path

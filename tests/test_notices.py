@@ -1,4 +1,5 @@
 """Every notice template rendered against complete decisions, in both languages and both formats."""
+
 import datetime as dt
 import struct
 import subprocess
@@ -7,14 +8,14 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from test_records import app
+from test_store import sqlite_url  # noqa: F401  (fixture)
 
 from engine.notices import render as notices
 from engine.records import service as records
-from engine.rulebook.loader import load_rulebook
 from engine.records.store import open_store
 from engine.records.store.models import SubmissionIn
-from test_records import app
-from test_store import sqlite_url  # noqa: F401  (fixture)
+from engine.rulebook.loader import load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = load_rulebook()
@@ -23,11 +24,18 @@ DAY = dt.date(2027, 1, 15)
 # a denial on the technical standard, and a reporting failure (rectification, everything denied).
 CASES = {
     "example": {},
-    "denial": {"storage.energy_density_wh_per_kg": "250", "storage.cycle_life": 9000,
-               "equipment.realtime_data_analytics": False, "packaging.nondegradable_share": "0",
-               "packaging.order_value_yuan": "12345.50"},
-    "reporting": {"storage.platform.reporting_completeness": "0.90", "storage.platform.connected": False,
-                  "enterprise.name": "<script>alert(1)</script>"},
+    "denial": {
+        "storage.energy_density_wh_per_kg": "250",
+        "storage.cycle_life": 9000,
+        "equipment.realtime_data_analytics": False,
+        "packaging.nondegradable_share": "0",
+        "packaging.order_value_yuan": "12345.50",
+    },
+    "reporting": {
+        "storage.platform.reporting_completeness": "0.90",
+        "storage.platform.connected": False,
+        "enterprise.name": "<script>alert(1)</script>",
+    },
 }
 
 
@@ -50,8 +58,11 @@ def render_all(store, case, lang, fmt):
 
 def test_each_decision_calls_for_the_right_notices(decided):
     kinds = {c: list(render_all(decided, c, "zh", "md")) for c in CASES}
-    assert kinds == {"example": ["approval", "denial", "levy"], "denial": ["approval", "denial"],
-                     "reporting": ["denial", "rectification", "levy"]}
+    assert kinds == {
+        "example": ["approval", "denial", "levy"],
+        "denial": ["approval", "denial"],
+        "reporting": ["denial", "rectification", "levy"],
+    }
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
@@ -62,7 +73,7 @@ def test_every_template_renders_every_case(decided, lang, fmt):
         for kind, text in render_all(decided, case, lang, fmt).items():
             seen.add(kind)
             assert f"N-{case}-D" in text and "2027-01-15" in text
-            assert ("行政复议" in text and "60" in text and "2027-03-16" in text)  # rights and their deadline
+            assert "行政复议" in text and "60" in text and "2027-03-16" in text  # rights and their deadline
             assert "T §6.2.3" in text or "S §4.2" in text
     assert seen == set(notices.KINDS)
 
@@ -79,9 +90,14 @@ def test_denial_lists_every_unmet_and_every_met_criterion_with_evidence(decided)
     section = text.split("### Reverse-logistics equipment subsidy")[1].split("### ")[0]
     unmet, met = section.split("**Criteria met**")
     assert "`MISSING_REALTIME_ANALYTICS`" in unmet and "`REPORTING_NON_COMPLIANT`" not in unmet
-    for code in ("MISSING_AUTOMATED_RETURN_RECEIVING", "ALREADY_SUBSIDIZED", "NO_INVESTMENT", "REPORTING_NON_COMPLIANT"):
+    for code in (
+        "MISSING_AUTOMATED_RETURN_RECEIVING",
+        "ALREADY_SUBSIDIZED",
+        "NO_INVESTMENT",
+        "REPORTING_NON_COMPLIANT",
+    ):
         assert f"`{code}` | ✔" in met
-    assert "| `equipment.realtime_data_analytics` | false |" in met   # evidence considered
+    assert "| `equipment.realtime_data_analytics` | false |" in met  # evidence considered
     assert "| `equipment.investment_yuan` | 3200000 |" in met
     storage = text.split("### User-side storage subsidy per kWh")[1].split("### ")[0]
     assert "`TECHNICAL_STANDARD_NOT_MET`" in storage.split("**Criteria met**")[0]
@@ -99,9 +115,9 @@ def test_money_is_formatted_from_the_decision_string_never_through_float(decided
 def test_rectification_gives_the_deadline_from_the_notice_date(decided):
     for fmt in ("md", "html"):
         zh = render_all(decided, "reporting", "zh", fmt)["rectification"]
-        assert "30 日内" in zh and "2027-02-14" in zh   # 2027-01-15 + 30 days
+        assert "30 日内" in zh and "2027-02-14" in zh  # 2027-01-15 + 30 days
         assert "PLATFORM_NOT_CONNECTED" in zh and "REPORTING_INCOMPLETE" in zh
-        assert "CARBON_REDUCTION_NOT_REPORTED" in zh   # listed among the criteria met
+        assert "CARBON_REDUCTION_NOT_REPORTED" in zh  # listed among the criteria met
     en = render_all(decided, "reporting", "en", "html")["rectification"]
     assert "within 30 days" in en and "2027-02-14" in en
 
@@ -130,8 +146,12 @@ def test_cli_writes_and_records_the_notices(decided, tmp_path):
     assert [n.kind for n in issued] == ["denial", "rectification", "levy"]
     assert all(n.path.read_text().startswith("<!DOCTYPE html>") for n in issued)
     from engine.records.views import show
+
     assert [(n.kind, n.lang, n.issued_by) for n in show(decided, "N-reporting").notices][-3:] == [
-        ("denial", "en", "zhao"), ("rectification", "en", "zhao"), ("levy", "en", "zhao")]
+        ("denial", "en", "zhao"),
+        ("rectification", "en", "zhao"),
+        ("levy", "en", "zhao"),
+    ]
 
 
 def test_pdf_when_weasyprint_is_installed(decided):
@@ -141,7 +161,7 @@ def test_pdf_when_weasyprint_is_installed(decided):
         pytest.skip(f"PDF needs WeasyPrint and Pango: {exc}")
     html = render_all(decided, "example", "zh", "html")["approval"]
     font = notices.chinese_font()
-    if font is None:   # refused rather than an official notice of empty boxes
+    if font is None:  # refused rather than an official notice of empty boxes
         with pytest.raises(notices.NoticeFontError, match="no Chinese font"):
             notices.to_pdf(html, "zh")
     else:
@@ -155,6 +175,7 @@ def test_pdf_when_weasyprint_is_installed(decided):
 def embedded_fonts(pdf: bytes) -> set:
     import re
     import zlib
+
     names = set()
     for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
         try:
@@ -175,8 +196,18 @@ def test_the_html_notice_opens_in_a_real_browser(decided, tmp_path):
     html = tmp_path / "notice.html"
     html.write_text(render_all(decided, "reporting", "zh", "html")["rectification"], encoding="utf-8")
     png = tmp_path / "notice.png"
-    subprocess.run([sys.executable, str(ROOT / "scripts/screenshot_notice.py"), str(html), str(png),
-                    "--chromium", "/usr/bin/chromium"], check=True, timeout=180)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts/screenshot_notice.py"),
+            str(html),
+            str(png),
+            "--chromium",
+            "/usr/bin/chromium",
+        ],
+        check=True,
+        timeout=180,
+    )
     head = png.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1000, 1400)
-    assert png.stat().st_size > 20_000   # a rendered page, not a blank one
+    assert png.stat().st_size > 20_000  # a rendered page, not a blank one

@@ -1,4 +1,5 @@
 """Synthetic populations: valid, exact, deterministic, calibrated to POLICY.md's Shanxi facts."""
+
 from decimal import Decimal
 
 import polars as pl
@@ -52,26 +53,26 @@ def test_calibration_to_the_shanxi_facts(big):
     assert set(counts) == {code for code, _, _ in CITIES}
     for code, _, weight in CITIES:
         assert abs(counts[code] / n - weight) < 0.015, code
-    assert counts["140100"] > counts["140200"] > counts["141100"]       # Taiyuan, Datong lead; Lüliang lags
+    assert counts["140100"] > counts["140200"] > counts["141100"]  # Taiyuan, Datong lead; Lüliang lags
 
     pack = big.filter(pl.col("packaging.nondegradable_share").is_not_null())
     green = pack.filter(pl.col("packaging.nondegradable_share") == 0).height / pack.height
     assert abs(green - 0.45) < 0.015
     below_30 = pack.filter(pl.col("packaging.recycling_rate") < Decimal("0.30")).height / pack.height
-    assert below_30 > 0.7                                                  # "below 30 %" for most
+    assert below_30 > 0.7  # "below 30 %" for most
 
     sme = big.filter(pl.col("enterprise.size") == "sme")
     clean = sme.filter(pl.col("energy.renewable_kwh") > 0).height / sme.height
-    assert abs(clean - 0.264) < 0.015                                      # SME clean-energy use
+    assert abs(clean - 0.264) < 0.015  # SME clean-energy use
     assert 0.88 < sme.height / n < 0.96
 
     mean_sales = pack["packaging.order_value_yuan"].sum() / pack.height
-    assert abs(float(mean_sales) / MEAN_SALES_YUAN - 1) < 0.08             # 635.12 bn / 2,337 enterprises
+    assert abs(float(mean_sales) / MEAN_SALES_YUAN - 1) < 0.08  # 635.12 bn / 2,337 enterprises
     assert abs(big.filter(~pl.col("enterprise.is_ecommerce")).height / n - 0.05) < 0.01
     storage = big.filter(pl.col("storage.discharged_kwh").is_not_null()).height / n
     assert 0.05 < storage < 0.15
     absent = big.filter(pl.col("storage.discharged_kwh").is_null())
-    assert absent["storage.platform.connected"].null_count() == absent.height   # absent section: all null
+    assert absent["storage.platform.connected"].null_count() == absent.height  # absent section: all null
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
@@ -86,5 +87,7 @@ def test_cli_generate(tmp_path):
     result = CliRunner().invoke(main, ["population", "generate", "--n", "250", "--seed", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert pl.read_parquet(out).equals(generate(250, 3))
-    bad = CliRunner().invoke(main, ["population", "generate", "--n", "5", "--seed", "3", "--out", str(tmp_path / "p.xlsx")])
+    bad = CliRunner().invoke(
+        main, ["population", "generate", "--n", "5", "--seed", "3", "--out", str(tmp_path / "p.xlsx")]
+    )
     assert bad.exit_code == 2 and ".parquet" in bad.output

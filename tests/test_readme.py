@@ -1,4 +1,5 @@
 """The README's examples are real: every file it names exists, every command it shows exists."""
+
 import re
 from pathlib import Path
 
@@ -20,12 +21,16 @@ def test_quick_start_has_the_two_commands_and_they_name_real_files():
     assert (ROOT / ".ci/run").read_text().count("./scripts/test.sh") == 1
 
 
-@pytest.mark.parametrize("path", sorted(set(re.findall(r"(?:examples|rules|tests|templates|scripts)/[\w./-]+\.\w+", README))))
+@pytest.mark.parametrize(
+    "path", sorted(set(re.findall(r"(?:examples|rules|tests|templates|scripts)/[\w./-]+\.\w+", README)))
+)
 def test_every_file_the_readme_names_exists(path):
     assert (ROOT / path).exists(), path
 
 
-COMMANDS = sorted(set(re.findall(r"(?:^\s+|`)shuangtan ((?:rules |population |telemetry )?[a-z][a-z-]+)", README, re.M)))
+COMMANDS = sorted(
+    set(re.findall(r"(?:^\s+|`)shuangtan ((?:rules |population |telemetry )?[a-z][a-z-]+)", README, re.M))
+)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -42,8 +47,15 @@ def test_the_quick_start_example_decides_as_the_readme_says():
 
 
 def test_the_telemetry_example_decides_as_the_readme_says():
-    result = CliRunner().invoke(main, ["check", "examples/applications/taiyuan-pv-storage-warehouse.json",
-                                       "--telemetry", "examples/telemetry/taiyuan-2026.csv"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "examples/applications/taiyuan-pv-storage-warehouse.json",
+            "--telemetry",
+            "examples/telemetry/taiyuan-2026.csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     for text in ("904.96", "0.245866", "175,009.71", "350019.425", "11.72", "DECLARED_DIFFERS_FROM_METERED"):
         assert text in result.output

@@ -1,21 +1,22 @@
 """Receiving, deciding with history from the record, supersession, replay, and the CLI path."""
+
 import copy
 import csv
 import io
 import json
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import update
+from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 
-from engine.records import service as records, views as records_view
 from engine.cli import main
-from engine.rulebook.loader import load_rulebook
+from engine.records import service as records
+from engine.records import views as records_view
 from engine.records.store import open_store
 from engine.records.store.models import DecisionRow, SubmissionIn, SubmissionRow
-from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
+from engine.rulebook.loader import load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = json.loads((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_text())
@@ -60,12 +61,13 @@ def codes(doc, outcome):
 
 # --- receiving -------------------------------------------------------------------------
 def test_a_submission_is_kept_byte_for_byte_with_its_hash(store):
-    raw = b'  ' + app("A-1") + b'\n\n'   # odd whitespace is part of what was received
+    raw = b"  " + app("A-1") + b"\n\n"  # odd whitespace is part of what was received
     r = put(store, raw, by="zhang")
     assert r.outcome == "new" and r.submission.status == "pending" and r.submission.version == 1
     with store.session() as s:
         row = s.get(SubmissionRow, r.submission.id)
     import hashlib
+
     assert row.raw == raw and row.sha256 == hashlib.sha256(raw).hexdigest() and row.submitted_by == "zhang"
 
 
@@ -74,7 +76,9 @@ def test_an_invalid_submission_is_kept_rejected_with_every_error(store):
     r = put(store, raw)
     assert r.outcome == "rejected" and r.submission.status == "rejected"
     assert {(e.path, e.message) for e in r.submission.errors} == {
-        ("storage.platform.reporting_completeness", "must be ≤ 1"), ("storage.discharge_kwh", "unknown field")}
+        ("storage.platform.reporting_completeness", "must be ≤ 1"),
+        ("storage.discharge_kwh", "unknown field"),
+    }
     with store.session() as s:
         assert s.get(SubmissionRow, r.submission.id).raw == raw
     with pytest.raises(records.NotDecidableError):
@@ -109,8 +113,11 @@ def test_the_record_overrules_declared_history_and_says_so(store):
     h = second["history"]
     assert h["agrees"] is False and h["used"] == "record"
     assert h["declared"]["storage_subsidy_granted_this_year_yuan"] == "0.00"
-    assert h["record"] == {"storage_subsidy_granted_this_year_yuan": "280000.00",
-                           "freight_subsidy_granted_this_year_yuan": "0.00", "equipment_subsidy_received": "true"}
+    assert h["record"] == {
+        "storage_subsidy_granted_this_year_yuan": "280000.00",
+        "freight_subsidy_granted_this_year_yuan": "0.00",
+        "equipment_subsidy_received": "true",
+    }
     assert second["outcomes"]["equipment_subsidy"]["status"] == "denied"
     assert codes(second, "equipment_subsidy") == ["ALREADY_SUBSIDIZED", "HISTORY_FROM_RECORD"]
     assert "HISTORY_FROM_RECORD" in codes(second, "storage_subsidy")
@@ -118,17 +125,19 @@ def test_the_record_overrules_declared_history_and_says_so(store):
 
 
 def test_the_annual_cap_holds_across_applications_and_years(store):
-    put(store, app("C-1", **{"storage.discharged_kwh": "6000000"}))       # 4,800,000.00 at 0.80
-    put(store, app("C-2"))                                                 # wants 280,000.00
+    put(store, app("C-1", **{"storage.discharged_kwh": "6000000"}))  # 4,800,000.00 at 0.80
+    put(store, app("C-2"))  # wants 280,000.00
     put(store, app("C-3"))
     put(store, app("C-4", **{"period.start": "2027-01-01", "period.end": "2027-12-31"}))
-    got = {a: doc_of(store, records.decide(store, a, BOOK, "wang").id)["outcomes"]["storage_subsidy"]
-           for a in ("C-1", "C-2", "C-3", "C-4")}
+    got = {
+        a: doc_of(store, records.decide(store, a, BOOK, "wang").id)["outcomes"]["storage_subsidy"]
+        for a in ("C-1", "C-2", "C-3", "C-4")
+    }
     assert got["C-1"]["amount"] == "4800000.00"
     assert (got["C-2"]["status"], got["C-2"]["amount"]) == ("granted", "200000.00")
     assert "CAPPED" in [r["code"] for r in got["C-2"]["reasons"]]
     assert got["C-3"]["status"] == "denied" and "ANNUAL_CAP_REACHED" in [r["code"] for r in got["C-3"]["reasons"]]
-    assert got["C-4"]["amount"] == "280000.00"   # a new calendar year, a new cap
+    assert got["C-4"]["amount"] == "280000.00"  # a new calendar year, a new cap
 
 
 def test_a_redecision_supersedes_and_only_the_latest_counts(store):
@@ -139,7 +148,10 @@ def test_a_redecision_supersedes_and_only_the_latest_counts(store):
     d2 = records.decide(store, "R-1", BOOK, "zhao", again=True)
     assert d2.supersedes_id == d1.id
     shown = records_view.show(store, "R-1")
-    assert [(d.id, d.in_force, d.superseded_by) for d in shown.decisions] == [(d1.id, False, d2.id), (d2.id, True, None)]
+    assert [(d.id, d.in_force, d.superseded_by) for d in shown.decisions] == [
+        (d1.id, False, d2.id),
+        (d2.id, True, None),
+    ]
     put(store, app("R-2"))
     later = doc_of(store, records.decide(store, "R-2", BOOK, "wang").id)
     assert later["history"]["record"]["storage_subsidy_granted_this_year_yuan"] == "280000.00"  # once, not twice
@@ -159,7 +171,7 @@ def test_replay_is_identical_and_catches_a_tampered_record(store):
     put(store, app("P-1"))
     put(store, app("P-2"))
     records.decide(store, "P-1", BOOK, "wang")
-    d = records.decide(store, "P-2", BOOK, "wang")   # history from the record: replay must reuse it
+    d = records.decide(store, "P-2", BOOK, "wang")  # history from the record: replay must reuse it
     r = records.replay(store, d.id, BOOK)
     assert r.identical and r.trace_identical and not r.ruleset_changed and r.differences == []
     doc = doc_of(store, d.id)
@@ -176,6 +188,7 @@ def test_replay_is_identical_and_catches_a_tampered_record(store):
 
 def test_replay_uses_the_stored_ruleset_when_the_rulebook_changed(store, tmp_path):
     import shutil
+
     put(store, app("Q-1"))
     d = records.decide(store, "Q-1", BOOK, "wang")
     rules = tmp_path / "rules"
@@ -184,7 +197,7 @@ def test_replay_uses_the_stored_ruleset_when_the_rulebook_changed(store, tmp_pat
     p.write_text(p.read_text().replace('2026-01-01: "0.80"', '2026-01-01: "0.90"'))
     changed = load_rulebook(rules)
     r = records.replay(store, d.id, changed)
-    assert r.ruleset_changed and r.identical   # replayed under the snapshot, not the edited files
+    assert r.ruleset_changed and r.identical  # replayed under the snapshot, not the edited files
 
 
 # --- looking around -------------------------------------------------------------------
@@ -195,13 +208,19 @@ def test_list_show_and_export_filter_and_agree(store):
     records.decide(store, "L-1", BOOK, "wang")
     assert [a.application_id for a in records_view.list_applications(store, status="decided")] == ["L-1"]
     assert [a.application_id for a in records_view.list_applications(store, region="140200")] == ["L-2"]
-    assert [a.application_id for a in records_view.list_applications(store, outcome="storage_subsidy=granted")] == ["L-1"]
+    assert [a.application_id for a in records_view.list_applications(store, outcome="storage_subsidy=granted")] == [
+        "L-1"
+    ]
     assert len(records_view.list_applications(store, status="rejected")) == 1
     buf = io.StringIO()
     assert records_view.export(store, BOOK, buf, "csv") == 1
     row = next(csv.DictReader(io.StringIO(buf.getvalue())))
     assert (row["application_id"], row["storage_subsidy.amount"], row["region_code"], row["in_force"]) == (
-        "L-1", "280000.00", "140100", "True")
+        "L-1",
+        "280000.00",
+        "140100",
+        "True",
+    )
     buf = io.StringIO()
     records_view.export(store, BOOK, buf, "jsonl")
     line = json.loads(buf.getvalue())

@@ -1,14 +1,15 @@
 """Reforms as dated diffs: applied exactly from their date, refused with file, key and expected form."""
+
 import json
 from pathlib import Path
 
 import pytest
 
+from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
 from engine.errors import BadDateError, BadValueError, RulebookError, UnknownKeyError, UnknownReferenceError
-from engine.rulebook.reforms import load_reform
-from engine.backends.rete.engine import ReteEngine
 from engine.rulebook.loader import DEFAULT_RULES, load_rulebook, read_files
+from engine.rulebook.reforms import load_reform
 
 ROOT = Path(__file__).resolve().parent.parent
 REFORMS = ROOT / "rules/reforms"
@@ -42,8 +43,9 @@ def test_every_shipped_reform_loads_and_is_recorded_in_version_and_digest(baseli
 
 
 def test_two_reforms_stack_in_order():
-    book = load_rulebook(None, [load_reform(REFORMS / "remote-region-tilt.yaml"),
-                                load_reform(REFORMS / "tier30-0.90-from-2027.yaml")])
+    book = load_rulebook(
+        None, [load_reform(REFORMS / "remote-region-tilt.yaml"), load_reform(REFORMS / "tier30-0.90-from-2027.yaml")]
+    )
     assert book.version.endswith("+remote-region-tilt+tier30-0.90-from-2027")
 
 
@@ -63,24 +65,26 @@ def test_a_2027_change_changes_nothing_for_periods_ending_in_2026(baseline):
     # the last day of 2026 is still 2026; the first of 2027 is not
     assert decide(reform, period__start="2026-06-01", period__end="2026-12-31")[0] == base_2026
     new_2027, d = decide(reform, period__start="2027-01-01", period__end="2027-01-01")
-    assert new_2027["storage_subsidy"][:2] == ("granted", "315000.00")    # 350,000 kWh × 0.90
-    assert decide(baseline, period__start="2027-01-01", period__end="2027-01-01")[0]["storage_subsidy"][1] == "280000.00"
+    assert new_2027["storage_subsidy"][:2] == ("granted", "315000.00")  # 350,000 kWh × 0.90
+    assert (
+        decide(baseline, period__start="2027-01-01", period__end="2027-01-01")[0]["storage_subsidy"][1] == "280000.00"
+    )
 
 
 def test_remote_region_tilt_multiplies_before_the_cap(baseline):
     tilt = load_rulebook(None, [load_reform(REFORMS / "remote-region-tilt.yaml")])
     got, _ = decide(tilt, enterprise__region_code="141100")
-    assert got["storage_subsidy"][1] == "336000.00"      # 280,000 × 1.2
-    assert got["equipment_subsidy"][1] == "768000.00"    # 640,000 × 1.2
+    assert got["storage_subsidy"][1] == "336000.00"  # 280,000 × 1.2
+    assert got["equipment_subsidy"][1] == "768000.00"  # 640,000 × 1.2
     big, _ = decide(tilt, enterprise__region_code="140900", equipment__investment_yuan="9000000.00")
     assert big["equipment_subsidy"][1] == "2000000.00" and "CAPPED" in big["equipment_subsidy"][2]
-    assert decide(tilt)[0] == decide(baseline)[0]        # Taiyuan is untouched
+    assert decide(tilt)[0] == decide(baseline)[0]  # Taiyuan is untouched
 
 
 def test_levy_per_order_reading(baseline):
     per_order = load_rulebook(None, [load_reform(REFORMS / "levy-per-order.yaml")])
     assert decide(baseline)[0]["packaging_levy"][:2] == ("levied", "1500000.00")
-    assert decide(per_order)[0]["packaging_levy"][:2] == ("levied", "12000.00")   # 1,200,000 orders × 0.01
+    assert decide(per_order)[0]["packaging_levy"][:2] == ("levied", "12000.00")  # 1,200,000 orders × 0.01
     assert "packaging_levy.per_order" in per_order.params
 
 
@@ -94,8 +98,10 @@ def test_stricter_reporting_from_2027(baseline):
 
 def test_switch_off_removes_exactly_one_criterion(tmp_path, baseline):
     path = tmp_path / "r.yaml"
-    path.write_text("name: no-discharge-test\ndescription: d\nreference: 'assumption: x'\n"
-                    "switch_off: [storage_subsidy.criteria.NOTHING_DISCHARGED]\n")
+    path.write_text(
+        "name: no-discharge-test\ndescription: d\nreference: 'assumption: x'\n"
+        "switch_off: [storage_subsidy.criteria.NOTHING_DISCHARGED]\n"
+    )
     book = load_rulebook(None, [load_reform(path)])
     codes = [c.code for c in book.outcome("storage_subsidy").criteria]
     assert "NOTHING_DISCHARGED" not in codes and len(codes) == len(baseline.outcome("storage_subsidy").criteria) - 1
@@ -103,24 +109,38 @@ def test_switch_off_removes_exactly_one_criterion(tmp_path, baseline):
 
 def test_ending_a_parameter_refuses_later_periods(tmp_path):
     path = tmp_path / "end.yaml"
-    path.write_text("name: end-tier\ndescription: d\nreference: 'assumption: x'\n"
-                    "parameters:\n  storage_subsidy.tier_30_rate:\n    values: {2028-01-01: null}\n")
+    path.write_text(
+        "name: end-tier\ndescription: d\nreference: 'assumption: x'\n"
+        "parameters:\n  storage_subsidy.tier_30_rate:\n    values: {2028-01-01: null}\n"
+    )
     book = load_rulebook(None, [load_reform(path)])
     from engine.errors import DateNotCoveredError
+
     with pytest.raises(DateNotCoveredError, match="tier_30_rate ended on 2028-01-01"):
         decide(book, period__start="2028-01-01", period__end="2028-03-31")
 
 
-@pytest.mark.parametrize("fixture, error, key, words", [
-    ("unknown-parameter", UnknownReferenceError, "parameters.storage_subsidy.tier_30_rat",
-     "unknown parameter 'storage_subsidy.tier_30_rat'"),
-    ("bad-date", BadDateError, "parameters.storage_subsidy.tier_30_rate.values.2027-13-01", "YYYY-MM-DD"),
-    ("unknown-key", UnknownKeyError, "paramters", "one of description, name, parameters"),
-    ("bad-value", BadValueError, "parameters.storage_subsidy.tier_30_rate.values.2027-01-01", "not a number"),
-    ("bad-formula", UnknownReferenceError, "rules.packaging_levy.replace.amount.formula.mul[1]",
-     "packaging.order_valu_yuan"),
-    ("unknown-criterion", UnknownReferenceError, "switch_off[0]", "NOTHING_DISCHARGE'"),
-])
+@pytest.mark.parametrize(
+    "fixture, error, key, words",
+    [
+        (
+            "unknown-parameter",
+            UnknownReferenceError,
+            "parameters.storage_subsidy.tier_30_rat",
+            "unknown parameter 'storage_subsidy.tier_30_rat'",
+        ),
+        ("bad-date", BadDateError, "parameters.storage_subsidy.tier_30_rate.values.2027-13-01", "YYYY-MM-DD"),
+        ("unknown-key", UnknownKeyError, "paramters", "one of description, name, parameters"),
+        ("bad-value", BadValueError, "parameters.storage_subsidy.tier_30_rate.values.2027-01-01", "not a number"),
+        (
+            "bad-formula",
+            UnknownReferenceError,
+            "rules.packaging_levy.replace.amount.formula.mul[1]",
+            "packaging.order_valu_yuan",
+        ),
+        ("unknown-criterion", UnknownReferenceError, "switch_off[0]", "NOTHING_DISCHARGE'"),
+    ],
+)
 def test_malformed_reforms_are_refused_naming_file_key_and_form(fixture, error, key, words):
     path = BROKEN / f"{fixture}.yaml"
     with pytest.raises(error) as info:
@@ -132,17 +152,28 @@ def test_malformed_reforms_are_refused_naming_file_key_and_form(fixture, error, 
 
 def test_new_parameter_needs_unit(tmp_path):
     path = tmp_path / "p.yaml"
-    path.write_text("name: p\ndescription: d\nreference: 'assumption: x'\nparameters:\n"
-                    "  packaging_levy.per_order:\n    description: d\n    unit: ''\n    reference: 'assumption: x'\n"
-                    "    values: {2026-01-01: '0.01'}\n")
+    path.write_text(
+        "name: p\ndescription: d\nreference: 'assumption: x'\nparameters:\n"
+        "  packaging_levy.per_order:\n    description: d\n    unit: ''\n    reference: 'assumption: x'\n"
+        "    values: {2026-01-01: '0.01'}\n"
+    )
     with pytest.raises(RulebookError, match=r"parameters.packaging_levy.per_order.unit"):
         load_rulebook(None, [load_reform(path)])
 
 
 def test_cli_refuses_a_reform_with_a_bad_date_without_traceback():
     from click.testing import CliRunner
+
     from cli import main
-    result = CliRunner().invoke(main, ["check", str(ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"),
-                                       "--reform", str(BROKEN / "bad-date.yaml")])
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            str(ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"),
+            "--reform",
+            str(BROKEN / "bad-date.yaml"),
+        ],
+    )
     assert result.exit_code == 1 and not isinstance(result.exception, BadDateError)
     assert "bad-date.yaml: parameters.storage_subsidy.tier_30_rate.values.2027-13-01" in result.output

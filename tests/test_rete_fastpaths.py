@@ -1,16 +1,18 @@
 """The speed-ups of the Rete path must agree exactly with the slow code they replace."""
+
 import random
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from engine.contract.application import _USCC_ALPHABET, _valid_uscc
-from engine.rulebook.expressions import _BINARY, _FRACTION_BINARY, Arith, Const
 from engine.decimals import fmt_amount, fmt_scaled, fraction_of_ratio, round_half_up, round_half_up_scaled
+from engine.rulebook.expressions import _BINARY, _FRACTION_BINARY, Arith, Const
 
 
 def _stdnum_accepts_unchanged(code: str) -> bool:
@@ -68,7 +70,7 @@ def _round_half_up_reference(value: Fraction, places: int) -> Decimal:
 def test_scaled_rounding_and_formatting_match_decimal_half_up():
     rng = random.Random(2)
     for _ in range(30_000):
-        value = Fraction(rng.randint(-10 ** 15, 10 ** 15), rng.choice((1, 2, 4, 8, 5, 25, 125, 1000, 10 ** 6, 2 ** 10)))
+        value = Fraction(rng.randint(-(10**15), 10**15), rng.choice((1, 2, 4, 8, 5, 25, 125, 1000, 10**6, 2**10)))
         places = rng.choice((0, 1, 2, 3, 6))
         expected = _round_half_up_reference(value, places)
         q = round_half_up_scaled(value, places)
@@ -89,7 +91,7 @@ def test_scaled_rounding_of_ties_goes_away_from_zero():
 def test_fraction_of_a_reduced_pair_is_the_same_fraction():
     rng = random.Random(4)
     for _ in range(20_000):
-        d = Decimal(rng.randint(-10 ** 12, 10 ** 12)).scaleb(-rng.randint(0, 8))
+        d = Decimal(rng.randint(-(10**12), 10**12)).scaleb(-rng.randint(0, 8))
         f = fraction_of_ratio(*d.as_integer_ratio())
         g = Fraction(d)
         assert type(f) is Fraction and f == g and hash(f) == hash(g) and repr(f) == repr(g)
@@ -98,8 +100,8 @@ def test_fraction_of_a_reduced_pair_is_the_same_fraction():
 
 
 def _random_fraction(rng: random.Random) -> Fraction:
-    n = rng.choice((0, 1, -1, rng.randint(-10 ** 18, 10 ** 18), rng.randint(-1000, 1000)))
-    return Fraction(n, rng.choice((1, 2, 3, 7, 10, 100, 360, rng.randint(1, 10 ** 9))))
+    n = rng.choice((0, 1, -1, rng.randint(-(10**18), 10**18), rng.randint(-1000, 1000)))
+    return Fraction(n, rng.choice((1, 2, 3, 7, 10, 100, 360, rng.randint(1, 10**9))))
 
 
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "min", "max"])

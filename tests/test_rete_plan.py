@@ -5,17 +5,22 @@ denominator; reasons read their values through prepared readers and take lhs/rhs
 messages are filled through str.format_map. Each must agree exactly with the plain reading of
 the rule tree (``node.value``, ``ref_values``, ``display``, ``string.Template``).
 """
+
 import datetime as dt
 import string
 
 import pytest
 
-from engine.contract.application import parse_application
 from engine.backends.columnar.verify import Generator
-from engine.errors import InvalidApplicationError
-from engine.rulebook.expressions import Compare, Present
+from engine.backends.rete.engine import ReteEngine
+from engine.contract.application import parse_application
 from engine.contract.flat import document_from_flat
-from engine.backends.rete.engine import Env, ReteEngine, _named_ref, _ref_reader, _substituter, display, field_values, ref_values
+from engine.errors import InvalidApplicationError
+from engine.rulebook.evaluate import Env, display, field_values, ref_values
+from engine.rulebook.evaluate import named_ref as _named_ref
+from engine.rulebook.evaluate import ref_reader as _ref_reader
+from engine.rulebook.evaluate import substituter as _substituter
+from engine.rulebook.expressions import Compare, Present
 from engine.rulebook.loader import load_rulebook
 
 BOOK = load_rulebook()
@@ -42,7 +47,7 @@ def _reference_env(app, oname):
     fields, present = field_values(app)
     _, params, literals, _, _ = ENGINE._day(app.period.end)
     env = Env(fields, present, params, literals)
-    for name, term in dict(((o.name, o.lets) for o in BOOK.outcomes)).get(oname, ()):
+    for name, term in dict((o.name, o.lets) for o in BOOK.outcomes).get(oname, ()):
         env.vars[name] = term.value(env)
     return env
 
@@ -104,10 +109,17 @@ def test_prepared_reason_values_and_sides_equal_ref_values_and_display():
     assert named > 1_000
 
 
-@pytest.mark.parametrize("text", [
-    "${lhs} is below ${rhs}", "$lhs {not a field} $$5 ${rhs}}", "{0} {lhs!r} $lhs", "no placeholder {x}",
-    "比例 ${lhs} 低于 ${rhs}", "$$lhs $lhs$rhs",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "${lhs} is below ${rhs}",
+        "$lhs {not a field} $$5 ${rhs}}",
+        "{0} {lhs!r} $lhs",
+        "no placeholder {x}",
+        "比例 ${lhs} 低于 ${rhs}",
+        "$$lhs $lhs$rhs",
+    ],
+)
 def test_message_templates_fill_like_string_template(text):
     subst = {"lhs": "27.5", "rhs": "{30}"}
     assert _substituter(text, ("lhs", "rhs"))(subst) == string.Template(text).substitute(subst)

@@ -1,11 +1,12 @@
 """Every case of every rule-test file in tests/rules/ (one file per outcome), and full coverage."""
+
 from pathlib import Path
 
 import pytest
 
-from engine.rulebook.loader import load_rulebook
-from engine.drafting.ruletests import Case, RuleTestFormatError, coverage, discover, load_cases, run_case, run_cases
 from engine.backends.rete.engine import ReteEngine
+from engine.drafting.ruletests import Case, RuleTestFormatError, coverage, discover, load_cases, run_case, run_cases
+from engine.rulebook.loader import load_rulebook
 
 RULE_TESTS = Path(__file__).resolve().parent / "rules"
 FILES = discover([RULE_TESTS])
@@ -37,8 +38,14 @@ def test_every_branch_of_the_bundled_rulebook_is_exercised(book):
 
 def test_a_wrong_expectation_fails_with_a_diff(book):
     good = next(c for c in CASES if c.outcome == "packaging_levy" and c.expect.get("amount") == "123.46")
-    wrong = Case(good.file, good.outcome, good.name, good.document,
-                 {**good.expect, "amount": "123.45", "reasons": ["HAS_RECYCLING_SYSTEM"]}, good.index)
+    wrong = Case(
+        good.file,
+        good.outcome,
+        good.name,
+        good.document,
+        {**good.expect, "amount": "123.45", "reasons": ["HAS_RECYCLING_SYSTEM"]},
+        good.index,
+    )
     result = run_case(ReteEngine.for_rulebook(book), wrong)
     assert not result.passed
     assert "packaging_levy.amount: expected '123.45', got '123.46'" in result.diffs
@@ -55,11 +62,15 @@ def test_coverage_lists_what_a_partial_suite_misses(book):
 
 def test_a_malformed_rule_test_file_names_file_and_key(tmp_path):
     bad = tmp_path / "x.yaml"
-    bad.write_text("outcome: packaging_levy\ncases:\n  - name: lower case and no full stop\n"
-                   "    expect: {status: levied}\n", encoding="utf-8")
+    bad.write_text(
+        "outcome: packaging_levy\ncases:\n  - name: lower case and no full stop\n    expect: {status: levied}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(RuleTestFormatError, match=r"x\.yaml: cases\[0\]\.name: .* is not a sentence"):
         load_cases(bad)
-    bad.write_text("outcome: packaging_levy\ncases:\n  - name: A case.\n"
-                   "    expect: {status: levied, amout: '1.00'}\n", encoding="utf-8")
+    bad.write_text(
+        "outcome: packaging_levy\ncases:\n  - name: A case.\n    expect: {status: levied, amout: '1.00'}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(RuleTestFormatError, match=r"cases\[0\]\.expect\.amout: unknown key"):
         load_cases(bad)

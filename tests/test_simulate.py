@@ -1,4 +1,5 @@
 """simulate: example reforms over a small population; exact totals that add up across regions."""
+
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -9,9 +10,9 @@ from click.testing import CliRunner
 
 from cli import main
 from engine.drafting.population import generate, write_population
-from engine.rulebook.reforms import load_reform
-from engine.rulebook.loader import load_rulebook
 from engine.drafting.simulate import compare, decide_population, simulate
+from engine.rulebook.loader import load_rulebook
+from engine.rulebook.reforms import load_reform
 
 ROOT = Path(__file__).resolve().parent.parent
 REFORMS = ROOT / "rules/reforms"
@@ -31,9 +32,15 @@ def reformed(*names):
     return load_rulebook(None, [load_reform(REFORMS / f"{n}.yaml") for n in names])
 
 
-@pytest.mark.parametrize("reform, outcome", [
-    ("remote-region-tilt", "storage_subsidy"), ("levy-per-order", "packaging_levy"),
-    ("stricter-reporting", "reporting_compliance"), ("tier30-0.90-from-2027", "storage_subsidy")])
+@pytest.mark.parametrize(
+    "reform, outcome",
+    [
+        ("remote-region-tilt", "storage_subsidy"),
+        ("levy-per-order", "packaging_levy"),
+        ("stricter-reporting", "reporting_compliance"),
+        ("tier30-0.90-from-2027", "storage_subsidy"),
+    ],
+)
 def test_each_example_reform_changes_decisions_and_regions_add_up(population, baseline, reform, outcome):
     c = simulate(population, baseline, reformed(reform))
     assert c.errors.height == 0
@@ -72,9 +79,14 @@ def test_changes_say_why(population, baseline):
     rc = c.changes.filter(pl.col("outcome") == "reporting_compliance")
     assert set(rc["old_status"]) <= {"met", "not_met"} and "not_met" in set(rc["new_status"])
     newly = rc.filter(pl.col("old_status") == "met")
-    assert newly.height and all(("REPORTING_INCOMPLETE" in r or "UPLOAD_DELAY_TOO_LONG" in r) for r in newly["new_reasons"])
-    lost = c.changes.filter((pl.col("outcome") == "storage_subsidy") & (pl.col("new_status") == "denied")
-                            & (pl.col("old_status") == "granted"))
+    assert newly.height and all(
+        ("REPORTING_INCOMPLETE" in r or "UPLOAD_DELAY_TOO_LONG" in r) for r in newly["new_reasons"]
+    )
+    lost = c.changes.filter(
+        (pl.col("outcome") == "storage_subsidy")
+        & (pl.col("new_status") == "denied")
+        & (pl.col("old_status") == "granted")
+    )
     assert lost.height and all("REPORTING_NON_COMPLIANT" in r for r in lost["new_reasons"])
     assert all(Decimal(a) < 0 for a in lost["amount_change"])
 
@@ -91,15 +103,25 @@ def test_cli_simulate_writes_report_charts_and_tables(tmp_path):
     pop = tmp_path / "pop.parquet"
     write_population(generate(1_000, 5), pop)
     out = tmp_path / "sim"
-    result = CliRunner().invoke(main, ["simulate", "--population", str(pop),
-                                       "--reform", str(REFORMS / "remote-region-tilt.yaml"),
-                                       "--baseline-reform", str(REFORMS / "levy-per-order.yaml"),
-                                       "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--population",
+            str(pop),
+            "--reform",
+            str(REFORMS / "remote-region-tilt.yaml"),
+            "--baseline-reform",
+            str(REFORMS / "levy-per-order.yaml"),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["baseline"]["version"] == "2026.1+levy-per-order"
     assert summary["reform"]["version"] == "2026.1+levy-per-order+remote-region-tilt"
-    assert summary["money"]["levy"]["change"] == "0.00"       # both scenarios read the levy per order
+    assert summary["money"]["levy"]["change"] == "0.00"  # both scenarios read the levy per order
     report = (out / "report.md").read_text()
     assert "storage-technology R&D" in report and "cost_by_region.png" in report and "**total**" in report
     for png in ("cost_by_region.png", "amount_changes.png"):
@@ -112,7 +134,8 @@ def test_cli_refuses_a_bad_reform_naming_it(tmp_path):
     pop = tmp_path / "pop.parquet"
     write_population(generate(10, 5), pop)
     bad = ROOT / "tests/fixtures/reforms/unknown-parameter.yaml"
-    result = CliRunner().invoke(main, ["simulate", "--population", str(pop), "--reform", str(bad),
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, ["simulate", "--population", str(pop), "--reform", str(bad), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 1
     assert "unknown-parameter.yaml" in result.output and "storage_subsidy.tier_30_rat" in result.output

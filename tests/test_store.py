@@ -1,9 +1,8 @@
 """The record's schema: migrations reach the models, an upgrade keeps every record, URLs resolve."""
+
 import datetime as dt
-import os
 import socket
 import uuid
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,9 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from engine.rulebook.loader import compile_rulebook, digest_of, load_rulebook
 from engine.records.store import db
 from engine.records.store.snapshot import dumps_files, loads_files
+from engine.rulebook.loader import compile_rulebook, digest_of, load_rulebook
 
 PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
@@ -32,6 +31,7 @@ def pg_url():
     if not pg_reachable():
         pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
     from sqlalchemy import create_engine
+
     name = f"shuangtan_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
@@ -68,15 +68,25 @@ def test_migrations_build_exactly_the_models(backend, request):
 def test_upgrade_from_the_first_revision_keeps_every_record(sqlite_url):
     engine = db.make_engine(sqlite_url)
     db.upgrade(engine, "0001")
-    now = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     with engine.begin() as c:
-        c.execute(text("INSERT INTO submission (application_id, version, raw, sha256, received_at, submitted_by, "
-                       "validated) VALUES ('A-1', 1, :raw, 'abc', :t, 'li', 0)"), {"raw": b"\x00raw bytes\xff", "t": now})
+        c.execute(
+            text(
+                "INSERT INTO submission (application_id, version, raw, sha256, received_at, submitted_by, "
+                "validated) VALUES ('A-1', 1, :raw, 'abc', :t, 'li', 0)"
+            ),
+            {"raw": b"\x00raw bytes\xff", "t": now},
+        )
         c.execute(text("INSERT INTO ruleset_snapshot VALUES ('sha256:x', '2026.1', '{}', :t)"), {"t": now})
-        c.execute(text("INSERT INTO decision (submission_id, application_id, credit_code, period_year, ruleset_version, "
-                       "ruleset_digest, input_sha256, officer, decided_at, document, storage_granted_yuan, "
-                       "freight_granted_yuan, equipment_granted) VALUES (1, 'A-1', 'C', 2026, '2026.1', 'sha256:x', "
-                       "'abc', 'wang', :t, '{\"k\": 1}', '1.00', '0.00', 1)"), {"t": now})
+        c.execute(
+            text(
+                "INSERT INTO decision (submission_id, application_id, credit_code, period_year, ruleset_version, "
+                "ruleset_digest, input_sha256, officer, decided_at, document, storage_granted_yuan, "
+                "freight_granted_yuan, equipment_granted) VALUES (1, 'A-1', 'C', 2026, '2026.1', 'sha256:x', "
+                "'abc', 'wang', :t, '{\"k\": 1}', '1.00', '0.00', 1)"
+            ),
+            {"t": now},
+        )
     db.upgrade(engine)  # 0001 -> head
     assert db.current_revision(engine) == db.head_revision() != "0001"
     with engine.connect() as c:
@@ -116,6 +126,7 @@ def test_ruleset_snapshot_recompiles_to_the_same_digest():
 
 def test_snapshot_keeps_decimals_exact():
     from decimal import Decimal
+
     files = {"parameters/x.yaml": {"rate": Decimal("0.10"), "n": 3, "on": True, "when": "2026-01-01"}}
     back = loads_files(dumps_files(files))
     assert back == files and isinstance(back["parameters/x.yaml"]["rate"], Decimal)

@@ -1,7 +1,7 @@
 """The bundled year of Taiyuan telemetry: reproducible by its script, and shaped as the reader expects."""
+
 import csv
 import datetime as dt
-import io
 import subprocess
 import sys
 from decimal import Decimal
@@ -12,11 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "make_telemetry_example.py"
 BUNDLED = ROOT / "examples" / "telemetry" / "taiyuan-2026.csv"
-HEADER = ["system_id", "interval_start", "grid_import_kw", "storage_discharge_kw", "storage_charge_kw",
-          "received_at"]
+HEADER = ["system_id", "interval_start", "grid_import_kw", "storage_discharge_kw", "storage_charge_kw", "received_at"]
 STEP = dt.timedelta(minutes=15)
 EXPECTED = 35040
-MISSING = 6 * 4 + 108 * 4 + 148 * 4     # the three outages the script models
+MISSING = 6 * 4 + 108 * 4 + 148 * 4  # the three outages the script models
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +26,7 @@ def rows():
 
 def test_script_reproduces_the_bundled_file_byte_for_byte(tmp_path):
     out = tmp_path / "nested" / "taiyuan.csv"
-    run = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], capture_output=True, text=True,
-                         cwd=tmp_path)
+    run = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert out.read_bytes() == BUNDLED.read_bytes()
     assert "baseline peak in 08:00–22:00: 1200.00 kW at 2026-11-11T19:45" in run.stdout
@@ -49,7 +47,8 @@ def test_starts_are_aligned_unique_ascending_and_in_2026(rows):
     assert [(a.isoformat(), b.isoformat()) for a, b in gaps] == [
         ("2026-03-17T10:00:00", "2026-03-17T16:15:00"),
         ("2026-07-28T19:45:00", "2026-08-02T08:00:00"),
-        ("2026-09-21T13:45:00", "2026-09-27T18:00:00")]
+        ("2026-09-21T13:45:00", "2026-09-27T18:00:00"),
+    ]
 
 
 def test_values_meet_the_format_and_the_designed_figures(rows):

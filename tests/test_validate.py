@@ -1,13 +1,14 @@
 """rules validate: the bundled rulebook is clean; each kind of authoring mistake is caught."""
+
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine.rulebook.reforms import load_reform
-from engine.rulebook.loader import load_rulebook
 from engine.rulebook.checks import FIELD_RANGES, always, validate
+from engine.rulebook.loader import load_rulebook
+from engine.rulebook.reforms import load_reform
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = ROOT / "tests/fixtures/reforms"
@@ -51,16 +52,20 @@ def test_criterion_that_always_holds_can_never_fire():
 def test_status_test_on_a_status_that_cannot_occur():
     fs = findings("impossible-status")
     errors = {(f.file, f.key) for f in fs if f.level == "error"}
-    assert errors == {("rules/outcomes/storage_subsidy.yaml", "criteria[1].test"),
-                      ("rules/outcomes/equipment_subsidy.yaml", "criteria[4].test"),
-                      ("rules/outcomes/eco_packaging_freight_subsidy.yaml", "criteria[3].test"),
-                      ("rules/outcomes/carbon_quota_reward.yaml", "criteria[1].test")}
+    assert errors == {
+        ("rules/outcomes/storage_subsidy.yaml", "criteria[1].test"),
+        ("rules/outcomes/equipment_subsidy.yaml", "criteria[4].test"),
+        ("rules/outcomes/eco_packaging_freight_subsidy.yaml", "criteria[3].test"),
+        ("rules/outcomes/carbon_quota_reward.yaml", "criteria[1].test"),
+    }
     unused = {f.key for f in fs if f.level == "warning"}
     assert unused == {"min_completeness", "max_upload_delay"}
 
 
 def test_unused_parameter_is_a_warning_and_exit_zero():
-    result = CliRunner().invoke(main, ["rules", "validate", "--reform", str(ROOT / "rules/reforms/levy-per-order.yaml")])
+    result = CliRunner().invoke(
+        main, ["rules", "validate", "--reform", str(ROOT / "rules/reforms/levy-per-order.yaml")]
+    )
     assert result.exit_code == 0, result.output
     assert "packaging_levy.rate is never used" in result.output
 
@@ -83,5 +88,6 @@ def test_ranges_come_from_the_contract():
 
 def test_range_text_is_not_confused_by_formatting_booleans_first():
     from engine.decimals import fmt_plain
+
     assert fmt_plain(True) == "true"
     assert FIELD_RANGES["packaging.recycling_rate"].text() == "[0, 1]"

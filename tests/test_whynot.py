@@ -1,4 +1,5 @@
 """explain --why-not: suggestions computed from the rules, each verified by the engine."""
+
 import json
 from pathlib import Path
 
@@ -6,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
 from engine.contract.flat import document_from_flat
 from engine.drafting.population import generate
-from engine.backends.rete.engine import ReteEngine
-from engine.rulebook.loader import load_rulebook
 from engine.drafting.whynot import _apply, render, why_not
+from engine.rulebook.loader import load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
@@ -35,7 +36,7 @@ def app_with(**changes):
 
 def test_next_tier_up_from_27_percent(book):
     w = why_not(book, app_with(storage__peak_with_storage_kw="876"), "storage_subsidy")
-    assert (w.status, w.amount) == ("granted", "175000.00")          # 0.27 → tier_20, 0.50 × 350,000
+    assert (w.status, w.amount) == ("granted", "175000.00")  # 0.27 → tier_20, 0.50 × 350,000
     first = w.tiers[0]
     assert [(c.path, str(c.new)) for c in first.changes] == [("storage.peak_with_storage_kw", "840")]
     assert (first.status, first.amount, str(first.delta)) == ("granted", "280000.00", "105000.00")
@@ -45,8 +46,9 @@ def test_next_tier_up_from_27_percent(book):
 
 
 def test_denied_below_the_lowest_tier_solves_the_ratio_for_a_field(book):
-    w = why_not(book, app_with(storage__baseline_peak_kw="1237", storage__peak_with_storage_kw="1000"),
-                "storage_subsidy")
+    w = why_not(
+        book, app_with(storage__baseline_peak_kw="1237", storage__peak_with_storage_kw="1000"), "storage_subsidy"
+    )
     assert w.status == "denied" and w.reasons == ["PEAK_SHAVING_BELOW_MINIMUM"]
     (s,) = w.blockers["PEAK_SHAVING_BELOW_MINIMUM"]
     assert [(c.path, str(c.new)) for c in s.changes] == [("storage.peak_with_storage_kw", "989.6")]  # 1237 × 0.8
@@ -55,11 +57,13 @@ def test_denied_below_the_lowest_tier_solves_the_ratio_for_a_field(book):
 
 
 def test_several_reasons_including_a_dependency_are_cleared_together(book):
-    w = why_not(book, app_with(storage__cycle_life=9000, storage__platform__reporting_completeness="0.9"),
-                "storage_subsidy")
+    w = why_not(
+        book, app_with(storage__cycle_life=9000, storage__platform__reporting_completeness="0.9"), "storage_subsidy"
+    )
     assert set(w.reasons) == {"TECHNICAL_STANDARD_NOT_MET", "REPORTING_NON_COMPLIANT"}
-    assert [(c.path, c.new) for s in w.blockers["TECHNICAL_STANDARD_NOT_MET"] for c in s.changes] == \
-        [("storage.cycle_life", 10000)]
+    assert [(c.path, c.new) for s in w.blockers["TECHNICAL_STANDARD_NOT_MET"] for c in s.changes] == [
+        ("storage.cycle_life", 10000)
+    ]
     each = w.blockers["REPORTING_NON_COMPLIANT"][0]
     assert "REPORTING_NON_COMPLIANT" not in each.remaining and each.status == "denied"
     assert (w.combined.status, w.combined.amount) == ("granted", "280000.00")
@@ -77,8 +81,14 @@ def test_every_suggestion_over_a_population_clears_its_reason(book):
     for row in generate(150, 13).iter_rows(named=True):
         app = parse_application(document_from_flat(row))
         d = engine.decide(app)
-        for name in ("storage_subsidy", "equipment_subsidy", "eco_packaging_freight_subsidy",
-                     "carbon_quota_reward", "packaging_certification", "storage_technical_standard"):
+        for name in (
+            "storage_subsidy",
+            "equipment_subsidy",
+            "eco_packaging_freight_subsidy",
+            "carbon_quota_reward",
+            "packaging_certification",
+            "storage_technical_standard",
+        ):
             if d["outcomes"][name]["status"] not in ("denied", "not_met"):
                 continue
             w = why_not(book, app, name)
@@ -98,8 +108,9 @@ def test_cli_explain(tmp_path):
     doc["packaging"]["nondegradable_share"] = "0.4"
     path = tmp_path / "a.json"
     path.write_text(json.dumps(doc))
-    result = CliRunner().invoke(main, ["explain", str(path), "--why-not", "eco_packaging_freight_subsidy",
-                                       "--format", "json"])
+    result = CliRunner().invoke(
+        main, ["explain", str(path), "--why-not", "eco_packaging_freight_subsidy", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     (s,) = out["suggestions"]["USES_NONDEGRADABLE_PACKAGING"]

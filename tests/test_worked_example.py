@@ -1,9 +1,10 @@
 """The worked example of CONTRACT.md gives exactly the amounts shown there."""
+
 import json
 from pathlib import Path
 
-from engine.contract.application import parse_application
 from engine.backends.rete.engine import ReteEngine
+from engine.contract.application import parse_application
 from engine.rulebook.loader import load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +36,9 @@ def test_every_reason_cites_a_known_source_and_its_clause():
     book = load_rulebook()
     app = parse_application((ROOT / "examples/applications/reporting-failure-loses-everything.json").read_bytes())
     d = ReteEngine.for_rulebook(book).decide(app)
-    withdrawn = [o for o, v in d["outcomes"].items()
-                 if any(r["code"] == "REPORTING_NON_COMPLIANT" for r in v["reasons"])]
+    withdrawn = [
+        o for o, v in d["outcomes"].items() if any(r["code"] == "REPORTING_NON_COMPLIANT" for r in v["reasons"])
+    ]
     assert withdrawn == ["storage_subsidy", "equipment_subsidy", "eco_packaging_freight_subsidy", "carbon_quota_reward"]
     for v in d["outcomes"].values():
         for r in v["reasons"]:

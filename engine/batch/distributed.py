@@ -6,6 +6,7 @@ the columnar backend (the same code as one machine, so the same results) and wri
 text so that the client sums them without any float. The rulebook (with any reforms already
 applied) travels to each worker once.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,12 +39,15 @@ def partitions(input_path, rows_per_partition: int = DEFAULT_PARTITION_ROWS) -> 
 def summarise(book, frame) -> dict:
     """Counts and exact sums of one decided frame: {rows, rejected, outcome: {status: [n, amount]}}."""
     import polars as pl
+
     out = {"rows": frame.height, "rejected": int(frame.get_column("error").is_not_null().sum()), "outcomes": {}}
     for o in book.outcomes:
         groups = frame.group_by(f"{o.name}.status").agg(
-            pl.len().alias("n"), pl.col(f"{o.name}.amount").cast(pl.Decimal(38, 3)).sum().alias("sum"))
-        out["outcomes"][o.name] = {s: [int(n), str(v if v is not None else 0)]
-                                   for s, n, v in groups.iter_rows() if s is not None}
+            pl.len().alias("n"), pl.col(f"{o.name}.amount").cast(pl.Decimal(38, 3)).sum().alias("sum")
+        )
+        out["outcomes"][o.name] = {
+            s: [int(n), str(v if v is not None else 0)] for s, n, v in groups.iter_rows() if s is not None
+        }
     return out
 
 
@@ -70,28 +74,33 @@ def _offsets(input_path, row_groups: tuple) -> tuple[int, int]:
 def _read_rows(input_path, first: int, rows: int, chunk_size: int):
     """Frames of at most chunk_size rows of [first, first + rows), with Polars' parallel reader."""
     import polars as pl
+
     scan = pl.scan_parquet(input_path)
     for start in range(first, first + rows, chunk_size):
         yield start, scan.slice(start, min(chunk_size, first + rows - start)).collect()
 
 
-def decide_partition(book, input_path: str, row_groups: tuple, output_path: str | None,
-                     chunk_size: int = 250_000) -> dict:
+def decide_partition(
+    book, input_path: str, row_groups: tuple, output_path: str | None, chunk_size: int = 250_000
+) -> dict:
     """Decide the given row groups of a Parquet population; write them when ``output_path`` is set.
 
     Returns only the summary: the decided rows stay on the worker (or in its output part).
     """
     import polars as pl
-    from engine.batch.parquet import DecisionWriter
+
     from engine.backends.columnar.frame import decide_typed
+    from engine.batch.parquet import DecisionWriter
+
     first, rows = _offsets(input_path, row_groups)
     summaries = []
     writer = DecisionWriter(output_path, book) if output_path else None
     with writer if writer else contextlib.nullcontext():
         for start, frame in _read_rows(input_path, first, rows, chunk_size):
             decided = decide_typed(book, frame)
-            decided = decided.with_columns(pl.int_range(start + 1, start + 1 + decided.height, dtype=pl.Int64)
-                                           .alias("line"))
+            decided = decided.with_columns(
+                pl.int_range(start + 1, start + 1 + decided.height, dtype=pl.Int64).alias("line")
+            )
             summaries.append(summarise(book, decided))
             if writer:
                 writer.write(decided)
@@ -102,6 +111,7 @@ def decide_partition(book, input_path: str, row_groups: tuple, output_path: str 
 def cluster_client(address: str = "local", n_workers: int = 2, threads_per_worker: int = 1):
     """A dask.distributed Client: ``local`` starts a LocalCluster of worker processes."""
     from dask.distributed import Client, LocalCluster
+
     if address == "local":
         # Each worker process is one core's worth: Polars' and the kernel's pools sized to match,
         # so two workers do not fight over the same cores. Set before the process is spawned
@@ -110,13 +120,19 @@ def cluster_client(address: str = "local", n_workers: int = 2, threads_per_worke
         # benchmark's workers ran two threads each). The Nanny sets them in this process's
         # environment to spawn; they are put back once the workers are up.
         import dask
+
         threads = str(threads_per_worker)
         env = {"POLARS_MAX_THREADS": threads, "NUMBA_NUM_THREADS": threads}
         saved = {k: os.environ.get(k) for k in env}
         try:
             with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-                cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                                       dashboard_address=None, env=env)
+                cluster = LocalCluster(
+                    n_workers=n_workers,
+                    threads_per_worker=threads_per_worker,
+                    processes=True,
+                    dashboard_address=None,
+                    env=env,
+                )
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -130,9 +146,16 @@ def cluster_client(address: str = "local", n_workers: int = 2, threads_per_worke
             yield client
 
 
-def decide_parquet_distributed(book, input_path, output_dir=None, address: str = "local", *,
-                               client=None, n_workers: int = 2,
-                               rows_per_partition: int = DEFAULT_PARTITION_ROWS) -> dict:
+def decide_parquet_distributed(
+    book,
+    input_path,
+    output_dir=None,
+    address: str = "local",
+    *,
+    client=None,
+    n_workers: int = 2,
+    rows_per_partition: int = DEFAULT_PARTITION_ROWS,
+) -> dict:
     """Decide a Parquet population on a Dask cluster; one output part per partition.
 
     ``book``: a compiled Rulebook (reforms already applied). ``output_dir``: folder for
@@ -144,11 +167,15 @@ def decide_parquet_distributed(book, input_path, output_dir=None, address: str =
     parts = partitions(input_path, rows_per_partition)
     if output_dir is not None:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
-    outs = [None if output_dir is None else str(Path(output_dir).resolve() / f"part-{i:05d}.parquet")
-            for i in range(len(parts))]
+    outs = [
+        None if output_dir is None else str(Path(output_dir).resolve() / f"part-{i:05d}.parquet")
+        for i in range(len(parts))
+    ]
 
     def run(c):
-        shared = c.scatter(book, broadcast=True, hash=False)   # a unique key: a repeated call must not share (and release) it
+        shared = c.scatter(
+            book, broadcast=True, hash=False
+        )  # a unique key: a repeated call must not share (and release) it
         futures = [c.submit(decide_partition, shared, input_path, p, o, pure=False) for p, o in zip(parts, outs)]
         return merge(c.gather(futures))
 
@@ -167,18 +194,32 @@ def simulate_partition(base_book, reform_book, input_path: str, row_groups: tupl
     """Baseline and reform of one partition, compared; returns the comparison's parts
     (sums, counts, per-region sums and the changed rows only), never the decided frames."""
     from engine.drafting.simulate import compare, decide_population
+
     first, rows = _offsets(input_path, row_groups)
     frame = next(_read_rows(input_path, first, rows, rows))[1]
-    c = compare(base_book, reform_book, decide_population(base_book, frame, "columnar"),
-                decide_population(reform_book, frame, "columnar"))
-    return {"rows": c.rows, "errors": c.errors, "counts": c.counts, "money": c.money, "by_region": c.by_region,
-            "changes": c.changes, "per_application": c.per_application}
+    c = compare(
+        base_book,
+        reform_book,
+        decide_population(base_book, frame, "columnar"),
+        decide_population(reform_book, frame, "columnar"),
+    )
+    return {
+        "rows": c.rows,
+        "errors": c.errors,
+        "counts": c.counts,
+        "money": c.money,
+        "by_region": c.by_region,
+        "changes": c.changes,
+        "per_application": c.per_application,
+    }
 
 
 def merge_comparisons(base_book, reform_book, parts: list[dict]):
     """One Comparison from partition results (in row order): exactly the single-machine one."""
     import polars as pl
+
     from engine.drafting.simulate import Comparison
+
     counts = parts[0]["counts"]
     for p in parts[1:]:
         counts = counts.with_columns(pl.col(c) + p["counts"][c] for c in ("baseline", "reform", "change"))
@@ -189,23 +230,47 @@ def merge_comparisons(base_book, reform_book, parts: list[dict]):
             for s, v in sides.items():
                 acc[s] += v
     regions = pl.concat([p["by_region"] for p in parts])
-    by_region = (regions.group_by("region_code", "city", maintain_order=True)
-                 .agg(pl.exclude("region_code", "city").sum()).sort("region_code")
-                 .select(regions.columns))
+    by_region = (
+        regions.group_by("region_code", "city", maintain_order=True)
+        .agg(pl.exclude("region_code", "city").sum())
+        .sort("region_code")
+        .select(regions.columns)
+    )
     changes = pl.concat([p["changes"] for p in parts])
     # single machine: outcome by outcome, each in row order
     order = {o.name: i for i, o in enumerate(base_book.outcomes)}
-    changes = changes.with_columns(pl.col("outcome").replace_strict(order, return_dtype=pl.Int32).alias("__o")) \
-        .with_row_index("__i").sort("__o", "__i").drop("__o", "__i")
-    return Comparison(base_book, reform_book, sum(p["rows"] for p in parts),
-                      pl.concat([p["errors"] for p in parts]), counts, money, by_region, changes,
-                      pl.concat([p["per_application"] for p in parts]))
+    changes = (
+        changes.with_columns(pl.col("outcome").replace_strict(order, return_dtype=pl.Int32).alias("__o"))
+        .with_row_index("__i")
+        .sort("__o", "__i")
+        .drop("__o", "__i")
+    )
+    return Comparison(
+        base_book,
+        reform_book,
+        sum(p["rows"] for p in parts),
+        pl.concat([p["errors"] for p in parts]),
+        counts,
+        money,
+        by_region,
+        changes,
+        pl.concat([p["per_application"] for p in parts]),
+    )
 
 
-def simulate_distributed(input_path, base_book, reform_book, address: str = "local", *, client=None,
-                         n_workers: int = 2, rows_per_partition: int = DEFAULT_PARTITION_ROWS):
+def simulate_distributed(
+    input_path,
+    base_book,
+    reform_book,
+    address: str = "local",
+    *,
+    client=None,
+    n_workers: int = 2,
+    rows_per_partition: int = DEFAULT_PARTITION_ROWS,
+):
     """``simulate.simulate`` of a Parquet population, partition by partition on a Dask cluster."""
     import time
+
     input_path = str(Path(input_path).resolve())
     parts = partitions(input_path, rows_per_partition)
 
@@ -214,8 +279,11 @@ def simulate_distributed(input_path, base_book, reform_book, address: str = "loc
         base, reform = c.scatter([base_book, reform_book], broadcast=True, hash=False)
         futures = [c.submit(simulate_partition, base, reform, input_path, p, pure=False) for p in parts]
         result = merge_comparisons(base_book, reform_book, c.gather(futures))
-        result.timings = {"cluster": time.perf_counter() - started, "partitions": len(parts),
-                          "workers": len(c.scheduler_info()["workers"])}
+        result.timings = {
+            "cluster": time.perf_counter() - started,
+            "partitions": len(parts),
+            "workers": len(c.scheduler_info()["workers"]),
+        }
         return result
 
     if client is not None:

@@ -6,24 +6,25 @@ CONTRACT.md, plus ``__line`` (1-based record number, for rejects and order) and 
 Memory is bounded by the chunk, never by the file. Nothing goes through a binary float:
 JSON numbers are read as Decimal, CSV cells as text, Parquet decimals as Decimal128.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.batch.readers import detect_format, row_to_document
 from engine.contract.application import FIELDS, InvalidApplicationError, loads_exact, parse_application
-from engine.batch.readers import RecordError, detect_format, row_to_document
-from engine.errors import OutputError
 from engine.contract.flat import flatten, result_columns
+from engine.errors import BadRecordError, OutputError
 
 DEFAULT_CHUNK = 250_000
 _OPTIONAL_SECTIONS = ("storage", "equipment", "packaging", "energy")
@@ -31,8 +32,6 @@ _OPTIONAL_SECTIONS = ("storage", "equipment", "packaging", "energy")
 
 def _schema() -> dict:
     return {p: {"boolean": pl.Boolean, "integer": pl.Int64}.get(k, pl.Utf8) for p, k in FIELDS.items()}
-
-
 
 
 def _clean(flat: dict) -> dict | None:
@@ -45,9 +44,9 @@ def _clean(flat: dict) -> dict | None:
         if kind is None and not (v is None and path in _OPTIONAL_SECTIONS):
             return None
         if v is None and path in _OPTIONAL_SECTIONS:
-            continue      # "storage": null is an absent section
+            continue  # "storage": null is an absent section
         if v is None:
-            return None   # elsewhere the contract model refuses a null; let it say so
+            return None  # elsewhere the contract model refuses a null; let it say so
         if kind == "boolean":
             if not isinstance(v, bool):
                 return None
@@ -69,20 +68,19 @@ def _reject_text(doc) -> str:
         parse_application(doc)
     except InvalidApplicationError as exc:
         return str(exc)
-    return "record does not fit the columnar layout"   # never expected: the model accepted it
+    return "record does not fit the columnar layout"  # never expected: the model accepted it
 
 
 def _frame(rows: list[dict], lines: list[int], errors: list) -> pl.DataFrame:
     df = pl.DataFrame(rows, schema=_schema())
-    return df.with_columns(pl.Series("__line", lines, dtype=pl.Int64),
-                           pl.Series("__error", errors, dtype=pl.Utf8))
+    return df.with_columns(pl.Series("__line", lines, dtype=pl.Int64), pl.Series("__error", errors, dtype=pl.Utf8))
 
 
 def _records_chunks(records, chunk_size) -> Iterator[pl.DataFrame]:
     rows, lines, errors = [], [], []
     for n, doc in records:
         error = None
-        if isinstance(doc, RecordError):
+        if isinstance(doc, BadRecordError):
             error, row = str(doc), {}
         elif not isinstance(doc, dict):
             error, row = "(document): must be a JSON object", {}
@@ -110,7 +108,7 @@ def _jsonl(stream):
         try:
             yield n, loads_exact(line)
         except ValueError as exc:
-            yield n, RecordError([("(line)", f"not valid JSON: {exc}")])
+            yield n, BadRecordError([("(line)", f"not valid JSON: {exc}")])
 
 
 def _csv(stream):
@@ -118,11 +116,11 @@ def _csv(stream):
     unknown = [c for c in (reader.fieldnames or []) if c not in FIELDS]
     for row in reader:
         if unknown:
-            yield reader.line_num, RecordError([(c, "unknown column") for c in unknown])
+            yield reader.line_num, BadRecordError([(c, "unknown column") for c in unknown])
             continue
         try:
             yield reader.line_num, row_to_document(row)
-        except RecordError as exc:
+        except BadRecordError as exc:
             yield reader.line_num, exc
 
 
@@ -136,8 +134,10 @@ def _parquet(path, chunk_size) -> Iterator[pl.DataFrame]:
     start = 0
     for rows in _runs([pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)], chunk_size):
         df = scan.slice(start, rows).collect()
-        yield df.with_columns(pl.int_range(start + 1, start + 1 + df.height, dtype=pl.Int64).alias("__line"),
-                              pl.lit(error, dtype=pl.Utf8).alias("__error"))
+        yield df.with_columns(
+            pl.int_range(start + 1, start + 1 + df.height, dtype=pl.Int64).alias("__line"),
+            pl.lit(error, dtype=pl.Utf8).alias("__error"),
+        )
         start += rows
 
 
@@ -173,19 +173,28 @@ def decide_chunk(book, chunk: pl.DataFrame) -> pl.DataFrame:
     """Decide one chunk (typed columns, see ``columnar.decide_typed``); rows rejected while
     reading keep their reading error. Adds ``line``."""
     from engine.backends.columnar.frame import decide_typed, typed_schema
+
     bad = chunk.get_column("__error").is_not_null()
     if not bad.any():
         return decide_typed(book, chunk.drop("__line", "__error")).with_columns(
-            chunk.get_column("__line").alias("line"))
+            chunk.get_column("__line").alias("line")
+        )
     good = chunk.filter(~bad)
-    decided = decide_typed(book, good.drop("__line", "__error")).with_columns(
-        good.get_column("__line").alias("line"))
+    decided = decide_typed(book, good.drop("__line", "__error")).with_columns(good.get_column("__line").alias("line"))
     schema = typed_schema(book)
     rejected = chunk.filter(bad).select(
-        pl.col("__line").alias("line"), *[pl.col(c) if c in ("application_id",) else
-                                          pl.col("enterprise.region_code").alias(c) if c == "region_code" else
-                                          pl.col("__error").alias(c) if c == "error" else
-                                          pl.lit(None, dtype=t).alias(c) for c, t in schema.items()])
+        pl.col("__line").alias("line"),
+        *[
+            pl.col(c)
+            if c in ("application_id",)
+            else pl.col("enterprise.region_code").alias(c)
+            if c == "region_code"
+            else pl.col("__error").alias(c)
+            if c == "error"
+            else pl.lit(None, dtype=t).alias(c)
+            for c, t in schema.items()
+        ],
+    )
     return pl.concat([decided, rejected.select(decided.columns)]).sort("line")
 
 
@@ -207,7 +216,7 @@ class DecisionWriter:
         self.csv = self.path.suffix.lower() == ".csv"
         self._writer = None
         self._stream = None
-        self._failed = False      # opening the file failed: nothing to close, nothing to write
+        self._failed = False  # opening the file failed: nothing to close, nothing to write
         self.rows = self.rejected = 0
 
     def _open(self, opener):
@@ -226,9 +235,11 @@ class DecisionWriter:
         self.rejected += int(frame.get_column("error").is_not_null().sum())
         # Statuses and reason lists stay dictionary-encoded (written as Parquet strings, no
         # per-row text); amounts, totals and dates become their decimal/ISO text here.
-        frame = frame.with_columns(_date_text(frame.get_column(c)) if t == pl.Date else pl.col(c).cast(pl.Utf8)
-                                   for c, t in frame.schema.items()
-                                   if c != "line" and not isinstance(t, (pl.Enum, pl.Categorical, pl.String)))
+        frame = frame.with_columns(
+            _date_text(frame.get_column(c)) if t == pl.Date else pl.col(c).cast(pl.Utf8)
+            for c, t in frame.schema.items()
+            if c != "line" and not isinstance(t, (pl.Enum, pl.Categorical, pl.String))
+        )
         if self.csv:
             if self._stream is None:
                 self._stream = self._open(lambda: open(self.path, "w", encoding="utf-8", newline=""))
@@ -248,17 +259,37 @@ class DecisionWriter:
                 table = table.append_column(c, dicts.column(c))
             table = table.select(self.cols)
         if self._writer is None:
-            schema = pa.schema([pa.field(c, pa.int64() if c == "line" else
-                                         table.schema.field(c).type if pa.types.is_dictionary(table.schema.field(c).type)
-                                         else pa.string_view()) for c in self.cols])
+            schema = pa.schema(
+                [
+                    pa.field(
+                        c,
+                        pa.int64()
+                        if c == "line"
+                        else table.schema.field(c).type
+                        if pa.types.is_dictionary(table.schema.field(c).type)
+                        else pa.string_view(),
+                    )
+                    for c in self.cols
+                ]
+            )
             # store_schema=False: readers see plain string columns, not Arrow dictionaries.
             # Dictionary encoding only where values repeat; no statistics: they cost more than
             # the encoding itself on text columns.
-            repeat = [c for c in self.cols if pa.types.is_dictionary(schema.field(c).type)
-                      or c in ("region_code", "evaluated_on")]
-            self._writer = self._open(lambda: pq.ParquetWriter(
-                self.path, schema, compression="lz4", store_schema=False,
-                use_dictionary=repeat, write_statistics=["line"]))
+            repeat = [
+                c
+                for c in self.cols
+                if pa.types.is_dictionary(schema.field(c).type) or c in ("region_code", "evaluated_on")
+            ]
+            self._writer = self._open(
+                lambda: pq.ParquetWriter(
+                    self.path,
+                    schema,
+                    compression="lz4",
+                    store_schema=False,
+                    use_dictionary=repeat,
+                    write_statistics=["line"],
+                )
+            )
         self._writer.write_table(table.cast(self._writer.schema))
 
     def close(self):
@@ -283,7 +314,7 @@ class DecisionWriter:
                 self._writer.close()
             elif self._stream is not None:
                 self._stream.close()
-        except Exception:   # already failing: the first error is the one to report
+        except Exception:  # already failing: the first error is the one to report
             pass
         self._writer = self._stream = None
         self._failed = True
@@ -326,5 +357,5 @@ def decide_file(book, input_path, out_path, chunk_size: int = DEFAULT_CHUNK, fmt
                 pending_write.result()
         finally:
             if pending_write is not None:
-                wait([pending_write])   # never close (or remove) the file under a write in flight
+                wait([pending_write])  # never close (or remove) the file under a write in flight
     return w.rows - w.rejected, w.rejected

@@ -3,16 +3,17 @@
 Readers yield ``(line_number, raw_text, parsed_or_error)`` one record at a time so a batch
 never holds the whole input in memory and never stops at a bad record.
 """
+
 from __future__ import annotations
 
 import csv
-import io
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
 
 from engine.contract.application import FIELDS, loads_exact
+from engine.errors import BadRecordError
 
 try:  # optional: ten times faster; the same bytes for what a decision holds (str, int, bool, None: never a float)
     import orjson
@@ -20,17 +21,6 @@ except ImportError:  # pragma: no cover - the standard library gives the same te
     orjson = None
 
 _SECTIONS_OPTIONAL = ("storage", "equipment", "packaging", "energy", "history")
-
-
-class RecordError(Exception):
-    """A record that could not even be read as a document; ``errors`` is [(path, message)]."""
-
-    def __init__(self, errors):
-        self.errors = [tuple(e) for e in errors]
-        super().__init__(self.errors)  # picklable: args round-trip through __init__
-
-    def __str__(self):
-        return "; ".join(f"{p}: {m}" for p, m in self.errors)
 
 
 def _cell(kind: str, text: str):
@@ -49,7 +39,7 @@ def row_to_document(row: dict) -> dict:
     doc: dict = {}
     for column, text in row.items():
         if column is None:
-            raise RecordError([("(row)", "more cells than columns")])
+            raise BadRecordError([("(row)", "more cells than columns")])
         if text is None or text == "":
             continue
         kind = FIELDS.get(column, "text")
@@ -58,7 +48,7 @@ def row_to_document(row: dict) -> dict:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise RecordError([(column, "conflicts with another column")])
+                raise BadRecordError([(column, "conflicts with another column")])
         node[parts[-1]] = _cell(kind, text)
     return doc
 
@@ -67,12 +57,13 @@ def detect_format(path: str, explicit: str | None = None) -> str:
     if explicit:
         return explicit
     suffix = Path(path).suffix.lower()
-    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-            ".parquet": "parquet"}.get(suffix, "jsonl")
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}.get(
+        suffix, "jsonl"
+    )
 
 
 def read_records(stream, fmt: str) -> Iterator[tuple[int, str, object]]:
-    """Yield (line number, raw text, document | RecordError). Blank JSONL lines are skipped."""
+    """Yield (line number, raw text, document | BadRecordError). Blank JSONL lines are skipped."""
     if fmt == "jsonl":
         for n, line in enumerate(stream, start=1):
             text = line.rstrip("\r\n")
@@ -81,7 +72,7 @@ def read_records(stream, fmt: str) -> Iterator[tuple[int, str, object]]:
             try:
                 yield n, text, loads_exact(text)
             except ValueError as exc:
-                yield n, text, RecordError([("(line)", f"not valid JSON: {exc}")])
+                yield n, text, BadRecordError([("(line)", f"not valid JSON: {exc}")])
     elif fmt == "csv":
         reader = csv.DictReader(stream)
         unknown = [c for c in (reader.fieldnames or []) if c not in FIELDS]
@@ -89,11 +80,11 @@ def read_records(stream, fmt: str) -> Iterator[tuple[int, str, object]]:
             n = reader.line_num
             raw = ",".join("" if v is None else str(v) for v in row.values())
             if unknown:
-                yield n, raw, RecordError([(c, "unknown column") for c in unknown])
+                yield n, raw, BadRecordError([(c, "unknown column") for c in unknown])
                 continue
             try:
                 yield n, raw, row_to_document(row)
-            except RecordError as exc:
+            except BadRecordError as exc:
                 yield n, raw, exc
     else:
         raise ValueError(f"unsupported input format {fmt!r}")

@@ -3,6 +3,7 @@
 durable_rules never releases the GIL and allows one live sid at a time, so parallelism
 means processes: each worker compiles its own engine from the rulebook's files.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,31 +11,37 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 
-from engine.contract.application import parse_application
-from engine.batch.readers import RecordError, dumps_decision
-from engine.errors import DateNotCoveredError, InvalidApplicationError
 from engine.backends.rete.engine import ReteEngine
+from engine.batch.readers import dumps_decision
+from engine.contract.application import parse_application
+from engine.errors import BadRecordError, DateNotCoveredError, InvalidApplicationError
 from engine.rulebook.loader import Rulebook, compile_rulebook
 
 CHUNK = 256
 
 
 def _reject_line(line, raw, errors, app_id=None) -> str:
-    return json.dumps({"line": line, "application_id": app_id,
-                       "errors": [{"path": p, "message": m} for p, m in errors],
-                       "record": raw}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "line": line,
+            "application_id": app_id,
+            "errors": [{"path": p, "message": m} for p, m in errors],
+            "record": raw,
+        },
+        ensure_ascii=False,
+    )
 
 
 def decide_records(engine: ReteEngine, records) -> list[tuple[bool, str]]:
     """[(ok, json line)] for each record: a decision, or a reject with line number and reasons."""
     out = []
     for line, raw, doc in records:
-        if isinstance(doc, RecordError):
+        if isinstance(doc, BadRecordError):
             out.append((False, _reject_line(line, raw, doc.errors)))
             continue
         app_id = doc.get("application_id") if isinstance(doc, dict) else None
         if not isinstance(app_id, str):
-            app_id = None   # a number or an object is no id to file a reject under (the record keeps it)
+            app_id = None  # a number or an object is no id to file a reject under (the record keeps it)
         try:
             app = parse_application(doc)
             out.append((True, dumps_decision(engine.decide(app))))

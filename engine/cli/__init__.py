@@ -3,6 +3,7 @@
 Commands load lazily: ``shuangtan check`` must start fast (a cold process is the common case
 for an enterprise's self-check), so it must not import Polars, SQLAlchemy or Dask.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,8 +20,7 @@ _LAZY = {
     "population": ("engine.cli.drafting",),
     "simulate": ("engine.cli.drafting",),
     "explain": ("engine.cli.drafting",),
-    **{name: ("engine.cli.records",) for name in
-       ("submit", "decide", "replay", "notice", "list", "show", "export")},
+    **{name: ("engine.cli.records",) for name in ("submit", "decide", "replay", "notice", "list", "show", "export")},
     "telemetry": ("engine.cli.telemetry",),
     "verify-backends": ("engine.cli.scale",),
     "evaluate-columnar": ("engine.cli.scale",),

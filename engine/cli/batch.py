@@ -1,4 +1,5 @@
 """shuangtan evaluate: decide a batch, streaming, one decision per line in input order."""
+
 from __future__ import annotations
 
 import os
@@ -16,22 +17,54 @@ from engine.cli.common import OutputPath, check_output, progress_wanted, ruleboo
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, exists=True, allow_dash=True))
 # --out is a file, or with --cluster a folder: checked in the body, once the backend is known.
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
-              help="Decisions, one JSON document per line, in input order.")
-@click.option("--rejects", "rejects_path", type=OutputPath(),
-              help="Bad records with their line number and every reason (JSON Lines).")
-@click.option("--input-format", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
-              help="Default: from the file name (.jsonl, .csv, .parquet).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Worker processes of the Rete path (default: the number of cores).")
-@click.option("--backend", type=click.Choice(["auto", "rete", "columnar"]), default="auto", show_default=True,
-              help="rete: full decision documents with trace (JSON Lines out); columnar: flat decision rows "
-                   "(Parquet or CSV out, same statuses, amounts and reason codes). auto: columnar when the "
-                   "input or --out is Parquet, else rete.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=250_000, show_default=True,
-              help="Applications per chunk on the columnar path (bounds memory).")
-@click.option("--cluster", default=None, metavar="ADDRESS|local",
-              help="Columnar path on a Dask cluster, partition-wise (Parquet input; --out is a folder).")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Decisions, one JSON document per line, in input order.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=OutputPath(),
+    help="Bad records with their line number and every reason (JSON Lines).",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default=None,
+    help="Default: from the file name (.jsonl, .csv, .parquet).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes of the Rete path (default: the number of cores).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "rete", "columnar"]),
+    default="auto",
+    show_default=True,
+    help="rete: full decision documents with trace (JSON Lines out); columnar: flat decision rows "
+    "(Parquet or CSV out, same statuses, amounts and reason codes). auto: columnar when the "
+    "input or --out is Parquet, else rete.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=250_000,
+    show_default=True,
+    help="Applications per chunk on the columnar path (bounds memory).",
+)
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="ADDRESS|local",
+    help="Columnar path on a Dask cluster, partition-wise (Parquet input; --out is a folder).",
+)
 @rulebook_options
 def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, chunk_size, cluster, book):
     """Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).
@@ -46,9 +79,11 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
         backend = "columnar" if (fmt == "parquet" or flat_out or cluster) else "rete"
     if backend == "columnar":
         if rejects_path:
-            raise click.BadParameter("the columnar path keeps bad rows in --out with an error column",
-                                     param_hint="--rejects")
+            raise click.BadParameter(
+                "the columnar path keeps bad rows in --out with an error column", param_hint="--rejects"
+            )
         from engine.cli.scale import run_columnar
+
         return run_columnar(book, Path(input_path), out_path, fmt, chunk_size, cluster)
     if fmt == "parquet":
         raise click.BadParameter("Parquet input is decided by the columnar backend", param_hint="--backend")
@@ -82,8 +117,11 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
             rejects.close()
     elapsed = time.perf_counter() - started
     rate = decided / elapsed if elapsed > 0 else 0
-    click.echo(f"decided {decided}, rejected {rejected}, total {decided + rejected} "
-               f"in {elapsed:.2f} s ({rate:,.0f} decisions/s, {jobs} process{'es' if jobs > 1 else ''})", err=True)
+    click.echo(
+        f"decided {decided}, rejected {rejected}, total {decided + rejected} "
+        f"in {elapsed:.2f} s ({rate:,.0f} decisions/s, {jobs} process{'es' if jobs > 1 else ''})",
+        err=True,
+    )
     if rejected and not rejects_path:
         click.echo("note: rejected records were not kept; pass --rejects FILE to keep them", err=True)
 

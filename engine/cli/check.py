@@ -1,21 +1,28 @@
 """shuangtan check: decide one application."""
+
 from __future__ import annotations
 
 import json
 
 import click
 
-from engine.contract.application import parse_application
 from engine.backends.rete.engine import ReteEngine
-from engine.cli.summary import render_text
 from engine.cli.common import domain_errors, read_input, rulebook_options
+from engine.cli.summary import render_text
 from engine.cli.telemetry import read_for, telemetry_options
+from engine.contract.application import parse_application
 
 
 @click.command()
 @click.argument("file", metavar="FILE|-")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: a bilingual summary for a person; json: the decision document of CONTRACT.md.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a bilingual summary for a person; json: the decision document of CONTRACT.md.",
+)
 @telemetry_options
 @rulebook_options
 @domain_errors
@@ -33,6 +40,7 @@ def check(file, fmt, book, telemetry_path, system_id):
     engine = ReteEngine.for_rulebook(book)
     if telemetry_path is not None:
         from engine.telemetry.crosscheck import decide_metered
+
         decision = decide_metered(engine, book, app, read_for(book, app.period.end, telemetry_path), system_id)
     else:
         decision = engine.decide(app)

@@ -1,4 +1,5 @@
 """Drafters' commands: rules validate, population generate, simulate, explain --why-not."""
+
 from __future__ import annotations
 
 import sys
@@ -19,6 +20,7 @@ def validate_cmd(book):
     """Find authoring mistakes: overlapping tiers, thresholds outside a field's range,
     reasons that can never fire, parameters never used. Exit 1 on any error."""
     from engine.rulebook.checks import validate
+
     found = validate(book)
     click.echo(f"ruleset {book.version}  {book.digest}")
     for f in found:
@@ -33,8 +35,6 @@ def validate_cmd(book):
         raise SystemExit(1)
 
 
-
-
 # --- population generate ----------------------------------------------------------------
 @click.group("population")
 def population():
@@ -44,13 +44,24 @@ def population():
 @population.command("generate")
 @click.option("--n", "n", type=click.IntRange(min=1), required=True, help="Number of applications.")
 @click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same file.")
-@click.option("--year", type=click.IntRange(2026, 2100), default=2027, show_default=True,
-              help="Calendar year of every application's period.")
-@click.option("--out", "out", type=OutputPath(), required=True,
-              help="Output file: .parquet (typed, exact decimals), .jsonl (CONTRACT documents) or .csv.")
+@click.option(
+    "--year",
+    type=click.IntRange(2026, 2100),
+    default=2027,
+    show_default=True,
+    help="Calendar year of every application's period.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=OutputPath(),
+    required=True,
+    help="Output file: .parquet (typed, exact decimals), .jsonl (CONTRACT documents) or .csv.",
+)
 def population_generate(n, seed, year, out):
     """Generate N synthetic applications calibrated to POLICY.md's Shanxi facts."""
     from engine.drafting.population import FORMATS, generate, write_population
+
     if out.suffix.lower() not in FORMATS:
         raise click.BadParameter(f"{out.name}: use a file ending in {', '.join(FORMATS)}", param_hint="--out")
     started = time.perf_counter()
@@ -62,39 +73,92 @@ def population_generate(n, seed, year, out):
 
 # --- simulate ----------------------------------------------------------------------------
 @click.command()
-@click.option("--population", "population_path", required=True,
-              type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Population file (.parquet, .jsonl or .csv with dotted columns).")
-@click.option("--reform", "reforms", multiple=True, required=True,
-              type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Reform to evaluate against the baseline (repeatable, applied in order).")
-@click.option("--baseline-reform", "baseline_reforms", multiple=True,
-              type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Reform already in the baseline (repeatable); the reform scenario builds on it.")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              envvar="SHUANGTAN_RULES", help="Rulebook folder (default: the bundled rules/).")
-@click.option("--out", "out_dir", required=True, type=OutputPath(folder=True),
-              help="Folder for report.md, summary.json, CSV tables and PNG charts.")
-@click.option("--backend", type=click.Choice(["auto", "columnar", "rete"]), default="auto", show_default=True,
-              help="auto: the columnar backend when installed, else the Rete engine.")
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Processes for the Rete backend (with --cluster local: Dask worker processes).")
-@click.option("--cluster", "cluster", default=None, metavar="ADDRESS|local",
-              help="Decide partition-wise on a Dask cluster (a scheduler address, or 'local' for a "
-                   "LocalCluster); Parquet population, columnar backend. Same results as one machine.")
-@click.option("--partition-rows", type=click.IntRange(min=1), default=500_000, show_default=True,
-              help="With --cluster: rows per task (whole Parquet row groups).")
+@click.option(
+    "--population",
+    "population_path",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Population file (.parquet, .jsonl or .csv with dotted columns).",
+)
+@click.option(
+    "--reform",
+    "reforms",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Reform to evaluate against the baseline (repeatable, applied in order).",
+)
+@click.option(
+    "--baseline-reform",
+    "baseline_reforms",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Reform already in the baseline (repeatable); the reform scenario builds on it.",
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="SHUANGTAN_RULES",
+    help="Rulebook folder (default: the bundled rules/).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=OutputPath(folder=True),
+    help="Folder for report.md, summary.json, CSV tables and PNG charts.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "columnar", "rete"]),
+    default="auto",
+    show_default=True,
+    help="auto: the columnar backend when installed, else the Rete engine.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Processes for the Rete backend (with --cluster local: Dask worker processes).",
+)
+@click.option(
+    "--cluster",
+    "cluster",
+    default=None,
+    metavar="ADDRESS|local",
+    help="Decide partition-wise on a Dask cluster (a scheduler address, or 'local' for a "
+    "LocalCluster); Parquet population, columnar backend. Same results as one machine.",
+)
+@click.option(
+    "--partition-rows",
+    type=click.IntRange(min=1),
+    default=500_000,
+    show_default=True,
+    help="With --cluster: rows per task (whole Parquet row groups).",
+)
 @domain_errors
-def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, backend, workers, cluster,
-             partition_rows):
+def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, backend, workers, cluster, partition_rows):
     """Evaluate a population under the baseline and under a reform, and report the difference."""
     from engine.drafting.population import read_population
     from engine.drafting.simulate import simulate as run
+
     base_book = load_book(rules_dir, baseline_reforms)
     reform_book = load_book(rules_dir, (*baseline_reforms, *reforms))
     if cluster:
-        _simulate_on_cluster(population_path, base_book, reform_book, out_dir, backend, workers, cluster,
-                             reforms, baseline_reforms, partition_rows)
+        _simulate_on_cluster(
+            population_path,
+            base_book,
+            reform_book,
+            out_dir,
+            backend,
+            workers,
+            cluster,
+            reforms,
+            baseline_reforms,
+            partition_rows,
+        )
         return
     try:
         frame = read_population(population_path)
@@ -102,56 +166,97 @@ def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, bac
         raise click.BadParameter(f"cannot read {population_path}: {exc}", param_hint="--population") from None
     used = "columnar" if backend == "auto" else backend
     if progress_wanted():
-        with click.progressbar(length=2 * frame.height, label="deciding baseline and reform",
-                               file=sys.stderr) as bar:
+        with click.progressbar(length=2 * frame.height, label="deciding baseline and reform", file=sys.stderr) as bar:
             result = run(frame, base_book, reform_book, used, workers, progress=bar.update)
     else:
         result = run(frame, base_book, reform_book, used, workers)
     ends = frame["period.end"].drop_nulls()
-    _report(result, out_dir, population_path, used,
-            f"{ends.min()} to {ends.max()}" if ends.len() else "?", reforms, baseline_reforms,
-            f"decided in {result.timings['baseline']:.2f} s + {result.timings['reform']:.2f} s ({used})")
+    _report(
+        result,
+        out_dir,
+        population_path,
+        used,
+        f"{ends.min()} to {ends.max()}" if ends.len() else "?",
+        reforms,
+        baseline_reforms,
+        f"decided in {result.timings['baseline']:.2f} s + {result.timings['reform']:.2f} s ({used})",
+    )
 
 
 def _report(result, out_dir, population_path, backend, periods, reforms, baseline_reforms, how):
     """Write the simulation's files and say what changed, the same for one machine and a cluster."""
     from engine.drafting.simulate import write_outputs
-    meta = {"population": str(population_path), "backend": backend, "periods": periods,
-            "reforms": [str(p) for p in reforms], "baseline_reforms": [str(p) for p in baseline_reforms]}
+
+    meta = {
+        "population": str(population_path),
+        "backend": backend,
+        "periods": periods,
+        "reforms": [str(p) for p in reforms],
+        "baseline_reforms": [str(p) for p in baseline_reforms],
+    }
     with writing(out_dir, "--out"):
         files = write_outputs(result, out_dir, meta)
     net = result.money["net_cost"]
-    click.echo(f"{result.rows:,} applications, {result.per_application.height:,} changed; "
-               f"net fiscal cost {net['baseline']:,.2f} → {net['reform']:,.2f} yuan "
-               f"({'+' if net['change'] > 0 else ''}{net['change']:,.2f})")
+    click.echo(
+        f"{result.rows:,} applications, {result.per_application.height:,} changed; "
+        f"net fiscal cost {net['baseline']:,.2f} → {net['reform']:,.2f} yuan "
+        f"({'+' if net['change'] > 0 else ''}{net['change']:,.2f})"
+    )
     click.echo(f"{how}; wrote {', '.join(files)} to {out_dir}")
 
 
-def _simulate_on_cluster(population_path, base_book, reform_book, out_dir, backend, workers, cluster,
-                         reforms, baseline_reforms, partition_rows):
+def _simulate_on_cluster(
+    population_path,
+    base_book,
+    reform_book,
+    out_dir,
+    backend,
+    workers,
+    cluster,
+    reforms,
+    baseline_reforms,
+    partition_rows,
+):
     from engine.batch.distributed import simulate_distributed
+
     if population_path.suffix.lower() != ".parquet":
         raise click.BadParameter("--cluster needs a Parquet population", param_hint="--population")
     if backend == "rete":
         raise click.BadParameter("--cluster runs the columnar backend", param_hint="--backend")
     try:
-        ends = pl.scan_parquet(population_path).select(
-            pl.col("period.end").min().alias("lo"), pl.col("period.end").max().alias("hi")).collect().row(0)
+        ends = (
+            pl.scan_parquet(population_path)
+            .select(pl.col("period.end").min().alias("lo"), pl.col("period.end").max().alias("hi"))
+            .collect()
+            .row(0)
+        )
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise click.BadParameter(f"cannot read {population_path}: {exc}", param_hint="--population") from None
-    result = simulate_distributed(population_path, base_book, reform_book, cluster, n_workers=workers,
-                                  rows_per_partition=partition_rows)
+    result = simulate_distributed(
+        population_path, base_book, reform_book, cluster, n_workers=workers, rows_per_partition=partition_rows
+    )
     click.echo(f"{result.timings['partitions']} partitions on {result.timings['workers']} workers", err=True)
-    _report(result, out_dir, population_path, f"columnar on Dask ({cluster})",
-            f"{ends[0]} to {ends[1]}" if ends[0] is not None else "?", reforms, baseline_reforms,
-            f"decided on the cluster in {result.timings['cluster']:.2f} s")
+    _report(
+        result,
+        out_dir,
+        population_path,
+        f"columnar on Dask ({cluster})",
+        f"{ends[0]} to {ends[1]}" if ends[0] is not None else "?",
+        reforms,
+        baseline_reforms,
+        f"decided on the cluster in {result.timings['cluster']:.2f} s",
+    )
 
 
 # --- explain --why-not ---------------------------------------------------------------
 @click.command()
 @click.argument("file", metavar="FILE|-")
-@click.option("--why-not", "outcome", required=True,
-              help="The outcome to explain (e.g. storage_subsidy): the smallest data changes that grant it.")
+@click.option(
+    "--why-not",
+    "outcome",
+    required=True,
+    help="The outcome to explain (e.g. storage_subsidy): the smallest data changes that grant it.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @telemetry_options
 @rulebook_options
@@ -165,9 +270,10 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id):
     """
     import json
 
+    from engine.cli.common import read_input
     from engine.contract.application import parse_application
     from engine.drafting.whynot import render, why_not
-    from engine.cli.common import read_input
+
     names = [o.name for o in book.outcomes]
     if outcome not in names:
         raise click.BadParameter(f"unknown outcome {outcome!r}; one of: {', '.join(names)}", param_hint="--why-not")
@@ -175,19 +281,31 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id):
         raise click.BadParameter(f"{outcome} is a levy; --why-not explains benefits and checks", param_hint="--why-not")
     app = parse_application(read_input(file))
     if telemetry_path is not None:
-        from engine.telemetry.crosscheck import facts_for, metered_application
         from engine.cli.telemetry import read_for
-        app, _ = metered_application(book, app, facts_for(book, app, read_for(book, app.period.end, telemetry_path),
-                                                           system_id))
+        from engine.telemetry.crosscheck import facts_for, metered_application
+
+        app, _ = metered_application(
+            book, app, facts_for(book, app, read_for(book, app.period.end, telemetry_path), system_id)
+        )
     result = why_not(book, app, outcome)
     if fmt == "json":
-        click.echo(json.dumps({
-            "outcome": result.outcome, "status": result.status, "amount": result.amount, "unit": result.unit,
-            "reasons": result.reasons,
-            "suggestions": {code: [s.to_dict() for s in sugs] for code, sugs in result.blockers.items()},
-            "cannot_change": result.unfixable,
-            "combined": result.combined.to_dict() if result.combined else None,
-            "higher_tiers": [s.to_dict() for s in result.tiers]}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "outcome": result.outcome,
+                    "status": result.status,
+                    "amount": result.amount,
+                    "unit": result.unit,
+                    "reasons": result.reasons,
+                    "suggestions": {code: [s.to_dict() for s in sugs] for code, sugs in result.blockers.items()},
+                    "cannot_change": result.unfixable,
+                    "combined": result.combined.to_dict() if result.combined else None,
+                    "higher_tiers": [s.to_dict() for s in result.tiers],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         click.echo(render(result))
 

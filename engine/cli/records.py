@@ -1,43 +1,47 @@
 """Officers' commands: submit, decide, replay, notice, list, show, export (on the record)."""
+
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from engine.records import service as records, views as records_view
-from engine.records.store import ENV_VAR, open_store
-from engine.records.store.models import SubmissionIn, TelemetryIn
 from engine.cli.common import InputError, OutputPath, domain_errors, rulebook_options, writing
 from engine.cli.telemetry import telemetry_options
+from engine.records import service as records
+from engine.records import views as records_view
+from engine.records.store import ENV_VAR, open_store
+from engine.records.store.models import SubmissionIn, TelemetryIn
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
 
 
 def with_store(fn):
     """--db URL, opened (and migrated to the current schema) before the command runs."""
+
     @click.option("--db", "db_url", envvar=ENV_VAR, default=None, metavar="URL", help=DB_HELP)
     @functools.wraps(fn)
     def wrapper(*args, db_url=None, **kwargs):
         try:
             store = open_store(db_url)
         except Exception as exc:  # a bad URL or an unreachable server is the user's to fix
-            raise click.ClickException(f"cannot open the record at {db_url or 'sqlite:///shuangtan.db'}: "
-                                       f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+            raise click.ClickException(
+                f"cannot open the record at {db_url or 'sqlite:///shuangtan.db'}: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+            ) from None
         try:
             return fn(*args, store=store, **kwargs)
         finally:
             store.dispose()
+
     return wrapper
 
 
 def person_option(*names, help):
-    return click.option(*names, "person", default=None, metavar="NAME",
-                        help=help + " (default: $USER).")
+    return click.option(*names, "person", default=None, metavar="NAME", help=help + " (default: $USER).")
 
 
 def _date(ctx, param, value):
@@ -50,16 +54,24 @@ def _date(ctx, param, value):
 
 
 def _attach(store, app_id, path, system_id, who, book):
-    item = TelemetryIn(raw=path.read_bytes(), filename=path.name, submitted_by=who, system_id=system_id,
-                       format="parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
+    item = TelemetryIn(
+        raw=path.read_bytes(),
+        filename=path.name,
+        submitted_by=who,
+        system_id=system_id,
+        format="parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv",
+    )
     t = records.attach_telemetry(store, app_id, item, book)
     if t.valid:
-        click.echo(f"telemetry  {app_id}  {path.name}: telemetry {t.id}, sha256 {t.sha256[:16]}…, "
-                   f"attached to submission {t.submission_id}")
+        click.echo(
+            f"telemetry  {app_id}  {path.name}: telemetry {t.id}, sha256 {t.sha256[:16]}…, "
+            f"attached to submission {t.submission_id}"
+        )
         return t
     lines = "\n".join(f"  {p}" for p in t.problems)
-    raise InputError(f"invalid telemetry {path.name} (telemetry {t.id}, kept on record; "
-                     f"{len(t.problems)} problem(s)):\n{lines}")
+    raise InputError(
+        f"invalid telemetry {path.name} (telemetry {t.id}, kept on record; {len(t.problems)} problem(s)):\n{lines}"
+    )
 
 
 @click.command()
@@ -97,8 +109,10 @@ def submit(files, person, telemetry_path, system_id, book, store):
             for e in sub.errors:
                 click.echo(f"    {e.path}: {e.message}", err=True)
         else:
-            click.echo(f"received   {label}{ver}  {name}: submission {sub.id}, sha256 {sub.sha256[:16]}…, "
-                       f"status {sub.status}" + (f"; {r.note}" if r.note else ""))
+            click.echo(
+                f"received   {label}{ver}  {name}: submission {sub.id}, sha256 {sub.sha256[:16]}…, "
+                f"status {sub.status}" + (f"; {r.note}" if r.note else "")
+            )
     click.echo(f"{len(files)} file(s): {len(files) - rejected} accepted, {rejected} rejected")
     if rejected:
         sys.exit(1)
@@ -114,15 +128,20 @@ def _decision_line(d) -> str:
     hist = "" if d.history_agrees in (None, True) else "; declared history differs from the record: record used"
     if d.metering_agrees is not None:
         hist += f"; metered (telemetry {d.telemetry_id})" + (
-            "" if d.metering_agrees else ", declared values differ from the meter: metered used")
-    return (f"decision {d.id}  {d.application_id}{sup}: subsidy {d.totals['subsidy_yuan']} yuan, "
-            f"levy {d.totals['levy_yuan']} yuan; " + ", ".join(f"{k} {v}" for k, v in granted.items()) + hist)
+            "" if d.metering_agrees else ", declared values differ from the meter: metered used"
+        )
+    return (
+        f"decision {d.id}  {d.application_id}{sup}: subsidy {d.totals['subsidy_yuan']} yuan, "
+        f"levy {d.totals['levy_yuan']} yuan; " + ", ".join(f"{k} {v}" for k, v in granted.items()) + hist
+    )
 
 
 @click.command()
 @click.argument("application_ids", nargs=-1, metavar="APP_ID...")
 @click.option("--all-pending", is_flag=True, help="Decide every application whose latest version awaits a decision.")
-@click.option("--again", is_flag=True, help="Re-decide even if the latest version is decided (the old decision is superseded).")
+@click.option(
+    "--again", is_flag=True, help="Re-decide even if the latest version is decided (the old decision is superseded)."
+)
 @person_option("--officer", "--by", help="The deciding officer")
 @telemetry_options
 @rulebook_options
@@ -177,13 +196,18 @@ def replay(decision_id, book, store):
     r = records.replay(store, decision_id, book)
     click.echo(f"decision {r.decision_id} ({r.application_id}) under ruleset {r.stored_digest}")
     if r.ruleset_changed:
-        click.echo(f"note: the current rulebook is {r.current_digest}, not the one this decision used; "
-                   "replayed under the stored snapshot")
+        click.echo(
+            f"note: the current rulebook is {r.current_digest}, not the one this decision used; "
+            "replayed under the stored snapshot"
+        )
     click.echo(f"compared: {r.compared}")
     if r.identical:
         click.echo("identical: the re-evaluation gives the same decision")
-        click.echo("trace: identical" if r.trace_identical else "trace: differs (engine code changed since), "
-                   "outcomes and amounts unaffected")
+        click.echo(
+            "trace: identical"
+            if r.trace_identical
+            else "trace: differs (engine code changed since), outcomes and amounts unaffected"
+        )
     else:
         click.echo("DIFFERENT at: " + ", ".join(r.differences))
         sys.exit(1)
@@ -191,14 +215,27 @@ def replay(decision_id, book, store):
 
 @click.command()
 @click.argument("application_id", metavar="APP_ID")
-@click.option("--out", "out_dir", required=True, type=OutputPath(folder=True),
-              help="Folder to write the notices to.")
+@click.option("--out", "out_dir", required=True, type=OutputPath(folder=True), help="Folder to write the notices to.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="html", show_default=True,
-              help="pdf needs WeasyPrint installed.")
-@click.option("--date", "notice_date", callback=_date, default=None, metavar="YYYY-MM-DD",
-              help="Date of the notice (deadlines count from it; default today).")
-@click.option("--decision", "decision_id", type=int, default=None, help="A specific decision (default: the one in force).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="pdf needs WeasyPrint installed.",
+)
+@click.option(
+    "--date",
+    "notice_date",
+    callback=_date,
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Date of the notice (deadlines count from it; default today).",
+)
+@click.option(
+    "--decision", "decision_id", type=int, default=None, help="A specific decision (default: the one in force)."
+)
 @person_option("--officer", "--by", help="Who issues the notices")
 @with_store
 @domain_errors
@@ -210,8 +247,9 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, person,
         except ImportError:
             raise click.ClickException("PDF needs WeasyPrint (pip install weasyprint); use --format html") from None
     with writing(out_dir, "--out", others=False):
-        issued = records.issue_notices(store, application_id, out_dir, person or records.default_person(), lang,
-                                       fmt, notice_date, decision_id)
+        issued = records.issue_notices(
+            store, application_id, out_dir, person or records.default_person(), lang, fmt, notice_date, decision_id
+        )
     for n in issued:
         click.echo(f"{n.kind:14} {n.path}")
     if not issued:
@@ -225,7 +263,11 @@ def _json(model) -> str:
 @click.command("list")
 @click.option("--status", type=click.Choice(["received", "rejected", "pending", "decided"]))
 @click.option("--region", metavar="CODE", help="6-digit region code, e.g. 140100.")
-@click.option("--outcome", metavar="NAME[=STATUS]", help="e.g. storage_subsidy=granted; a bare name: any status but not_applicable.")
+@click.option(
+    "--outcome",
+    metavar="NAME[=STATUS]",
+    help="e.g. storage_subsidy=granted; a bare name: any status but not_applicable.",
+)
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Received on or after (UTC date).")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Received on or before (UTC date).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -239,10 +281,12 @@ def list_cmd(status, region, outcome, since, until, fmt, store):
             click.echo(_json(a))
             continue
         granted = ",".join(k for k, v in a.statuses.items() if v == "granted")
-        click.echo(f"{a.application_id or '-':24} v{a.latest_version or '-':<3} {a.status:9} "
-                   f"{a.region_code or '------'} {a.received_at:%Y-%m-%d} "
-                   f"{('decision ' + str(a.decision_id)) if a.decision_id else '':12} "
-                   f"{a.enterprise_name or ''}" + (f"  granted: {granted}" if granted else ""))
+        click.echo(
+            f"{a.application_id or '-':24} v{a.latest_version or '-':<3} {a.status:9} "
+            f"{a.region_code or '------'} {a.received_at:%Y-%m-%d} "
+            f"{('decision ' + str(a.decision_id)) if a.decision_id else '':12} "
+            f"{a.enterprise_name or ''}" + (f"  granted: {granted}" if granted else "")
+        )
     if fmt == "text":
         click.echo(f"{len(apps)} application(s)")
 
@@ -260,20 +304,26 @@ def show(application_id, fmt, store):
     if fmt == "json":
         click.echo(a.model_dump_json(indent=2))
         return
-    click.echo(f"{a.application_id}  {a.enterprise_name or ''} ({a.credit_code or '?'}, {a.region_code or '?'})  "
-               f"status {a.status}")
+    click.echo(
+        f"{a.application_id}  {a.enterprise_name or ''} ({a.credit_code or '?'}, {a.region_code or '?'})  "
+        f"status {a.status}"
+    )
     click.echo("versions:")
     for v in a.versions:
-        click.echo(f"  v{v.version}  submission {v.id}  {v.received_at:%Y-%m-%d %H:%M:%S} UTC  by {v.submitted_by}  "
-                   f"sha256 {v.sha256[:16]}…  {v.status}  {v.filename or ''}")
+        click.echo(
+            f"  v{v.version}  submission {v.id}  {v.received_at:%Y-%m-%d %H:%M:%S} UTC  by {v.submitted_by}  "
+            f"sha256 {v.sha256[:16]}…  {v.status}  {v.filename or ''}"
+        )
         for e in v.errors:
             click.echo(f"      {e.path}: {e.message}")
     if a.telemetry:
         click.echo("telemetry:")
     for t in a.telemetry:
-        click.echo(f"  {t.id}  submission {t.submission_id}  {t.received_at:%Y-%m-%d %H:%M:%S} UTC  "
-                   f"sha256 {t.sha256[:16]}…  {'valid' if t.valid else 'INVALID'}  {t.filename or ''}"
-                   + (f"  system {t.system_id}" if t.system_id else ""))
+        click.echo(
+            f"  {t.id}  submission {t.submission_id}  {t.received_at:%Y-%m-%d %H:%M:%S} UTC  "
+            f"sha256 {t.sha256[:16]}…  {'valid' if t.valid else 'INVALID'}  {t.filename or ''}"
+            + (f"  system {t.system_id}" if t.system_id else "")
+        )
         for problem in t.problems[:20]:
             click.echo(f"      {problem}")
         if len(t.problems) > 20:
@@ -281,18 +331,28 @@ def show(application_id, fmt, store):
     click.echo("decisions:")
     for d in a.decisions:
         state = "in force" if d.in_force else f"superseded by {d.superseded_by}"
-        click.echo(f"  {d.id}  {d.decided_at:%Y-%m-%d %H:%M:%S} UTC  by {d.officer}  submission {d.submission_id}  "
-                   f"ruleset {d.ruleset_version} {d.ruleset_digest[:19]}…  {state}"
-                   + (f"  supersedes {d.supersedes_id}" if d.supersedes_id else ""))
+        click.echo(
+            f"  {d.id}  {d.decided_at:%Y-%m-%d %H:%M:%S} UTC  by {d.officer}  submission {d.submission_id}  "
+            f"ruleset {d.ruleset_version} {d.ruleset_digest[:19]}…  {state}"
+            + (f"  supersedes {d.supersedes_id}" if d.supersedes_id else "")
+        )
         click.echo("      " + ", ".join(f"{k} {v}" for k, v in d.statuses.items()))
-        click.echo(f"      subsidy {d.totals['subsidy_yuan']} yuan, levy {d.totals['levy_yuan']} yuan"
-                   + ("" if d.history_agrees in (None, True) else "; declared history overruled by the record")
-                   + ("" if d.telemetry_id is None else f"; metered (telemetry {d.telemetry_id})"
-                      + ("" if d.metering_agrees else ", declared values differ from the meter")))
+        click.echo(
+            f"      subsidy {d.totals['subsidy_yuan']} yuan, levy {d.totals['levy_yuan']} yuan"
+            + ("" if d.history_agrees in (None, True) else "; declared history overruled by the record")
+            + (
+                ""
+                if d.telemetry_id is None
+                else f"; metered (telemetry {d.telemetry_id})"
+                + ("" if d.metering_agrees else ", declared values differ from the meter")
+            )
+        )
     click.echo("notices:")
     for n in a.notices:
-        click.echo(f"  {n.id}  decision {n.decision_id}  {n.kind} {n.lang} {n.format}  dated {n.notice_date}  "
-                   f"by {n.issued_by}  {n.filename}")
+        click.echo(
+            f"  {n.id}  decision {n.decision_id}  {n.kind} {n.lang} {n.format}  dated {n.notice_date}  "
+            f"by {n.issued_by}  {n.filename}"
+        )
     if not a.notices:
         click.echo("  none")
 
@@ -300,7 +360,9 @@ def show(application_id, fmt, store):
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--out", "out_path", type=OutputPath(allow_dash=True, path_type=None), default="-", show_default=True)
-@click.option("--all", "include_superseded", is_flag=True, help="Include superseded decisions (default: in force only).")
+@click.option(
+    "--all", "include_superseded", is_flag=True, help="Include superseded decisions (default: in force only)."
+)
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Decided on or after (UTC date).")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Decided on or before (UTC date).")
 @rulebook_options

@@ -1,12 +1,13 @@
 """shuangtan rules list / show: what the engine believes, with sources."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import click
 
-from engine.decimals import fmt_plain
 from engine.cli.common import domain_errors, rulebook_options
+from engine.decimals import fmt_plain
 
 
 @click.group()
@@ -30,8 +31,13 @@ def list_rules(book):
 
 @rules.command("show")
 @click.argument("outcome")
-@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Show the parameters in force on this date (default: today).")
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Show the parameters in force on this date (default: today).",
+)
 @rulebook_options
 @domain_errors
 def show(outcome, on, book):
@@ -39,9 +45,10 @@ def show(outcome, on, book):
     try:
         o = book.outcome(outcome)
     except KeyError:
-        raise click.BadParameter(f"unknown outcome {outcome!r}; one of: "
-                                 + ", ".join(x.name for x in book.outcomes), param_hint="OUTCOME") from None
-    when = (on.date() if on else dt.date.today())
+        raise click.BadParameter(
+            f"unknown outcome {outcome!r}; one of: " + ", ".join(x.name for x in book.outcomes), param_hint="OUTCOME"
+        ) from None
+    when = on.date() if on else dt.date.today()
     params = book.params_at(when)
     click.echo(f"{o.name}  {o.title['zh']} / {o.title['en']}  [{o.kind}]")
     click.echo(f"source: {o.source} ({book.sources[o.source.split(';')[0].strip()]['section']})")
@@ -53,7 +60,9 @@ def show(outcome, on, book):
         for t in o.tables:
             click.echo(f"\ntable {t.name} (input {t.input_name}, hit policy first, {t.unit}):")
             for r in t.rows:
-                click.echo(f"  {r.id}: {t.input_name} ≥ {_val(r.min, book, when)} → {_val(r.output, book, when)} {t.unit}")
+                click.echo(
+                    f"  {r.id}: {t.input_name} ≥ {_val(r.min, book, when)} → {_val(r.output, book, when)} {t.unit}"
+                )
     click.echo("\ncriteria (each failing one is a reason):")
     for c in o.criteria:
         click.echo(f"  {c.code}  ({c.rule})  clause: {c.clause}")

@@ -1,21 +1,21 @@
 """shuangtan rules test: run the rule-test data files and list the branches no case exercises."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from engine.errors import ShuangtanError
-from engine.drafting.ruletests import coverage, discover, load_cases, run_cases
 from engine.cli.common import rulebook_options
+from engine.drafting.ruletests import coverage, discover, load_cases, run_cases
+from engine.errors import ShuangtanError
 from engine.resources import bundled
 
 DEFAULT_TESTS = bundled("rule_tests")
 
 
 @click.command("test")
-@click.argument("paths", metavar="[PATH...]", nargs=-1,
-                type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", metavar="[PATH...]", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @rulebook_options
 def rules_test(paths, book):
     """Run rule tests (files or folders of *.yaml; default: tests/rules/).

@@ -1,4 +1,5 @@
 """shuangtan verify-backends and evaluate-columnar: populations through the columnar backend."""
+
 from __future__ import annotations
 
 import time
@@ -10,19 +11,31 @@ from engine.cli.common import check_output, rulebook_options, writing
 
 
 @click.command("verify-backends")
-@click.option("--n", "n", type=click.IntRange(min=1), default=3000, show_default=True,
-              help="Applications to generate (random and on every rule boundary).")
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(min=1),
+    default=3000,
+    show_default=True,
+    help="Applications to generate (random and on every rule boundary).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--show", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Disagreements to print (all are counted).")
+@click.option(
+    "--show",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Disagreements to print (all are counted).",
+)
 @rulebook_options
 def verify_backends(n, seed, show, book):
     """Decide N generated applications with the Rete and the columnar backend; compare every cell.
 
     Exit 0 when they agree everywhere (the only acceptable result), 1 otherwise.
     """
+    from engine.backends import decide_frame
     from engine.backends.columnar.verify import Generator, disagreements
-    from engine.contract.flat import decide_frame
+
     frame = Generator(book, seed).frame(n)
     t0 = time.perf_counter()
     rete = decide_frame(book, frame, backend="rete")
@@ -31,8 +44,9 @@ def verify_backends(n, seed, show, book):
     t2 = time.perf_counter()
     diffs = disagreements(rete, col)
     rejected = int(rete.get_column("error").is_not_null().sum())
-    click.echo(f"{n} applications (seed {seed}, {rejected} invalid on purpose): "
-               f"rete {t1 - t0:.2f} s, columnar {t2 - t1:.3f} s")
+    click.echo(
+        f"{n} applications (seed {seed}, {rejected} invalid on purpose): rete {t1 - t0:.2f} s, columnar {t2 - t1:.3f} s"
+    )
     for row, app_id, column, a, b in diffs[:show]:
         click.echo(f"  row {row} {app_id} {column}: rete={a!r} columnar={b!r}")
     click.echo(f"{len(diffs)} disagreement{'s' if len(diffs) != 1 else ''}")
@@ -42,16 +56,33 @@ def verify_backends(n, seed, show, book):
 
 @click.command("evaluate-columnar")
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
-              help="Decisions file (.parquet or .csv; dotted columns). With --cluster: a folder of parts.")
-@click.option("--input-format", type=click.Choice(["parquet", "jsonl", "csv"]), default=None,
-              help="Default: from the file name.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=250_000, show_default=True,
-              help="Applications per chunk (bounds memory).")
-@click.option("--cluster", "cluster", default=None, metavar="ADDRESS|local",
-              help="Run partition-wise on a Dask cluster (Parquet input only).")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Worker processes of a local cluster.")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Decisions file (.parquet or .csv; dotted columns). With --cluster: a folder of parts.",
+)
+@click.option(
+    "--input-format", type=click.Choice(["parquet", "jsonl", "csv"]), default=None, help="Default: from the file name."
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=250_000,
+    show_default=True,
+    help="Applications per chunk (bounds memory).",
+)
+@click.option(
+    "--cluster",
+    "cluster",
+    default=None,
+    metavar="ADDRESS|local",
+    help="Run partition-wise on a Dask cluster (Parquet input only).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes of a local cluster."
+)
 @rulebook_options
 def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, workers, book):
     """Decide a population with the columnar backend (same decisions as `evaluate`, flat rows).
@@ -64,24 +95,31 @@ def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, w
 def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_000, cluster=None, workers=2):
     """Shared by evaluate-columnar and evaluate --backend columnar: decide a file, print the counts."""
     from engine.batch.readers import detect_format
+
     check_output(out_path, "--out", folder=bool(cluster))
     started = time.perf_counter()
     if cluster:
         if detect_format(str(input_path), input_format) != "parquet":
             raise click.BadParameter("--cluster needs a Parquet input", param_hint="INPUT")
         from engine.batch.distributed import decide_parquet_distributed
+
         with writing(out_path, "--out", others=False):
-            summary = decide_parquet_distributed(book, input_path, out_path, cluster, n_workers=workers,
-                                                 rows_per_partition=chunk_size)
+            summary = decide_parquet_distributed(
+                book, input_path, out_path, cluster, n_workers=workers, rows_per_partition=chunk_size
+            )
         total, rejected = summary["rows"], summary["rejected"]
     else:
         from engine.batch.parquet import decide_file
-        with writing(out_path, "--out", others=False):   # the input's errors are not the output's
+
+        with writing(out_path, "--out", others=False):  # the input's errors are not the output's
             decided, rejected = decide_file(book, input_path, out_path, chunk_size, input_format)
         total = decided + rejected
     elapsed = time.perf_counter() - started
-    click.echo(f"decided {total - rejected}, rejected {rejected}, total {total} in {elapsed:.2f} s "
-               f"({total / elapsed if elapsed else 0:,.0f} applications/s)", err=True)
+    click.echo(
+        f"decided {total - rejected}, rejected {rejected}, total {total} in {elapsed:.2f} s "
+        f"({total / elapsed if elapsed else 0:,.0f} applications/s)",
+        err=True,
+    )
 
 
 def register(group):

@@ -1,4 +1,5 @@
 """shuangtan telemetry summarize, and the --telemetry option of check, submit and decide."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,23 +8,28 @@ from pathlib import Path
 
 import click
 
-from engine.errors import MeteringError
 from engine.cli.common import domain_errors, rulebook_options
+from engine.errors import MeteringError
 
 
 def telemetry_options(fn):
     """--telemetry FILE and --system ID (bad telemetry is bad input: domain_errors exits 2)."""
-    fn = click.option("--system", "system_id", metavar="ID",
-                      help="The storage system in the telemetry file, when it holds several.")(fn)
-    return click.option("--telemetry", "telemetry_path",
-                        type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                        help="Metering intervals (CSV or Parquet) of the storage system: the facts derived "
-                             "from them replace the declared ones, and differences are explained.")(fn)
+    fn = click.option(
+        "--system", "system_id", metavar="ID", help="The storage system in the telemetry file, when it holds several."
+    )(fn)
+    return click.option(
+        "--telemetry",
+        "telemetry_path",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="Metering intervals (CSV or Parquet) of the storage system: the facts derived "
+        "from them replace the declared ones, and differences are explained.",
+    )(fn)
 
 
 def read_for(book, when: dt.date, path: Path):
     from engine.telemetry.crosscheck import interval_minutes
     from engine.telemetry.reader import read_telemetry
+
     return read_telemetry(path, interval_minutes(book, when))
 
 
@@ -34,11 +40,19 @@ def telemetry():
 
 @telemetry.command()
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
-              help="First day of the period (default: the first day in the file).")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
-              help="Last day of the period (default: the last day in the file); the window and interval "
-                   "are the parameters in force on it.")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First day of the period (default: the first day in the file).",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day of the period (default: the last day in the file); the window and interval "
+    "are the parameters in force on it.",
+)
 @click.option("--system", "system_id", metavar="ID", help="The storage system, when the file holds several.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @rulebook_options
@@ -51,6 +65,7 @@ def summarize(file, start, end, system_id, fmt, book):
     from engine.telemetry.crosscheck import settings_at
     from engine.telemetry.metering import derive
     from engine.telemetry.reader import read_telemetry
+
     # errors reach domain_errors: bad telemetry exits 2 with every problem named
     on = end.date() if end else _latest(book)
     settings = settings_at(book, on)
@@ -69,6 +84,7 @@ def summarize(file, start, end, system_id, fmt, book):
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     from engine.telemetry.report import facts_lines
+
     click.echo(f"{tel.source}: {len(tel.intervals):,} intervals (sha256 {tel.sha256[:12]}…)")
     click.echo("\n".join(facts_lines(facts.as_dict())))
 

@@ -3,6 +3,7 @@
 Decimals arrive as JSON strings or numbers; JSON is parsed with ``parse_float=Decimal``
 so a number never becomes a binary float. Unknown fields, NaN and Infinity are refused.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,8 +13,17 @@ from decimal import Decimal
 from operator import mul
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      StrictBool, StrictInt, ValidationError, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 

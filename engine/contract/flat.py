@@ -2,24 +2,18 @@
 
 The columnar world (Parquet, Polars, simulation, export) uses dotted column names, as
 CONTRACT.md does for CSV: ``storage.discharged_kwh`` in, ``storage_subsidy.amount`` out.
-``decide_frame`` is the single entry point that simulation and batch commands call: the
-columnar backend by default, or the Rete engine; both give the same frame
-(``shuangtan verify-backends`` proves it).
+Deciding such rows is the backends' business (``engine.backends.decide_frame``).
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Iterator
-
-from engine.contract.application import FIELDS, parse_application
-from engine.errors import DateNotCoveredError, InvalidApplicationError
-from engine.backends.rete.engine import ReteEngine
-from engine.rulebook.loader import Rulebook
+from engine.contract.application import FIELDS
 
 #: Output columns per outcome: status (text), amount (decimal text or null), reasons (codes joined by ';').
 OUTCOME_COLUMNS = ("status", "amount", "reasons")
 
 
-def result_columns(book: Rulebook) -> list[str]:
+def result_columns(book) -> list[str]:
     cols = ["application_id", "region_code", "evaluated_on"]
     for o in book.outcomes:
         cols += [f"{o.name}.{c}" for c in OUTCOME_COLUMNS]
@@ -27,8 +21,11 @@ def result_columns(book: Rulebook) -> list[str]:
 
 
 def flatten_decision(decision: dict, region_code: str | None = None) -> dict:
-    row = {"application_id": decision["application_id"], "region_code": region_code,
-           "evaluated_on": decision["evaluated_on"]}
+    row = {
+        "application_id": decision["application_id"],
+        "region_code": region_code,
+        "evaluated_on": decision["evaluated_on"],
+    }
     for name, out in decision["outcomes"].items():
         row[f"{name}.status"] = out["status"]
         row[f"{name}.amount"] = out["amount"]
@@ -69,30 +66,3 @@ def document_from_flat(row: dict) -> dict:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     return doc
-
-
-def decide_rows_rete(book: Rulebook, rows: Iterable[dict]) -> Iterator[dict]:
-    """Decide flat rows one at a time through the Rete engine; bad rows get an ``error``."""
-    engine = ReteEngine.for_rulebook(book)
-    for row in rows:
-        try:
-            app = parse_application(document_from_flat(row))
-            yield flatten_decision(engine.decide(app), app.enterprise.region_code)
-        except (InvalidApplicationError, DateNotCoveredError) as exc:
-            yield {"application_id": row.get("application_id"), "region_code": row.get("enterprise.region_code"),
-                   "error": str(exc)}
-
-
-def decide_frame(book: Rulebook, frame, backend: str = "auto"):
-    """Decide every row of a Polars DataFrame of applications; returns a DataFrame of results.
-
-    ``backend``: ``rete``, or ``columnar``/``auto`` (the columnar backend, which hands the rows
-    it cannot vouch for to the Rete engine itself).
-    """
-    import polars as pl
-    if backend in ("auto", "columnar"):
-        from engine.backends.columnar.frame import decide_frame_columnar
-        return decide_frame_columnar(book, frame)
-    cols = result_columns(book)
-    rows = list(decide_rows_rete(book, frame.iter_rows(named=True)))
-    return pl.DataFrame([{c: r.get(c) for c in cols} for r in rows], schema={c: pl.Utf8 for c in cols})

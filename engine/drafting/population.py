@@ -14,6 +14,7 @@ Calibration (each figure is a module constant below, so a drafter can see and ch
 - 26.4 % of SMEs use clean energy (renewable_kwh > 0) [S §2].
 - Storage systems, equipment, reporting failures, past grants: assumptions at low rates.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,47 +30,77 @@ from engine.contract.flat import flatten
 
 #: (code, name) of Shanxi's 11 prefecture-level cities [POLICY.md, S §2] and the share of applicants.
 CITIES = (
-    ("140100", "太原", 0.30), ("140200", "大同", 0.12), ("140300", "阳泉", 0.05),
-    ("140400", "长治", 0.08), ("140500", "晋城", 0.06), ("140600", "朔州", 0.05),
-    ("140700", "晋中", 0.09), ("140800", "运城", 0.09), ("140900", "忻州", 0.04),
-    ("141000", "临汾", 0.08), ("141100", "吕梁", 0.04),
+    ("140100", "太原", 0.30),
+    ("140200", "大同", 0.12),
+    ("140300", "阳泉", 0.05),
+    ("140400", "长治", 0.08),
+    ("140500", "晋城", 0.06),
+    ("140600", "朔州", 0.05),
+    ("140700", "晋中", 0.09),
+    ("140800", "运城", 0.09),
+    ("140900", "忻州", 0.04),
+    ("141000", "临汾", 0.08),
+    ("141100", "吕梁", 0.04),
 )
 CITY_NAMES = {code: name for code, name, _ in CITIES}
-CITY_NAMES_EN = {"140100": "Taiyuan", "140200": "Datong", "140300": "Yangquan", "140400": "Changzhi",
-                 "140500": "Jincheng", "140600": "Shuozhou", "140700": "Jinzhong", "140800": "Yuncheng",
-                 "140900": "Xinzhou", "141000": "Linfen", "141100": "Lüliang"}
-SALES_TOTAL_YUAN = 635_120_000_000      # e-commerce sales, Shanxi 2023 [S §2]
-ECOMMERCE_ENTERPRISES = 2_337           # enterprises with e-commerce activity [S §2]
+CITY_NAMES_EN = {
+    "140100": "Taiyuan",
+    "140200": "Datong",
+    "140300": "Yangquan",
+    "140400": "Changzhi",
+    "140500": "Jincheng",
+    "140600": "Shuozhou",
+    "140700": "Jinzhong",
+    "140800": "Yuncheng",
+    "140900": "Xinzhou",
+    "141000": "Linfen",
+    "141100": "Lüliang",
+}
+SALES_TOTAL_YUAN = 635_120_000_000  # e-commerce sales, Shanxi 2023 [S §2]
+ECOMMERCE_ENTERPRISES = 2_337  # enterprises with e-commerce activity [S §2]
 MEAN_SALES_YUAN = SALES_TOTAL_YUAN / ECOMMERCE_ENTERPRISES
-SALES_SIGMA = 1.2                       # lognormal spread (assumption: heavy tail, max ≈ 50 bn)
-LARGE_SHARE = 0.08                      # large enterprises, the biggest sellers (assumption)
-ECOMMERCE_SHARE = 0.95                  # some applicants are not e-commerce (assumption)
-GREEN_PACKAGING_SHARE = 0.45            # fully green packaging [S §2]
-SME_CLEAN_ENERGY_SHARE = 0.264          # SMEs with renewable use [S §2]
-LARGE_CLEAN_ENERGY_SHARE = 0.45         # assumption
-ENERGY_SECTION_SHARE = 0.85             # applications declaring energy data (assumption)
-RECYCLING_SYSTEM_SHARE = 0.30           # assumption, consistent with "recycling below 30 %"
-STORAGE_SHARE = {"sme": 0.08, "large": 0.30}      # assumption
-EQUIPMENT_SHARE = {"sme": 0.06, "large": 0.25}    # assumption
+SALES_SIGMA = 1.2  # lognormal spread (assumption: heavy tail, max ≈ 50 bn)
+LARGE_SHARE = 0.08  # large enterprises, the biggest sellers (assumption)
+ECOMMERCE_SHARE = 0.95  # some applicants are not e-commerce (assumption)
+GREEN_PACKAGING_SHARE = 0.45  # fully green packaging [S §2]
+SME_CLEAN_ENERGY_SHARE = 0.264  # SMEs with renewable use [S §2]
+LARGE_CLEAN_ENERGY_SHARE = 0.45  # assumption
+ENERGY_SECTION_SHARE = 0.85  # applications declaring energy data (assumption)
+RECYCLING_SYSTEM_SHARE = 0.30  # assumption, consistent with "recycling below 30 %"
+STORAGE_SHARE = {"sme": 0.08, "large": 0.30}  # assumption
+EQUIPMENT_SHARE = {"sme": 0.06, "large": 0.25}  # assumption
 PACKAGING_SECTION_SHARE = 0.97
 
 #: Column -> Polars dtype. Decimals are exact pl.Decimal(38, scale) (scale = the places drawn).
 SCHEMA: dict[str, pl.DataType] = {
-    "application_id": pl.Utf8, "period.start": pl.Date, "period.end": pl.Date,
-    "enterprise.credit_code": pl.Utf8, "enterprise.name": pl.Utf8, "enterprise.region_code": pl.Utf8,
-    "enterprise.size": pl.Utf8, "enterprise.is_ecommerce": pl.Boolean,
-    "storage.capacity_kwh": pl.Decimal(38, 0), "storage.energy_density_wh_per_kg": pl.Decimal(38, 1),
-    "storage.cycle_life": pl.Int64, "storage.backflow_response_ms": pl.Decimal(38, 0),
-    "storage.discharged_kwh": pl.Decimal(38, 0), "storage.baseline_peak_kw": pl.Decimal(38, 0),
-    "storage.peak_with_storage_kw": pl.Decimal(38, 0), "storage.platform.connected": pl.Boolean,
+    "application_id": pl.Utf8,
+    "period.start": pl.Date,
+    "period.end": pl.Date,
+    "enterprise.credit_code": pl.Utf8,
+    "enterprise.name": pl.Utf8,
+    "enterprise.region_code": pl.Utf8,
+    "enterprise.size": pl.Utf8,
+    "enterprise.is_ecommerce": pl.Boolean,
+    "storage.capacity_kwh": pl.Decimal(38, 0),
+    "storage.energy_density_wh_per_kg": pl.Decimal(38, 1),
+    "storage.cycle_life": pl.Int64,
+    "storage.backflow_response_ms": pl.Decimal(38, 0),
+    "storage.discharged_kwh": pl.Decimal(38, 0),
+    "storage.baseline_peak_kw": pl.Decimal(38, 0),
+    "storage.peak_with_storage_kw": pl.Decimal(38, 0),
+    "storage.platform.connected": pl.Boolean,
     "storage.platform.reporting_completeness": pl.Decimal(38, 3),
     "storage.platform.max_upload_delay_min": pl.Decimal(38, 0),
     "storage.platform.carbon_reduction_reported": pl.Boolean,
-    "equipment.investment_yuan": pl.Decimal(38, 2), "equipment.automated_return_receiving": pl.Boolean,
+    "equipment.investment_yuan": pl.Decimal(38, 2),
+    "equipment.automated_return_receiving": pl.Boolean,
     "equipment.realtime_data_analytics": pl.Boolean,
-    "packaging.order_count": pl.Int64, "packaging.order_value_yuan": pl.Decimal(38, 2),
-    "packaging.nondegradable_share": pl.Decimal(38, 2), "packaging.has_recycling_system": pl.Boolean,
-    "packaging.recycling_rate": pl.Decimal(38, 2), "packaging.filler_reduction_rate": pl.Decimal(38, 2),
+    "packaging.order_count": pl.Int64,
+    "packaging.order_value_yuan": pl.Decimal(38, 2),
+    "packaging.nondegradable_share": pl.Decimal(38, 2),
+    "packaging.has_recycling_system": pl.Boolean,
+    "packaging.recycling_rate": pl.Decimal(38, 2),
+    "packaging.filler_reduction_rate": pl.Decimal(38, 2),
     "energy.renewable_kwh": pl.Decimal(38, 0),
     "history.storage_subsidy_granted_this_year_yuan": pl.Decimal(38, 2),
     "history.freight_subsidy_granted_this_year_yuan": pl.Decimal(38, 2),
@@ -103,7 +134,7 @@ def _decimal(name: str, scaled: np.ndarray, present: np.ndarray) -> pl.Series:
     scale = SCHEMA[name].scale
     s = pl.Series(scaled.astype(np.int64))
     if scale:
-        unit = 10 ** scale
+        unit = 10**scale
         text = (s // unit).cast(pl.Utf8) + "." + (s % unit).cast(pl.Utf8).str.zfill(scale)
     else:
         text = s.cast(pl.Utf8)
@@ -137,7 +168,7 @@ def generate(n: int, seed: int, year: int = 2027) -> pl.DataFrame:
     weights = np.array([w for _, _, w in CITIES])
     region = codes[rng.choice(len(CITIES), size=n, p=weights / weights.sum())]
     # Organisation serials: distinct for every row (7919 is coprime with 10**9), shifted by the seed.
-    serial = (idx * 7919 + seed * 104_729) % 10 ** 9
+    serial = (idx * 7919 + seed * 104_729) % 10**9
     col["enterprise.credit_code"] = _credit_codes(region, serial)
     region_s = pl.Series(region).cast(pl.Utf8)
     names = region_s.replace_strict({str(c): name for c, name in ((int(k), v) for k, v in CITY_NAMES.items())})
@@ -146,7 +177,7 @@ def generate(n: int, seed: int, year: int = 2027) -> pl.DataFrame:
 
     # Sales drive size: the largest sellers are the large enterprises.
     z = rng.standard_normal(n)
-    mu = math.log(MEAN_SALES_YUAN) - SALES_SIGMA ** 2 / 2
+    mu = math.log(MEAN_SALES_YUAN) - SALES_SIGMA**2 / 2
     value_fen = np.rint(np.exp(mu + SALES_SIGMA * z) * 100).astype(np.int64)
     score = z + 0.3 * rng.standard_normal(n)
     large = score > np.quantile(score, 1 - LARGE_SHARE) if n > 1 else np.zeros(n, dtype=bool)
@@ -158,14 +189,14 @@ def generate(n: int, seed: int, year: int = 2027) -> pl.DataFrame:
     has_storage = rng.random(n) < np.where(sme, STORAGE_SHARE["sme"], STORAGE_SHARE["large"])
     capacity = _lognormal_int(rng, np.where(sme, 400, 4000), 0.8, n, low=50)
     col["storage.capacity_kwh"] = _decimal("storage.capacity_kwh", capacity, has_storage)
-    density = np.clip(np.rint(rng.normal(2700, 120, n)), 1800, 3400)          # tenths of Wh/kg
+    density = np.clip(np.rint(rng.normal(2700, 120, n)), 1800, 3400)  # tenths of Wh/kg
     col["storage.energy_density_wh_per_kg"] = _decimal("storage.energy_density_wh_per_kg", density, has_storage)
     cycles = np.clip(np.rint(rng.normal(11500, 1800, n)), 3000, 20000).astype(np.int64)
     col["storage.cycle_life"] = _masked("storage.cycle_life", cycles, has_storage)
     backflow = np.clip(np.rint(rng.normal(38, 10, n)), 5, 200)
     col["storage.backflow_response_ms"] = _decimal("storage.backflow_response_ms", backflow, has_storage)
     discharged = np.rint(capacity * rng.uniform(150, 330, n) * 0.85).astype(np.int64)
-    discharged[rng.random(n) < 0.03] = 0                                         # idle systems
+    discharged[rng.random(n) < 0.03] = 0  # idle systems
     col["storage.discharged_kwh"] = _decimal("storage.discharged_kwh", discharged, has_storage)
     baseline = np.maximum(np.rint(capacity * rng.uniform(0.3, 0.8, n)), 10).astype(np.int64)
     shaving = rng.uniform(0.05, 0.50, n)
@@ -173,38 +204,44 @@ def generate(n: int, seed: int, year: int = 2027) -> pl.DataFrame:
     col["storage.baseline_peak_kw"] = _decimal("storage.baseline_peak_kw", baseline, has_storage)
     col["storage.peak_with_storage_kw"] = _decimal("storage.peak_with_storage_kw", peak_with, has_storage)
     col["storage.platform.connected"] = _masked("storage.platform.connected", rng.random(n) < 0.96, has_storage)
-    completeness = np.clip(1000 - np.rint(rng.exponential(15, n)), 500, 1000)   # thousandths
+    completeness = np.clip(1000 - np.rint(rng.exponential(15, n)), 500, 1000)  # thousandths
     col["storage.platform.reporting_completeness"] = _decimal(
-        "storage.platform.reporting_completeness", completeness, has_storage)
+        "storage.platform.reporting_completeness", completeness, has_storage
+    )
     col["storage.platform.max_upload_delay_min"] = _decimal(
-        "storage.platform.max_upload_delay_min", rng.geometric(0.25, n), has_storage)
+        "storage.platform.max_upload_delay_min", rng.geometric(0.25, n), has_storage
+    )
     col["storage.platform.carbon_reduction_reported"] = _masked(
-        "storage.platform.carbon_reduction_reported", rng.random(n) < 0.97, has_storage)
+        "storage.platform.carbon_reduction_reported", rng.random(n) < 0.97, has_storage
+    )
 
     # --- reverse-logistics equipment ---------------------------------------------
     has_equipment = rng.random(n) < np.where(sme, EQUIPMENT_SHARE["sme"], EQUIPMENT_SHARE["large"])
     investment_yuan = _lognormal_int(rng, np.where(sme, 800_000, 5_000_000), 0.9, n, low=10_000)
     col["equipment.investment_yuan"] = _decimal("equipment.investment_yuan", investment_yuan * 100, has_equipment)
     col["equipment.automated_return_receiving"] = _masked(
-        "equipment.automated_return_receiving", rng.random(n) < 0.85, has_equipment)
+        "equipment.automated_return_receiving", rng.random(n) < 0.85, has_equipment
+    )
     col["equipment.realtime_data_analytics"] = _masked(
-        "equipment.realtime_data_analytics", rng.random(n) < 0.80, has_equipment)
+        "equipment.realtime_data_analytics", rng.random(n) < 0.80, has_equipment
+    )
 
     # --- packaging ---------------------------------------------------------------
     has_packaging = rng.random(n) < PACKAGING_SECTION_SHARE
-    ticket = rng.lognormal(np.log(90), 0.5, n)                                   # yuan per order
+    ticket = rng.lognormal(np.log(90), 0.5, n)  # yuan per order
     orders = np.rint(value_fen / 100 / ticket).astype(np.int64)
     col["packaging.order_count"] = _masked("packaging.order_count", orders, has_packaging)
     col["packaging.order_value_yuan"] = _decimal("packaging.order_value_yuan", value_fen, has_packaging)
     green = rng.random(n) < GREEN_PACKAGING_SHARE
-    nondeg = np.where(green, 0, rng.integers(5, 91, n))                          # hundredths
+    nondeg = np.where(green, 0, rng.integers(5, 91, n))  # hundredths
     col["packaging.nondegradable_share"] = _decimal("packaging.nondegradable_share", nondeg, has_packaging)
     recycling_system = rng.random(n) < RECYCLING_SYSTEM_SHARE
     col["packaging.has_recycling_system"] = _masked("packaging.has_recycling_system", recycling_system, has_packaging)
     rate = np.where(recycling_system, rng.integers(15, 66, n), rng.integers(0, 21, n))
     col["packaging.recycling_rate"] = _decimal("packaging.recycling_rate", rate, has_packaging)
-    col["packaging.filler_reduction_rate"] = _decimal("packaging.filler_reduction_rate",
-                                                      rng.integers(0, 41, n), has_packaging)
+    col["packaging.filler_reduction_rate"] = _decimal(
+        "packaging.filler_reduction_rate", rng.integers(0, 41, n), has_packaging
+    )
 
     # --- energy: P(renewable > 0) is the clean-energy share over all of a size class --
     has_energy = rng.random(n) < ENERGY_SECTION_SHARE
@@ -216,9 +253,11 @@ def generate(n: int, seed: int, year: int = 2027) -> pl.DataFrame:
     storage_before = np.where(rng.random(n) < 0.04, rng.integers(1, 5_200_000, n), 0) * 100
     freight_before = np.where(rng.random(n) < 0.03, rng.integers(1, 220_000, n), 0) * 100
     col["history.storage_subsidy_granted_this_year_yuan"] = _decimal(
-        "history.storage_subsidy_granted_this_year_yuan", storage_before, everyone)
+        "history.storage_subsidy_granted_this_year_yuan", storage_before, everyone
+    )
     col["history.freight_subsidy_granted_this_year_yuan"] = _decimal(
-        "history.freight_subsidy_granted_this_year_yuan", freight_before, everyone)
+        "history.freight_subsidy_granted_this_year_yuan", freight_before, everyone
+    )
     col["history.equipment_subsidy_received"] = pl.Series(rng.random(n) < 0.08)
 
     return pl.DataFrame([col[c].rename(c).cast(SCHEMA[c]) for c in SCHEMA])
@@ -237,8 +276,13 @@ def _nested(row: dict) -> dict:
         *head, last = column.split(".")
         for part in head:
             node = node.setdefault(part, {})
-        node[last] = value.isoformat() if isinstance(value, dt.date) else \
-            format(value, "f") if not isinstance(value, (bool, int, str)) else value
+        node[last] = (
+            value.isoformat()
+            if isinstance(value, dt.date)
+            else format(value, "f")
+            if not isinstance(value, (bool, int, str))
+            else value
+        )
     return doc
 
 
@@ -277,8 +321,9 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _flat(doc: dict) -> dict:
     """Dotted keys with JSON's text for every value, as a CSV population holds them."""
-    return {k: str(v).lower() if isinstance(v, bool) else None if v is None else str(v)
-            for k, v in flatten(doc).items()}
+    return {
+        k: str(v).lower() if isinstance(v, bool) else None if v is None else str(v) for k, v in flatten(doc).items()
+    }
 
 
 def read_population(path: Path) -> pl.DataFrame:

@@ -32,6 +32,7 @@ Coverage counts a branch as exercised only for the outcomes a case makes asserti
 (the file's outcome and those under ``expect.outcomes``), so that, e.g., NOT_ECOMMERCE must
 be tested in every outcome's file.
 """
+
 from __future__ import annotations
 
 import copy
@@ -43,9 +44,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import errors as errors_module
+from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
 from engine.errors import InvalidApplicationError, ShuangtanError
-from engine.backends.rete.engine import ReteEngine
 from engine.rulebook.loader import Rulebook
 from engine.rulebook.yamlfile import load_yaml
 
@@ -53,28 +54,61 @@ from engine.rulebook.yamlfile import load_yaml
 BASE_APPLICATION: dict = {
     "application_id": "RULETEST-0001",
     "period": {"start": "2026-01-01", "end": "2026-12-31"},
-    "enterprise": {"credit_code": "91140100MA0L3K2P5R", "name": "太原青禾电子商务有限公司",
-                   "region_code": "140100", "size": "sme", "is_ecommerce": True},
-    "storage": {"capacity_kwh": "2000", "energy_density_wh_per_kg": "268.5", "cycle_life": 12000,
-                "backflow_response_ms": "40", "discharged_kwh": "350000", "baseline_peak_kw": "1200",
-                "peak_with_storage_kw": "840",
-                "platform": {"connected": True, "reporting_completeness": "0.97",
-                             "max_upload_delay_min": "10", "carbon_reduction_reported": True}},
-    "equipment": {"investment_yuan": "3200000.00", "automated_return_receiving": True,
-                  "realtime_data_analytics": True},
-    "packaging": {"order_count": 1200000, "order_value_yuan": "150000000.00", "nondegradable_share": "0.4",
-                  "has_recycling_system": False, "recycling_rate": "0.25", "filler_reduction_rate": "0.10"},
+    "enterprise": {
+        "credit_code": "91140100MA0L3K2P5R",
+        "name": "太原青禾电子商务有限公司",
+        "region_code": "140100",
+        "size": "sme",
+        "is_ecommerce": True,
+    },
+    "storage": {
+        "capacity_kwh": "2000",
+        "energy_density_wh_per_kg": "268.5",
+        "cycle_life": 12000,
+        "backflow_response_ms": "40",
+        "discharged_kwh": "350000",
+        "baseline_peak_kw": "1200",
+        "peak_with_storage_kw": "840",
+        "platform": {
+            "connected": True,
+            "reporting_completeness": "0.97",
+            "max_upload_delay_min": "10",
+            "carbon_reduction_reported": True,
+        },
+    },
+    "equipment": {"investment_yuan": "3200000.00", "automated_return_receiving": True, "realtime_data_analytics": True},
+    "packaging": {
+        "order_count": 1200000,
+        "order_value_yuan": "150000000.00",
+        "nondegradable_share": "0.4",
+        "has_recycling_system": False,
+        "recycling_rate": "0.25",
+        "filler_reduction_rate": "0.10",
+    },
     "energy": {"renewable_kwh": "500000"},
-    "history": {"storage_subsidy_granted_this_year_yuan": "0", "freight_subsidy_granted_this_year_yuan": "0",
-                "equipment_subsidy_received": False},
+    "history": {
+        "storage_subsidy_granted_this_year_yuan": "0",
+        "freight_subsidy_granted_this_year_yuan": "0",
+        "equipment_subsidy_received": False,
+    },
 }
 
 _FILE_KEYS = {"outcome", "base", "cases"}
 _CASE_KEYS = {"name", "input", "expect", "period_end", "telemetry"}
 _TELEMETRY_KEYS = {"day", "base", "at", "missing", "delay_s", "late", "system"}
 TELEMETRY_HEADER = "system_id,interval_start,grid_import_kw,storage_discharge_kw,storage_charge_kw,received_at"
-_EXPECT_KEYS = {"status", "amount", "unit", "reasons", "reasons_in_order", "tier", "notice", "totals",
-                "outcomes", "error"}
+_EXPECT_KEYS = {
+    "status",
+    "amount",
+    "unit",
+    "reasons",
+    "reasons_in_order",
+    "tier",
+    "notice",
+    "totals",
+    "outcomes",
+    "error",
+}
 _SENTENCE = re.compile(r"^[A-Z0-9].*[.!?]$", re.S)
 
 
@@ -91,14 +125,15 @@ class Case:
     file: str
     outcome: str
     name: str
-    document: dict          # the complete application the case decides
+    document: dict  # the complete application the case decides
     expect: dict
     index: int
-    telemetry: str | None = None   # CSV text of one metered day, when the case is decided on the meter
+    telemetry: str | None = None  # CSV text of one metered day, when the case is decided on the meter
 
 
-def telemetry_day(day="2026-03-01", base=("500", "0", "0"), at=None, missing=(), delay_s=300, late=None,
-                  system="S1") -> list[str]:
+def telemetry_day(
+    day="2026-03-01", base=("500", "0", "0"), at=None, missing=(), delay_s=300, late=None, system="S1"
+) -> list[str]:
     """The 96 fifteen-minute CSV rows of one metered day: ``base`` (import, discharge, charge kW)
     everywhere but ``at`` {"HH:MM": (…)}; ``missing`` never received; each row received
     ``delay_s`` after its interval ended, or ``late[HH:MM]`` seconds. Written for people to
@@ -124,12 +159,22 @@ def _telemetry(raw, path, key) -> tuple[str, str]:
         day = dt.date.fromisoformat(str(raw["day"])).isoformat()
     except ValueError:
         raise RuleTestFormatError(path, f"{key}.day", f"{raw['day']!r} is not a date YYYY-MM-DD") from None
-    triple = lambda v, k: tuple(str(x) for x in v) if isinstance(v, list) and len(v) == 3 else \
-        _fail(path, k, "expected [import_kw, discharge_kw, charge_kw]")
+    triple = lambda v, k: (
+        tuple(str(x) for x in v)
+        if isinstance(v, list) and len(v) == 3
+        else _fail(path, k, "expected [import_kw, discharge_kw, charge_kw]")
+    )
     base = triple(raw.get("base", ["500", "0", "0"]), f"{key}.base")
     at = {str(hm): triple(v, f"{key}.at.{hm}") for hm, v in (raw.get("at") or {}).items()}
-    rows = telemetry_day(day, base, at, [str(m) for m in raw.get("missing") or ()], int(raw.get("delay_s", 300)),
-                         {str(hm): int(v) for hm, v in (raw.get("late") or {}).items()}, str(raw.get("system", "S1")))
+    rows = telemetry_day(
+        day,
+        base,
+        at,
+        [str(m) for m in raw.get("missing") or ()],
+        int(raw.get("delay_s", 300)),
+        {str(hm): int(v) for hm, v in (raw.get("late") or {}).items()},
+        str(raw.get("system", "S1")),
+    )
     return "\n".join([TELEMETRY_HEADER, *rows]) + "\n", day
 
 
@@ -141,7 +186,7 @@ def _fail(path, key, problem):
 class Result:
     case: Case
     passed: bool
-    diffs: list                 # "path: expected X, got Y", one per mismatch
+    diffs: list  # "path: expected X, got Y", one per mismatch
     decision: dict | None = None
     error: str | None = None
 
@@ -170,8 +215,9 @@ def _mapping(raw, file, key, allowed, required=()):
         raise RuleTestFormatError(file, key, "expected a mapping")
     for k in raw:
         if k not in allowed:
-            raise RuleTestFormatError(file, f"{key}.{k}" if key else str(k),
-                                      f"unknown key (expected one of {', '.join(sorted(allowed))})")
+            raise RuleTestFormatError(
+                file, f"{key}.{k}" if key else str(k), f"unknown key (expected one of {', '.join(sorted(allowed))})"
+            )
     for k in required:
         if k not in raw:
             raise RuleTestFormatError(file, f"{key}.{k}" if key else k, "required key is missing")
@@ -209,8 +255,9 @@ def load_cases(path: Path | str) -> list[Case]:
         _mapping(raw, path, key, _CASE_KEYS, ("name", "expect"))
         name = raw["name"]
         if not isinstance(name, str) or not _SENTENCE.match(name.strip()):
-            raise RuleTestFormatError(path, f"{key}.name", f"{name!r} is not a sentence "
-                                      "(a capital letter first, a full stop last)")
+            raise RuleTestFormatError(
+                path, f"{key}.name", f"{name!r} is not a sentence (a capital letter first, a full stop last)"
+            )
         if name in names:
             raise RuleTestFormatError(path, f"{key}.name", f"{name!r} is used twice")
         names.add(name)
@@ -218,7 +265,7 @@ def load_cases(path: Path | str) -> list[Case]:
         if "application_id" not in (raw.get("input") or {}):
             doc["application_id"] = f"RULETEST-{path.stem[:40]}-{i + 1}"
         telemetry = None
-        if "telemetry" in raw:   # one metered day: the application's period is that day
+        if "telemetry" in raw:  # one metered day: the application's period is that day
             telemetry, day = _telemetry(raw["telemetry"], path, f"{key}.telemetry")
             doc["period"] = {"start": day, "end": day}
         if "period_end" in raw:
@@ -228,8 +275,17 @@ def load_cases(path: Path | str) -> list[Case]:
             except ValueError:
                 raise RuleTestFormatError(path, f"{key}.period_end", f"{end!r} is not a date YYYY-MM-DD") from None
             doc["period"] = {"start": f"{when.year:04d}-01-01", "end": when.isoformat()}
-        cases.append(Case(str(path), data["outcome"], name.strip(), doc,
-                          _check_expect(raw["expect"], path, f"{key}.expect"), i, telemetry))
+        cases.append(
+            Case(
+                str(path),
+                data["outcome"],
+                name.strip(),
+                doc,
+                _check_expect(raw["expect"], path, f"{key}.expect"),
+                i,
+                telemetry,
+            )
+        )
     return cases
 
 
@@ -279,16 +335,29 @@ def run_case(engine: ReteEngine, case: Case) -> Result:
         else:
             from engine.telemetry.crosscheck import decide_metered, interval_minutes
             from engine.telemetry.reader import read_telemetry
-            tel = read_telemetry(f"case-{case.index + 1}.csv", interval_minutes(engine.book, app.period.end),
-                                 data=case.telemetry.encode())
+
+            tel = read_telemetry(
+                f"case-{case.index + 1}.csv",
+                interval_minutes(engine.book, app.period.end),
+                data=case.telemetry.encode(),
+            )
             decision = decide_metered(engine, engine.book, app, tel)
     except ShuangtanError as exc:
         name = type(exc).__name__
         if exp.get("error") == name:
             return Result(case, True, [], None, str(exc))
         detail = "; ".join(f"{p}: {m}" for p, m in exc.errors) if isinstance(exc, InvalidApplicationError) else str(exc)
-        return Result(case, False, [f"expected a decision, got {name}: {detail}" if "error" not in exp
-                                    else f"expected {exp['error']}, got {name}: {detail}"], None, str(exc))
+        return Result(
+            case,
+            False,
+            [
+                f"expected a decision, got {name}: {detail}"
+                if "error" not in exp
+                else f"expected {exp['error']}, got {name}: {detail}"
+            ],
+            None,
+            str(exc),
+        )
     if "error" in exp:
         return Result(case, False, [f"expected {exp['error']}, got a decision"], decision)
     diffs: list = []
@@ -351,9 +420,9 @@ def exercised(book: Rulebook, results) -> dict:
 
 @dataclass
 class CoverageReport:
-    branches: dict                       # outcome -> [branch]
-    covered: dict                        # outcome -> {branch}
-    uncovered: list = field(default_factory=list)   # (outcome, kind, name)
+    branches: dict  # outcome -> [branch]
+    covered: dict  # outcome -> {branch}
+    uncovered: list = field(default_factory=list)  # (outcome, kind, name)
 
     def lines(self) -> list[str]:
         return [f"{o}: {kind} {name}" for o, kind, name in self.uncovered]
@@ -361,6 +430,5 @@ class CoverageReport:
 
 def coverage(book: Rulebook, results) -> CoverageReport:
     all_branches, seen = branches(book), exercised(book, results)
-    uncovered = [(o, kind, name) for o, bs in all_branches.items() for kind, name in bs
-                 if (kind, name) not in seen[o]]
+    uncovered = [(o, kind, name) for o, bs in all_branches.items() for kind, name in bs if (kind, name) not in seen[o]]
     return CoverageReport(all_branches, seen, uncovered)

@@ -5,18 +5,19 @@ the Rete engine otherwise), chunk by chunk so a caller can show progress; on the
 pool of processes, each with its own engine, decides chunks in parallel. Every sum is an exact
 decimal (Polars Decimal columns, summed as integers), so the totals add up across regions.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 import numpy as np
 import polars as pl
 
-from engine.contract.flat import decide_frame
+from engine.backends import decide_frame
 from engine.drafting.population import CITY_NAMES, CITY_NAMES_EN
 from engine.rulebook.loader import Rulebook
 
@@ -37,8 +38,14 @@ def _decide_chunk(chunk: pl.DataFrame) -> pl.DataFrame:
     return decide_frame(_WORKER_BOOK, chunk, backend="rete")
 
 
-def decide_population(book: Rulebook, frame: pl.DataFrame, backend: str = "auto", workers: int = 2,
-                      chunk_rows: int | None = None, progress: Callable[[int], None] | None = None) -> pl.DataFrame:
+def decide_population(
+    book: Rulebook,
+    frame: pl.DataFrame,
+    backend: str = "auto",
+    workers: int = 2,
+    chunk_rows: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pl.DataFrame:
     """Decide every row of ``frame``; ``progress(n)`` is called after each chunk of n rows."""
     if backend == "auto":
         backend = "columnar"
@@ -71,6 +78,7 @@ def _decide_columnar_shared(books, frame: pl.DataFrame, progress=None, chunk_row
     is validated once for all of them (validity depends on the contract model only), then each
     rulebook runs only its rule program; the validation is counted in the first rulebook's time."""
     from engine.backends.columnar.frame import decide_typed, validated
+
     chunks = [frame.slice(i, chunk_rows) for i in range(0, frame.height, chunk_rows)] or [frame]
     parts, seconds = [[] for _ in books], [0.0] * len(books)
     for chunk in chunks:
@@ -92,12 +100,12 @@ class Comparison:
     base_book: Rulebook
     reform_book: Rulebook
     rows: int
-    errors: pl.DataFrame                 # application_id, baseline error, reform error
-    counts: pl.DataFrame                 # outcome, status, baseline, reform, change
-    money: dict                          # line -> {baseline, reform, change} (Decimal)
+    errors: pl.DataFrame  # application_id, baseline error, reform error
+    counts: pl.DataFrame  # outcome, status, baseline, reform, change
+    money: dict  # line -> {baseline, reform, change} (Decimal)
     by_region: pl.DataFrame
-    changes: pl.DataFrame                # one row per (application, outcome) that changed
-    per_application: pl.DataFrame        # one row per application that changed
+    changes: pl.DataFrame  # one row per (application, outcome) that changed
+    per_application: pl.DataFrame  # one row per application that changed
     timings: dict = field(default_factory=dict)
 
 
@@ -114,9 +122,15 @@ def _amounts(res: pl.DataFrame, book: Rulebook) -> pl.DataFrame:
             continue
         granted = pl.col(f"{o.name}.status") == ("levied" if o.kind == "levy" else "granted")
         dtype = YUAN if o.unit == "yuan" else TCO2E
-        cols.append(pl.when(ok & granted).then(pl.col(f"{o.name}.amount").cast(dtype))
-                    .otherwise(pl.lit(0).cast(dtype)).alias(o.name))
-    cols.append(pl.when(ok).then(pl.col("totals.subsidy_yuan").cast(YUAN)).otherwise(pl.lit(0).cast(YUAN)).alias("subsidy"))
+        cols.append(
+            pl.when(ok & granted)
+            .then(pl.col(f"{o.name}.amount").cast(dtype))
+            .otherwise(pl.lit(0).cast(dtype))
+            .alias(o.name)
+        )
+    cols.append(
+        pl.when(ok).then(pl.col("totals.subsidy_yuan").cast(YUAN)).otherwise(pl.lit(0).cast(YUAN)).alias("subsidy")
+    )
     cols.append(pl.when(ok).then(pl.col("totals.levy_yuan").cast(YUAN)).otherwise(pl.lit(0).cast(YUAN)).alias("levy"))
     out = res.select(cols)
     return out.with_columns((pl.col("subsidy") - pl.col("levy")).alias("net_cost"))
@@ -124,14 +138,18 @@ def _amounts(res: pl.DataFrame, book: Rulebook) -> pl.DataFrame:
 
 def money_lines(book: Rulebook) -> list[tuple[str, str, str]]:
     """(column, label, unit) of the money summary, in report order."""
-    lines = [(o.name, f"{o.name} ({o.title['en']})", o.unit) for o in book.outcomes
-             if o.unit == "yuan" and o.kind == "benefit"]
+    lines = [
+        (o.name, f"{o.name} ({o.title['en']})", o.unit)
+        for o in book.outcomes
+        if o.unit == "yuan" and o.kind == "benefit"
+    ]
     lines.append(("subsidy", "total subsidy", "yuan"))
-    lines += [(o.name, f"{o.name}: earmarked for storage-technology R&D", "yuan") for o in book.outcomes if o.kind == "levy"]
+    lines += [
+        (o.name, f"{o.name}: earmarked for storage-technology R&D", "yuan") for o in book.outcomes if o.kind == "levy"
+    ]
     lines.append(("levy", "total levy (funds storage R&D)", "yuan"))
     lines.append(("net_cost", "net fiscal cost = subsidy − levy", "yuan"))
-    lines += [(o.name, f"{o.name} ({o.title['en']})", o.unit) for o in book.outcomes
-              if o.unit not in (None, "yuan")]
+    lines += [(o.name, f"{o.name} ({o.title['en']})", o.unit) for o in book.outcomes if o.unit not in (None, "yuan")]
     return lines
 
 
@@ -171,71 +189,157 @@ def compare(base_book: Rulebook, reform_book: Rulebook, base: pl.DataFrame, refo
     for o in base_book.outcomes:
         vb, vr = _status_counts(base[f"{o.name}.status"]), _status_counts(reform[f"{o.name}.status"])
         for s in o.statuses:
-            count_rows.append({"outcome": o.name, "status": s, "baseline": vb.get(s, 0),
-                               "reform": vr.get(s, 0), "change": vr.get(s, 0) - vb.get(s, 0)})
+            count_rows.append(
+                {
+                    "outcome": o.name,
+                    "status": s,
+                    "baseline": vb.get(s, 0),
+                    "reform": vr.get(s, 0),
+                    "change": vr.get(s, 0) - vb.get(s, 0),
+                }
+            )
     counts = pl.DataFrame(count_rows)
 
     # by region: the same sums, grouped; the totals row is the sum of the regions
     agg = [pl.len().alias("applications")]
     region_cols = ("subsidy", "levy", "net_cost")
-    joined = a.select(["region_code", *region_cols]).rename({c: f"{c}.baseline" for c in region_cols}).with_columns(
-        b.select([pl.col(c).alias(f"{c}.reform") for c in region_cols]))
+    joined = (
+        a.select(["region_code", *region_cols])
+        .rename({c: f"{c}.baseline" for c in region_cols})
+        .with_columns(b.select([pl.col(c).alias(f"{c}.reform") for c in region_cols]))
+    )
     for col in region_cols:
-        agg += [pl.col(f"{col}.baseline").sum(), pl.col(f"{col}.reform").sum(),
-                (pl.col(f"{col}.reform").sum() - pl.col(f"{col}.baseline").sum()).alias(f"{col}.change")]
-    by_region = (joined.with_columns(pl.col("region_code").fill_null("(unknown)"))
-                 .group_by("region_code").agg(agg).sort("region_code")
-                 .with_columns(pl.col("region_code").replace_strict(CITY_NAMES, default="").alias("city"))
-                 .select(["region_code", "city", "applications",
-                          *[f"{c}.{s}" for c in ("subsidy", "levy", "net_cost")
-                            for s in ("baseline", "reform", "change")]]))
+        agg += [
+            pl.col(f"{col}.baseline").sum(),
+            pl.col(f"{col}.reform").sum(),
+            (pl.col(f"{col}.reform").sum() - pl.col(f"{col}.baseline").sum()).alias(f"{col}.change"),
+        ]
+    by_region = (
+        joined.with_columns(pl.col("region_code").fill_null("(unknown)"))
+        .group_by("region_code")
+        .agg(agg)
+        .sort("region_code")
+        .with_columns(pl.col("region_code").replace_strict(CITY_NAMES, default="").alias("city"))
+        .select(
+            [
+                "region_code",
+                "city",
+                "applications",
+                *[f"{c}.{s}" for c in ("subsidy", "levy", "net_cost") for s in ("baseline", "reform", "change")],
+            ]
+        )
+    )
 
     # what changed, per outcome
     parts = []
     for o in base_book.outcomes:
         s, m, r = f"{o.name}.status", f"{o.name}.amount", f"{o.name}.reasons"
-        pair = pl.DataFrame({
-            "application_id": base["application_id"], "region_code": base["region_code"],
-            **dict(zip(("old_status", "new_status"), _comparable(base[s], reform[s]))),
-            **dict(zip(("old_amount", "new_amount"), _comparable(base[m], reform[m]))),
-            **dict(zip(("old_reasons", "new_reasons"), _comparable(base[r], reform[r])))})
-        diff = pair.filter(pl.col("old_status").ne_missing(pl.col("new_status"))
-                           | pl.col("old_amount").ne_missing(pl.col("new_amount"))
-                           | pl.col("old_reasons").ne_missing(pl.col("new_reasons")))
+        pair = pl.DataFrame(
+            {
+                "application_id": base["application_id"],
+                "region_code": base["region_code"],
+                **dict(zip(("old_status", "new_status"), _comparable(base[s], reform[s]))),
+                **dict(zip(("old_amount", "new_amount"), _comparable(base[m], reform[m]))),
+                **dict(zip(("old_reasons", "new_reasons"), _comparable(base[r], reform[r]))),
+            }
+        )
+        diff = pair.filter(
+            pl.col("old_status").ne_missing(pl.col("new_status"))
+            | pl.col("old_amount").ne_missing(pl.col("new_amount"))
+            | pl.col("old_reasons").ne_missing(pl.col("new_reasons"))
+        )
         if diff.height:
             dtype = YUAN if o.unit == "yuan" else TCO2E
             diff = diff.with_columns(
-                pl.lit(o.name).alias("outcome"), pl.lit(o.unit, dtype=pl.Utf8).alias("unit"),
+                pl.lit(o.name).alias("outcome"),
+                pl.lit(o.unit, dtype=pl.Utf8).alias("unit"),
                 (pl.col("new_amount").cast(dtype).fill_null(0) - pl.col("old_amount").cast(dtype).fill_null(0))
-                .cast(pl.Utf8).alias("amount_change") if o.unit else pl.lit(None, pl.Utf8).alias("amount_change"))
-            parts.append(diff.select(pl.col(["application_id", "region_code", "outcome", "old_status", "new_status",
-                                      "old_amount", "new_amount", "amount_change", "unit",
-                                      "old_reasons", "new_reasons"]).cast(pl.Utf8)))
-    changes = pl.concat(parts) if parts else pl.DataFrame(
-        schema={c: pl.Utf8 for c in ("application_id", "region_code", "outcome", "old_status", "new_status",
-                                     "old_amount", "new_amount", "amount_change", "unit", "old_reasons", "new_reasons")})
+                .cast(pl.Utf8)
+                .alias("amount_change")
+                if o.unit
+                else pl.lit(None, pl.Utf8).alias("amount_change"),
+            )
+            parts.append(
+                diff.select(
+                    pl.col(
+                        [
+                            "application_id",
+                            "region_code",
+                            "outcome",
+                            "old_status",
+                            "new_status",
+                            "old_amount",
+                            "new_amount",
+                            "amount_change",
+                            "unit",
+                            "old_reasons",
+                            "new_reasons",
+                        ]
+                    ).cast(pl.Utf8)
+                )
+            )
+    changes = (
+        pl.concat(parts)
+        if parts
+        else pl.DataFrame(
+            schema={
+                c: pl.Utf8
+                for c in (
+                    "application_id",
+                    "region_code",
+                    "outcome",
+                    "old_status",
+                    "new_status",
+                    "old_amount",
+                    "new_amount",
+                    "amount_change",
+                    "unit",
+                    "old_reasons",
+                    "new_reasons",
+                )
+            }
+        )
+    )
     changed_ids = changes["application_id"].unique()
-    per_app = (pl.DataFrame({"application_id": a["application_id"], "region_code": a["region_code"],
-                             "subsidy.baseline": a["subsidy"], "subsidy.reform": b["subsidy"],
-                             "levy.baseline": a["levy"], "levy.reform": b["levy"],
-                             "net_cost.change": b["net_cost"] - a["net_cost"]})
-               .filter(pl.col("application_id").is_in(changed_ids.implode()))
-               .with_columns((pl.col("subsidy.reform") - pl.col("subsidy.baseline")).alias("subsidy.change"),
-                             (pl.col("levy.reform") - pl.col("levy.baseline")).alias("levy.change")))
-    errors = pl.DataFrame({"application_id": base["application_id"], "baseline_error": base["error"],
-                           "reform_error": reform["error"]}).filter(
-        pl.col("baseline_error").is_not_null() | pl.col("reform_error").is_not_null())
+    per_app = (
+        pl.DataFrame(
+            {
+                "application_id": a["application_id"],
+                "region_code": a["region_code"],
+                "subsidy.baseline": a["subsidy"],
+                "subsidy.reform": b["subsidy"],
+                "levy.baseline": a["levy"],
+                "levy.reform": b["levy"],
+                "net_cost.change": b["net_cost"] - a["net_cost"],
+            }
+        )
+        .filter(pl.col("application_id").is_in(changed_ids.implode()))
+        .with_columns(
+            (pl.col("subsidy.reform") - pl.col("subsidy.baseline")).alias("subsidy.change"),
+            (pl.col("levy.reform") - pl.col("levy.baseline")).alias("levy.change"),
+        )
+    )
+    errors = pl.DataFrame(
+        {"application_id": base["application_id"], "baseline_error": base["error"], "reform_error": reform["error"]}
+    ).filter(pl.col("baseline_error").is_not_null() | pl.col("reform_error").is_not_null())
     return Comparison(base_book, reform_book, base.height, errors, counts, money, by_region, changes, per_app)
 
 
-def simulate(frame: pl.DataFrame, base_book: Rulebook, reform_book: Rulebook, backend: str = "auto",
-             workers: int = 2, progress: Callable[[int], None] | None = None) -> Comparison:
+def simulate(
+    frame: pl.DataFrame,
+    base_book: Rulebook,
+    reform_book: Rulebook,
+    backend: str = "auto",
+    workers: int = 2,
+    progress: Callable[[int], None] | None = None,
+) -> Comparison:
     timings = {}
     if backend == "auto":
         backend = "columnar"
     if backend == "columnar":
         (base, reform), (timings["baseline"], timings["reform"]) = _decide_columnar_shared(
-            (base_book, reform_book), frame, progress)
+            (base_book, reform_book), frame, progress
+        )
     else:
         t = time.perf_counter()
         base = decide_population(base_book, frame, backend, workers, progress=progress)
@@ -270,17 +374,22 @@ def _million(d) -> float:
 
 def write_charts(c: Comparison, out_dir) -> list[str]:
     import matplotlib
+
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
     out_dir = Path(out_dir)
     plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
     reg = c.by_region
     labels = [f"{code} {CITY_NAMES_EN.get(code, '')}" for code in reg["region_code"]]
     x = range(len(labels))
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
-    for ax, col, title in ((axes[0], "subsidy", "Subsidy paid by region"),
-                           (axes[1], "net_cost", "Net fiscal cost (subsidy − levy) by region")):
+    for ax, col, title in (
+        (axes[0], "subsidy", "Subsidy paid by region"),
+        (axes[1], "net_cost", "Net fiscal cost (subsidy − levy) by region"),
+    ):
         base = [_million(v) for v in reg[f"{col}.baseline"]]
         new = [_million(v) for v in reg[f"{col}.reform"]]
         ax.bar([i - 0.2 for i in x], base, width=0.4, label="baseline", color="#7a8b99")
@@ -296,8 +405,10 @@ def write_charts(c: Comparison, out_dir) -> list[str]:
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-    for ax, col, title in ((axes[0], "subsidy.change", "Change in subsidy per changed application"),
-                           (axes[1], "levy.change", "Change in levy per changed application")):
+    for ax, col, title in (
+        (axes[0], "subsidy.change", "Change in subsidy per changed application"),
+        (axes[1], "levy.change", "Change in levy per changed application"),
+    ):
         values = [float(v) for v in c.per_application[col] if v != 0]
         if values:
             ax.hist(values, bins=50, color="#d9822b" if col.startswith("subsidy") else "#4a7c59")
@@ -323,10 +434,13 @@ def write_outputs(c: Comparison, out_dir, meta: dict) -> list[str]:
     """summary.json, by_region.csv, changes.csv, changed_applications.csv, errors.csv, PNG charts, report.md."""
     import json
     from pathlib import Path
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {
-        "population": meta, "applications": c.rows, "errors": c.errors.height,
+        "population": meta,
+        "applications": c.rows,
+        "errors": c.errors.height,
         "baseline": {"version": c.base_book.version, "digest": c.base_book.digest},
         "reform": {"version": c.reform_book.version, "digest": c.reform_book.digest},
         "money": {k: {s: _plain(v) for s, v in d.items()} for k, d in c.money.items()},
@@ -337,88 +451,201 @@ def write_outputs(c: Comparison, out_dir, meta: dict) -> list[str]:
         "timings_s": {k: round(v, 3) for k, v in c.timings.items()},
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    c.by_region.with_columns(pl.exclude("region_code", "city", "applications").cast(pl.Utf8)) \
-        .write_csv(out_dir / "by_region.csv")
+    c.by_region.with_columns(pl.exclude("region_code", "city", "applications").cast(pl.Utf8)).write_csv(
+        out_dir / "by_region.csv"
+    )
     c.changes.write_csv(out_dir / "changes.csv")
-    c.per_application.with_columns(pl.exclude("application_id", "region_code").cast(pl.Utf8)) \
-        .sort("application_id").write_csv(out_dir / "changed_applications.csv")
+    c.per_application.with_columns(pl.exclude("application_id", "region_code").cast(pl.Utf8)).sort(
+        "application_id"
+    ).write_csv(out_dir / "changed_applications.csv")
     c.errors.write_csv(out_dir / "errors.csv")
     charts = write_charts(c, out_dir)
     (out_dir / "report.md").write_text(render_report(c, meta, charts), encoding="utf-8")
-    return ["report.md", "summary.json", "by_region.csv", "changes.csv", "changed_applications.csv",
-            "errors.csv", *charts]
+    return [
+        "report.md",
+        "summary.json",
+        "by_region.csv",
+        "changes.csv",
+        "changed_applications.csv",
+        "errors.csv",
+        *charts,
+    ]
 
 
 def render_report(c: Comparison, meta: dict, charts: list[str]) -> str:
     m = c.money
     net = m["net_cost"]
     out = [f"# Simulation: {c.reform_book.version} against {c.base_book.version}", ""]
-    out += [f"- Population: `{meta.get('population')}`, {c.rows:,} applications "
-            f"(periods ending {meta.get('periods', '?')}).",
-            f"- Baseline rulebook: `{c.base_book.version}` `{c.base_book.digest}`",
-            f"- Reform rulebook: `{c.reform_book.version}` `{c.reform_book.digest}`",
-            f"- Reforms: {', '.join(meta.get('reforms', [])) or '(none)'}; baseline reforms: "
-            f"{', '.join(meta.get('baseline_reforms', [])) or '(none)'}",
-            f"- Backend: {meta.get('backend')}; time: baseline {c.timings.get('baseline', 0):.2f} s, "
-            f"reform {c.timings.get('reform', 0):.2f} s, comparison {c.timings.get('compare', 0):.2f} s.",
-            f"- Applications whose decision changed: **{c.per_application.height:,}**; "
-            f"applications refused by either rulebook (see errors.csv): {c.errors.height:,}.", ""]
-    out += ["## Headline", "",
-            f"Net fiscal cost (subsidies paid minus levy collected) goes from **{_yuan(net['baseline'])} yuan** "
-            f"to **{_yuan(net['reform'])} yuan**: **{_signed(net['change'])} yuan**. "
-            f"Subsidies change by {_signed(m['subsidy']['change'])} yuan, the levy by "
-            f"{_signed(m['levy']['change'])} yuan. The packaging levy is earmarked for storage-technology "
-            "R&D (专项用于储能技术研发), so a lower levy also means less R&D funding. A negative net cost "
-            "means the levy raises more than the subsidies pay out.", ""]
+    out += [
+        f"- Population: `{meta.get('population')}`, {c.rows:,} applications "
+        f"(periods ending {meta.get('periods', '?')}).",
+        f"- Baseline rulebook: `{c.base_book.version}` `{c.base_book.digest}`",
+        f"- Reform rulebook: `{c.reform_book.version}` `{c.reform_book.digest}`",
+        f"- Reforms: {', '.join(meta.get('reforms', [])) or '(none)'}; baseline reforms: "
+        f"{', '.join(meta.get('baseline_reforms', [])) or '(none)'}",
+        f"- Backend: {meta.get('backend')}; time: baseline {c.timings.get('baseline', 0):.2f} s, "
+        f"reform {c.timings.get('reform', 0):.2f} s, comparison {c.timings.get('compare', 0):.2f} s.",
+        f"- Applications whose decision changed: **{c.per_application.height:,}**; "
+        f"applications refused by either rulebook (see errors.csv): {c.errors.height:,}.",
+        "",
+    ]
+    out += [
+        "## Headline",
+        "",
+        f"Net fiscal cost (subsidies paid minus levy collected) goes from **{_yuan(net['baseline'])} yuan** "
+        f"to **{_yuan(net['reform'])} yuan**: **{_signed(net['change'])} yuan**. "
+        f"Subsidies change by {_signed(m['subsidy']['change'])} yuan, the levy by "
+        f"{_signed(m['levy']['change'])} yuan. The packaging levy is earmarked for storage-technology "
+        "R&D (专项用于储能技术研发), so a lower levy also means less R&D funding. A negative net cost "
+        "means the levy raises more than the subsidies pay out.",
+        "",
+    ]
     rows = []
     for col, label, unit in money_lines(c.base_book):
         d = m[col]
         places = 3 if unit == "tCO2e" else 2
-        rows.append([label, unit, f"{d['baseline']:,.{places}f}", f"{d['reform']:,.{places}f}",
-                     _signed(d["change"], places)])
+        rows.append(
+            [label, unit, f"{d['baseline']:,.{places}f}", f"{d['reform']:,.{places}f}", _signed(d["change"], places)]
+        )
     out += ["## Money (exact decimal sums)", "", _table(["line", "unit", "baseline", "reform", "change"], rows), ""]
-    out += ["## Decisions per outcome and status", "",
-            _table(["outcome", "status", "baseline", "reform", "change"],
-                   [[r["outcome"], r["status"], f"{r['baseline']:,}", f"{r['reform']:,}",
-                     f"{r['change']:+,}" if r["change"] else "0"] for r in c.counts.iter_rows(named=True)]), ""]
+    out += [
+        "## Decisions per outcome and status",
+        "",
+        _table(
+            ["outcome", "status", "baseline", "reform", "change"],
+            [
+                [
+                    r["outcome"],
+                    r["status"],
+                    f"{r['baseline']:,}",
+                    f"{r['reform']:,}",
+                    f"{r['change']:+,}" if r["change"] else "0",
+                ]
+                for r in c.counts.iter_rows(named=True)
+            ],
+        ),
+        "",
+    ]
     reg_rows = []
     for r in c.by_region.iter_rows(named=True):
-        reg_rows.append([r["region_code"], r["city"], f"{r['applications']:,}",
-                         _yuan(r["subsidy.baseline"]), _yuan(r["subsidy.reform"]), _signed(r["subsidy.change"]),
-                         _signed(r["levy.change"]), _yuan(r["net_cost.baseline"]), _yuan(r["net_cost.reform"]),
-                         _signed(r["net_cost.change"])])
-    reg_rows.append(["**total**", "", f"{c.rows:,}", _yuan(m["subsidy"]["baseline"]), _yuan(m["subsidy"]["reform"]),
-                     _signed(m["subsidy"]["change"]), _signed(m["levy"]["change"]), _yuan(net["baseline"]),
-                     _yuan(net["reform"]), _signed(net["change"])])
-    out += ["## By region (yuan; the regions add up to the total row)", "",
-            _table(["region", "city", "applications", "subsidy baseline", "subsidy reform", "subsidy change",
-                    "levy change", "net cost baseline", "net cost reform", "net cost change"], reg_rows), "",
-            f"![cost by region]({charts[0]})", ""]
+        reg_rows.append(
+            [
+                r["region_code"],
+                r["city"],
+                f"{r['applications']:,}",
+                _yuan(r["subsidy.baseline"]),
+                _yuan(r["subsidy.reform"]),
+                _signed(r["subsidy.change"]),
+                _signed(r["levy.change"]),
+                _yuan(r["net_cost.baseline"]),
+                _yuan(r["net_cost.reform"]),
+                _signed(r["net_cost.change"]),
+            ]
+        )
+    reg_rows.append(
+        [
+            "**total**",
+            "",
+            f"{c.rows:,}",
+            _yuan(m["subsidy"]["baseline"]),
+            _yuan(m["subsidy"]["reform"]),
+            _signed(m["subsidy"]["change"]),
+            _signed(m["levy"]["change"]),
+            _yuan(net["baseline"]),
+            _yuan(net["reform"]),
+            _signed(net["change"]),
+        ]
+    )
+    out += [
+        "## By region (yuan; the regions add up to the total row)",
+        "",
+        _table(
+            [
+                "region",
+                "city",
+                "applications",
+                "subsidy baseline",
+                "subsidy reform",
+                "subsidy change",
+                "levy change",
+                "net cost baseline",
+                "net cost reform",
+                "net cost change",
+            ],
+            reg_rows,
+        ),
+        "",
+        f"![cost by region]({charts[0]})",
+        "",
+    ]
     out += ["## What changed, and why", ""]
     if c.changes.height:
-        trans = (c.changes.group_by(["outcome", "old_status", "new_status", "old_reasons", "new_reasons"])
-                 .agg(pl.len().alias("applications"))
-                 .sort(["applications", "outcome"], descending=[True, False]).head(25))
-        out += ["Transitions (old status → new status; reason codes old → new; top 25):", "",
-                _table(["outcome", "status", "reasons", "applications"],
-                       [[r["outcome"], f"{r['old_status']} → {r['new_status']}",
-                         f"`{r['old_reasons'] or '—'}` → `{r['new_reasons'] or '—'}`", f"{r['applications']:,}"]
-                        for r in trans.iter_rows(named=True)]), ""]
+        trans = (
+            c.changes.group_by(["outcome", "old_status", "new_status", "old_reasons", "new_reasons"])
+            .agg(pl.len().alias("applications"))
+            .sort(["applications", "outcome"], descending=[True, False])
+            .head(25)
+        )
+        out += [
+            "Transitions (old status → new status; reason codes old → new; top 25):",
+            "",
+            _table(
+                ["outcome", "status", "reasons", "applications"],
+                [
+                    [
+                        r["outcome"],
+                        f"{r['old_status']} → {r['new_status']}",
+                        f"`{r['old_reasons'] or '—'}` → `{r['new_reasons'] or '—'}`",
+                        f"{r['applications']:,}",
+                    ]
+                    for r in trans.iter_rows(named=True)
+                ],
+            ),
+            "",
+        ]
         gainers = c.per_application.filter(pl.col("net_cost.change") > 0).height
         losers = c.per_application.filter(pl.col("net_cost.change") < 0).height
-        out += [f"{gainers:,} applications gain (the state pays them more or levies less), {losers:,} lose, "
-                f"{c.per_application.height - gainers - losers:,} change only in status or quota. "
-                "Largest changes:", ""]
+        out += [
+            f"{gainers:,} applications gain (the state pays them more or levies less), {losers:,} lose, "
+            f"{c.per_application.height - gainers - losers:,} change only in status or quota. "
+            "Largest changes:",
+            "",
+        ]
         top = c.per_application.sort(pl.col("net_cost.change").abs(), descending=True).head(10)
-        out += [_table(["application", "region", "subsidy baseline", "subsidy reform", "levy baseline",
-                        "levy reform", "net change"],
-                       [[r["application_id"], r["region_code"], _yuan(r["subsidy.baseline"]),
-                         _yuan(r["subsidy.reform"]), _yuan(r["levy.baseline"]), _yuan(r["levy.reform"]),
-                         _signed(r["net_cost.change"])] for r in top.iter_rows(named=True)]), ""]
+        out += [
+            _table(
+                [
+                    "application",
+                    "region",
+                    "subsidy baseline",
+                    "subsidy reform",
+                    "levy baseline",
+                    "levy reform",
+                    "net change",
+                ],
+                [
+                    [
+                        r["application_id"],
+                        r["region_code"],
+                        _yuan(r["subsidy.baseline"]),
+                        _yuan(r["subsidy.reform"]),
+                        _yuan(r["levy.baseline"]),
+                        _yuan(r["levy.reform"]),
+                        _signed(r["net_cost.change"]),
+                    ]
+                    for r in top.iter_rows(named=True)
+                ],
+            ),
+            "",
+        ]
     else:
         out += ["No decision changed.", ""]
-    out += [f"![distribution of amount changes]({charts[1]})", "",
-            "Files: `summary.json` (every figure above, exact), `by_region.csv`, `changes.csv` (one row per "
-            "application and outcome that changed, with old/new status, amount and reason codes), "
-            "`changed_applications.csv` (per application), `errors.csv` (applications a rulebook refused).", ""]
+    out += [
+        f"![distribution of amount changes]({charts[1]})",
+        "",
+        "Files: `summary.json` (every figure above, exact), `by_region.csv`, `changes.csv` (one row per "
+        "application and outcome that changed, with old/new status, amount and reason codes), "
+        "`changed_applications.csv` (per application), `errors.csv` (applications a rulebook refused).",
+        "",
+    ]
     return "\n".join(out)

@@ -9,19 +9,20 @@ not met) recurses into that outcome's failing reasons. For a granted outcome wit
 each higher tier is a suggestion too. Every suggestion is then re-decided by the real engine,
 and the status and amount it reports are the ones shown — so a suggestion is never a guess.
 """
+
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import Application, parse_application
 from engine.decimals import fmt_plain, round_half_up
-from engine.rulebook.expressions import All, AnyOf, Arith, Compare, Field, Hit, Not, Param, Status, Truth, Var
-from engine.backends.rete.engine import Env, ReteEngine, field_values
-from engine.rulebook.loader import STATUSES, Rulebook
 from engine.rulebook.checks import FIELD_RANGES
+from engine.rulebook.evaluate import Env, field_values
+from engine.rulebook.expressions import All, AnyOf, Arith, Compare, Field, Hit, Param, Status, Truth, Var
+from engine.rulebook.loader import STATUSES, Rulebook
 
 #: Facts about who the enterprise is or what it received before: not something it can change.
 FIXED_PREFIXES = ("enterprise.", "period.", "history.")
@@ -39,10 +40,10 @@ class Change:
 
 @dataclass
 class Suggestion:
-    reason: str                     # the reason code it clears, or the tier it reaches
+    reason: str  # the reason code it clears, or the tier it reaches
     changes: list
-    via: str = ""                   # what the rule computes from the fields (e.g. a ratio), old → new
-    status: str = ""                # verified by re-deciding
+    via: str = ""  # what the rule computes from the fields (e.g. a ratio), old → new
+    status: str = ""  # verified by re-deciding
     amount: str | None = None
     unit: str | None = None
     remaining: list = field(default_factory=list)
@@ -50,11 +51,19 @@ class Suggestion:
     note: str = ""
 
     def to_dict(self):
-        return {"reason": self.reason, "changes": [{"path": c.path, "from": _show(c.old), "to": _show(c.new)}
-                                                   for c in self.changes],
-                "via": self.via, "verified": {"status": self.status, "amount": self.amount, "unit": self.unit,
-                                              "remaining_reasons": self.remaining},
-                "amount_change": None if self.delta is None else format(self.delta, "f"), "note": self.note}
+        return {
+            "reason": self.reason,
+            "changes": [{"path": c.path, "from": _show(c.old), "to": _show(c.new)} for c in self.changes],
+            "via": self.via,
+            "verified": {
+                "status": self.status,
+                "amount": self.amount,
+                "unit": self.unit,
+                "remaining_reasons": self.remaining,
+            },
+            "amount_change": None if self.delta is None else format(self.delta, "f"),
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -63,11 +72,11 @@ class WhyNot:
     status: str
     amount: str | None
     unit: str | None
-    reasons: list                   # codes now
-    blockers: dict                  # code -> [Suggestion] (each clears that reason)
-    unfixable: dict                 # code -> why no data change clears it
-    combined: Suggestion | None     # one change set that clears every reason, verified
-    tiers: list                     # higher tiers for a granted outcome, verified
+    reasons: list  # codes now
+    blockers: dict  # code -> [Suggestion] (each clears that reason)
+    unfixable: dict  # code -> why no data change clears it
+    combined: Suggestion | None  # one change set that clears every reason, verified
+    tiers: list  # higher tiers for a granted outcome, verified
 
 
 def _show(v) -> str:
@@ -86,7 +95,7 @@ class _Ctx:
         self.params = {n: v for n, (v, _) in resolved.items()}
         self.fields, self.present = field_values(app)
         self.lets = {o.name: dict(o.lets) for o in book.outcomes}
-        self.status: dict = {}       # statuses of the decision, for status tests
+        self.status: dict = {}  # statuses of the decision, for status tests
 
     def env(self, outcome: str, fields: dict | None = None) -> Env:
         o = self.book.outcome(outcome)
@@ -94,7 +103,7 @@ class _Ctx:
         env.status = self.status
         for name, term in o.lets:
             env.vars[name] = term.value(env)
-        for t in o.tables:   # hit policy first, as the engines do
+        for t in o.tables:  # hit policy first, as the engines do
             value = t.input.value(env)
             for row in t.rows:
                 if value is not None and value >= row.min.value(env):
@@ -123,7 +132,7 @@ def _invert(term, path, target: Fraction, env, lets):
         return None
     holders = [i for i, a in enumerate(term.args) if path in _fields_of(a, lets)]
     if len(holders) != 1:
-        return None          # the field appears in several operands: not solvable by one path
+        return None  # the field appears in several operands: not solvable by one path
     i = holders[0]
     vals = [a.value(env) for a in term.args]
     if any(v is None for j, v in enumerate(vals) if j != i):
@@ -132,8 +141,11 @@ def _invert(term, path, target: Fraction, env, lets):
     if term.op == "add":
         sub = target - sum(others, Fraction(0))
     elif term.op == "sub":
-        sub = target + sum(others[0:], Fraction(0)) if i == 0 else vals[0] - target - sum(
-            (v for j, v in enumerate(vals) if j not in (0, i)), Fraction(0))
+        sub = (
+            target + sum(others[0:], Fraction(0))
+            if i == 0
+            else vals[0] - target - sum((v for j, v in enumerate(vals) if j not in (0, i)), Fraction(0))
+        )
     elif term.op == "mul":
         prod = Fraction(1)
         for v in others:
@@ -154,7 +166,7 @@ def _invert(term, path, target: Fraction, env, lets):
                 return None
             sub = vals[0] / (target * rest)
     elif term.op in ("min", "max"):
-        sub = target         # the operand must be the binding one; verification checks
+        sub = target  # the operand must be the binding one; verification checks
     else:
         return None
     return _invert(term.args[i], path, sub, env, lets)
@@ -178,15 +190,17 @@ def _candidates(path: str, boundary: Fraction, current) -> list[Fraction]:
     if places is None:
         here = [_places(boundary) or 0, _places(Fraction(current)) or 0 if current is not None else 0]
         places = min(max(here), 6) if _places(boundary) is not None else 2
-    unit = Fraction(1, 10 ** places)
+    unit = Fraction(1, 10**places)
     floor = (boundary / unit).__floor__() * unit
     ceil = (boundary / unit).__ceil__() * unit
     out = []
     for v in (floor, ceil, floor - unit, ceil + unit):
         if v in out:
             continue
-        if r and ((r.lo is not None and (v < r.lo or (v == r.lo and not r.lo_incl)))
-                  or (r.hi is not None and (v > r.hi or (v == r.hi and not r.hi_incl)))):
+        if r and (
+            (r.lo is not None and (v < r.lo or (v == r.lo and not r.lo_incl)))
+            or (r.hi is not None and (v > r.hi or (v == r.hi and not r.hi_incl)))
+        ):
             continue
         out.append(v)
     return out
@@ -197,8 +211,11 @@ def _typed(path: str, v: Fraction):
     if kind == "integer":
         return int(v)
     places = _places(v) or 0
-    return Decimal(v.numerator) / Decimal(v.denominator) if places == 0 else \
-        (Decimal(v.numerator) / Decimal(v.denominator)).quantize(Decimal(1).scaleb(-places))
+    return (
+        Decimal(v.numerator) / Decimal(v.denominator)
+        if places == 0
+        else (Decimal(v.numerator) / Decimal(v.denominator)).quantize(Decimal(1).scaleb(-places))
+    )
 
 
 # --- fixes for one test ---------------------------------------------------------------
@@ -236,9 +253,14 @@ def fixes_for(ctx, outcome: str, test, depth: int = 0) -> tuple[list, list]:
         return [[]], []
     if isinstance(test, Compare):
         alts = _solve_compare(ctx, outcome, test)
-        fixed = sorted(p for p in _fields_of(test.left, ctx.lets[outcome]) | _fields_of(test.right, ctx.lets[outcome])
-                       if p.startswith(FIXED_PREFIXES))
-        return alts, ([f"depends on {', '.join(fixed)}, which the enterprise cannot change"] if not alts and fixed else [])
+        fixed = sorted(
+            p
+            for p in _fields_of(test.left, ctx.lets[outcome]) | _fields_of(test.right, ctx.lets[outcome])
+            if p.startswith(FIXED_PREFIXES)
+        )
+        return alts, (
+            [f"depends on {', '.join(fixed)}, which the enterprise cannot change"] if not alts and fixed else []
+        )
     if isinstance(test, Truth):
         path = test.field.path
         if path.startswith(FIXED_PREFIXES):
@@ -320,8 +342,9 @@ def _ratio(v, term, ctx) -> str:
         return "?"
     for o in ctx.book.outcomes:
         for t in o.tables:
-            if t.input == term and any(isinstance(r.min, Param) and ctx.book.params[r.min.name].unit == "ratio"
-                                       for r in t.rows):
+            if t.input == term and any(
+                isinstance(r.min, Param) and ctx.book.params[r.min.name].unit == "ratio" for r in t.rows
+            ):
                 return f"{round_half_up(Fraction(v) * 100, 1)} %"
     return fmt_plain(v)
 
@@ -350,8 +373,11 @@ def why_not(book: Rulebook, app: Application, outcome: str) -> WhyNot:
                 continue
             sugs = []
             for changes in alts:
-                term = c.test.left if isinstance(c.test, Compare) else \
-                    next((t.input for t in o.tables if isinstance(c.test, Hit) and t.name == c.test.table), None)
+                term = (
+                    c.test.left
+                    if isinstance(c.test, Compare)
+                    else next((t.input for t in o.tables if isinstance(c.test, Hit) and t.name == c.test.table), None)
+                )
                 s = Suggestion(c.code, changes, via=_via(ctx, outcome, term, changes) if term is not None else "")
                 sugs.append(_verify(engine, app, outcome, s, now["amount"]))
             sugs.sort(key=lambda s: (c.code in s.remaining, _size(s.changes)))
@@ -397,15 +423,21 @@ def _higher_tiers(book, engine, app, o, base_changes, base_amount) -> list:
         for row in t.rows:
             reach = row.min.value(env)
             if reach is None or value >= reach:
-                break          # rows are tried in order: this one (and those below) already hold
+                break  # rows are tried in order: this one (and those below) already hold
             for changes in _solve_compare(ctx, o.name, Compare("gte", t.input, row.min)):
-                rate = book.params[row.output.name].literal_at(start.period.end) \
-                    if isinstance(row.output, Param) else fmt_plain(row.output.value(env))
-                s = Suggestion(f"{t.name}.{row.id}", _merge(base_changes + changes),
-                               via=_via(ctx, o.name, t.input, changes),
-                               note=f"moves you to {row.id}: {rate} {t.unit}")
+                rate = (
+                    book.params[row.output.name].literal_at(start.period.end)
+                    if isinstance(row.output, Param)
+                    else fmt_plain(row.output.value(env))
+                )
+                s = Suggestion(
+                    f"{t.name}.{row.id}",
+                    _merge(base_changes + changes),
+                    via=_via(ctx, o.name, t.input, changes),
+                    note=f"moves you to {row.id}: {rate} {t.unit}",
+                )
                 out.append(_verify(engine, app, o.name, s, base_amount))
-    return out[::-1]      # the nearest tier first
+    return out[::-1]  # the nearest tier first
 
 
 # --- text ------------------------------------------------------------------------------

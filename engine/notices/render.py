@@ -5,12 +5,12 @@ thousands separators through Decimal, never through float); every reason is show
 clause and source; the criteria an outcome met are recovered from the rulebook snapshot the
 decision was made under, with the field values that were considered.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from decimal import Decimal
-from pathlib import Path
+from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -18,11 +18,12 @@ from markupsafe import Markup
 from engine.contract.application import Application
 from engine.decimals import fmt_plain
 from engine.errors import ShuangtanError
+from engine.resources import bundled
+from engine.rulebook.comparisons import COMPARISONS
+from engine.rulebook.evaluate import Env, display, field_values, ref_values
 from engine.rulebook.expressions import Compare, Hit, Status, Truth
-from engine.backends.rete.engine import Env, display, field_values, ref_values
 from engine.rulebook.loader import Rulebook
 from engine.rulebook.yamlfile import load_yaml
-from engine.resources import bundled
 
 TEMPLATES = bundled("templates") / "notices"
 KINDS = ("approval", "denial", "rectification", "levy")
@@ -48,16 +49,22 @@ def _md_text(value):
     """
     if isinstance(value, str) and not isinstance(value, Markup):
         # Without "<" no tag can start; "|" would split a table cell.
-        return (value.replace("<", "&lt;").replace("|", "\\|").replace("\r", " ").replace("\n", " "))
+        return value.replace("<", "&lt;").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
     return value
 
 
 def environment(fmt: str) -> Environment:
     if fmt not in FORMATS:
         raise ValueError(f"unknown notice format {fmt!r}")
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
-                      autoescape=fmt == "html", finalize=_md_text if fmt == "md" else None,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=fmt == "html",
+        finalize=_md_text if fmt == "md" else None,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["money"] = money
     return env
 
@@ -126,10 +133,23 @@ def _evidence(book, o, base: Env) -> tuple[dict, Env]:
 
 
 def _reason(r: dict, lang: str) -> dict:
-    return {"code": r["code"], "rule": r["rule"], "clause": r.get("clause") or "", "source": r["source"],
-            "message": r.get("message_zh", r["message"]) if lang == "zh" else r["message"],
-            "values": {k: (v if isinstance(v, str) else fmt_plain(v) if v is not None and not isinstance(v, (dict, list)) else str(v))
-                       for k, v in (r.get("values") or {}).items()}}
+    return {
+        "code": r["code"],
+        "rule": r["rule"],
+        "clause": r.get("clause") or "",
+        "source": r["source"],
+        "message": r.get("message_zh", r["message"]) if lang == "zh" else r["message"],
+        "values": {
+            k: (
+                v
+                if isinstance(v, str)
+                else fmt_plain(v)
+                if v is not None and not isinstance(v, (dict, list))
+                else str(v)
+            )
+            for k, v in (r.get("values") or {}).items()
+        },
+    }
 
 
 def outcome_view(book: Rulebook, name: str, out: dict, base: Env, lang: str, lab: dict, notice_date: dt.date) -> dict:
@@ -137,42 +157,66 @@ def outcome_view(book: Rulebook, name: str, out: dict, base: Env, lang: str, lab
     evidence, env = _evidence(book, o, base)
     failing = {r["code"] for r in out["reasons"]}
     criteria = {c.code for c in o.criteria}
-    met = [] if out["status"] == "not_applicable" else [
-        {"code": c.code, "rule": c.rule, "clause": c.clause, "test": describe(c.test, env, book, o, lab),
-         "values": ref_values(c.test, env)}
-        for c in o.criteria if c.code not in failing]
+    met = (
+        []
+        if out["status"] == "not_applicable"
+        else [
+            {
+                "code": c.code,
+                "rule": c.rule,
+                "clause": c.clause,
+                "test": describe(c.test, env, book, o, lab),
+                "values": ref_values(c.test, env),
+            }
+            for c in o.criteria
+            if c.code not in failing
+        ]
+    )
     reasons = [_reason(r, lang) for r in out["reasons"]]
     notice = None
     if out.get("notice"):
         days = int(out["notice"]["deadline_days"])
-        notice = {"kind": out["notice"]["kind"], "deadline_days": days,
-                  "deadline": (notice_date + dt.timedelta(days=days)).isoformat()}
+        notice = {
+            "kind": out["notice"]["kind"],
+            "deadline_days": days,
+            "deadline": (notice_date + dt.timedelta(days=days)).isoformat(),
+        }
     return {
-        "name": name, "title": out["title"][lang], "title_other": out["title"]["en" if lang == "zh" else "zh"],
-        "status": out["status"], "status_label": lab["status"][out["status"]],
+        "name": name,
+        "title": out["title"][lang],
+        "title_other": out["title"]["en" if lang == "zh" else "zh"],
+        "status": out["status"],
+        "status_label": lab["status"][out["status"]],
         "amount": money(out["amount"]) if out["amount"] is not None else None,
         "unit": lab["unit"].get(out["unit"], out["unit"]) if out["unit"] else None,
-        "source": out["source"], "clause": o.clause,
+        "source": out["source"],
+        "clause": o.clause,
         "reasons": reasons,
         "unmet": [r for r in reasons if r["code"] in criteria],
         "other_reasons": [r for r in reasons if r["code"] not in criteria],
-        "met": met, "evidence": evidence,
-        "parameters": [{"name": k, "value": v["value"] if isinstance(v["value"], str) else
-                        "; ".join(f"{a}: {b}" for a, b in v["value"].items()),
-                        "unit": v["unit"], "effective_from": v["effective_from"], "reference": v["reference"]}
-                       for k, v in out["parameters"].items()],
+        "met": met,
+        "evidence": evidence,
+        "parameters": [
+            {
+                "name": k,
+                "value": v["value"]
+                if isinstance(v["value"], str)
+                else "; ".join(f"{a}: {b}" for a, b in v["value"].items()),
+                "unit": v["unit"],
+                "effective_from": v["effective_from"],
+                "reference": v["reference"],
+            }
+            for k, v in out["parameters"].items()
+        ],
         "notice": notice,
         "earmark": (out.get("earmark") or {}).get(lang),
     }
 
 
-_OPS = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "eq": "=", "neq": "≠"}
-
-
 def describe(test, env: Env, book: Rulebook, o, lab: dict) -> str:
     """A met test as the comparison that held, with the values used (``0.97 ≥ 0.95``)."""
     if isinstance(test, Compare):
-        return f"{_name(test.left)} {display(test.left, env)} {_OPS[test.op]} {display(test.right, env)}"
+        return f"{_name(test.left)} {display(test.left, env)} {COMPARISONS[test.op].symbol} {display(test.right, env)}"
     if isinstance(test, Truth):
         return f"{test.field.path} = {plain(env.fields.get(test.field.path))}"
     if isinstance(test, Status):
@@ -187,15 +231,26 @@ def _name(term) -> str:
     return getattr(term, "path", None) or getattr(term, "name", None) or ""
 
 
-def notice_context(kind: str, *, decision: dict, app: Application, book: Rulebook, decision_id: int,
-                   officer: str, decided_at: dt.datetime, notice_date: dt.date, lang: str) -> dict:
+def notice_context(
+    kind: str,
+    *,
+    decision: dict,
+    app: Application,
+    book: Rulebook,
+    decision_id: int,
+    officer: str,
+    decided_at: dt.datetime,
+    notice_date: dt.date,
+    lang: str,
+) -> dict:
     """Everything a template may read; the templates read nothing else (StrictUndefined)."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
     lab = labels()[lang]
     base = _env_for(book, app, decision)
-    views = {name: outcome_view(book, name, out, base, lang, lab, notice_date)
-             for name, out in decision["outcomes"].items()}
+    views = {
+        name: outcome_view(book, name, out, base, lang, lab, notice_date) for name, out in decision["outcomes"].items()
+    }
     e = app.enterprise
     history = decision.get("history") or {"differences": [], "declared": {}, "record": {}}
     granted = [v for v in views.values() if v["status"] == "granted"]
@@ -203,28 +258,56 @@ def notice_context(kind: str, *, decision: dict, app: Application, book: Ruleboo
     levied = [v for v in views.values() if v["status"] == "levied"]
     checks = [v for v in views.values() if v["status"] in _CHECK]
     rectification = [v for v in views.values() if v["notice"] and v["notice"]["kind"] == "rectification"]
-    shown = {"approval": granted + checks, "denial": denied + checks,
-             "rectification": rectification + denied + checks, "levy": levied}[kind]
+    shown = {
+        "approval": granted + checks,
+        "denial": denied + checks,
+        "rectification": rectification + denied + checks,
+        "levy": levied,
+    }[kind]
     return {
-        "kind": kind, "lang": lang, "t": lab,
+        "kind": kind,
+        "lang": lang,
+        "t": lab,
         "notice_no": f"{decision['application_id']}-D{decision_id}-{kind.upper()}",
         "notice_date": notice_date.isoformat(),
-        "enterprise": {"name": e.name, "credit_code": e.credit_code, "region_code": e.region_code,
-                       "region": lab["regions"].get(e.region_code, e.region_code), "size": e.size},
+        "enterprise": {
+            "name": e.name,
+            "credit_code": e.credit_code,
+            "region_code": e.region_code,
+            "region": lab["regions"].get(e.region_code, e.region_code),
+            "size": e.size,
+        },
         "application_id": decision["application_id"],
         "period": {"start": app.period.start.isoformat(), "end": app.period.end.isoformat()},
-        "decision": {"id": decision_id, "officer": officer, "decided_at": decided_at.strftime("%Y-%m-%d %H:%M UTC"),
-                     "evaluated_on": decision["evaluated_on"], "ruleset_version": decision["ruleset"]["version"],
-                     "ruleset_digest": decision["ruleset"]["digest"]},
+        "decision": {
+            "id": decision_id,
+            "officer": officer,
+            "decided_at": decided_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "evaluated_on": decision["evaluated_on"],
+            "ruleset_version": decision["ruleset"]["version"],
+            "ruleset_digest": decision["ruleset"]["digest"],
+        },
         "outcomes": views,
-        "granted": granted, "denied": denied, "levied": levied, "checks": checks, "rectification": rectification,
-        "totals": {"subsidy_yuan": money(decision["totals"]["subsidy_yuan"]),
-                   "levy_yuan": money(decision["totals"]["levy_yuan"])},
-        "history": {"differences": [{"field": f, "declared": history["declared"][f], "record": history["record"][f]}
-                                    for f in history["differences"]]},
+        "granted": granted,
+        "denied": denied,
+        "levied": levied,
+        "checks": checks,
+        "rectification": rectification,
+        "totals": {
+            "subsidy_yuan": money(decision["totals"]["subsidy_yuan"]),
+            "levy_yuan": money(decision["totals"]["levy_yuan"]),
+        },
+        "history": {
+            "differences": [
+                {"field": f, "declared": history["declared"][f], "record": history["record"][f]}
+                for f in history["differences"]
+            ]
+        },
         "metering": _metering(decision.get("metering"), lang),
-        "reconsideration": {"days": RECONSIDERATION_DAYS,
-                            "by": (notice_date + dt.timedelta(days=RECONSIDERATION_DAYS)).isoformat()},
+        "reconsideration": {
+            "days": RECONSIDERATION_DAYS,
+            "by": (notice_date + dt.timedelta(days=RECONSIDERATION_DAYS)).isoformat(),
+        },
         "sources": _sources(book, shown, lab),
     }
 
@@ -234,21 +317,43 @@ def _metering(block: dict | None, lang: str) -> dict | None:
     if not block:
         return None
     f = block["facts"]
-    return {"file": block["telemetry"]["file"], "sha256": block["telemetry"]["sha256"],
-            "period": f"{f['period']['start']} – {f['period']['end']}", "window": f["daytime_window"],
-            "received": f"{f['intervals_received']:,} / {f['intervals_expected']:,}",
-            "gaps": len(f["gaps"]), "missing": sum(g["intervals"] for g in f["gaps"]),
-            "rows": [{"label": c["label"][lang], "declared": c["declared"], "metered": c["metered"],
-                      "tolerance": c["limit"], "differs": c["differs"]} for c in block["comparisons"]]}
+    return {
+        "file": block["telemetry"]["file"],
+        "sha256": block["telemetry"]["sha256"],
+        "period": f"{f['period']['start']} – {f['period']['end']}",
+        "window": f["daytime_window"],
+        "received": f"{f['intervals_received']:,} / {f['intervals_expected']:,}",
+        "gaps": len(f["gaps"]),
+        "missing": sum(g["intervals"] for g in f["gaps"]),
+        "rows": [
+            {
+                "label": c["label"][lang],
+                "declared": c["declared"],
+                "metered": c["metered"],
+                "tolerance": c["limit"],
+                "differs": c["differs"],
+            }
+            for c in block["comparisons"]
+        ],
+    }
 
 
 def _sources(book: Rulebook, shown: list, lab: dict) -> list[dict]:
     """Every source the notice cites (outcomes and their reasons), spelled out."""
-    cited = sorted({part.strip() for v in shown for r in [{"source": v["source"]}, *v["reasons"]]
-                    for part in r["source"].split(";")})
-    return [{"key": k, "document": book.sources[k]["document"], "section": book.sources[k]["section"]}
-            if k in book.sources else {"key": k, "document": lab["record_source"], "section": ""}
-            for k in cited]
+    cited = sorted(
+        {
+            part.strip()
+            for v in shown
+            for r in [{"source": v["source"]}, *v["reasons"]]
+            for part in r["source"].split(";")
+        }
+    )
+    return [
+        {"key": k, "document": book.sources[k]["document"], "section": book.sources[k]["section"]}
+        if k in book.sources
+        else {"key": k, "document": lab["record_source"], "section": ""}
+        for k in cited
+    ]
 
 
 def render(kind: str, context: dict, fmt: str) -> str:
@@ -266,6 +371,7 @@ def chinese_font() -> str | None:
     """A font family fontconfig offers for Chinese (what WeasyPrint will embed), or None."""
     import shutil
     import subprocess
+
     if shutil.which("fc-list") is None:
         return None
     out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
@@ -276,9 +382,11 @@ def chinese_font() -> str | None:
 def require_font(lang: str) -> None:
     """NoticeFontError when a PDF in ``lang`` cannot be typeset on this system."""
     if lang == "zh" and chinese_font() is None:
-        raise NoticeFontError("no Chinese font is installed, so a Chinese PDF notice would print empty boxes; "
-                              "install one (Debian: apt-get install fonts-noto-cjk or fonts-wqy-microhei), "
-                              "or issue it with --format html or --lang en")
+        raise NoticeFontError(
+            "no Chinese font is installed, so a Chinese PDF notice would print empty boxes; "
+            "install one (Debian: apt-get install fonts-noto-cjk or fonts-wqy-microhei), "
+            "or issue it with --format html or --lang en"
+        )
 
 
 def to_pdf(html: str, lang: str = "zh") -> bytes:
@@ -287,4 +395,5 @@ def to_pdf(html: str, lang: str = "zh") -> bytes:
     refused instead."""
     require_font(lang)
     from weasyprint import HTML
+
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()

@@ -3,6 +3,7 @@
 Nothing here knows about the command line. Every function takes an open ``Store``; each
 submission and each decision is its own transaction, so a crash loses at most the one in flight.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,24 +11,45 @@ import getpass
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from engine.contract.application import Application, History, loads_exact, parse_application
-from engine.batch.readers import dumps_decision
-from engine.decimals import fmt_amount
-from engine.errors import InvalidApplicationError, InvalidTelemetryError, MeteringError, ShuangtanError
 from engine.backends.rete.engine import ReteEngine
-from engine.rulebook.loader import DEFAULT_RULES, Rulebook, compile_rulebook, digest_of
+from engine.batch.readers import dumps_decision
+from engine.contract.application import Application, History, loads_exact, parse_application
+from engine.decimals import fmt_amount
+from engine.errors import (
+    AlreadyDecidedError,
+    IntegrityFailure,
+    InvalidApplicationError,
+    InvalidTelemetryError,
+    MeteringError,
+    NotDecidableError,
+    RecordError,
+    ShuangtanError,
+    UnknownApplicationError,
+)
 from engine.records.store.db import Store, as_utc, ensure_enterprise, now_utc
-from engine.records.store.models import DecisionOut, DecisionRow, FieldError, RulesetSnapshotRow, SubmissionIn, SubmissionOut, SubmissionRow, TelemetryIn, TelemetryOut, TelemetryRow
+from engine.records.store.models import (
+    DecisionOut,
+    DecisionRow,
+    FieldError,
+    RulesetSnapshotRow,
+    SubmissionIn,
+    SubmissionOut,
+    SubmissionRow,
+    TelemetryIn,
+    TelemetryOut,
+    TelemetryRow,
+)
 from engine.records.store.snapshot import dumps_files, loads_files
+from engine.rulebook.loader import DEFAULT_RULES, Rulebook, compile_rulebook, digest_of
 
 HISTORY_CODE = "HISTORY_FROM_RECORD"
 #: history field -> the outcome whose cap or one-time rule reads it
@@ -36,29 +58,6 @@ HISTORY_OUTCOMES = {
     "freight_subsidy_granted_this_year_yuan": "eco_packaging_freight_subsidy",
     "equipment_subsidy_received": "equipment_subsidy",
 }
-
-
-class RecordError(ShuangtanError):
-    """A request the record cannot satisfy (unknown application, rejected input, ...)."""
-
-
-class UnknownApplicationError(RecordError):
-    pass
-
-
-class NotDecidableError(RecordError):
-    """The latest version was rejected: there is nothing valid to decide."""
-
-
-class AlreadyDecidedError(RecordError):
-    def __init__(self, application_id: str, decision_id: int):
-        self.decision_id = decision_id
-        super().__init__(f"{application_id}: its latest version is already decided (decision {decision_id}); "
-                         "re-decide explicitly to supersede it")
-
-
-class IntegrityFailure(RecordError):
-    """Stored bytes no longer match their recorded hash: the record has been tampered with."""
 
 
 def default_person() -> str:
@@ -73,7 +72,7 @@ def sha256(raw: bytes) -> str:
 @dataclass
 class Receipt:
     submission: SubmissionOut
-    outcome: str                  # new | new_version | unchanged | rejected
+    outcome: str  # new | new_version | unchanged | rejected
     note: str = ""
 
 
@@ -96,11 +95,20 @@ def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> 
             with store.session() as s:
                 latest = _latest(s, app_id) if app_id else None
                 if latest is not None and latest.sha256 == digest:
-                    return Receipt(_submission_out(s, latest), "unchanged",
-                                   f"identical to version {latest.version} (sha256 {digest[:12]}…); nothing stored")
-                row = SubmissionRow(application_id=app_id, version=(latest.version + 1 if latest else 1) if app_id else None,
-                                    raw=raw, sha256=digest, filename=item.filename,
-                                    received_at=now or now_utc(), submitted_by=item.submitted_by)
+                    return Receipt(
+                        _submission_out(s, latest),
+                        "unchanged",
+                        f"identical to version {latest.version} (sha256 {digest[:12]}…); nothing stored",
+                    )
+                row = SubmissionRow(
+                    application_id=app_id,
+                    version=(latest.version + 1 if latest else 1) if app_id else None,
+                    raw=raw,
+                    sha256=digest,
+                    filename=item.filename,
+                    received_at=now or now_utc(),
+                    submitted_by=item.submitted_by,
+                )
                 s.add(row)
                 s.flush()
                 row_id, version = row.id, row.version
@@ -114,8 +122,11 @@ def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> 
         out = _submission_out(s, s.get(SubmissionRow, row_id))
     if not row.valid:
         return Receipt(out, "rejected", f"{len(out.errors)} problem(s); kept on record as rejected")
-    return Receipt(out, "new" if version == 1 else "new_version",
-                   "" if version == 1 else f"version {version} (earlier versions are kept)")
+    return Receipt(
+        out,
+        "new" if version == 1 else "new_version",
+        "" if version == 1 else f"version {version} (earlier versions are kept)",
+    )
 
 
 def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
@@ -126,8 +137,10 @@ def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
         try:
             app = parse_application(row.raw)
         except InvalidApplicationError as exc:
-            row.valid, row.errors = False, json.dumps([{"path": p, "message": m} for p, m in exc.errors],
-                                                      ensure_ascii=False)
+            row.valid, row.errors = (
+                False,
+                json.dumps([{"path": p, "message": m} for p, m in exc.errors], ensure_ascii=False),
+            )
         else:
             row.valid = True
             e = app.enterprise
@@ -140,8 +153,16 @@ def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
 
 # --- deciding --------------------------------------------------------------------------
 def _latest(s, app_id: str) -> SubmissionRow | None:
-    return s.exec(select(SubmissionRow).where(SubmissionRow.application_id == app_id)
-                  .order_by(SubmissionRow.version.desc()).limit(1)).scalars().first()
+    return (
+        s.exec(
+            select(SubmissionRow)
+            .where(SubmissionRow.application_id == app_id)
+            .order_by(SubmissionRow.version.desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def _not_superseded():
@@ -150,20 +171,39 @@ def _not_superseded():
 
 
 def in_force(s, app_id: str) -> DecisionRow | None:
-    return s.exec(select(DecisionRow).where(DecisionRow.application_id == app_id, _not_superseded())
-                  .order_by(DecisionRow.id.desc()).limit(1)).scalars().first()
+    return (
+        s.exec(
+            select(DecisionRow)
+            .where(DecisionRow.application_id == app_id, _not_superseded())
+            .order_by(DecisionRow.id.desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def record_history(s, credit_code: str, year: int, exclude_app: str) -> History:
     """What the record says this enterprise already received (decisions in force, other applications)."""
-    rows = s.exec(select(DecisionRow).where(DecisionRow.credit_code == credit_code,
-                                            DecisionRow.application_id != exclude_app,
-                                            _not_superseded())).scalars().all()
+    rows = (
+        s.exec(
+            select(DecisionRow).where(
+                DecisionRow.credit_code == credit_code, DecisionRow.application_id != exclude_app, _not_superseded()
+            )
+        )
+        .scalars()
+        .all()
+    )
     this_year = [r for r in rows if r.period_year == year]
     return History(
-        storage_subsidy_granted_this_year_yuan=sum((Decimal(r.storage_granted_yuan) for r in this_year), Decimal("0.00")),
-        freight_subsidy_granted_this_year_yuan=sum((Decimal(r.freight_granted_yuan) for r in this_year), Decimal("0.00")),
-        equipment_subsidy_received=any(r.equipment_granted for r in rows))
+        storage_subsidy_granted_this_year_yuan=sum(
+            (Decimal(r.storage_granted_yuan) for r in this_year), Decimal("0.00")
+        ),
+        freight_subsidy_granted_this_year_yuan=sum(
+            (Decimal(r.freight_granted_yuan) for r in this_year), Decimal("0.00")
+        ),
+        equipment_subsidy_received=any(r.equipment_granted for r in rows),
+    )
 
 
 def _shown(value) -> str:
@@ -185,22 +225,27 @@ def with_history(decision: dict, declared: History, record: History) -> dict:
         if out["status"] == "not_applicable":
             continue
         d, r = _shown(getattr(declared, f)), _shown(getattr(record, f))
-        out["reasons"].append({
-            "code": HISTORY_CODE, "rule": f"records.history.{f}", "source": "record of decisions",
-            "clause": "企业已获补贴情况以备案决定记录为准，不以申报为准 (history is taken from the record of decisions)",
-            "message": f"declared history.{f} = {d}, but the record of decisions shows {r}; the record was used",
-            "message_zh": f"申报的 history.{f} 为 {d}，备案决定记录为 {r}，以备案记录为准",
-            "values": {"declared": d, "record": r}})
+        out["reasons"].append(
+            {
+                "code": HISTORY_CODE,
+                "rule": f"records.history.{f}",
+                "source": "record of decisions",
+                "clause": "企业已获补贴情况以备案决定记录为准，不以申报为准 (history is taken from the record of decisions)",
+                "message": f"declared history.{f} = {d}, but the record of decisions shows {r}; the record was used",
+                "message_zh": f"申报的 history.{f} 为 {d}，备案决定记录为 {r}，以备案记录为准",
+                "values": {"declared": d, "record": r},
+            }
+        )
     return decision
 
 
-def evaluate(book: Rulebook, app: Application, record: History, telemetry=None,
-             system_id: str | None = None) -> dict:
+def evaluate(book: Rulebook, app: Application, record: History, telemetry=None, system_id: str | None = None) -> dict:
     """The decision for ``app`` with its history replaced by the record and, when telemetry is
     given, its storage facts replaced by the meter's; as plain JSON data."""
     decided = app
     if telemetry is not None:
         from engine.telemetry.crosscheck import annotate, facts_for, metered_application
+
         facts = facts_for(book, app, telemetry, system_id)
         decided, comparisons = metered_application(book, app, facts)
     decision = ReteEngine.for_rulebook(book).decide(decided.model_copy(update={"history": record}))
@@ -215,8 +260,11 @@ def store_snapshot(s, book: Rulebook) -> None:
         return
     try:
         with s.begin_nested():
-            s.add(RulesetSnapshotRow(digest=book.digest, version=book.version, files=dumps_files(book.files),
-                                     stored_at=now_utc()))
+            s.add(
+                RulesetSnapshotRow(
+                    digest=book.digest, version=book.version, files=dumps_files(book.files), stored_at=now_utc()
+                )
+            )
     except IntegrityError:
         pass  # stored by a concurrent decider: same digest, same content
 
@@ -225,8 +273,9 @@ class _Moved(Exception):
     """A newer version arrived between reading and locking: start again."""
 
 
-def decide(store: Store, app_id: str, book: Rulebook, officer: str, again: bool = False,
-           now: dt.datetime | None = None) -> DecisionOut:
+def decide(
+    store: Store, app_id: str, book: Rulebook, officer: str, again: bool = False, now: dt.datetime | None = None
+) -> DecisionOut:
     """Decide the latest version of ``app_id`` with the enterprise's history from the record."""
     for _ in range(5):
         try:
@@ -266,14 +315,22 @@ def _decide_once(store, app_id, book, officer, again, now):
         store_snapshot(s, book)
         outs = doc["outcomes"]
         row = DecisionRow(
-            submission_id=sub.id, application_id=app_id, supersedes_id=current.id if current else None,
-            credit_code=e.credit_code, period_year=app.period.end.year,
-            ruleset_version=book.version, ruleset_digest=book.digest, input_sha256=sub.sha256,
-            officer=officer, decided_at=now or now_utc(), document=json.dumps(doc, ensure_ascii=False),
+            submission_id=sub.id,
+            application_id=app_id,
+            supersedes_id=current.id if current else None,
+            credit_code=e.credit_code,
+            period_year=app.period.end.year,
+            ruleset_version=book.version,
+            ruleset_digest=book.digest,
+            input_sha256=sub.sha256,
+            officer=officer,
+            decided_at=now or now_utc(),
+            document=json.dumps(doc, ensure_ascii=False),
             storage_granted_yuan=_granted(outs["storage_subsidy"]),
             freight_granted_yuan=_granted(outs["eco_packaging_freight_subsidy"]),
             equipment_granted=outs["equipment_subsidy"]["status"] == "granted",
-            telemetry_id=tel_row.id if tel_row is not None else None)
+            telemetry_id=tel_row.id if tel_row is not None else None,
+        )
         s.add(row)
         s.flush()
         return decision_out(row, superseded_by=None)
@@ -286,8 +343,11 @@ def _granted(outcome: dict) -> str:
 def pending(store: Store) -> list[str]:
     """Application ids whose latest version is valid (or not yet validated) and not yet decided."""
     with store.reading() as s:
-        subs = s.exec(select(SubmissionRow).where(SubmissionRow.application_id.is_not(None))
-                      .order_by(SubmissionRow.id)).scalars().all()
+        subs = (
+            s.exec(select(SubmissionRow).where(SubmissionRow.application_id.is_not(None)).order_by(SubmissionRow.id))
+            .scalars()
+            .all()
+        )
         decided = set(s.exec(select(DecisionRow.submission_id)).scalars().all())
     latest: dict[str, SubmissionRow] = {}
     for sub in subs:
@@ -315,8 +375,9 @@ def decide_pending(store: Store, book: Rulebook, officer: str) -> Iterator[Batch
 
 
 # --- telemetry -------------------------------------------------------------------------
-def attach_telemetry(store: Store, app_id: str, item: TelemetryIn, book: Rulebook,
-                     now: dt.datetime | None = None) -> TelemetryOut:
+def attach_telemetry(
+    store: Store, app_id: str, item: TelemetryIn, book: Rulebook, now: dt.datetime | None = None
+) -> TelemetryOut:
     """Keep a telemetry file with the latest version of ``app_id``: the bytes first (own
     transaction), then the verdict. Every later decision of the application uses the latest file."""
     raw = bytes(item.raw)
@@ -324,9 +385,18 @@ def attach_telemetry(store: Store, app_id: str, item: TelemetryIn, book: Ruleboo
         sub = _latest(s, app_id)
         if sub is None:
             raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
-        row = TelemetryRow(submission_id=sub.id, application_id=app_id, raw=raw, sha256=sha256(raw),
-                           filename=item.filename, format=item.format, system_id=item.system_id,
-                           received_at=now or now_utc(), submitted_by=item.submitted_by, valid=False)
+        row = TelemetryRow(
+            submission_id=sub.id,
+            application_id=app_id,
+            raw=raw,
+            sha256=sha256(raw),
+            filename=item.filename,
+            format=item.format,
+            system_id=item.system_id,
+            received_at=now or now_utc(),
+            submitted_by=item.submitted_by,
+            valid=False,
+        )
         s.add(row)
         s.flush()
         row_id, sub_raw = row.id, sub.raw
@@ -338,11 +408,12 @@ def attach_telemetry(store: Store, app_id: str, item: TelemetryIn, book: Ruleboo
     else:
         try:
             from engine.telemetry.crosscheck import facts_for
+
             with store.reading() as s:
                 facts_for(book, app, _read_stored(s.get(TelemetryRow, row_id), book, app), item.system_id)
         except InvalidTelemetryError as exc:
             problems = [f"{w}: {c + ': ' if c else ''}{m}" for w, c, m in exc.problems]
-        except ShuangtanError as exc:   # MeteringError, IntegrityFailure, a date no rule covers
+        except ShuangtanError as exc:  # MeteringError, IntegrityFailure, a date no rule covers
             problems = [str(exc)]
     with store.session() as s:
         row = s.get(TelemetryRow, row_id)
@@ -351,32 +422,51 @@ def attach_telemetry(store: Store, app_id: str, item: TelemetryIn, book: Ruleboo
 
 
 def telemetry_out(row: TelemetryRow) -> TelemetryOut:
-    return TelemetryOut(id=row.id, submission_id=row.submission_id, application_id=row.application_id,
-                        sha256=row.sha256, filename=row.filename, system_id=row.system_id,
-                        received_at=as_utc(row.received_at), valid=row.valid,
-                        problems=json.loads(row.errors) if row.errors else [])
+    return TelemetryOut(
+        id=row.id,
+        submission_id=row.submission_id,
+        application_id=row.application_id,
+        sha256=row.sha256,
+        filename=row.filename,
+        system_id=row.system_id,
+        received_at=as_utc(row.received_at),
+        valid=row.valid,
+        problems=json.loads(row.errors) if row.errors else [],
+    )
 
 
 def _telemetry_of(s, app_id: str) -> TelemetryRow | None:
     """The latest telemetry attached to the application, whichever version it came with: a
     corrected version must not silently lose its metering. An invalid one blocks the decision."""
-    return s.exec(select(TelemetryRow).where(TelemetryRow.application_id == app_id)
-                  .order_by(TelemetryRow.id.desc()).limit(1)).scalars().first()
+    return (
+        s.exec(
+            select(TelemetryRow).where(TelemetryRow.application_id == app_id).order_by(TelemetryRow.id.desc()).limit(1)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def _read_stored(row: TelemetryRow, book: Rulebook, app: Application):
     from engine.telemetry.crosscheck import interval_minutes
     from engine.telemetry.reader import read_telemetry
+
     if sha256(row.raw) != row.sha256:
         raise IntegrityFailure(f"telemetry {row.id} no longer matches its sha256")
-    return read_telemetry(row.filename or f"telemetry-{row.id}.{row.format}",
-                          interval_minutes(book, app.period.end), data=row.raw, fmt=row.format)
+    return read_telemetry(
+        row.filename or f"telemetry-{row.id}.{row.format}",
+        interval_minutes(book, app.period.end),
+        data=row.raw,
+        fmt=row.format,
+    )
 
 
 # --- replay ----------------------------------------------------------------------------
-COMPARED = ("every key of the decision document except `trace` (contract, application_id, evaluated_on, "
-            "ruleset, outcomes with statuses, amounts, reasons and parameters, totals, history, metering); "
-            "the trace is compared separately")
+COMPARED = (
+    "every key of the decision document except `trace` (contract, application_id, evaluated_on, "
+    "ruleset, outcomes with statuses, amounts, reasons and parameters, totals, history, metering); "
+    "the trace is compared separately"
+)
 
 
 @dataclass
@@ -430,33 +520,54 @@ def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> R
     if sha256(sub.raw) != row.input_sha256:
         raise IntegrityFailure(f"decision {decision_id}: the stored input no longer matches its sha256")
     stored = json.loads(row.document)
-    record = History(**{f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
-                        for f, v in stored["history"]["record"].items()})
+    record = History(
+        **{
+            f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
+            for f, v in stored["history"]["record"].items()
+        }
+    )
     app, telemetry, system_id = parse_application(sub.raw), None, None
     if row.telemetry_id is not None:
         with store.reading() as s:
             tel_row = s.get(TelemetryRow, row.telemetry_id)
         if tel_row is None or tel_row.sha256 != stored.get("metering", {}).get("telemetry", {}).get("sha256"):
             raise IntegrityFailure(f"decision {decision_id}: the telemetry it used no longer matches its sha256")
-        telemetry, system_id = _read_stored(tel_row, book, app), tel_row.system_id   # checks the bytes' hash
+        telemetry, system_id = _read_stored(tel_row, book, app), tel_row.system_id  # checks the bytes' hash
     again = evaluate(book, app, record, telemetry, system_id)
     diffs = _diff({k: v for k, v in stored.items() if k != "trace"}, {k: v for k, v in again.items() if k != "trace"})
-    return ReplayReport(decision_id, row.application_id, row.ruleset_digest,
-                        current.digest if current is not None else None, not diffs,
-                        stored.get("trace") == again.get("trace"), diffs)
+    return ReplayReport(
+        decision_id,
+        row.application_id,
+        row.ruleset_digest,
+        current.digest if current is not None else None,
+        not diffs,
+        stored.get("trace") == again.get("trace"),
+        diffs,
+    )
 
 
 # --- output shapes ---------------------------------------------------------------------
 def decision_out(row: DecisionRow, superseded_by: int | None) -> DecisionOut:
     doc = json.loads(row.document)
-    return DecisionOut(id=row.id, application_id=row.application_id, submission_id=row.submission_id,
-                       supersedes_id=row.supersedes_id, superseded_by=superseded_by, in_force=superseded_by is None,
-                       credit_code=row.credit_code, officer=row.officer, decided_at=as_utc(row.decided_at),
-                       ruleset_version=row.ruleset_version, ruleset_digest=row.ruleset_digest,
-                       input_sha256=row.input_sha256,
-                       statuses={k: v["status"] for k, v in doc["outcomes"].items()}, totals=doc["totals"],
-                       history_agrees=doc.get("history", {}).get("agrees"),
-                       telemetry_id=row.telemetry_id, metering_agrees=doc.get("metering", {}).get("agrees"))
+    return DecisionOut(
+        id=row.id,
+        application_id=row.application_id,
+        submission_id=row.submission_id,
+        supersedes_id=row.supersedes_id,
+        superseded_by=superseded_by,
+        in_force=superseded_by is None,
+        credit_code=row.credit_code,
+        officer=row.officer,
+        decided_at=as_utc(row.decided_at),
+        ruleset_version=row.ruleset_version,
+        ruleset_digest=row.ruleset_digest,
+        input_sha256=row.input_sha256,
+        statuses={k: v["status"] for k, v in doc["outcomes"].items()},
+        totals=doc["totals"],
+        history_agrees=doc.get("history", {}).get("agrees"),
+        telemetry_id=row.telemetry_id,
+        metering_agrees=doc.get("metering", {}).get("agrees"),
+    )
 
 
 def submission_status(row: SubmissionRow, latest_version: int | None, decided: bool) -> str:
@@ -477,10 +588,20 @@ def _submission_out(s, row: SubmissionRow) -> SubmissionOut:
 
 def submission_out(row: SubmissionRow, status: str) -> SubmissionOut:
     errors = [FieldError(**e) for e in json.loads(row.errors)] if row.errors else []
-    return SubmissionOut(id=row.id, application_id=row.application_id, version=row.version, sha256=row.sha256,
-                         filename=row.filename, received_at=as_utc(row.received_at), submitted_by=row.submitted_by,
-                         status=status, errors=errors, credit_code=row.credit_code, region_code=row.region_code,
-                         enterprise_name=row.enterprise_name)
+    return SubmissionOut(
+        id=row.id,
+        application_id=row.application_id,
+        version=row.version,
+        sha256=row.sha256,
+        filename=row.filename,
+        received_at=as_utc(row.received_at),
+        submitted_by=row.submitted_by,
+        status=status,
+        errors=errors,
+        credit_code=row.credit_code,
+        region_code=row.region_code,
+        enterprise_name=row.enterprise_name,
+    )
 
 
 # --- notices ---------------------------------------------------------------------------
@@ -492,19 +613,33 @@ class IssuedNotice:
 
 
 def _record_history(doc: dict) -> History:
-    return History(**{f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
-                      for f, v in doc["history"]["record"].items()})
+    return History(
+        **{
+            f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
+            for f, v in doc["history"]["record"].items()
+        }
+    )
 
 
-def notice_documents(store: Store, app_id: str, lang: str = "zh", fmt: str = "html",
-                     notice_date: dt.date | None = None, decision_id: int | None = None) -> tuple[DecisionRow, list]:
+def notice_documents(
+    store: Store,
+    app_id: str,
+    lang: str = "zh",
+    fmt: str = "html",
+    notice_date: dt.date | None = None,
+    decision_id: int | None = None,
+) -> tuple[DecisionRow, list]:
     """Render (not yet issue) every notice the decision in force calls for: [(kind, text)]."""
     from engine.notices import render as notices
+
     with store.reading() as s:
         row = s.get(DecisionRow, decision_id) if decision_id is not None else in_force(s, app_id)
         if row is None or row.application_id != app_id:
-            raise RecordError(f"{app_id}: no decision on record" if decision_id is None
-                              else f"{app_id}: no decision {decision_id} for this application")
+            raise RecordError(
+                f"{app_id}: no decision on record"
+                if decision_id is None
+                else f"{app_id}: no decision {decision_id} for this application"
+            )
         sub = s.get(SubmissionRow, row.submission_id)
         book = snapshot_book(s, row.ruleset_digest)
     doc = json.loads(row.document)
@@ -513,21 +648,38 @@ def notice_documents(store: Store, app_id: str, lang: str = "zh", fmt: str = "ht
     when = notice_date or dt.date.today()
     out = []
     for kind in notices.applicable_kinds(doc):
-        ctx = notices.notice_context(kind, decision=doc, app=app, book=book, decision_id=row.id,
-                                     officer=row.officer, decided_at=as_utc(row.decided_at),
-                                     notice_date=when, lang=lang)
+        ctx = notices.notice_context(
+            kind,
+            decision=doc,
+            app=app,
+            book=book,
+            decision_id=row.id,
+            officer=row.officer,
+            decided_at=as_utc(row.decided_at),
+            notice_date=when,
+            lang=lang,
+        )
         out.append((kind, notices.render(kind, ctx, "html" if fmt == "pdf" else fmt)))
     return row, out
 
 
-def issue_notices(store: Store, app_id: str, out_dir, issued_by: str, lang: str = "zh", fmt: str = "html",
-                  notice_date: dt.date | None = None, decision_id: int | None = None) -> list[IssuedNotice]:
+def issue_notices(
+    store: Store,
+    app_id: str,
+    out_dir,
+    issued_by: str,
+    lang: str = "zh",
+    fmt: str = "html",
+    notice_date: dt.date | None = None,
+    decision_id: int | None = None,
+) -> list[IssuedNotice]:
     """Write the notices that apply to ``out_dir`` and keep each one, byte for byte, on record."""
     from engine.notices import render as notices
     from engine.records.store.models import NoticeRow
+
     when = notice_date or dt.date.today()
     if fmt == "pdf":
-        notices.require_font(lang)   # refused before any notice is written
+        notices.require_font(lang)  # refused before any notice is written
     row, docs = notice_documents(store, app_id, lang, fmt, when, decision_id)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -537,9 +689,19 @@ def issue_notices(store: Store, app_id: str, out_dir, issued_by: str, lang: str 
         path = out_dir / f"{app_id}.D{row.id}.{kind}.{lang}.{fmt}"
         path.write_bytes(content)
         with store.session() as s:
-            n = NoticeRow(decision_id=row.id, application_id=app_id, kind=kind, lang=lang, format=fmt,
-                          filename=path.name, sha256=sha256(content), content=content, notice_date=when,
-                          issued_at=now_utc(), issued_by=issued_by)
+            n = NoticeRow(
+                decision_id=row.id,
+                application_id=app_id,
+                kind=kind,
+                lang=lang,
+                format=fmt,
+                filename=path.name,
+                sha256=sha256(content),
+                content=content,
+                notice_date=when,
+                issued_at=now_utc(),
+                issued_by=issued_by,
+            )
             s.add(n)
             s.flush()
             issued.append(IssuedNotice(kind, path, n.id))

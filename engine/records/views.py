@@ -1,19 +1,20 @@
 """Looking around the record: list, show and export (read-only)."""
+
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
 import json
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
 
 from engine.contract.flat import flatten_decision, result_columns
 from engine.records.service import decision_out, submission_out, submission_status, telemetry_out
-from engine.rulebook.loader import Rulebook
 from engine.records.store.db import Store, as_utc
 from engine.records.store.models import ApplicationOut, DecisionRow, NoticeOut, NoticeRow, SubmissionRow, TelemetryRow
+from engine.rulebook.loader import Rulebook
 
 STATUSES = ("received", "rejected", "pending", "decided")
 
@@ -40,10 +41,14 @@ def _application(subs, decisions, notices, later, full, telemetry=()) -> Applica
     app = ApplicationOut(
         application_id=latest.application_id,
         status=submission_status(latest, latest.version, latest.id in decided_subs),
-        enterprise_name=latest.enterprise_name, credit_code=latest.credit_code, region_code=latest.region_code,
-        latest_version=latest.version, received_at=as_utc(latest.received_at),
+        enterprise_name=latest.enterprise_name,
+        credit_code=latest.credit_code,
+        region_code=latest.region_code,
+        latest_version=latest.version,
+        received_at=as_utc(latest.received_at),
         decision_id=current.id if current else None,
-        statuses={k: v["status"] for k, v in doc["outcomes"].items()} if doc else {})
+        statuses={k: v["status"] for k, v in doc["outcomes"].items()} if doc else {},
+    )
     if full:
         app.versions = [submission_out(r, submission_status(r, latest.version, r.id in decided_subs)) for r in subs]
         app.decisions = [decision_out(d, later.get(d.id)) for d in sorted(decisions, key=lambda d: d.id)]
@@ -53,9 +58,18 @@ def _application(subs, decisions, notices, later, full, telemetry=()) -> Applica
 
 
 def notice_out(n: NoticeRow) -> NoticeOut:
-    return NoticeOut(id=n.id, decision_id=n.decision_id, kind=n.kind, lang=n.lang, format=n.format,
-                     filename=n.filename, sha256=n.sha256, notice_date=n.notice_date,
-                     issued_at=as_utc(n.issued_at), issued_by=n.issued_by)
+    return NoticeOut(
+        id=n.id,
+        decision_id=n.decision_id,
+        kind=n.kind,
+        lang=n.lang,
+        format=n.format,
+        filename=n.filename,
+        sha256=n.sha256,
+        notice_date=n.notice_date,
+        issued_at=as_utc(n.issued_at),
+        issued_by=n.issued_by,
+    )
 
 
 def _matches_outcome(app: ApplicationOut, spec: str) -> bool:
@@ -66,9 +80,14 @@ def _matches_outcome(app: ApplicationOut, spec: str) -> bool:
     return got == status if status else got != "not_applicable"
 
 
-def list_applications(store: Store, status: str | None = None, region: str | None = None,
-                      outcome: str | None = None, since: dt.date | None = None,
-                      until: dt.date | None = None) -> list[ApplicationOut]:
+def list_applications(
+    store: Store,
+    status: str | None = None,
+    region: str | None = None,
+    outcome: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[ApplicationOut]:
     """One line per application (its latest version and the decision in force), filtered.
 
     ``since``/``until`` are inclusive dates of the latest version's receipt (UTC);
@@ -82,7 +101,7 @@ def list_applications(store: Store, status: str | None = None, region: str | Non
     for d in decisions:
         by_app_dec.setdefault(d.application_id, []).append(d)
     out = []
-    for key, group in _group(subs).items():
+    for group in _group(subs).values():
         app = _application(group, by_app_dec.get(group[0].application_id, []), [], later, full=False)
         if status and app.status != status:
             continue
@@ -103,20 +122,34 @@ def show(store: Store, app_id: str) -> ApplicationOut | None:
         if not subs:
             return None
         decisions = s.exec(select(DecisionRow).where(DecisionRow.application_id == app_id)).scalars().all()
-        notices = s.exec(select(NoticeRow).where(NoticeRow.application_id == app_id)
-                         .order_by(NoticeRow.id)).scalars().all()
-        telemetry = s.exec(select(TelemetryRow).where(TelemetryRow.application_id == app_id)
-                           .order_by(TelemetryRow.id)).scalars().all()
+        notices = (
+            s.exec(select(NoticeRow).where(NoticeRow.application_id == app_id).order_by(NoticeRow.id)).scalars().all()
+        )
+        telemetry = (
+            s.exec(select(TelemetryRow).where(TelemetryRow.application_id == app_id).order_by(TelemetryRow.id))
+            .scalars()
+            .all()
+        )
     return _application(subs, decisions, notices, _superseded_by(decisions), full=True, telemetry=telemetry)
 
 
 # --- export for the provincial platform -------------------------------------------------
-RECORD_COLUMNS = ("decision_id", "supersedes_id", "in_force", "decided_at", "officer", "credit_code",
-                  "ruleset_version", "ruleset_digest", "input_sha256")
+RECORD_COLUMNS = (
+    "decision_id",
+    "supersedes_id",
+    "in_force",
+    "decided_at",
+    "officer",
+    "credit_code",
+    "ruleset_version",
+    "ruleset_digest",
+    "input_sha256",
+)
 
 
-def export_rows(store: Store, include_superseded: bool = False, since: dt.date | None = None,
-                until: dt.date | None = None) -> Iterator[tuple[DecisionRow, dict, str | None, bool]]:
+def export_rows(
+    store: Store, include_superseded: bool = False, since: dt.date | None = None, until: dt.date | None = None
+) -> Iterator[tuple[DecisionRow, dict, str | None, bool]]:
     """(row, decision document, in force) in decision order; ``since``/``until`` on the decision date."""
     with store.reading() as s:
         decisions = s.exec(select(DecisionRow).order_by(DecisionRow.id)).scalars().all()
@@ -132,10 +165,17 @@ def export_rows(store: Store, include_superseded: bool = False, since: dt.date |
 
 
 def _record(d: DecisionRow, in_force: bool) -> dict:
-    return {"decision_id": d.id, "supersedes_id": d.supersedes_id, "in_force": in_force,
-            "decided_at": as_utc(d.decided_at).isoformat(), "officer": d.officer, "credit_code": d.credit_code,
-            "ruleset_version": d.ruleset_version, "ruleset_digest": d.ruleset_digest,
-            "input_sha256": d.input_sha256}
+    return {
+        "decision_id": d.id,
+        "supersedes_id": d.supersedes_id,
+        "in_force": in_force,
+        "decided_at": as_utc(d.decided_at).isoformat(),
+        "officer": d.officer,
+        "credit_code": d.credit_code,
+        "ruleset_version": d.ruleset_version,
+        "ruleset_digest": d.ruleset_digest,
+        "input_sha256": d.input_sha256,
+    }
 
 
 def export(store: Store, book: Rulebook, out: io.TextIOBase, fmt: str = "csv", **filters) -> int:

@@ -7,6 +7,7 @@ holds given the field's range, or a status test on a status the other outcome ne
 and parameters no outcome uses. Every check is made on each date where a parameter changes,
 because a reform may break a rule only from 2027.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from engine.contract.application import Application
 from engine.decimals import fmt_plain
 from engine.errors import DateNotCoveredError
+from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.expressions import All, AnyOf, Compare, Field, Not, Status
 from engine.rulebook.loader import Rulebook
 
@@ -30,7 +32,7 @@ class Range:
     lo_incl: bool
     hi: Fraction | None
     hi_incl: bool
-    places: int | None     # decimal places the contract accepts (0 for integers, 2 for money)
+    places: int | None  # decimal places the contract accepts (0 for integers, 2 for money)
 
     def text(self) -> str:
         left = "(-∞" if self.lo is None else ("[" if self.lo_incl else "(") + fmt_plain(self.lo)
@@ -73,7 +75,7 @@ FIELD_RANGES: dict[str, Range] = _ranges(Application, "", {})
 # --- findings --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Finding:
-    level: str      # "error" or "warning"
+    level: str  # "error" or "warning"
     file: str
     key: str
     message: str
@@ -113,9 +115,6 @@ def _constant(term, env):
     return v if isinstance(v, Fraction) else None
 
 
-_FLIP = {"gte": "lte", "gt": "lt", "lte": "gte", "lt": "gt", "eq": "eq", "neq": "neq"}
-
-
 def _field_vs_constant(test: Compare, env):
     """(field path, op with the field on the left, constant) or None."""
     if isinstance(test.left, Field) and test.left.path in FIELD_RANGES:
@@ -123,7 +122,7 @@ def _field_vs_constant(test: Compare, env):
         return (test.left.path, test.op, v) if v is not None else None
     if isinstance(test.right, Field) and test.right.path in FIELD_RANGES:
         v = _constant(test.left, env)
-        return (test.right.path, _FLIP[test.op], v) if v is not None else None
+        return (test.right.path, COMPARISONS[test.op].mirrored, v) if v is not None else None
     return None
 
 
@@ -190,11 +189,15 @@ def findings_tiers(book, dates, envs, add):
                     if prev is None or cur is None:
                         continue
                     if not cur < prev:
-                        add("error", o.file, f"tables.{t.name}.rows[{j}].min",
+                        add(
+                            "error",
+                            o.file,
+                            f"tables.{t.name}.rows[{j}].min",
                             f"from {d.isoformat()}: row {rid} starts at {fmt_plain(cur)}, not below row {prev_id} "
                             f"({fmt_plain(prev)}); with hit policy first, tiers must have strictly decreasing min "
                             f"(they overlap: row {prev_id if cur > prev else rid} can never be hit)",
-                            dedupe=(o.file, t.name, j, "order"))
+                            dedupe=(o.file, t.name, j, "order"),
+                        )
 
 
 def findings_thresholds(book, dates, envs, add) -> set:
@@ -203,7 +206,7 @@ def findings_thresholds(book, dates, envs, add) -> set:
     Returns the (outcome, code) of criteria that can never fire.
     """
     never_fire = set()
-    tests = []   # (outcome or None, file, key, test, what) ; what: criterion code / exemption code
+    tests = []  # (outcome or None, file, key, test, what) ; what: criterion code / exemption code
     for i, e in enumerate(book.exceptions):
         tests.append((None, "rules/ruleset.yaml", f"exceptions[{i}].when", e.when, ("applies", e.code)))
     for o in book.outcomes:
@@ -220,27 +223,46 @@ def findings_thresholds(book, dates, envs, add) -> set:
                 path, op, v = found
                 r = FIELD_RANGES[path]
                 if _outside(r, v):
-                    add("error", file, ckey,
+                    add(
+                        "error",
+                        file,
+                        ckey,
                         f"from {d.isoformat()}: threshold {fmt_plain(v)} lies outside the range {r.text()} "
-                        f"that the contract allows for {path}", dedupe=(file, ckey, "range"))
+                        f"that the contract allows for {path}",
+                        dedupe=(file, ckey, "range"),
+                    )
                 if cmp is not test:
-                    continue   # only a whole test decides whether a reason fires
+                    continue  # only a whole test decides whether a reason fires
                 verdict = always(op, r, v)
                 if verdict is True and what == "criterion":
                     never_fire.add((o.name if o else None, code))
-                    add("error", file, ckey,
+                    add(
+                        "error",
+                        file,
+                        ckey,
                         f"from {d.isoformat()}: reason {code} can never fire: {path} {op} {fmt_plain(v)} "
-                        f"always holds for {path} in {r.text()}", dedupe=(file, ckey, "never"))
+                        f"always holds for {path} in {r.text()}",
+                        dedupe=(file, ckey, "never"),
+                    )
                 elif verdict is False and what == "criterion":
-                    add("error", file, ckey,
+                    add(
+                        "error",
+                        file,
+                        ckey,
                         f"from {d.isoformat()}: reason {code} always fires: {path} {op} {fmt_plain(v)} "
                         f"never holds for {path} in {r.text()}, so {o.name} can never be "
                         f"{'met' if o.kind == 'check' else 'granted' if o.kind == 'benefit' else 'levied'}",
-                        dedupe=(file, ckey, "always"))
+                        dedupe=(file, ckey, "always"),
+                    )
                 elif verdict is False and what == "applies":
-                    add("error", file, ckey,
+                    add(
+                        "error",
+                        file,
+                        ckey,
                         f"from {d.isoformat()}: {path} {op} {fmt_plain(v)} never holds for {path} in "
-                        f"{r.text()}: every application is not_applicable ({code})", dedupe=(file, ckey, "na"))
+                        f"{r.text()}: every application is not_applicable ({code})",
+                        dedupe=(file, ckey, "na"),
+                    )
     return never_fire
 
 
@@ -254,8 +276,7 @@ def possible_statuses(book: Rulebook, never_fire: set = frozenset()) -> dict:
             can.add("not_applicable")
         for c in o.criteria:
             if isinstance(c.test, Status):
-                if (c.test.outcome in possible
-                        and set(possible[c.test.outcome]) - set(c.test.allowed)):
+                if c.test.outcome in possible and set(possible[c.test.outcome]) - set(c.test.allowed):
                     can.add(ko)
             elif (o.name, c.code) not in never_fire:
                 can.add(ko)
@@ -272,9 +293,13 @@ def findings_statuses(book, never_fire, add):
             dep = c.test.outcome
             fires_on = set(book.outcome(dep).statuses) - set(c.test.allowed)
             if not fires_on & possible[dep]:
-                add("error", o.file, f"criteria[{i}].test",
+                add(
+                    "error",
+                    o.file,
+                    f"criteria[{i}].test",
                     f"reason {c.code} can never fire: it fires when {dep} is {' or '.join(sorted(fires_on))}, "
-                    f"but {dep} can only be {', '.join(sorted(possible[dep]))}")
+                    f"but {dep} can only be {', '.join(sorted(possible[dep]))}",
+                )
 
 
 def findings_unused(book, add):

@@ -11,17 +11,20 @@ or ``{all|any: [tests]}`` / ``{not: test}``.
 Every node is a pure function of the application's fields and the parameters, so the same
 tree compiles to the Rete network and to a columnar backend.
 """
+
 from __future__ import annotations
 
 import operator
 import re
-from math import gcd
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable
+from math import gcd
+from typing import Any
 
 from engine.decimals import fraction_of_ratio, to_fraction
 from engine.errors import BadExpressionError, UnknownReferenceError
+from engine.rulebook.comparisons import COMPARISONS
 
 _NUMBER = re.compile(r"^[-+]?[0-9]+(\.[0-9]+)?$")
 
@@ -87,6 +90,7 @@ class TableOutput:
         def run(env):
             hit = env.tables.get(table)
             return None if hit is None else hit[1]
+
         return run
 
     def refs(self):
@@ -139,6 +143,7 @@ class Lookup:
         def run(env):
             table = env.params[param]
             return table.get(key(env), table["default"])
+
         return run
 
     def refs(self):
@@ -159,16 +164,27 @@ def _fold(fn):
         for x in xs[1:]:
             acc = fn(acc, x)
         return acc
+
     return run
 
 
 ARITH: dict[str, Callable] = {
-    "add": _fold(operator.add), "sub": _fold(operator.sub), "mul": _fold(operator.mul),
-    "div": _fold(operator.truediv), "min": _min, "max": _max,
+    "add": _fold(operator.add),
+    "sub": _fold(operator.sub),
+    "mul": _fold(operator.mul),
+    "div": _fold(operator.truediv),
+    "min": _min,
+    "max": _max,
 }
 # Two-argument forms with the same results as ARITH (min/max of two return the same object).
-_BINARY: dict[str, Callable] = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-                                "div": operator.truediv, "min": min, "max": max}
+_BINARY: dict[str, Callable] = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "min": min,
+    "max": max,
+}
 
 
 # The same algorithms as fractions.Fraction's _add/_sub/_mul/_div, for two Fractions, minus the
@@ -237,8 +253,14 @@ def _frac_max(a, b):  # max(a, b): the first unless the second is larger
     return b if b._numerator * a._denominator > a._numerator * b._denominator else a
 
 
-_FRACTION_BINARY: dict[str, Callable] = {"add": _frac_add, "sub": _frac_sub, "mul": _frac_mul,
-                                         "div": _frac_div, "min": _frac_min, "max": _frac_max}
+_FRACTION_BINARY: dict[str, Callable] = {
+    "add": _frac_add,
+    "sub": _frac_sub,
+    "mul": _frac_mul,
+    "div": _frac_div,
+    "min": _frac_min,
+    "max": _frac_max,
+}
 
 
 @dataclass(frozen=True)
@@ -262,6 +284,7 @@ class Arith:
             f, g = fns
             fast = _FRACTION_BINARY[op]
             if op == "div":
+
                 def run(env):
                     a, b = f(env), g(env)
                     if type(a) is Fraction and type(b) is Fraction:
@@ -269,6 +292,7 @@ class Arith:
                     if a is None or b is None or b == 0:
                         return None
                     return a / b
+
                 return run
             fn = _BINARY[op]
 
@@ -279,6 +303,7 @@ class Arith:
                 if a is None or b is None:
                     return None
                 return fn(a, b)
+
             return run
         value = self.value
         return value  # three or more arguments: rare, the tree walk is fine
@@ -306,11 +331,6 @@ class Arith:
 
 
 # --- tests -----------------------------------------------------------------------
-COMPARE: dict[str, Callable] = {
-    "gte": operator.ge, "gt": operator.gt, "lte": operator.le, "lt": operator.lt,
-    "eq": operator.eq, "neq": operator.ne,
-}
-SYMBOL = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "eq": "=", "neq": "≠"}
 
 
 @dataclass(frozen=True)
@@ -323,7 +343,7 @@ class Compare:
         a, b = self.left.value(env), self.right.value(env)
         if a is None or b is None:
             return None
-        return COMPARE[self.op](a, b)
+        return COMPARISONS[self.op].holds(a, b)
 
     def refs(self):
         return self.left.refs() | self.right.refs()
@@ -413,13 +433,14 @@ class Not:
 @dataclass
 class Scope:
     """What names a rule may use, and where errors should point."""
+
     file: str
-    fields: dict          # path -> kind
-    params: dict          # name -> Parameter
+    fields: dict  # path -> kind
+    params: dict  # name -> Parameter
     sections: tuple
     vars: set
     tables: set
-    outcomes: dict        # outcome -> allowed statuses (outcomes decided earlier only)
+    outcomes: dict  # outcome -> allowed statuses (outcomes decided earlier only)
 
 
 def _single(raw, scope, key):
@@ -443,15 +464,16 @@ def parse_term(raw, scope: Scope, key: str):
             return Field(raw, kind)
         if raw in scope.params:
             if scope.params[raw].index:
-                raise BadExpressionError(scope.file, key,
-                                         f"parameter {raw} is indexed by {scope.params[raw].index}; "
-                                         f"use {{lookup: [{raw}, {scope.params[raw].index}]}}")
+                raise BadExpressionError(
+                    scope.file,
+                    key,
+                    f"parameter {raw} is indexed by {scope.params[raw].index}; "
+                    f"use {{lookup: [{raw}, {scope.params[raw].index}]}}",
+                )
             return Param(raw)
-        raise UnknownReferenceError(scope.file, key,
-                                    f"unknown name {raw!r}: not a field, parameter, variable or table")
+        raise UnknownReferenceError(scope.file, key, f"unknown name {raw!r}: not a field, parameter, variable or table")
     if isinstance(raw, bool) or not isinstance(raw, dict):
-        raise BadExpressionError(scope.file, key,
-                                 f"expected a name, a quoted number or an operation, got {raw!r}")
+        raise BadExpressionError(scope.file, key, f"expected a name, a quoted number or an operation, got {raw!r}")
     op, args = _single(raw, scope, key)
     here = f"{key}.{op}"
     if op == "label":
@@ -473,8 +495,9 @@ def parse_term(raw, scope: Scope, key: str):
         if not isinstance(args, list) or len(args) < 2:
             raise BadExpressionError(scope.file, here, "expected a list of at least two terms")
         return Arith(op, tuple(parse_term(a, scope, f"{here}[{i}]") for i, a in enumerate(args)))
-    raise BadExpressionError(scope.file, here,
-                             f"unknown operation {op!r} (expected one of {', '.join([*ARITH, 'lookup', 'label'])})")
+    raise BadExpressionError(
+        scope.file, here, f"unknown operation {op!r} (expected one of {', '.join([*ARITH, 'lookup', 'label'])})"
+    )
 
 
 def _field_of_kind(name, scope, key, kinds):
@@ -488,7 +511,7 @@ def _field_of_kind(name, scope, key, kinds):
 def parse_test(raw, scope: Scope, key: str, top: bool = True):
     op, args = _single(raw, scope, key)
     here = f"{key}.{op}"
-    if op in COMPARE:
+    if op in COMPARISONS:
         if not isinstance(args, list) or len(args) != 2:
             raise BadExpressionError(scope.file, here, "expected [left, right]")
         if isinstance(args[1], dict) and "label" in args[1]:
@@ -501,7 +524,9 @@ def parse_test(raw, scope: Scope, key: str, top: bool = True):
         return Truth(_field_of_kind(args, scope, here, ("boolean",)), op == "is_true")
     if op == "present":
         if args not in scope.sections:
-            raise UnknownReferenceError(scope.file, here, f"unknown section {args!r} (expected one of {', '.join(scope.sections)})")
+            raise UnknownReferenceError(
+                scope.file, here, f"unknown section {args!r} (expected one of {', '.join(scope.sections)})"
+            )
         return Present(args)
     if op == "hit":
         if args not in scope.tables:
@@ -510,13 +535,22 @@ def parse_test(raw, scope: Scope, key: str, top: bool = True):
     if op == "status":
         if not top:
             raise BadExpressionError(scope.file, here, "a status test must stand alone, not inside all/any/not")
-        if not isinstance(args, dict) or set(args) - {"outcome", "in", "not_in"} or "outcome" not in args \
-                or len(set(args) & {"in", "not_in"}) != 1:
-            raise BadExpressionError(scope.file, here, "expected {outcome: name, in: [statuses]} or {outcome: name, not_in: [statuses]}")
+        if (
+            not isinstance(args, dict)
+            or set(args) - {"outcome", "in", "not_in"}
+            or "outcome" not in args
+            or len(set(args) & {"in", "not_in"}) != 1
+        ):
+            raise BadExpressionError(
+                scope.file, here, "expected {outcome: name, in: [statuses]} or {outcome: name, not_in: [statuses]}"
+            )
         outcome = args["outcome"]
         if outcome not in scope.outcomes:
-            raise UnknownReferenceError(scope.file, f"{here}.outcome",
-                                        f"unknown outcome {outcome!r} (an outcome may depend only on outcomes decided before it)")
+            raise UnknownReferenceError(
+                scope.file,
+                f"{here}.outcome",
+                f"unknown outcome {outcome!r} (an outcome may depend only on outcomes decided before it)",
+            )
         valid = scope.outcomes[outcome]
         listed = args.get("in", args.get("not_in"))
         if not isinstance(listed, list) or not set(listed) <= valid:
@@ -530,8 +564,12 @@ def parse_test(raw, scope: Scope, key: str, top: bool = True):
         return All(parts) if op == "all" else AnyOf(parts)
     if op == "not":
         return Not(parse_test(args, scope, here, top=False))
-    raise BadExpressionError(scope.file, here, f"unknown test {op!r} (expected one of "
-                             f"{', '.join([*COMPARE, 'is_true', 'is_false', 'present', 'hit', 'status', 'all', 'any', 'not'])})")
+    raise BadExpressionError(
+        scope.file,
+        here,
+        f"unknown test {op!r} (expected one of "
+        f"{', '.join([*COMPARISONS, 'is_true', 'is_false', 'present', 'hit', 'status', 'all', 'any', 'not'])})",
+    )
 
 
 def walk(node):

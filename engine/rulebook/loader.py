@@ -3,6 +3,7 @@
 Storage of rules (these files) is kept apart from evaluation (``rete.py``, and later a
 columnar backend): both consume the compiled ``Rulebook`` below.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.contract.application import FIELDS, LABEL_FIELDS, SECTIONS
-from engine.errors import BadValueError, MissingKeyError, RulebookError, UnknownKeyError, UnknownReferenceError
+from engine.errors import BadValueError, MissingKeyError, UnknownKeyError, UnknownReferenceError
+from engine.resources import bundled
 from engine.rulebook.expressions import Compare, Hit, Scope, parse_term, parse_test
 from engine.rulebook.parameters import Parameter, parse_parameter
 from engine.rulebook.yamlfile import load_yaml
-from engine.resources import bundled
 
 DEFAULT_RULES = bundled("rules")
 
@@ -37,8 +38,12 @@ def _keys(raw: Any, file: str, key: str, required: set, optional: set = frozense
         raise BadValueError(file, key, f"expected a mapping, got {type(raw).__name__}")
     for k in raw:
         if k not in required and k not in optional:
-            raise UnknownKeyError(file, f"{key}.{k}" if key else str(k), "unknown key",
-                                  f"one of {', '.join(sorted(required | set(optional)))}")
+            raise UnknownKeyError(
+                file,
+                f"{key}.{k}" if key else str(k),
+                "unknown key",
+                f"one of {', '.join(sorted(required | set(optional)))}",
+            )
     for k in sorted(required):
         if k not in raw:
             raise MissingKeyError(file, f"{key}.{k}" if key else k, "required key is missing")
@@ -65,6 +70,7 @@ def _code(raw, file, key) -> str:
 @dataclass(frozen=True)
 class Exemption:
     """A named carve-out: when ``when`` fails, the outcome is not applicable for ``code``."""
+
     code: str
     when: Any
     message: dict
@@ -79,7 +85,7 @@ class Criterion:
     clause: str
     test: Any
     message: dict
-    source: str = ""      # the clause's source, when it is not the outcome's own
+    source: str = ""  # the clause's source, when it is not the outcome's own
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ class Outcome:
     source: str
     clause: str
     applies: tuple
-    lets: tuple           # ((name, term), ...) in order
+    lets: tuple  # ((name, term), ...) in order
     tables: tuple
     criteria: tuple
     amount: Amount | None
@@ -158,8 +164,8 @@ class Rulebook:
     outcomes: tuple
     params: dict
     digest: str
-    files: dict = field(repr=False)     # relative path -> parsed YAML (reforms patch these)
-    metering: Any = None                # metering_rules.MeteringSpec from rules/metering.yaml, if any
+    files: dict = field(repr=False)  # relative path -> parsed YAML (reforms patch these)
+    metering: Any = None  # metering_rules.MeteringSpec from rules/metering.yaml, if any
 
     def outcome(self, name: str) -> Outcome:
         for o in self.outcomes:
@@ -201,14 +207,16 @@ def read_files(root: Path) -> dict:
                 continue  # reforms are applied on demand, not part of the baseline
             files[rel] = load_yaml(path, f"rules/{rel}")
         elif path.is_file() and path.suffix not in (".md",):
-            raise UnknownKeyError(f"rules/{path.relative_to(root).as_posix()}", "",
-                                  "unexpected file in the rulebook", "*.yaml")
+            raise UnknownKeyError(
+                f"rules/{path.relative_to(root).as_posix()}", "", "unexpected file in the rulebook", "*.yaml"
+            )
     return files
 
 
 def digest_of(files: dict) -> str:
     """A content digest of the parsed rulebook (stable across formatting-neutral edits of order)."""
     import json
+
     h = hashlib.sha256()
     for rel in sorted(files):
         h.update(rel.encode())
@@ -226,8 +234,9 @@ def load_rulebook(root: Path | str | None = None, reforms: list | tuple = ()) ->
 
 def compile_rulebook(root: Path, files: dict) -> Rulebook:
     index_file = "rules/ruleset.yaml"
-    idx = _keys(files["ruleset.yaml"], index_file, "",
-                {"version", "contract", "title", "sources", "outcomes"}, {"exceptions"})
+    idx = _keys(
+        files["ruleset.yaml"], index_file, "", {"version", "contract", "title", "sources", "outcomes"}, {"exceptions"}
+    )
     version = _text(str(idx["version"]), index_file, "version")
     sources = _keys(idx["sources"], index_file, "sources", set(), set(idx["sources"] or {}))
     for name, src in sources.items():
@@ -247,12 +256,17 @@ def compile_rulebook(root: Path, files: dict) -> Rulebook:
             name = f"{group}.{key}"
             params[name] = parse_parameter(name, raw, f"rules/{rel}", FIELDS, sources)
 
-    base_scope = dict(fields=FIELDS | {f: "label" for f in LABEL_FIELDS}, params=params,
-                      sections=SECTIONS[:-1])
-    exceptions = tuple(_exemption(raw, index_file, f"exceptions[{i}]",
-                                  Scope(file=index_file, vars=set(), tables=set(), outcomes={}, **base_scope),
-                                  sources)
-                       for i, raw in enumerate(idx.get("exceptions") or []))
+    base_scope = dict(fields=FIELDS | {f: "label" for f in LABEL_FIELDS}, params=params, sections=SECTIONS[:-1])
+    exceptions = tuple(
+        _exemption(
+            raw,
+            index_file,
+            f"exceptions[{i}]",
+            Scope(file=index_file, vars=set(), tables=set(), outcomes={}, **base_scope),
+            sources,
+        )
+        for i, raw in enumerate(idx.get("exceptions") or [])
+    )
 
     outcome_files = {rel for rel in files if rel.startswith("outcomes/")}
     listed = {f"outcomes/{name}.yaml" for name in order}
@@ -268,45 +282,71 @@ def compile_rulebook(root: Path, files: dict) -> Rulebook:
         decided[name] = set(o.statuses)
     for o in outcomes:
         if o.on_not_met and o.on_not_met["deadline_days"] not in params:
-            raise UnknownReferenceError(o.file, "on_not_met.deadline_days",
-                                        f"unknown parameter {o.on_not_met['deadline_days']!r}")
+            raise UnknownReferenceError(
+                o.file, "on_not_met.deadline_days", f"unknown parameter {o.on_not_met['deadline_days']!r}"
+            )
     metering = None
     if "metering.yaml" in files:
         from engine.rulebook.metering_rules import parse_metering
-        metering = parse_metering(files["metering.yaml"], params, {o.name: o for o in outcomes},
-                                  (_keys, _text, _bilingual, _code,
-                                   lambda raw, file, key: _source(raw, file, key, sources)))
+
+        metering = parse_metering(
+            files["metering.yaml"],
+            params,
+            {o.name: o for o in outcomes},
+            (_keys, _text, _bilingual, _code, lambda raw, file, key: _source(raw, file, key, sources)),
+        )
     for rel in files:
         if "/" not in rel and rel not in ("ruleset.yaml", "metering.yaml"):
-            raise UnknownKeyError(f"rules/{rel}", "", "unexpected file in the rulebook",
-                                  "ruleset.yaml, metering.yaml, parameters/*.yaml or outcomes/*.yaml")
-    return Rulebook(root=root, version=version, contract=int(idx["contract"]),
-                    title=_bilingual(idx["title"], index_file, "title"), sources=sources,
-                    exceptions=exceptions, outcomes=tuple(outcomes), params=params,
-                    digest=digest_of(files), files=files, metering=metering)
+            raise UnknownKeyError(
+                f"rules/{rel}",
+                "",
+                "unexpected file in the rulebook",
+                "ruleset.yaml, metering.yaml, parameters/*.yaml or outcomes/*.yaml",
+            )
+    return Rulebook(
+        root=root,
+        version=version,
+        contract=int(idx["contract"]),
+        title=_bilingual(idx["title"], index_file, "title"),
+        sources=sources,
+        exceptions=exceptions,
+        outcomes=tuple(outcomes),
+        params=params,
+        digest=digest_of(files),
+        files=files,
+        metering=metering,
+    )
 
 
 def _source(raw, file, key, sources) -> str:
     text = _text(raw, file, key)
     for part in text.split(";"):
         if part.strip() not in sources:
-            raise UnknownReferenceError(file, key, f"{part.strip()!r} is not a source of ruleset.yaml",
-                                        f"one of {', '.join(sources)}")
+            raise UnknownReferenceError(
+                file, key, f"{part.strip()!r} is not a source of ruleset.yaml", f"one of {', '.join(sources)}"
+            )
     return text
 
 
 def _exemption(raw, file, key, scope, sources) -> Exemption:
     _keys(raw, file, key, {"code", "when", "message"}, {"source", "clause"})
-    return Exemption(code=_code(raw["code"], file, f"{key}.code"),
-                     when=parse_test(raw["when"], scope, f"{key}.when", top=False),
-                     message=_bilingual(raw["message"], file, f"{key}.message"),
-                     source=_source(raw["source"], file, f"{key}.source", sources) if "source" in raw else None,
-                     clause=raw.get("clause"))
+    return Exemption(
+        code=_code(raw["code"], file, f"{key}.code"),
+        when=parse_test(raw["when"], scope, f"{key}.when", top=False),
+        message=_bilingual(raw["message"], file, f"{key}.message"),
+        source=_source(raw["source"], file, f"{key}.source", sources) if "source" in raw else None,
+        clause=raw.get("clause"),
+    )
 
 
 def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
-    _keys(raw, file, "", {"outcome", "title", "kind", "source", "clause", "criteria"},
-          {"unit", "applies", "let", "tables", "amount", "on_not_met", "earmark"})
+    _keys(
+        raw,
+        file,
+        "",
+        {"outcome", "title", "kind", "source", "clause", "criteria"},
+        {"unit", "applies", "let", "tables", "amount", "on_not_met", "earmark"},
+    )
     if raw["outcome"] != name:
         raise BadValueError(file, "outcome", f"{raw['outcome']!r} does not match the file name", repr(name))
     kind = raw["kind"]
@@ -315,8 +355,9 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
     source = _source(raw["source"], file, "source", sources)
     scope = Scope(file=file, vars=set(), tables=set(), outcomes=dict(decided), **base_scope)
 
-    applies = tuple(_exemption(a, file, f"applies[{i}]", scope, sources)
-                    for i, a in enumerate(raw.get("applies") or []))
+    applies = tuple(
+        _exemption(a, file, f"applies[{i}]", scope, sources) for i, a in enumerate(raw.get("applies") or [])
+    )
     lets = []
     for vname, term in (raw.get("let") or {}).items():
         if vname in scope.fields or vname in scope.params:
@@ -329,40 +370,65 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
         key = f"tables.{tname}"
         _keys(traw, file, key, {"input", "hit_policy", "unit", "rows", "reason"}, {"description"})
         if traw["hit_policy"] != "first":
-            raise BadValueError(file, f"{key}.hit_policy", f"{traw['hit_policy']!r} is not supported",
-                                "first (rows tried in order, the first that matches wins)")
+            raise BadValueError(
+                file,
+                f"{key}.hit_policy",
+                f"{traw['hit_policy']!r} is not supported",
+                "first (rows tried in order, the first that matches wins)",
+            )
         rows = []
         if not isinstance(traw["rows"], list) or not traw["rows"]:
             raise BadValueError(file, f"{key}.rows", "expected a non-empty list of rows")
         for j, row in enumerate(traw["rows"]):
             rk = f"{key}.rows[{j}]"
             _keys(row, file, rk, {"id", "min", "output"})
-            rows.append(Row(_text(row["id"], file, f"{rk}.id"), parse_term(row["min"], scope, f"{rk}.min"),
-                            parse_term(row["output"], scope, f"{rk}.output")))
+            rows.append(
+                Row(
+                    _text(row["id"], file, f"{rk}.id"),
+                    parse_term(row["min"], scope, f"{rk}.min"),
+                    parse_term(row["output"], scope, f"{rk}.output"),
+                )
+            )
         if len({r.id for r in rows}) != len(rows):
             raise BadValueError(file, f"{key}.rows", "row ids must be unique")
-        tables.append(Table(tname, traw.get("description", ""), str(traw["input"]), parse_term(traw["input"], scope, f"{key}.input"),
-                            _text(traw["unit"], file, f"{key}.unit"), _code(traw["reason"], file, f"{key}.reason"),
-                            tuple(rows)))
+        tables.append(
+            Table(
+                tname,
+                traw.get("description", ""),
+                str(traw["input"]),
+                parse_term(traw["input"], scope, f"{key}.input"),
+                _text(traw["unit"], file, f"{key}.unit"),
+                _code(traw["reason"], file, f"{key}.reason"),
+                tuple(rows),
+            )
+        )
         scope.tables.add(tname)
 
     criteria = []
     for i, c in enumerate(raw["criteria"] or []):
         key = f"criteria[{i}]"
         _keys(c, file, key, {"code", "rule", "clause", "test", "message"}, {"source"})
-        criteria.append(Criterion(_code(c["code"], file, f"{key}.code"), _text(c["rule"], file, f"{key}.rule"),
-                                  _text(c["clause"], file, f"{key}.clause"),
-                                  parse_test(c["test"], scope, f"{key}.test"),
-                                  _bilingual(c["message"], file, f"{key}.message"),
-                                  _source(c["source"], file, f"{key}.source", sources) if "source" in c else source))
+        criteria.append(
+            Criterion(
+                _code(c["code"], file, f"{key}.code"),
+                _text(c["rule"], file, f"{key}.rule"),
+                _text(c["clause"], file, f"{key}.clause"),
+                parse_test(c["test"], scope, f"{key}.test"),
+                _bilingual(c["message"], file, f"{key}.message"),
+                _source(c["source"], file, f"{key}.source", sources) if "source" in c else source,
+            )
+        )
     for i, c in enumerate(criteria):
         allowed = {"lhs", "rhs"} if isinstance(c.test, Compare) else {"value"} if isinstance(c.test, Hit) else set()
         for lang, text in c.message.items():
             used = set(string.Template(text).get_identifiers())
             if used - allowed:
-                raise BadValueError(file, f"criteria[{i}].message.{lang}",
-                                    f"placeholder ${{{sorted(used - allowed)[0]}}} cannot be filled for this test",
-                                    "only " + (", ".join(f"${{{a}}}" for a in sorted(allowed)) or "no placeholders"))
+                raise BadValueError(
+                    file,
+                    f"criteria[{i}].message.{lang}",
+                    f"placeholder ${{{sorted(used - allowed)[0]}}} cannot be filled for this test",
+                    "only " + (", ".join(f"${{{a}}}" for a in sorted(allowed)) or "no placeholders"),
+                )
     codes = [c.code for c in criteria]
     if len(set(codes)) != len(codes):
         raise BadValueError(file, "criteria", "each reason code once per outcome")
@@ -376,16 +442,33 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
             raise BadValueError(file, "unit", f"{unit!r} is not an amount unit", " or ".join(UNIT_PLACES))
         a = _keys(raw.get("amount"), file, "amount", {"formula", "round"}, {"cap"})
         if a["round"] not in _PLACES or _PLACES[a["round"]] != UNIT_PLACES[unit]:
-            raise BadValueError(file, "amount.round", f"{a['round']!r} does not fit the unit {unit}",
-                                f"\"{'0.' + '0' * (UNIT_PLACES[unit] - 1) + '1'}\"")
-        amount = Amount(parse_term(a["formula"], scope, "amount.formula"), _PLACES[a["round"]],
-                        parse_term(a["cap"], scope, "amount.cap") if "cap" in a else None)
+            raise BadValueError(
+                file,
+                "amount.round",
+                f"{a['round']!r} does not fit the unit {unit}",
+                f'"{"0." + "0" * (UNIT_PLACES[unit] - 1) + "1"}"',
+            )
+        amount = Amount(
+            parse_term(a["formula"], scope, "amount.formula"),
+            _PLACES[a["round"]],
+            parse_term(a["cap"], scope, "amount.cap") if "cap" in a else None,
+        )
     on_not_met = None
     if "on_not_met" in raw:
         on_not_met = _keys(raw["on_not_met"], file, "on_not_met", {"notice", "deadline_days"})
-    return Outcome(name=name, file=file, title=_bilingual(raw["title"], file, "title"), kind=kind, unit=unit,
-                   source=source, clause=_text(raw["clause"], file, "clause"), applies=applies,
-                   lets=tuple(lets), tables=tuple(tables), criteria=tuple(criteria), amount=amount,
-                   on_not_met=on_not_met,
-                   earmark=_bilingual(raw["earmark"], file, "earmark") if "earmark" in raw else None)
-
+    return Outcome(
+        name=name,
+        file=file,
+        title=_bilingual(raw["title"], file, "title"),
+        kind=kind,
+        unit=unit,
+        source=source,
+        clause=_text(raw["clause"], file, "clause"),
+        applies=applies,
+        lets=tuple(lets),
+        tables=tuple(tables),
+        criteria=tuple(criteria),
+        amount=amount,
+        on_not_met=on_not_met,
+        earmark=_bilingual(raw["earmark"], file, "earmark") if "earmark" in raw else None,
+    )

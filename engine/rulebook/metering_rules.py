@@ -3,6 +3,7 @@
 Parsed as strictly as the outcome files (unknown keys, facts, fields, parameters, outcomes and
 placeholders are errors naming the file and key), when the rulebook loads.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,11 +30,11 @@ _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 @dataclass(frozen=True)
 class Check:
     fact: str
-    declared: str            # a field path, or "<outcome>.<let>"
-    declared_term: object    # the outcome's let term when ``declared`` names one, else None
+    declared: str  # a field path, or "<outcome>.<let>"
+    declared_term: object  # the outcome's let term when ``declared`` names one, else None
     outcome: str
-    mode: str                # "relative" (share of the metered value) or "absolute"
-    tolerance: str           # parameter name
+    mode: str  # "relative" (share of the metered value) or "absolute"
+    tolerance: str  # parameter name
     label: dict
 
 
@@ -57,12 +58,20 @@ def parse_metering(raw, params: dict, outcomes: dict, helpers) -> MeteringSpec:
     for lang, template in message.items():
         for name in _PLACEHOLDER.findall(template):
             if name not in PLACEHOLDERS:
-                raise UnknownReferenceError(FILE, f"message.{lang}", f"unknown placeholder ${{{name}}}",
-                                            "one of " + ", ".join(f"${{{p}}}" for p in sorted(PLACEHOLDERS)))
+                raise UnknownReferenceError(
+                    FILE,
+                    f"message.{lang}",
+                    f"unknown placeholder ${{{name}}}",
+                    "one of " + ", ".join(f"${{{p}}}" for p in sorted(PLACEHOLDERS)),
+                )
     for name in SETTINGS:
         if name not in params:
-            raise UnknownReferenceError(FILE, "", f"the parameter {name} is missing",
-                                        f"rules/parameters/metering.yaml with key {name.split('.', 1)[1]}")
+            raise UnknownReferenceError(
+                FILE,
+                "",
+                f"the parameter {name} is missing",
+                f"rules/parameters/metering.yaml with key {name.split('.', 1)[1]}",
+            )
     if not isinstance(raw["checks"], list) or not raw["checks"]:
         raise BadValueError(FILE, "checks", "expected a list of checks")
     checks, seen = [], set()
@@ -80,14 +89,22 @@ def parse_metering(raw, params: dict, outcomes: dict, helpers) -> MeteringSpec:
         declared, term = text(c["declared"], FILE, f"{key}.declared"), None
         if FACTS[fact] is not None:
             if declared != FACTS[fact]:
-                raise BadValueError(FILE, f"{key}.declared", f"{fact} replaces the field {FACTS[fact]}, "
-                                    f"so it is checked against that field", FACTS[fact])
+                raise BadValueError(
+                    FILE,
+                    f"{key}.declared",
+                    f"{fact} replaces the field {FACTS[fact]}, so it is checked against that field",
+                    FACTS[fact],
+                )
         else:
             owner, _, let = declared.partition(".")
             lets = dict(outcomes[owner].lets) if owner in outcomes else {}
             if let not in lets:
-                raise UnknownReferenceError(FILE, f"{key}.declared", f"{declared!r} is not a variable (let) of an "
-                                            "outcome", "<outcome>.<let>, e.g. storage_subsidy.peak_shaving_ratio")
+                raise UnknownReferenceError(
+                    FILE,
+                    f"{key}.declared",
+                    f"{declared!r} is not a variable (let) of an outcome",
+                    "<outcome>.<let>, e.g. storage_subsidy.peak_shaving_ratio",
+                )
             term = lets[let]
         keys(c["tolerance"], FILE, f"{key}.tolerance", set(), {"relative", "absolute"})
         if len(c["tolerance"]) != 1:
@@ -95,7 +112,13 @@ def parse_metering(raw, params: dict, outcomes: dict, helpers) -> MeteringSpec:
         mode, tolerance = next(iter(c["tolerance"].items()))
         if tolerance not in params:
             raise UnknownReferenceError(FILE, f"{key}.tolerance.{mode}", f"unknown parameter {tolerance!r}")
-        checks.append(Check(fact, declared, term, c["outcome"], mode, tolerance,
-                            bilingual(c["label"], FILE, f"{key}.label")))
-    return MeteringSpec(code(raw["code"], FILE, "code"), source(raw["source"], FILE, "source"),
-                        text(raw["clause"], FILE, "clause"), message, tuple(checks))
+        checks.append(
+            Check(fact, declared, term, c["outcome"], mode, tolerance, bilingual(c["label"], FILE, f"{key}.label"))
+        )
+    return MeteringSpec(
+        code(raw["code"], FILE, "code"),
+        source(raw["source"], FILE, "source"),
+        text(raw["clause"], FILE, "clause"),
+        message,
+        tuple(checks),
+    )

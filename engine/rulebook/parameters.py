@@ -3,6 +3,7 @@
 ``rules/parameters/storage_subsidy.yaml`` key ``annual_cap`` is ``storage_subsidy.annual_cap``.
 A value of ``null`` at a date ends the parameter there (history is never deleted).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,16 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from engine.errors import BadDateError, BadValueError, DateNotCoveredError, MissingKeyError, MissingReferenceError, MissingUnitError, UnknownKeyError, UnknownReferenceError
+from engine.errors import (
+    BadDateError,
+    BadValueError,
+    DateNotCoveredError,
+    MissingKeyError,
+    MissingReferenceError,
+    MissingUnitError,
+    UnknownKeyError,
+    UnknownReferenceError,
+)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KEYS = {"description", "unit", "reference", "values", "index"}
@@ -30,13 +40,11 @@ def parse_date(text: Any, file: str, key: str) -> dt.date:
 
 def _exact(value: Any, file: str, key: str) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
-        raise BadValueError(file, key, f"{value!r} is not a number",
-                            "a decimal number, quoted like \"0.80\"")
+        raise BadValueError(file, key, f"{value!r} is not a number", 'a decimal number, quoted like "0.80"')
     try:
         d = Decimal(value) if not isinstance(value, Decimal) else value
     except Exception:
-        raise BadValueError(file, key, f"{value!r} is not a number",
-                            "a decimal number, quoted like \"0.80\"") from None
+        raise BadValueError(file, key, f"{value!r} is not a number", 'a decimal number, quoted like "0.80"') from None
     if not d.is_finite():
         raise BadValueError(file, key, f"{value!r} is not finite", "a finite decimal number")
     return Fraction(d)
@@ -60,12 +68,14 @@ class Parameter:
         if i < 0:
             raise DateNotCoveredError(
                 f"no rule is in force on {when.isoformat()}: parameter {self.name} starts on "
-                f"{starts[0].isoformat()} ({self.file})")
+                f"{starts[0].isoformat()} ({self.file})"
+            )
         start, value, _ = self.history[i]
         if value is None:
             raise DateNotCoveredError(
                 f"no rule is in force on {when.isoformat()}: parameter {self.name} ended on "
-                f"{start.isoformat()} ({self.file})")
+                f"{start.isoformat()} ({self.file})"
+            )
         return value, start
 
     def literal_at(self, when: dt.date):
@@ -79,8 +89,7 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
         raise BadValueError(file, key, "a parameter is a mapping", "description, unit, reference, values")
     unknown = set(raw) - _KEYS
     if unknown:
-        raise UnknownKeyError(file, f"{key}.{sorted(unknown)[0]}", "unknown key",
-                              f"one of {', '.join(sorted(_KEYS))}")
+        raise UnknownKeyError(file, f"{key}.{sorted(unknown)[0]}", "unknown key", f"one of {', '.join(sorted(_KEYS))}")
     if not raw.get("unit") or not isinstance(raw.get("unit"), str):
         raise MissingUnitError(file, f"{key}.unit", "a parameter needs a unit")
     ref = raw.get("reference")
@@ -88,12 +97,16 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
         raise MissingReferenceError(file, f"{key}.reference", "a parameter needs a reference")
     head = ref.split(":", 1)[0].strip()
     if head != "assumption" and head not in sources:
-        raise UnknownReferenceError(file, f"{key}.reference",
-                                    f"{head!r} is not a source of ruleset.yaml",
-                                    f"one of {', '.join(sources)} or 'assumption: <rationale>'")
+        raise UnknownReferenceError(
+            file,
+            f"{key}.reference",
+            f"{head!r} is not a source of ruleset.yaml",
+            f"one of {', '.join(sources)} or 'assumption: <rationale>'",
+        )
     if head == "assumption" and len(ref.split(":", 1)) < 2:
-        raise MissingReferenceError(file, f"{key}.reference", "an assumption needs its rationale",
-                                    "'assumption: <one-line rationale>'")
+        raise MissingReferenceError(
+            file, f"{key}.reference", "an assumption needs its rationale", "'assumption: <one-line rationale>'"
+        )
     if not isinstance(raw.get("description"), str) or not raw["description"].strip():
         raise MissingKeyError(file, f"{key}.description", "a parameter needs a description")
     index = raw.get("index")
@@ -101,8 +114,9 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
         raise UnknownReferenceError(file, f"{key}.index", f"unknown field {index!r}")
     values = raw.get("values")
     if not isinstance(values, dict) or not values:
-        raise MissingKeyError(file, f"{key}.values", "a parameter needs values keyed by effective date",
-                              "values: {2026-01-01: \"0.80\"}")
+        raise MissingKeyError(
+            file, f"{key}.values", "a parameter needs values keyed by effective date", 'values: {2026-01-01: "0.80"}'
+        )
     history = []
     for date_text, value in values.items():
         here = f"{key}.values.{date_text}"
@@ -111,10 +125,16 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
             history.append((when, None, None))
         elif index is not None:
             if not isinstance(value, dict) or "default" not in value:
-                raise BadValueError(file, here, "an indexed parameter maps keys to values",
-                                    "{default: \"1.0\", \"141100\": \"1.2\"}")
-            history.append((when, {str(k): _exact(v, file, f"{here}.{k}") for k, v in value.items()},
-                            {str(k): str(v) for k, v in value.items()}))
+                raise BadValueError(
+                    file, here, "an indexed parameter maps keys to values", '{default: "1.0", "141100": "1.2"}'
+                )
+            history.append(
+                (
+                    when,
+                    {str(k): _exact(v, file, f"{here}.{k}") for k, v in value.items()},
+                    {str(k): str(v) for k, v in value.items()},
+                )
+            )
         else:
             history.append((when, _exact(value, file, here), str(value)))
     history.sort(key=lambda h: h[0])

@@ -22,6 +22,7 @@ A reform file (YAML, read strictly) says what changes and from when::
 ``Reform.apply(files)`` returns a patched deep copy of ``read_files``' mapping; it compiles the
 result once so that a mistake is reported against the reform file and key, not the rulebook.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,7 +30,6 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from engine.errors import BadValueError, MissingKeyError, RulebookError, UnknownKeyError, UnknownReferenceError
 from engine.rulebook.parameters import parse_date
@@ -40,8 +40,20 @@ _TOP = {"name", "description", "reference", "parameters", "rules", "switch_off"}
 _PARAM_CHANGE = {"values", "description", "reference"}
 _PARAM_NEW = {"description", "unit", "reference", "values", "index"}
 #: Outcome file keys a reform may replace (``outcome`` is the file's identity, never replaced).
-REPLACEABLE = ("title", "kind", "unit", "source", "clause", "applies", "let", "tables",
-               "criteria", "amount", "on_not_met", "earmark")
+REPLACEABLE = (
+    "title",
+    "kind",
+    "unit",
+    "source",
+    "clause",
+    "applies",
+    "let",
+    "tables",
+    "criteria",
+    "amount",
+    "on_not_met",
+    "earmark",
+)
 
 
 @dataclass(frozen=True)
@@ -50,14 +62,14 @@ class Reform:
     description: str
     reference: str
     file: str
-    parameters: dict = field(default_factory=dict)   # name -> raw spec
-    rules: dict = field(default_factory=dict)        # outcome -> {key: raw}
-    switch_off: tuple = ()                           # (outcome, code)
+    parameters: dict = field(default_factory=dict)  # name -> raw spec
+    rules: dict = field(default_factory=dict)  # outcome -> {key: raw}
+    switch_off: tuple = ()  # (outcome, code)
 
     def apply(self, files: dict) -> dict:
         """A deep copy of ``files`` with this reform applied (validated against that rulebook)."""
         out = copy.deepcopy(files)
-        touched = {}   # (rulebook file, top key) -> reform key, to point errors at the reform
+        touched = {}  # (rulebook file, top key) -> reform key, to point errors at the reform
         for name, spec in self.parameters.items():
             self._apply_parameter(out, name, spec, touched)
         for outcome, replace in self.rules.items():
@@ -71,8 +83,12 @@ class Reform:
             criteria = out[rel].get("criteria") or []
             codes = [c.get("code") for c in criteria if isinstance(c, dict)]
             if code not in codes:
-                raise UnknownReferenceError(self.file, here, f"outcome {outcome} has no criterion {code!r}",
-                                            f"one of {', '.join(f'{outcome}.criteria.{c}' for c in codes)}")
+                raise UnknownReferenceError(
+                    self.file,
+                    here,
+                    f"outcome {outcome} has no criterion {code!r}",
+                    f"one of {', '.join(f'{outcome}.criteria.{c}' for c in codes)}",
+                )
             out[rel]["criteria"] = [c for c in criteria if c.get("code") != code]
         index = out["ruleset.yaml"]
         index["version"] = f"{index['version']}+{self.name}"
@@ -91,8 +107,11 @@ class Reform:
                 close = difflib.get_close_matches(name, known, n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 raise UnknownReferenceError(
-                    self.file, here, f"unknown parameter {name!r}{hint}",
-                    "an existing parameter, or a new one with description, unit, reference and values")
+                    self.file,
+                    here,
+                    f"unknown parameter {name!r}{hint}",
+                    "an existing parameter, or a new one with description, unit, reference and values",
+                )
             _allowed(spec, _PARAM_NEW, self.file, here)
             files.setdefault(rel, {})[key] = copy.deepcopy(spec)
         else:
@@ -107,14 +126,14 @@ class Reform:
     def _outcome_file(self, files, outcome, here) -> str:
         rel = f"outcomes/{outcome}.yaml"
         if rel not in files:
-            known = sorted(r[len("outcomes/"):-len(".yaml")] for r in files if r.startswith("outcomes/"))
-            raise UnknownReferenceError(self.file, here, f"unknown outcome {outcome!r}",
-                                        f"one of {', '.join(known)}")
+            known = sorted(r[len("outcomes/") : -len(".yaml")] for r in files if r.startswith("outcomes/"))
+            raise UnknownReferenceError(self.file, here, f"unknown outcome {outcome!r}", f"one of {', '.join(known)}")
         return rel
 
     def _check(self, files, touched):
         """Compile once; an error in what this reform wrote is reported against the reform."""
         from engine.rulebook.loader import compile_rulebook
+
         try:
             compile_rulebook(Path("rules"), files)
         except RulebookError as exc:
@@ -122,10 +141,12 @@ class Reform:
             where = touched.get((exc.file, top))
             if where is None:
                 raise
-            rest = exc.key[len(top):]
+            rest = exc.key[len(top) :]
             expected = exc.expected or (
                 "a field of CONTRACT.md, a parameter, or a let variable or table of the outcome"
-                if isinstance(exc, UnknownReferenceError) else "the form of the files in rules/outcomes/")
+                if isinstance(exc, UnknownReferenceError)
+                else "the form of the files in rules/outcomes/"
+            )
             raise type(exc)(self.file, where + rest, f"{exc.problem} (reform {self.name})", expected) from None
 
 
@@ -140,8 +161,9 @@ def _parameter_names(files) -> list:
 
 def _allowed(raw, keys, file, here):
     if not isinstance(raw, dict):
-        raise BadValueError(file, here, f"expected a mapping, got {type(raw).__name__}",
-                            f"a mapping with {', '.join(sorted(keys))}")
+        raise BadValueError(
+            file, here, f"expected a mapping, got {type(raw).__name__}", f"a mapping with {', '.join(sorted(keys))}"
+        )
     for k in raw:
         if k not in keys:
             raise UnknownKeyError(file, f"{here}.{k}", "unknown key", f"one of {', '.join(sorted(keys))}")
@@ -159,7 +181,9 @@ def load_reform(path: Path | str) -> Reform:
     file = str(path)
     raw = load_yaml(path, file)
     if not isinstance(raw, dict):
-        raise BadValueError(file, "", "a reform is a mapping", "name, description, reference, parameters, rules, switch_off")
+        raise BadValueError(
+            file, "", "a reform is a mapping", "name, description, reference, parameters, rules, switch_off"
+        )
     for k in raw:
         if k not in _TOP:
             raise UnknownKeyError(file, str(k), "unknown key", f"one of {', '.join(sorted(_TOP))}")
@@ -170,28 +194,39 @@ def load_reform(path: Path | str) -> Reform:
     if not _NAME.match(name):
         raise BadValueError(file, "name", f"{name!r} is not a reform name", "lower-case letters, digits, '.' and '-'")
     if not any(raw.get(k) for k in ("parameters", "rules", "switch_off")):
-        raise MissingKeyError(file, "parameters", "a reform changes nothing",
-                              "at least one of parameters, rules, switch_off")
+        raise MissingKeyError(
+            file, "parameters", "a reform changes nothing", "at least one of parameters, rules, switch_off"
+        )
 
     params = raw.get("parameters") or {}
     if not isinstance(params, dict):
-        raise BadValueError(file, "parameters", "expected a mapping of parameter names",
-                            "{storage_subsidy.tier_30_rate: {values: {2027-01-01: \"0.90\"}}}")
+        raise BadValueError(
+            file,
+            "parameters",
+            "expected a mapping of parameter names",
+            '{storage_subsidy.tier_30_rate: {values: {2027-01-01: "0.90"}}}',
+        )
     for pname, spec in params.items():
         here = f"parameters.{pname}"
         if not isinstance(pname, str) or "." not in pname:
-            raise BadValueError(file, here, f"{pname!r} is not a parameter name", "group.name, e.g. storage_subsidy.tier_30_rate")
+            raise BadValueError(
+                file, here, f"{pname!r} is not a parameter name", "group.name, e.g. storage_subsidy.tier_30_rate"
+            )
         _allowed(spec, _PARAM_NEW, file, here)
         values = spec.get("values")
         if not isinstance(values, dict) or not values:
-            raise MissingKeyError(file, f"{here}.values", "dated values are required",
-                                  "values: {2027-01-01: \"0.90\"}")
+            raise MissingKeyError(file, f"{here}.values", "dated values are required", 'values: {2027-01-01: "0.90"}')
         for date_text, value in values.items():
             parse_date(date_text, file, f"{here}.values.{date_text}")
-            if isinstance(value, (bool, float)) or not (value is None or isinstance(value, (str, int, dict))
-                                                         or type(value).__name__ == "Decimal"):
-                raise BadValueError(file, f"{here}.values.{date_text}", f"{value!r} is not a value",
-                                    "a quoted decimal such as \"0.90\", a mapping for an indexed parameter, or null to end it")
+            if isinstance(value, (bool, float)) or not (
+                value is None or isinstance(value, (str, int, dict)) or type(value).__name__ == "Decimal"
+            ):
+                raise BadValueError(
+                    file,
+                    f"{here}.values.{date_text}",
+                    f"{value!r} is not a value",
+                    'a quoted decimal such as "0.90", a mapping for an indexed parameter, or null to end it',
+                )
 
     rules = raw.get("rules") or {}
     if not isinstance(rules, dict):
@@ -202,12 +237,17 @@ def load_reform(path: Path | str) -> Reform:
         _allowed(spec, {"replace"}, file, here)
         rep = spec.get("replace")
         if not isinstance(rep, dict) or not rep:
-            raise MissingKeyError(file, f"{here}.replace", "expected the outcome keys to replace",
-                                  f"a mapping with some of {', '.join(REPLACEABLE)}")
+            raise MissingKeyError(
+                file,
+                f"{here}.replace",
+                "expected the outcome keys to replace",
+                f"a mapping with some of {', '.join(REPLACEABLE)}",
+            )
         for k in rep:
             if k not in REPLACEABLE:
-                raise UnknownKeyError(file, f"{here}.replace.{k}", "not a replaceable outcome key",
-                                      f"one of {', '.join(REPLACEABLE)}")
+                raise UnknownKeyError(
+                    file, f"{here}.replace.{k}", "not a replaceable outcome key", f"one of {', '.join(REPLACEABLE)}"
+                )
         replaced[outcome] = rep
 
     offs = raw.get("switch_off") or []
@@ -217,9 +257,19 @@ def load_reform(path: Path | str) -> Reform:
     for i, item in enumerate(offs):
         parts = item.split(".") if isinstance(item, str) else []
         if len(parts) != 3 or parts[1] != "criteria":
-            raise BadValueError(file, f"switch_off[{i}]", f"{item!r} is not a criterion name",
-                                "outcome.criteria.CODE, e.g. storage_subsidy.criteria.NOTHING_DISCHARGED")
+            raise BadValueError(
+                file,
+                f"switch_off[{i}]",
+                f"{item!r} is not a criterion name",
+                "outcome.criteria.CODE, e.g. storage_subsidy.criteria.NOTHING_DISCHARGED",
+            )
         switched.append((parts[0], parts[2]))
-    return Reform(name=name, description=_text(raw["description"], file, "description"),
-                  reference=_text(raw["reference"], file, "reference"), file=file,
-                  parameters=params, rules=replaced, switch_off=tuple(switched))
+    return Reform(
+        name=name,
+        description=_text(raw["description"], file, "description"),
+        reference=_text(raw["reference"], file, "reference"),
+        file=file,
+        parameters=params,
+        rules=replaced,
+        switch_off=tuple(switched),
+    )

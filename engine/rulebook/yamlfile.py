@@ -5,6 +5,7 @@ binary float and ``2026-01-01`` into a date (raising a bare ValueError on ``2026
 This loader keeps dates as text (the rulebook parses them with a clear message) and reads
 every YAML float as a Decimal from its literal text.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,7 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml p
 
 # Drop the implicit timestamp and float resolvers; re-add floats as Decimal.
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _DECIMAL_TAG = "tag:yaml.org,2002:float"
@@ -52,8 +52,8 @@ def load_yaml(path: Path, display: str | None = None):
                 key = self.construct_object(key_node, deep=deep)
                 if key in seen:
                     raise DuplicateKeyError(
-                        name, str(key),
-                        f"duplicate key (line {seen[key]} and line {key_node.start_mark.line + 1})")
+                        name, str(key), f"duplicate key (line {seen[key]} and line {key_node.start_mark.line + 1})"
+                    )
                 seen[key] = key_node.start_mark.line + 1
             return super().construct_mapping(node, deep=deep)
 

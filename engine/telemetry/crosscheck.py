@@ -6,6 +6,7 @@ telemetry (the meter always decides); ``annotate`` adds to the decision a ``mete
 feeds, the rulebook's ``DECLARED_DIFFERS_FROM_METERED`` reason wherever a declaration differs
 from the meter beyond its tolerance (rules/metering.yaml).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,11 +17,11 @@ from types import SimpleNamespace
 
 from engine.contract.application import Application
 from engine.errors import MeteringError, RulebookError
+from engine.rulebook.evaluate import field_values
 from engine.telemetry.metering import MeteredFacts, Settings, derive, settings_from, to_decimal
-from engine.backends.rete.engine import field_values
 from engine.telemetry.reader import Telemetry
 
-SHOWN_PLACES = 6   # a declared ratio like 360/1200 = 0.3 shows exactly; 1/3 as 0.333333
+SHOWN_PLACES = 6  # a declared ratio like 360/1200 = 0.3 shows exactly; 1/3 as 0.333333
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,13 @@ class Comparison:
     declared: Fraction
     metered: Fraction
     difference: Fraction
-    limit: Fraction          # the tolerance in the fact's own unit
-    tolerance: str           # parameter name
+    limit: Fraction  # the tolerance in the fact's own unit
+    tolerance: str  # parameter name
     mode: str
 
     @property
     def differs(self) -> bool:
-        return self.difference > self.limit   # "beyond the tolerance": strictly greater
+        return self.difference > self.limit  # "beyond the tolerance": strictly greater
 
     def shown(self) -> dict:
         return {k: _show(getattr(self, k)) for k in ("declared", "metered", "difference", "limit")}
@@ -72,8 +73,10 @@ def facts_for(book, app: Application, telemetry: Telemetry, system_id: str | Non
 
 def metered_application(book, app: Application, facts: MeteredFacts) -> tuple[Application, list[Comparison]]:
     if app.storage is None:
-        raise MeteringError(f"{app.application_id}: telemetry was given, but the application declares no "
-                            "storage system (add the storage section, or leave the telemetry out)")
+        raise MeteringError(
+            f"{app.application_id}: telemetry was given, but the application declares no "
+            "storage system (add the storage section, or leave the telemetry out)"
+        )
     spec = _spec(book)
     params = book.values_at(app.period.end)
     values = facts.contract_values()
@@ -88,31 +91,49 @@ def metered_application(book, app: Application, facts: MeteredFacts) -> tuple[Ap
             declared, metered = declared_fields[check.declared], metered_fields[check.declared]
         tolerance = params[check.tolerance]
         limit = tolerance * abs(metered) if check.mode == "relative" else tolerance
-        comparisons.append(Comparison(check.fact, check.outcome, check.label, declared, metered,
-                                      abs(declared - metered), limit, check.tolerance, check.mode))
-    platform = app.storage.platform.model_copy(update={
-        "reporting_completeness": values["storage.platform.reporting_completeness"],
-        "max_upload_delay_min": values["storage.platform.max_upload_delay_min"]})
-    storage = app.storage.model_copy(update={
-        "baseline_peak_kw": values["storage.baseline_peak_kw"],
-        "peak_with_storage_kw": values["storage.peak_with_storage_kw"],
-        "discharged_kwh": values["storage.discharged_kwh"], "platform": platform})
+        comparisons.append(
+            Comparison(
+                check.fact,
+                check.outcome,
+                check.label,
+                declared,
+                metered,
+                abs(declared - metered),
+                limit,
+                check.tolerance,
+                check.mode,
+            )
+        )
+    platform = app.storage.platform.model_copy(
+        update={
+            "reporting_completeness": values["storage.platform.reporting_completeness"],
+            "max_upload_delay_min": values["storage.platform.max_upload_delay_min"],
+        }
+    )
+    storage = app.storage.model_copy(
+        update={
+            "baseline_peak_kw": values["storage.baseline_peak_kw"],
+            "peak_with_storage_kw": values["storage.peak_with_storage_kw"],
+            "discharged_kwh": values["storage.discharged_kwh"],
+            "platform": platform,
+        }
+    )
     return app.model_copy(update={"storage": storage}), comparisons
 
 
 def _let(term, fields: dict, present: set, params: dict) -> Fraction:
     """An outcome's own formula (a let of the rulebook) on these fields: one definition of the
     peak-shaving ratio, whether it is applied to the declaration or to the meter."""
-    env = SimpleNamespace(fields=fields, params=params, vars={}, tables={}, status={}, literals={},
-                          present=present)
+    env = SimpleNamespace(fields=fields, params=params, vars={}, tables={}, status={}, literals={}, present=present)
     value = term.value(env)
     if value is None:
         raise MeteringError("the declared value of a metered fact cannot be computed")
     return value
 
 
-def annotate(decision: dict, book, app: Application, facts: MeteredFacts, comparisons: list[Comparison],
-             telemetry: Telemetry) -> dict:
+def annotate(
+    decision: dict, book, app: Application, facts: MeteredFacts, comparisons: list[Comparison], telemetry: Telemetry
+) -> dict:
     """``decision`` with the metering block and the reasons; returned for chaining."""
     spec = _spec(book)
     resolved = book.params_at(app.period.end)
@@ -120,35 +141,63 @@ def annotate(decision: dict, book, app: Application, facts: MeteredFacts, compar
     differing = [c for c in comparisons if c.differs]
     decision["metering"] = {
         "used": "metered",
-        "telemetry": {"file": telemetry.source, "sha256": telemetry.sha256,
-                      "system_id": facts.system_id or None},
+        "telemetry": {"file": telemetry.source, "sha256": telemetry.sha256, "system_id": facts.system_id or None},
         "facts": facts.as_dict(),
-        "comparisons": [{"fact": c.fact, "outcome": c.outcome, "label": c.label, **c.shown(),
-                         "tolerance": {"parameter": c.tolerance, "mode": c.mode,
-                                       "value": book.params[c.tolerance].literal_at(app.period.end)},
-                         "differs": c.differs} for c in comparisons],
+        "comparisons": [
+            {
+                "fact": c.fact,
+                "outcome": c.outcome,
+                "label": c.label,
+                **c.shown(),
+                "tolerance": {
+                    "parameter": c.tolerance,
+                    "mode": c.mode,
+                    "value": book.params[c.tolerance].literal_at(app.period.end),
+                },
+                "differs": c.differs,
+            }
+            for c in comparisons
+        ],
         "agrees": not differing,
         "differences": [c.fact for c in differing],
-        "parameters": {name: {"value": book.params[name].literal_at(app.period.end),
-                              "unit": book.params[name].unit,
-                              "effective_from": resolved[name][1].isoformat(),
-                              "reference": book.params[name].reference} for name in used},
+        "parameters": {
+            name: {
+                "value": book.params[name].literal_at(app.period.end),
+                "unit": book.params[name].unit,
+                "effective_from": resolved[name][1].isoformat(),
+                "reference": book.params[name].reference,
+            }
+            for name in used
+        },
     }
     for c in differing:
         out = decision["outcomes"][c.outcome]
         if out["status"] == "not_applicable":
             continue
         shown = c.shown()
-        words = {"declared": shown["declared"], "metered": shown["metered"],
-                 "difference": shown["difference"], "tolerance": shown["limit"]}
-        out["reasons"].append({
-            "code": spec.code, "rule": f"metering.{c.fact}",
-            "message": Template(spec.message["en"]).substitute(words, label=c.label["en"]),
-            "message_zh": Template(spec.message["zh"]).substitute(words, label=c.label["zh"]),
-            "source": spec.source, "clause": spec.clause,
-            "values": {"declared": shown["declared"], "metered": shown["metered"],
-                       "difference": shown["difference"], "tolerance": shown["limit"],
-                       c.tolerance: book.params[c.tolerance].literal_at(app.period.end)}})
+        words = {
+            "declared": shown["declared"],
+            "metered": shown["metered"],
+            "difference": shown["difference"],
+            "tolerance": shown["limit"],
+        }
+        out["reasons"].append(
+            {
+                "code": spec.code,
+                "rule": f"metering.{c.fact}",
+                "message": Template(spec.message["en"]).substitute(words, label=c.label["en"]),
+                "message_zh": Template(spec.message["zh"]).substitute(words, label=c.label["zh"]),
+                "source": spec.source,
+                "clause": spec.clause,
+                "values": {
+                    "declared": shown["declared"],
+                    "metered": shown["metered"],
+                    "difference": shown["difference"],
+                    "tolerance": shown["limit"],
+                    c.tolerance: book.params[c.tolerance].literal_at(app.period.end),
+                },
+            }
+        )
     return decision
 
 

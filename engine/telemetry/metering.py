@@ -18,6 +18,7 @@ for the rules: completeness is rounded *down* to 6 places and delay *up* to 0.01
 direction that cannot turn a failing value into a passing one at any threshold with that many
 places or fewer (the parameters have 2).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,30 +32,35 @@ from engine.telemetry.reader import Interval, Telemetry
 
 COMPLETENESS_PLACES = 6
 DELAY_PLACES = 2
-ENERGY_PLACES = 6   # kWh from 0.01 kW × 15 min needs 4; a 7-minute grid would not terminate
+ENERGY_PLACES = 6  # kWh from 0.01 kW × 15 min needs 4; a 7-minute grid would not terminate
 
 
 @dataclass(frozen=True)
 class Settings:
     interval_minutes: int
-    window_start_min: int   # minutes after local midnight
+    window_start_min: int  # minutes after local midnight
     window_end_min: int
 
     @property
     def window_text(self) -> str:
-        return f"{self.window_start_min // 60:02d}:{self.window_start_min % 60:02d}–" \
-               f"{self.window_end_min // 60:02d}:{self.window_end_min % 60:02d}"
+        return (
+            f"{self.window_start_min // 60:02d}:{self.window_start_min % 60:02d}–"
+            f"{self.window_end_min // 60:02d}:{self.window_end_min % 60:02d}"
+        )
 
 
 @dataclass(frozen=True)
 class Gap:
-    start: dt.datetime      # first missing interval's start
-    end: dt.datetime        # end of the last missing interval
+    start: dt.datetime  # first missing interval's start
+    end: dt.datetime  # end of the last missing interval
     intervals: int
 
     def as_dict(self) -> dict:
-        return {"from": self.start.isoformat(timespec="minutes"), "to": self.end.isoformat(timespec="minutes"),
-                "intervals": self.intervals}
+        return {
+            "from": self.start.isoformat(timespec="minutes"),
+            "to": self.end.isoformat(timespec="minutes"),
+            "intervals": self.intervals,
+        }
 
 
 @dataclass
@@ -72,9 +78,9 @@ class MeteredFacts:
     intervals_expected: int
     intervals_received: int
     intervals_outside_period: int
-    max_upload_delay: Fraction              # minutes
+    max_upload_delay: Fraction  # minutes
     max_upload_delay_at: dt.datetime | None
-    late_intervals: int                     # received later than one interval after its end
+    late_intervals: int  # received later than one interval after its end
     gaps: list[Gap] = field(default_factory=list)
 
     @property
@@ -87,8 +93,7 @@ class MeteredFacts:
             "storage.baseline_peak_kw": self.baseline_peak_kw,
             "storage.peak_with_storage_kw": self.peak_with_storage_kw,
             "storage.discharged_kwh": to_decimal(self.discharged_kwh, ENERGY_PLACES, ROUND_FLOOR),
-            "storage.platform.reporting_completeness":
-                to_decimal(self.completeness, COMPLETENESS_PLACES, ROUND_FLOOR),
+            "storage.platform.reporting_completeness": to_decimal(self.completeness, COMPLETENESS_PLACES, ROUND_FLOOR),
             "storage.platform.max_upload_delay_min": to_decimal(self.max_upload_delay, DELAY_PLACES, ROUND_CEILING),
         }
 
@@ -111,7 +116,8 @@ class MeteredFacts:
             "reporting_completeness": str(values["storage.platform.reporting_completeness"]),
             "max_upload_delay_min": str(values["storage.platform.max_upload_delay_min"]),
             "max_upload_delay_at": self.max_upload_delay_at.isoformat(timespec="minutes")
-            if self.max_upload_delay_at else None,
+            if self.max_upload_delay_at
+            else None,
             "late_intervals": self.late_intervals,
             "gaps": [g.as_dict() for g in self.gaps],
         }
@@ -122,7 +128,7 @@ def to_decimal(value: Fraction | Decimal, places: int, rounding: str) -> Decimal
     ``places``; otherwise cut to ``places`` in the given direction."""
     value = Fraction(value)
     for p in range(places + 1):
-        scaled = value * 10 ** p
+        scaled = value * 10**p
         if scaled.denominator == 1:
             return Decimal(scaled.numerator).scaleb(-p)
     whole = math.floor(scaled) if rounding == ROUND_FLOOR else math.ceil(scaled)
@@ -131,11 +137,13 @@ def to_decimal(value: Fraction | Decimal, places: int, rounding: str) -> Decimal
 
 def settings_from(params: dict) -> Settings:
     """Window and interval from the ``metering.*`` parameters in force (values are Fractions)."""
+
     def minutes(name, value):
         m = value * 60 if name != "metering.interval_length" else value
         if m.denominator != 1:
             raise MeteringError(f"parameter {name} = {value} is not a whole number of minutes")
         return int(m)
+
     interval = minutes("metering.interval_length", params["metering.interval_length"])
     start = minutes("metering.window_start", params["metering.window_start"])
     end = minutes("metering.window_end", params["metering.window_end"])
@@ -146,12 +154,15 @@ def settings_from(params: dict) -> Settings:
     return Settings(interval, start, end)
 
 
-def derive(telemetry: Telemetry, period_start: dt.date, period_end: dt.date, settings: Settings,
-           system_id: str | None = None) -> MeteredFacts:
+def derive(
+    telemetry: Telemetry, period_start: dt.date, period_end: dt.date, settings: Settings, system_id: str | None = None
+) -> MeteredFacts:
     """Every derived fact for one storage system over the period (``MeteringError`` if undefined)."""
     if telemetry.interval_minutes != settings.interval_minutes:
-        raise MeteringError(f"{telemetry.source} was read with {telemetry.interval_minutes}-minute intervals, "
-                            f"the rules use {settings.interval_minutes}")
+        raise MeteringError(
+            f"{telemetry.source} was read with {telemetry.interval_minutes}-minute intervals, "
+            f"the rules use {settings.interval_minutes}"
+        )
     system = _one_system(telemetry, system_id)
     grid = dt.timedelta(minutes=settings.interval_minutes)
     first = dt.datetime.combine(period_start, dt.time())
@@ -166,8 +177,9 @@ def derive(telemetry: Telemetry, period_start: dt.date, period_end: dt.date, set
         else:
             outside += 1
     if not inside:
-        raise MeteringError(f"{telemetry.source} has no interval in the period "
-                            f"{period_start.isoformat()} – {period_end.isoformat()}")
+        raise MeteringError(
+            f"{telemetry.source} has no interval in the period {period_start.isoformat()} – {period_end.isoformat()}"
+        )
     base_peak = store_peak = None
     discharge_kw_minutes = Decimal(0)
     max_delay, max_delay_at, late = dt.timedelta(0), None, 0
@@ -186,41 +198,57 @@ def derive(telemetry: Telemetry, period_start: dt.date, period_end: dt.date, set
         if delay > grid:
             late += 1
     if base_peak is None:
-        raise MeteringError(f"{telemetry.source} has no interval inside the daytime window "
-                            f"{settings.window_text}: the peak-shaving ratio is undefined")
+        raise MeteringError(
+            f"{telemetry.source} has no interval inside the daytime window "
+            f"{settings.window_text}: the peak-shaving ratio is undefined"
+        )
     if base_peak[0] <= 0:
-        raise MeteringError(f"the metered baseline peak in the daytime window is {base_peak[0]} kW "
-                            f"(at {base_peak[1].isoformat()}): the peak-shaving ratio is undefined")
+        raise MeteringError(
+            f"the metered baseline peak in the daytime window is {base_peak[0]} kW "
+            f"(at {base_peak[1].isoformat()}): the peak-shaving ratio is undefined"
+        )
     bp = Fraction(base_peak[0])
     return MeteredFacts(
-        system_id=system, period_start=period_start, period_end=period_end, settings=settings,
-        baseline_peak_kw=base_peak[0], baseline_peak_at=base_peak[1],
-        peak_with_storage_kw=store_peak[0], peak_with_storage_at=store_peak[1],
+        system_id=system,
+        period_start=period_start,
+        period_end=period_end,
+        settings=settings,
+        baseline_peak_kw=base_peak[0],
+        baseline_peak_at=base_peak[1],
+        peak_with_storage_kw=store_peak[0],
+        peak_with_storage_at=store_peak[1],
         peak_shaving_ratio=(bp - Fraction(store_peak[0])) / bp,
         # kW summed per interval, then × minutes ÷ 60 once: exact, whatever the interval length
         discharged_kwh=Fraction(discharge_kw_minutes) * settings.interval_minutes / 60,
-        intervals_expected=expected, intervals_received=len(inside), intervals_outside_period=outside,
+        intervals_expected=expected,
+        intervals_received=len(inside),
+        intervals_outside_period=outside,
         max_upload_delay=Fraction(max_delay // dt.timedelta(microseconds=1), 60_000_000),
-        max_upload_delay_at=max_delay_at, late_intervals=late,
-        gaps=_gaps(inside, first, stop, grid))
+        max_upload_delay_at=max_delay_at,
+        late_intervals=late,
+        gaps=_gaps(inside, first, stop, grid),
+    )
 
 
 def _one_system(telemetry: Telemetry, system_id: str | None) -> str:
     systems = telemetry.systems
     if system_id is not None:
         if system_id not in systems:
-            raise MeteringError(f"{telemetry.source} has no storage system {system_id!r} "
-                                f"(it has {', '.join(repr(s) for s in systems) or 'none'})")
+            raise MeteringError(
+                f"{telemetry.source} has no storage system {system_id!r} "
+                f"(it has {', '.join(repr(s) for s in systems) or 'none'})"
+            )
         return system_id
     if len(systems) > 1:
-        raise MeteringError(f"{telemetry.source} holds {len(systems)} storage systems "
-                            f"({', '.join(systems)}): choose one with --system")
+        raise MeteringError(
+            f"{telemetry.source} holds {len(systems)} storage systems ({', '.join(systems)}): choose one with --system"
+        )
     return systems[0] if systems else ""
 
 
 def _gaps(inside: list[Interval], first: dt.datetime, stop: dt.datetime, grid: dt.timedelta) -> list[Gap]:
     gaps, expected_next = [], first
-    for i in inside:   # sorted by start (read_telemetry sorts)
+    for i in inside:  # sorted by start (read_telemetry sorts)
         if i.start > expected_next:
             gaps.append(Gap(expected_next, i.start, (i.start - expected_next) // grid))
         expected_next = i.start + grid

@@ -17,6 +17,7 @@ the daytime window and calendar days are then plain wall-clock arithmetic.
 Every problem is collected (line and column named) before anything is refused; a file with one
 bad row is refused whole, because a subsidy decided on silently filtered data is not traceable.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,14 +36,14 @@ COLUMNS = ("interval_start", "grid_import_kw", "storage_discharge_kw", "storage_
 OPTIONAL = ("system_id",)
 POWER = ("grid_import_kw", "storage_discharge_kw", "storage_charge_kw")
 _SYSTEM = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-MAX_LISTED = 200   # problems kept in full; the count beyond is still reported
+MAX_LISTED = 200  # problems kept in full; the count beyond is still reported
 
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    where: str              # "line 7" / "row 6": for messages that point back at the file
+    where: str  # "line 7" / "row 6": for messages that point back at the file
     system_id: str
-    start: dt.datetime      # naive, China Standard Time
+    start: dt.datetime  # naive, China Standard Time
     import_kw: Decimal
     discharge_kw: Decimal
     charge_kw: Decimal
@@ -54,7 +55,7 @@ class Telemetry:
     source: str
     sha256: str
     interval_minutes: int
-    intervals: list[Interval] = field(default_factory=list)   # sorted by (system, start)
+    intervals: list[Interval] = field(default_factory=list)  # sorted by (system, start)
 
     @property
     def systems(self) -> list[str]:
@@ -72,8 +73,10 @@ def local_time(text) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(text.strip())
         except ValueError:
-            raise ValueError(f"{text!r} is not a timestamp (expected ISO 8601 local time, "
-                             "e.g. 2026-01-01T08:15 or 2026-01-01T08:15:00+08:00)") from None
+            raise ValueError(
+                f"{text!r} is not a timestamp (expected ISO 8601 local time, "
+                "e.g. 2026-01-01T08:15 or 2026-01-01T08:15:00+08:00)"
+            ) from None
         if len(text.strip()) == 10:
             raise ValueError(f"{text!r} is a date, not a timestamp (expected e.g. 2026-01-01T08:15)")
     else:
@@ -100,8 +103,11 @@ def _power(text) -> Decimal:
 
 
 #: every cell the careful path reads: (column, parser, what an empty cell is called)
-_CELLS = (("interval_start", local_time, "missing"), ("received_at", local_time, "missing"),
-          *((column, _power, "missing (an empty cell is not 0 kW)") for column in POWER))
+_CELLS = (
+    ("interval_start", local_time, "missing"),
+    ("received_at", local_time, "missing"),
+    *((column, _power, "missing (an empty cell is not 0 kW)") for column in POWER),
+)
 
 
 def _rows_from_csv(data: bytes, source: str):
@@ -112,8 +118,9 @@ def _rows_from_csv(data: bytes, source: str):
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
-        raise InvalidTelemetryError(source, [("line 1", "", "the file is empty (expected a header row: "
-                                              + ",".join(OPTIONAL + COLUMNS) + ")")])
+        raise InvalidTelemetryError(
+            source, [("line 1", "", "the file is empty (expected a header row: " + ",".join(OPTIONAL + COLUMNS) + ")")]
+        )
     _check_header([h.strip() for h in header], source)
     names = [h.strip() for h in header]
     for record in reader:
@@ -127,15 +134,26 @@ def _rows_from_csv(data: bytes, source: str):
 
 
 def _rows_from_parquet(path: Path, source: str):
-    import pyarrow.parquet as pq   # only when a Parquet file is given: keeps `check` fast
+    import pyarrow.parquet as pq  # only when a Parquet file is given: keeps `check` fast
     import pyarrow.types as pat
+
     table = pq.read_table(path)
     _check_header(table.column_names, source)
-    floats = [(n, str(table.schema.field(n).type)) for n in table.column_names
-              if pat.is_floating(table.schema.field(n).type)]
+    floats = [
+        (n, str(table.schema.field(n).type)) for n in table.column_names if pat.is_floating(table.schema.field(n).type)
+    ]
     if floats:
-        raise InvalidTelemetryError(source, [("schema", n, f"a binary float column ({t}); store decimals as "
-                                              "decimal128 or text, never through a float") for n, t in floats])
+        raise InvalidTelemetryError(
+            source,
+            [
+                (
+                    "schema",
+                    n,
+                    f"a binary float column ({t}); store decimals as decimal128 or text, never through a float",
+                )
+                for n, t in floats
+            ],
+        )
     columns = {n: table.column(n).to_pylist() for n in table.column_names}
     for k in range(table.num_rows):
         yield f"row {k + 1}", {n: columns[n][k] for n in columns}, None
@@ -155,8 +173,9 @@ def _check_header(names: list[str], source: str) -> None:
         raise InvalidTelemetryError(source, problems)
 
 
-def read_telemetry(path: str | Path, interval_minutes: int, data: bytes | None = None,
-                   fmt: str | None = None) -> Telemetry:
+def read_telemetry(
+    path: str | Path, interval_minutes: int, data: bytes | None = None, fmt: str | None = None
+) -> Telemetry:
     """Read and validate a telemetry file; ``InvalidTelemetryError`` lists every problem.
 
     ``data`` gives the bytes when they come from elsewhere (the record of submissions);
@@ -186,7 +205,7 @@ def read_telemetry(path: str | Path, interval_minutes: int, data: bytes | None =
                 continue
             interval = _well_formed(where, row, grid)
             aligned = True
-            if interval is None:   # something is off: the careful path names every problem
+            if interval is None:  # something is off: the careful path names every problem
                 interval, aligned = _interval(where, row, grid, problems)
             if interval is None:
                 continue
@@ -195,15 +214,21 @@ def read_telemetry(path: str | Path, interval_minutes: int, data: bytes | None =
                 continue
             key = (interval.system_id, interval.start)
             if key in seen:
-                problems.append((where, "interval_start", f"duplicate interval {interval.start.isoformat()}"
-                                 f"{' of ' + interval.system_id if interval.system_id else ''} "
-                                 f"(already on {seen[key]})"))
+                problems.append(
+                    (
+                        where,
+                        "interval_start",
+                        f"duplicate interval {interval.start.isoformat()}"
+                        f"{' of ' + interval.system_id if interval.system_id else ''} "
+                        f"(already on {seen[key]})",
+                    )
+                )
                 continue
             seen[key] = where
             intervals.append(interval)
     except InvalidTelemetryError:
         raise
-    except Exception as exc:   # a Parquet file pyarrow cannot read, say
+    except Exception as exc:  # a Parquet file pyarrow cannot read, say
         raise InvalidTelemetryError(source, [("file", "", f"cannot be read as {fmt}: {exc}")]) from None
     problems += _overlaps(intervals, misaligned, grid)
     if problems:
@@ -230,12 +255,19 @@ def _well_formed(where, row, grid) -> Interval | None:
     except (ValueError, KeyError, InvalidOperation):
         return None
     system = row.get("system_id") or ""
-    if (start.tzinfo is not None or received.tzinfo is not None
-            or not (imp.is_finite() and dis.is_finite() and chg.is_finite())
-            or imp < 0 or dis < 0 or chg < 0
-            or start.second or start.microsecond or (start.hour * 60 + start.minute) % (grid.seconds // 60)
-            or received < start + grid
-            or (system and (type(system) is not str or not _SYSTEM.match(system)))):
+    if (
+        start.tzinfo is not None
+        or received.tzinfo is not None
+        or not (imp.is_finite() and dis.is_finite() and chg.is_finite())
+        or imp < 0
+        or dis < 0
+        or chg < 0
+        or start.second
+        or start.microsecond
+        or (start.hour * 60 + start.minute) % (grid.seconds // 60)
+        or received < start + grid
+        or (system and (type(system) is not str or not _SYSTEM.match(system)))
+    ):
         return None
     return Interval(where, system, start, imp, dis, chg, received)
 
@@ -259,20 +291,39 @@ def _interval(where, row, grid, problems) -> tuple[Interval | None, bool]:
             problems.append((where, column, str(exc)))
     start, aligned = values.get("interval_start"), True
     if start is not None:
-        since_midnight = dt.timedelta(hours=start.hour, minutes=start.minute, seconds=start.second,
-                                      microseconds=start.microsecond)
+        since_midnight = dt.timedelta(
+            hours=start.hour, minutes=start.minute, seconds=start.second, microseconds=start.microsecond
+        )
         if since_midnight % grid:
             aligned = False
-            problems.append((where, "interval_start", f"{start.isoformat()} is not on the "
-                             f"{grid.seconds // 60}-minute grid (intervals start at :00, "
-                             f":{grid.seconds // 60:02d}, …)"))
+            problems.append(
+                (
+                    where,
+                    "interval_start",
+                    f"{start.isoformat()} is not on the "
+                    f"{grid.seconds // 60}-minute grid (intervals start at :00, "
+                    f":{grid.seconds // 60:02d}, …)",
+                )
+            )
         if "received_at" in values and values["received_at"] < start + grid:
-            problems.append((where, "received_at", f"{values['received_at'].isoformat()} is before the "
-                             f"interval ended ({(start + grid).isoformat()})"))
+            problems.append(
+                (
+                    where,
+                    "received_at",
+                    f"{values['received_at'].isoformat()} is before the interval ended ({(start + grid).isoformat()})",
+                )
+            )
     if len(problems) > bad and (aligned or len(problems) > bad + 1):
         return None, aligned
-    return Interval(where, system, start, values["grid_import_kw"], values["storage_discharge_kw"],
-                    values["storage_charge_kw"], values["received_at"]), aligned
+    return Interval(
+        where,
+        system,
+        start,
+        values["grid_import_kw"],
+        values["storage_discharge_kw"],
+        values["storage_charge_kw"],
+        values["received_at"],
+    ), aligned
 
 
 def _overlaps(intervals: list[Interval], misaligned: list[Interval], grid) -> list[tuple[str, str, str]]:
@@ -281,12 +332,18 @@ def _overlaps(intervals: list[Interval], misaligned: list[Interval], grid) -> li
     out = []
     by_key = {(i.system_id, i.start): i for i in intervals}
     for m in misaligned:
-        since = dt.timedelta(hours=m.start.hour, minutes=m.start.minute, seconds=m.start.second,
-                             microseconds=m.start.microsecond)
+        since = dt.timedelta(
+            hours=m.start.hour, minutes=m.start.minute, seconds=m.start.second, microseconds=m.start.microsecond
+        )
         first = m.start - since % grid
         for start in (first, first + grid):
             other = by_key.get((m.system_id, start))
             if other is not None:
-                out.append((m.where, "interval_start", f"overlaps the interval {start.isoformat()} – "
-                            f"{(start + grid).isoformat()} ({other.where})"))
+                out.append(
+                    (
+                        m.where,
+                        "interval_start",
+                        f"overlaps the interval {start.isoformat()} – {(start + grid).isoformat()} ({other.where})",
+                    )
+                )
     return out

@@ -1,4 +1,5 @@
 """Metered facts and declared-versus-metered comparisons, as text for a person."""
+
 from __future__ import annotations
 
 MAX_GAPS_SHOWN = 12
@@ -23,8 +24,10 @@ def facts_lines(facts: dict) -> list[str]:
     if facts["intervals_outside_period"]:
         lines.append(f"  期间外记录 Outside the period: {facts['intervals_outside_period']} interval(s), not used")
     gaps = facts["gaps"]
-    lines.append(f"  缺失时段 Gaps: {len(gaps)}" + (", none" if not gaps else
-                 f", {sum(g['intervals'] for g in gaps):,} interval(s) missing"))
+    lines.append(
+        f"  缺失时段 Gaps: {len(gaps)}"
+        + (", none" if not gaps else f", {sum(g['intervals'] for g in gaps):,} interval(s) missing")
+    )
     for g in gaps[:MAX_GAPS_SHOWN]:
         lines.append(f"    {g['from']} – {g['to']}  ({g['intervals']} interval(s))")
     if len(gaps) > MAX_GAPS_SHOWN:
@@ -40,6 +43,8 @@ def metering_lines(block: dict) -> list[str]:
     lines.append("  申报与计量 Declared vs metered:")
     for c in block["comparisons"]:
         mark = "✘ differs" if c["differs"] else "✔ agrees"
-        lines.append(f"    {mark:<10} {c['label']['zh']} {c['label']['en']}: declared {c['declared']}, "
-                     f"metered {c['metered']} (difference {c['difference']}, tolerance {c['limit']})")
+        lines.append(
+            f"    {mark:<10} {c['label']['zh']} {c['label']['en']}: declared {c['declared']}, "
+            f"metered {c['metered']} (difference {c['difference']}, tolerance {c['limit']})"
+        )
     return lines

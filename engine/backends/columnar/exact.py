@@ -10,6 +10,7 @@ bound of its magnitude (from the actual column maxima of the chunk): Int64 while
 fits, Int128 beyond, and ``ColumnOverflow`` when even Int128 could not hold it (the caller
 then decides those rows through the Rete engine instead).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from math import lcm
 
 import polars as pl
 
-_FIT64 = 2 ** 62
-_FIT128 = 2 ** 126
+_FIT64 = 2**62
+_FIT128 = 2**126
 
 
 class ColumnOverflow(Exception):
@@ -69,6 +70,7 @@ def add(x, y, bound: int, negate: bool = False):
 @dataclass(frozen=True)
 class Q:
     """An exact rational per row: num / den, den > 0; nb, db bound |num| and den."""
+
     num: object
     den: object
     nb: int
@@ -92,7 +94,7 @@ def const(value: Fraction) -> Q:
 
 
 def column(expr: pl.Expr, scale: int, bound: int) -> Q:
-    return Q(expr, 10 ** scale, bound, 10 ** scale)
+    return Q(expr, 10**scale, bound, 10**scale)
 
 
 def _common(a: Q, b: Q):
@@ -100,10 +102,14 @@ def _common(a: Q, b: Q):
     if isinstance(a.den, int) and isinstance(b.den, int):
         L = lcm(a.den, b.den)
         fa, fb = L // a.den, L // b.den
-        return (mul(a.num, a.nb, fa, fa), mul(b.num, b.nb, fb, fb), L,
-                max(a.nb * fa, b.nb * fb), L)
-    return (mul(a.num, a.nb, b.den, b.db), mul(b.num, b.nb, a.den, a.db), mul(a.den, a.db, b.den, b.db),
-            max(a.nb * b.db, b.nb * a.db), a.db * b.db)
+        return (mul(a.num, a.nb, fa, fa), mul(b.num, b.nb, fb, fb), L, max(a.nb * fa, b.nb * fb), L)
+    return (
+        mul(a.num, a.nb, b.den, b.db),
+        mul(b.num, b.nb, a.den, a.db),
+        mul(a.den, a.db, b.den, b.db),
+        max(a.nb * b.db, b.nb * a.db),
+        a.db * b.db,
+    )
 
 
 def q_add(a: Q, b: Q, negate=False) -> Q:
@@ -121,8 +127,7 @@ def q_mul(a: Q, b: Q) -> Q:
     if b.constant and isinstance(a.den, int):
         # fold the constant into the column's denominator: fewer, smaller products
         f = Fraction(b.num, b.den * a.den)
-        return Q(mul(a.num, a.nb, f.numerator, abs(f.numerator)), f.denominator,
-                 a.nb * abs(f.numerator), f.denominator)
+        return Q(mul(a.num, a.nb, f.numerator, abs(f.numerator)), f.denominator, a.nb * abs(f.numerator), f.denominator)
     return Q(mul(a.num, a.nb, b.num, b.nb), mul(a.den, a.db, b.den, b.db), a.nb * b.nb, a.db * b.db)
 
 
@@ -183,9 +188,10 @@ def round_half_up(a: Q, places: int):
     """ROUND_HALF_UP of a to ``places``: an integer count of 10**-places (expression or int)."""
     if a.constant:
         from engine.decimals import round_half_up as exact
+
         q = int(exact(a.fraction, places).scaleb(places))
         return q, abs(q)
-    scale = 10 ** places
+    scale = 10**places
     n = mul(a.num, a.nb, scale, scale)
     nb = a.nb * scale
     wide = _wide(2 * nb + a.db)

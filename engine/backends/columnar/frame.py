@@ -12,6 +12,7 @@ every parameter is a constant folded at compile time. Rows the columnar path can
 (invalid, unusual spellings, uncovered dates, magnitudes beyond Int128) are decided by the Rete
 path, so the result is the Rete result for every row (``shuangtan verify-backends``).
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -24,9 +25,28 @@ import pyarrow as pa
 from engine.backends.columnar import exact as qx
 from engine.backends.columnar.exact import ColumnOverflow, Q
 from engine.backends.columnar.inputs import Prepared, prepare_now
+from engine.backends.rows import decide_rows_rete
+from engine.contract.flat import result_columns
 from engine.errors import DateNotCoveredError
-from engine.rulebook.expressions import All, AnyOf, Arith, Compare, Const, Field, Hit, Label, Lookup, Not, Param, Present, Status, TableOutput, Truth, Var
-from engine.contract.flat import decide_rows_rete, result_columns
+from engine.rulebook.comparisons import COMPARISONS
+from engine.rulebook.expressions import (
+    All,
+    AnyOf,
+    Arith,
+    Compare,
+    Const,
+    Field,
+    Hit,
+    Label,
+    Lookup,
+    Not,
+    Param,
+    Present,
+    Status,
+    TableOutput,
+    Truth,
+    Var,
+)
 from engine.rulebook.loader import Rulebook
 
 _LABEL_COLUMN = {"enterprise.size": "size", "enterprise.region_code": "region"}
@@ -80,7 +100,8 @@ class _Compiler:
         dnum = default.numerator * (L // default.denominator)
         bound = max([abs(dnum), *map(abs, nums.values())])
         expr = pl.col(_LABEL_COLUMN[node.key.path]).replace_strict(
-            nums, default=dnum, return_dtype=pl.Int64 if bound < 2 ** 62 else pl.Int128)
+            nums, default=dnum, return_dtype=pl.Int64 if bound < 2**62 else pl.Int128
+        )
         return Q(expr, L, bound, L)
 
     # --- tests -----------------------------------------------------------------
@@ -94,11 +115,11 @@ class _Compiler:
                 return (eq, ne) if node.op == "eq" else (ne, eq)
             a, b = self.term(node.left, scope), self.term(node.right, scope)
             if a.constant and b.constant:
-                r = _OPS[node.op](a.fraction, b.fraction)
+                r = COMPARISONS[node.op].holds(a.fraction, b.fraction)
                 return pl.lit(r), pl.lit(not r)
             left, right, _ = qx.compare(a, b)
             left = left if not isinstance(left, int) else qx.lit(left)
-            holds = _OPS[node.op](left, right)
+            holds = COMPARISONS[node.op].holds(left, right)
             return holds.fill_null(False), (~holds).fill_null(False)
         if isinstance(node, Truth):
             col = pl.col(f"__b:{node.field.path}")
@@ -124,10 +145,6 @@ class _Compiler:
             inside = pl.col(f"__st:{node.outcome}").is_in([i for i, s in enumerate(statuses) if s in node.allowed])
             return inside, ~inside
         raise TypeError(f"not a test: {node!r}")
-
-
-_OPS = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b,
-        "lt": lambda a, b: a < b, "eq": lambda a, b: a == b, "neq": lambda a, b: a != b}
 
 
 def fmt_amount(q, places: int) -> pl.Expr:
@@ -206,7 +223,7 @@ def _outcome_stages(book: Rulebook, comp: _Compiler, o, codes: OutcomeCodes) -> 
     na, guard = pl.lit(0, dtype=pl.Int32), pl.lit(True)
     for i, e in enumerate(exemptions, start=1):
         p, f = comp.test(e.when, scope)
-        na = na + (guard & f).cast(pl.Int32) * i       # at most one fires: the first failing
+        na = na + (guard & f).cast(pl.Int32) * i  # at most one fires: the first failing
         guard = guard & p
     stages.append({f"__g:{o.name}": guard, f"__na:{o.name}": na})
     guard, na = pl.col(f"__g:{o.name}"), pl.col(f"__na:{o.name}")
@@ -227,21 +244,21 @@ def _outcome_stages(book: Rulebook, comp: _Compiler, o, codes: OutcomeCodes) -> 
     stages.append({f"__bits:{o.name}": bits})
     bits = pl.col(f"__bits:{o.name}")
     is_na, any_fail = na > 0, bits > 0
-    status = is_na.cast(pl.UInt8) * 2 + any_fail.cast(pl.UInt8)      # o.statuses: ok, ko, not_applicable
+    status = is_na.cast(pl.UInt8) * 2 + any_fail.cast(pl.UInt8)  # o.statuses: ok, ko, not_applicable
     cols = {f"__st:{o.name}": status}
     capped, bound = pl.lit(False), 0
     if o.amount is not None:
         q, bound = qx.round_half_up(comp.term(o.amount.formula, scope), o.amount.places)
         if o.amount.cap is not None:
             cq, cb = qx.round_half_up(comp.term(o.amount.cap, scope), o.amount.places)
-            wide = max(bound, cb) >= 2 ** 62
+            wide = max(bound, cb) >= 2**62
             qe, ce = qx._as_expr(q, wide), qx._as_expr(cq, wide)
             capped = (qe > ce).fill_null(False)
             q, bound = pl.when(capped).then(ce).otherwise(qe), max(bound, cb)
-        q = qx._as_expr(q, bound >= 2 ** 62)
+        q = qx._as_expr(q, bound >= 2**62)
         cols[f"__q:{o.name}"] = pl.when(is_na).then(None).when(any_fail).then(0).otherwise(q)
     granted = ~is_na & ~any_fail
-    cols[f"__k:{o.name}"] = (na * (1 << codes.shift) + bits * 2 + (capped & granted).cast(pl.Int32))
+    cols[f"__k:{o.name}"] = na * (1 << codes.shift) + bits * 2 + (capped & granted).cast(pl.Int32)
     return [st for st in stages if st] + [cols], bound
 
 
@@ -253,12 +270,13 @@ def _decimal_series(values: pl.Series, places: int, name: str) -> pl.Series:
     arr = values.rechunk().to_arrow()
     if arr.offset:
         arr = pa.concat_arrays([arr])
-    ints = np.frombuffer(arr.buffers()[1], dtype=np.int64)[:len(arr)]
+    ints = np.frombuffer(arr.buffers()[1], dtype=np.int64)[: len(arr)]
     wide = np.empty((len(arr), 2), dtype=np.int64)
     wide[:, 0] = ints
-    wide[:, 1] = ints >> 63                      # sign extension to 128 bits
-    dec = pa.Array.from_buffers(pa.decimal128(38, places), len(arr), [arr.buffers()[0], pa.py_buffer(wide)],
-                                null_count=arr.null_count)
+    wide[:, 1] = ints >> 63  # sign extension to 128 bits
+    dec = pa.Array.from_buffers(
+        pa.decimal128(38, places), len(arr), [arr.buffers()[0], pa.py_buffer(wide)], null_count=arr.null_count
+    )
     return pl.Series(name, dec)
 
 
@@ -273,8 +291,7 @@ def typed_schema(book: Rulebook) -> dict:
         schema[f"{o.name}.status"] = codes.status_dtype
         schema[f"{o.name}.amount"] = pl.Utf8 if o.amount is None else pl.Decimal(38, o.amount.places)
         schema[f"{o.name}.reasons"] = codes.dtype
-    return {**schema, "totals.subsidy_yuan": pl.Decimal(38, 2), "totals.levy_yuan": pl.Decimal(38, 2),
-            "error": pl.Utf8}
+    return {**schema, "totals.subsidy_yuan": pl.Decimal(38, 2), "totals.levy_yuan": pl.Decimal(38, 2), "error": pl.Utf8}
 
 
 _CODES: dict = {}
@@ -295,8 +312,12 @@ def _decide_group(book: Rulebook, params: dict, prep: Prepared, frame: pl.DataFr
         stages, bounds[o.name] = _outcome_stages(book, comp, o, _codes(book, o))
         for stage in stages:
             lf = lf.with_columns(**stage)
-    out = [pl.col("__row"), pl.col("application_id"), pl.col("region").alias("region_code"),
-           pl.col("__end").alias("evaluated_on")]
+    out = [
+        pl.col("__row"),
+        pl.col("application_id"),
+        pl.col("region").alias("region_code"),
+        pl.col("__end").alias("evaluated_on"),
+    ]
     subsidy, levy = [], []
     for o in book.outcomes:
         out += [pl.col(f"__st:{o.name}"), pl.col(f"__k:{o.name}")]
@@ -310,22 +331,35 @@ def _decide_group(book: Rulebook, params: dict, prep: Prepared, frame: pl.DataFr
     def total(names):
         bound = sum(bounds[n] for n in names)
         qx._wide(bound)
-        cols = [qx._as_expr(pl.col(f"__q:{n}").fill_null(0), bound >= 2 ** 62) for n in names]
+        cols = [qx._as_expr(pl.col(f"__q:{n}").fill_null(0), bound >= 2**62) for n in names]
         return pl.sum_horizontal(cols) if cols else pl.lit(0, dtype=pl.Int64)
+
     out += [total(subsidy).alias("__subsidy"), total(levy).alias("__levy")]
     raw = lf.select(out).collect()
-    cols = [raw.get_column("__row"), raw.get_column("application_id"), raw.get_column("region_code"),
-            raw.get_column("evaluated_on")]
+    cols = [
+        raw.get_column("__row"),
+        raw.get_column("application_id"),
+        raw.get_column("region_code"),
+        raw.get_column("evaluated_on"),
+    ]
     for o in book.outcomes:
         codes = _codes(book, o)
-        cols.append(pl.Series(f"{o.name}.status", list(o.statuses), dtype=codes.status_dtype)
-                    .gather(raw.get_column(f"__st:{o.name}")))
-        cols.append(_nulls(f"{o.name}.amount", raw.height) if o.amount is None else
-                    _decimal_series(raw.get_column(f"__q:{o.name}"), o.amount.places, f"{o.name}.amount"))
+        cols.append(
+            pl.Series(f"{o.name}.status", list(o.statuses), dtype=codes.status_dtype).gather(
+                raw.get_column(f"__st:{o.name}")
+            )
+        )
+        cols.append(
+            _nulls(f"{o.name}.amount", raw.height)
+            if o.amount is None
+            else _decimal_series(raw.get_column(f"__q:{o.name}"), o.amount.places, f"{o.name}.amount")
+        )
         cols.append(codes.reason_series(raw.get_column(f"__k:{o.name}"), f"{o.name}.reasons"))
-    cols += [_decimal_series(raw.get_column("__subsidy"), 2, "totals.subsidy_yuan"),
-             _decimal_series(raw.get_column("__levy"), 2, "totals.levy_yuan"),
-             _nulls("error", raw.height)]
+    cols += [
+        _decimal_series(raw.get_column("__subsidy"), 2, "totals.subsidy_yuan"),
+        _decimal_series(raw.get_column("__levy"), 2, "totals.levy_yuan"),
+        _nulls("error", raw.height),
+    ]
     return pl.DataFrame(cols)
 
 
@@ -342,8 +376,10 @@ def _rete_rows(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
         rows.append({"__row": raw["__row"], **{c: (None if res.get(c) is None else str(res.get(c))) for c in cols}})
     text = pl.DataFrame(rows, schema={"__row": pl.UInt32, **{c: pl.Utf8 for c in cols}})
     schema = typed_schema(book)
-    return text.with_columns(pl.col("evaluated_on").str.to_date("%Y-%m-%d"),
-                             *[pl.col(c).cast(t) for c, t in schema.items() if t not in (pl.Utf8, pl.Date)])
+    return text.with_columns(
+        pl.col("evaluated_on").str.to_date("%Y-%m-%d"),
+        *[pl.col(c).cast(t) for c, t in schema.items() if t not in (pl.Utf8, pl.Date)],
+    )
 
 
 #: The native kernel decides the rows it vouches for (engine/backends/columnar/kernel.py); off, every
@@ -380,13 +416,20 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = No
     fast = None
     if USE_KERNEL and frame.height:
         from engine.backends.columnar.kernel import Checked, run
+
         checked = getattr(prep, "checked", None)
         if checked is None:
             checked = Checked(frame, shared=prep is not None)
             if prep is not None:
                 prep.checked = checked
-        fast = run(book, frame, lambda dates: _groups(book, dates),
-                   {o.name: _codes(book, o) for o in book.outcomes}, typed_schema(book), checked)
+        fast = run(
+            book,
+            frame,
+            lambda dates: _groups(book, dates),
+            {o.name: _codes(book, o) for o in book.outcomes},
+            typed_schema(book),
+            checked,
+        )
     if fast is None:
         return _decide_careful(book, frame, prep)
     result, vouched = fast
@@ -395,8 +438,11 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = No
     rest = np.flatnonzero(~vouched)
     slow = _decide_careful(book, frame[rest])
     keep = np.flatnonzero(vouched)
-    return pl.concat([result[keep].with_columns(__row=pl.Series(keep)),
-                      slow.with_columns(__row=pl.Series(rest))]).sort("__row").drop("__row")
+    return (
+        pl.concat([result[keep].with_columns(__row=pl.Series(keep)), slow.with_columns(__row=pl.Series(rest))])
+        .sort("__row")
+        .drop("__row")
+    )
 
 
 def validated(frame: pl.DataFrame) -> Prepared:
@@ -404,9 +450,11 @@ def validated(frame: pl.DataFrame) -> Prepared:
     ``prep``): the native kernel's validation, done now; the Polars path's preparation only if
     a rulebook needs it (rows the kernel does not vouch for)."""
     from engine.backends.columnar.inputs import prepare
+
     shared = prepare(frame)
     if USE_KERNEL and frame.height:
         from engine.backends.columnar.kernel import Checked
+
         shared.checked = Checked(frame, shared=True)
     return shared
 
@@ -419,8 +467,7 @@ def _decide_careful(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None =
     uncovered = [w for w in slow if not isinstance(w, pl.DataFrame)]
     slow = [s for s in slow if isinstance(s, pl.DataFrame)]
     for params, dates in groups.values():
-        sub = prep.frame if len(groups) == 1 and not uncovered else \
-            prep.frame.filter(pl.col("__end").is_in(dates))
+        sub = prep.frame if len(groups) == 1 and not uncovered else prep.frame.filter(pl.col("__end").is_in(dates))
         try:
             parts.append(_decide_group(book, params, prep, sub))
         except ColumnOverflow:

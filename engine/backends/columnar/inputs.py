@@ -6,6 +6,7 @@ The mask is *sound*, not complete: a row in it is certainly valid under the cont
 outside it (bad value, unusual spelling such as "1e3" or "+5", unexpected column type) is
 handed to the Rete path, which decides it or names its errors exactly as ``check`` does.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field
 
 import annotated_types as at
 import numpy as np
-import pyarrow as pa
 import polars as pl
+import pyarrow as pa
 from pydantic import BaseModel
 
 from engine.contract import application as appmodel
@@ -29,8 +30,9 @@ _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
 @dataclass
 class Rule:
     """The contract's constraints on one field, read from the pydantic model."""
+
     kind: str
-    required: bool                 # within its section (or the document)
+    required: bool  # within its section (or the document)
     default: object = None
     gt: object = None
     ge: object = None
@@ -41,15 +43,14 @@ class Rule:
     max_len: int | None = None
     credit_code: bool = False
     choices: tuple = ()
-    unknown_check: bool = False    # a validator we cannot vectorise: route rows to Rete
+    unknown_check: bool = False  # a validator we cannot vectorise: route rows to Rete
 
 
 def _rules(model: type[BaseModel]) -> dict[str, Rule]:
     out = {}
     for path, info in appmodel.leaf_fields(model):
         ann = info.annotation
-        r = Rule(kind=FIELDS[path], required=info.is_required(),
-                 default=None if info.is_required() else info.default)
+        r = Rule(kind=FIELDS[path], required=info.is_required(), default=None if info.is_required() else info.default)
         if typing.get_origin(ann) is typing.Literal:
             r.choices = typing.get_args(ann)
         for m in info.metadata:
@@ -85,11 +86,12 @@ TOP_FIELDS = [p for p in FIELDS if p.split(".")[0] not in SECTIONS]
 @dataclass
 class Prepared:
     """The rows that the columnar path decides, with exact numeric columns."""
-    frame: pl.DataFrame            # __row, application_id, region, size, __end, __m:*, __b:*, __p:*
-    scales: dict = field(default_factory=dict)   # numeric field -> decimal scale of its mantissa
-    bounds: dict = field(default_factory=dict)   # numeric field -> max |mantissa|
-    fallback: pl.DataFrame | None = None         # the original rows for the Rete path (with __row)
-    checked: object = None    # the native kernel's validation of the same rows (columnar_kernel.Checked)
+
+    frame: pl.DataFrame  # __row, application_id, region, size, __end, __m:*, __b:*, __p:*
+    scales: dict = field(default_factory=dict)  # numeric field -> decimal scale of its mantissa
+    bounds: dict = field(default_factory=dict)  # numeric field -> max |mantissa|
+    fallback: pl.DataFrame | None = None  # the original rows for the Rete path (with __row)
+    checked: object = None  # the native kernel's validation of the same rows (columnar_kernel.Checked)
 
 
 def _absent(df: pl.DataFrame, path: str) -> pl.Expr:
@@ -111,17 +113,17 @@ def credit_code_mask(series: pl.Series) -> pl.Series:
         raw = pa.concat_arrays(raw.chunks) if raw.num_chunks != 1 else raw.chunk(0)
     if not len(raw):
         return pl.Series(result)
-    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset:raw.offset + len(raw) + 1]
+    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset : raw.offset + len(raw) + 1]
     lengths = np.diff(offsets)
     present = ~np.asarray(raw.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     data = np.frombuffer(raw.buffers()[2], dtype=np.uint8) if raw.buffers()[2] is not None else np.zeros(0, np.uint8)
-    if (lengths == 18).all():           # the common case: the byte matrix is the data buffer itself
+    if (lengths == 18).all():  # the common case: the byte matrix is the data buffer itself
         rows = np.arange(len(raw))
-        matrix = data[offsets[0]:offsets[0] + 18 * len(raw)].reshape(-1, 18)
+        matrix = data[offsets[0] : offsets[0] + 18 * len(raw)].reshape(-1, 18)
     else:
         rows = np.flatnonzero(lengths == 18)
         matrix = data[offsets[rows][:, None] + np.arange(18)] if rows.size else np.zeros((0, 18), np.uint8)
-    value = _USCC_VALUE[np.ascontiguousarray(matrix.T)]     # 18 x n, contiguous rows
+    value = _USCC_VALUE[np.ascontiguousarray(matrix.T)]  # 18 x n, contiguous rows
     shaped = (value[:8] < 10).all(axis=0) & (value[8:] < 31).all(axis=0)
     total = np.zeros(value.shape[1], dtype=np.int32)
     for i, w in enumerate(_USCC_WEIGHTS):
@@ -184,7 +186,7 @@ def _mantissa(df, path, kind):
 
 
 def _range_ok(m: pl.Expr, scale: int, rule: Rule) -> pl.Expr:
-    one = 10 ** scale
+    one = 10**scale
     ok = pl.lit(True)
     if rule.gt is not None:
         ok = ok & (m > int(rule.gt) * one)
@@ -200,8 +202,13 @@ def _range_ok(m: pl.Expr, scale: int, rule: Rule) -> pl.Expr:
 def _narrow(df: pl.DataFrame, paths: list[str], wide: set) -> set[str]:
     """Numeric columns read as Int64 at once: integer columns, and 128-bit ones (Decimal) unless
     ``wide`` (a value did not fit: see the overflow flags in ``prepare``)."""
-    return {p for p in paths if p in df.columns and p not in wide and (
-        df.schema[p] in _INTS or df.schema[p] in (pl.UInt64, pl.Int128) or isinstance(df.schema[p], pl.Decimal))}
+    return {
+        p
+        for p in paths
+        if p in df.columns
+        and p not in wide
+        and (df.schema[p] in _INTS or df.schema[p] in (pl.UInt64, pl.Int128) or isinstance(df.schema[p], pl.Decimal))
+    }
 
 
 class _Deferred:
@@ -211,7 +218,7 @@ class _Deferred:
     def __init__(self, df: pl.DataFrame):
         self._df = df
         self._done: Prepared | None = None
-        self.checked = None      # the native kernel's own validation, shared the same way
+        self.checked = None  # the native kernel's own validation, shared the same way
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -256,7 +263,7 @@ def prepare_now(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:
             ok = fmt & _range_ok(m, scale, rule) & pl.lit(not rule.unknown_check)
             if rule.default is not None:
                 # null here means absent or malformed; a malformed row is invalid anyway
-                m = m.fill_null(int(rule.default) * 10 ** scale)
+                m = m.fill_null(int(rule.default) * 10**scale)
             exprs[f"__m:{path}"] = m
             scales[path] = scale
         elif kind == "boolean":
@@ -289,34 +296,51 @@ def prepare_now(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:
     else:
         lf = lf.with_columns(__cc_ok=pl.lit(False))
     lf = lf.with_columns(**checks).with_columns(**{f"__p:{s}": v for s, v in present.items()})
-    text = {p: (pl.col(p) if p in df.columns else pl.lit(None, dtype=pl.Utf8))
-            for p in ("application_id", "enterprise.region_code", "enterprise.size")}
+    text = {
+        p: (pl.col(p) if p in df.columns else pl.lit(None, dtype=pl.Utf8))
+        for p in ("application_id", "enterprise.region_code", "enterprise.size")
+    }
     lf = lf.with_columns(__valid=pl.all_horizontal(valid), **exprs)
     start, end = pl.col("__d:period.start"), pl.col("__d:period.end")
     staged = lf.select(
-        "__row", application_id=text["application_id"], region=text["enterprise.region_code"],
-        size=text["enterprise.size"], __end=end,
+        "__row",
+        application_id=text["application_id"],
+        region=text["enterprise.region_code"],
+        size=text["enterprise.size"],
+        __end=end,
         **{k: pl.col(k) for k in exprs if k not in ("__d:period.start", "__d:period.end")},
-        **{f"__p:{s}": pl.col(f"__p:{s}") for s in present}, **overflow,
-        __valid=(pl.col("__valid") & (start <= end)
-                 & ((end - start).dt.total_days() + 1 <= 366)).fill_null(False)).collect(engine="in-memory")
+        **{f"__p:{s}": pl.col(f"__p:{s}") for s in present},
+        **overflow,
+        __valid=(pl.col("__valid") & (start <= end) & ((end - start).dt.total_days() + 1 <= 366)).fill_null(False),
+    ).collect(engine="in-memory")
     if overflow:
         flags = staged.select(pl.col(k).any() for k in overflow).row(0, named=True)
-        too_big = {k[len("__ovf:"):] for k, v in flags.items() if v}
-        if too_big:        # rare: read those columns as Int128 instead
+        too_big = {k[len("__ovf:") :] for k, v in flags.items() if v}
+        if too_big:  # rare: read those columns as Int128 instead
             return prepare_now(source, wide | frozenset(too_big))
         staged = staged.drop(*overflow)
     all_valid = bool(staged.get_column("__valid").all())
     fast = staged if all_valid else staged.filter(pl.col("__valid"))
     slow_rows = None if all_valid else staged.filter(~pl.col("__valid")).get_column("__row")
-    maxima = fast.select([pl.col(f"__m:{p}").abs().max().alias(p) for p in numeric]).row(0) if fast.height else \
-        [0] * len(numeric)
+    maxima = (
+        fast.select([pl.col(f"__m:{p}").abs().max().alias(p) for p in numeric]).row(0)
+        if fast.height
+        else [0] * len(numeric)
+    )
     bounds = {p: int(v or 0) for p, v in zip(numeric, maxima)}
-    small = {f"__m:{p}": pl.col(f"__m:{p}").cast(pl.Int64) for p in numeric
-             if bounds[p] < 2 ** 62 and fast.schema[f"__m:{p}"] != pl.Int64}
+    small = {
+        f"__m:{p}": pl.col(f"__m:{p}").cast(pl.Int64)
+        for p in numeric
+        if bounds[p] < 2**62 and fast.schema[f"__m:{p}"] != pl.Int64
+    }
     fast = (fast.with_columns(**small) if small else fast).drop("__valid")
-    fallback = df.filter(pl.col("__row").is_in(slow_rows.implode())).select(
-        [c for c in df.columns if not c.startswith("__") or c == "__row"]) if slow_rows is not None else None
+    fallback = (
+        df.filter(pl.col("__row").is_in(slow_rows.implode())).select(
+            [c for c in df.columns if not c.startswith("__") or c == "__row"]
+        )
+        if slow_rows is not None
+        else None
+    )
     return Prepared(frame=fast, scales=scales, bounds=bounds, fallback=fallback)
 
 

@@ -14,6 +14,7 @@ numba once (``cache=True``); the program is data. A row the kernel does not vouc
 or unusual input, an uncovered date, a magnitude beyond the program's proven limits) is marked,
 and the caller decides it on the Polars path (and from there the Rete engine) instead.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,32 +28,33 @@ import polars as pl
 import pyarrow as pa
 
 from engine.backends.columnar import program as cp
+from engine.backends.columnar.inputs import _DATE_TEXT, _DECIMAL_TEXT, _USCC_VALUE, RULES
 from engine.contract.application import _USCC_WEIGHTS, FIELDS, SECTIONS
-from engine.backends.columnar.inputs import RULES, _DATE_TEXT, _DECIMAL_TEXT, _USCC_VALUE
 from engine.rulebook.expressions import Compare, Label, Lookup, walk
 
-START_LIMIT = 10 ** 18
-_EXACT_FLOAT = 2 ** 52             # below it an int64 is an exact double, with room for a sum
-BLOCK = 1024                       # rows per interpreter step (registers stay in cache)
+START_LIMIT = 10**18
+_EXACT_FLOAT = 2**52  # below it an int64 is an exact double, with room for a sum
+BLOCK = 1024  # rows per interpreter step (registers stay in cache)
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
-_SECTIONS = SECTIONS[:-1]         # sections whose absence is allowed (history has defaults)
+_SECTIONS = SECTIONS[:-1]  # sections whose absence is allowed (history has defaults)
 _EPOCH = dt.date(1970, 1, 1)
 _USCC_WEIGHTS32 = np.array(_USCC_WEIGHTS, dtype=np.int32)
-_USCC_LIMIT = np.array([10] * 8 + [31] * 9, dtype=np.uint8)      # positions 1-8: digits only
+_USCC_LIMIT = np.array([10] * 8 + [31] * 9, dtype=np.uint8)  # positions 1-8: digits only
 
 NUMERIC = [p for p, k in FIELDS.items() if k in ("decimal", "integer")]
 BOOLEAN = [p for p, k in FIELDS.items() if k == "boolean"]
 DATES = [p for p, k in FIELDS.items() if k == "date"]
 TEXT = [p for p, k in FIELDS.items() if k in ("text", "label")]
 LABEL_FIELDS = ("enterprise.region_code", "enterprise.size")
-SECTION_SIZE = np.array([sum(1 for p in NUMERIC + BOOLEAN if p.split(".")[0] == s) for s in SECTIONS[:-1]],
-                        dtype=np.int64)
+SECTION_SIZE = np.array(
+    [sum(1 for p in NUMERIC + BOOLEAN if p.split(".")[0] == s) for s in SECTIONS[:-1]], dtype=np.int64
+)
 # the kernel counts present fields per section over numeric and boolean fields only
 _SECTIONS_COUNTABLE = not any(p.split(".")[0] in SECTIONS[:-1] for p in DATES + TEXT)
 _EMPTY_U8 = np.zeros(0, dtype=np.uint8)
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
-for _a in (_EMPTY_U8, _EMPTY_I64, _EMPTY_I32):    # read-only, like the Arrow buffers beside them
+for _a in (_EMPTY_U8, _EMPTY_I64, _EMPTY_I32):  # read-only, like the Arrow buffers beside them
     _a.setflags(write=False)
 
 
@@ -79,7 +81,7 @@ def byte_class(pattern: str):
             a, b = ord(body[i]), ord(body[i + 2])
             if a > b or b > 127:
                 return None
-            table[a:b + 1] = 1
+            table[a : b + 1] = 1
             i += 3
         else:
             if ord(body[i]) > 127 or body[i] == "^" and i == 0:
@@ -168,23 +170,23 @@ def _numeric(r0, m, ok, rv, vv, cs, data, valid, meta, rng, limit):
     # Straight loops, one concern each, with unsigned indices: each vectorises (a signed index
     # costs a negative-index fix-up, and one loop storing to four arrays is left scalar).
     base = np.uint64(r0 + off)
-    if hasb:                          # presence first: vv holds it until the defaults below
+    if hasb:  # presence first: vv holds it until the defaults below
         for j in range(m):
             i = base + np.uint64(j)
             vv[j] = _bit(valid, i)
     else:
         vv[:m] = 1
-    if kind == 2:                     # Decimal128: the high word must be the low word's sign
+    if kind == 2:  # Decimal128: the high word must be the low word's sign
         for j in range(m):
             i = np.uint64(2) * (base + np.uint64(j))
             lo = data[i]
-            rv[j] = lo if data[i + np.uint64(1)] == (lo >> 63) else upper + 1    # refused below
+            rv[j] = lo if data[i + np.uint64(1)] == (lo >> 63) else upper + 1  # refused below
     else:
         for j in range(m):
             rv[j] = data[base + np.uint64(j)]
     insec = np.int64(1 if sec >= 0 else 0)
     absent_fails = np.uint8(1 if must else 0)
-    for j in range(m):                # a null slot's value was read but is not used
+    for j in range(m):  # a null slot's value was read but is not used
         p = vv[j]
         lo = rv[j]
         bad = np.uint8((lo < lower) | (lo > upper)) & p
@@ -211,7 +213,7 @@ def _boolean(r0, m, ok, rv, vv, cs, data, valid, meta):
         if must:
             ok[:m] = 0
         return
-    base = np.uint64(r0 + off)        # straight loops, as _numeric
+    base = np.uint64(r0 + off)  # straight loops, as _numeric
     if hasb:
         for j in range(m):
             i = base + np.uint64(j)
@@ -264,7 +266,7 @@ def _inspect(arr, which, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, st
         if good and cc:
             if ln != 18:
                 good = False
-            else:                    # 17 characters weighted, mod 31; the first 8 are digits
+            else:  # 17 characters weighted, mod 31; the first 8 are digits
                 total = np.int32(0)
                 over = np.uint8(0)
                 for t in range(17):
@@ -300,7 +302,7 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, t
         if required:
             ok[:m] = 0
         return
-    where = np.zeros(m, dtype=np.uint8)       # 1: bytes in the view, 2: in data, 0: not needed
+    where = np.zeros(m, dtype=np.uint8)  # 1: bytes in the view, 2: in data, 0: not needed
     pos = np.zeros(m, dtype=np.int64)
     lens = np.zeros(m, dtype=np.int64)
     for j in range(m):
@@ -309,12 +311,12 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, t
         if hasb and _bit(valid, i) == 0:
             ln = 0
         lens[j] = ln
-        if ln == 0:                  # null or "": absent
+        if ln == 0:  # null or "": absent
             if required:
                 ok[j] = 0
             continue
-        if ln <= 7:                  # its first 8 bytes as one integer
-            key = ((np.int64(views32[4 * i + 1]) & 0xFFFFFFFF) | (np.int64(views32[4 * i + 2]) << 32))
+        if ln <= 7:  # its first 8 bytes as one integer
+            key = (np.int64(views32[4 * i + 1]) & 0xFFFFFFFF) | (np.int64(views32[4 * i + 2]) << 32)
             key = (key & ((np.int64(1) << (8 * ln)) - 1)) | (ln << 56)
             if chn > 0:
                 hit = 0
@@ -329,20 +331,20 @@ def _text(r0, m, ok, lab_r, lab_v, views32, views8, data, starts, valid, meta, t
                 lab_r[j] = code
         count_chars = _count_chars(ln, min_len, max_len)
         inline = ln <= 12
-        if inline and pat >= 0:      # twelve bytes in the view, zero past the text: no branch per byte
+        if inline and pat >= 0:  # twelve bytes in the view, zero past the text: no branch per byte
             g = np.uint8(plo <= ln <= phi)
             for t in range(12):
                 g &= tab[views8[16 * i + 4 + t]] | np.uint8(t >= ln)
             if g == 0:
                 ok[j] = 0
         if (pat >= 0 and not inline) or cc or count_chars or (ln > 7 and (chn > 0 or labelled)):
-            if inline:               # inside the view itself
+            if inline:  # inside the view itself
                 where[j] = 1
                 pos[j] = 16 * i + 4
             elif data.shape[0] > 0:
                 where[j] = 2
                 pos[j] = starts[views32[4 * i + 2]] + views32[4 * i + 3]
-            else:                    # bytes not joined (Inputs): the careful path checks this row
+            else:  # bytes not joined (Inputs): the careful path checks this row
                 ok[j] = 0
     _inspect(views8, 1, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, strings, soffs)
     _inspect(data, 2, where, pos, lens, m, ok, lab_r, meta, tab, plo, phi, strings, soffs)
@@ -377,56 +379,56 @@ def _execute(m, ops, consts, regs, vals, first):
         a = ops[k, 2]
         b = ops[k, 3]
         c = ops[k, 4]
-        if op == 0:        # CONST: registers keep it from the chunk's first block on
+        if op == 0:  # CONST: registers keep it from the chunk's first block on
             if first:
                 x = consts[a]
                 for j in range(m):
                     regs[d, j] = x
-        elif op == 15:     # NULL
+        elif op == 15:  # NULL
             for j in range(m):
                 regs[d, j] = 0
                 vals[d, j] = 0
-        elif op == 16:     # SIGN, null on 0
+        elif op == 16:  # SIGN, null on 0
             for j in range(m):
                 x = regs[a, j]
                 regs[d, j] = 1 if x > 0 else (-1 if x < 0 else 0)
                 vals[d, j] = vals[a, j] & (x != 0)
-        elif op == 17:     # ABS
+        elif op == 17:  # ABS
             for j in range(m):
                 regs[d, j] = abs(regs[a, j])
                 vals[d, j] = vals[a, j]
-        elif op == 24:     # NOT (of an always-valid bool)
+        elif op == 24:  # NOT (of an always-valid bool)
             for j in range(m):
                 regs[d, j] = 1 - regs[a, j]
-        elif op == 19:     # INSET: status index in a bit mask
+        elif op == 19:  # INSET: status index in a bit mask
             for j in range(m):
                 regs[d, j] = (b >> regs[a, j]) & 1
-        elif op == 22:     # COALESCE0
+        elif op == 22:  # COALESCE0
             for j in range(m):
                 regs[d, j] = regs[a, j] if vals[a, j] else 0
-        elif op == 23:     # LOOKUP: consts[start + label code]
+        elif op == 23:  # LOOKUP: consts[start + label code]
             for j in range(m):
                 regs[d, j] = consts[b + regs[a, j]]
-        elif op == 20:     # ACC: a + b * literal
+        elif op == 20:  # ACC: a + b * literal
             for j in range(m):
                 regs[d, j] = regs[a, j] + regs[b, j] * c
-        elif op == 25:     # ACCAND: a + (b and c) * literal
+        elif op == 25:  # ACCAND: a + (b and c) * literal
             lit = ops[k, 5]
             for j in range(m):
                 regs[d, j] = regs[a, j] + (regs[b, j] & regs[c, j]) * lit
-        elif op == 26:     # CODE: a << shift, failing bits b << 1, 1 when capped (c) and granted
+        elif op == 26:  # CODE: a << shift, failing bits b << 1, 1 when capped (c) and granted
             shift = ops[k, 5]
             for j in range(m):
                 na = regs[a, j]
                 bits = regs[b, j]
                 regs[d, j] = (na << shift) + bits * 2 + (regs[c, j] if na == 0 and bits == 0 else 0)
-        elif op == 27:     # AMOUNT from status a: 2 null, 1 zero, else the amount b
+        elif op == 27:  # AMOUNT from status a: 2 null, 1 zero, else the amount b
             for j in range(m):
                 s = regs[a, j]
                 keep = -np.int64((s != 1) & (s != 2))
                 regs[d, j] = regs[b, j] & keep
                 vals[d, j] = np.uint8(s != 2) & (np.uint8(s == 1) | vals[b, j])
-        elif op == 14:     # IF a then b else c (masks, not branches: the loop vectorises)
+        elif op == 14:  # IF a then b else c (masks, not branches: the loop vectorises)
             for j in range(m):
                 t = regs[a, j] != 0
                 pick = -np.int64(t)
@@ -481,7 +483,7 @@ def _execute(m, ops, consts, regs, vals, first):
                 y = regs[b, j]
                 regs[d, j] = x if x >= y else y
                 vals[d, j] = vals[a, j] & vals[b, j]
-        elif op == 18:     # ROUND half up of a / b (b > 0 wherever both are valid)
+        elif op == 18:  # ROUND half up of a / b (b > 0 wherever both are valid)
             # (2|x| + q) // 2q through a float quotient, exact while the numerator is below
             # 2**52: it is then an exact double; so is the denominator (or it exceeds 2**53 and
             # the quotient is below one half); the correctly rounded quotient errs by less than
@@ -500,7 +502,7 @@ def _execute(m, ops, consts, regs, vals, first):
                 wide |= num >= _EXACT_FLOAT
                 regs[d, j] = -r if x < 0 else r
                 vals[d, j] = v
-            if wide:               # (registers are written once: a and b still hold the operands)
+            if wide:  # (registers are written once: a and b still hold the operands)
                 for j in range(m):
                     v = vals[a, j] & vals[b, j]
                     y = regs[b, j]
@@ -509,7 +511,7 @@ def _execute(m, ops, consts, regs, vals, first):
                     if abs(x) * 2 + q >= _EXACT_FLOAT:
                         r = (abs(x) * 2 + q) // (q * 2)
                         regs[d, j] = -r if x < 0 else r
-        elif op == 21:     # STATUS from exemption index and failing bits
+        elif op == 21:  # STATUS from exemption index and failing bits
             for j in range(m):
                 regs[d, j] = (2 if regs[a, j] > 0 else 0) + (1 if regs[b, j] > 0 else 0)
 
@@ -528,15 +530,33 @@ def _pack_bits(flags, m, bits, at, merge):
 
 
 @nb.njit(cache=True)
-def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out_tot, lut, lutlen,
-             st_out, rs_out, am_out, am_bits, tot_out, vouched):
+def _outputs(
+    r0,
+    m,
+    ok,
+    regs,
+    vals,
+    every,
+    out_status,
+    out_code,
+    out_amount,
+    out_tot,
+    lut,
+    lutlen,
+    st_out,
+    rs_out,
+    am_out,
+    am_bits,
+    tot_out,
+    vouched,
+):
     """The typed output buffers of the rows vouched for in this block, column by column.
     ``every``: this pass is the only one (one parameter group), so every row is written, a row
     not vouched for with zeros, without a branch; else other rows keep what another group's
     pass wrote."""
     for j in range(m):
         vouched[r0 + j] = ok[j] if every else vouched[r0 + j] | ok[j]
-    flags = np.zeros(BLOCK, dtype=np.uint8)     # whole words: rows past m stay 0
+    flags = np.zeros(BLOCK, dtype=np.uint8)  # whole words: rows past m stay 0
     for o in range(out_status.shape[0]):
         rs = regs[out_status[o]]
         rc = regs[out_code[o]]
@@ -578,7 +598,7 @@ def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out
                     ao[r0 + j, 1] = x >> 63
         for j in range(m):
             flags[j] = ok[j] & va[j]
-        _pack_bits(flags, m, bits, r0 >> 3, not every)      # r0 is a multiple of 8: whole bytes
+        _pack_bits(flags, m, bits, r0 >> 3, not every)  # r0 is a multiple of 8: whole bytes
         a += 1
     for t in range(2):
         rt = regs[out_tot[t]]
@@ -600,27 +620,86 @@ def _outputs(r0, m, ok, regs, vals, every, out_status, out_code, out_amount, out
 def _validate_block(r0, m, ok, regs, vals, count, ends, vin):
     """Every contract check of one block's rows: their input registers (regs[register, row]),
     ok flags and period ends. ``vin``: the population's buffers and metadata (Checked.inputs)."""
-    (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-     txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
-     date_data, date_valid, date_meta, bad, sec_size) = vin
+    (
+        num_data,
+        num_valid,
+        num_meta,
+        num_rng,
+        lim,
+        bool_data,
+        bool_valid,
+        bool_meta,
+        txt_v32,
+        txt_v8,
+        txt_data,
+        txt_starts,
+        txt_valid,
+        txt_meta,
+        pat_tab,
+        pat_len,
+        strings,
+        soffs,
+        keys,
+        date_data,
+        date_valid,
+        date_meta,
+        bad,
+        sec_size,
+    ) = vin
     F = num_meta.shape[0]
     FB = bool_meta.shape[0]
     base_sec = F + FB
     base_lab = base_sec + sec_size.shape[0]
     _dates(r0, m, ok, ends, date_data, date_valid, date_meta, bad)
     for f in range(F):
-        _numeric(r0, m, ok, regs[f], vals[f], count[max(num_meta[f, 4], 0)], num_data[f], num_valid[f],
-                 num_meta[f], num_rng[f], lim)
+        _numeric(
+            r0,
+            m,
+            ok,
+            regs[f],
+            vals[f],
+            count[max(num_meta[f, 4], 0)],
+            num_data[f],
+            num_valid[f],
+            num_meta[f],
+            num_rng[f],
+            lim,
+        )
     for f in range(FB):
-        _boolean(r0, m, ok, regs[F + f], vals[F + f], count[max(bool_meta[f, 4], 0)], bool_data[f],
-                 bool_valid[f], bool_meta[f])
+        _boolean(
+            r0,
+            m,
+            ok,
+            regs[F + f],
+            vals[F + f],
+            count[max(bool_meta[f, 4], 0)],
+            bool_data[f],
+            bool_valid[f],
+            bool_meta[f],
+        )
     _sections(m, ok, count, sec_size, regs, vals, base_sec)
     for f in range(txt_meta.shape[0]):
         lab = max(txt_meta[f, 11], 0)
         pat = max(txt_meta[f, 5], 0)
-        _text(r0, m, ok, regs[base_lab + lab], vals[base_lab + lab], txt_v32[f], txt_v8[f], txt_data[f],
-              txt_starts[f], txt_valid[f], txt_meta[f], pat_tab[pat], pat_len[pat, 0], pat_len[pat, 1], strings,
-              soffs, keys)
+        _text(
+            r0,
+            m,
+            ok,
+            regs[base_lab + lab],
+            vals[base_lab + lab],
+            txt_v32[f],
+            txt_v8[f],
+            txt_data[f],
+            txt_starts[f],
+            txt_valid[f],
+            txt_meta[f],
+            pat_tab[pat],
+            pat_len[pat, 0],
+            pat_len[pat, 1],
+            strings,
+            soffs,
+            keys,
+        )
 
 
 @nb.njit(cache=True, parallel=True)
@@ -628,9 +707,32 @@ def _validate(n, vin, in_regs, in_vals, ok_out, ends, threads):
     """Every contract check, once per population, kept for every rulebook that decides it:
     the rows' input registers block by block (in_regs[block, register, row]), ok flags, ends."""
     # numba's parallel loops take no tuple of tuples: unpacked here, packed again per block
-    (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-     txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
-     date_data, date_valid, date_meta, bad, sec_size) = vin
+    (
+        num_data,
+        num_valid,
+        num_meta,
+        num_rng,
+        lim,
+        bool_data,
+        bool_valid,
+        bool_meta,
+        txt_v32,
+        txt_v8,
+        txt_data,
+        txt_starts,
+        txt_valid,
+        txt_meta,
+        pat_tab,
+        pat_len,
+        strings,
+        soffs,
+        keys,
+        date_data,
+        date_valid,
+        date_meta,
+        bad,
+        sec_size,
+    ) = vin
     nsec = sec_size.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     nchunks = min(nblocks, 4 * threads)
@@ -641,25 +743,110 @@ def _validate(n, vin, in_regs, in_vals, ok_out, ends, threads):
         for blk in range(ch * per, min(nblocks, (ch + 1) * per)):
             r0 = blk * BLOCK
             m = min(BLOCK, n - r0)
-            _validate_block(r0, m, ok, in_regs[blk], in_vals[blk], count, ends,
-                            (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-                             txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings,
-                             soffs, keys, date_data, date_valid, date_meta, bad, sec_size))
-            ok_out[r0:r0 + m] = ok[:m]
+            _validate_block(
+                r0,
+                m,
+                ok,
+                in_regs[blk],
+                in_vals[blk],
+                count,
+                ends,
+                (
+                    num_data,
+                    num_valid,
+                    num_meta,
+                    num_rng,
+                    lim,
+                    bool_data,
+                    bool_valid,
+                    bool_meta,
+                    txt_v32,
+                    txt_v8,
+                    txt_data,
+                    txt_starts,
+                    txt_valid,
+                    txt_meta,
+                    pat_tab,
+                    pat_len,
+                    strings,
+                    soffs,
+                    keys,
+                    date_data,
+                    date_valid,
+                    date_meta,
+                    bad,
+                    sec_size,
+                ),
+            )
+            ok_out[r0 : r0 + m] = ok[:m]
 
 
 @nb.njit(cache=True, parallel=True)
-def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, chk_reg, chk_lim, lab_reg, lab_out,
-            lab_map, ops, consts, n_regs, src, out_status, out_code, out_amount, out_tot, lut, lutlen,
-            st_out, rs_out, am_out, am_bits, tot_out, vouched, threads):
+def _decide(
+    n,
+    group,
+    gtab,
+    gbase,
+    fused,
+    vin,
+    in_regs,
+    in_vals,
+    valid,
+    ends,
+    chk_reg,
+    chk_lim,
+    lab_reg,
+    lab_out,
+    lab_map,
+    ops,
+    consts,
+    n_regs,
+    src,
+    out_status,
+    out_code,
+    out_amount,
+    out_tot,
+    lut,
+    lutlen,
+    st_out,
+    rs_out,
+    am_out,
+    am_bits,
+    tot_out,
+    vouched,
+    threads,
+):
     """One rulebook's program over the rows of one parameter group: rows within the program's
     proven limits (chk_reg/chk_lim: the fields whose limits it lowered) are decided and their
     outputs written in place. ``fused``: each block is validated here, into the program's own
     registers (one rulebook, one pass: no population-wide copy of the inputs); else the rows
     come validated in in_regs/in_vals/valid (Checked.validated, shared between rulebooks)."""
-    (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-     txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len, strings, soffs, keys,
-     date_data, date_valid, date_meta, bad, sec_size) = vin
+    (
+        num_data,
+        num_valid,
+        num_meta,
+        num_rng,
+        lim,
+        bool_data,
+        bool_valid,
+        bool_meta,
+        txt_v32,
+        txt_v8,
+        txt_data,
+        txt_starts,
+        txt_valid,
+        txt_meta,
+        pat_tab,
+        pat_len,
+        strings,
+        soffs,
+        keys,
+        date_data,
+        date_valid,
+        date_meta,
+        bad,
+        sec_size,
+    ) = vin
     nsec = sec_size.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     nchunks = min(nblocks, 4 * threads)
@@ -675,10 +862,41 @@ def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, ch
             r0 = blk * BLOCK
             m = min(BLOCK, n - r0)
             if fused:
-                _validate_block(r0, m, ok, regs, vals, count, ends,
-                                (num_data, num_valid, num_meta, num_rng, lim, bool_data, bool_valid, bool_meta,
-                                 txt_v32, txt_v8, txt_data, txt_starts, txt_valid, txt_meta, pat_tab, pat_len,
-                                 strings, soffs, keys, date_data, date_valid, date_meta, bad, sec_size))
+                _validate_block(
+                    r0,
+                    m,
+                    ok,
+                    regs,
+                    vals,
+                    count,
+                    ends,
+                    (
+                        num_data,
+                        num_valid,
+                        num_meta,
+                        num_rng,
+                        lim,
+                        bool_data,
+                        bool_valid,
+                        bool_meta,
+                        txt_v32,
+                        txt_v8,
+                        txt_data,
+                        txt_starts,
+                        txt_valid,
+                        txt_meta,
+                        pat_tab,
+                        pat_len,
+                        strings,
+                        soffs,
+                        keys,
+                        date_data,
+                        date_valid,
+                        date_meta,
+                        bad,
+                        sec_size,
+                    ),
+                )
             else:
                 for j in range(m):
                     ok[j] = valid[r0 + j]
@@ -698,25 +916,61 @@ def _decide(n, group, gtab, gbase, fused, vin, in_regs, in_vals, valid, ends, ch
                     x = rv[j]
                     ok[j] &= ~np.uint8(((x < -top) | (x > top)) & (vv[j] == 1))
             if any_ok == 0:
-                if fused:                  # every byte of a reused output block is written
-                    _outputs(r0, m, ok, regs, vals, fused, out_status, out_code, out_amount, out_tot, lut, lutlen,
-                             st_out, rs_out, am_out, am_bits, tot_out, vouched)
+                if fused:  # every byte of a reused output block is written
+                    _outputs(
+                        r0,
+                        m,
+                        ok,
+                        regs,
+                        vals,
+                        fused,
+                        out_status,
+                        out_code,
+                        out_amount,
+                        out_tot,
+                        lut,
+                        lutlen,
+                        st_out,
+                        rs_out,
+                        am_out,
+                        am_bits,
+                        tot_out,
+                        vouched,
+                    )
                 continue
             if not fused:
-                for c in range(src.shape[0]):          # the validated inputs the program reads
+                for c in range(src.shape[0]):  # the validated inputs the program reads
                     r = src[c]
                     for j in range(m):
                         regs[r, j] = inr[r, j]
                         vals[r, j] = inv[r, j]
-                for c in range(lab_reg.shape[0]):      # population label codes -> this rulebook's
+                for c in range(lab_reg.shape[0]):  # population label codes -> this rulebook's
                     rl = lab_reg[c]
                     ro = lab_out[c]
                     for j in range(m):
                         regs[ro, j] = lab_map[c, inr[rl, j]]
             _execute(m, ops, consts, regs, vals, first)
             first = False
-            _outputs(r0, m, ok, regs, vals, fused, out_status, out_code, out_amount, out_tot, lut, lutlen,
-                     st_out, rs_out, am_out, am_bits, tot_out, vouched)
+            _outputs(
+                r0,
+                m,
+                ok,
+                regs,
+                vals,
+                fused,
+                out_status,
+                out_code,
+                out_amount,
+                out_tot,
+                lut,
+                lutlen,
+                st_out,
+                rs_out,
+                am_out,
+                am_bits,
+                tot_out,
+                vouched,
+            )
 
 
 # --- inputs: Arrow buffers of the frame, read in place ------------------------------------
@@ -759,10 +1013,10 @@ class Inputs:
 
     def __init__(self, frame: pl.DataFrame):
         self.n = frame.height
-        self.keep = []                     # Arrow arrays whose buffers the kernel reads
+        self.keep = []  # Arrow arrays whose buffers the kernel reads
         bad = []
         casts = {}
-        schema = frame.schema             # looked up once: each .schema builds a new one
+        schema = frame.schema  # looked up once: each .schema builds a new one
         for path in FIELDS:
             if isinstance(schema.get(path), (pl.Categorical, pl.Enum)):
                 casts[path] = pl.col(path).cast(pl.Utf8)
@@ -787,12 +1041,14 @@ class Inputs:
                     fmt = c.str.contains(_DECIMAL_TEXT).fill_null(False)
                     places = c.str.extract(r"\.([0-9]+)$", 1).str.len_chars().fill_null(0)
                     scale = frame.select(pl.when(fmt).then(places).max()).item() or 0
-                    conv = frame.select(pl.when(fmt).then(c).str.to_decimal(scale=scale).alias("d"),
-                                        (~fmt & ~_absent_expr(frame, path)).alias("bad"))
+                    conv = frame.select(
+                        pl.when(fmt).then(c).str.to_decimal(scale=scale).alias("d"),
+                        (~fmt & ~_absent_expr(frame, path)).alias("bad"),
+                    )
                     arr = _single(conv.get_column("d").cast(pl.Decimal(38, scale)))
                     bad.append(conv.get_column("bad"))
             if arr is not None and pa.types.is_decimal(arr.type) and not pa.types.is_decimal128(arr.type):
-                arr = None                  # another decimal width: left to the careful path
+                arr = None  # another decimal width: left to the careful path
             if arr is None:
                 if path in schema:
                     bad.append(frame.select(~_absent_expr(frame, path)).to_series())
@@ -808,7 +1064,7 @@ class Inputs:
                 num_valid.append(bm)
                 num_meta.append((2 if wide else 1, has, arr.offset))
             self.scales[path] = scale
-            one = 10 ** scale
+            one = 10**scale
             rng = [0] * 7
             if rule.gt is not None:
                 rng[0], rng[1] = 1, int(rule.gt) * one
@@ -820,10 +1076,13 @@ class Inputs:
                 rng[6] = 10 ** (scale - 2)
             num_rng.append(rng)
             default = 0 if rule.default is None else int(rule.default) * one
-            num_meta[-1] = (*num_meta[-1], int(rule.required), _section(path),
-                            int(rule.default is not None), default)
-        self.num = (tuple(num_data), tuple(num_valid), np.array(num_meta, dtype=np.int64).reshape(-1, 7),
-                    np.array(num_rng, dtype=np.int64).reshape(-1, 7))
+            num_meta[-1] = (*num_meta[-1], int(rule.required), _section(path), int(rule.default is not None), default)
+        self.num = (
+            tuple(num_data),
+            tuple(num_valid),
+            np.array(num_meta, dtype=np.int64).reshape(-1, 7),
+            np.array(num_rng, dtype=np.int64).reshape(-1, 7),
+        )
 
         bool_data, bool_valid, bool_meta = [], [], []
         for path in BOOLEAN:
@@ -840,8 +1099,9 @@ class Inputs:
                 bad.append(frame.select(~_absent_expr(frame, path)).to_series())
             bool_data.append(data)
             bool_valid.append(valid)
-            bool_meta.append((*meta, int(rule.required), _section(path), int(rule.default is not None),
-                              int(bool(rule.default))))
+            bool_meta.append(
+                (*meta, int(rule.required), _section(path), int(rule.default is not None), int(bool(rule.default)))
+            )
         self.bool = (tuple(bool_data), tuple(bool_valid), np.array(bool_meta, dtype=np.int64).reshape(-1, 7))
 
         date_data, date_valid, date_meta = [], [], []
@@ -854,8 +1114,9 @@ class Inputs:
                     s = frame.get_column(path)
                 elif dtype == pl.Utf8:
                     c = pl.col(path)
-                    s = frame.select(pl.when(c.str.contains(_DATE_TEXT)).then(c)
-                                     .str.to_date("%Y-%m-%d", strict=False)).to_series()
+                    s = frame.select(
+                        pl.when(c.str.contains(_DATE_TEXT)).then(c).str.to_date("%Y-%m-%d", strict=False)
+                    ).to_series()
             if s is None:
                 date_data.append(_EMPTY_I32)
                 date_valid.append(_EMPTY_U8)
@@ -876,9 +1137,22 @@ class Inputs:
         self.label_slots = {}
         for path in TEXT:
             rule = RULES[path]
-            meta = [0, 0, 0, int(rule.required), _section(path), -1,
-                    -1 if rule.min_len is None else rule.min_len, -1 if rule.max_len is None else rule.max_len,
-                    int(rule.credit_code), 0, 0, -1, 0, 0]
+            meta = [
+                0,
+                0,
+                0,
+                int(rule.required),
+                _section(path),
+                -1,
+                -1 if rule.min_len is None else rule.min_len,
+                -1 if rule.max_len is None else rule.max_len,
+                int(rule.credit_code),
+                0,
+                0,
+                -1,
+                0,
+                0,
+            ]
             v32, v8, bufs, valid = _EMPTY_I32, _EMPTY_U8, [], _EMPTY_U8
             simple = byte_class(rule.pattern) if rule.pattern else None
             if path in schema and schema[path] == pl.Utf8 and not rule.unknown_check:
@@ -891,9 +1165,12 @@ class Inputs:
                 bufs = [np.frombuffer(b, dtype=np.uint8) for b in arr.buffers()[2:]]
                 valid, has = _bitmap(arr)
                 meta[0:3] = [1, has, arr.offset]
-                if rule.pattern and simple is None:     # a pattern the byte table cannot express
-                    bad.append(frame.select(~_absent_expr(frame, path) &
-                                            ~pl.col(path).str.contains(rule.pattern).fill_null(False)).to_series())
+                if rule.pattern and simple is None:  # a pattern the byte table cannot express
+                    bad.append(
+                        frame.select(
+                            ~_absent_expr(frame, path) & ~pl.col(path).str.contains(rule.pattern).fill_null(False)
+                        ).to_series()
+                    )
             elif path in schema:
                 bad.append(frame.select(~_absent_expr(frame, path)).to_series())
             if simple is not None:
@@ -903,27 +1180,29 @@ class Inputs:
                 meta[9], meta[10] = len(self.strings), len(rule.choices)
                 self.strings += list(rule.choices)
             if path in LABEL_FIELDS:
-                meta[11] = self.label_slots[path] = LABEL_FIELDS.index(path)   # the program's order
+                meta[11] = self.label_slots[path] = LABEL_FIELDS.index(path)  # the program's order
             txt_v32.append(v32)
             txt_v8.append(v8)
             # Long strings' bytes are joined only where every one is read; a column read only
             # now and then (a name beyond its byte-length bound) leaves those rows to the careful path.
-            data, starts = _joined(bufs if rule.pattern or rule.credit_code or rule.choices or path in LABEL_FIELDS
-                                   else [])
+            data, starts = _joined(
+                bufs if rule.pattern or rule.credit_code or rule.choices or path in LABEL_FIELDS else []
+            )
             txt_data.append(data)
             txt_starts.append(starts)
             txt_valid.append(valid)
             txt_meta.append(meta)
         self.txt_meta = np.array(txt_meta, dtype=np.int64)
         self.txt = (tuple(txt_v32), tuple(txt_v8), tuple(txt_data), tuple(txt_starts), tuple(txt_valid))
-        pats = pats or [(np.zeros(256, dtype=np.uint8), 0, 0)]     # a placeholder row when none
+        pats = pats or [(np.zeros(256, dtype=np.uint8), 0, 0)]  # a placeholder row when none
         self.pat_tab = np.array([p[0] for p in pats], dtype=np.uint8).reshape(-1, 256)
         self.pat_len = np.array([(p[1], p[2]) for p in pats], dtype=np.int64).reshape(-1, 2)
         if bad:
             flags = pl.DataFrame([b.alias(f"b{i}") for i, b in enumerate(bad)])
-            self.bad = np.array(flags.select(pl.any_horizontal(pl.all()).fill_null(True)).to_series().to_numpy(),
-                                dtype=np.uint8)
-            self.bad.setflags(write=False)        # one compiled signature: read-only like the rest
+            self.bad = np.array(
+                flags.select(pl.any_horizontal(pl.all()).fill_null(True)).to_series().to_numpy(), dtype=np.uint8
+            )
+            self.bad.setflags(write=False)  # one compiled signature: read-only like the rest
         else:
             self.bad = _EMPTY_U8
 
@@ -939,8 +1218,9 @@ class Inputs:
         offs = np.zeros(len(raw) + 1, dtype=np.int64)
         offs[1:] = np.cumsum([len(b) for b in raw])
         blob = np.frombuffer(b"".join(raw) or b"\0", dtype=np.uint8)
-        keys = np.array([int.from_bytes(b, "little") | len(b) << 56 if len(b) <= 7 else -1 for b in raw] or [-1],
-                        dtype=np.int64)
+        keys = np.array(
+            [int.from_bytes(b, "little") | len(b) << 56 if len(b) <= 7 else -1 for b in raw] or [-1], dtype=np.int64
+        )
         return meta, blob, offs, keys
 
 
@@ -984,8 +1264,7 @@ _RUNNING = threading.Lock()
 
 def program_for(book, params: dict, key, scales: dict, limits: dict, labels: dict, codes: dict):
     """The compiled program, its limits lowered (largest first) until every bound fits int64."""
-    ck = (id(book), key, tuple(sorted(scales.items())), tuple(sorted(limits.items())),
-          tuple(sorted(labels.items())))
+    ck = (id(book), key, tuple(sorted(scales.items())), tuple(sorted(limits.items())), tuple(sorted(labels.items())))
     hit = _PROGRAMS.get(ck)
     if hit is not None and hit[0] is book:
         return hit[1], hit[2]
@@ -997,8 +1276,14 @@ def program_for(book, params: dict, key, scales: dict, limits: dict, labels: dic
     label_reg = {p: nfield + len(BOOLEAN) + len(_SECTIONS) + i for i, p in enumerate(LABEL_FIELDS)}
     prog = None
     for _ in range(400):
-        layout = cp.Layout(field_reg=regs, scales=scales, limits=limits, label_reg=label_reg, labels=labels,
-                           n_inputs=nfield + len(BOOLEAN) + len(_SECTIONS) + len(LABEL_FIELDS))
+        layout = cp.Layout(
+            field_reg=regs,
+            scales=scales,
+            limits=limits,
+            label_reg=label_reg,
+            labels=labels,
+            n_inputs=nfield + len(BOOLEAN) + len(_SECTIONS) + len(LABEL_FIELDS),
+        )
         try:
             prog = cp.compile_program(book, params, layout, codes)
             break
@@ -1055,7 +1340,7 @@ def _carve(*shapes, reuse: bool = False) -> list:
     starts = np.cumsum([0] + [(z + 63) // 64 * 64 for z in sizes])
     block = _SPARE.take(int(starts[-1]) + 64, reuse)
     base = (-block.ctypes.data) % 64
-    return [block[base + a:base + a + z].view(dt).reshape(shape) for a, z, (shape, dt) in zip(starts, sizes, shapes)]
+    return [block[base + a : base + a + z].view(dt).reshape(shape) for a, z, (shape, dt) in zip(starts, sizes, shapes)]
 
 
 #: Largest population dictionary of a label field; beyond, a population is validated again
@@ -1075,10 +1360,12 @@ class Checked:
         self.n = frame.height
         self.shared = shared
         texts = (pl.Utf8, pl.Categorical, pl.Enum)
-        self.usable = _SECTIONS_COUNTABLE and all(c in frame.columns and isinstance(frame.schema[c], texts)
-                                                  for c in ("application_id", "enterprise.region_code"))
+        self.usable = _SECTIONS_COUNTABLE and all(
+            c in frame.columns and isinstance(frame.schema[c], texts)
+            for c in ("application_id", "enterprise.region_code")
+        )
         self.inp = None
-        if self.usable:                  # else the output could not copy both columns as text
+        if self.usable:  # else the output could not copy both columns as text
             self.inp = Inputs(frame)
             self.usable = self.inp.end is not None
         self._runs: dict = {}
@@ -1106,8 +1393,21 @@ class Checked:
         """What the kernel's checks read, with label codes counted among ``labels``."""
         inp = self.inp
         txt_meta, strings, soffs, keys = inp.with_labels(labels)
-        return (*inp.num, START_LIMIT, *inp.bool, *inp.txt, txt_meta, inp.pat_tab, inp.pat_len, strings, soffs, keys,
-                *inp.dates, inp.bad, SECTION_SIZE)
+        return (
+            *inp.num,
+            START_LIMIT,
+            *inp.bool,
+            *inp.txt,
+            txt_meta,
+            inp.pat_tab,
+            inp.pat_len,
+            strings,
+            soffs,
+            keys,
+            *inp.dates,
+            inp.bad,
+            SECTION_SIZE,
+        )
 
     def validated(self, labels: dict):
         """(label texts the codes index, registers, validity, ok, period ends), computed
@@ -1146,7 +1446,7 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
         return None
     labels = labels_of(book, [p for p, _ in groups.values()])
     days = {}
-    for g, (params, dates) in enumerate(groups.values()):
+    for g, (_params, dates) in enumerate(groups.values()):
         for d in dates:
             days[(d - _EPOCH).days] = g
     gbase = min(days) if days else 0
@@ -1156,18 +1456,24 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
     for d, g in days.items():
         gtab[d - gbase] = g
     outcomes = list(book.outcomes)
-    O = len(outcomes)
+    O = len(outcomes)  # noqa: E741 (the kernel names its dimensions O and n)
     amounts = [o for o in outcomes if o.amount is not None]
     lutlen = np.array([len(codes[o.name].lut) for o in outcomes], dtype=np.int64)
     lut = np.zeros((O, int(lutlen.max())), dtype=np.int64)
     for k, o in enumerate(outcomes):
-        lut[k, :lutlen[k]] = codes[o.name].lut
+        lut[k, : lutlen[k]] = codes[o.name].lut
     # a reason list's index in as few bytes as its outcome's lists need (less to write and gather)
-    fused = not checked.shared and len(groups) == 1       # (see below)
+    fused = not checked.shared and len(groups) == 1  # (see below)
     st_out, rs_out, am_out, am_bits, tot_out, vouched, ends = _carve(
-        ((O, n), np.uint8), ((O, n), np.uint8 if lut.max() < 256 else np.uint32), ((len(amounts), n, 2), np.int64),
-        ((len(amounts), (n + 7) // 8), np.uint8), ((2, n, 2), np.int64), ((n,), np.uint8), ((n,), np.int64),
-        reuse=fused)
+        ((O, n), np.uint8),
+        ((O, n), np.uint8 if lut.max() < 256 else np.uint32),
+        ((len(amounts), n, 2), np.int64),
+        ((len(amounts), (n + 7) // 8), np.uint8),
+        ((2, n, 2), np.int64),
+        ((n,), np.uint8),
+        ((n,), np.int64),
+        reuse=fused,
+    )
     # One parameter group and no other rulebook to share the checks with: validate as it decides.
     if fused:
         vin = checked.inputs(labels)
@@ -1175,11 +1481,11 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
         in_regs, in_vals = np.zeros((0, 0, 0), dtype=np.int64), np.zeros((0, 0, 0), dtype=np.uint8)
         ok = np.zeros(0, dtype=np.uint8)
     else:
-        words, in_regs, in_vals, ok, ends = checked.validated(labels)      # its own period ends
+        words, in_regs, in_vals, ok, ends = checked.validated(labels)  # its own period ends
         vin = checked.inputs(words)
     base_lab = len(NUMERIC) + len(BOOLEAN) + len(_SECTIONS)
     lab_reg = np.array([base_lab + inp.label_slots[p] for p in LABEL_FIELDS], dtype=np.int64)
-    lab_out = np.array([base_lab + k for k in range(len(LABEL_FIELDS))], dtype=np.int64)   # program_for's
+    lab_out = np.array([base_lab + k for k in range(len(LABEL_FIELDS))], dtype=np.int64)  # program_for's
     lab_map = np.zeros((len(LABEL_FIELDS), 1 + max([len(words[p]) for p in LABEL_FIELDS] + [0])), dtype=np.int64)
     for c, p in enumerate(LABEL_FIELDS):
         mine = {t: k + 1 for k, t in enumerate(labels.get(p, ()))}
@@ -1195,33 +1501,78 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
         except cp.Unsupported:
             return None
         if prog is None:
-            if fused:                # nothing written to a block that may hold another run's bytes
+            if fused:  # nothing written to a block that may hold another run's bytes
                 return None
             continue
         lowered = [(f, limits[p]) for f, p in enumerate(NUMERIC) if limits[p] < START_LIMIT]
         chk_reg = np.array([f for f, _ in lowered], dtype=np.int64)
         chk_lim = np.array([lim for _, lim in lowered], dtype=np.int64)
-        src = np.array(sorted({int(r) for row in prog.ops for i in cp.operands(row) for r in [row[i]]
-                               if r < N_INPUTS} - set(lab_out.tolist())), dtype=np.int64)
+        src = np.array(
+            sorted(
+                {int(r) for row in prog.ops for i in cp.operands(row) for r in [row[i]] if r < N_INPUTS}
+                - set(lab_out.tolist())
+            ),
+            dtype=np.int64,
+        )
         with _RUNNING:
-            _decide(n, g, gtab, gbase, fused, vin, in_regs, in_vals, ok, ends, chk_reg, chk_lim, lab_reg, lab_out,
-                    lab_map,
-                    prog.ops, prog.consts, prog.n_regs, src, np.array(prog.status, dtype=np.int64),
-                    np.array(prog.code, dtype=np.int64), np.array(prog.amount, dtype=np.int64),
-                    np.array([prog.subsidy, prog.levy], dtype=np.int64), lut, lutlen,
-                    st_out, rs_out, am_out, am_bits, tot_out, vouched, nb.get_num_threads())
+            _decide(
+                n,
+                g,
+                gtab,
+                gbase,
+                fused,
+                vin,
+                in_regs,
+                in_vals,
+                ok,
+                ends,
+                chk_reg,
+                chk_lim,
+                lab_reg,
+                lab_out,
+                lab_map,
+                prog.ops,
+                prog.consts,
+                prog.n_regs,
+                src,
+                np.array(prog.status, dtype=np.int64),
+                np.array(prog.code, dtype=np.int64),
+                np.array(prog.amount, dtype=np.int64),
+                np.array([prog.subsidy, prog.levy], dtype=np.int64),
+                lut,
+                lutlen,
+                st_out,
+                rs_out,
+                am_out,
+                am_bits,
+                tot_out,
+                vouched,
+                nb.get_num_threads(),
+            )
     # Status and reason texts from their indices: every column in one select, so Polars gathers
     # them in parallel (one after another they cost more than the decisions' arithmetic).
     index = pl.DataFrame({**{f"s{k}": st_out[k] for k in range(O)}, **{f"r{k}": rs_out[k] for k in range(O)}})
     texts = index.select(
-        *[pl.lit(pl.Series(list(o.statuses), dtype=codes[o.name].status_dtype)).gather(pl.col(f"s{k}"))
-          .alias(f"{o.name}.status") for k, o in enumerate(outcomes)],
-        *[pl.lit(pl.Series(codes[o.name].categories, dtype=codes[o.name].dtype)).gather(pl.col(f"r{k}"))
-          .alias(f"{o.name}.reasons") for k, o in enumerate(outcomes)])
-    cols = [inp.frame.get_column("application_id"), inp.frame.get_column("enterprise.region_code")
-            .alias("region_code"), inp.end.alias("evaluated_on")]
+        *[
+            pl.lit(pl.Series(list(o.statuses), dtype=codes[o.name].status_dtype))
+            .gather(pl.col(f"s{k}"))
+            .alias(f"{o.name}.status")
+            for k, o in enumerate(outcomes)
+        ],
+        *[
+            pl.lit(pl.Series(codes[o.name].categories, dtype=codes[o.name].dtype))
+            .gather(pl.col(f"r{k}"))
+            .alias(f"{o.name}.reasons")
+            for k, o in enumerate(outcomes)
+        ],
+    )
+    cols = [
+        inp.frame.get_column("application_id"),
+        inp.frame.get_column("enterprise.region_code").alias("region_code"),
+        inp.end.alias("evaluated_on"),
+    ]
     a = 0
-    nothing = pl.repeat(None, n, dtype=pl.Utf8, eager=True)      # one column of nulls, shared by name
+    nothing = pl.repeat(None, n, dtype=pl.Utf8, eager=True)  # one column of nulls, shared by name
     for o in outcomes:
         cols.append(texts.get_column(f"{o.name}.status"))
         if o.amount is None:
@@ -1230,7 +1581,9 @@ def run(book, frame: pl.DataFrame, grouping, codes: dict, schema: dict, checked:
             cols.append(_decimal(f"{o.name}.amount", am_out[a], am_bits[a], n, o.amount.places))
             a += 1
         cols.append(texts.get_column(f"{o.name}.reasons"))
-    cols += [_decimal("totals.subsidy_yuan", tot_out[0], None, n, 2),
-             _decimal("totals.levy_yuan", tot_out[1], None, n, 2),
-             nothing.alias("error")]
+    cols += [
+        _decimal("totals.subsidy_yuan", tot_out[0], None, n, 2),
+        _decimal("totals.levy_yuan", tot_out[1], None, n, 2),
+        nothing.alias("error"),
+    ]
     return pl.DataFrame(cols).select(list(schema)), vouched.view(bool)

@@ -11,6 +11,7 @@ derived from per-field input limits; a program whose bound reaches 2**62 anywher
 (``TooWide``), so the kernel never wraps. Rows whose inputs exceed the limits are not decided
 by the kernel (the Polars path with Int128, or the Rete engine, decides them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -20,16 +21,60 @@ from math import lcm
 import numpy as np
 
 from engine.decimals import round_half_up as exact_round
-from engine.rulebook.expressions import All, AnyOf, Arith, Compare, Const, Field, Hit, Label, Lookup, Not, Param, Present, Status, TableOutput, Truth, Var
+from engine.rulebook.comparisons import COMPARISONS
+from engine.rulebook.expressions import (
+    All,
+    AnyOf,
+    Arith,
+    Compare,
+    Const,
+    Field,
+    Hit,
+    Label,
+    Lookup,
+    Not,
+    Param,
+    Present,
+    Status,
+    TableOutput,
+    Truth,
+    Var,
+)
 
-FIT = 2 ** 62
+FIT = 2**62
 
 # opcodes: the kernel's switch (engine/backends/columnar/kernel.py) reads these numbers.
-CONST, ADD, SUB, MUL, LT, LE, GT, GE, EQ, NE, AND, OR, PICKMIN, PICKMAX, IF, NULL, SIGN, ABS, \
-    ROUND, INSET, ACC, STATUS, COALESCE0, LOOKUP, NOT, ACCAND, CODE, AMOUNT = range(28)
+(
+    CONST,
+    ADD,
+    SUB,
+    MUL,
+    LT,
+    LE,
+    GT,
+    GE,
+    EQ,
+    NE,
+    AND,
+    OR,
+    PICKMIN,
+    PICKMAX,
+    IF,
+    NULL,
+    SIGN,
+    ABS,
+    ROUND,
+    INSET,
+    ACC,
+    STATUS,
+    COALESCE0,
+    LOOKUP,
+    NOT,
+    ACCAND,
+    CODE,
+    AMOUNT,
+) = range(28)
 _CMP = {"lt": LT, "lte": LE, "gt": GT, "gte": GE, "eq": EQ, "neq": NE}
-_OPS = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b,
-        "lt": lambda a, b: a < b, "eq": lambda a, b: a == b, "neq": lambda a, b: a != b}
 
 
 class TooWide(Exception):
@@ -43,10 +88,11 @@ class TooWide(Exception):
 
 def _sources(method):
     """The result depends on the operands' fields (V arguments); a TooWide names them."""
+
     def wrapped(self, *args, **kw):
         found = frozenset()
         for a in args:
-            for v in (a if isinstance(a, list) else [a]):
+            for v in a if isinstance(a, list) else [a]:
                 if isinstance(v, V):
                     found |= v.src
         try:
@@ -58,6 +104,7 @@ def _sources(method):
         if isinstance(result, V) and not result.src >= found:
             result = replace(result, src=result.src | found)
         return result
+
     return wrapped
 
 
@@ -68,11 +115,12 @@ class Unsupported(Exception):
 @dataclass(frozen=True)
 class V:
     """An exact rational per row: num / den (register index or folded int), den > 0."""
+
     num: object
     den: object
     nb: int
     db: int
-    src: frozenset = frozenset()     # the input fields this value depends on
+    src: frozenset = frozenset()  # the input fields this value depends on
 
     @property
     def constant(self) -> bool:
@@ -95,23 +143,24 @@ def _check(bound: int):
 @dataclass
 class Layout:
     """Where the kernel finds each input: registers 0..n-1 are the fields, then label codes."""
-    field_reg: dict          # numeric or boolean field path -> register
-    scales: dict             # numeric field path -> decimal scale of its mantissa
-    limits: dict             # numeric field path -> max |mantissa| the program is proven for
-    label_reg: dict          # label field path -> register of its label code
-    labels: dict             # label field path -> tuple of label texts (code = index + 1; 0 = other)
+
+    field_reg: dict  # numeric or boolean field path -> register
+    scales: dict  # numeric field path -> decimal scale of its mantissa
+    limits: dict  # numeric field path -> max |mantissa| the program is proven for
+    label_reg: dict  # label field path -> register of its label code
+    labels: dict  # label field path -> tuple of label texts (code = index + 1; 0 = other)
     n_inputs: int
 
 
 @dataclass
 class Program:
-    ops: np.ndarray          # int64 [k, 6]
-    consts: np.ndarray       # int64
+    ops: np.ndarray  # int64 [k, 6]
+    consts: np.ndarray  # int64
     n_regs: int
-    status: list             # per outcome: register of the status index (0 ok, 1 ko, 2 n/a)
-    code: list               # per outcome: register of the outcome code
-    amount: list             # per outcome: register of the amount (count of 10**-places) or -1
-    subsidy: int             # register of the subsidy total (count of 0.01 yuan)
+    status: list  # per outcome: register of the status index (0 ok, 1 ko, 2 n/a)
+    code: list  # per outcome: register of the outcome code
+    amount: list  # per outcome: register of the amount (count of 10**-places) or -1
+    subsidy: int  # register of the subsidy total (count of 0.01 yuan)
     levy: int
 
 
@@ -122,7 +171,7 @@ class _Emitter:
         self.consts: list = []
         self.n = layout.n_inputs
         self._const_regs: dict = {}
-        self._const_of: dict = {}        # register -> its constant
+        self._const_of: dict = {}  # register -> its constant
         self._seen: dict = {}
 
     def reg(self) -> Reg:
@@ -134,7 +183,7 @@ class _Emitter:
         if short is not None:
             return short
         key = (op, a, b, c, d)
-        if key in self._seen:          # every op is a pure function of its operands
+        if key in self._seen:  # every op is a pure function of its operands
             return self._seen[key]
         dst = self.reg()
         self.ops.append((op, dst, a, b, c, d))
@@ -220,10 +269,14 @@ class _Emitter:
         if not isinstance(a.den, Reg) and not isinstance(b.den, Reg):
             L = lcm(a.den, b.den)
             fa, fb = L // a.den, L // b.den
-            return (self.mul(a.num, a.nb, fa, fa), self.mul(b.num, b.nb, fb, fb), L,
-                    max(a.nb * fa, b.nb * fb), L)
-        return (self.mul(a.num, a.nb, b.den, b.db), self.mul(b.num, b.nb, a.den, a.db),
-                self.mul(a.den, a.db, b.den, b.db), max(a.nb * b.db, b.nb * a.db), a.db * b.db)
+            return (self.mul(a.num, a.nb, fa, fa), self.mul(b.num, b.nb, fb, fb), L, max(a.nb * fa, b.nb * fb), L)
+        return (
+            self.mul(a.num, a.nb, b.den, b.db),
+            self.mul(b.num, b.nb, a.den, a.db),
+            self.mul(a.den, a.db, b.den, b.db),
+            max(a.nb * b.db, b.nb * a.db),
+            a.db * b.db,
+        )
 
 
 def _const(value) -> V:
@@ -261,8 +314,9 @@ class _Compiler:
         if isinstance(node, Lookup):
             return self._lookup(node)
         if isinstance(node, Arith):
-            return node.fold([self.term(a, scope) for a in node.args], self._q_add, self._q_mul, self._q_div,
-                             self._q_pick)
+            return node.fold(
+                [self.term(a, scope) for a in node.args], self._q_add, self._q_mul, self._q_div, self._q_pick
+            )
         raise Unsupported(repr(node))
 
     def _lookup(self, node: Lookup) -> V:
@@ -302,8 +356,12 @@ class _Compiler:
             a, b = b, a
         if b.constant and not isinstance(a.den, Reg):
             f = Fraction(b.num, b.den * a.den)
-            return V(em.mul(a.num, a.nb, f.numerator, abs(f.numerator)), f.denominator,
-                     a.nb * abs(f.numerator), f.denominator)
+            return V(
+                em.mul(a.num, a.nb, f.numerator, abs(f.numerator)),
+                f.denominator,
+                a.nb * abs(f.numerator),
+                f.denominator,
+            )
         return V(em.mul(a.num, a.nb, b.num, b.nb), em.mul(a.den, a.db, b.den, b.db), a.nb * b.nb, a.db * b.db)
 
     @_sources
@@ -318,9 +376,13 @@ class _Compiler:
         num = em.mul(a.num, a.nb, b.den, b.db)
         den = em.mul(a.den, a.db, b.num, b.nb)
         _check(max(a.nb * b.db, a.db * b.nb))
-        sign = em.emit(SIGN, bn)                        # null on a zero divisor, as in Polars
-        return V(em.emit(MUL, em.as_reg(num), sign), em.emit(MUL, em.emit(ABS, em.as_reg(den)), em.emit(ABS, sign)),
-                 a.nb * b.db, a.db * b.nb)
+        sign = em.emit(SIGN, bn)  # null on a zero divisor, as in Polars
+        return V(
+            em.emit(MUL, em.as_reg(num), sign),
+            em.emit(MUL, em.emit(ABS, em.as_reg(den)), em.emit(ABS, sign)),
+            a.nb * b.db,
+            a.db * b.nb,
+        )
 
     @_sources
     def _q_pick(self, a: V, b: V, smaller: bool) -> V:
@@ -359,7 +421,7 @@ class _Compiler:
             q = int(exact_round(a.fraction, places).scaleb(places))
             return q, abs(q)
         em = self.em
-        scale = 10 ** places
+        scale = 10**places
         n = em.mul(a.num, a.nb, scale, scale)
         nb = a.nb * scale
         _check(2 * nb + a.db)
@@ -380,12 +442,12 @@ class _Compiler:
                     raise Unsupported(f"label {node.right.text!r} of {path}")
                 code = self.layout.label_reg[path]
                 k = em.const(labels.index(node.right.text) + 1)
-                eq = em.emit(EQ, Reg(code), k)       # a label code is never null on a vouched row
+                eq = em.emit(EQ, Reg(code), k)  # a label code is never null on a vouched row
                 ne = em.emit(NOT, eq)
                 return (eq, ne) if node.op == "eq" else (ne, eq)
             a, b = self.term(node.left, scope), self.term(node.right, scope)
             if a.constant and b.constant:
-                r = _OPS[node.op](a.fraction, b.fraction)
+                r = COMPARISONS[node.op].holds(a.fraction, b.fraction)
                 return self.lit(r), self.lit(not r)
             left, right = self._compare(a, b)
             return self._cmp(node.op, em.as_reg(left), em.as_reg(right))
@@ -428,8 +490,7 @@ class _Compiler:
         """(holds, fails), both false where either side is null."""
         em = self.em
         holds = em.emit(_CMP[op], left, right)
-        fails = em.emit(_CMP[{"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt", "eq": "neq",
-                               "neq": "eq"}[op]], left, right)
+        fails = em.emit(_CMP[COMPARISONS[op].negation], left, right)
         return holds, fails
 
     def _all(self, regs):
@@ -457,7 +518,7 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
         na, guard = em.const(0), comp.lit(True)
         for i, e in enumerate([*book.exceptions, *o.applies], start=1):
             p, f = comp.test(e.when, scope)
-            na = em.emit(ACCAND, na, guard, f, i)    # at most one fires: the first failing
+            na = em.emit(ACCAND, na, guard, f, i)  # at most one fires: the first failing
             guard = em.emit(AND, guard, p)
         for t in o.tables:
             scope["table_defs"][t.name] = t
@@ -505,18 +566,40 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
         for n in names:
             acc = em.emit(ADD, acc, em.emit(COALESCE0, amount_regs[[o.name for o in book.outcomes].index(n)]))
         return acc
-    subsidy = total([o.name for o in book.outcomes if o.amount is not None and o.unit == "yuan" and o.kind == "benefit"])
+
+    subsidy = total(
+        [o.name for o in book.outcomes if o.amount is not None and o.unit == "yuan" and o.kind == "benefit"]
+    )
     levy = total([o.name for o in book.outcomes if o.amount is not None and o.kind == "levy"])
     ops = _live(em.ops, [*status_regs.values(), *code_regs, *[a for a in amount_regs if a >= 0], subsidy, levy])
-    return Program(ops=np.array(ops, dtype=np.int64).reshape(-1, 6),
-                   consts=np.array(em.consts or [0], dtype=np.int64),
-                   n_regs=em.n, status=[status_regs[o.name] for o in book.outcomes], code=code_regs,
-                   amount=amount_regs, subsidy=subsidy, levy=levy)
+    return Program(
+        ops=np.array(ops, dtype=np.int64).reshape(-1, 6),
+        consts=np.array(em.consts or [0], dtype=np.int64),
+        n_regs=em.n,
+        status=[status_regs[o.name] for o in book.outcomes],
+        code=code_regs,
+        amount=amount_regs,
+        subsidy=subsidy,
+        levy=levy,
+    )
 
 
 # registers each opcode reads (the rest of the row are literals)
-_READS = {CONST: (), NULL: (), SIGN: (2,), ABS: (2,), NOT: (2,), INSET: (2,), COALESCE0: (2,), LOOKUP: (2,),
-          ACC: (2, 3), IF: (2, 3, 4), ACCAND: (2, 3, 4), CODE: (2, 3, 4), AMOUNT: (2, 3)}
+_READS = {
+    CONST: (),
+    NULL: (),
+    SIGN: (2,),
+    ABS: (2,),
+    NOT: (2,),
+    INSET: (2,),
+    COALESCE0: (2,),
+    LOOKUP: (2,),
+    ACC: (2, 3),
+    IF: (2, 3, 4),
+    ACCAND: (2, 3, 4),
+    CODE: (2, 3, 4),
+    AMOUNT: (2, 3),
+}
 
 
 def operands(row) -> tuple:

@@ -6,6 +6,7 @@ values with it. Values land exactly on each boundary and one step either side, a
 decimal places; amounts are steered onto rounding ties (x.xx5) and onto the remaining caps.
 A share of rows is deliberately broken or spelled unusually to compare the rejected sets.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,20 +16,20 @@ from fractions import Fraction
 
 import polars as pl
 
-from engine.contract.application import FIELDS
 from engine.backends.columnar.inputs import RULES, SECTION_FIELDS
-from engine.rulebook.expressions import Compare, Field, Param, Const, walk
+from engine.contract.application import FIELDS
+from engine.rulebook.expressions import Compare, Const, Field, Param, walk
 from engine.rulebook.loader import Rulebook
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-REGIONS = ("140100", "140200", "140300", "140400", "140500", "140600", "140700", "140800",
-           "140900", "141000", "141100")
+REGIONS = ("140100", "140200", "140300", "140400", "140500", "140600", "140700", "140800", "140900", "141000", "141100")
 
 
 def credit_code(rng: random.Random) -> str:
-    body = "9114" + "".join(rng.choice("0123456789") for _ in range(4)) + \
-        "".join(rng.choice(_ALPHABET) for _ in range(9))
+    body = (
+        "9114" + "".join(rng.choice("0123456789") for _ in range(4)) + "".join(rng.choice(_ALPHABET) for _ in range(9))
+    )
     total = sum(_ALPHABET.index(c) * w for c, w in zip(body, _WEIGHTS))
     return body + _ALPHABET[(31 - total) % 31]
 
@@ -63,8 +64,13 @@ def boundaries(book: Rulebook, when: dt.date) -> dict[str, set]:
                 for a, b in ((node.left, node.right), (node.right, node.left)):
                     if isinstance(a, Field) and value(b) is not None:
                         found.setdefault(a.path, set()).add(value(b))
-    caps = {value(n) for o in book.outcomes if o.amount and o.amount.cap is not None
-            for n in walk(o.amount.cap) if value(n) is not None}
+    caps = {
+        value(n)
+        for o in book.outcomes
+        if o.amount and o.amount.cap is not None
+        for n in walk(o.amount.cap)
+        if value(n) is not None
+    }
     caps |= {value(n) for o in book.outcomes for _, t in o.lets for n in walk(t) if value(n) is not None}
     for path, kind in FIELDS.items():
         if path.startswith("history.") and kind == "decimal":
@@ -76,13 +82,22 @@ def boundaries(book: Rulebook, when: dt.date) -> dict[str, set]:
 
 #: Values that pass every check of the baseline (the contract's worked example); amounts stay random.
 _COMPLIANT = {
-    "storage.capacity_kwh": "2000", "storage.energy_density_wh_per_kg": "268.5", "storage.cycle_life": 12000,
-    "storage.backflow_response_ms": "40", "storage.baseline_peak_kw": "1200", "storage.peak_with_storage_kw": "840",
-    "storage.platform.connected": True, "storage.platform.reporting_completeness": "0.97",
-    "storage.platform.max_upload_delay_min": "10", "storage.platform.carbon_reduction_reported": True,
-    "equipment.automated_return_receiving": True, "equipment.realtime_data_analytics": True,
-    "packaging.nondegradable_share": "0", "packaging.has_recycling_system": False,
-    "packaging.recycling_rate": "0.6", "packaging.filler_reduction_rate": "0.25",
+    "storage.capacity_kwh": "2000",
+    "storage.energy_density_wh_per_kg": "268.5",
+    "storage.cycle_life": 12000,
+    "storage.backflow_response_ms": "40",
+    "storage.baseline_peak_kw": "1200",
+    "storage.peak_with_storage_kw": "840",
+    "storage.platform.connected": True,
+    "storage.platform.reporting_completeness": "0.97",
+    "storage.platform.max_upload_delay_min": "10",
+    "storage.platform.carbon_reduction_reported": True,
+    "equipment.automated_return_receiving": True,
+    "equipment.realtime_data_analytics": True,
+    "packaging.nondegradable_share": "0",
+    "packaging.has_recycling_system": False,
+    "packaging.recycling_rate": "0.6",
+    "packaging.filler_reduction_rate": "0.25",
     "history.equipment_subsidy_received": False,
 }
 
@@ -102,18 +117,18 @@ class Generator:
     def _number(self, path: str, kind: str) -> object:
         r, rule = self.rng, RULES[path]
         edges = sorted(self.bounds.get(path, ()))
-        hi = Fraction(1) if rule.le is not None else Fraction(r.choice((10, 1000, 10 ** 6, 10 ** 8)))
+        hi = Fraction(1) if rule.le is not None else Fraction(r.choice((10, 1000, 10**6, 10**8)))
         pick = r.random()
         if edges and pick < 0.45:
             v = self._near(r.choice(edges))
         elif pick < 0.55:
             v = Fraction(0)
         elif pick < 0.6 and rule.le is None:
-            v = Fraction(r.randrange(10 ** 13, 10 ** 16), r.choice((1, 100)))   # huge
+            v = Fraction(r.randrange(10**13, 10**16), r.choice((1, 100)))  # huge
         elif pick < 0.7:
-            v = Fraction(r.randrange(0, 10 ** 6) * 10 + 5, 1000)                  # rounding tie x.xx5
+            v = Fraction(r.randrange(0, 10**6) * 10 + 5, 1000)  # rounding tie x.xx5
         else:
-            v = Fraction(r.randrange(0, 10 ** 6), 10 ** 6) * hi
+            v = Fraction(r.randrange(0, 10**6), 10**6) * hi
         if rule.le is not None:
             v = min(max(v, Fraction(0)), Fraction(1))
         if rule.gt is not None and v <= 0:
@@ -129,10 +144,16 @@ class Generator:
     def application(self, i: int) -> dict:
         r = self.rng
         start = self.when.replace(month=1, day=1)
-        row = {"application_id": f"APP-{i:08d}", "period.start": start.isoformat(), "period.end": self.when.isoformat(),
-               "enterprise.credit_code": credit_code(r), "enterprise.name": f"企业{i}",
-               "enterprise.region_code": r.choice(REGIONS), "enterprise.size": r.choice(("sme", "sme", "large")),
-               "enterprise.is_ecommerce": r.random() < 0.9}
+        row = {
+            "application_id": f"APP-{i:08d}",
+            "period.start": start.isoformat(),
+            "period.end": self.when.isoformat(),
+            "enterprise.credit_code": credit_code(r),
+            "enterprise.name": f"企业{i}",
+            "enterprise.region_code": r.choice(REGIONS),
+            "enterprise.size": r.choice(("sme", "sme", "large")),
+            "enterprise.is_ecommerce": r.random() < 0.9,
+        }
         # Half the rows start from a compliant application and move one to three fields (so
         # each boundary is met in isolation); the other half are random throughout.
         compliant = r.random() < 0.5
@@ -182,7 +203,7 @@ class Generator:
             if row["period.start"] == row["period.end"]:
                 row["period.start"] = "2026-02-01"
         elif fault == 4:
-            row["period.end"] = "2025-12-31"       # before the rulebook starts
+            row["period.end"] = "2025-12-31"  # before the rulebook starts
             row["period.start"] = "2025-01-01"
         elif fault == 5:
             row["application_id"] = "bad id!"
@@ -191,7 +212,7 @@ class Generator:
         elif fault == 7:
             row["enterprise.size"] = "medium"
         elif fault == 8:
-            row["period.start"] = "2025-06-01"     # longer than 366 days
+            row["period.start"] = "2025-06-01"  # longer than 366 days
         elif fault == 9:
             row["enterprise.name"] = ""
         elif fault == 10:

@@ -21,11 +21,11 @@ an action's exception abandons the action and surfaces as EngineError, idempoten
 actions (``$or`` fires per true branch), status facts only asserted where a later rule
 consumes them, and field names checked for 32-bit FNV-1a collisions.
 """
+
 from __future__ import annotations
 
 import itertools
 import json
-import string
 import threading
 from decimal import Decimal
 from fractions import Fraction
@@ -34,16 +34,38 @@ import durable_rules_engine as dr_c
 import orjson
 from durable import engine as dr_engine
 
-from engine.contract.application import FIELDS, Application
-from engine.decimals import fmt_amount, fmt_plain, fmt_scaled, fraction_of_ratio, round_half_up_scaled
+from engine.contract.application import Application
+from engine.decimals import fmt_amount, fmt_plain, fmt_scaled, round_half_up_scaled
 from engine.errors import EngineError, HashCollisionError
-from engine.rulebook.expressions import AnyOf, All, Compare, Const, Field, Hit, Label, Not, Param, Present, Status, Truth, Var
+from engine.rulebook.comparisons import COMPARISONS
+from engine.rulebook.evaluate import (
+    Env,
+    displayer,
+    field_values,
+    named_ref,
+    param_displays,
+    ref_reader,
+    substituter,
+)
+from engine.rulebook.expressions import (
+    All,
+    AnyOf,
+    Compare,
+    Const,
+    Field,
+    Hit,
+    Label,
+    Not,
+    Param,
+    Present,
+    Status,
+    Truth,
+)
 from engine.rulebook.loader import STATUSES, Outcome, Rulebook
 
 CONTRACT = 1
 # json.dumps(x, ensure_ascii=False) builds a new encoder per call; this is the same encoder, built once.
 _DUMPS = json.JSONEncoder(ensure_ascii=False).encode
-_FIELD_PATHS = tuple((p, tuple(p.split("."))) for p in FIELDS)
 
 
 def _fact_json(fact: dict) -> str:
@@ -52,21 +74,6 @@ def _fact_json(fact: dict) -> str:
         return orjson.dumps(fact).decode()
     except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an int beyond 64 bits
         return _DUMPS(fact)
-
-
-def _field_tree(paths, depth=0):
-    """The dotted paths as a tree, so a shared prefix (``storage.platform``) is read once."""
-    leaves, groups = [], {}
-    for path, parts in paths:
-        if len(parts) == depth + 1:
-            leaves.append((path, parts[depth]))
-        else:
-            groups.setdefault(parts[depth], []).append((path, parts))
-    return tuple(leaves), tuple((attr, _field_tree(sub, depth + 1)) for attr, sub in groups.items())
-
-
-_FIELD_TREE = _field_tree(_FIELD_PATHS)
-_FIELD_ORDER = tuple(p for p, _ in _FIELD_PATHS)
 
 
 class _QuietHost(dr_engine.Host):
@@ -78,9 +85,10 @@ class _QuietHost(dr_engine.Host):
 
 _HOST = None
 _HOST_LOCK = threading.Lock()
-_ENGINES: dict[str, "ReteEngine"] = {}
-_NEGATE = {"gte": "$lt", "gt": "$lte", "lte": "$gt", "lt": "$gte", "eq": "$neq", "neq": None}
-_PASS = {"gte": "$gte", "gt": "$gt", "lte": "$lte", "lt": "$lt", "eq": None, "neq": "$neq"}
+_ENGINES: dict[str, ReteEngine] = {}
+# durable_rules' operator matching a comparison's sign against 0 (equality is a plain match), and its negation's
+_PASS = {name: None if name == "eq" else f"${name}" for name in COMPARISONS}
+_NEGATE = {name: _PASS[c.negation] for name, c in COMPARISONS.items()}
 
 
 def _host():
@@ -104,173 +112,12 @@ def sign(a: Fraction, b: Fraction) -> int:
     return (a > b) - (a < b)
 
 
-def field_values(app: Application) -> tuple[dict, set]:
-    """Flat exact view of the application: path -> Fraction | bool | str | None, and sections present."""
-    values, present = dict.fromkeys(_FIELD_ORDER), set()  # every path, None unless found below
-    _read_fields(app, _FIELD_TREE, values)
-    for section in ("storage", "equipment", "packaging", "energy"):
-        if getattr(app, section) is not None:
-            present.add(section)
-    return values, present
-
-
-def _read_fields(obj, tree, values):
-    leaves, groups = tree
-    attrs = obj.__dict__  # a pydantic model keeps its field values here; getattr goes through the class
-    for path, attr in leaves:
-        v = attrs[attr]
-        if type(v) is Decimal:
-            v = fraction_of_ratio(*v.as_integer_ratio())  # as_integer_ratio is already in lowest terms
-        elif isinstance(v, int) and type(v) is not bool:
-            v = fraction_of_ratio(v, 1)
-        values[path] = v
-    for attr, sub in groups:
-        child = attrs[attr]
-        if child is not None:
-            _read_fields(child, sub, values)
-
-
-class Env:
-    """Everything a rule may read for one application: fields, parameters, variables, tables, statuses."""
-    __slots__ = ("fields", "present", "params", "vars", "tables", "status", "literals")
-
-    def __init__(self, fields, present, params, literals=None):
-        self.fields, self.present, self.params = fields, present, params
-        self.vars, self.tables, self.status = {}, {}, {}
-        self.literals = literals or {}
-
-
-def display(node, env) -> str:
-    """A term's value for people: a parameter as written in its file ("0.50"), else exact."""
-    name = getattr(node, "name", None)
-    if isinstance(node, Param) and name in env.literals:
-        return env.literals[name]
-    return fmt_plain(node.value(env))
-
-
-def _displayer(node):
-    """``display`` for one node, prepared once: env -> text."""
-    value = node.compile()
-    if isinstance(node, Param):
-        name = node.name
-
-        def run(env):
-            literal = env.literals.get(name)
-            return fmt_plain(value(env)) if literal is None else literal
-        return run
-    return lambda env: fmt_plain(value(env))
-
-
-_REFS: dict = {}
-
-
-def _sorted_refs(node) -> list:
-    """``sorted(node.refs())``, once per node (keyed by identity; the node is kept alive with it)."""
-    hit = _REFS.get(id(node))
-    if hit is None or hit[0] is not node:
-        hit = _REFS[id(node)] = (node, sorted(node.refs()))
-    return hit[1]
-
-
-def ref_values(node, env, outcome_params=None) -> dict:
-    """Display values of every field, parameter and variable a node reads (for reasons and trace)."""
-    out = {}
-    for kind, name in _sorted_refs(node):
-        if kind == "field":
-            out[name] = fmt_plain(env.fields.get(name))
-        elif kind == "param":
-            v = env.params[name]
-            out[name] = {k: fmt_plain(x) for k, x in v.items()} if isinstance(v, dict) \
-                else env.literals.get(name, fmt_plain(v))
-        elif kind == "var":
-            out[name] = fmt_plain(env.vars.get(name))
-        elif kind == "outcome":
-            out[name] = env.status.get(name)
-    return out
-
-
-def param_displays(params: dict, literals: dict) -> dict:
-    """What ``ref_values`` shows for each parameter, given one date's values and literals."""
-    return {name: {k: fmt_plain(x) for k, x in v.items()} if isinstance(v, dict)
-            else literals.get(name, fmt_plain(v)) for name, v in params.items()}
-
-
-def _shown_param(env, shown, n):
-    v = shown[n]
-    return v.copy() if type(v) is dict else v  # each document gets its own mapping
-
-
-def _ref_reader(node):
-    """``ref_values`` for one node, prepared once: (env, param_displays of its date) -> dict.
-
-    Same keys, order and values; a parameter's display is the same all day, so it is looked up.
-    """
-    getters = []
-    for kind, name in sorted(node.refs()):
-        if kind == "field":
-            getters.append((name, lambda env, shown, n=name: fmt_plain(env.fields.get(n))))
-        elif kind == "param":
-            getters.append((name, lambda env, shown, n=name: _shown_param(env, shown, n)))
-        elif kind == "var":
-            getters.append((name, lambda env, shown, n=name: fmt_plain(env.vars.get(n))))
-        elif kind == "outcome":
-            getters.append((name, lambda env, shown, n=name: env.status.get(n)))
-    if len(getters) == 1:  # the usual sizes, without a comprehension's frame and loop
-        (k1, g1), = getters
-        return lambda env, shown: {k1: g1(env, shown)}
-    if len(getters) == 2:
-        (k1, g1), (k2, g2) = getters
-        return lambda env, shown: {k1: g1(env, shown), k2: g2(env, shown)}
-    return lambda env, shown: {name: get(env, shown) for name, get in getters}
-
-
-def _named_ref(node, refs: list):
-    """The key under which ``ref_values`` already shows ``node`` exactly as ``display`` would, or None.
-
-    A field, parameter or variable is shown the same way in both; an ambiguous name is left alone.
-    """
-    names = [n for _, n in refs]
-    if len(set(names)) != len(names):
-        return None
-    if isinstance(node, Field):
-        return node.path
-    if isinstance(node, (Param, Var)):
-        return node.name
-    return None
-
-
-def _substituter(text: str, names):
-    """``string.Template(text).substitute`` for a mapping with exactly ``names``, split once.
-
-    Anything the split cannot reproduce exactly (an invalid ``$`` or a name not supplied) keeps
-    the library's own substitute, so its error is the same as before.
-    """
-    template = string.Template(text)
-    parts, pos = [], 0
-    for m in template.pattern.finditer(text):
-        parts.append(text[pos:m.start()])
-        if m.group("escaped") is not None:
-            parts.append(template.delimiter)
-        else:
-            named = m.group("named") or m.group("braced")
-            if named is None or named not in names:
-                return template.substitute
-            parts.append((named,))
-        pos = m.end()
-    parts.append(text[pos:])
-    if len(parts) == 1:
-        return lambda subst: text
-    # str.format_map does the joining in C; braces of the text are escaped, names are identifiers
-    fmt = "".join(p.replace("{", "{{").replace("}", "}}") if type(p) is str else "{%s}" % p[0] for p in parts)
-    return fmt.format_map
-
-
 class _Compiled:
     """Fact keys for every atomic test, and their pass/fail patterns."""
 
     def __init__(self):
-        self.keys: dict = {}          # (outcome, node) -> fact key
-        self.atoms: list = []         # (key, outcome, node)
+        self.keys: dict = {}  # (outcome, node) -> fact key
+        self.atoms: list = []  # (key, outcome, node)
         self._n = itertools.count()
 
     def key(self, outcome, node, prefix):
@@ -294,8 +141,12 @@ class _Compiled:
         if isinstance(test, Present):
             return {self.key(None, test, "p"): True}
         if isinstance(test, Hit):
-            return {"$or": [self.passes(o, Compare("gte", tables[test.table].input, r.min), tables)
-                            for r in tables[test.table].rows]}
+            return {
+                "$or": [
+                    self.passes(o, Compare("gte", tables[test.table].input, r.min), tables)
+                    for r in tables[test.table].rows
+                ]
+            }
         if isinstance(test, All):
             return {"$and": [self.passes(o, t, tables) for t in test.tests]}
         if isinstance(test, AnyOf):
@@ -317,8 +168,12 @@ class _Compiled:
         if isinstance(test, Present):
             return {self.key(None, test, "p"): False}
         if isinstance(test, Hit):
-            return {"$and": [self.fails(o, Compare("gte", tables[test.table].input, r.min), tables)
-                             for r in tables[test.table].rows]}
+            return {
+                "$and": [
+                    self.fails(o, Compare("gte", tables[test.table].input, r.min), tables)
+                    for r in tables[test.table].rows
+                ]
+            }
         if isinstance(test, All):
             return {"$or": [self.fails(o, t, tables) for t in test.tests]}
         if isinstance(test, AnyOf):
@@ -333,14 +188,14 @@ class _Run:
 
     def __init__(self, env, shown):
         self.env = env
-        self.shown = shown            # parameter displays of the decision's date
+        self.shown = shown  # parameter displays of the decision's date
         self.na: dict = {}
         self.reasons: dict = {}
         self.rows: dict = {}
         self.out: dict = {}
         self.trace: list = []
-        self.envs: dict = {}          # outcome -> its Env (let variables, tables)
-        self.sid_json = None          # the decision's sid as JSON text, for the status facts
+        self.envs: dict = {}  # outcome -> its Env (let variables, tables)
+        self.sid_json = None  # the decision's sid as JSON text, for the status facts
 
 
 class ReteEngine:
@@ -357,8 +212,11 @@ class ReteEngine:
         self._outcomes = {o.name: o for o in book.outcomes}
         self._params_of = {o.name: sorted(o.params()) for o in book.outcomes}
         self._lets = {o.name: [(name, term.compile()) for name, term in o.lets] for o in book.outcomes}
-        self._status_prefix = {(o.name, s): '{"t": "st", "o": %s, "s": %s, "sid": ' % (_DUMPS(o.name), _DUMPS(s))
-                               for o in book.outcomes for s in o.statuses}
+        self._status_prefix = {
+            (o.name, s): '{"t": "st", "o": %s, "s": %s, "sid": ' % (_DUMPS(o.name), _DUMPS(s))
+            for o in book.outcomes
+            for s in o.statuses
+        }
         self._ruleset = self._compile()
         self._check_hashes()
         self._plan = [self._plan_atom(key, oname, node) for key, oname, node in self._compiled.atoms]
@@ -371,7 +229,7 @@ class ReteEngine:
             self._handle = _host().get_ruleset(self.name)._handle
 
     @classmethod
-    def for_rulebook(cls, book: Rulebook) -> "ReteEngine":
+    def for_rulebook(cls, book: Rulebook) -> ReteEngine:
         """One engine per rulebook digest per process (a ruleset name can be registered once)."""
         with _HOST_LOCK:
             eng = _ENGINES.get(book.digest)
@@ -385,8 +243,9 @@ class ReteEngine:
     def _compile(self) -> dict:
         comp, rules = self._compiled, {}
         self._settlers = {}
-        depended = {t.outcome for o in self.book.outcomes for c in o.criteria
-                    for t in [c.test] if isinstance(t, Status)}
+        depended = {
+            t.outcome for o in self.book.outcomes for c in o.criteria for t in [c.test] if isinstance(t, Status)
+        }
         self._depended = depended
         for i, o in enumerate(self.book.outcomes):
             base = (i + 1) * 1000
@@ -396,32 +255,46 @@ class ReteEngine:
             for j, e in enumerate(exemptions):
                 rules[f"{o.name}.not_applicable.{e.code}"] = {
                     "all": [{"m": {"$and": [{"t": "app"}, *guard[:j], comp.fails(o.name, e.when, tables)]}}],
-                    "pri": base + 1, "run": self._action_na(o, e)}
+                    "pri": base + 1,
+                    "run": self._action_na(o, e),
+                }
             for t in o.tables:
                 for j, row in enumerate(t.rows):
                     earlier = [comp.fails(o.name, Compare("gte", t.input, r.min), tables) for r in t.rows[:j]]
                     here = comp.passes(o.name, Compare("gte", t.input, row.min), tables)
                     rules[f"{o.name}.{t.name}.{row.id}"] = {
                         "all": [{"m": {"$and": [{"t": "app"}, *guard, *earlier, here]}}],
-                        "pri": base + 20, "run": self._action_row(o, t, row)}
+                        "pri": base + 20,
+                        "run": self._action_row(o, t, row),
+                    }
             for k, c in enumerate(o.criteria):
                 name = f"{o.name}.criteria.{c.code}"
                 if isinstance(c.test, Status):
                     refused = sorted(set(self.book.outcome(c.test.outcome).statuses) - c.test.allowed)
-                    status_pat = {"$and": [{"t": "st"}, {"o": c.test.outcome},
-                                           *({"$neq": {"s": s}} for s in c.test.allowed)]}
+                    status_pat = {
+                        "$and": [{"t": "st"}, {"o": c.test.outcome}, *({"$neq": {"s": s}} for s in c.test.allowed)]
+                    }
                     assert refused, "a status test that allows every status can never fail"
-                    rules[name] = {"all": [{"m": {"$and": [{"t": "app"}, *guard]}}, {"st": status_pat}],
-                                   "pri": base + 30 + k, "run": self._action_fail(o, c)}
+                    rules[name] = {
+                        "all": [{"m": {"$and": [{"t": "app"}, *guard]}}, {"st": status_pat}],
+                        "pri": base + 30 + k,
+                        "run": self._action_fail(o, c),
+                    }
                 else:
-                    rules[name] = {"all": [{"m": {"$and": [{"t": "app"}, *guard, comp.fails(o.name, c.test, tables)]}}],
-                                   "pri": base + 30 + k, "run": self._action_fail(o, c)}
+                    rules[name] = {
+                        "all": [{"m": {"$and": [{"t": "app"}, *guard, comp.fails(o.name, c.test, tables)]}}],
+                        "pri": base + 30 + k,
+                        "run": self._action_fail(o, c),
+                    }
             self._settlers[o.name] = self._action_settle(o)
             if o.name in depended:
                 # Outcomes others depend on settle inside the network so their status fact can chain;
                 # the rest settle in the final rule (each fired action costs a JSON round trip).
-                rules[f"{o.name}.settle"] = {"all": [{"m": {"t": "app"}}], "pri": base + 900,
-                                             "run": self._settlers[o.name]}
+                rules[f"{o.name}.settle"] = {
+                    "all": [{"m": {"t": "app"}}],
+                    "pri": base + 900,
+                    "run": self._settlers[o.name],
+                }
         rules["decision.totals"] = {"all": [{"m": {"t": "app"}}], "pri": 65535, "run": self._action_final()}
         return rules
 
@@ -440,22 +313,28 @@ class ReteEngine:
 
     def _action_na(self, o: Outcome, e):
         rule = f"{o.name}.not_applicable.{e.code}"
-        refs = _ref_reader(e.when)
+        refs = ref_reader(e.when)
 
         def run(c):
             r = self._run
             if o.name in r.na:
                 return
-            r.na[o.name] = {"code": e.code, "rule": rule, "message": e.message["en"],
-                            "message_zh": e.message["zh"], "source": e.source or o.source,
-                            "clause": e.clause or o.clause}
+            r.na[o.name] = {
+                "code": e.code,
+                "rule": rule,
+                "message": e.message["en"],
+                "message_zh": e.message["zh"],
+                "source": e.source or o.source,
+                "clause": e.clause or o.clause,
+            }
             r.trace.append({"rule": rule, "facts": refs(r.env, r.shown)})
+
         return run
 
     def _action_row(self, o: Outcome, t, row):
         rule = f"{o.name}.{t.name}.{row.id}"
         input_fn, output_fn = t.input.compile(), row.output.compile()
-        show_min, show_output = _displayer(row.min), _displayer(row.output)
+        show_min, show_output = displayer(row.min), displayer(row.output)
 
         def run(c):
             r = self._run
@@ -464,22 +343,32 @@ class ReteEngine:
             output = output_fn(env)
             r.rows[(o.name, t.name)] = (row, value, output)
             env.tables[t.name] = output and (row.id, output)
-            r.trace.append({"rule": rule, "facts": {"input": fmt_plain(value), "min": show_min(env),
-                                                    "output": show_output(env), "unit": t.unit}})
+            r.trace.append(
+                {
+                    "rule": rule,
+                    "facts": {
+                        "input": fmt_plain(value),
+                        "min": show_min(env),
+                        "output": show_output(env),
+                        "unit": t.unit,
+                    },
+                }
+            )
+
         return run
 
     def _action_fail(self, o: Outcome, crit):
         rule = f"{o.name}.criteria.{crit.code}"
         names = ("lhs", "rhs") if isinstance(crit.test, Compare) else ("value",) if isinstance(crit.test, Hit) else ()
-        template_en, template_zh = _substituter(crit.message["en"], names), _substituter(crit.message["zh"], names)
-        refs = _ref_reader(crit.test)
+        template_en, template_zh = substituter(crit.message["en"], names), substituter(crit.message["zh"], names)
+        refs = ref_reader(crit.test)
         oname, code, source = o.name, crit.code, crit.source or o.source
         compare, hit = isinstance(crit.test, Compare), isinstance(crit.test, Hit)
         if compare:
-            show_lhs, show_rhs = _displayer(crit.test.left), _displayer(crit.test.right)
+            show_lhs, show_rhs = displayer(crit.test.left), displayer(crit.test.right)
             sorted_refs = sorted(crit.test.refs())
             # the sides are usually plain names, whose display the reason's values already hold
-            lhs_key, rhs_key = _named_ref(crit.test.left, sorted_refs), _named_ref(crit.test.right, sorted_refs)
+            lhs_key, rhs_key = named_ref(crit.test.left, sorted_refs), named_ref(crit.test.right, sorted_refs)
         elif hit:
             hit_input = self.book_table(o, crit.test.table).input.compile()
 
@@ -494,14 +383,25 @@ class ReteEngine:
             facts = refs(env, r.shown)
             subst = {}
             if compare:
-                subst = {"lhs": show_lhs(env) if lhs_key is None else facts[lhs_key],
-                         "rhs": show_rhs(env) if rhs_key is None else facts[rhs_key]}
+                subst = {
+                    "lhs": show_lhs(env) if lhs_key is None else facts[lhs_key],
+                    "rhs": show_rhs(env) if rhs_key is None else facts[rhs_key],
+                }
             elif hit:
                 subst = {"value": fmt_plain(hit_input(env))}
-            bucket.append({"code": code, "rule": crit.rule, "message": template_en(subst),
-                           "message_zh": template_zh(subst), "source": source,
-                           "clause": crit.clause, "values": facts})
+            bucket.append(
+                {
+                    "code": code,
+                    "rule": crit.rule,
+                    "message": template_en(subst),
+                    "message_zh": template_zh(subst),
+                    "source": source,
+                    "clause": crit.clause,
+                    "values": facts,
+                }
+            )
             r.trace.append({"rule": rule, "facts": facts})
+
         return run
 
     @staticmethod
@@ -523,7 +423,7 @@ class ReteEngine:
         places = None if o.amount is None else o.amount.places
         formula = None if o.amount is None else o.amount.formula.compile()
         cap_fn = None if o.amount is None or o.amount.cap is None else o.amount.cap.compile()
-        shown = {id(row): (_displayer(row.min), _displayer(row.output)) for t in o.tables for row in t.rows}
+        shown = {id(row): (displayer(row.min), displayer(row.output)) for t in o.tables for row in t.rows}
 
         status_prefix = {s: self._status_prefix[(o.name, s)] for s in o.statuses}
         oname, chained = o.name, o.name in self._depended
@@ -542,14 +442,17 @@ class ReteEngine:
                     row, value, output = r.rows[(o.name, t.name)]
                     show_min, show_output = shown[id(row)]
                     low, out, shown_value = show_min(env), show_output(env), fmt_plain(value)
-                    reasons.append({"code": t.reason, "rule": f"{o.name}.{t.name}", "source": o.source,
-                                    "message": f"{t.input_name} "
-                                               f"{shown_value} ≥ {low}: "
-                                               f"tier {row.id}, {out} {t.unit}",
-                                    "message_zh": f"{shown_value} ≥ {low}，"
-                                                  f"适用档位 {row.id}：{out} {t.unit}",
-                                    "clause": o.clause, "values": {"row": row.id, "input": shown_value,
-                                                                   "output": out}})
+                    reasons.append(
+                        {
+                            "code": t.reason,
+                            "rule": f"{o.name}.{t.name}",
+                            "source": o.source,
+                            "message": f"{t.input_name} {shown_value} ≥ {low}: tier {row.id}, {out} {t.unit}",
+                            "message_zh": f"{shown_value} ≥ {low}，适用档位 {row.id}：{out} {t.unit}",
+                            "clause": o.clause,
+                            "values": {"row": row.id, "input": shown_value, "output": out},
+                        }
+                    )
                 if o.amount is not None:
                     # rounded once, half up, as whole units of 10**-places: no Decimal on the way
                     value = round_half_up_scaled(formula(env), places)
@@ -557,13 +460,18 @@ class ReteEngine:
                         cap = round_half_up_scaled(cap_fn(env), places)
                         if value > cap:
                             shown_value, shown_cap = fmt_scaled(value, places), fmt_scaled(cap, places)
-                            reasons.append({"code": "CAPPED", "rule": f"{o.name}.cap", "source": o.source,
-                                            "message": f"{shown_value} {o.unit} is capped "
-                                                       f"at the remaining {shown_cap} {o.unit}",
-                                            "message_zh": f"{shown_value} {o.unit} 超过剩余上限，"
-                                                          f"按 {shown_cap} {o.unit} 计",
-                                            "clause": o.clause,
-                                            "values": {"uncapped": shown_value, "cap": shown_cap}})
+                            reasons.append(
+                                {
+                                    "code": "CAPPED",
+                                    "rule": f"{o.name}.cap",
+                                    "source": o.source,
+                                    "message": f"{shown_value} {o.unit} is capped "
+                                    f"at the remaining {shown_cap} {o.unit}",
+                                    "message_zh": f"{shown_value} {o.unit} 超过剩余上限，按 {shown_cap} {o.unit} 计",
+                                    "clause": o.clause,
+                                    "values": {"uncapped": shown_value, "cap": shown_cap},
+                                }
+                            )
                             value = cap
                     amount = fmt_scaled(value, places)
             r.env.status[oname] = status
@@ -572,6 +480,7 @@ class ReteEngine:
             if c is not None and chained:
                 # A status value no later rule needs is not handled: nothing to chain.
                 self._assert_json(f"{status_prefix[status]}{r.sid_json}}}", handled_only=False)
+
         return run
 
     def _action_final(self):
@@ -583,6 +492,7 @@ class ReteEngine:
                 if name not in out:
                     settle(None)
             self._trace("decision.totals", {})
+
         return run
 
     # --- evaluation ------------------------------------------------------------
@@ -708,7 +618,7 @@ class ReteEngine:
         message = started[1] if started else None
         actions = self._actions
         while message:
-            name = message[2:message.find('"', 2)]
+            name = message[2 : message.find('"', 2)]
             if name not in actions:  # not the plain '{"name":' prefix: read it properly
                 name = next(iter(json.loads(message)))
             try:
@@ -725,8 +635,13 @@ class ReteEngine:
         if day is None:
             resolved = self.book.params_at(when)
             params, literals = {name: v for name, (v, _) in resolved.items()}, self._literals(when)
-            day = self._days[when] = (resolved, params, literals, param_displays(params, literals),
-                                      self._plan_for(params))
+            day = self._days[when] = (
+                resolved,
+                params,
+                literals,
+                param_displays(params, literals),
+                self._plan_for(params),
+            )
         return day
 
     def decide(self, app: Application) -> dict:
@@ -763,11 +678,18 @@ class ReteEngine:
         key = (o.name, when)
         items = cache.get(key)
         if items is None:
-            items = cache[key] = tuple((name, {"value": self.book.params[name].literal_at(when),
-                                               "unit": self.book.params[name].unit,
-                                               "effective_from": resolved[name][1].isoformat(),
-                                               "reference": self.book.params[name].reference})
-                                       for name in self._params_of[o.name])
+            items = cache[key] = tuple(
+                (
+                    name,
+                    {
+                        "value": self.book.params[name].literal_at(when),
+                        "unit": self.book.params[name].unit,
+                        "effective_from": resolved[name][1].isoformat(),
+                        "reference": self.book.params[name].reference,
+                    },
+                )
+                for name in self._params_of[o.name]
+            )
         return {k: v.copy() for k, v in items}  # callers may mutate their document: fresh dicts
 
     def _document_rows(self, when, resolved) -> tuple:
@@ -775,8 +697,19 @@ class ReteEngine:
         rows = []
         for o in self.book.outcomes:
             self._parameter_block(o, when, resolved)  # fills the cache read below
-            rows.append((o.name, o.unit, o.title, o.source, self._block_cache[(o.name, when)],
-                         o.on_not_met, o.earmark, o.unit == "yuan", o.kind == "levy"))
+            rows.append(
+                (
+                    o.name,
+                    o.unit,
+                    o.title,
+                    o.source,
+                    self._block_cache[(o.name, when)],
+                    o.on_not_met,
+                    o.earmark,
+                    o.unit == "yuan",
+                    o.kind == "levy",
+                )
+            )
         return tuple(rows), when.isoformat()
 
     def _document(self, app, run, resolved) -> dict:
@@ -788,12 +721,20 @@ class ReteEngine:
         for name, unit, title, source, items, on_not_met, earmark, yuan, levy_kind in rows:
             status, amount, reasons = out[name]
             na = status == "not_applicable"
-            doc = {"status": status, "amount": None if na else amount, "unit": None if na else unit,
-                   "reasons": reasons, "title": title, "source": source,
-                   "parameters": {k: v.copy() for k, v in items}}  # callers may mutate: fresh dicts
+            doc = {
+                "status": status,
+                "amount": None if na else amount,
+                "unit": None if na else unit,
+                "reasons": reasons,
+                "title": title,
+                "source": source,
+                "parameters": {k: v.copy() for k, v in items},
+            }  # callers may mutate: fresh dicts
             if on_not_met and status == "not_met":
-                doc["notice"] = {"kind": on_not_met["notice"],
-                                 "deadline_days": int(resolved[on_not_met["deadline_days"]][0])}
+                doc["notice"] = {
+                    "kind": on_not_met["notice"],
+                    "deadline_days": int(resolved[on_not_met["deadline_days"]][0]),
+                }
             if earmark:
                 doc["earmark"] = earmark
             outcomes[name] = doc
@@ -801,10 +742,12 @@ class ReteEngine:
                 subsidy += Decimal(amount)
             if levy_kind and status == "levied":
                 levy += Decimal(amount)
-        return {"contract": CONTRACT, "application_id": app.application_id,
-                "evaluated_on": evaluated_on,
-                "ruleset": {"version": self.book.version, "digest": self.book.digest},
-                "outcomes": outcomes,
-                "totals": {"subsidy_yuan": fmt_amount(subsidy, 2), "levy_yuan": fmt_amount(levy, 2)},
-                "trace": run.trace}
-
+        return {
+            "contract": CONTRACT,
+            "application_id": app.application_id,
+            "evaluated_on": evaluated_on,
+            "ruleset": {"version": self.book.version, "digest": self.book.digest},
+            "outcomes": outcomes,
+            "totals": {"subsidy_yuan": fmt_amount(subsidy, 2), "levy_yuan": fmt_amount(levy, 2)},
+            "trace": run.trace,
+        }

@@ -6,6 +6,7 @@ with ``BEGIN IMMEDIATE``, so writers queue one behind another; on PostgreSQL a d
 its enterprise's row (``SELECT ... FOR UPDATE``) so two deciders of one enterprise queue while
 different enterprises proceed in parallel.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,12 +33,12 @@ def resolve_url(url: str | None = None) -> str:
 
 
 def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -58,6 +59,7 @@ def make_engine(url: str) -> Engine:
         def _begin(conn):
             # Readers take no write lock (WAL lets them read beside a writer); writers queue.
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -65,6 +67,7 @@ def make_engine(url: str) -> Engine:
 @dataclass
 class Store:
     """The record behind one URL. ``session()`` is one transaction, committed on success."""
+
     engine: Engine
     url: str
 
@@ -90,8 +93,9 @@ class Store:
         """Hold the enterprise until the transaction ends (a no-op where the whole file is locked)."""
         ensure_enterprise(s, credit_code, name, region_code)
         if self.dialect != "sqlite":
-            s.execute(select(EnterpriseRow.credit_code)
-                      .where(EnterpriseRow.credit_code == credit_code).with_for_update())
+            s.execute(
+                select(EnterpriseRow.credit_code).where(EnterpriseRow.credit_code == credit_code).with_for_update()
+            )
 
     def dispose(self):
         self.engine.dispose()
@@ -102,8 +106,7 @@ def ensure_enterprise(s: Session, credit_code: str, name: str, region_code: str)
         return
     try:
         with s.begin_nested():
-            s.add(EnterpriseRow(credit_code=credit_code, name=name, region_code=region_code,
-                                first_seen=now_utc()))
+            s.add(EnterpriseRow(credit_code=credit_code, name=name, region_code=region_code, first_seen=now_utc()))
     except IntegrityError:
         pass  # another transaction created it first: that row is as good as ours
 
@@ -118,6 +121,7 @@ def open_store(url: str | None = None, migrate: bool = True) -> Store:
 
 def _alembic_config(connection=None):
     from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -126,11 +130,13 @@ def _alembic_config(connection=None):
 
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -138,6 +144,7 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` inside one transaction; concurrent openers wait, then see head."""
     from alembic import command
+
     target = head_revision() if revision == "head" else revision
     if current_revision(engine) == target:
         return

@@ -5,10 +5,10 @@ rewritten, a decision is never updated (a re-decision is a new row that ``supers
 one), and a notice is kept with the exact content issued. Inputs and outputs are plain
 sqlmodel models so that the CLI, tests and any future API speak the same shapes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -21,6 +21,7 @@ def _utc() -> Column:
 # --- stored ------------------------------------------------------------------------
 class EnterpriseRow(SQLModel, table=True):
     """One row per credit code: the thing a decider locks to serialise its enterprise."""
+
     __tablename__ = "enterprise"
     credit_code: str = Field(primary_key=True, max_length=18)
     name: str = Field(max_length=200)
@@ -30,27 +31,29 @@ class EnterpriseRow(SQLModel, table=True):
 
 class SubmissionRow(SQLModel, table=True):
     """A document exactly as received; ``valid``/``errors`` are filled in after it is safely stored."""
+
     __tablename__ = "submission"
     __table_args__ = (UniqueConstraint("application_id", "version", name="uq_submission_version"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    application_id: Optional[str] = Field(default=None, max_length=200, index=True)
-    version: Optional[int] = None
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str | None = Field(default=None, max_length=200, index=True)
+    version: int | None = None
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64, index=True)
-    filename: Optional[str] = Field(default=None, max_length=1000)
+    filename: str | None = Field(default=None, max_length=1000)
     received_at: dt.datetime = Field(sa_column=_utc())
     submitted_by: str = Field(max_length=200)
     validated: bool = False
-    valid: Optional[bool] = None
-    errors: Optional[str] = Field(default=None, sa_column=Column(Text))   # JSON [{path, message}]
-    credit_code: Optional[str] = Field(default=None, max_length=18, index=True)
-    region_code: Optional[str] = Field(default=None, max_length=6)
-    enterprise_name: Optional[str] = Field(default=None, max_length=200)
-    period_end: Optional[dt.date] = None
+    valid: bool | None = None
+    errors: str | None = Field(default=None, sa_column=Column(Text))  # JSON [{path, message}]
+    credit_code: str | None = Field(default=None, max_length=18, index=True)
+    region_code: str | None = Field(default=None, max_length=6)
+    enterprise_name: str | None = Field(default=None, max_length=200)
+    period_end: dt.date | None = None
 
 
 class RulesetSnapshotRow(SQLModel, table=True):
     """The parsed rule files a decision was made under, keyed by their digest (for replay)."""
+
     __tablename__ = "ruleset_snapshot"
     digest: str = Field(primary_key=True, max_length=80)
     version: str = Field(max_length=40)
@@ -60,13 +63,15 @@ class RulesetSnapshotRow(SQLModel, table=True):
 
 class DecisionRow(SQLModel, table=True):
     """One decision, never updated. In force = no later decision supersedes it."""
+
     __tablename__ = "decision"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     submission_id: int = Field(sa_column=Column(Integer, ForeignKey("submission.id"), nullable=False))
     application_id: str = Field(max_length=64, index=True)
     # unique: two re-decisions can never both replace the same decision
-    supersedes_id: Optional[int] = Field(default=None, sa_column=Column(
-        Integer, ForeignKey("decision.id"), unique=True, nullable=True))
+    supersedes_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("decision.id"), unique=True, nullable=True)
+    )
     credit_code: str = Field(max_length=18, index=True)
     period_year: int
     ruleset_version: str = Field(max_length=40)
@@ -79,30 +84,32 @@ class DecisionRow(SQLModel, table=True):
     storage_granted_yuan: str = Field(max_length=32)
     freight_granted_yuan: str = Field(max_length=32)
     equipment_granted: bool
-    telemetry_id: Optional[int] = None      # the metered data the decision used, if any
+    telemetry_id: int | None = None  # the metered data the decision used, if any
 
 
 class TelemetryRow(SQLModel, table=True):
     """A telemetry file exactly as received, attached to one submission; never rewritten."""
+
     __tablename__ = "telemetry"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     submission_id: int = Field(sa_column=Column(Integer, ForeignKey("submission.id"), nullable=False, index=True))
     application_id: str = Field(max_length=64)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
-    filename: Optional[str] = Field(default=None, max_length=1000)
+    filename: str | None = Field(default=None, max_length=1000)
     format: str = Field(max_length=8)
-    system_id: Optional[str] = Field(default=None, max_length=64)
+    system_id: str | None = Field(default=None, max_length=64)
     received_at: dt.datetime = Field(sa_column=_utc())
     submitted_by: str = Field(max_length=200)
     valid: bool
-    errors: Optional[str] = Field(default=None, sa_column=Column(Text))   # JSON [{where, column, message}]
+    errors: str | None = Field(default=None, sa_column=Column(Text))  # JSON [{where, column, message}]
 
 
 class NoticeRow(SQLModel, table=True):
     """A notice as issued: its exact bytes, for whoever asks later what the enterprise was told."""
+
     __tablename__ = "notice"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     decision_id: int = Field(sa_column=Column(Integer, ForeignKey("decision.id"), nullable=False, index=True))
     application_id: str = Field(max_length=64, index=True)
     kind: str = Field(max_length=40)
@@ -119,22 +126,22 @@ class NoticeRow(SQLModel, table=True):
 # --- coming in ---------------------------------------------------------------------
 class SubmissionIn(SQLModel):
     raw: bytes
-    filename: Optional[str] = None
+    filename: str | None = None
     submitted_by: str = Field(min_length=1, max_length=200)
 
 
 class TelemetryIn(SQLModel):
     raw: bytes
-    filename: Optional[str] = None
+    filename: str | None = None
     format: str = Field(default="csv", regex="^(csv|parquet)$")
-    system_id: Optional[str] = Field(default=None, max_length=64)
+    system_id: str | None = Field(default=None, max_length=64)
     submitted_by: str = Field(min_length=1, max_length=200)
 
 
 class DecideIn(SQLModel):
     application_id: str = Field(min_length=1, max_length=64)
     officer: str = Field(min_length=1, max_length=200)
-    again: bool = False   # re-decide even when the latest version is already decided
+    again: bool = False  # re-decide even when the latest version is already decided
 
 
 # --- going out ---------------------------------------------------------------------
@@ -145,25 +152,25 @@ class FieldError(SQLModel):
 
 class SubmissionOut(SQLModel):
     id: int
-    application_id: Optional[str]
-    version: Optional[int]
+    application_id: str | None
+    version: int | None
     sha256: str
-    filename: Optional[str]
+    filename: str | None
     received_at: dt.datetime
     submitted_by: str
-    status: str                 # received | rejected | pending | decided | superseded
+    status: str  # received | rejected | pending | decided | superseded
     errors: list[FieldError] = []
-    credit_code: Optional[str] = None
-    region_code: Optional[str] = None
-    enterprise_name: Optional[str] = None
+    credit_code: str | None = None
+    region_code: str | None = None
+    enterprise_name: str | None = None
 
 
 class DecisionOut(SQLModel):
     id: int
     application_id: str
     submission_id: int
-    supersedes_id: Optional[int]
-    superseded_by: Optional[int]
+    supersedes_id: int | None
+    superseded_by: int | None
     in_force: bool
     credit_code: str
     officer: str
@@ -173,9 +180,9 @@ class DecisionOut(SQLModel):
     input_sha256: str
     statuses: dict[str, str]
     totals: dict[str, str]
-    history_agrees: Optional[bool] = None
-    telemetry_id: Optional[int] = None
-    metering_agrees: Optional[bool] = None      # None: decided on declared values only
+    history_agrees: bool | None = None
+    telemetry_id: int | None = None
+    metering_agrees: bool | None = None  # None: decided on declared values only
 
 
 class TelemetryOut(SQLModel):
@@ -183,8 +190,8 @@ class TelemetryOut(SQLModel):
     submission_id: int
     application_id: str
     sha256: str
-    filename: Optional[str]
-    system_id: Optional[str]
+    filename: str | None
+    system_id: str | None
     received_at: dt.datetime
     valid: bool
     problems: list[str] = []
@@ -204,14 +211,14 @@ class NoticeOut(SQLModel):
 
 
 class ApplicationOut(SQLModel):
-    application_id: Optional[str]
+    application_id: str | None
     status: str
-    enterprise_name: Optional[str]
-    credit_code: Optional[str]
-    region_code: Optional[str]
-    latest_version: Optional[int]
+    enterprise_name: str | None
+    credit_code: str | None
+    region_code: str | None
+    latest_version: int | None
     received_at: dt.datetime
-    decision_id: Optional[int] = None
+    decision_id: int | None = None
     statuses: dict[str, str] = {}
     versions: list[SubmissionOut] = []
     telemetry: list[TelemetryOut] = []

@@ -3,6 +3,7 @@
 The strict YAML loader gives Decimal for every non-integer number; plain JSON would turn those
 into floats or strings and change what the rulebook compiles to. Decimals are therefore tagged.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Alembic environment: run on the connection ``db.upgrade`` hands over (no alembic.ini needed)."""
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -7,7 +8,11 @@ from engine.records.store import models  # noqa: F401  (registers the tables on 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through engine.records.store.db.upgrade(), which supplies the connection")
-context.configure(connection=connection, target_metadata=SQLModel.metadata,
-                  render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
 with context.begin_transaction():
     context.run_migrations()
