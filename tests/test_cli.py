@@ -1,29 +1,17 @@
 """The command line through click's CliRunner: check, evaluate, rules list/show/test."""
 
 import json
-from pathlib import Path
 
 import pytest
 from appdoc import doc
-from click.testing import CliRunner
-
-from engine.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
-BATCH = ROOT / "examples/batch"
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=input)
-
+from repo import BATCH, REFORMS, RULE_TESTS, WORKED_EXAMPLE
 
 app = doc
 
 
 # --- check -----------------------------------------------------------------------
-def test_check_json_prints_one_contract_decision():
-    r = run("check", EXAMPLE, "--format", "json")
+def test_check_json_prints_one_contract_decision(cli):
+    r = cli("check", WORKED_EXAMPLE, "--format", "json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert set(d["outcomes"]) == {
@@ -40,25 +28,25 @@ def test_check_json_prints_one_contract_decision():
     assert d["totals"] == {"subsidy_yuan": "920000.00", "levy_yuan": "1500000.00"}
 
 
-def test_check_text_is_a_bilingual_summary_with_reasons():
-    r = run("check", EXAMPLE)
+def test_check_text_is_a_bilingual_summary_with_reasons(cli):
+    r = cli("check", WORKED_EXAMPLE)
     assert r.exit_code == 0, r.output
     out = r.stdout
     assert "用户侧储能度电补贴" in out and "User-side storage subsidy per kWh" in out
     assert "280,000.00" in out and "RECYCLING_RATE_BELOW_TARGET" in out
 
 
-def test_check_reads_standard_input():
-    r = run("check", "-", "--format", "json", input=json.dumps(app(packaging__order_value_yuan="12345.50")))
+def test_check_reads_standard_input(cli):
+    r = cli("check", "-", "--format", "json", input=json.dumps(app(packaging__order_value_yuan="12345.50")))
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["outcomes"]["packaging_levy"]["amount"] == "123.46"
 
 
-def test_check_invalid_input_names_every_field_on_stderr_and_nothing_on_stdout():
+def test_check_invalid_input_names_every_field_on_stderr_and_nothing_on_stdout(cli):
     bad = app(enterprise__credit_code="91140100MA0L3K2P5A", packaging__recycling_rate="1.5")
     bad["storage"]["discharge_kwh"] = "1"
     bad["storage"]["platform"]["reporting_completeness"] = "2"
-    r = run("check", "-", "--format", "json", input=json.dumps(bad))
+    r = cli("check", "-", "--format", "json", input=json.dumps(bad))
     assert r.exit_code == 2
     assert r.stdout == ""
     for path in (
@@ -71,21 +59,21 @@ def test_check_invalid_input_names_every_field_on_stderr_and_nothing_on_stdout()
     assert "Traceback" not in r.output
 
 
-def test_check_refuses_a_period_before_the_rules_cleanly():
-    r = run("check", "-", input=json.dumps(app(period__start="2025-01-01", period__end="2025-12-31")))
+def test_check_refuses_a_period_before_the_rules_cleanly(cli):
+    r = cli("check", "-", input=json.dumps(app(period__start="2025-01-01", period__end="2025-12-31")))
     assert r.exit_code == 2
     assert r.stdout == ""
     assert "no rule is in force on 2025-12-31" in r.stderr
     assert r.exception is None or isinstance(r.exception, SystemExit)
 
 
-def test_check_refuses_text_that_is_not_json():
-    r = run("check", "-", input="{not json")
+def test_check_refuses_text_that_is_not_json(cli):
+    r = cli("check", "-", input="{not json")
     assert r.exit_code == 2 and r.stdout == "" and "not valid JSON" in r.stderr
 
 
-def test_check_a_missing_file_is_a_usage_error():
-    r = run("check", "no/such/file.json")
+def test_check_a_missing_file_is_a_usage_error(cli):
+    r = cli("check", "no/such/file.json")
     assert r.exit_code == 2 and "cannot read" in r.stderr
 
 
@@ -95,9 +83,9 @@ BAD_PATHS = {"enterprise.credit_code", "enterprise.region_code", "packaging.nond
 
 
 @pytest.mark.parametrize("name,bad_line", [("applications.jsonl", 3), ("applications.csv", 4)])
-def test_evaluate_decides_good_records_in_order_and_rejects_the_bad_one(tmp_path, name, bad_line):
+def test_evaluate_decides_good_records_in_order_and_rejects_the_bad_one(tmp_path, name, bad_line, cli):
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
-    r = run("evaluate", BATCH / name, "--out", out, "--rejects", rejects, "-j", "1")
+    r = cli("evaluate", BATCH / name, "--out", out, "--rejects", rejects, "-j", "1")
     assert r.exit_code == 0, r.output
     assert "decided 4, rejected 1, total 5" in r.stderr
     decisions = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -111,13 +99,13 @@ def test_evaluate_decides_good_records_in_order_and_rejects_the_bad_one(tmp_path
     assert {e["path"] for e in reject["errors"]} == BAD_PATHS
 
 
-def test_evaluate_in_several_processes_keeps_input_order(tmp_path):
+def test_evaluate_in_several_processes_keeps_input_order(tmp_path, cli):
     lines = [json.dumps(app(application_id=f"A-{i}", packaging__order_value_yuan=f"{i}.00")) for i in range(600)]
     lines[300] = json.dumps(app(application_id="OLD", period__start="2025-01-01", period__end="2025-12-31"))
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
-    r = run("evaluate", src, "--out", out, "--rejects", rejects, "-j", "2")
+    r = cli("evaluate", src, "--out", out, "--rejects", rejects, "-j", "2")
     assert r.exit_code == 0, r.output
     ids = [json.loads(x)["application_id"] for x in out.read_text().splitlines()]
     assert ids == [f"A-{i}" for i in range(600) if i != 300]
@@ -126,37 +114,37 @@ def test_evaluate_in_several_processes_keeps_input_order(tmp_path):
     assert "no rule is in force" in reject["errors"][0]["message"]
 
 
-def test_evaluate_a_bad_json_line_is_rejected_with_its_line_number(tmp_path):
+def test_evaluate_a_bad_json_line_is_rejected_with_its_line_number(tmp_path, cli):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(app(application_id="A1")) + "\n{broken\n" + json.dumps(app(application_id="A3")) + "\n")
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
-    r = run("evaluate", src, "--out", out, "--rejects", rejects, "-j", "1")
+    r = cli("evaluate", src, "--out", out, "--rejects", rejects, "-j", "1")
     assert r.exit_code == 0
     assert [json.loads(x)["application_id"] for x in out.read_text().splitlines()] == ["A1", "A3"]
     assert json.loads(rejects.read_text())["line"] == 2
 
 
-def test_evaluate_a_number_or_object_as_application_id_is_a_reject_not_a_crash(tmp_path):
+def test_evaluate_a_number_or_object_as_application_id_is_a_reject_not_a_crash(tmp_path, cli):
     src = tmp_path / "in.jsonl"
     src.write_text(
         '{"application_id": 1.5}\n{"application_id": {"a": 1}}\n' + json.dumps(app(application_id="A3")) + "\n"
     )
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
-    r = run("evaluate", src, "--out", out, "--rejects", rejects, "-j", "1", "--backend", "rete")
+    r = cli("evaluate", src, "--out", out, "--rejects", rejects, "-j", "1", "--backend", "rete")
     assert r.exit_code == 0, r.output
     bad = [json.loads(x) for x in rejects.read_text().splitlines()]
     assert [(b["line"], b["application_id"]) for b in bad] == [(1, None), (2, None)]
     assert ("application_id", "must be a JSON string") in [(e["path"], e["message"]) for e in bad[0]["errors"]]
 
 
-def test_evaluate_cannot_run_without_its_input(tmp_path):
-    r = run("evaluate", tmp_path / "missing.jsonl", "--out", tmp_path / "o.jsonl")
+def test_evaluate_cannot_run_without_its_input(tmp_path, cli):
+    r = cli("evaluate", tmp_path / "missing.jsonl", "--out", tmp_path / "o.jsonl")
     assert r.exit_code != 0
 
 
 # --- rules list / show / test ----------------------------------------------------
-def test_rules_list_names_every_outcome_and_its_reason_codes():
-    r = run("rules", "list")
+def test_rules_list_names_every_outcome_and_its_reason_codes(cli):
+    r = cli("rules", "list")
     assert r.exit_code == 0, r.output
     for name in (
         "storage_technical_standard",
@@ -169,8 +157,8 @@ def test_rules_list_names_every_outcome_and_its_reason_codes():
         assert name in r.stdout
 
 
-def test_rules_show_lists_tiers_and_parameters_in_force_with_sources():
-    r = run("rules", "show", "storage_subsidy", "--on", "2026-06-01")
+def test_rules_show_lists_tiers_and_parameters_in_force_with_sources(cli):
+    r = cli("rules", "show", "storage_subsidy", "--on", "2026-06-01")
     assert r.exit_code == 0, r.output
     assert "tier_30: peak_shaving_ratio ≥ 0.30 → 0.80 yuan/kWh" in r.stdout
     assert "parameters in force on 2026-06-01" in r.stdout
@@ -178,21 +166,21 @@ def test_rules_show_lists_tiers_and_parameters_in_force_with_sources():
     assert "T §6.2.3" in r.stdout
 
 
-def test_rules_show_before_the_rules_and_an_unknown_outcome_are_refused():
-    r = run("rules", "show", "storage_subsidy", "--on", "2025-06-01")
+def test_rules_show_before_the_rules_and_an_unknown_outcome_are_refused(cli):
+    r = cli("rules", "show", "storage_subsidy", "--on", "2025-06-01")
     assert r.exit_code != 0 and "no rule is in force" in r.stderr
-    r = run("rules", "show", "storage_subsidies")
+    r = cli("rules", "show", "storage_subsidies")
     assert r.exit_code == 2 and "unknown outcome" in r.stderr
 
 
-def test_rules_test_runs_the_bundled_rule_tests_with_full_coverage():
-    r = run("rules", "test")
+def test_rules_test_runs_the_bundled_rule_tests_with_full_coverage(cli):
+    r = cli("rules", "test")
     assert r.exit_code == 0, r.output
     assert "storage_subsidy.yaml: " in r.stdout and " 0 failed" in r.stdout
     assert "coverage: 74 of 74 branches exercised" in r.stdout
 
 
-def test_rules_test_reports_a_failing_case_with_its_diff_and_uncovered_branches(tmp_path):
+def test_rules_test_reports_a_failing_case_with_its_diff_and_uncovered_branches(tmp_path, cli):
     f = tmp_path / "levy.yaml"
     f.write_text(
         "outcome: packaging_levy\ncases:\n"
@@ -201,7 +189,7 @@ def test_rules_test_reports_a_failing_case_with_its_diff_and_uncovered_branches(
         "    expect: {status: levied, amount: '123.45'}\n",
         encoding="utf-8",
     )
-    r = run("rules", "test", f)
+    r = cli("rules", "test", f)
     assert r.exit_code == 1
     assert "0 passed, 1 failed" in r.stdout
     assert "FAILED: One percent of 12,345.50 yuan is 123.45 yuan by float arithmetic." in r.stdout
@@ -210,17 +198,17 @@ def test_rules_test_reports_a_failing_case_with_its_diff_and_uncovered_branches(
     assert "storage_subsidy: tier rate.tier_40" in r.stdout
 
 
-def test_rules_test_refuses_a_malformed_file_cleanly(tmp_path):
+def test_rules_test_refuses_a_malformed_file_cleanly(tmp_path, cli):
     f = tmp_path / "x.yaml"
     f.write_text("outcome: packaging_levy\ncases: []\n", encoding="utf-8")
-    r = run("rules", "test", f)
+    r = cli("rules", "test", f)
     assert r.exit_code == 1 and "cases: expected a non-empty list" in r.stderr
     assert "Traceback" not in r.output
 
 
-def test_rules_test_under_a_reform_shows_which_baseline_cases_the_reform_changes():
-    reform = Path(__file__).resolve().parent.parent / "rules/reforms/remote-region-tilt.yaml"
-    r = run("rules", "test", Path(__file__).resolve().parent / "rules/storage_subsidy.yaml", "--reform", reform)
+def test_rules_test_under_a_reform_shows_which_baseline_cases_the_reform_changes(cli):
+    reform = REFORMS / "remote-region-tilt.yaml"
+    r = cli("rules", "test", RULE_TESTS / "storage_subsidy.yaml", "--reform", reform)
     assert r.exit_code == 1
     assert (
         "FAILED: A Lüliang enterprise receives the same amount because the baseline applies no regional tilt."

@@ -7,36 +7,29 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from repo import BATCH, REFORMS, WORKED_EXAMPLE
 
-from engine.cli import main
 from engine.cli.common import output_problem
 from engine.drafting.population import generate, write_population
 from engine.errors import OutputError
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
 APP_ID = "APP-2026-000123"
-JSONL = ROOT / "examples/batch/applications.jsonl"
-CSV = ROOT / "examples/batch/applications.csv"
-REFORM = ROOT / "rules/reforms/tier30-0.90-from-2027.yaml"
-
-
-def run(args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+JSONL = BATCH / "applications.jsonl"
+CSV = BATCH / "applications.csv"
+REFORM = REFORMS / "tier30-0.90-from-2027.yaml"
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
+def inputs(tmp_path_factory, cli):
     """A small Parquet population and a record holding one decided application."""
     d = tmp_path_factory.mktemp("inputs")
     write_population(generate(50, 1), d / "pop.parquet")
     db = f"sqlite:///{d / 'record.db'}"
     for args in (
-        ["submit", "--db", db, "--by", "li", EXAMPLE],
+        ["submit", "--db", db, "--by", "li", WORKED_EXAMPLE],
         ["decide", "--db", db, "--all-pending", "--officer", "wang"],
     ):
-        r = run(args)
+        r = cli(*args)
         assert r.exit_code == 0, r.output
     return {"pop": d / "pop.parquet", "db": db}
 
@@ -110,7 +103,9 @@ def _unwritable(monkeypatch, folder: Path):
 
 @pytest.mark.parametrize("case", ["missing folder", "missing folders", "parent is a file", "read-only folder"])
 @pytest.mark.parametrize("name", FILE_COMMANDS)
-def test_a_file_output_that_cannot_be_written_is_refused_naming_option_and_path(name, case, place, inputs, monkeypatch):
+def test_a_file_output_that_cannot_be_written_is_refused_naming_option_and_path(
+    name, case, place, inputs, monkeypatch, cli
+):
     option, template = FILE_COMMANDS[name]
     stem = {
         "missing folder": place / "nope" / "out",
@@ -122,7 +117,7 @@ def test_a_file_output_that_cannot_be_written_is_refused_naming_option_and_path(
         _unwritable(monkeypatch, place / "read_only")
     before = _files_under(place)
     args = _args(template, stem, place / "ok", inputs)
-    r = run(args)
+    r = cli(*args)
     given = args[args.index(option) + 1]
     _refused(r, option, given)
     if case.startswith("missing"):
@@ -132,12 +127,12 @@ def test_a_file_output_that_cannot_be_written_is_refused_naming_option_and_path(
 
 
 @pytest.mark.parametrize("name", FILE_COMMANDS)
-def test_a_file_output_that_is_a_folder_is_refused(name, place, inputs):
+def test_a_file_output_that_is_a_folder_is_refused(name, place, inputs, cli):
     option, template = FILE_COMMANDS[name]
     args = _args(template, place / "a_folder", place / "ok", inputs)
     folder = args[args.index(option) + 1]
     os.makedirs(folder, exist_ok=True)  # the folder carries the suffix the command expects
-    r = run(args)
+    r = cli(*args)
     _refused(r, option, folder)
     assert "is a directory, not a file" in r.output
     assert not (place / "ok.jsonl").exists()
@@ -145,7 +140,7 @@ def test_a_file_output_that_is_a_folder_is_refused(name, place, inputs):
 
 @pytest.mark.parametrize("case", ["is a file", "parent is a file", "read-only folder"])
 @pytest.mark.parametrize("name", FOLDER_COMMANDS)
-def test_a_folder_output_that_cannot_be_written_is_refused(name, case, place, inputs, monkeypatch):
+def test_a_folder_output_that_cannot_be_written_is_refused(name, case, place, inputs, monkeypatch, cli):
     option, template = FOLDER_COMMANDS[name]
     out = {
         "is a file": place / "a_file",
@@ -155,7 +150,7 @@ def test_a_folder_output_that_cannot_be_written_is_refused(name, case, place, in
     if case == "read-only folder":
         _unwritable(monkeypatch, place / "read_only")
     before = _files_under(place)
-    r = run(_args(template, out, place / "ok", inputs))
+    r = cli(*_args(template, out, place / "ok", inputs))
     _refused(r, option, out)
     assert _files_under(place) == before
 
@@ -164,26 +159,26 @@ def test_a_folder_output_that_cannot_be_written_is_refused(name, case, place, in
 @pytest.mark.parametrize(
     "name", [*FILE_COMMANDS, "simulate", "notice", "evaluate --cluster", "evaluate-columnar --cluster"]
 )
-def test_a_file_system_that_refuses_the_file_is_reported_not_raised(name, tmp_path, inputs):
+def test_a_file_system_that_refuses_the_file_is_reported_not_raised(name, tmp_path, inputs, cli):
     """/proc passes the permission check for root; the failure when writing is then reported the
     same way (for anyone else the check refuses it up front)."""
     option, template = {**FILE_COMMANDS, **FOLDER_COMMANDS}[name]
     args = _args(template, "/proc/shuangtan-no-such-output", tmp_path / "ok", inputs)
-    r = run(args)
+    r = cli(*args)
     _refused(r, option, args[args.index(option) + 1])
     assert not list(tmp_path.iterdir())  # --out is removed when --rejects cannot be opened
 
 
-def test_a_missing_output_folder_is_created_for_folder_outputs(tmp_path, inputs):
+def test_a_missing_output_folder_is_created_for_folder_outputs(tmp_path, inputs, cli):
     out = tmp_path / "new" / "notices"
-    r = run(["notice", "--db", inputs["db"], APP_ID, "--out", out])
+    r = cli("notice", "--db", inputs["db"], APP_ID, "--out", out)
     assert r.exit_code == 0, r.output
     assert any(out.iterdir())
     assert output_problem(out, folder=True) is None  # an existing folder is fine, too (runs again)
     assert output_problem(out, folder=False) == f"{out} is a directory, not a file"
 
 
-def test_the_real_command_prints_one_line_and_no_traceback(tmp_path, inputs):
+def test_the_real_command_prints_one_line_and_no_traceback(tmp_path, inputs, root):
     """The reported defect, through a real process: stderr holds the usage and one error line."""
     out = tmp_path / "missing_dir" / "out.parquet"
     p = subprocess.run(
@@ -200,7 +195,7 @@ def test_the_real_command_prints_one_line_and_no_traceback(tmp_path, inputs):
         ],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=root,
     )
     assert p.returncode == 2, p.stderr
     assert "Traceback" not in p.stderr
@@ -208,11 +203,9 @@ def test_the_real_command_prints_one_line_and_no_traceback(tmp_path, inputs):
 
 
 # --- the library: DecisionWriter -----------------------------------------------------------
-def test_decision_writer_raises_one_output_error_and_closes_quietly(tmp_path, inputs):
+def test_decision_writer_raises_one_output_error_and_closes_quietly(tmp_path, inputs, book):
     from engine.batch.parquet import DecisionWriter, decide_file
-    from engine.rulebook.loader import load_rulebook
 
-    book = load_rulebook()
     for out in (tmp_path / "nope" / "d.parquet", tmp_path / "nope" / "d.csv", tmp_path):
         with pytest.raises(OutputError) as caught:
             decide_file(book, inputs["pop"], out, chunk_size=10)
@@ -225,9 +218,8 @@ def test_decision_writer_raises_one_output_error_and_closes_quietly(tmp_path, in
     assert not (tmp_path / "nope").exists()
 
 
-def test_a_decisions_file_is_removed_when_deciding_fails_midway(tmp_path, inputs, monkeypatch):
+def test_a_decisions_file_is_removed_when_deciding_fails_midway(tmp_path, inputs, monkeypatch, book):
     import engine.batch.parquet as parquetio
-    from engine.rulebook.loader import load_rulebook
 
     real, calls = parquetio.decide_chunk, []
 
@@ -240,7 +232,7 @@ def test_a_decisions_file_is_removed_when_deciding_fails_midway(tmp_path, inputs
     monkeypatch.setattr(parquetio, "decide_chunk", failing)
     out = tmp_path / "d.parquet"
     with pytest.raises(RuntimeError):
-        parquetio.decide_file(load_rulebook(), inputs["pop"], out, chunk_size=10)
+        parquetio.decide_file(book, inputs["pop"], out, chunk_size=10)
     assert not out.exists()  # not a truncated file with a valid footer
 
 

@@ -14,10 +14,8 @@ import signal
 import time
 from decimal import Decimal
 
-import pytest
+from appdoc import example
 from sqlalchemy import select, text
-from test_records import app
-from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 
 from engine.records import service as records
 from engine.records.store import open_store
@@ -62,7 +60,7 @@ def _submit_family(store, prefix, credit_code, n):
     for i in range(n):
         a = f"{prefix}-{i}"
         # 2,500,000 kWh × 0.80 = 2,000,000.00 yuan each, against a 5,000,000.00 annual cap
-        raw = app(a, **{"storage.discharged_kwh": "2500000", "enterprise.credit_code": credit_code})
+        raw = example(a, **{"storage.discharged_kwh": "2500000", "enterprise.credit_code": credit_code})
         assert records.submit(store, SubmissionIn(raw=raw, submitted_by="li")).outcome == "new"
         ids.append(a)
     return ids
@@ -75,9 +73,8 @@ def _in_force(store, credit_code):
     return [r for r in rows if r.id not in superseded], rows
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_concurrent_deciders_never_double_grant(backend, request):
-    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+def test_concurrent_deciders_never_double_grant(record_url):
+    url = record_url
     store = open_store(url)
     mine = _submit_family(store, "X", "91140100MA0L3K2P5R", 5)
     theirs = _submit_family(store, "Y", OTHER, 3)
@@ -103,9 +100,8 @@ def test_concurrent_deciders_never_double_grant(backend, request):
     store.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_a_decider_killed_mid_batch_leaves_a_whole_record(backend, request):
-    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+def test_a_decider_killed_mid_batch_leaves_a_whole_record(record_url, book):
+    url = record_url
     store = open_store(url)
     ids = _submit_family(store, "K", "91140100MA0L3K2P5R", 10)
     records.submit(store, SubmissionIn(raw=b"{not json", submitted_by="li"))
@@ -127,7 +123,7 @@ def test_a_decider_killed_mid_batch_leaves_a_whole_record(backend, request):
     with store.session() as s:
         subs = {r.id: (r.raw, r.sha256) for r in s.execute(select(SubmissionRow)).scalars()}
         decisions = s.execute(select(DecisionRow)).scalars().all()
-        if backend == "sqlite":
+        if url.startswith("sqlite"):
             assert s.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
     assert subs == before, "every submission still there, byte for byte"
     assert all(hashlib.sha256(raw).hexdigest() == sha for raw, sha in subs.values())
@@ -141,7 +137,7 @@ def test_a_decider_killed_mid_batch_leaves_a_whole_record(backend, request):
 
     # The rest is still pending and a new batch finishes the job without deciding anything twice.
     assert sorted(records.pending(store)) == sorted(set(ids) - {d.application_id for d in decisions})
-    list(records.decide_pending(store, load_rulebook(), "batch2"))
+    list(records.decide_pending(store, book, "batch2"))
     force, rows = _in_force(store, "91140100MA0L3K2P5R")
     assert sorted(r.application_id for r in rows) == sorted(ids)
     assert sum(Decimal(r.storage_granted_yuan) for r in force) == Decimal("5000000.00")

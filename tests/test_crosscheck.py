@@ -7,11 +7,8 @@ from decimal import Decimal
 import pytest
 import yaml
 from appdoc import doc
-from click.testing import CliRunner
 from telemetry_series import csv_text, day
-from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 
-from cli import main
 from engine import errors as E
 from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
@@ -31,11 +28,6 @@ AGREEING = dict(
     storage__platform__reporting_completeness="1",
     storage__platform__max_upload_delay_min="5",
 )
-
-
-@pytest.fixture(scope="module")
-def book():
-    return load_rulebook()
 
 
 @pytest.fixture
@@ -173,42 +165,40 @@ def app_file(tmp_path, **changes):
     return str(p)
 
 
-def test_check_with_telemetry_explains_the_difference_in_json_and_text(tmp_path):
+def test_check_with_telemetry_explains_the_difference_in_json_and_text(tmp_path, cli):
     (tmp_path / "site.csv").write_text(SERIES)
-    args = ["check", app_file(tmp_path, storage__peak_with_storage_kw="840"), "--telemetry", str(tmp_path / "site.csv")]
-    r = CliRunner().invoke(main, args + ["--format", "json"])
+    args = ["check", app_file(tmp_path, storage__peak_with_storage_kw="840"), "--telemetry", tmp_path / "site.csv"]
+    r = cli(*args, "--format", "json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["metering"]["differences"] == ["peak_with_storage_kw", "peak_shaving_ratio"]
-    text = CliRunner().invoke(main, args)
+    text = cli(*args)
     assert text.exit_code == 0 and "计量核验 Metered data" in text.output and "✘ differs" in text.output
     assert CODE in text.output
 
 
-def test_check_with_bad_telemetry_names_line_and_column_and_exits_2(tmp_path):
+def test_check_with_bad_telemetry_names_line_and_column_and_exits_2(tmp_path, cli):
     bad = SERIES.replace("2026-03-01T10:00,900,", "2026-03-01T10:00,-900,")
     (tmp_path / "bad.csv").write_text(bad)
-    r = CliRunner().invoke(main, ["check", app_file(tmp_path), "--telemetry", str(tmp_path / "bad.csv")])
+    r = cli("check", app_file(tmp_path), "--telemetry", tmp_path / "bad.csv")
     assert r.exit_code == 2 and "line 42: grid_import_kw: must be ≥ 0" in r.output
     assert "Traceback" not in r.output
 
 
-def test_summarize_prints_facts_and_gaps(tmp_path):
+def test_summarize_prints_facts_and_gaps(tmp_path, cli):
     (tmp_path / "gap.csv").write_text(csv_text(day(skip=["13:00", "13:15"])))
-    r = CliRunner().invoke(main, ["telemetry", "summarize", str(tmp_path / "gap.csv"), "--format", "json"])
+    r = cli("telemetry", "summarize", tmp_path / "gap.csv", "--format", "json")
     assert r.exit_code == 0, r.output
     s = json.loads(r.output)
     assert (s["rows"], s["intervals_expected"], s["reporting_completeness"]) == (94, 96, "0.979166")
     assert s["gaps"] == [{"from": "2026-03-01T13:00", "to": "2026-03-01T13:30", "intervals": 2}]
-    text = CliRunner().invoke(main, ["telemetry", "summarize", str(tmp_path / "gap.csv")])
+    text = cli("telemetry", "summarize", tmp_path / "gap.csv")
     assert "2026-03-01T13:00 – 2026-03-01T13:30" in text.output
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, backend, request):
-    db = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, record_url, cli):
     (tmp_path / "site.csv").write_text(SERIES)
-    run = lambda *a: CliRunner().invoke(main, [*a, "--db", db])
+    run = lambda *a: cli(*a, "--db", record_url)
     r = run(
         "submit", app_file(tmp_path, storage__peak_with_storage_kw="840"), "--telemetry", str(tmp_path / "site.csv")
     )
@@ -242,31 +232,28 @@ def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, 
     assert r.exit_code == 0 and "metered (telemetry 1)" in r.output and "differ" not in r.output, r.output
 
 
-def test_invalid_telemetry_on_submit_is_kept_and_refused_with_exit_2(tmp_path):
-    db = f"sqlite:///{tmp_path / 'rec.db'}"
+def test_invalid_telemetry_on_submit_is_kept_and_refused_with_exit_2(tmp_path, sqlite_url, cli):
+    db = sqlite_url
     (tmp_path / "bad.csv").write_text(SERIES.replace(",300,0,", ",300,x,"))
-    r = CliRunner().invoke(main, ["submit", app_file(tmp_path), "--telemetry", str(tmp_path / "bad.csv"), "--db", db])
+    r = cli("submit", app_file(tmp_path), "--telemetry", tmp_path / "bad.csv", "--db", db)
     assert r.exit_code == 2 and "kept on record" in r.output and "storage_charge_kw" in r.output
-    r = CliRunner().invoke(main, ["decide", doc()["application_id"], "--db", db])
+    r = cli("decide", doc()["application_id"], "--db", db)
     assert r.exit_code == 1 and "telemetry 1" in r.output
-    r = CliRunner().invoke(main, ["show", doc()["application_id"], "--db", db])
+    r = cli("show", doc()["application_id"], "--db", db)
     assert "INVALID  bad.csv" in r.output and "storage_charge_kw" in r.output
 
 
-def test_explain_with_telemetry_starts_from_what_the_meter_shows(tmp_path):
+def test_explain_with_telemetry_starts_from_what_the_meter_shows(tmp_path, cli):
     (tmp_path / "site.csv").write_text(SERIES)
-    r = CliRunner().invoke(
-        main,
-        [
-            "explain",
-            app_file(tmp_path, storage__peak_with_storage_kw="840"),
-            "--why-not",
-            "storage_subsidy",
-            "--telemetry",
-            str(tmp_path / "site.csv"),
-            "--format",
-            "json",
-        ],
+    r = cli(
+        "explain",
+        app_file(tmp_path, storage__peak_with_storage_kw="840"),
+        "--why-not",
+        "storage_subsidy",
+        "--telemetry",
+        tmp_path / "site.csv",
+        "--format",
+        "json",
     )
     assert r.exit_code == 0, r.output
     tiers = json.loads(r.output)["higher_tiers"]

@@ -5,11 +5,9 @@ import polars as pl
 from engine.backends.columnar.verify import Generator, disagreements
 from engine.batch.distributed import decide_parquet_distributed
 from engine.batch.parquet import decide_file
-from engine.rulebook.loader import load_rulebook
 
 
-def test_local_cluster_two_processes_same_results(tmp_path):
-    book = load_rulebook()
+def test_local_cluster_two_processes_same_results(tmp_path, book):
     frame = Generator(book, 21).frame(3000)
     frame.write_parquet(tmp_path / "pop.parquet", row_group_size=500)
     decide_file(book, tmp_path / "pop.parquet", tmp_path / "single.parquet", chunk_size=1000)
@@ -39,13 +37,10 @@ def test_local_cluster_two_processes_same_results(tmp_path):
     )
 
 
-def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path):
+def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path, cli):
     """simulate --cluster local (2 worker processes): summary, by-region and changes as on one machine."""
     import json
 
-    from click.testing import CliRunner
-
-    from cli import main
     from engine.drafting.population import generate
 
     pop = tmp_path / "pop.parquet"
@@ -57,9 +52,7 @@ def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path):
         ("cluster", ["--cluster", "local", "--workers", "2", "--partition-rows", "700"]),
     ):
         out = tmp_path / name
-        result = CliRunner().invoke(
-            main, ["simulate", "--population", str(pop), "--reform", reform, "--out", str(out), *extra]
-        )
+        result = cli("simulate", "--population", pop, "--reform", reform, "--out", out, *extra)
         assert result.exit_code == 0, result.output
         runs[name] = out
     assert "5 partitions on 2 workers" in result.output
@@ -71,18 +64,17 @@ def test_simulate_on_a_local_cluster_matches_one_machine(tmp_path):
         assert (runs["single"] / f).read_text() == (runs["cluster"] / f).read_text(), f
 
 
-def test_local_workers_get_one_thread_each_even_when_the_main_module_imports_numba_and_polars(tmp_path):
+def test_local_workers_get_one_thread_each_even_when_the_main_module_imports_numba_and_polars(tmp_path, root):
     """A spawned worker re-imports the parent's main module first; one that imports numba and
     Polars fixed their pools at two threads before a Nanny env applied (workers then fought over
     the cores). The parent's own environment is left as it was."""
     import subprocess
     import sys
-    from pathlib import Path
 
     script = tmp_path / "main_imports_pools.py"
     script.write_text(f"""
 import os, sys
-sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+sys.path.insert(0, {str(root)!r})
 import numba, polars
 from engine.batch.distributed import cluster_client
 

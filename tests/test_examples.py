@@ -1,14 +1,9 @@
 """Every bundled example through `shuangtan check --format json`, with the outcomes designed for it."""
 
 import json
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from engine.cli import main
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "applications"
+from repo import EXAMPLES
 
 EXPECTED = {  # example: ({outcome: (status, amount, reason codes)}, totals)
     "taiyuan-pv-storage-warehouse": (
@@ -68,8 +63,8 @@ def test_every_example_has_expectations():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_example_decision(name):
-    r = CliRunner().invoke(main, ["check", str(EXAMPLES / f"{name}.json"), "--format", "json"])
+def test_example_decision(name, cli):
+    r = cli("check", EXAMPLES / f"{name}.json", "--format", "json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     outcomes, totals = EXPECTED[name]
@@ -82,9 +77,7 @@ def test_example_decision(name):
     assert len(d["outcomes"]) == 8 and d["trace"]
 
 
-def test_the_reporting_failure_example_gets_a_rectification_notice():
-    r = CliRunner().invoke(
-        main, ["check", str(EXAMPLES / "reporting-failure-loses-everything.json"), "--format", "json"]
-    )
+def test_the_reporting_failure_example_gets_a_rectification_notice(cli):
+    r = cli("check", EXAMPLES / "reporting-failure-loses-everything.json", "--format", "json")
     notice = json.loads(r.stdout)["outcomes"]["reporting_compliance"]["notice"]
     assert notice == {"kind": "rectification", "deadline_days": 30}

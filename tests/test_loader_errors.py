@@ -6,14 +6,13 @@ asserts the exception class of engine/errors.py and that the message names the f
 
 import shutil
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
+from repo import FIXTURES
 
 from engine import errors as E
 from engine.rulebook.loader import load_rulebook
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BROKEN = FIXTURES / "broken_rules"
 PARAM, OUTCOME, INDEX = "rules/parameters/density_check.yaml", "rules/outcomes/density_check.yaml", "rules/ruleset.yaml"
 

@@ -8,17 +8,13 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from test_records import app
-from test_store import sqlite_url  # noqa: F401  (fixture)
+from appdoc import example
 
 from engine.notices import render as notices
 from engine.records import service as records
 from engine.records.store import open_store
 from engine.records.store.models import SubmissionIn
-from engine.rulebook.loader import load_rulebook
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = load_rulebook()
 DAY = dt.date(2027, 1, 15)
 # The three decisions the notices must cover: the worked example (approval, denial, levy),
 # a denial on the technical standard, and a reporting failure (rectification, everything denied).
@@ -40,13 +36,13 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def decided(tmp_path_factory):
+def decided(tmp_path_factory, book):
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('n') / 'r.db'}")
     codes = {"example": "91140100MA0L3K2P5R", "denial": "91140200MA0HW2NB8C", "reporting": "91141100MA0KQ7LX3M"}
     for name, changes in CASES.items():
-        raw = app(f"N-{name}", **{"enterprise.credit_code": codes[name], **changes})
+        raw = example(f"N-{name}", **{"enterprise.credit_code": codes[name], **changes})
         assert records.submit(store, SubmissionIn(raw=raw, submitted_by="li")).outcome == "new"
-        records.decide(store, f"N-{name}", BOOK, "wang")
+        records.decide(store, f"N-{name}", book, "wang")
     yield store
     store.dispose()
 
@@ -192,14 +188,14 @@ def test_a_chinese_pdf_without_a_chinese_font_is_refused(decided, monkeypatch):
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="no /usr/bin/chromium (apt-get install chromium)")
-def test_the_html_notice_opens_in_a_real_browser(decided, tmp_path):
+def test_the_html_notice_opens_in_a_real_browser(decided, tmp_path, root):
     html = tmp_path / "notice.html"
     html.write_text(render_all(decided, "reporting", "zh", "html")["rectification"], encoding="utf-8")
     png = tmp_path / "notice.png"
     subprocess.run(
         [
             sys.executable,
-            str(ROOT / "scripts/screenshot_notice.py"),
+            str(root / "scripts/screenshot_notice.py"),
             str(html),
             str(png),
             "--chromium",

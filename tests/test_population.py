@@ -4,10 +4,8 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
 from stdnum.cn import uscc
 
-from cli import main
 from engine.contract.application import parse_application
 from engine.contract.flat import document_from_flat
 from engine.drafting.population import CITIES, MEAN_SALES_YUAN, SCHEMA, generate, read_population, write_population
@@ -82,12 +80,10 @@ def test_files_round_trip_exactly(tmp_path, suffix):
     assert read_population(tmp_path / f"p{suffix}").equals(frame)
 
 
-def test_cli_generate(tmp_path):
+def test_cli_generate(tmp_path, cli):
     out = tmp_path / "pop.parquet"
-    result = CliRunner().invoke(main, ["population", "generate", "--n", "250", "--seed", "3", "--out", str(out)])
+    result = cli("population", "generate", "--n", "250", "--seed", "3", "--out", out)
     assert result.exit_code == 0, result.output
     assert pl.read_parquet(out).equals(generate(250, 3))
-    bad = CliRunner().invoke(
-        main, ["population", "generate", "--n", "5", "--seed", "3", "--out", str(tmp_path / "p.xlsx")]
-    )
+    bad = cli("population", "generate", "--n", "5", "--seed", "3", "--out", tmp_path / "p.xlsx")
     assert bad.exit_code == 2 and ".parquet" in bad.output

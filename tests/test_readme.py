@@ -1,14 +1,10 @@
 """The README's examples are real: every file it names exists, every command it shows exists."""
 
 import re
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from repo import ROOT
 
-from engine.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -34,27 +30,24 @@ COMMANDS = sorted(
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_the_readme_shows_exists(command):
-    result = CliRunner().invoke(main, [*command.split(), "--help"])
+def test_every_command_the_readme_shows_exists(command, cli):
+    result = cli(*command.split(), "--help")
     assert result.exit_code == 0, result.output
 
 
-def test_the_quick_start_example_decides_as_the_readme_says():
-    result = CliRunner().invoke(main, ["check", "examples/applications/taiyuan-pv-storage-warehouse.json"])
+def test_the_quick_start_example_decides_as_the_readme_says(cli):
+    result = cli("check", "examples/applications/taiyuan-pv-storage-warehouse.json")
     assert result.exit_code == 0
     for text in ("280,000.00", "640,000.00", "1,500,000.00", "285.150"):
         assert text in result.output
 
 
-def test_the_telemetry_example_decides_as_the_readme_says():
-    result = CliRunner().invoke(
-        main,
-        [
-            "check",
-            "examples/applications/taiyuan-pv-storage-warehouse.json",
-            "--telemetry",
-            "examples/telemetry/taiyuan-2026.csv",
-        ],
+def test_the_telemetry_example_decides_as_the_readme_says(cli):
+    result = cli(
+        "check",
+        "examples/applications/taiyuan-pv-storage-warehouse.json",
+        "--telemetry",
+        "examples/telemetry/taiyuan-2026.csv",
     )
     assert result.exit_code == 0, result.output
     for text in ("904.96", "0.245866", "175,009.71", "350019.425", "11.72", "DECLARED_DIFFERS_FROM_METERED"):

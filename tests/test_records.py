@@ -1,42 +1,19 @@
 """Receiving, deciding with history from the record, supersession, replay, and the CLI path."""
 
-import copy
 import csv
 import io
 import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from appdoc import example
 from sqlalchemy import update
-from test_store import pg_url, sqlite_url  # noqa: F401  (fixtures)
 
-from engine.cli import main
 from engine.records import service as records
 from engine.records import views as records_view
 from engine.records.store import open_store
 from engine.records.store.models import DecisionRow, SubmissionIn, SubmissionRow
 from engine.rulebook.loader import load_rulebook
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = json.loads((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_text())
-BOOK = load_rulebook()
-
-
-def app(app_id, **changes):
-    """The worked example under another id; ``changes`` maps dotted paths to new values."""
-    doc = copy.deepcopy(EXAMPLE)
-    doc["application_id"] = app_id
-    for path, value in changes.items():
-        node, *_ = doc, None
-        parts = path.split(".")
-        for p in parts[:-1]:
-            node = node[p]
-        if value is None:
-            node.pop(parts[-1], None)
-        else:
-            node[parts[-1]] = value
-    return json.dumps(doc, ensure_ascii=False, indent=1).encode()
 
 
 @pytest.fixture
@@ -61,7 +38,7 @@ def codes(doc, outcome):
 
 # --- receiving -------------------------------------------------------------------------
 def test_a_submission_is_kept_byte_for_byte_with_its_hash(store):
-    raw = b"  " + app("A-1") + b"\n\n"  # odd whitespace is part of what was received
+    raw = b"  " + example("A-1") + b"\n\n"  # odd whitespace is part of what was received
     r = put(store, raw, by="zhang")
     assert r.outcome == "new" and r.submission.status == "pending" and r.submission.version == 1
     with store.session() as s:
@@ -71,8 +48,8 @@ def test_a_submission_is_kept_byte_for_byte_with_its_hash(store):
     assert row.raw == raw and row.sha256 == hashlib.sha256(raw).hexdigest() and row.submitted_by == "zhang"
 
 
-def test_an_invalid_submission_is_kept_rejected_with_every_error(store):
-    raw = app("A-2", **{"storage.platform.reporting_completeness": "1.5", "storage.discharge_kwh": "1"})
+def test_an_invalid_submission_is_kept_rejected_with_every_error(store, book):
+    raw = example("A-2", **{"storage.platform.reporting_completeness": "1.5", "storage.discharge_kwh": "1"})
     r = put(store, raw)
     assert r.outcome == "rejected" and r.submission.status == "rejected"
     assert {(e.path, e.message) for e in r.submission.errors} == {
@@ -82,7 +59,7 @@ def test_an_invalid_submission_is_kept_rejected_with_every_error(store):
     with store.session() as s:
         assert s.get(SubmissionRow, r.submission.id).raw == raw
     with pytest.raises(records.NotDecidableError):
-        records.decide(store, "A-2", BOOK, "wang")
+        records.decide(store, "A-2", book, "wang")
 
 
 def test_unreadable_bytes_are_kept_too(store):
@@ -91,25 +68,25 @@ def test_unreadable_bytes_are_kept_too(store):
     assert [a.status for a in records_view.list_applications(store)] == ["rejected"]
 
 
-def test_same_content_is_recognised_and_new_content_is_a_new_version(store):
-    assert put(store, app("A-3")).outcome == "new"
-    again = put(store, app("A-3"))
+def test_same_content_is_recognised_and_new_content_is_a_new_version(store, book):
+    assert put(store, example("A-3")).outcome == "new"
+    again = put(store, example("A-3"))
     assert again.outcome == "unchanged" and "identical to version 1" in again.note
-    v2 = put(store, app("A-3", **{"storage.discharged_kwh": "100000"}))
+    v2 = put(store, example("A-3", **{"storage.discharged_kwh": "100000"}))
     assert v2.outcome == "new_version" and v2.submission.version == 2
     shown = records_view.show(store, "A-3")
     assert [(v.version, v.status) for v in shown.versions] == [(1, "superseded"), (2, "pending")]
-    d = records.decide(store, "A-3", BOOK, "wang")
+    d = records.decide(store, "A-3", book, "wang")
     assert doc_of(store, d.id)["outcomes"]["storage_subsidy"]["amount"] == "80000.00"  # v2: 100000 kWh × 0.80
 
 
 # --- deciding with the record's history ------------------------------------------------
-def test_the_record_overrules_declared_history_and_says_so(store):
-    put(store, app("E-1"))
-    put(store, app("E-2"))
-    first = records.decide(store, "E-1", BOOK, "wang")
+def test_the_record_overrules_declared_history_and_says_so(store, book):
+    put(store, example("E-1"))
+    put(store, example("E-2"))
+    first = records.decide(store, "E-1", book, "wang")
     assert first.history_agrees is True and first.statuses["equipment_subsidy"] == "granted"
-    second = doc_of(store, records.decide(store, "E-2", BOOK, "wang").id)
+    second = doc_of(store, records.decide(store, "E-2", book, "wang").id)
     h = second["history"]
     assert h["agrees"] is False and h["used"] == "record"
     assert h["declared"]["storage_subsidy_granted_this_year_yuan"] == "0.00"
@@ -124,13 +101,13 @@ def test_the_record_overrules_declared_history_and_says_so(store):
     assert "HISTORY_FROM_RECORD" not in codes(second, "eco_packaging_freight_subsidy")  # freight agrees (0)
 
 
-def test_the_annual_cap_holds_across_applications_and_years(store):
-    put(store, app("C-1", **{"storage.discharged_kwh": "6000000"}))  # 4,800,000.00 at 0.80
-    put(store, app("C-2"))  # wants 280,000.00
-    put(store, app("C-3"))
-    put(store, app("C-4", **{"period.start": "2027-01-01", "period.end": "2027-12-31"}))
+def test_the_annual_cap_holds_across_applications_and_years(store, book):
+    put(store, example("C-1", **{"storage.discharged_kwh": "6000000"}))  # 4,800,000.00 at 0.80
+    put(store, example("C-2"))  # wants 280,000.00
+    put(store, example("C-3"))
+    put(store, example("C-4", **{"period.start": "2027-01-01", "period.end": "2027-12-31"}))
     got = {
-        a: doc_of(store, records.decide(store, a, BOOK, "wang").id)["outcomes"]["storage_subsidy"]
+        a: doc_of(store, records.decide(store, a, book, "wang").id)["outcomes"]["storage_subsidy"]
         for a in ("C-1", "C-2", "C-3", "C-4")
     }
     assert got["C-1"]["amount"] == "4800000.00"
@@ -140,59 +117,59 @@ def test_the_annual_cap_holds_across_applications_and_years(store):
     assert got["C-4"]["amount"] == "280000.00"  # a new calendar year, a new cap
 
 
-def test_a_redecision_supersedes_and_only_the_latest_counts(store):
-    put(store, app("R-1"))
-    d1 = records.decide(store, "R-1", BOOK, "wang")
+def test_a_redecision_supersedes_and_only_the_latest_counts(store, book):
+    put(store, example("R-1"))
+    d1 = records.decide(store, "R-1", book, "wang")
     with pytest.raises(records.AlreadyDecidedError):
-        records.decide(store, "R-1", BOOK, "wang")
-    d2 = records.decide(store, "R-1", BOOK, "zhao", again=True)
+        records.decide(store, "R-1", book, "wang")
+    d2 = records.decide(store, "R-1", book, "zhao", again=True)
     assert d2.supersedes_id == d1.id
     shown = records_view.show(store, "R-1")
     assert [(d.id, d.in_force, d.superseded_by) for d in shown.decisions] == [
         (d1.id, False, d2.id),
         (d2.id, True, None),
     ]
-    put(store, app("R-2"))
-    later = doc_of(store, records.decide(store, "R-2", BOOK, "wang").id)
+    put(store, example("R-2"))
+    later = doc_of(store, records.decide(store, "R-2", book, "wang").id)
     assert later["history"]["record"]["storage_subsidy_granted_this_year_yuan"] == "280000.00"  # once, not twice
 
 
-def test_a_new_version_is_pending_again_and_its_decision_supersedes(store):
-    put(store, app("V-1"))
-    d1 = records.decide(store, "V-1", BOOK, "wang")
-    put(store, app("V-1", **{"equipment.investment_yuan": "100000.00"}))
+def test_a_new_version_is_pending_again_and_its_decision_supersedes(store, book):
+    put(store, example("V-1"))
+    d1 = records.decide(store, "V-1", book, "wang")
+    put(store, example("V-1", **{"equipment.investment_yuan": "100000.00"}))
     assert records.pending(store) == ["V-1"]
-    d2 = records.decide(store, "V-1", BOOK, "wang")
+    d2 = records.decide(store, "V-1", book, "wang")
     assert d2.supersedes_id == d1.id and doc_of(store, d2.id)["outcomes"]["equipment_subsidy"]["amount"] == "20000.00"
 
 
 # --- replay -----------------------------------------------------------------------------
-def test_replay_is_identical_and_catches_a_tampered_record(store):
-    put(store, app("P-1"))
-    put(store, app("P-2"))
-    records.decide(store, "P-1", BOOK, "wang")
-    d = records.decide(store, "P-2", BOOK, "wang")  # history from the record: replay must reuse it
-    r = records.replay(store, d.id, BOOK)
+def test_replay_is_identical_and_catches_a_tampered_record(store, book):
+    put(store, example("P-1"))
+    put(store, example("P-2"))
+    records.decide(store, "P-1", book, "wang")
+    d = records.decide(store, "P-2", book, "wang")  # history from the record: replay must reuse it
+    r = records.replay(store, d.id, book)
     assert r.identical and r.trace_identical and not r.ruleset_changed and r.differences == []
     doc = doc_of(store, d.id)
     doc["outcomes"]["storage_subsidy"]["amount"] = "280000.01"
     with store.session() as s:
         s.execute(update(DecisionRow).where(DecisionRow.id == d.id).values(document=json.dumps(doc)))
-    r = records.replay(store, d.id, BOOK)
+    r = records.replay(store, d.id, book)
     assert not r.identical and r.differences == ["/outcomes/storage_subsidy/amount"]
     with store.session() as s:
         s.execute(update(SubmissionRow).where(SubmissionRow.application_id == "P-2").values(raw=b"{}"))
     with pytest.raises(records.IntegrityFailure):
-        records.replay(store, d.id, BOOK)
+        records.replay(store, d.id, book)
 
 
-def test_replay_uses_the_stored_ruleset_when_the_rulebook_changed(store, tmp_path):
+def test_replay_uses_the_stored_ruleset_when_the_rulebook_changed(store, tmp_path, book, root):
     import shutil
 
-    put(store, app("Q-1"))
-    d = records.decide(store, "Q-1", BOOK, "wang")
+    put(store, example("Q-1"))
+    d = records.decide(store, "Q-1", book, "wang")
     rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", rules)
+    shutil.copytree(root / "rules", rules)
     p = rules / "parameters/storage_subsidy.yaml"
     p.write_text(p.read_text().replace('2026-01-01: "0.80"', '2026-01-01: "0.90"'))
     changed = load_rulebook(rules)
@@ -201,11 +178,11 @@ def test_replay_uses_the_stored_ruleset_when_the_rulebook_changed(store, tmp_pat
 
 
 # --- looking around -------------------------------------------------------------------
-def test_list_show_and_export_filter_and_agree(store):
-    put(store, app("L-1"))
-    put(store, app("L-2", **{"enterprise.region_code": "140200", "enterprise.credit_code": "91140200MA0HW2NB8C"}))
+def test_list_show_and_export_filter_and_agree(store, book):
+    put(store, example("L-1"))
+    put(store, example("L-2", **{"enterprise.region_code": "140200", "enterprise.credit_code": "91140200MA0HW2NB8C"}))
     put(store, b"{}")
-    records.decide(store, "L-1", BOOK, "wang")
+    records.decide(store, "L-1", book, "wang")
     assert [a.application_id for a in records_view.list_applications(store, status="decided")] == ["L-1"]
     assert [a.application_id for a in records_view.list_applications(store, region="140200")] == ["L-2"]
     assert [a.application_id for a in records_view.list_applications(store, outcome="storage_subsidy=granted")] == [
@@ -213,7 +190,7 @@ def test_list_show_and_export_filter_and_agree(store):
     ]
     assert len(records_view.list_applications(store, status="rejected")) == 1
     buf = io.StringIO()
-    assert records_view.export(store, BOOK, buf, "csv") == 1
+    assert records_view.export(store, book, buf, "csv") == 1
     row = next(csv.DictReader(io.StringIO(buf.getvalue())))
     assert (row["application_id"], row["storage_subsidy.amount"], row["region_code"], row["in_force"]) == (
         "L-1",
@@ -222,45 +199,43 @@ def test_list_show_and_export_filter_and_agree(store):
         "True",
     )
     buf = io.StringIO()
-    records_view.export(store, BOOK, buf, "jsonl")
+    records_view.export(store, book, buf, "jsonl")
     line = json.loads(buf.getvalue())
     assert line["totals"]["subsidy_yuan"] == "920000.00" and line["record"]["officer"] == "wang"
 
 
 # --- the command line, as a new user runs it -------------------------------------------
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_cli_submit_decide_notice_on_every_bundled_example(backend, request, tmp_path):
-    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
-    examples = sorted(str(p) for p in (ROOT / "examples/applications").glob("*.json"))
-    run = CliRunner().invoke
-    r = run(main, ["submit", "--db", url, "--by", "li", *examples])
+def test_cli_submit_decide_notice_on_every_bundled_example(record_url, cli, tmp_path, root):
+    url = record_url
+    examples = sorted(str(p) for p in (root / "examples/applications").glob("*.json"))
+    r = cli("submit", "--db", url, "--by", "li", *examples)
     assert r.exit_code == 0, r.output
     assert r.output.count("received") == len(examples)
-    r = run(main, ["submit", "--db", url, examples[0]])
+    r = cli("submit", "--db", url, examples[0])
     assert "unchanged" in r.output
-    r = run(main, ["decide", "--db", url, "--all-pending", "--officer", "wang"])
+    r = cli("decide", "--db", url, "--all-pending", "--officer", "wang")
     assert r.exit_code == 0, r.output
     assert f"{len(examples)} decided, 0 not decided" in r.output
     ids = [json.loads(Path(p).read_text())["application_id"] for p in examples]
     for app_id in ids:
-        r = run(main, ["notice", "--db", url, app_id, "--out", str(tmp_path / "n"), "--date", "2027-01-15"])
+        r = cli("notice", "--db", url, app_id, "--out", tmp_path / "n", "--date", "2027-01-15")
         assert r.exit_code == 0, r.output
         assert r.output.strip(), "every bundled example calls for at least one notice"
-    assert "APP-2026-000123" in run(main, ["list", "--db", url, "--status", "decided"]).output
-    r = run(main, ["show", "--db", url, "APP-2026-000123"])
+    assert "APP-2026-000123" in cli("list", "--db", url, "--status", "decided").output
+    r = cli("show", "--db", url, "APP-2026-000123")
     assert "in force" in r.output and "approval zh html" in r.output
-    r = run(main, ["replay", "--db", url, "1"])
+    r = cli("replay", "--db", url, "1")
     assert r.exit_code == 0 and "identical" in r.output, r.output
-    r = run(main, ["export", "--db", url, "--format", "csv"])
+    r = cli("export", "--db", url, "--format", "csv")
     assert r.exit_code == 0 and len(r.stdout.strip().splitlines()) == len(examples) + 1
 
 
-def test_cli_rejects_and_says_why(tmp_path, sqlite_url):
+def test_cli_rejects_and_says_why(tmp_path, sqlite_url, cli):
     bad = tmp_path / "bad.json"
-    bad.write_bytes(app("B-1", **{"enterprise.credit_code": "91140100MA0L3K2P5X"}))
-    r = CliRunner().invoke(main, ["submit", "--db", sqlite_url, str(bad)])
+    bad.write_bytes(example("B-1", **{"enterprise.credit_code": "91140100MA0L3K2P5X"}))
+    r = cli("submit", "--db", sqlite_url, bad)
     assert r.exit_code == 1 and "rejected" in r.output and "enterprise.credit_code" in r.output
-    r = CliRunner().invoke(main, ["decide", "--db", sqlite_url, "B-1"])
+    r = cli("decide", "--db", sqlite_url, "B-1")
     assert r.exit_code == 1 and "rejected" in r.output and "Traceback" not in r.output
-    r = CliRunner().invoke(main, ["decide", "--db", sqlite_url])
+    r = cli("decide", "--db", sqlite_url)
     assert r.exit_code == 2

@@ -1,9 +1,10 @@
 """Reforms as dated diffs: applied exactly from their date, refused with file, key and expected form."""
 
 import json
-from pathlib import Path
 
 import pytest
+from appdoc import worked_example
+from repo import BROKEN_REFORMS, REFORMS, WORKED_EXAMPLE
 
 from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
@@ -11,14 +12,9 @@ from engine.errors import BadDateError, BadValueError, RulebookError, UnknownKey
 from engine.rulebook.loader import DEFAULT_RULES, load_rulebook, read_files
 from engine.rulebook.reforms import load_reform
 
-ROOT = Path(__file__).resolve().parent.parent
-REFORMS = ROOT / "rules/reforms"
-BROKEN = ROOT / "tests/fixtures/reforms"
-EXAMPLE = json.loads((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_text())
-
 
 def decide(book, **changes):
-    doc = json.loads(json.dumps(EXAMPLE))
+    doc = worked_example()
     for path, value in changes.items():
         node = doc
         *head, last = path.split("__")
@@ -29,9 +25,10 @@ def decide(book, **changes):
     return {k: (v["status"], v["amount"], [r["code"] for r in v["reasons"]]) for k, v in d["outcomes"].items()}, d
 
 
-@pytest.fixture(scope="module")
-def baseline():
-    return load_rulebook()
+@pytest.fixture
+def baseline(book):
+    """The bundled rulebook, the one every reform is measured against."""
+    return book
 
 
 def test_every_shipped_reform_loads_and_is_recorded_in_version_and_digest(baseline):
@@ -142,7 +139,7 @@ def test_ending_a_parameter_refuses_later_periods(tmp_path):
     ],
 )
 def test_malformed_reforms_are_refused_naming_file_key_and_form(fixture, error, key, words):
-    path = BROKEN / f"{fixture}.yaml"
+    path = BROKEN_REFORMS / f"{fixture}.yaml"
     with pytest.raises(error) as info:
         load_rulebook(None, [load_reform(path)])
     exc = info.value
@@ -161,19 +158,7 @@ def test_new_parameter_needs_unit(tmp_path):
         load_rulebook(None, [load_reform(path)])
 
 
-def test_cli_refuses_a_reform_with_a_bad_date_without_traceback():
-    from click.testing import CliRunner
-
-    from cli import main
-
-    result = CliRunner().invoke(
-        main,
-        [
-            "check",
-            str(ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"),
-            "--reform",
-            str(BROKEN / "bad-date.yaml"),
-        ],
-    )
+def test_cli_refuses_a_reform_with_a_bad_date_without_traceback(cli):
+    result = cli("check", WORKED_EXAMPLE, "--reform", BROKEN_REFORMS / "bad-date.yaml")
     assert result.exit_code == 1 and not isinstance(result.exception, BadDateError)
     assert "bad-date.yaml: parameters.storage_subsidy.tier_30_rate.values.2027-13-01" in result.output

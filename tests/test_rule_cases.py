@@ -3,19 +3,13 @@
 from pathlib import Path
 
 import pytest
+from repo import RULE_TESTS
 
 from engine.backends.rete.engine import ReteEngine
 from engine.drafting.ruletests import Case, RuleTestFormatError, coverage, discover, load_cases, run_case, run_cases
-from engine.rulebook.loader import load_rulebook
 
-RULE_TESTS = Path(__file__).resolve().parent / "rules"
 FILES = discover([RULE_TESTS])
 CASES = [c for f in FILES for c in load_cases(f)]
-
-
-@pytest.fixture(scope="module")
-def book():
-    return load_rulebook()
 
 
 def test_one_rule_test_file_per_outcome(book):

@@ -2,20 +2,15 @@
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
+from repo import BROKEN_REFORMS, REFORMS
 
-from cli import main
 from engine.drafting.population import generate, write_population
 from engine.drafting.simulate import compare, decide_population, simulate
 from engine.rulebook.loader import load_rulebook
 from engine.rulebook.reforms import load_reform
-
-ROOT = Path(__file__).resolve().parent.parent
-REFORMS = ROOT / "rules/reforms"
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +18,10 @@ def population():
     return generate(2_000, 21, year=2027)
 
 
-@pytest.fixture(scope="module")
-def baseline():
-    return load_rulebook()
+@pytest.fixture
+def baseline(book):
+    """The bundled rulebook, the one every reform is measured against."""
+    return book
 
 
 def reformed(*names):
@@ -99,23 +95,20 @@ def test_rete_and_columnar_paths_agree(baseline):
     assert a.money == b.money and a.changes.equals(b.changes)
 
 
-def test_cli_simulate_writes_report_charts_and_tables(tmp_path):
+def test_cli_simulate_writes_report_charts_and_tables(tmp_path, cli):
     pop = tmp_path / "pop.parquet"
     write_population(generate(1_000, 5), pop)
     out = tmp_path / "sim"
-    result = CliRunner().invoke(
-        main,
-        [
-            "simulate",
-            "--population",
-            str(pop),
-            "--reform",
-            str(REFORMS / "remote-region-tilt.yaml"),
-            "--baseline-reform",
-            str(REFORMS / "levy-per-order.yaml"),
-            "--out",
-            str(out),
-        ],
+    result = cli(
+        "simulate",
+        "--population",
+        pop,
+        "--reform",
+        REFORMS / "remote-region-tilt.yaml",
+        "--baseline-reform",
+        REFORMS / "levy-per-order.yaml",
+        "--out",
+        out,
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
@@ -130,12 +123,10 @@ def test_cli_simulate_writes_report_charts_and_tables(tmp_path):
     assert sum(Decimal(v) for v in regions["net_cost.change"]) == Decimal(summary["money"]["net_cost"]["change"])
 
 
-def test_cli_refuses_a_bad_reform_naming_it(tmp_path):
+def test_cli_refuses_a_bad_reform_naming_it(tmp_path, cli):
     pop = tmp_path / "pop.parquet"
     write_population(generate(10, 5), pop)
-    bad = ROOT / "tests/fixtures/reforms/unknown-parameter.yaml"
-    result = CliRunner().invoke(
-        main, ["simulate", "--population", str(pop), "--reform", str(bad), "--out", str(tmp_path / "o")]
-    )
+    bad = BROKEN_REFORMS / "unknown-parameter.yaml"
+    result = cli("simulate", "--population", pop, "--reform", bad, "--out", tmp_path / "o")
     assert result.exit_code == 1
     assert "unknown-parameter.yaml" in result.output and "storage_subsidy.tier_30_rat" in result.output

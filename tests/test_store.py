@@ -1,10 +1,7 @@
 """The record's schema: migrations reach the models, an upgrade keeps every record, URLs resolve."""
 
 import datetime as dt
-import socket
-import uuid
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -12,41 +9,7 @@ from sqlmodel import SQLModel
 
 from engine.records.store import db
 from engine.records.store.snapshot import dumps_files, loads_files
-from engine.rulebook.loader import compile_rulebook, digest_of, load_rulebook
-
-PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-
-
-def pg_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def pg_url():
-    """A fresh PostgreSQL database for this test, dropped afterwards."""
-    if not pg_reachable():
-        pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
-    from sqlalchemy import create_engine
-
-    name = f"shuangtan_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'record.db'}"
+from engine.rulebook.loader import compile_rulebook, digest_of
 
 
 def _schema_diff(engine):
@@ -54,10 +17,8 @@ def _schema_diff(engine):
         return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_migrations_build_exactly_the_models(backend, request):
-    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
-    store = db.open_store(url)
+def test_migrations_build_exactly_the_models(record_url):
+    store = db.open_store(record_url)
     try:
         assert db.current_revision(store.engine) == db.head_revision()
         assert _schema_diff(store.engine) == []
@@ -117,8 +78,7 @@ def test_default_database_is_a_file_in_the_working_directory(tmp_path, monkeypat
     assert (tmp_path / "shuangtan.db").is_file()
 
 
-def test_ruleset_snapshot_recompiles_to_the_same_digest():
-    book = load_rulebook()
+def test_ruleset_snapshot_recompiles_to_the_same_digest(book):
     files = loads_files(dumps_files(book.files))
     assert digest_of(files) == book.digest
     assert compile_rulebook(book.root, files).digest == book.digest

@@ -5,6 +5,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from telemetry_series import HEADER, csv_text, day
 
 from engine.errors import InvalidTelemetryError, MeteringError
@@ -234,10 +237,6 @@ def test_parquet_reads_like_csv_and_refuses_float_columns(tmp_path):
 
 
 # --- properties ----------------------------------------------------------------------------
-from hypothesis import given  # noqa: E402
-from hypothesis import settings as hsettings
-from hypothesis import strategies as st
-
 KW = st.integers(min_value=0, max_value=200_000).map(lambda c: f"{c // 100}.{c % 100:02d}")
 
 

@@ -5,11 +5,10 @@ import datetime as dt
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from repo import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "make_telemetry_example.py"
 BUNDLED = ROOT / "examples" / "telemetry" / "taiyuan-2026.csv"
 HEADER = ["system_id", "interval_start", "grid_import_kw", "storage_discharge_kw", "storage_charge_kw", "received_at"]

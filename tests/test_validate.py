@@ -1,33 +1,27 @@
 """rules validate: the bundled rulebook is clean; each kind of authoring mistake is caught."""
 
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
+from repo import BROKEN_REFORMS, REFORMS
 
-from cli import main
 from engine.rulebook.checks import FIELD_RANGES, always, validate
 from engine.rulebook.loader import load_rulebook
 from engine.rulebook.reforms import load_reform
 
-ROOT = Path(__file__).resolve().parent.parent
-BROKEN = ROOT / "tests/fixtures/reforms"
-
 
 def findings(*reforms):
-    return validate(load_rulebook(None, [load_reform(BROKEN / f"{r}.yaml") for r in reforms]))
+    return validate(load_rulebook(None, [load_reform(BROKEN_REFORMS / f"{r}.yaml") for r in reforms]))
 
 
-def test_bundled_rulebook_validates_clean():
+def test_bundled_rulebook_validates_clean(cli):
     assert validate(load_rulebook()) == []
-    result = CliRunner().invoke(main, ["rules", "validate"])
+    result = cli("rules", "validate")
     assert result.exit_code == 0, result.output
     assert "no findings" in result.output
 
 
-@pytest.mark.parametrize("reform", sorted(p.name for p in (ROOT / "rules/reforms").glob("*.yaml")))
+@pytest.mark.parametrize("reform", sorted(p.name for p in REFORMS.glob("*.yaml")))
 def test_shipped_reforms_have_no_errors(reform):
-    book = load_rulebook(None, [load_reform(ROOT / "rules/reforms" / reform)])
+    book = load_rulebook(None, [load_reform(REFORMS / reform)])
     assert [f for f in validate(book) if f.level == "error"] == []
 
 
@@ -62,16 +56,14 @@ def test_status_test_on_a_status_that_cannot_occur():
     assert unused == {"min_completeness", "max_upload_delay"}
 
 
-def test_unused_parameter_is_a_warning_and_exit_zero():
-    result = CliRunner().invoke(
-        main, ["rules", "validate", "--reform", str(ROOT / "rules/reforms/levy-per-order.yaml")]
-    )
+def test_unused_parameter_is_a_warning_and_exit_zero(cli):
+    result = cli("rules", "validate", "--reform", REFORMS / "levy-per-order.yaml")
     assert result.exit_code == 0, result.output
     assert "packaging_levy.rate is never used" in result.output
 
 
-def test_cli_exits_1_on_errors_naming_file_and_key():
-    result = CliRunner().invoke(main, ["rules", "validate", "--reform", str(BROKEN / "overlapping-tiers.yaml")])
+def test_cli_exits_1_on_errors_naming_file_and_key(cli):
+    result = cli("rules", "validate", "--reform", BROKEN_REFORMS / "overlapping-tiers.yaml")
     assert result.exit_code == 1
     assert "rules/outcomes/storage_subsidy.yaml: tables.rate.rows[1].min" in result.output
 

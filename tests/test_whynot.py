@@ -1,30 +1,18 @@
 """explain --why-not: suggestions computed from the rules, each verified by the engine."""
 
 import json
-from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
+from appdoc import worked_example
 
-from cli import main
 from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
 from engine.contract.flat import document_from_flat
 from engine.drafting.population import generate
 from engine.drafting.whynot import _apply, render, why_not
-from engine.rulebook.loader import load_rulebook
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
-
-
-@pytest.fixture(scope="module")
-def book():
-    return load_rulebook()
 
 
 def app_with(**changes):
-    doc = json.loads(EXAMPLE.read_text())
+    doc = worked_example()
     for path, value in changes.items():
         node = doc
         *head, last = path.split("__")
@@ -103,18 +91,16 @@ def test_every_suggestion_over_a_population_clears_its_reason(book):
     assert checked > 20
 
 
-def test_cli_explain(tmp_path):
-    doc = json.loads(EXAMPLE.read_text())
+def test_cli_explain(tmp_path, cli, example_doc):
+    doc = example_doc
     doc["packaging"]["nondegradable_share"] = "0.4"
     path = tmp_path / "a.json"
     path.write_text(json.dumps(doc))
-    result = CliRunner().invoke(
-        main, ["explain", str(path), "--why-not", "eco_packaging_freight_subsidy", "--format", "json"]
-    )
+    result = cli("explain", path, "--why-not", "eco_packaging_freight_subsidy", "--format", "json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     (s,) = out["suggestions"]["USES_NONDEGRADABLE_PACKAGING"]
     assert s["changes"] == [{"path": "packaging.nondegradable_share", "from": "0.4", "to": "0"}]
     assert s["verified"]["status"] == "granted" and s["verified"]["amount"] == "120000.00"
-    bad = CliRunner().invoke(main, ["explain", str(path), "--why-not", "storage_subsidyy"])
+    bad = cli("explain", path, "--why-not", "storage_subsidyy")
     assert bad.exit_code == 2 and "unknown outcome" in bad.output

@@ -1,18 +1,15 @@
 """The worked example of CONTRACT.md gives exactly the amounts shown there."""
 
 import json
-from pathlib import Path
+
+from repo import EXAMPLES
 
 from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
-from engine.rulebook.loader import load_rulebook
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_contract_worked_example_amounts():
-    app = parse_application((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_bytes())
-    d = ReteEngine.for_rulebook(load_rulebook()).decide(app)
+def test_contract_worked_example_amounts(book, example_application):
+    d = ReteEngine.for_rulebook(book).decide(example_application)
     got = {k: (v["status"], v["amount"], v["unit"]) for k, v in d["outcomes"].items()}
     assert got == {
         "storage_technical_standard": ("met", None, None),
@@ -32,9 +29,8 @@ def test_contract_worked_example_amounts():
     json.dumps(d)  # serialisable as is
 
 
-def test_every_reason_cites_a_known_source_and_its_clause():
-    book = load_rulebook()
-    app = parse_application((ROOT / "examples/applications/reporting-failure-loses-everything.json").read_bytes())
+def test_every_reason_cites_a_known_source_and_its_clause(book):
+    app = parse_application((EXAMPLES / "reporting-failure-loses-everything.json").read_bytes())
     d = ReteEngine.for_rulebook(book).decide(app)
     withdrawn = [
         o for o, v in d["outcomes"].items() if any(r["code"] == "REPORTING_NON_COMPLIANT" for r in v["reasons"])
