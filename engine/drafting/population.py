@@ -72,7 +72,7 @@ EQUIPMENT_SHARE = {"sme": 0.06, "large": 0.25}  # assumption
 PACKAGING_SECTION_SHARE = 0.97
 
 #: Column -> Polars dtype. Decimals are exact pl.Decimal(38, scale) (scale = the places drawn).
-SCHEMA: dict[str, pl.DataType] = {
+SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {  # pl.Utf8 and the like are classes
     "application_id": pl.Utf8,
     "period.start": pl.Date,
     "period.end": pl.Date,
@@ -131,7 +131,9 @@ def _credit_codes(region: np.ndarray, serial: np.ndarray) -> pl.Series:
 
 def _decimal(name: str, scaled: np.ndarray, present: np.ndarray) -> pl.Series:
     """Exact decimals from scaled integers (value = scaled / 10**scale); null where absent."""
-    scale = SCHEMA[name].scale
+    dtype = SCHEMA[name]
+    assert isinstance(dtype, pl.Decimal), f"{name} is not a decimal column"
+    scale = dtype.scale
     s = pl.Series(scaled.astype(np.int64))
     if scale:
         unit = 10**scale

@@ -26,7 +26,7 @@ TCO2E = pl.Decimal(38, 3)
 
 
 # --- deciding ----------------------------------------------------------------------
-_WORKER_BOOK = None
+_WORKER_BOOK: Rulebook | None = None
 
 
 def _init_worker(book):
@@ -35,6 +35,7 @@ def _init_worker(book):
 
 
 def _decide_chunk(chunk: pl.DataFrame) -> pl.DataFrame:
+    assert _WORKER_BOOK is not None, "the pool's initializer sets the rulebook"
     return decide_frame(_WORKER_BOOK, chunk, backend="rete")
 
 
@@ -60,10 +61,13 @@ def decide_population(
                 if progress:
                     progress(part.height)
     else:
+        decide: Callable[[Rulebook, pl.DataFrame], pl.DataFrame]
         if backend == "columnar":
             # Typed decisions (Enum statuses and reasons, Decimal amounts): the comparison needs
             # no per-row text, and every sum stays an exact decimal.
-            from engine.backends.columnar.frame import decide_typed as decide
+            from engine.backends.columnar.frame import decide_typed
+
+            decide = decide_typed
         else:
             decide = lambda b, c: decide_frame(b, c, backend=backend)  # noqa: E731
         for chunk in chunks:
@@ -80,7 +84,8 @@ def _decide_columnar_shared(books, frame: pl.DataFrame, progress=None, chunk_row
     from engine.backends.columnar.frame import decide_typed, validated
 
     chunks = [frame.slice(i, chunk_rows) for i in range(0, frame.height, chunk_rows)] or [frame]
-    parts, seconds = [[] for _ in books], [0.0] * len(books)
+    parts: list[list[pl.DataFrame]] = [[] for _ in books]
+    seconds = [0.0] * len(books)
     for chunk in chunks:
         t = time.perf_counter()
         shared = validated(chunk)

@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from engine.backends.rete.engine import ReteEngine
 from engine.batch.readers import dumps_decision
@@ -47,6 +49,7 @@ from engine.records.store.models import (
     TelemetryIn,
     TelemetryOut,
     TelemetryRow,
+    stored_id,
 )
 from engine.records.store.snapshot import dumps_files, loads_files
 from engine.rulebook.loader import DEFAULT_RULES, Rulebook, compile_rulebook, digest_of
@@ -86,6 +89,14 @@ def declared_id(raw: bytes) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= 200 else None
 
 
+def _next_version(latest: SubmissionRow | None) -> int:
+    """The version a new submission of an application id takes: one past the latest, else 1."""
+    if latest is None:
+        return 1
+    assert latest.version is not None, "a submission with an application id has a version"
+    return latest.version + 1
+
+
 def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> Receipt:
     """Store the bytes first (own transaction), then validate and record the verdict."""
     raw, digest = bytes(item.raw), sha256(item.raw)
@@ -102,7 +113,7 @@ def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> 
                     )
                 row = SubmissionRow(
                     application_id=app_id,
-                    version=(latest.version + 1 if latest else 1) if app_id else None,
+                    version=_next_version(latest) if app_id else None,
                     raw=raw,
                     sha256=digest,
                     filename=item.filename,
@@ -111,7 +122,7 @@ def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> 
                 )
                 s.add(row)
                 s.flush()
-                row_id, version = row.id, row.version
+                row_id, version = stored_id(row.id), row.version
             break
         except IntegrityError:
             if attempt == 4:
@@ -156,8 +167,8 @@ def _latest(s, app_id: str) -> SubmissionRow | None:
     return (
         s.exec(
             select(SubmissionRow)
-            .where(SubmissionRow.application_id == app_id)
-            .order_by(SubmissionRow.version.desc())
+            .where(col(SubmissionRow.application_id) == app_id)
+            .order_by(col(SubmissionRow.version).desc())
             .limit(1)
         )
         .scalars()
@@ -174,8 +185,8 @@ def in_force(s, app_id: str) -> DecisionRow | None:
     return (
         s.exec(
             select(DecisionRow)
-            .where(DecisionRow.application_id == app_id, _not_superseded())
-            .order_by(DecisionRow.id.desc())
+            .where(col(DecisionRow.application_id) == app_id, _not_superseded())
+            .order_by(col(DecisionRow.id).desc())
             .limit(1)
         )
         .scalars()
@@ -188,7 +199,9 @@ def record_history(s, credit_code: str, year: int, exclude_app: str) -> History:
     rows = (
         s.exec(
             select(DecisionRow).where(
-                DecisionRow.credit_code == credit_code, DecisionRow.application_id != exclude_app, _not_superseded()
+                col(DecisionRow.credit_code) == credit_code,
+                col(DecisionRow.application_id) != exclude_app,
+                _not_superseded(),
             )
         )
         .scalars()
@@ -344,11 +357,15 @@ def pending(store: Store) -> list[str]:
     """Application ids whose latest version is valid (or not yet validated) and not yet decided."""
     with store.reading() as s:
         subs = (
-            s.exec(select(SubmissionRow).where(SubmissionRow.application_id.is_not(None)).order_by(SubmissionRow.id))
+            s.exec(
+                select(SubmissionRow)
+                .where(col(SubmissionRow.application_id).is_not(None))
+                .order_by(col(SubmissionRow.id))
+            )
             .scalars()
             .all()
         )
-        decided = set(s.exec(select(DecisionRow.submission_id)).scalars().all())
+        decided = set(s.exec(select(col(DecisionRow.submission_id))).scalars().all())
     latest: dict[str, SubmissionRow] = {}
     for sub in subs:
         if sub.application_id not in latest or sub.version > latest[sub.application_id].version:
@@ -386,7 +403,7 @@ def attach_telemetry(
         if sub is None:
             raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
         row = TelemetryRow(
-            submission_id=sub.id,
+            submission_id=stored_id(sub.id),
             application_id=app_id,
             raw=raw,
             sha256=sha256(raw),
@@ -423,7 +440,7 @@ def attach_telemetry(
 
 def telemetry_out(row: TelemetryRow) -> TelemetryOut:
     return TelemetryOut(
-        id=row.id,
+        id=stored_id(row.id),
         submission_id=row.submission_id,
         application_id=row.application_id,
         sha256=row.sha256,
@@ -440,7 +457,10 @@ def _telemetry_of(s, app_id: str) -> TelemetryRow | None:
     corrected version must not silently lose its metering. An invalid one blocks the decision."""
     return (
         s.exec(
-            select(TelemetryRow).where(TelemetryRow.application_id == app_id).order_by(TelemetryRow.id.desc()).limit(1)
+            select(TelemetryRow)
+            .where(col(TelemetryRow.application_id) == app_id)
+            .order_by(col(TelemetryRow.id).desc())
+            .limit(1)
         )
         .scalars()
         .first()
@@ -520,12 +540,7 @@ def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> R
     if sha256(sub.raw) != row.input_sha256:
         raise IntegrityFailure(f"decision {decision_id}: the stored input no longer matches its sha256")
     stored = json.loads(row.document)
-    record = History(
-        **{
-            f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
-            for f, v in stored["history"]["record"].items()
-        }
-    )
+    record = _record_history(stored)
     app, telemetry, system_id = parse_application(sub.raw), None, None
     if row.telemetry_id is not None:
         with store.reading() as s:
@@ -550,7 +565,7 @@ def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> R
 def decision_out(row: DecisionRow, superseded_by: int | None) -> DecisionOut:
     doc = json.loads(row.document)
     return DecisionOut(
-        id=row.id,
+        id=stored_id(row.id),
         application_id=row.application_id,
         submission_id=row.submission_id,
         supersedes_id=row.supersedes_id,
@@ -581,15 +596,18 @@ def submission_status(row: SubmissionRow, latest_version: int | None, decided: b
 
 
 def _submission_out(s, row: SubmissionRow) -> SubmissionOut:
-    latest = _latest(s, row.application_id).version if row.application_id else None
-    decided = s.exec(select(DecisionRow.id).where(DecisionRow.submission_id == row.id).limit(1)).first() is not None
+    newest = _latest(s, row.application_id) if row.application_id else None
+    latest = newest.version if newest else None
+    decided = (
+        s.exec(select(col(DecisionRow.id)).where(col(DecisionRow.submission_id) == row.id).limit(1)).first() is not None
+    )
     return submission_out(row, submission_status(row, latest, decided))
 
 
 def submission_out(row: SubmissionRow, status: str) -> SubmissionOut:
     errors = [FieldError(**e) for e in json.loads(row.errors)] if row.errors else []
     return SubmissionOut(
-        id=row.id,
+        id=stored_id(row.id),
         application_id=row.application_id,
         version=row.version,
         sha256=row.sha256,
@@ -613,12 +631,12 @@ class IssuedNotice:
 
 
 def _record_history(doc: dict) -> History:
-    return History(
-        **{
-            f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
-            for f, v in doc["history"]["record"].items()
-        }
-    )
+    """The record's history as the decision document stored it (decimal strings, "true"/"false")."""
+    values: dict[str, Any] = {  # Decimal or bool by field: mypy cannot pair a ** dict with fields
+        f: (v == "true") if f == "equipment_subsidy_received" else Decimal(v)
+        for f, v in doc["history"]["record"].items()
+    }
+    return History(**values)
 
 
 def notice_documents(
@@ -653,7 +671,7 @@ def notice_documents(
             decision=doc,
             app=app,
             book=book,
-            decision_id=row.id,
+            decision_id=stored_id(row.id),
             officer=row.officer,
             decided_at=as_utc(row.decided_at),
             notice_date=when,
@@ -690,7 +708,7 @@ def issue_notices(
         path.write_bytes(content)
         with store.session() as s:
             n = NoticeRow(
-                decision_id=row.id,
+                decision_id=stored_id(row.id),
                 application_id=app_id,
                 kind=kind,
                 lang=lang,
@@ -704,5 +722,5 @@ def issue_notices(
             )
             s.add(n)
             s.flush()
-            issued.append(IssuedNotice(kind, path, n.id))
+            issued.append(IssuedNotice(kind, path, stored_id(n.id)))
     return issued

@@ -9,11 +9,20 @@ import json
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from engine.contract.flat import flatten_decision, result_columns
 from engine.records.service import decision_out, submission_out, submission_status, telemetry_out
 from engine.records.store.db import Store, as_utc
-from engine.records.store.models import ApplicationOut, DecisionRow, NoticeOut, NoticeRow, SubmissionRow, TelemetryRow
+from engine.records.store.models import (
+    ApplicationOut,
+    DecisionRow,
+    NoticeOut,
+    NoticeRow,
+    SubmissionRow,
+    TelemetryRow,
+    stored_id,
+)
 from engine.rulebook.loader import Rulebook
 
 STATUSES = ("received", "rejected", "pending", "decided")
@@ -59,7 +68,7 @@ def _application(subs, decisions, notices, later, full, telemetry=()) -> Applica
 
 def notice_out(n: NoticeRow) -> NoticeOut:
     return NoticeOut(
-        id=n.id,
+        id=stored_id(n.id),
         decision_id=n.decision_id,
         kind=n.kind,
         lang=n.lang,
@@ -118,15 +127,19 @@ def list_applications(
 
 def show(store: Store, app_id: str) -> ApplicationOut | None:
     with store.reading() as s:
-        subs = s.exec(select(SubmissionRow).where(SubmissionRow.application_id == app_id)).scalars().all()
+        subs = s.exec(select(SubmissionRow).where(col(SubmissionRow.application_id) == app_id)).scalars().all()
         if not subs:
             return None
-        decisions = s.exec(select(DecisionRow).where(DecisionRow.application_id == app_id)).scalars().all()
+        decisions = s.exec(select(DecisionRow).where(col(DecisionRow.application_id) == app_id)).scalars().all()
         notices = (
-            s.exec(select(NoticeRow).where(NoticeRow.application_id == app_id).order_by(NoticeRow.id)).scalars().all()
+            s.exec(select(NoticeRow).where(col(NoticeRow.application_id) == app_id).order_by(col(NoticeRow.id)))
+            .scalars()
+            .all()
         )
         telemetry = (
-            s.exec(select(TelemetryRow).where(TelemetryRow.application_id == app_id).order_by(TelemetryRow.id))
+            s.exec(
+                select(TelemetryRow).where(col(TelemetryRow.application_id) == app_id).order_by(col(TelemetryRow.id))
+            )
             .scalars()
             .all()
         )
@@ -152,8 +165,8 @@ def export_rows(
 ) -> Iterator[tuple[DecisionRow, dict, str | None, bool]]:
     """(row, decision document, in force) in decision order; ``since``/``until`` on the decision date."""
     with store.reading() as s:
-        decisions = s.exec(select(DecisionRow).order_by(DecisionRow.id)).scalars().all()
-        regions = dict(s.exec(select(SubmissionRow.id, SubmissionRow.region_code)).all())
+        decisions = s.exec(select(DecisionRow).order_by(col(DecisionRow.id))).scalars().all()
+        regions = dict(s.exec(select(col(SubmissionRow.id), col(SubmissionRow.region_code))).all())
     later = _superseded_by(decisions)
     for d in decisions:
         day = as_utc(d.decided_at).date()

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.records.store.models import EnterpriseRow
 
@@ -94,7 +94,9 @@ class Store:
         ensure_enterprise(s, credit_code, name, region_code)
         if self.dialect != "sqlite":
             s.execute(
-                select(EnterpriseRow.credit_code).where(EnterpriseRow.credit_code == credit_code).with_for_update()
+                select(col(EnterpriseRow.credit_code))
+                .where(col(EnterpriseRow.credit_code) == credit_code)
+                .with_for_update()
             )
 
     def dispose(self):
@@ -128,7 +130,7 @@ def _alembic_config(connection=None):
     return cfg
 
 
-def head_revision() -> str:
+def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()

@@ -18,6 +18,13 @@ def _utc() -> Column:
     return Column(DateTime(timezone=True), nullable=False)
 
 
+def stored_id(key: int | None) -> int:
+    """A stored row's primary key. sqlmodel types ``id`` as optional because a new row has none
+    until it is flushed; every row handed out here was read back or flushed first."""
+    assert key is not None, "the row has not been flushed"
+    return key
+
+
 # --- stored ------------------------------------------------------------------------
 class EnterpriseRow(SQLModel, table=True):
     """One row per credit code: the thing a decider locks to serialise its enterprise."""
