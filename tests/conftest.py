@@ -6,7 +6,6 @@ tests in the sub-folders as top-level modules, so this folder goes on ``sys.path
 import mode pytest runs in.
 """
 
-import json
 import socket
 import sys
 import uuid
@@ -15,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest
+from appdoc import worked_example
 from click.testing import CliRunner
 from repo import ROOT, WORKED_EXAMPLE
 
@@ -35,7 +35,7 @@ def root() -> Path:
 @pytest.fixture
 def example_doc() -> dict:
     """The worked example as a dict, fresh for each test (change it freely)."""
-    return json.loads(WORKED_EXAMPLE.read_text(encoding="utf-8"))
+    return worked_example()
 
 
 @pytest.fixture(scope="session")
