@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -41,7 +41,7 @@ SANS = Face("Noto Sans SC", "NotoSansSC-Regular.otf")  # charts
 FACES = (SERIF, SANS)
 
 
-@lru_cache(maxsize=None)
+@cache
 def packaged_font(face: Face) -> Path | None:
     """The installed font file of ``face``, or None without the ``[pdf]`` extra."""
     try:
