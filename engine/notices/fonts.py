@@ -73,3 +73,16 @@ def system_chinese_font() -> str | None:
     out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
     families = sorted(line.split(",")[0].strip() for line in out.splitlines() if line.strip())
     return families[0] if families else None
+
+
+@cache
+def matplotlib_fallbacks() -> tuple[str, ...]:
+    """Register the packaged Noto Sans SC with matplotlib's font manager (once); the families
+    to list after a chart's own font, so Chinese labels draw instead of empty boxes."""
+    path = packaged_font(SANS)
+    if path is None:
+        return ()
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(path))
+    return (SANS.family,)
