@@ -38,7 +38,6 @@ class Face:
 
 SERIF = Face("Noto Serif SC", "NotoSerifSC-Regular.otf")  # notices
 SANS = Face("Noto Sans SC", "NotoSansSC-Regular.otf")  # charts
-FACES = (SERIF, SANS)
 
 
 @cache
@@ -52,10 +51,12 @@ def packaged_font(face: Face) -> Path | None:
     return path if isinstance(path, Path) and path.is_file() else None
 
 
-def font_face_css() -> str:
-    """``@font-face`` rules for the packaged fonts (file:// URLs), or "" when none is installed."""
+def font_face_css(faces: tuple[Face, ...] = (SERIF,)) -> str:
+    """``@font-face`` rules for the packaged ``faces`` (file:// URLs), or "" when none is installed.
+
+    Notices are set in the serif alone; each face listed is a file WeasyPrint reads per document."""
     rules = []
-    for face in FACES:
+    for face in faces:
         path = packaged_font(face)
         if path is not None:
             rules.append(
