@@ -385,8 +385,13 @@ def write_charts(c: Comparison, out_dir) -> list[str]:
 
     import matplotlib.pyplot as plt
 
+    from engine.notices.fonts import matplotlib_fallbacks
+
     out_dir = Path(out_dir)
     plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
+    # A family after the generic one is matplotlib's per-glyph fallback: the packaged Noto Sans SC
+    # (the [pdf] extra) draws what DejaVu Sans lacks, so a Chinese label is never empty boxes.
+    plt.rcParams["font.family"] = ["sans-serif", *matplotlib_fallbacks()]
     reg = c.by_region
     labels = [f"{code} {CITY_NAMES_EN.get(code, '')}" for code in reg["region_code"]]
     x = range(len(labels))

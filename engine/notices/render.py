@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -18,6 +17,7 @@ from markupsafe import Markup
 from engine.contract.application import Application
 from engine.decimals import fmt_plain
 from engine.errors import ShuangtanError
+from engine.notices import fonts
 from engine.resources import bundled
 from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.evaluate import Env, display, field_values, ref_values
@@ -363,28 +363,23 @@ def render(kind: str, context: dict, fmt: str) -> str:
 
 
 class NoticeFontError(ShuangtanError):
-    """A Chinese PDF was asked for on a system with no Chinese font: it would print empty boxes."""
+    """A Chinese PDF was asked for with no Chinese font at hand: it would print empty boxes."""
 
 
-@lru_cache(maxsize=1)
 def chinese_font() -> str | None:
-    """A font family fontconfig offers for Chinese (what WeasyPrint will embed), or None."""
-    import shutil
-    import subprocess
-
-    if shutil.which("fc-list") is None:
-        return None
-    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
-    families = sorted(line.split(",")[0].strip() for line in out.splitlines() if line.strip())
-    return families[0] if families else None
+    """The font family a PDF notice sets Chinese in: the packaged Noto Serif SC (the ``[pdf]``
+    extra), else one the system's fontconfig offers, else None."""
+    if fonts.packaged_font(fonts.SERIF) is not None:
+        return fonts.SERIF.family
+    return fonts.system_chinese_font()
 
 
 def require_font(lang: str) -> None:
-    """NoticeFontError when a PDF in ``lang`` cannot be typeset on this system."""
+    """NoticeFontError when a PDF in ``lang`` cannot be typeset here."""
     if lang == "zh" and chinese_font() is None:
         raise NoticeFontError(
-            "no Chinese font is installed, so a Chinese PDF notice would print empty boxes; "
-            "install one (Debian: apt-get install fonts-noto-cjk or fonts-wqy-microhei), "
+            f"no Chinese font for a Chinese PDF notice (it would print empty boxes): {fonts.INSTALL_HINT} "
+            "(Noto Serif SC), or a system font (Debian: apt-get install fonts-noto-cjk), "
             "or issue it with --format html or --lang en"
         )
 
@@ -392,8 +387,13 @@ def require_font(lang: str) -> None:
 def to_pdf(html: str, lang: str = "zh") -> bytes:
     """PDF from the HTML notice (WeasyPrint, when installed). A PDF embeds its fonts, so a
     Chinese notice made without a Chinese font would be an official document of empty boxes:
-    refused instead."""
+    refused instead. The packaged fonts come in as a stylesheet of their own, so the HTML notice
+    itself never names a file on this machine."""
     require_font(lang)
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    config = FontConfiguration()
+    faces = fonts.font_face_css()
+    sheets = [CSS(string=faces, font_config=config)] if faces else []
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=sheets, font_config=config)
