@@ -35,6 +35,7 @@ import orjson
 from durable import engine as dr_engine
 
 from engine.contract.application import Application
+from engine.contract.decision import CONTRACT, Decision, OutcomeDoc
 from engine.decimals import fmt_amount, fmt_plain, fmt_scaled, round_half_up_scaled
 from engine.errors import EngineError, HashCollisionError
 from engine.rulebook.comparisons import COMPARISONS
@@ -63,7 +64,6 @@ from engine.rulebook.expressions import (
 )
 from engine.rulebook.loader import STATUSES, Outcome, Rulebook
 
-CONTRACT = 1
 # json.dumps(x, ensure_ascii=False) builds a new encoder per call; this is the same encoder, built once.
 _DUMPS = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -209,7 +209,6 @@ class ReteEngine:
         self._doc_rows: dict = {}
         self._lock = threading.Lock()
         self._compiled = _Compiled()
-        self._outcomes = {o.name: o for o in book.outcomes}
         self._params_of = {o.name: sorted(o.params()) for o in book.outcomes}
         self._lets = {o.name: [(name, term.compile()) for name, term in o.lets] for o in book.outcomes}
         self._status_prefix = {
@@ -644,7 +643,7 @@ class ReteEngine:
             )
         return day
 
-    def decide(self, app: Application) -> dict:
+    def decide(self, app: Application) -> Decision:
         when = app.period.end
         resolved, params, literals, shown, plan = self._day(when)  # shared by every decision that day: read only
         fields, present = field_values(app)
@@ -712,16 +711,17 @@ class ReteEngine:
             )
         return tuple(rows), when.isoformat()
 
-    def _document(self, app, run, resolved) -> dict:
+    def _document(self, app, run, resolved) -> Decision:
         day_rows = self._doc_rows.get(app.period.end)
         if day_rows is None:
             day_rows = self._doc_rows[app.period.end] = self._document_rows(app.period.end, resolved)
         rows, evaluated_on = day_rows
-        outcomes, subsidy, levy, out = {}, Decimal("0.00"), Decimal("0.00"), run.out
+        outcomes: dict[str, OutcomeDoc] = {}
+        subsidy, levy, out = Decimal("0.00"), Decimal("0.00"), run.out
         for name, unit, title, source, items, on_not_met, earmark, yuan, levy_kind in rows:
             status, amount, reasons = out[name]
             na = status == "not_applicable"
-            doc = {
+            doc: OutcomeDoc = {
                 "status": status,
                 "amount": None if na else amount,
                 "unit": None if na else unit,
