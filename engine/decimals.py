@@ -81,6 +81,21 @@ def fmt_amount(value: Decimal, places: int) -> str:
     return f"{value:.{places}f}"
 
 
+def fmt_money(value: str | Decimal | None, places: int | None = None) -> str:
+    """An amount for people, digits grouped by thousands: '1500000.00' -> '1,500,000.00'.
+
+    Exact (Decimal keeps every digit): ``places`` fixed, or by default the places the amount is
+    written with, so yuan keep 2 and tCO2e 3 as the decision spells them. None is ''.
+    """
+    if value is None:
+        return ""
+    d = value if isinstance(value, Decimal) else Decimal(value)
+    if places is None:
+        exponent = d.as_tuple().exponent
+        places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return f"{d:,.{places}f}"
+
+
 def fmt_plain(value) -> str:
     """A human form of an exact value: integers bare, terminating fractions as decimals."""
     # A whole Fraction prints as its numerator; this skips hashing it (a modular inverse) for the cache.
