@@ -115,7 +115,7 @@ def _sorted_refs(node) -> list:
     return hit[1]
 
 
-def ref_values(node, env, outcome_params=None) -> dict:
+def ref_values(node, env) -> dict:
     """Display values of every field, parameter and variable a node reads (for reasons and trace)."""
     out = {}
     for kind, name in _sorted_refs(node):

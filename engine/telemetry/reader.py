@@ -61,9 +61,6 @@ class Telemetry:
     def systems(self) -> list[str]:
         return sorted({i.system_id for i in self.intervals})
 
-    def of_system(self, system_id: str | None) -> list[Interval]:
-        return [i for i in self.intervals if system_id is None or i.system_id == system_id]
-
 
 def local_time(text) -> dt.datetime:
     """An ISO 8601 timestamp (or a datetime from Parquet) as naive China Standard Time."""
