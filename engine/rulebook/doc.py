@@ -129,8 +129,8 @@ def rulebook_markdown(book: Rulebook) -> str:
     w(
         "Generated from the rule files in `rules/` by `shuangtan rules doc --out docs/rulebook.md`; "
         "do not edit by hand (`tests/rulebook/test_doc.py` fails when this file is not what the "
-        "generator writes). The rule language and the loading rules are described in README.md "
-        "(The rulebook); the decision document in [contract.md](contract.md)."
+        "generator writes). The rule language and the loading rules are described in "
+        "[README.md](../README.md#the-rulebook); the decision document in [contract.md](contract.md)."
     )
     w("")
     w(f"- Version: `{book.version}`; data contract {book.contract}")
