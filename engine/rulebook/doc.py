@@ -40,8 +40,10 @@ _MODES = {"relative": "share of the metered value:", "absolute": "absolute:"}
 # --- terms and tests in words ------------------------------------------------------------------
 def show_term(term, nested: bool = False) -> str:
     """A formula as a reader writes it: ``(a − b) ÷ a``, ``min(x, y)``, ``table[key]``."""
-    if isinstance(term, Field | Param | Var):
-        return getattr(term, "path", None) or term.name
+    if isinstance(term, Field):
+        return term.path
+    if isinstance(term, Param | Var):
+        return term.name
     if isinstance(term, TableOutput):
         return term.table
     if isinstance(term, Const):
