@@ -86,3 +86,17 @@ def test_rules_doc_writes_the_reference(tmp_path, book):
     assert printed.exit_code == 0 and printed.output == rulebook_markdown(book)
     reformed = runner.invoke(main, ["rules", "doc", "--reform", str(REFORM)])
     assert reformed.exit_code == 0 and "141100: 1.2" in reformed.output
+
+
+def test_nested_tests_and_formulas_read_with_their_grouping():
+    from fractions import Fraction
+
+    from engine.rulebook.expressions import All, AnyOf, Arith, Const, Not, Present, Truth, Var
+
+    ratio = Arith("div", (Arith("sub", (Var("a"), Var("b"))), Var("a")))
+    assert show_term(ratio) == "(a − b) ÷ a"
+    assert show_term(Arith("max", (Const(Fraction(0)), Arith("sub", (Var("c"), Var("d")))))) == "max(0, c − d)"
+    test = All(
+        (Present("storage"), AnyOf((Truth(Field("x.y", "boolean"), True), Not(Truth(Field("x.z", "boolean"), False)))))
+    )
+    assert show_test(test) == "section storage is present and (x.y is true or not (x.z is false))"
