@@ -33,7 +33,7 @@ def to_fraction(value) -> Fraction:
 
 
 if hasattr(Fraction, "_from_coprime_ints"):  # Python 3.12
-    fraction_of_ratio = Fraction._from_coprime_ints
+    fraction_of_ratio = Fraction._from_coprime_ints  # type: ignore[attr-defined]  # 3.12+, not in 3.11's stubs
 else:
     _new_object = object.__new__
 
@@ -44,7 +44,7 @@ else:
         ``Decimal.as_integer_ratio``, or an int over 1) needs neither, and it is the same value.
         """
         f = _new_object(Fraction)
-        f._numerator, f._denominator = numerator, denominator
+        f._numerator, f._denominator = numerator, denominator  # type: ignore[attr-defined]  # the slots, set once
         return f
 
 
@@ -81,13 +81,29 @@ def fmt_amount(value: Decimal, places: int) -> str:
     return f"{value:.{places}f}"
 
 
+def fmt_money(value: str | Decimal | None, places: int | None = None) -> str:
+    """An amount for people, digits grouped by thousands: '1500000.00' -> '1,500,000.00'.
+
+    Exact (Decimal keeps every digit): ``places`` fixed, or by default the places the amount is
+    written with, so yuan keep 2 and tCO2e 3 as the decision spells them. None is ''.
+    """
+    if value is None:
+        return ""
+    d = value if isinstance(value, Decimal) else Decimal(value)
+    if places is None:
+        exponent = d.as_tuple().exponent
+        places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return f"{d:,.{places}f}"
+
+
 def fmt_plain(value) -> str:
     """A human form of an exact value: integers bare, terminating fractions as decimals."""
     # A whole Fraction prints as its numerator; this skips hashing it (a modular inverse) for the cache.
     if type(value) is Fraction:  # the slots, not the numerator/denominator properties
-        if value._denominator == 1:
-            return str(value._numerator)
-        return _fmt_ratio(value._numerator, value._denominator)  # ints hash cheaply; a Fraction does not
+        numerator, denominator = value._numerator, value._denominator  # type: ignore[attr-defined]  # Fraction's slots: its properties cost a call per read here
+        if denominator == 1:
+            return str(numerator)
+        return _fmt_ratio(numerator, denominator)  # ints hash cheaply; a Fraction does not
     return _fmt_plain(value)
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 from engine.backends.rete.engine import ReteEngine
 from engine.backends.rows import decide_rows_rete
 from engine.contract.application import Application
+from engine.contract.decision import Decision
 from engine.contract.flat import result_columns
 from engine.rulebook.loader import Rulebook
 
 __all__ = ["ReteEngine", "decide", "decide_frame", "decide_rows_rete"]
 
 
-def decide(book: Rulebook, app: Application) -> dict:
+def decide(book: Rulebook, app: Application) -> Decision:
     """The decision document (contract v1) of one valid application, with trace."""
     return ReteEngine.for_rulebook(book).decide(app)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from engine.contract.application import FIELDS, loads_exact
 from engine.errors import BadRecordError
@@ -90,7 +91,7 @@ def read_records(stream, fmt: str) -> Iterator[tuple[int, str, object]]:
         raise ValueError(f"unsupported input format {fmt!r}")
 
 
-def dumps_decision(decision: dict) -> str:
+def dumps_decision(decision: Mapping[str, Any]) -> str:
     """One decision as compact JSON (UTF-8 text, not ASCII-escaped), as ``json.dumps`` spells it."""
     if orjson is not None:
         try:

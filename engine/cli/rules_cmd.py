@@ -1,4 +1,4 @@
-"""shuangtan rules list / show: what the engine believes, with sources."""
+"""shuangtan rules list / show / doc: what the engine believes, with sources."""
 
 from __future__ import annotations
 
@@ -73,6 +73,30 @@ def show(outcome, on, book):
         shown = p.literal_at(when)
         click.echo(f"  {name} = {shown} {p.unit}  (since {start.isoformat()}; {p.reference})")
         click.echo(f"      {p.description}")
+
+
+@rules.command("doc")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the reference here (e.g. docs/rulebook.md) instead of standard output.",
+)
+@rulebook_options
+@domain_errors
+def doc(out, book):
+    """The rulebook as a Markdown reference, generated from the rule files (deterministic)."""
+    from pathlib import Path
+
+    from engine.rulebook.doc import rulebook_markdown
+
+    text = rulebook_markdown(book)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out} ({len(text.splitlines())} lines, ruleset {book.version})", err=True)
 
 
 def _val(term, book, when):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from engine.decimals import fmt_money
 
 STATUS_LABELS = {
     "met": ("达标", "met"),
@@ -15,14 +15,6 @@ STATUS_LABELS = {
 }
 _MARK = {"met": "✔", "granted": "✔", "levied": "●", "exempt": "○", "not_met": "✘", "denied": "✘", "not_applicable": "–"}
 UNIT_LABELS = {"yuan": "元 yuan", "tCO2e": "吨二氧化碳当量 tCO2e"}
-
-
-def money(text: str | None) -> str:
-    if text is None:
-        return ""
-    d = Decimal(text)
-    places = -d.as_tuple().exponent
-    return f"{d:,.{places}f}"
 
 
 def render_text(decision: dict, app=None) -> str:
@@ -41,7 +33,7 @@ def render_text(decision: dict, app=None) -> str:
         title = out.get("title", {"zh": name, "en": name})
         amount = ""
         if out["amount"] is not None:
-            amount = f"  {money(out['amount'])} {UNIT_LABELS.get(out['unit'], out['unit'] or '')}"
+            amount = f"  {fmt_money(out['amount'])} {UNIT_LABELS.get(out['unit'], out['unit'] or '')}"
         lines.append(f"{_MARK[out['status']]} {title['zh']} {title['en']}: {zh} {en}{amount}")
         for r in out["reasons"]:
             zh_msg = r.get("message_zh")
@@ -61,6 +53,6 @@ def render_text(decision: dict, app=None) -> str:
     t = decision["totals"]
     lines.append("")
     lines.append(
-        f"合计 Totals: 补贴 subsidy {money(t['subsidy_yuan'])} 元 yuan · 环保税费 levy {money(t['levy_yuan'])} 元 yuan"
+        f"合计 Totals: 补贴 subsidy {fmt_money(t['subsidy_yuan'])} 元 yuan · 环保税费 levy {fmt_money(t['levy_yuan'])} 元 yuan"
     )
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from operator import mul
 from typing import Annotated, Any, Literal
@@ -63,7 +64,8 @@ def _exact_decimal(value: Any) -> Decimal:
 
 
 def _money(value: Decimal) -> Decimal:
-    if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
+    exponent = value.as_tuple().exponent  # an int: _exact_decimal has refused NaN and Infinity
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
         raise ValueError("must have at most 2 decimal places")
     return value
 
@@ -245,7 +247,7 @@ _PATTERN_TEXT = {
 }
 
 
-def _phrase(err: dict) -> str:
+def _phrase(err: Mapping[str, Any]) -> str:
     kind, ctx = err["type"], err.get("ctx", {})
     if kind == "extra_forbidden":
         return "unknown field"
@@ -297,7 +299,7 @@ class NonFinite:
         return self.name
 
 
-def loads_exact(text: str | bytes) -> Any:
+def loads_exact(text: str | bytes | bytearray) -> Any:
     """JSON with every number exact (int or Decimal); NaN/Infinity become NonFinite markers."""
     return json.loads(text, parse_float=Decimal, parse_constant=NonFinite)
 

@@ -7,6 +7,9 @@ Deciding such rows is the backends' business (``engine.backends.decide_frame``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from engine.contract.application import FIELDS
 
 #: Output columns per outcome: status (text), amount (decimal text or null), reasons (codes joined by ';').
@@ -20,7 +23,7 @@ def result_columns(book) -> list[str]:
     return cols + ["totals.subsidy_yuan", "totals.levy_yuan", "error"]
 
 
-def flatten_decision(decision: dict, region_code: str | None = None) -> dict:
+def flatten_decision(decision: Mapping[str, Any], region_code: str | None = None) -> dict:
     row = {
         "application_id": decision["application_id"],
         "region_code": region_code,

@@ -46,6 +46,7 @@ from typing import Any
 from engine import errors as errors_module
 from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
+from engine.contract.decision import Decision
 from engine.errors import InvalidApplicationError, ShuangtanError
 from engine.rulebook.loader import Rulebook
 from engine.rulebook.yamlfile import load_yaml
@@ -187,7 +188,7 @@ class Result:
     case: Case
     passed: bool
     diffs: list  # "path: expected X, got Y", one per mismatch
-    decision: dict | None = None
+    decision: Decision | None = None
     error: str | None = None
 
     @property

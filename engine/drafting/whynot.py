@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import Application, parse_application
-from engine.decimals import fmt_plain, round_half_up
+from engine.decimals import fmt_money, fmt_plain, round_half_up
 from engine.rulebook.checks import FIELD_RANGES
 from engine.rulebook.evaluate import Env, field_values
 from engine.rulebook.expressions import All, AnyOf, Arith, Compare, Field, Hit, Param, Status, Truth, Var
@@ -442,7 +442,7 @@ def _higher_tiers(book, engine, app, o, base_changes, base_amount) -> list:
 
 # --- text ------------------------------------------------------------------------------
 def render(w: WhyNot) -> str:
-    amount = f", {_money(w.amount)} {w.unit}" if w.amount is not None else ""
+    amount = f", {fmt_money(w.amount)} {w.unit}" if w.amount is not None else ""
     lines = [f"{w.outcome}: {w.status}{amount}" + (f"  (reasons: {', '.join(w.reasons)})" if w.reasons else "")]
     if w.status == "not_applicable":
         lines += [f"  does not apply: {code}: {msg}" for code, msg in w.unfixable.items()]
@@ -465,12 +465,6 @@ def render(w: WhyNot) -> str:
     return "\n".join(lines)
 
 
-def _money(text) -> str:
-    d = Decimal(text)
-    places = -d.as_tuple().exponent
-    return f"{d:,.{places}f}"
-
-
 def _line(s: Suggestion) -> str:
     what = "; ".join(c.text() for c in s.changes)
     if s.via:
@@ -479,9 +473,9 @@ def _line(s: Suggestion) -> str:
         what += f" {s.note}"
     got = f"→ verified: {s.status}"
     if s.amount is not None:
-        got += f", {_money(s.amount)} {s.unit}"
+        got += f", {fmt_money(s.amount)} {s.unit}"
     if s.delta is not None and s.delta:
-        got += f" ({'+' if s.delta > 0 else ''}{_money(format(s.delta, 'f'))} {s.unit})"
+        got += f" ({'+' if s.delta > 0 else ''}{fmt_money(s.delta)} {s.unit})"
     if s.remaining and s.status not in ("granted", "met"):
         got += f"; still: {', '.join(s.remaining)}"
     return f"{what} {got}"

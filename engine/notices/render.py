@@ -9,13 +9,12 @@ decision was made under, with the field values that were considered.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from engine.contract.application import Application
-from engine.decimals import fmt_plain
+from engine.decimals import fmt_money, fmt_plain
 from engine.errors import ShuangtanError
 from engine.notices import fonts
 from engine.resources import bundled
@@ -34,12 +33,7 @@ RECONSIDERATION_DAYS = 60
 _BENEFIT, _CHECK = ("granted", "denied"), ("met", "not_met")
 
 
-def money(text: str | None) -> str:
-    """'1500000.00' -> '1,500,000.00', exactly (Decimal keeps every digit and the places)."""
-    if text is None:
-        return ""
-    d = Decimal(text)
-    return f"{d:,.{max(0, -d.as_tuple().exponent)}f}"
+money = fmt_money  # the templates' ``money`` filter: '1500000.00' -> '1,500,000.00'
 
 
 def _md_text(value):

@@ -25,6 +25,8 @@ from sqlmodel import col
 from engine.backends.rete.engine import ReteEngine
 from engine.batch.readers import dumps_decision
 from engine.contract.application import Application, History, loads_exact, parse_application
+from engine.contract.decision import Decision, HistoryBlock, Reason
+from engine.contract.decision import with_history as extend_with_history
 from engine.decimals import fmt_amount
 from engine.errors import (
     AlreadyDecidedError,
@@ -223,33 +225,34 @@ def _shown(value) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else fmt_amount(Decimal(value), 2)
 
 
-def with_history(decision: dict, declared: History, record: History) -> dict:
-    """Say in the decision which history was used, and where the declaration was overruled."""
+def with_history(decision: Decision, declared: History, record: History) -> Decision:
+    """``decision`` saying which history was used, and where the declaration was overruled (a new document)."""
     differences = [f for f in HISTORY_OUTCOMES if getattr(declared, f) != getattr(record, f)]
-    decision["history"] = {
+    block: HistoryBlock = {
         "used": "record",
         "declared": {f: _shown(getattr(declared, f)) for f in HISTORY_OUTCOMES},
         "record": {f: _shown(getattr(record, f)) for f in HISTORY_OUTCOMES},
         "agrees": not differences,
         "differences": differences,
     }
+    reasons: list[tuple[str, Reason]] = []
     for f in differences:
-        out = decision["outcomes"][HISTORY_OUTCOMES[f]]
-        if out["status"] == "not_applicable":
-            continue
         d, r = _shown(getattr(declared, f)), _shown(getattr(record, f))
-        out["reasons"].append(
-            {
-                "code": HISTORY_CODE,
-                "rule": f"records.history.{f}",
-                "source": "record of decisions",
-                "clause": "企业已获补贴情况以备案决定记录为准，不以申报为准 (history is taken from the record of decisions)",
-                "message": f"declared history.{f} = {d}, but the record of decisions shows {r}; the record was used",
-                "message_zh": f"申报的 history.{f} 为 {d}，备案决定记录为 {r}，以备案记录为准",
-                "values": {"declared": d, "record": r},
-            }
+        reasons.append(
+            (
+                HISTORY_OUTCOMES[f],
+                {
+                    "code": HISTORY_CODE,
+                    "rule": f"records.history.{f}",
+                    "source": "record of decisions",
+                    "clause": "企业已获补贴情况以备案决定记录为准，不以申报为准 (history is taken from the record of decisions)",
+                    "message": f"declared history.{f} = {d}, but the record of decisions shows {r}; the record was used",
+                    "message_zh": f"申报的 history.{f} 为 {d}，备案决定记录为 {r}，以备案记录为准",
+                    "values": {"declared": d, "record": r},
+                },
+            )
         )
-    return decision
+    return extend_with_history(decision, block, reasons)
 
 
 def evaluate(book: Rulebook, app: Application, record: History, telemetry=None, system_id: str | None = None) -> dict:
@@ -262,9 +265,9 @@ def evaluate(book: Rulebook, app: Application, record: History, telemetry=None, 
         facts = facts_for(book, app, telemetry, system_id)
         decided, comparisons = metered_application(book, app, facts)
     decision = ReteEngine.for_rulebook(book).decide(decided.model_copy(update={"history": record}))
-    with_history(decision, app.history, record)
+    decision = with_history(decision, app.history, record)
     if telemetry is not None:
-        annotate(decision, book, app, facts, comparisons, telemetry)
+        decision = annotate(decision, book, app, facts, comparisons, telemetry)
     return json.loads(dumps_decision(decision))
 
 

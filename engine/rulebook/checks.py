@@ -11,8 +11,10 @@ because a reform may break a rule only from 2027.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
@@ -23,6 +25,11 @@ from engine.errors import DateNotCoveredError
 from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.expressions import All, AnyOf, Compare, Field, Not, Status
 from engine.rulebook.loader import Rulebook
+
+
+def _bound(value: Any) -> Fraction:
+    """A bound of the contract model (annotated_types' Ge/Gt/Le/Lt: ints there) as an exact number."""
+    return Fraction(value)
 
 
 # --- what the contract allows for each field ---------------------------------------
@@ -55,13 +62,13 @@ def _ranges(model: type[BaseModel], prefix: str, out: dict):
         places = 0 if ann is int else None
         for m in info.metadata:
             if isinstance(m, Ge):
-                lo, lo_incl = Fraction(m.ge), True
+                lo, lo_incl = _bound(m.ge), True
             elif isinstance(m, Gt):
-                lo, lo_incl = Fraction(m.gt), False
+                lo, lo_incl = _bound(m.gt), False
             elif isinstance(m, Le):
-                hi, hi_incl = Fraction(m.le), True
+                hi, hi_incl = _bound(m.le), True
             elif isinstance(m, Lt):
-                hi, hi_incl = Fraction(m.lt), False
+                hi, hi_incl = _bound(m.lt), False
             elif getattr(getattr(m, "func", None), "__name__", "") == "_money":
                 places = 2
         out[f"{prefix}{name}"] = Range(lo, lo_incl, hi, hi_incl, places)
@@ -206,7 +213,7 @@ def findings_thresholds(book, dates, envs, add) -> set:
     Returns the (outcome, code) of criteria that can never fire.
     """
     never_fire = set()
-    tests = []  # (outcome or None, file, key, test, what) ; what: criterion code / exemption code
+    tests: list[tuple] = []  # (outcome or None, file, key, test, what) ; what: criterion code / exemption code
     for i, e in enumerate(book.exceptions):
         tests.append((None, "rules/ruleset.yaml", f"exceptions[{i}].when", e.when, ("applies", e.code)))
     for o in book.outcomes:
@@ -266,7 +273,7 @@ def findings_thresholds(book, dates, envs, add) -> set:
     return never_fire
 
 
-def possible_statuses(book: Rulebook, never_fire: set = frozenset()) -> dict:
+def possible_statuses(book: Rulebook, never_fire: AbstractSet = frozenset()) -> dict:
     """Which statuses each outcome can take, given criteria that can never fire."""
     possible: dict[str, set] = {}
     for o in book.outcomes:

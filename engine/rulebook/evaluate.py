@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 from decimal import Decimal
+from typing import Any
 
 from engine.contract.application import FIELDS, Application
 from engine.decimals import fmt_plain, fraction_of_ratio
@@ -115,9 +116,9 @@ def _sorted_refs(node) -> list:
     return hit[1]
 
 
-def ref_values(node, env, outcome_params=None) -> dict:
+def ref_values(node, env) -> dict:
     """Display values of every field, parameter and variable a node reads (for reasons and trace)."""
-    out = {}
+    out: dict[str, Any] = {}
     for kind, name in _sorted_refs(node):
         if kind == "field":
             out[name] = fmt_plain(env.fields.get(name))
@@ -192,7 +193,8 @@ def substituter(text: str, names):
     the library's own substitute, so its error is the same as before.
     """
     template = string.Template(text)
-    parts, pos = [], 0
+    parts: list[Any] = []  # text, or (name,) for a placeholder
+    pos = 0
     for m in template.pattern.finditer(text):
         parts.append(text[pos : m.start()])
         if m.group("escaped") is not None:

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import re
 import string
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ _PLACES = {"0.01": 2, "0.001": 3}
 UNIT_PLACES = {"yuan": 2, "tCO2e": 3}
 
 
-def _keys(raw: Any, file: str, key: str, required: set, optional: set = frozenset()) -> dict:
+def _keys(raw: Any, file: str, key: str, required: set, optional: AbstractSet = frozenset()) -> dict:
     if not isinstance(raw, dict):
         raise BadValueError(file, key, f"expected a mapping, got {type(raw).__name__}")
     for k in raw:
@@ -74,7 +75,7 @@ class Exemption:
     code: str
     when: Any
     message: dict
-    source: str
+    source: str | None  # None: the outcome's own
     clause: str | None
 
 
@@ -256,7 +257,9 @@ def compile_rulebook(root: Path, files: dict) -> Rulebook:
             name = f"{group}.{key}"
             params[name] = parse_parameter(name, raw, f"rules/{rel}", FIELDS, sources)
 
-    base_scope = dict(fields=FIELDS | {f: "label" for f in LABEL_FIELDS}, params=params, sections=SECTIONS[:-1])
+    base_scope: dict[str, Any] = dict(
+        fields=FIELDS | {f: "label" for f in LABEL_FIELDS}, params=params, sections=SECTIONS[:-1]
+    )
     exceptions = tuple(
         _exemption(
             raw,
@@ -272,7 +275,8 @@ def compile_rulebook(root: Path, files: dict) -> Rulebook:
     listed = {f"outcomes/{name}.yaml" for name in order}
     for rel in sorted(outcome_files - listed):
         raise UnknownReferenceError(index_file, "outcomes", f"rules/{rel} is not listed in the outcomes")
-    outcomes, decided = [], {}
+    outcomes: list[Outcome] = []
+    decided: dict[str, set] = {}  # outcome -> its statuses, for the status tests of later outcomes
     for i, name in enumerate(order):
         rel = f"outcomes/{name}.yaml"
         if rel not in files:

@@ -117,7 +117,7 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
         raise MissingKeyError(
             file, f"{key}.values", "a parameter needs values keyed by effective date", 'values: {2026-01-01: "0.80"}'
         )
-    history = []
+    history: list[tuple[dt.date, Any, Any]] = []  # (start, value or None, literal text or None)
     for date_text, value in values.items():
         here = f"{key}.values.{date_text}"
         when = parse_date(date_text, file, here)

@@ -69,7 +69,7 @@ class Reform:
     def apply(self, files: dict) -> dict:
         """A deep copy of ``files`` with this reform applied (validated against that rulebook)."""
         out = copy.deepcopy(files)
-        touched = {}  # (rulebook file, top key) -> reform key, to point errors at the reform
+        touched: dict = {}  # (rulebook file, top key) -> reform key, to point errors at the reform
         for name, spec in self.parameters.items():
             self._apply_parameter(out, name, spec, touched)
         for outcome, replace in self.rules.items():

@@ -16,8 +16,13 @@ import yaml
 
 from engine.errors import DuplicateKeyError, YamlSyntaxError
 
+try:
+    from yaml import CSafeLoader as _BaseLoader  # libyaml parses ~5x faster
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _BaseLoader
 
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses ~5x faster
+
+class _StrictLoader(_BaseLoader):
     pass
 
 

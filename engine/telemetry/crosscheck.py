@@ -1,7 +1,7 @@
 """Declared versus metered: put the meter's facts into the application, and say what changed.
 
 ``metered_application`` replaces the declared storage fields with the facts derived from
-telemetry (the meter always decides); ``annotate`` adds to the decision a ``metering`` block
+telemetry (the meter always decides); ``annotate`` returns the decision with a ``metering`` block
 (the facts, the gaps, every comparison, the parameters used) and, on the outcome each fact
 feeds, the rulebook's ``DECLARED_DIFFERS_FROM_METERED`` reason wherever a declaration differs
 from the meter beyond its tolerance (rules/metering.yaml).
@@ -16,6 +16,7 @@ from string import Template
 from types import SimpleNamespace
 
 from engine.contract.application import Application
+from engine.contract.decision import Decision, MeteringBlock, Reason, Shown, Text, with_metering
 from engine.errors import MeteringError, RulebookError
 from engine.rulebook.evaluate import field_values
 from engine.telemetry.metering import MeteredFacts, Settings, derive, settings_from, to_decimal
@@ -28,7 +29,7 @@ SHOWN_PLACES = 6  # a declared ratio like 360/1200 = 0.3 shows exactly; 1/3 as 0
 class Comparison:
     fact: str
     outcome: str
-    label: dict
+    label: Text
     declared: Fraction
     metered: Fraction
     difference: Fraction
@@ -40,8 +41,13 @@ class Comparison:
     def differs(self) -> bool:
         return self.difference > self.limit  # "beyond the tolerance": strictly greater
 
-    def shown(self) -> dict:
-        return {k: _show(getattr(self, k)) for k in ("declared", "metered", "difference", "limit")}
+    def shown(self) -> Shown:
+        return {
+            "declared": _show(self.declared),
+            "metered": _show(self.metered),
+            "difference": _show(self.difference),
+            "limit": _show(self.limit),
+        }
 
 
 def _show(value: Fraction) -> str:
@@ -132,14 +138,19 @@ def _let(term, fields: dict, present: set, params: dict) -> Fraction:
 
 
 def annotate(
-    decision: dict, book, app: Application, facts: MeteredFacts, comparisons: list[Comparison], telemetry: Telemetry
-) -> dict:
-    """``decision`` with the metering block and the reasons; returned for chaining."""
+    decision: Decision,
+    book,
+    app: Application,
+    facts: MeteredFacts,
+    comparisons: list[Comparison],
+    telemetry: Telemetry,
+) -> Decision:
+    """``decision`` with the metering block and the reasons, as a new document (``decision`` is kept)."""
     spec = _spec(book)
-    resolved = book.params_at(app.period.end)
-    used = sorted(spec.params())
+    when = app.period.end
+    resolved = book.params_at(when)
     differing = [c for c in comparisons if c.differs]
-    decision["metering"] = {
+    block: MeteringBlock = {
         "used": "metered",
         "telemetry": {"file": telemetry.source, "sha256": telemetry.sha256, "system_id": facts.system_id or None},
         "facts": facts.as_dict(),
@@ -152,7 +163,7 @@ def annotate(
                 "tolerance": {
                     "parameter": c.tolerance,
                     "mode": c.mode,
-                    "value": book.params[c.tolerance].literal_at(app.period.end),
+                    "value": book.params[c.tolerance].literal_at(when),
                 },
                 "differs": c.differs,
             }
@@ -162,46 +173,40 @@ def annotate(
         "differences": [c.fact for c in differing],
         "parameters": {
             name: {
-                "value": book.params[name].literal_at(app.period.end),
+                "value": book.params[name].literal_at(when),
                 "unit": book.params[name].unit,
                 "effective_from": resolved[name][1].isoformat(),
                 "reference": book.params[name].reference,
             }
-            for name in used
+            for name in sorted(spec.params())
         },
     }
-    for c in differing:
-        out = decision["outcomes"][c.outcome]
-        if out["status"] == "not_applicable":
-            continue
-        shown = c.shown()
-        words = {
-            "declared": shown["declared"],
-            "metered": shown["metered"],
-            "difference": shown["difference"],
-            "tolerance": shown["limit"],
-        }
-        out["reasons"].append(
-            {
-                "code": spec.code,
-                "rule": f"metering.{c.fact}",
-                "message": Template(spec.message["en"]).substitute(words, label=c.label["en"]),
-                "message_zh": Template(spec.message["zh"]).substitute(words, label=c.label["zh"]),
-                "source": spec.source,
-                "clause": spec.clause,
-                "values": {
-                    "declared": shown["declared"],
-                    "metered": shown["metered"],
-                    "difference": shown["difference"],
-                    "tolerance": shown["limit"],
-                    c.tolerance: book.params[c.tolerance].literal_at(app.period.end),
-                },
-            }
-        )
-    return decision
+    return with_metering(
+        decision, block, [(c.outcome, _reason(spec, c, book.params[c.tolerance].literal_at(when))) for c in differing]
+    )
 
 
-def decide_metered(engine, book, app: Application, telemetry: Telemetry, system_id: str | None = None) -> dict:
+def _reason(spec, c: Comparison, tolerance_value: str) -> Reason:
+    """``DECLARED_DIFFERS_FROM_METERED`` for one comparison, in the rulebook's words."""
+    shown = c.shown()
+    words = {
+        "declared": shown["declared"],
+        "metered": shown["metered"],
+        "difference": shown["difference"],
+        "tolerance": shown["limit"],
+    }
+    return {
+        "code": spec.code,
+        "rule": f"metering.{c.fact}",
+        "message": Template(spec.message["en"]).substitute(words, label=c.label["en"]),
+        "message_zh": Template(spec.message["zh"]).substitute(words, label=c.label["zh"]),
+        "source": spec.source,
+        "clause": spec.clause,
+        "values": {**words, c.tolerance: tolerance_value},
+    }
+
+
+def decide_metered(engine, book, app: Application, telemetry: Telemetry, system_id: str | None = None) -> Decision:
     """The decision on the metered facts, explained (the library's one-call entry point)."""
     facts = facts_for(book, app, telemetry, system_id)
     metered, comparisons = metered_application(book, app, facts)

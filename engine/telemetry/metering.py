@@ -180,7 +180,8 @@ def derive(
         raise MeteringError(
             f"{telemetry.source} has no interval in the period {period_start.isoformat()} – {period_end.isoformat()}"
         )
-    base_peak = store_peak = None
+    base_peak: tuple[Decimal, dt.datetime] | None = None
+    store_peak: tuple[Decimal, dt.datetime] | None = None
     discharge_kw_minutes = Decimal(0)
     max_delay, max_delay_at, late = dt.timedelta(0), None, 0
     for i in inside:
@@ -197,7 +198,7 @@ def derive(
             max_delay, max_delay_at = delay, i.start
         if delay > grid:
             late += 1
-    if base_peak is None:
+    if base_peak is None or store_peak is None:  # both are set by the same window intervals
         raise MeteringError(
             f"{telemetry.source} has no interval inside the daytime window "
             f"{settings.window_text}: the peak-shaving ratio is undefined"

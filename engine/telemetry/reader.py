@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from engine.errors import InvalidTelemetryError
 
@@ -60,9 +61,6 @@ class Telemetry:
     @property
     def systems(self) -> list[str]:
         return sorted({i.system_id for i in self.intervals})
-
-    def of_system(self, system_id: str | None) -> list[Interval]:
-        return [i for i in self.intervals if system_id is None or i.system_id == system_id]
 
 
 def local_time(text) -> dt.datetime:
@@ -133,7 +131,7 @@ def _rows_from_csv(data: bytes, source: str):
         yield where, dict(zip(names, record)), None
 
 
-def _rows_from_parquet(path: Path, source: str):
+def _rows_from_parquet(path: Path | io.BytesIO, source: str):
     import pyarrow.parquet as pq  # only when a Parquet file is given: keeps `check` fast
     import pyarrow.types as pat
 
@@ -279,7 +277,7 @@ def _interval(where, row, grid, problems) -> tuple[Interval | None, bool]:
     system = "" if system is None else str(system).strip()
     if system and not _SYSTEM.match(system):
         problems.append((where, "system_id", f"{system!r}: expected 1–64 characters of A-Z a-z 0-9 . _ -"))
-    values = {}
+    values: dict[str, Any] = {}  # column -> its parsed value (datetime or Decimal)
     for column, parse, empty in _CELLS:
         raw = row.get(column)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -318,7 +316,7 @@ def _interval(where, row, grid, problems) -> tuple[Interval | None, bool]:
     return Interval(
         where,
         system,
-        start,
+        values["interval_start"],  # ``start``, known present here: a missing cell returned above
         values["grid_import_kw"],
         values["storage_discharge_kw"],
         values["storage_charge_kw"],

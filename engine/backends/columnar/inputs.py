@@ -9,7 +9,6 @@ handed to the Rete path, which decides it or names its errors exactly as ``check
 
 from __future__ import annotations
 
-import datetime as dt
 import typing
 from dataclasses import dataclass, field
 
@@ -80,7 +79,6 @@ def _rules(model: type[BaseModel]) -> dict[str, Rule]:
 
 RULES: dict[str, Rule] = _rules(appmodel.Application)
 SECTION_FIELDS = {s: [p for p in FIELDS if p.startswith(s + ".")] for s in SECTIONS}
-TOP_FIELDS = [p for p in FIELDS if p.split(".")[0] not in SECTIONS]
 
 
 @dataclass
@@ -342,7 +340,3 @@ def prepare_now(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:
         else None
     )
     return Prepared(frame=fast, scales=scales, bounds=bounds, fallback=fallback)
-
-
-def dates_of(prep: Prepared) -> list[dt.date]:
-    return prep.frame.get_column("__end").unique().to_list()

@@ -29,12 +29,14 @@ import json
 import threading
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import durable_rules_engine as dr_c
 import orjson
 from durable import engine as dr_engine
 
 from engine.contract.application import Application
+from engine.contract.decision import CONTRACT, Decision, OutcomeDoc
 from engine.decimals import fmt_amount, fmt_plain, fmt_scaled, round_half_up_scaled
 from engine.errors import EngineError, HashCollisionError
 from engine.rulebook.comparisons import COMPARISONS
@@ -63,7 +65,6 @@ from engine.rulebook.expressions import (
 )
 from engine.rulebook.loader import STATUSES, Outcome, Rulebook
 
-CONTRACT = 1
 # json.dumps(x, ensure_ascii=False) builds a new encoder per call; this is the same encoder, built once.
 _DUMPS = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -207,9 +208,10 @@ class ReteEngine:
         self._run: _Run | None = None
         self._days: dict = {}
         self._doc_rows: dict = {}
+        self._literal_cache: dict = {}  # date -> literals of the parameters in force
+        self._block_cache: dict = {}  # (outcome, date) -> its parameter block
         self._lock = threading.Lock()
         self._compiled = _Compiled()
-        self._outcomes = {o.name: o for o in book.outcomes}
         self._params_of = {o.name: sorted(o.params()) for o in book.outcomes}
         self._lets = {o.name: [(name, term.compile()) for name, term in o.lets] for o in book.outcomes}
         self._status_prefix = {
@@ -411,6 +413,8 @@ class ReteEngine:
     def _outcome_env(self, o: Outcome):
         """Variables of ``o`` computed once per decision (they are outcome-local)."""
         r = self._run
+        if r is None:
+            raise EngineError("an outcome's variables were asked for outside a decision")
         env = r.envs.get(o.name)
         if env is None:  # only for outcomes with no atom in the fact
             env = r.envs[o.name] = self._lets_env(r.env, o.name)
@@ -518,7 +522,7 @@ class ReteEngine:
         ``envs`` receives each outcome's environment (its ``let`` variables) for the actions to reuse;
         ``plan`` is ``_plan_for(env.params)`` when the caller has it already.
         """
-        fact = {"t": "app"}
+        fact: dict[str, Any] = {"t": "app"}
         envs = {} if envs is None else envs
         present, fields = env.present, env.fields
         if None not in envs:
@@ -527,7 +531,7 @@ class ReteEngine:
             if kind == 4:  # a field against a fixed Fraction: node is (path, value, numerator, denominator)
                 a = fields.get(node[0])
                 if type(a) is Fraction:  # sign() inlined (properties skipped)
-                    x = a._numerator * node[3] - node[2] * a._denominator
+                    x = a._numerator * node[3] - node[2] * a._denominator  # type: ignore[attr-defined]  # Fraction's slots: its properties cost a call per read here
                     fact[key] = (x > 0) - (x < 0)
                 elif a is not None:
                     fact[key] = sign(a, node[1])
@@ -554,7 +558,7 @@ class ReteEngine:
                 a, b = node[0](sub), node[1](sub)
             # a comparison: the exact sign of left - right
             if type(a) is Fraction and type(b) is Fraction:  # sign() inlined (properties skipped)
-                x = a._numerator * b._denominator - b._numerator * a._denominator
+                x = a._numerator * b._denominator - b._numerator * a._denominator  # type: ignore[attr-defined]  # Fraction's slots: its properties cost a call per read here
                 fact[key] = (x > 0) - (x < 0)
             elif a is not None and b is not None:
                 fact[key] = sign(a, b)
@@ -567,11 +571,11 @@ class ReteEngine:
             if kind == 3:
                 value = params[node[1]]
                 if type(value) is Fraction:
-                    kind, node = 4, (node[0], value, value._numerator, value._denominator)
+                    kind, node = 4, (node[0], value, value._numerator, value._denominator)  # type: ignore[attr-defined]  # Fraction's slots: its properties cost a call per read here
             elif kind == 4:
                 value = node[1]
                 if type(value) is Fraction:
-                    node = (node[0], value, value._numerator, value._denominator)
+                    node = (node[0], value, value._numerator, value._denominator)  # type: ignore[attr-defined]  # Fraction's slots: its properties cost a call per read here
                 else:
                     kind, node = 1, (Field(node[0], "decimal").compile(), Const(value).compile())
             plan.append((key_, kind, oname, node))
@@ -587,7 +591,7 @@ class ReteEngine:
         return sub
 
     def _literals(self, when):
-        cache = self.__dict__.setdefault("_literal_cache", {})
+        cache = self._literal_cache
         if when not in cache:
             cache[when] = {n: p.literal_at(when) for n, p in self.book.params.items() if not p.index}
         return cache[when]
@@ -644,7 +648,7 @@ class ReteEngine:
             )
         return day
 
-    def decide(self, app: Application) -> dict:
+    def decide(self, app: Application) -> Decision:
         when = app.period.end
         resolved, params, literals, shown, plan = self._day(when)  # shared by every decision that day: read only
         fields, present = field_values(app)
@@ -674,7 +678,7 @@ class ReteEngine:
 
     def _parameter_block(self, o, when, resolved) -> dict:
         """Parameters an outcome read, as in force on ``when`` (same for every application that day)."""
-        cache = self.__dict__.setdefault("_block_cache", {})
+        cache = self._block_cache
         key = (o.name, when)
         items = cache.get(key)
         if items is None:
@@ -712,16 +716,17 @@ class ReteEngine:
             )
         return tuple(rows), when.isoformat()
 
-    def _document(self, app, run, resolved) -> dict:
+    def _document(self, app, run, resolved) -> Decision:
         day_rows = self._doc_rows.get(app.period.end)
         if day_rows is None:
             day_rows = self._doc_rows[app.period.end] = self._document_rows(app.period.end, resolved)
         rows, evaluated_on = day_rows
-        outcomes, subsidy, levy, out = {}, Decimal("0.00"), Decimal("0.00"), run.out
+        outcomes: dict[str, OutcomeDoc] = {}
+        subsidy, levy, out = Decimal("0.00"), Decimal("0.00"), run.out
         for name, unit, title, source, items, on_not_met, earmark, yuan, levy_kind in rows:
             status, amount, reasons = out[name]
             na = status == "not_applicable"
-            doc = {
+            doc: OutcomeDoc = {
                 "status": status,
                 "amount": None if na else amount,
                 "unit": None if na else unit,

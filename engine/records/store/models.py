@@ -145,12 +145,6 @@ class TelemetryIn(SQLModel):
     submitted_by: str = Field(min_length=1, max_length=200)
 
 
-class DecideIn(SQLModel):
-    application_id: str = Field(min_length=1, max_length=64)
-    officer: str = Field(min_length=1, max_length=200)
-    again: bool = False  # re-decide even when the latest version is already decided
-
-
 # --- going out ---------------------------------------------------------------------
 class FieldError(SQLModel):
     path: str
