@@ -21,7 +21,9 @@ def money(text: str | None) -> str:
     if text is None:
         return ""
     d = Decimal(text)
-    places = -d.as_tuple().exponent
+    exponent = d.as_tuple().exponent
+    assert isinstance(exponent, int), text  # amounts are finite decimals, never NaN or infinity
+    places = -exponent
     return f"{d:,.{places}f}"
 
 
