@@ -139,7 +139,7 @@ ls notices-html/*.html >/dev/null
 REQUIRE_PDF=${REQUIRE_PDF:-0}
 if [ "$REQUIRE_PDF" = 1 ]; then
   ok "notice --format pdf (required)" "$st" notice "$app_id" --out notices-pdf --format pdf --db "$db" --by smoke --date 2027-01-15
-  head -c 5 notices-pdf/*.pdf | grep -q '%PDF-'
+  for f in notices-pdf/*.pdf; do [ "$(head -c 5 "$f")" = "%PDF-" ] || { echo "  FAIL $f is not a PDF"; exit 1; }; done
 elif "$st" notice "$app_id" --out notices-pdf --format pdf --db "$db" --by smoke --date 2027-01-15 >"$log" 2>&1; then
   passed=$((passed + 1)); echo "  ok   notice --format pdf"
 else
