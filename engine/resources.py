@@ -30,3 +30,9 @@ def bundled(name: str) -> Path:
         f"the installed shuangtan has no bundled {name!r} folder (looked in {inside} "
         f"and {checkout}); reinstall the package"
     )
+
+
+def bundled_reforms() -> dict[str, Path]:
+    """The reforms bundled with the rulebook (``rules/reforms/*.yaml``), by name (the file's stem)."""
+    folder = bundled("rules") / "reforms"
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}

@@ -13,6 +13,7 @@ import contextlib
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -52,7 +53,7 @@ def summarise(book, frame) -> dict:
 
 
 def merge(summaries: list[dict]) -> dict:
-    total = {"rows": 0, "rejected": 0, "outcomes": {}}
+    total: dict[str, Any] = {"rows": 0, "rejected": 0, "outcomes": {}}
     for s in summaries:
         total["rows"] += s["rows"]
         total["rejected"] += s["rejected"]
@@ -223,7 +224,7 @@ def merge_comparisons(base_book, reform_book, parts: list[dict]):
     counts = parts[0]["counts"]
     for p in parts[1:]:
         counts = counts.with_columns(pl.col(c) + p["counts"][c] for c in ("baseline", "reform", "change"))
-    money = {}
+    money: dict[str, dict[str, Decimal]] = {}
     for p in parts:
         for col, sides in p["money"].items():
             acc = money.setdefault(col, {s: Decimal(0) for s in sides})

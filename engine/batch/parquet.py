@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 import polars as pl
 import pyarrow as pa
@@ -80,6 +81,7 @@ def _records_chunks(records, chunk_size) -> Iterator[pl.DataFrame]:
     rows, lines, errors = [], [], []
     for n, doc in records:
         error = None
+        row: dict | None
         if isinstance(doc, BadRecordError):
             error, row = str(doc), {}
         elif not isinstance(doc, dict):
@@ -214,8 +216,8 @@ class DecisionWriter:
         self.path = Path(path)
         self.cols = result_columns(book) + (["line"] if with_line else [])
         self.csv = self.path.suffix.lower() == ".csv"
-        self._writer = None
-        self._stream = None
+        self._writer: pq.ParquetWriter | None = None
+        self._stream: TextIO | None = None
         self._failed = False  # opening the file failed: nothing to close, nothing to write
         self.rows = self.rejected = 0
 
@@ -258,7 +260,8 @@ class DecisionWriter:
             for c in coded:
                 table = table.append_column(c, dicts.column(c))
             table = table.select(self.cols)
-        if self._writer is None:
+        writer = self._writer
+        if writer is None:
             schema = pa.schema(
                 [
                     pa.field(
@@ -280,7 +283,7 @@ class DecisionWriter:
                 for c in self.cols
                 if pa.types.is_dictionary(schema.field(c).type) or c in ("region_code", "evaluated_on")
             ]
-            self._writer = self._open(
+            writer = self._writer = self._open(
                 lambda: pq.ParquetWriter(
                     self.path,
                     schema,
@@ -290,7 +293,7 @@ class DecisionWriter:
                     write_statistics=["line"],
                 )
             )
-        self._writer.write_table(table.cast(self._writer.schema))
+        writer.write_table(table.cast(writer.schema))
 
     def close(self):
         """Finish the file (an empty population gives an empty table with every column).

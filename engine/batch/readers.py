@@ -19,7 +19,7 @@ from engine.errors import BadRecordError
 try:  # optional: ten times faster; the same bytes for what a decision holds (str, int, bool, None: never a float)
     import orjson
 except ImportError:  # pragma: no cover - the standard library gives the same text, slower
-    orjson = None
+    orjson = None  # type: ignore[assignment]  # the module or None: callers test for None
 
 _SECTIONS_OPTIONAL = ("storage", "equipment", "packaging", "energy", "history")
 

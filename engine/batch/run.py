@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 
 from engine.backends.rete.engine import ReteEngine
@@ -78,7 +78,7 @@ def decide_stream(book: Rulebook, records, jobs: int = 1):
             yield from decide_records(engine, chunk)
         return
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(book.root, book.files)) as pool:
-        window = deque()
+        window: deque[Future] = deque()
         for chunk in _chunks(records, CHUNK):
             window.append(pool.submit(_work, chunk))
             if len(window) >= 2 * jobs:

@@ -2,21 +2,28 @@
 
 Commands load lazily: ``shuangtan check`` must start fast (a cold process is the common case
 for an enterprise's self-check), so it must not import Polars, SQLAlchemy or Dask.
+
+The base install carries what check, explain, the rules commands and the record need; the rest
+are extras (pyproject.toml). A command that reaches for a missing one says, in one line, which
+extra to install: ``engine.cli.extras.EXTRAS`` maps the missing top-level module to its extra, and ``LazyGroup``
+turns the ModuleNotFoundError into that line wherever it surfaces (loading a command or running it).
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
 from engine.cli.common import CONTEXT
+from engine.cli.extras import needs_extras
 
 # command -> modules whose register(group) provide it (in order: later ones extend earlier ones).
 _LAZY = {
     "check": ("engine.cli.check",),
     "evaluate": ("engine.cli.batch",),
-    "rules": ("engine.cli.rules_cmd", "engine.cli.ruletest_cmd", "engine.cli.drafting"),
+    "rules": ("engine.cli.rules_cmd", "engine.cli.ruletest_cmd", "engine.cli.drafting", "engine.cli.reforms_cmd"),
     "population": ("engine.cli.drafting",),
     "simulate": ("engine.cli.drafting",),
     "explain": ("engine.cli.drafting",),
@@ -28,18 +35,42 @@ _LAZY = {
 
 
 class LazyGroup(click.Group):
-    def list_commands(self, ctx):
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(_LAZY))
 
-    def get_command(self, ctx, name):
-        if name in _LAZY and not getattr(self, "_loaded", {}).get(name):
-            for module in _LAZY[name]:
-                importlib.import_module(module).register(self)
-            self.__dict__.setdefault("_loaded", {})[name] = True
-        return self.commands.get(name)
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        loaded: dict[str, bool] = self.__dict__.setdefault("_loaded", {})
+        if cmd_name in _LAZY and not loaded.get(cmd_name):
+            with needs_extras():
+                for module in _LAZY[cmd_name]:
+                    importlib.import_module(module).register(self)
+            loaded[cmd_name] = True
+        return self.commands.get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with needs_extras():
+            return super().invoke(ctx)
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # engine.__version__ rather than click.version_option(package_name=...): a checkout that is
+    # not installed has a version too, and importlib.metadata is only imported when asked.
+    if not value or ctx.resilient_parsing:
+        return
+    import engine
+
+    click.echo(f"{ctx.find_root().info_name}, version {engine.__version__}")
+    ctx.exit()
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
-@click.version_option(package_name="shuangtan")
-def main():
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
+def main() -> None:
     """shuangtan (双碳): subsidy and compliance rules engine for green e-commerce and storage."""

@@ -45,14 +45,40 @@ def rulebook_options(fn):
         "--reform",
         "reforms",
         multiple=True,
-        type=click.Path(dir_okay=False, exists=True, path_type=Path),
-        help="Apply a reform file on top of the rulebook (repeatable, in order).",
+        type=ReformPath(),
+        help="Apply a reform on top of the rulebook: a file, or the name of a bundled reform "
+        "(shuangtan rules reforms); repeatable, in order.",
     )
     @functools.wraps(fn)
     def wrapper(*args, rules_dir=None, reforms=(), **kwargs):
         return fn(*args, book=load_book(rules_dir, reforms), **kwargs)
 
     return wrapper
+
+
+class ReformPath(click.Path):
+    """A reform file, or the name of a reform bundled with the rulebook (``shuangtan rules
+    reforms``), so that an installed shuangtan can run one without knowing where it lives. A file
+    of that name in the working folder wins."""
+
+    name = "reform"
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, exists=True, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not os.path.exists(value) and "/" not in value and os.sep not in value:
+            from engine.resources import bundled_reforms
+
+            known = bundled_reforms()
+            if value.removesuffix(".yaml") in known:
+                return known[value.removesuffix(".yaml")]
+            self.fail(
+                f"{value!r} is neither a file nor a bundled reform (bundled: {', '.join(known) or 'none'})",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
 
 
 def load_book(rules_dir=None, reforms=()):

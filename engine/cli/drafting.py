@@ -7,9 +7,16 @@ import time
 from pathlib import Path
 
 import click
-import polars as pl
 
-from engine.cli.common import OutputPath, domain_errors, load_book, progress_wanted, rulebook_options, writing
+from engine.cli.common import (
+    OutputPath,
+    ReformPath,
+    domain_errors,
+    load_book,
+    progress_wanted,
+    rulebook_options,
+    writing,
+)
 from engine.cli.telemetry import telemetry_options
 
 
@@ -85,14 +92,14 @@ def population_generate(n, seed, year, out):
     "reforms",
     multiple=True,
     required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Reform to evaluate against the baseline (repeatable, applied in order).",
+    type=ReformPath(),
+    help="Reform to evaluate against the baseline: a file or a bundled reform's name (repeatable, in order).",
 )
 @click.option(
     "--baseline-reform",
     "baseline_reforms",
     multiple=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=ReformPath(),
     help="Reform already in the baseline (repeatable); the reform scenario builds on it.",
 )
 @click.option(
@@ -141,6 +148,8 @@ def population_generate(n, seed, year, out):
 @domain_errors
 def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, backend, workers, cluster, partition_rows):
     """Evaluate a population under the baseline and under a reform, and report the difference."""
+    import polars as pl  # the [columnar] extra: imported here so that `rules` and `explain` need no Polars
+
     from engine.drafting.population import read_population
     from engine.drafting.simulate import simulate as run
 
@@ -217,6 +226,8 @@ def _simulate_on_cluster(
     baseline_reforms,
     partition_rows,
 ):
+    import polars as pl
+
     from engine.batch.distributed import simulate_distributed
 
     if population_path.suffix.lower() != ".parquet":

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from engine.cli.common import InputError, OutputPath, domain_errors, rulebook_options, writing
+from engine.cli.extras import MissingExtraError, needs_extras
 from engine.cli.telemetry import telemetry_options
 from engine.records import service as records
 from engine.records import views as records_view
@@ -26,7 +27,10 @@ def with_store(fn):
     @functools.wraps(fn)
     def wrapper(*args, db_url=None, **kwargs):
         try:
-            store = open_store(db_url)
+            with needs_extras():  # postgresql:// without the [postgres] extra
+                store = open_store(db_url)
+        except MissingExtraError:
+            raise
         except Exception as exc:  # a bad URL or an unreachable server is the user's to fix
             raise click.ClickException(
                 f"cannot open the record at {db_url or 'sqlite:///shuangtan.db'}: "

@@ -1,0 +1,41 @@
+"""Optional dependencies: which extra of pyproject.toml installs a module a command reached for."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import click
+
+#: top-level module a command may need -> the extra of pyproject.toml that installs it
+EXTRAS = {
+    "polars": "columnar",
+    "pyarrow": "columnar",
+    "numba": "columnar",
+    "numpy": "columnar",
+    "dask": "dask",
+    "distributed": "dask",
+    "matplotlib": "charts",
+    "weasyprint": "pdf",
+    "psycopg2": "postgres",
+    "psycopg": "postgres",
+}
+
+
+class MissingExtraError(click.ClickException):
+    """A command needs an optional dependency that is not installed (exit 1, one line)."""
+
+    def __init__(self, module: str, extra: str):
+        super().__init__(f"this command needs {module}, which is not installed: pip install 'shuangtan[{extra}]'")
+
+
+@contextlib.contextmanager
+def needs_extras() -> Iterator[None]:
+    """A ModuleNotFoundError for a module of an extra, as the line that says which extra to install."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").partition(".")[0]
+        if top not in EXTRAS:
+            raise
+        raise MissingExtraError(top, EXTRAS[top]) from None
