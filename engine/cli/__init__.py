@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from engine.cli.common import CONTEXT
+from engine.cli.common import CONTEXT, show_library_notes
 
 # command -> modules whose register(group) provide it (in order: later ones extend earlier ones).
 _LAZY = {
@@ -43,3 +43,4 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="shuangtan")
 def main():
     """shuangtan (双碳): subsidy and compliance rules engine for green e-commerce and storage."""
+    show_library_notes()
