@@ -67,7 +67,8 @@ def user_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
 
 
-def _writable(folder: Path) -> bool:
+def writable(folder: Path) -> bool:
+    """Whether ``folder`` exists or can be made, and takes a file."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=folder).close()  # (as numba checks its own cache folders)
@@ -76,16 +77,18 @@ def _writable(folder: Path) -> bool:
         return False
 
 
-def _choose() -> Path | None:
+def choose_folder() -> Path | None:
+    """The first writable of: under $NUMBA_CACHE_DIR when set; else beside the sources, then the
+    user's cache folder. None when none is."""
     if nb_config.CACHE_DIR:  # the user's choice for every numba cache
         bases = [Path(nb_config.CACHE_DIR) / "shuangtan"]
     else:
         bases = [HERE / "__pycache__", user_cache_dir() / "shuangtan"]
-    return next((b / f"kernel-{KEY}" for b in bases if _writable(b / f"kernel-{KEY}")), None)
+    return next((b / f"kernel-{KEY}" for b in bases if writable(b / f"kernel-{KEY}")), None)
 
 
 #: The folder the kernel is cached in (None: not cached, compiled in every process).
-CACHE_DIR = _choose()
+CACHE_DIR = choose_folder()
 
 
 def jit(**options: Any) -> Callable:
