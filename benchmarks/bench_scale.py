@@ -29,8 +29,7 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 from engine.backends import decide_frame  # noqa: E402
-from engine.backends.columnar.frame import decide_frame_columnar  # noqa: E402
-from engine.backends.columnar.verify import Generator  # noqa: E402
+from engine.backends.columnar import Generator, decide_frame_columnar  # noqa: E402
 from engine.backends.rete.engine import ReteEngine  # noqa: E402
 from engine.contract.application import parse_application  # noqa: E402
 from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files  # noqa: E402
@@ -95,8 +94,8 @@ def bench_columnar(book, n, reps: int = 7):
     median), not interleaved with the others: a run right after another step's large frees pays
     the kernel's page faults and huge-page compaction, which measures the machine's memory state
     rather than this code."""
+    from engine.backends.columnar import as_text, decide_typed, validated
     from engine.backends.columnar import frame as columnar
-    from engine.backends.columnar.frame import as_text, decide_typed, validated
 
     frame = population(n, 1)
     decide_frame_columnar(book, frame.head(1000))
@@ -202,8 +201,8 @@ writer.close()
     decide = f"""
 import sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from engine.rulebook import load_rulebook
-from engine.parquetio import decide_file
+from engine.rulebook.loader import load_rulebook
+from engine.batch.parquet import decide_file
 book = load_rulebook()
 t = time.perf_counter()
 decide_file(book, {path!r}, {out!r}, chunk_size=250_000)

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from engine.cli.common import CONTEXT
+from engine.cli.common import CONTEXT, show_library_notes
 from engine.cli.extras import needs_extras
 
 # command -> modules whose register(group) provide it (in order: later ones extend earlier ones).
@@ -74,3 +74,4 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
 )
 def main() -> None:
     """shuangtan (双碳): subsidy and compliance rules engine for green e-commerce and storage."""
+    show_library_notes()

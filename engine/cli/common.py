@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import re
 import sys
@@ -142,6 +143,18 @@ def read_input(path: str) -> bytes:
 
 def progress_wanted() -> bool:
     return sys.stderr.isatty()
+
+
+def show_library_notes() -> None:
+    """The library's notes to a waiting user (the columnar kernel compiling, a minute on its
+    first run) as lines on stderr when it is a terminal; the library itself prints nothing."""
+    log = logging.getLogger("engine")
+    if progress_wanted() and not any(getattr(h, "shuangtan_notes", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.shuangtan_notes = True  # type: ignore[attr-defined]  # (marks ours: added once)
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
 
 
 # --- output files and folders ------------------------------------------------------------

@@ -70,9 +70,12 @@ def _money(value: Decimal) -> Decimal:
     return value
 
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+#: GB 32100-2015 credit codes: the alphabet (a character's value is its index), the weights of
+#: the first 17 characters.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_ALPHABET, _USCC_VALUE, _USCC_WEIGHTS = USCC_ALPHABET, USCC_VALUE, USCC_WEIGHTS  # _valid_uscc's names
 
 
 def _valid_uscc(value: str) -> bool:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from engine.contract.application import _USCC_ALPHABET, _USCC_WEIGHTS, FIELDS, loads_exact
+from engine.contract.application import FIELDS, USCC_ALPHABET, USCC_WEIGHTS, loads_exact
 from engine.contract.flat import flatten
 
 #: (code, name) of Shanxi's 11 prefecture-level cities [POLICY.md, S §2] and the share of applicants.
@@ -122,8 +122,8 @@ def _credit_codes(region: np.ndarray, serial: np.ndarray) -> pl.Series:
         digits[:, 2 + k] = (reg // 10 ** (5 - k)) % 10
     for k in range(9):
         digits[:, 8 + k] = (serial // 10 ** (8 - k)) % 10
-    check = (31 - (digits @ np.array(_USCC_WEIGHTS, dtype=np.int64)) % 31) % 31
-    alphabet = np.array(list(_USCC_ALPHABET))
+    check = (31 - (digits @ np.array(USCC_WEIGHTS, dtype=np.int64)) % 31) % 31
+    alphabet = np.array(list(USCC_ALPHABET))
     body = pl.Series(reg).cast(pl.Utf8).str.zfill(6)
     org = pl.Series(serial).cast(pl.Utf8).str.zfill(9)
     return ("91" + body + org + pl.Series(alphabet[check])).rename("enterprise.credit_code")

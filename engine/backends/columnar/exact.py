@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
+from typing import Any
 
 import polars as pl
 
@@ -27,7 +28,8 @@ class ColumnOverflow(Exception):
     """An intermediate value could exceed Int128: decide these rows another way."""
 
 
-def _wide(bound: int) -> bool:
+def needs_int128(bound: int) -> bool:
+    """Whether a magnitude up to ``bound`` needs Int128; ColumnOverflow beyond Int128."""
     if bound >= _FIT128:
         raise ColumnOverflow(f"intermediate magnitude up to {bound:.3e}")
     return bound >= _FIT64
@@ -37,7 +39,8 @@ def lit(value: int, wide: bool = False) -> pl.Expr:
     return pl.lit(value, dtype=pl.Int128 if wide or abs(value) >= _FIT64 else pl.Int64)
 
 
-def _as_expr(x, wide):
+def as_expr(x, wide):
+    """A folded int or an integer expression as an expression, Int128 when ``wide``."""
     if isinstance(x, int):
         return lit(x, wide)
     return x.cast(pl.Int128) if wide else x
@@ -53,8 +56,8 @@ def mul(x, xb: int, y, yb: int):
         return x
     if (isinstance(x, int) and x == 0) or (isinstance(y, int) and y == 0):
         return 0
-    wide = _wide(xb * yb)
-    return _as_expr(x, wide) * _as_expr(y, wide)
+    wide = needs_int128(xb * yb)
+    return as_expr(x, wide) * as_expr(y, wide)
 
 
 def add(x, y, bound: int, negate: bool = False):
@@ -62,8 +65,8 @@ def add(x, y, bound: int, negate: bool = False):
         return x - y if negate else x + y
     if isinstance(y, int) and y == 0:
         return x
-    wide = _wide(bound)
-    a, b = _as_expr(x, wide), _as_expr(y, wide)
+    wide = needs_int128(bound)
+    a, b = as_expr(x, wide), as_expr(y, wide)
     return a - b if negate else a + b
 
 
@@ -71,8 +74,8 @@ def add(x, y, bound: int, negate: bool = False):
 class Q:
     """An exact rational per row: num / den, den > 0; nb, db bound |num| and den."""
 
-    num: object
-    den: object
+    num: Any  # an int (folded) or a Polars integer expression
+    den: Any
     nb: int
     db: int
 
@@ -136,11 +139,11 @@ def q_div(a: Q, b: Q) -> Q:
         if b.num == 0:
             return NULL  # the Rete engine's value is None on a zero divisor
         return q_mul(a, const(Fraction(b.den, b.num)))
-    bn = _as_expr(b.num, _wide(b.nb))
+    bn = as_expr(b.num, needs_int128(b.nb))
     num = mul(a.num, a.nb, b.den, b.db)
     den = mul(a.den, a.db, b.num, b.nb)
-    wide = _wide(max(a.nb * b.db, a.db * b.nb))
-    num, den = _as_expr(num, wide), _as_expr(den, wide)
+    wide = needs_int128(max(a.nb * b.db, a.db * b.nb))
+    num, den = as_expr(num, wide), as_expr(den, wide)
     sign = pl.when(bn > 0).then(lit(1, wide)).when(bn < 0).then(lit(-1, wide))  # null on 0
     return Q(num * sign, den.abs() * sign.abs(), a.nb * b.db, a.db * b.nb)
 
@@ -156,8 +159,8 @@ def q_pick(a: Q, b: Q, smaller: bool) -> Q:
     if a.constant and b.constant:
         return const(min(a.fraction, b.fraction) if smaller else max(a.fraction, b.fraction))
     an, bn, den, nb, db = _common(a, b)
-    wide = _wide(nb)
-    x, y = _as_expr(an, wide), _as_expr(bn, wide)
+    wide = needs_int128(nb)
+    x, y = as_expr(an, wide), as_expr(bn, wide)
     first = (x <= y) if smaller else (x >= y)
     second = (x > y) if smaller else (x < y)
     return Q(pl.when(first).then(x).when(second).then(y), den, nb, db)
@@ -168,17 +171,18 @@ def select(cases: list, values: list[Q]) -> Q:
     if all(isinstance(v.den, int) for v in values):
         L = lcm(*[v.den for v in values])
         nb = max(v.nb * (L // v.den) for v in values)
-        wide = _wide(nb)
-        expr = None
+        wide = needs_int128(nb)
+        expr: Any = None  # the when/then chain
         for case, v in zip(cases, values):
-            n = _as_expr(mul(v.num, v.nb, L // v.den, L // v.den), wide)
+            n = as_expr(mul(v.num, v.nb, L // v.den, L // v.den), wide)
             expr = pl.when(case).then(n) if expr is None else expr.when(case).then(n)
         return Q(expr, L, nb, L)
     nb, db = max(v.nb for v in values), max(v.db for v in values)
-    wide = _wide(max(nb, db))
-    num = den = None
+    wide = needs_int128(max(nb, db))
+    num: Any = None
+    den: Any = None
     for case, v in zip(cases, values):
-        n, d = _as_expr(v.num, wide), _as_expr(v.den, wide)
+        n, d = as_expr(v.num, wide), as_expr(v.den, wide)
         num = pl.when(case).then(n) if num is None else num.when(case).then(n)
         den = pl.when(case).then(d) if den is None else den.when(case).then(d)
     return Q(num, den, nb, db)
@@ -194,7 +198,7 @@ def round_half_up(a: Q, places: int):
     scale = 10**places
     n = mul(a.num, a.nb, scale, scale)
     nb = a.nb * scale
-    wide = _wide(2 * nb + a.db)
-    n, d = _as_expr(n, wide), _as_expr(a.den, wide)
+    wide = needs_int128(2 * nb + a.db)
+    n, d = as_expr(n, wide), as_expr(a.den, wide)
     q = (n.abs() * 2 + d) // (d * 2)
     return pl.when(n < 0).then(-q).otherwise(q), nb // 1 + 1

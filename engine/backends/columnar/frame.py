@@ -53,7 +53,7 @@ _LABEL_COLUMN = {"enterprise.size": "size", "enterprise.region_code": "region"}
 
 
 class _Scope:
-    def __init__(self):
+    def __init__(self) -> None:
         self.vars: dict[str, Q] = {}
         self.tables: dict[str, Q] = {}
         self.table_defs: dict = {}
@@ -188,7 +188,7 @@ class OutcomeCodes:
         self.size = (len(self.exemptions) + 1) << self.shift
         texts = [self.reasons(k) for k in range(self.size)]
         self.categories = list(dict.fromkeys(t for t in texts if t is not None))
-        index = {t: i for i, t in enumerate(self.categories)}
+        index: dict[str | None, int] = {t: i for i, t in enumerate(self.categories)}
         self.lut = np.array([index.get(t, 0) for t in texts], dtype=np.uint32)
         self.dtype = pl.Enum(self.categories)
         self.status_dtype = pl.Enum(list(o.statuses))
@@ -215,7 +215,7 @@ def _outcome_stages(book: Rulebook, comp: _Compiler, o, codes: OutcomeCodes) -> 
     in earlier stages, so each is computed once however many rules read it.
     """
     scope = _Scope()
-    stages = [{}]
+    stages: list[dict] = [{}]
     for name, term in o.lets:
         stages.append({})
         scope.vars[name] = _materialise(comp.term(term, scope), f"__v:{o.name}:{name}", stages[-1])
@@ -252,10 +252,10 @@ def _outcome_stages(book: Rulebook, comp: _Compiler, o, codes: OutcomeCodes) -> 
         if o.amount.cap is not None:
             cq, cb = qx.round_half_up(comp.term(o.amount.cap, scope), o.amount.places)
             wide = max(bound, cb) >= 2**62
-            qe, ce = qx._as_expr(q, wide), qx._as_expr(cq, wide)
+            qe, ce = qx.as_expr(q, wide), qx.as_expr(cq, wide)
             capped = (qe > ce).fill_null(False)
             q, bound = pl.when(capped).then(ce).otherwise(qe), max(bound, cb)
-        q = qx._as_expr(q, bound >= 2**62)
+        q = qx.as_expr(q, bound >= 2**62)
         cols[f"__q:{o.name}"] = pl.when(is_na).then(None).when(any_fail).then(0).otherwise(q)
     granted = ~is_na & ~any_fail
     cols[f"__k:{o.name}"] = na * (1 << codes.shift) + bits * 2 + (capped & granted).cast(pl.Int32)
@@ -285,7 +285,11 @@ def _nulls(name: str, n: int) -> pl.Series:
 
 
 def typed_schema(book: Rulebook) -> dict:
-    schema = {"application_id": pl.Utf8, "region_code": pl.Utf8, "evaluated_on": pl.Date}
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "application_id": pl.Utf8,
+        "region_code": pl.Utf8,
+        "evaluated_on": pl.Date,
+    }
     for o in book.outcomes:
         codes = _codes(book, o)
         schema[f"{o.name}.status"] = codes.status_dtype
@@ -330,8 +334,8 @@ def _decide_group(book: Rulebook, params: dict, prep: Prepared, frame: pl.DataFr
 
     def total(names):
         bound = sum(bounds[n] for n in names)
-        qx._wide(bound)
-        cols = [qx._as_expr(pl.col(f"__q:{n}").fill_null(0), bound >= 2**62) for n in names]
+        qx.needs_int128(bound)  # (raises ColumnOverflow beyond Int128)
+        cols = [qx.as_expr(pl.col(f"__q:{n}").fill_null(0), bound >= 2**62) for n in names]
         return pl.sum_horizontal(cols) if cols else pl.lit(0, dtype=pl.Int64)
 
     out += [total(subsidy).alias("__subsidy"), total(levy).alias("__levy")]
@@ -382,7 +386,7 @@ def _rete_rows(book: Rulebook, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-#: The native kernel decides the rows it vouches for (engine/backends/columnar/kernel.py); off, every
+#: The native kernel decides the rows it vouches for (engine/backends/columnar/kernel/); off, every
 #: row takes the Polars path. Both give the Rete engine's results (verify-backends checks each).
 USE_KERNEL = True
 

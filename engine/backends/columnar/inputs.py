@@ -10,7 +10,9 @@ handed to the Rete path, which decides it or names its errors exactly as ``check
 from __future__ import annotations
 
 import typing
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 
 import annotated_types as at
 import numpy as np
@@ -19,10 +21,11 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from engine.contract import application as appmodel
-from engine.contract.application import _USCC_ALPHABET, _USCC_WEIGHTS, FIELDS, SECTIONS
+from engine.contract.application import FIELDS, SECTIONS, USCC_ALPHABET, USCC_WEIGHTS
 
-_DECIMAL_TEXT = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
-_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# the spellings of a decimal and a date given as text that both paths read (others: the Rete path)
+DECIMAL_TEXT = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
+DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
 
 
@@ -32,10 +35,11 @@ class Rule:
 
     kind: str
     required: bool  # within its section (or the document)
-    default: object = None
-    gt: object = None
-    ge: object = None
-    le: object = None
+    # numbers from the model's metadata (Decimal or int; a default may also be a bool or a text)
+    default: Any = None
+    gt: Any = None
+    ge: Any = None
+    le: Any = None
     money: bool = False
     pattern: str | None = None
     min_len: int | None = None
@@ -89,7 +93,7 @@ class Prepared:
     scales: dict = field(default_factory=dict)  # numeric field -> decimal scale of its mantissa
     bounds: dict = field(default_factory=dict)  # numeric field -> max |mantissa|
     fallback: pl.DataFrame | None = None  # the original rows for the Rete path (with __row)
-    checked: object = None  # the native kernel's validation of the same rows (columnar_kernel.Checked)
+    checked: Any = None  # the native kernel's validation of the same rows (kernel.Checked)
 
 
 def _absent(df: pl.DataFrame, path: str) -> pl.Expr:
@@ -121,18 +125,19 @@ def credit_code_mask(series: pl.Series) -> pl.Series:
     else:
         rows = np.flatnonzero(lengths == 18)
         matrix = data[offsets[rows][:, None] + np.arange(18)] if rows.size else np.zeros((0, 18), np.uint8)
-    value = _USCC_VALUE[np.ascontiguousarray(matrix.T)]  # 18 x n, contiguous rows
+    value = USCC_BYTE_VALUE[np.ascontiguousarray(matrix.T)]  # 18 x n, contiguous rows
     shaped = (value[:8] < 10).all(axis=0) & (value[8:] < 31).all(axis=0)
     total = np.zeros(value.shape[1], dtype=np.int32)
-    for i, w in enumerate(_USCC_WEIGHTS):
+    for i, w in enumerate(USCC_WEIGHTS):
         total += value[i] * np.int32(w)
     result[rows] = shaped & (((31 - total % 31) % 31) == value[17])
     return pl.Series(result & present)
 
 
-_USCC_VALUE = np.full(256, 99, dtype=np.uint8)
-for _v, _ch in enumerate(_USCC_ALPHABET):
-    _USCC_VALUE[ord(_ch)] = _v
+#: A byte's value in the credit-code alphabet, 99 for a byte outside it.
+USCC_BYTE_VALUE = np.full(256, 99, dtype=np.uint8)
+for _v, _ch in enumerate(USCC_ALPHABET):
+    USCC_BYTE_VALUE[ord(_ch)] = _v
 
 
 def _text_ok(df, path, rule: Rule) -> pl.Expr:
@@ -161,7 +166,7 @@ def _date(df, path):
     if df.schema[path] == pl.Date:
         return c, c.is_not_null()
     if df.schema[path] == pl.Utf8:
-        d = pl.when(c.str.contains(_DATE_TEXT)).then(c).str.to_date("%Y-%m-%d", strict=False)
+        d = pl.when(c.str.contains(DATE_TEXT)).then(c).str.to_date("%Y-%m-%d", strict=False)
         return d, d.is_not_null()
     return pl.lit(None, dtype=pl.Date), pl.lit(False)
 
@@ -176,7 +181,7 @@ def _mantissa(df, path, kind):
     if kind == "decimal" and isinstance(dtype, pl.Decimal):
         return c.to_physical(), dtype.scale, c.is_not_null()
     if kind == "decimal" and dtype == pl.Utf8:
-        ok = c.str.contains(_DECIMAL_TEXT)
+        ok = c.str.contains(DECIMAL_TEXT)
         places = c.str.extract(r"\.([0-9]+)$", 1).str.len_chars().fill_null(0)
         scale = df.select(pl.when(ok).then(places).max()).item() or 0
         return pl.when(ok).then(c).str.to_decimal(scale=scale).to_physical(), scale, ok.fill_null(False)
@@ -197,7 +202,7 @@ def _range_ok(m: pl.Expr, scale: int, rule: Rule) -> pl.Expr:
     return ok
 
 
-def _narrow(df: pl.DataFrame, paths: list[str], wide: set) -> set[str]:
+def _narrow(df: pl.DataFrame, paths: list[str], wide: AbstractSet[str]) -> set[str]:
     """Numeric columns read as Int64 at once: integer columns, and 128-bit ones (Decimal) unless
     ``wide`` (a value did not fit: see the overflow flags in ``prepare``)."""
     return {
@@ -216,7 +221,7 @@ class _Deferred:
     def __init__(self, df: pl.DataFrame):
         self._df = df
         self._done: Prepared | None = None
-        self.checked = None  # the native kernel's own validation, shared the same way
+        self.checked: Any = None  # the native kernel's own validation, shared the same way
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -229,7 +234,7 @@ class _Deferred:
 def prepare(df: pl.DataFrame) -> Prepared:
     """Split rows into the columnar set (valid for certain) and the rest, with exact columns,
     when first needed (see ``_Deferred``)."""
-    return _Deferred(df)
+    return typing.cast(Prepared, _Deferred(df))  # (it answers every attribute of Prepared)
 
 
 def prepare_now(df: pl.DataFrame, wide: frozenset = frozenset()) -> Prepared:

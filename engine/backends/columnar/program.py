@@ -1,4 +1,4 @@
-"""The rulebook compiled to a register program for the native kernel (engine/backends/columnar/kernel.py).
+"""The rulebook compiled to a register program for the native kernel (engine/backends/columnar/kernel/).
 
 The same tree and the same semantics as the Polars compiler (engine/backends/columnar/frame.py), emitted as
 rows of integers ``(opcode, dst, a, b, c, d)`` over int64 registers, each with a validity flag,
@@ -20,6 +20,7 @@ from math import lcm
 
 import numpy as np
 
+from engine.backends.columnar.opcodes import Op
 from engine.decimals import round_half_up as exact_round
 from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.expressions import (
@@ -43,38 +44,7 @@ from engine.rulebook.expressions import (
 
 FIT = 2**62
 
-# opcodes: the kernel's switch (engine/backends/columnar/kernel.py) reads these numbers.
-(
-    CONST,
-    ADD,
-    SUB,
-    MUL,
-    LT,
-    LE,
-    GT,
-    GE,
-    EQ,
-    NE,
-    AND,
-    OR,
-    PICKMIN,
-    PICKMAX,
-    IF,
-    NULL,
-    SIGN,
-    ABS,
-    ROUND,
-    INSET,
-    ACC,
-    STATUS,
-    COALESCE0,
-    LOOKUP,
-    NOT,
-    ACCAND,
-    CODE,
-    AMOUNT,
-) = range(28)
-_CMP = {"lt": LT, "lte": LE, "gt": GT, "gte": GE, "eq": EQ, "neq": NE}
+_CMP = {"lt": Op.LT, "lte": Op.LE, "gt": Op.GT, "gte": Op.GE, "eq": Op.EQ, "neq": Op.NE}
 
 
 class TooWide(Exception):
@@ -116,8 +86,8 @@ class Unsupported(Exception):
 class V:
     """An exact rational per row: num / den (register index or folded int), den > 0."""
 
-    num: object
-    den: object
+    num: int  # a register (Reg) or a folded int
+    den: int
     nb: int
     db: int
     src: frozenset = frozenset()  # the input fields this value depends on
@@ -195,7 +165,7 @@ class _Emitter:
             raise TooWide(value)
         if value not in self._const_regs:
             self.consts.append(value)
-            self._const_regs[value] = self.emit(CONST, len(self.consts) - 1)
+            self._const_regs[value] = self.emit(Op.CONST, len(self.consts) - 1)
             self._const_of[self._const_regs[value]] = value
         return self._const_regs[value]
 
@@ -204,41 +174,41 @@ class _Emitter:
         always valid): fewer ops per row. AND and ACCAND only ever see 0/1 tests, ACC and ACCAND
         counters that are never null (see compile_program)."""
         k = self._const_of.get
-        if op == AND:
+        if op == Op.AND:
             if k(a) == 0 or k(b) == 0:
                 return self.const(0)
             if k(a) == 1:
                 return b
             if k(b) == 1:
                 return a
-        elif op == OR:
+        elif op == Op.OR:
             if k(a) == 1 or k(b) == 1:
                 return self.const(1)
             if k(a) == 0:
                 return b
             if k(b) == 0:
                 return a
-        elif op == ADD:
+        elif op == Op.ADD:
             if k(b) == 0:
                 return a
             if k(a) == 0:
                 return b
-        elif op == IF and k(a) is not None:
+        elif op == Op.IF and k(a) is not None:
             return b if k(a) != 0 else c
-        elif op == ACC:
+        elif op == Op.ACC:
             if k(b) == 0 or c == 0:
                 return a
             if k(a) == 0 and c == 1:
                 return b
-        elif op == ACCAND:
+        elif op == Op.ACCAND:
             if k(b) == 0 or k(c) == 0 or d == 0:
                 return a
             if k(b) == 1:
-                return self.emit(ACC, a, c, d)
+                return self.emit(Op.ACC, a, c, d)
             if k(c) == 1:
-                return self.emit(ACC, a, b, d)
+                return self.emit(Op.ACC, a, b, d)
             if k(a) == 0 and d == 1:
-                return self.emit(AND, b, c)
+                return self.emit(Op.AND, b, c)
         return None
 
     def as_reg(self, x) -> Reg:
@@ -255,7 +225,7 @@ class _Emitter:
         if (not isinstance(x, Reg) and x == 0) or (not isinstance(y, Reg) and y == 0):
             return 0
         _check(xb * yb)
-        return self.emit(MUL, self.as_reg(x), self.as_reg(y))
+        return self.emit(Op.MUL, self.as_reg(x), self.as_reg(y))
 
     def add(self, x, y, bound, negate=False):
         if not isinstance(x, Reg) and not isinstance(y, Reg):
@@ -263,7 +233,7 @@ class _Emitter:
         if not isinstance(y, Reg) and y == 0:
             return x
         _check(bound)
-        return self.emit(SUB if negate else ADD, self.as_reg(x), self.as_reg(y))
+        return self.emit(Op.SUB if negate else Op.ADD, self.as_reg(x), self.as_reg(y))
 
     def common(self, a: V, b: V):
         if not isinstance(a.den, Reg) and not isinstance(b.den, Reg):
@@ -287,11 +257,11 @@ def _const(value) -> V:
 class _Compiler:
     def __init__(self, book, params: dict, layout: Layout, em: _Emitter):
         self.book, self.params, self.layout, self.em = book, params, layout, em
-        self._null = None
+        self._null: Reg | None = None
 
     def null(self) -> V:
         if self._null is None:
-            self._null = self.em.emit(NULL)
+            self._null = self.em.emit(Op.NULL)
         return V(self._null, 1, 0, 1)
 
     # --- terms -----------------------------------------------------------------
@@ -338,7 +308,7 @@ class _Compiler:
         em = self.em
         start = len(em.consts)
         em.consts.extend(nums)
-        return V(em.emit(LOOKUP, Reg(self.layout.label_reg[path]), start, len(nums)), L, bound, L)
+        return V(em.emit(Op.LOOKUP, Reg(self.layout.label_reg[path]), start, len(nums)), L, bound, L)
 
     @_sources
     def _q_add(self, a: V, b: V, negate=False) -> V:
@@ -376,10 +346,10 @@ class _Compiler:
         num = em.mul(a.num, a.nb, b.den, b.db)
         den = em.mul(a.den, a.db, b.num, b.nb)
         _check(max(a.nb * b.db, a.db * b.nb))
-        sign = em.emit(SIGN, bn)  # null on a zero divisor, as in Polars
+        sign = em.emit(Op.SIGN, bn)  # null on a zero divisor, as in Polars
         return V(
-            em.emit(MUL, em.as_reg(num), sign),
-            em.emit(MUL, em.emit(ABS, em.as_reg(den)), em.emit(ABS, sign)),
+            em.emit(Op.MUL, em.as_reg(num), sign),
+            em.emit(Op.MUL, em.emit(Op.ABS, em.as_reg(den)), em.emit(Op.ABS, sign)),
             a.nb * b.db,
             a.db * b.nb,
         )
@@ -391,7 +361,7 @@ class _Compiler:
             return _const(min(a.fraction, b.fraction) if smaller else max(a.fraction, b.fraction))
         an, bn, den, nb, db = em.common(a, b)
         _check(nb)
-        return V(em.emit(PICKMIN if smaller else PICKMAX, em.as_reg(an), em.as_reg(bn)), den, nb, db)
+        return V(em.emit(Op.PICKMIN if smaller else Op.PICKMAX, em.as_reg(an), em.as_reg(bn)), den, nb, db)
 
     @_sources
     def select(self, cases: list, values: list) -> V:
@@ -404,14 +374,14 @@ class _Compiler:
             acc = self.null().num
             for case, v in reversed(list(zip(cases, values))):
                 n = em.as_reg(em.mul(v.num, v.nb, L // v.den, L // v.den))
-                acc = em.emit(IF, case, n, acc)
+                acc = em.emit(Op.IF, case, n, acc)
             return V(acc, L, nb, L)
         nb, db = max(v.nb for v in values), max(v.db for v in values)
         _check(max(nb, db))
         num = den = self.null().num
         for case, v in reversed(list(zip(cases, values))):
-            num = em.emit(IF, case, em.as_reg(v.num), num)
-            den = em.emit(IF, case, em.as_reg(v.den), den)
+            num = em.emit(Op.IF, case, em.as_reg(v.num), num)
+            den = em.emit(Op.IF, case, em.as_reg(v.den), den)
         return V(num, den, nb, db)
 
     @_sources
@@ -426,7 +396,7 @@ class _Compiler:
         nb = a.nb * scale
         _check(2 * nb + a.db)
         _check(2 * a.db)
-        return em.emit(ROUND, em.as_reg(n), em.as_reg(a.den)), nb + 1
+        return em.emit(Op.ROUND, em.as_reg(n), em.as_reg(a.den)), nb + 1
 
     # --- tests: (passes, fails) always-valid bool registers ----------------------
     def lit(self, value: bool) -> Reg:
@@ -442,8 +412,8 @@ class _Compiler:
                     raise Unsupported(f"label {node.right.text!r} of {path}")
                 code = self.layout.label_reg[path]
                 k = em.const(labels.index(node.right.text) + 1)
-                eq = em.emit(EQ, Reg(code), k)  # a label code is never null on a vouched row
-                ne = em.emit(NOT, eq)
+                eq = em.emit(Op.EQ, Reg(code), k)  # a label code is never null on a vouched row
+                ne = em.emit(Op.NOT, eq)
                 return (eq, ne) if node.op == "eq" else (ne, eq)
             a, b = self.term(node.left, scope), self.term(node.right, scope)
             if a.constant and b.constant:
@@ -459,7 +429,7 @@ class _Compiler:
             return self._cmp("eq" if node.expected else "neq", r, em.const(1))
         if isinstance(node, Present):
             r = Reg(self.layout.field_reg[f"__p:{node.section}"])
-            return r, em.emit(NOT, r)
+            return r, em.emit(Op.NOT, r)
         if isinstance(node, Hit):
             t = scope["table_defs"][node.table]
             rows = [self.test(Compare("gte", t.input, r.min), scope) for r in t.rows]
@@ -476,8 +446,8 @@ class _Compiler:
         if isinstance(node, Status):
             statuses = self.book.outcome(node.outcome).statuses
             mask = sum(1 << i for i, s in enumerate(statuses) if s in node.allowed)
-            inside = em.emit(INSET, Reg(scope["status"][node.outcome]), mask)
-            return inside, em.emit(NOT, inside)
+            inside = em.emit(Op.INSET, Reg(scope["status"][node.outcome]), mask)
+            return inside, em.emit(Op.NOT, inside)
         raise Unsupported(repr(node))
 
     @_sources
@@ -496,13 +466,13 @@ class _Compiler:
     def _all(self, regs):
         acc = regs[0]
         for r in regs[1:]:
-            acc = self.em.emit(AND, acc, r)
+            acc = self.em.emit(Op.AND, acc, r)
         return acc
 
     def _any(self, regs):
         acc = regs[0]
         for r in regs[1:]:
-            acc = self.em.emit(OR, acc, r)
+            acc = self.em.emit(Op.OR, acc, r)
         return acc
 
 
@@ -510,30 +480,31 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
     """One program for one parameter set; ``codes``: outcome name -> OutcomeCodes (its shift)."""
     em = _Emitter(layout)
     comp = _Compiler(book, params, layout, em)
-    status_regs, code_regs, amount_regs, bounds, srcs = {}, [], [], {}, {}
+    status_regs: dict[str, Reg] = {}
+    code_regs, amount_regs, bounds, srcs = [], [], {}, {}
     for o in book.outcomes:
-        scope = {"vars": {}, "tables": {}, "table_defs": {}, "status": status_regs}
+        scope: dict[str, dict] = {"vars": {}, "tables": {}, "table_defs": {}, "status": status_regs}
         for name, term in o.lets:
             scope["vars"][name] = comp.term(term, scope)
         na, guard = em.const(0), comp.lit(True)
         for i, e in enumerate([*book.exceptions, *o.applies], start=1):
             p, f = comp.test(e.when, scope)
-            na = em.emit(ACCAND, na, guard, f, i)  # at most one fires: the first failing
-            guard = em.emit(AND, guard, p)
+            na = em.emit(Op.ACCAND, na, guard, f, i)  # at most one fires: the first failing
+            guard = em.emit(Op.AND, guard, p)
         for t in o.tables:
             scope["table_defs"][t.name] = t
             earlier, cases, outs = guard, [], []
             for r in t.rows:
                 p, f = comp.test(Compare("gte", t.input, r.min), scope)
-                cases.append(em.emit(AND, earlier, p))
+                cases.append(em.emit(Op.AND, earlier, p))
                 outs.append(comp.term(r.output, scope))
-                earlier = em.emit(AND, earlier, f)
+                earlier = em.emit(Op.AND, earlier, f)
             scope["tables"][t.name] = comp.select(cases, outs)
         bits = em.const(0)
         for k, c in enumerate(o.criteria):
             _, f = comp.test(c.test, scope)
-            bits = em.emit(ACCAND, bits, guard, f, 1 << k)
-        status = em.emit(STATUS, na, bits)
+            bits = em.emit(Op.ACCAND, bits, guard, f, 1 << k)
+        status = em.emit(Op.STATUS, na, bits)
         status_regs[o.name] = status
         capped, bound, amount = comp.lit(False), 0, -1
         if o.amount is not None:
@@ -545,15 +516,15 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
                 if max(bound, cb) >= FIT:
                     raise TooWide(max(bound, cb), formula.src | cap.src)
                 qr, cr = em.as_reg(q), em.as_reg(cq)
-                capped = em.emit(GT, qr, cr)
-                q, bound = em.emit(IF, capped, cr, qr), max(bound, cb)
+                capped = em.emit(Op.GT, qr, cr)
+                q, bound = em.emit(Op.IF, capped, cr, qr), max(bound, cb)
             srcs[o.name] = formula.src | (cap.src if o.amount.cap is not None else frozenset())
             if bound >= FIT:
                 raise TooWide(bound, srcs[o.name])
             # status 2 (not applicable): null; 1 (refused): 0; else the amount
-            amount = em.emit(AMOUNT, status, em.as_reg(q))
+            amount = em.emit(Op.AMOUNT, status, em.as_reg(q))
         # na << shift, failing bits << 1, and 1 when capped and granted (na and bits both 0)
-        code = em.emit(CODE, na, bits, capped, codes[o.name].shift)
+        code = em.emit(Op.CODE, na, bits, capped, codes[o.name].shift)
         code_regs.append(code)
         amount_regs.append(amount)
         bounds[o.name] = bound
@@ -564,7 +535,7 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
             raise TooWide(bound, frozenset().union(*[srcs[n] for n in names]))
         acc = em.const(0)
         for n in names:
-            acc = em.emit(ADD, acc, em.emit(COALESCE0, amount_regs[[o.name for o in book.outcomes].index(n)]))
+            acc = em.emit(Op.ADD, acc, em.emit(Op.COALESCE0, amount_regs[[o.name for o in book.outcomes].index(n)]))
         return acc
 
     subsidy = total(
@@ -586,19 +557,19 @@ def compile_program(book, params: dict, layout: Layout, codes: dict) -> Program:
 
 # registers each opcode reads (the rest of the row are literals)
 _READS = {
-    CONST: (),
-    NULL: (),
-    SIGN: (2,),
-    ABS: (2,),
-    NOT: (2,),
-    INSET: (2,),
-    COALESCE0: (2,),
-    LOOKUP: (2,),
-    ACC: (2, 3),
-    IF: (2, 3, 4),
-    ACCAND: (2, 3, 4),
-    CODE: (2, 3, 4),
-    AMOUNT: (2, 3),
+    Op.CONST: (),
+    Op.NULL: (),
+    Op.SIGN: (2,),
+    Op.ABS: (2,),
+    Op.NOT: (2,),
+    Op.INSET: (2,),
+    Op.COALESCE0: (2,),
+    Op.LOOKUP: (2,),
+    Op.ACC: (2, 3),
+    Op.IF: (2, 3, 4),
+    Op.ACCAND: (2, 3, 4),
+    Op.CODE: (2, 3, 4),
+    Op.AMOUNT: (2, 3),
 }
 
 

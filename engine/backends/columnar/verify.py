@@ -144,7 +144,7 @@ class Generator:
     def application(self, i: int) -> dict:
         r = self.rng
         start = self.when.replace(month=1, day=1)
-        row = {
+        row: dict[str, object] = {
             "application_id": f"APP-{i:08d}",
             "period.start": start.isoformat(),
             "period.end": self.when.isoformat(),

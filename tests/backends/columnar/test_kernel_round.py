@@ -5,8 +5,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backends.columnar import kernel as ck
-from engine.backends.columnar import program as cp
+from engine.backends.columnar.kernel.interpreter import execute
+from engine.backends.columnar.kernel.layout import BLOCK
+from engine.backends.columnar.opcodes import Op
 
 LIMIT = 2**61  # the program proves every intermediate below 2**62
 
@@ -18,13 +19,13 @@ def exact(x: int, q: int) -> int:
 
 def rounded(xs, qs, valid=None):
     m = len(xs)
-    regs = np.zeros((3, ck.BLOCK), dtype=np.int64)
-    vals = np.ones((3, ck.BLOCK), dtype=np.uint8)
+    regs = np.zeros((3, BLOCK), dtype=np.int64)
+    vals = np.ones((3, BLOCK), dtype=np.uint8)
     regs[0, :m], regs[1, :m] = xs, qs
     if valid is not None:
         vals[0, :m] = valid
-    ops = np.array([[cp.ROUND, 2, 0, 1, 0, 0]], dtype=np.int64)
-    ck._execute(m, ops, np.zeros(1, dtype=np.int64), regs, vals, True)
+    ops = np.array([[Op.ROUND, 2, 0, 1, 0, 0]], dtype=np.int64)
+    execute(m, ops, np.zeros(1, dtype=np.int64), regs, vals, True)
     return regs[2, :m].tolist(), vals[2, :m].tolist()
 
 

@@ -15,7 +15,7 @@ from engine.backends.columnar.verify import Generator, disagreements
 from engine.batch.parquet import decide_file
 from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 BOOK = load_rulebook()
 
 

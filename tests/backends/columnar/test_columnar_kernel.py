@@ -9,8 +9,8 @@ import pytest
 
 from engine.backends import decide_frame
 from engine.backends.columnar import frame as columnar
-from engine.backends.columnar import kernel as ck
 from engine.backends.columnar import program as cp
+from engine.backends.columnar.kernel import arrow, buffers, entry, layout, programs
 from engine.backends.columnar.verify import Generator, disagreements
 from engine.drafting.population import generate
 from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files
@@ -29,7 +29,7 @@ def _careful(book, frame):
 
 def _kernel(book, frame):
     codes = {o.name: columnar._codes(book, o) for o in book.outcomes}
-    return ck.run(book, frame, lambda dates: columnar._groups(book, dates), codes, columnar.typed_schema(book))
+    return entry.run(book, frame, lambda dates: columnar._groups(book, dates), codes, columnar.typed_schema(book))
 
 
 def _tier30_reform():
@@ -159,16 +159,18 @@ def test_slices_and_several_parameter_sets_in_one_frame():
 
 def test_program_limits_are_lowered_only_for_the_fields_a_bound_needs():
     frame = generate(10, 1)
-    inp = ck.Inputs(frame)
+    inp = arrow.Inputs(frame)
     groups = columnar._groups(BOOK, inp.end.unique().to_list())
     params = next(iter(groups.values()))[0]
     codes = {o.name: columnar._codes(BOOK, o) for o in BOOK.outcomes}
-    start = {p: ck.START_LIMIT for p in ck.NUMERIC}
-    prog, limits = ck.program_for(BOOK, params, "test", inp.scales, start, ck.labels_of(BOOK, [params]), codes)
+    start = {p: layout.START_LIMIT for p in layout.NUMERIC}
+    prog, limits = programs.program_for(
+        BOOK, params, "test", inp.scales, start, programs.labels_of(BOOK, [params]), codes
+    )
     assert prog is not None
     # fields only compared with thresholds keep the start; fields in products are lowered
-    assert limits["storage.cycle_life"] == limits["packaging.recycling_rate"] == ck.START_LIMIT
-    assert limits["storage.baseline_peak_kw"] < ck.START_LIMIT
+    assert limits["storage.cycle_life"] == limits["packaging.recycling_rate"] == layout.START_LIMIT
+    assert limits["storage.baseline_peak_kw"] < layout.START_LIMIT
     assert limits["packaging.order_value_yuan"] >= 10**16  # 10**14 yuan, scale 2
     assert len(prog.ops) < 400 and prog.consts.dtype == np.int64
 
@@ -187,14 +189,14 @@ def test_a_bound_that_cannot_fit_is_refused():
     ],
 )
 def test_byte_classes_of_simple_patterns(pattern, accepts, refuses, lo, hi):
-    table, a, b = ck.byte_class(pattern)
+    table, a, b = arrow.byte_class(pattern)
     assert (a, b) == (lo, hi)
     assert all(table[c] for c in accepts) and not all(table[c] for c in refuses)
 
 
 def test_other_patterns_are_not_read_as_byte_classes():
-    assert ck.byte_class(r"^[0-9]+$") is None
-    assert ck.byte_class(r"^[\w]{1,3}$") is None
+    assert arrow.byte_class(r"^[0-9]+$") is None
+    assert arrow.byte_class(r"^[\w]{1,3}$") is None
 
 
 def test_an_id_column_that_is_not_text_leaves_the_frame_to_the_careful_path():
@@ -204,11 +206,11 @@ def test_an_id_column_that_is_not_text_leaves_the_frame_to_the_careful_path():
     assert decided["error"].is_not_null().all()  # the contract wants a string id
 
 
-@pytest.mark.parametrize("dictionary", [ck.MAX_DICTIONARY, 0])
+@pytest.mark.parametrize("dictionary", [entry.MAX_DICTIONARY, 0])
 def test_one_validation_shared_by_two_rulebooks(monkeypatch, dictionary):
     """Baseline and reform decide from one validation (the population's label dictionary, or
     when it is too large each rulebook's labels) with the results of deciding each alone."""
-    monkeypatch.setattr(ck, "MAX_DICTIONARY", dictionary)
+    monkeypatch.setattr(entry, "MAX_DICTIONARY", dictionary)
     reform = _tier30_reform()
     for frame, clean in ((generate(3000, 5), True), (Generator(BOOK, 5).frame(3000), False)):
         prep = columnar.validated(frame)
@@ -229,14 +231,14 @@ def test_a_lowered_limit_is_checked_per_rulebook(monkeypatch):
     """A rulebook whose proof needs a lower limit on a field refuses rows beyond it even though
     the shared validation (at START_LIMIT) accepted them; they are decided on the careful path."""
     frame = generate(2000, 9)
-    field = "storage.capacity_kwh" if "storage.capacity_kwh" in ck.NUMERIC else ck.NUMERIC[0]
-    real = ck.program_for
+    field = "storage.capacity_kwh" if "storage.capacity_kwh" in layout.NUMERIC else layout.NUMERIC[0]
+    real = programs.program_for
 
     def lowered(book, params, key, scales, limits, labels, codes):
         prog, lim = real(book, params, key, scales, limits, labels, codes)
         return prog, {**lim, field: 0}
 
-    monkeypatch.setattr(ck, "program_for", lowered)
+    monkeypatch.setattr(entry, "program_for", lowered)
     result, vouched = _kernel(BOOK, frame)
     values = frame.get_column(field)
     assert (vouched == (values.is_null() | (values == 0)).to_numpy()).all()
@@ -247,31 +249,31 @@ def test_a_lowered_limit_is_checked_per_rulebook(monkeypatch):
 def test_validity_bits_are_packed_eight_to_a_byte_least_significant_first():
     patterns = np.array([[(p >> t) & 1 for t in range(8)] for p in range(256)], dtype=np.uint8).ravel()
     bits = np.zeros(258, dtype=np.uint8)
-    ck._pack_bits(patterns, len(patterns), bits, 1, True)
+    buffers.pack_bits(patterns, len(patterns), bits, 1, True)
     assert bits[0] == 0 and bits[1:257].tolist() == list(range(256))
     short = np.zeros(16, dtype=np.uint8)
     short[:5] = 1
     out = np.full(3, 0b1000_0000, dtype=np.uint8)
-    ck._pack_bits(short, 5, out, 0, True)  # a last block shorter than eight rows
+    buffers.pack_bits(short, 5, out, 0, True)  # a last block shorter than eight rows
     assert out.tolist() == [0b1001_1111, 0b1000_0000, 0b1000_0000]
 
 
 def test_an_output_block_is_reused_only_once_free_and_then_fully_rewritten():
     clean = generate(3000, 1)
     mixed = generate(2500, 9).with_columns(  # a first block of ids the contract refuses: no row decided
-        pl.when(pl.int_range(pl.len()) < ck.BLOCK + 100)
+        pl.when(pl.int_range(pl.len()) < layout.BLOCK + 100)
         .then(pl.lit("no spaces allowed"))
         .otherwise(pl.col("application_id"))
         .alias("application_id")
     )
     first = columnar.decide_typed(BOOK, clean)
-    copy_of_first, block = first.clone(), id(ck._SPARE.block)  # (an id: a reference would hold it)
+    copy_of_first, block = first.clone(), id(buffers.SPARE.block)  # (an id: a reference would hold it)
     second = columnar.decide_typed(_tier30_reform(), clean)  # `first` still lives on its block
-    assert id(ck._SPARE.block) != block and first.equals(copy_of_first)
+    assert id(buffers.SPARE.block) != block and first.equals(copy_of_first)
     del first, second
-    block = id(ck._SPARE.block)
+    block = id(buffers.SPARE.block)
     again = columnar.decide_typed(BOOK, mixed)  # a smaller population, a block not vouched
-    assert id(ck._SPARE.block) == block  # the freed block was taken again
+    assert id(buffers.SPARE.block) == block  # the freed block was taken again
     assert again.equals(_careful(BOOK, mixed))  # and none of its old bytes show
     _, vouched = _kernel(BOOK, mixed)
     assert 0 < vouched.mean() < 1
