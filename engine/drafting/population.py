@@ -151,10 +151,15 @@ def _lognormal_int(rng, median, sigma, n, low=1):
     return np.maximum(np.rint(rng.lognormal(np.log(median), sigma, n)), low).astype(np.int64)
 
 
+#: The largest population generated in one file: it is built in memory (about 0.7 GB a million
+#: rows), so 10 million needs some 7 GB; a larger study is several seeds, or several files.
+MAX_POPULATION = 10_000_000
+
+
 def generate(n: int, seed: int, year: int = 2027) -> pl.DataFrame:
     """``n`` synthetic annual applications for ``year``; the same (n, seed, year) gives the same frame."""
-    if n < 1:
-        raise ValueError("n must be at least 1")
+    if not 1 <= n <= MAX_POPULATION:
+        raise ValueError(f"n must be between 1 and {MAX_POPULATION:,}")
     rng = np.random.default_rng(seed)
     col: dict[str, pl.Series] = {}
     everyone = np.ones(n, dtype=bool)
