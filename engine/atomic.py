@@ -145,17 +145,18 @@ def open_replacing(
 ) -> Iterator[IO[Any]]:
     """``open(path, mode)`` whose content replaces ``path`` only when the block completes."""
     path = Path(path)
-    kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
+    if "b" in mode:
+        encoding = newline = None
     if _in_place(path):
         try:
-            fh = open(path, mode, **kwargs)
+            fh = open(path, mode, encoding=encoding, newline=newline)
         except OSError as exc:
             raise OutputError(path, _problem(exc)) from None
         with _closing(fh, path):
             yield fh
         return
     with replacing(path) as tmp:
-        with _closing(open(tmp, mode, **kwargs), path) as fh:
+        with _closing(open(tmp, mode, encoding=encoding, newline=newline), path) as fh:
             yield fh
 
 

@@ -103,7 +103,7 @@ def domain_errors(fn):
             raise
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT) and exc.filename is None:
-                raise click.ClickException(f"cannot write the output: {system_problem(exc)}") from None
+                stdout_failed(exc)  # files are named by ``writing``: what names no file is standard output
             raise click.ClickException(one_line(exc)) from None
         except Exception as exc:
             internal_error(exc)
@@ -132,10 +132,14 @@ def flush_stdout() -> None:
     try:
         sys.stdout.flush()
     except OSError as exc:
-        # Nothing more can go to this stdout: point it at /dev/null so the exit flush is silent.
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise click.ClickException(f"cannot write to standard output: {system_problem(exc)}") from None
+        stdout_failed(exc)
+
+
+def stdout_failed(exc: OSError):
+    # Nothing more can go to this stdout: point it at /dev/null so the exit flush is silent.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise click.ClickException(f"cannot write to standard output: {system_problem(exc)}") from None
 
 
 def distinct_files(paths: dict) -> None:

@@ -386,7 +386,8 @@ def parse_application(data: Any) -> Application:
         app = Application.model_validate(data)
     except ValidationError as exc:
         # a path holding refused text is named once, escaped, by ``unsafe``
-        found = [(p, m) for p, m in validation_errors(exc) if not _UNSAFE_TEXT.search(p)]
+        named = {p for p, _ in unsafe}
+        found = [(p, m) for p, m in validation_errors(exc) if p not in named and not _UNSAFE_TEXT.search(p)]
         raise InvalidApplicationError(unsafe + found) from None
     if unsafe:
         raise InvalidApplicationError(unsafe)

@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm import QueryableAttribute, aliased, defer
+from sqlalchemy.orm.interfaces import ORMOption
+from sqlmodel import col
 
 from engine.atomic import write_bytes_replacing
 from engine.backends.rete.engine import ReteEngine
@@ -160,7 +163,10 @@ def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
             raise  # the record itself failed (disk full, connection lost): not this document's fault
         # the database refused what the contract let through: this document, not the record
         reason = [
-            {"path": "(document)", "message": f"{INTERNAL_ERROR}: the record refuses it: {internal_reason(exc.orig)}"}
+            {
+                "path": "(document)",
+                "message": f"{INTERNAL_ERROR}: the record refuses it: {internal_reason(exc.orig or exc)}",
+            }
         ]
         return _record_verdict(store, submission_id, None, reason)
 
@@ -183,12 +189,18 @@ def _record_verdict(store: Store, submission_id: int, app: Application | None, e
 
 
 # --- deciding --------------------------------------------------------------------------
+def unloaded(attribute: object) -> ORMOption:
+    """A column left out of a query until read (inside the session): a blob nobody asked for.
+    The cast: sqlmodel types a column attribute as its Python value, not as the attribute."""
+    return defer(cast("QueryableAttribute[Any]", attribute))
+
+
 def _latest(s, app_id: str) -> SubmissionRow | None:
     """The latest version; its raw bytes load only when read (inside the session)."""
     return (
         s.exec(
             select(SubmissionRow)
-            .options(defer(SubmissionRow.raw))
+            .options(unloaded(SubmissionRow.raw))
             .where(SubmissionRow.application_id == app_id)
             .order_by(SubmissionRow.version.desc())
             .limit(1)
@@ -221,7 +233,7 @@ def record_history(s, credit_code: str, year: int, exclude_app: str) -> History:
     rows = (
         s.exec(
             select(DecisionRow)
-            .options(defer(DecisionRow.document))  # the granted amounts are columns of their own
+            .options(unloaded(DecisionRow.document))  # the granted amounts are columns of their own
             .where(DecisionRow.credit_code == credit_code, DecisionRow.application_id != exclude_app, _not_superseded())
         )
         .scalars()
@@ -379,14 +391,14 @@ def _pending(store: Store) -> list[tuple[str, int, bool]]:
     with store.reading() as s:
         subs = s.exec(
             select(
-                SubmissionRow.id,
-                SubmissionRow.application_id,
-                SubmissionRow.version,
-                SubmissionRow.valid,
-                SubmissionRow.validated,
+                col(SubmissionRow.id),
+                col(SubmissionRow.application_id),
+                col(SubmissionRow.version),
+                col(SubmissionRow.valid),
+                col(SubmissionRow.validated),
             )
-            .where(SubmissionRow.application_id.is_not(None))
-            .order_by(SubmissionRow.id)
+            .where(col(SubmissionRow.application_id).is_not(None))
+            .order_by(col(SubmissionRow.id))
         ).all()
         decided = set(s.exec(select(DecisionRow.submission_id)).scalars().all())
     latest: dict = {}

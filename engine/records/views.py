@@ -9,10 +9,10 @@ import json
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from engine.contract.flat import flatten_decision, result_columns
-from engine.records.service import decision_out, submission_out, submission_status, telemetry_out
+from engine.records.service import decision_out, submission_out, submission_status, telemetry_out, unloaded
 from engine.records.store.db import Store, as_utc
 from engine.records.store.models import ApplicationOut, DecisionRow, NoticeOut, NoticeRow, SubmissionRow, TelemetryRow
 from engine.rulebook.loader import Rulebook
@@ -106,8 +106,8 @@ def list_applications(
     with store.reading() as s:
         # Neither submitted documents nor decision documents are loaded whole: only the
         # statuses of the decisions in force, read in batches.
-        subs = s.exec(select(SubmissionRow).options(defer(SubmissionRow.raw))).scalars().all()
-        decisions = s.exec(select(DecisionRow).options(defer(DecisionRow.document))).scalars().all()
+        subs = s.exec(select(SubmissionRow).options(unloaded(SubmissionRow.raw))).scalars().all()
+        decisions = s.exec(select(DecisionRow).options(unloaded(DecisionRow.document))).scalars().all()
         later = _superseded_by(decisions)
         by_app_dec: dict = {}
         for d in decisions:
@@ -116,7 +116,9 @@ def list_applications(
         statuses = {}
         for i in range(0, len(current), 500):
             for d_id, document in s.exec(
-                select(DecisionRow.id, DecisionRow.document).where(DecisionRow.id.in_(current[i : i + 500]))
+                select(col(DecisionRow.id), col(DecisionRow.document)).where(
+                    col(DecisionRow.id).in_(current[i : i + 500])
+                )
             ).all():
                 statuses[d_id] = {k: v["status"] for k, v in json.loads(document)["outcomes"].items()}
     out = []
@@ -139,7 +141,7 @@ def show(store: Store, app_id: str) -> ApplicationOut | None:
     with store.reading() as s:
         subs = (
             s.exec(
-                select(SubmissionRow).options(defer(SubmissionRow.raw)).where(SubmissionRow.application_id == app_id)
+                select(SubmissionRow).options(unloaded(SubmissionRow.raw)).where(SubmissionRow.application_id == app_id)
             )
             .scalars()
             .all()
@@ -150,7 +152,7 @@ def show(store: Store, app_id: str) -> ApplicationOut | None:
         notices = (
             s.exec(
                 select(NoticeRow)
-                .options(defer(NoticeRow.content))
+                .options(unloaded(NoticeRow.content))
                 .where(NoticeRow.application_id == app_id)
                 .order_by(NoticeRow.id)
             )
@@ -160,7 +162,7 @@ def show(store: Store, app_id: str) -> ApplicationOut | None:
         telemetry = (
             s.exec(
                 select(TelemetryRow)
-                .options(defer(TelemetryRow.raw))
+                .options(unloaded(TelemetryRow.raw))
                 .where(TelemetryRow.application_id == app_id)
                 .order_by(TelemetryRow.id)
             )

@@ -45,7 +45,9 @@ MAX_KW_PLACES = 20
 
 
 def _bounded(value: Decimal) -> bool:
-    return value.adjusted() < MAX_KW_DIGITS and value.as_tuple().exponent >= -MAX_KW_PLACES
+    """Within the bounds above (a finite value: the exponent of NaN or Infinity is a letter)."""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and value.adjusted() < MAX_KW_DIGITS and exponent >= -MAX_KW_PLACES
 
 
 @dataclass(frozen=True, slots=True)
