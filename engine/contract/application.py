@@ -236,6 +236,7 @@ def _kind(ann) -> str:
 #: Every field a rule may name, with its kind; rule files are checked against it on load.
 FIELDS: dict[str, str] = {path: _kind(info.annotation) for path, info in leaf_fields(Application)}
 LABEL_FIELDS = {"enterprise.region_code"}  # text compared as a label (lookup key)
+_TEXT_PATHS = [path for path, kind in FIELDS.items() if kind in ("text", "label")]
 
 
 # --- errors, phrased for people --------------------------------------------------
@@ -381,14 +382,25 @@ def parse_application(data: Any) -> Application:
             raise InvalidApplicationError([("(document)", f"not valid JSON: {exc}")]) from None
     if not isinstance(data, dict):
         raise InvalidApplicationError([("(document)", "must be a JSON object")])
-    unsafe = text_problems(data)
     try:
         app = Application.model_validate(data)
     except ValidationError as exc:
-        # a path holding refused text is named once, escaped, by ``unsafe``
+        # every string of the document is looked at; a path holding refused text is named once, escaped
+        unsafe = text_problems(data)
         named = {p for p, _ in unsafe}
         found = [(p, m) for p, m in validation_errors(exc) if p not in named and not _UNSAFE_TEXT.search(p)]
         raise InvalidApplicationError(unsafe + found) from None
+    # valid: the document holds no field but the contract's, so its text fields are all there is to look at
+    unsafe = [(path, problem) for path in _TEXT_PATHS if (problem := _text_at(app, path))]
     if unsafe:
         raise InvalidApplicationError(unsafe)
     return app
+
+
+def _text_at(app: Application, path: str) -> str | None:
+    node: Any = app
+    for part in path.split("."):
+        node = getattr(node, part, None)
+        if node is None:
+            return None
+    return text_problem(node) if isinstance(node, str) else None

@@ -86,7 +86,7 @@ def declared_id(raw: bytes) -> str | None:
     """The application id as written, if the document is readable enough to have one."""
     try:
         doc = loads_exact(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     value = doc.get("application_id") if isinstance(doc, dict) else None
     if not isinstance(value, str) or not 0 < len(value) <= 200 or text_problem(value):
