@@ -87,6 +87,17 @@ class EngineError(ShuangtanError):
     """The inference engine failed on an application (a defect, not bad input)."""
 
 
+#: The reason code of a record that failed in a way no rule of the contract names (a defect):
+#: it is rejected (batch) or refused (record) with this code, never a crash of the whole run.
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+def internal_reason(exc: BaseException) -> str:
+    """An unexpected exception in one line: its type and the start of its message, no traceback."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:300]}" if lines else type(exc).__name__
+
+
 # --- batches ----------------------------------------------------------------------
 class BadRecordError(ShuangtanError):
     """A batch record that could not even be read as a document (not JSON, a ragged CSV row…);

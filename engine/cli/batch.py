@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import time
@@ -9,9 +11,20 @@ from pathlib import Path
 
 import click
 
+from engine.atomic import open_replacing
 from engine.batch.readers import detect_format, read_records
 from engine.batch.run import decide_stream
-from engine.cli.common import OutputPath, check_output, progress_wanted, rulebook_options, writing
+from engine.cli.common import (
+    OutputPath,
+    check_output,
+    distinct_files,
+    output_errors,
+    progress_wanted,
+    rulebook_options,
+    system_problem,
+    terminated_cleanly,
+)
+from engine.errors import OutputError
 
 
 @click.command()
@@ -88,33 +101,48 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
     if fmt == "parquet":
         raise click.BadParameter("Parquet input is decided by the columnar backend", param_hint="--backend")
     check_output(out_path, "--out")
+    distinct_files({"INPUT": input_path, "--out": out_path, "--rejects": rejects_path})
     jobs = jobs or os.cpu_count() or 1
     started = time.perf_counter()
     decided = rejected = 0
-    out, rejects = _open_outputs(out_path, rejects_path)
-    src = sys.stdin if input_path == "-" else open(input_path, encoding="utf-8", newline="")
-    try:
-        with src, out:
-            records = read_records(src, fmt)
-            bar = None
-            if progress_wanted() and input_path != "-":
-                bar = click.progressbar(length=Path(input_path).stat().st_size, label="deciding", file=sys.stderr)
-                records = _counted(records, bar)
-            try:
-                for ok, line in decide_stream(book, records, jobs):
-                    if ok:
+    # Bytes that are not UTF-8 are kept as surrogate escapes: that record is rejected, not the file.
+    if input_path == "-":
+        src = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline="")
+    else:
+        try:
+            src = open(input_path, encoding="utf-8", errors="surrogateescape", newline="")
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {input_path}: {system_problem(exc)}", param_hint="INPUT") from None
+    outputs = {"--out": out_path, "--rejects": rejects_path}
+    with terminated_cleanly(), output_errors(outputs), contextlib.ExitStack() as stack:
+        stack.enter_context(src)
+        # Both written beside their final names and renamed when the run completes: an existing
+        # --out is replaced only then, and an interrupted run leaves nothing that looks finished.
+        out = stack.enter_context(open_replacing(out_path))
+        rejects = stack.enter_context(open_replacing(rejects_path)) if rejects_path else None
+        records = read_records(src, fmt)
+        bar = None
+        if progress_wanted() and input_path != "-":
+            bar = click.progressbar(length=Path(input_path).stat().st_size, label="deciding", file=sys.stderr)
+            records = _counted(records, bar)
+        try:
+            for ok, line in decide_stream(book, records, jobs):
+                if ok:
+                    decided += 1
+                    try:
                         out.write(line + "\n")
-                        decided += 1
-                    else:
-                        rejected += 1
-                        if rejects:
+                    except OSError as exc:
+                        raise OutputError(out_path, system_problem(exc)) from None
+                else:
+                    rejected += 1
+                    if rejects:
+                        try:
                             rejects.write(line + "\n")
-            finally:
-                if bar is not None:
-                    bar.render_finish()
-    finally:
-        if rejects:
-            rejects.close()
+                        except OSError as exc:
+                            raise OutputError(rejects_path, system_problem(exc)) from None
+        finally:
+            if bar is not None:
+                bar.render_finish()
     elapsed = time.perf_counter() - started
     rate = decided / elapsed if elapsed > 0 else 0
     click.echo(
@@ -124,24 +152,6 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
     )
     if rejected and not rejects_path:
         click.echo("note: rejected records were not kept; pass --rejects FILE to keep them", err=True)
-
-
-def _open_outputs(out_path: Path, rejects_path: Path | None):
-    """Both output files opened before any decision is made; when --rejects cannot be opened,
-    the --out file just created is removed again."""
-    existed = out_path.exists()
-    with writing(out_path, "--out"):
-        out = open(out_path, "w", encoding="utf-8")
-    if rejects_path is None:
-        return out, None
-    try:
-        with writing(rejects_path, "--rejects"):
-            return out, open(rejects_path, "w", encoding="utf-8")
-    except click.BadParameter:
-        out.close()
-        if not existed:
-            out_path.unlink(missing_ok=True)
-        raise
 
 
 def _counted(records, bar):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 
 import click
 
 from engine.errors import (
+    INTERNAL_ERROR,
     DateNotCoveredError,
     EngineError,
     InvalidApplicationError,
@@ -21,6 +24,7 @@ from engine.errors import (
     OutputError,
     RulebookError,
     ShuangtanError,
+    internal_reason,
 )
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -102,7 +106,9 @@ def domain_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            flush_stdout()
+            return result
         except InvalidApplicationError as exc:
             lines = "\n".join(f"  {path}: {msg}" for path, msg in exc.errors)
             raise InputError(
@@ -120,8 +126,69 @@ def domain_errors(fn):
             raise click.ClickException(f"engine error: {exc}") from None
         except ShuangtanError as exc:
             raise click.ClickException(str(exc)) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except ModuleNotFoundError:
+            raise  # a missing extra: the command group names it in one line (engine/cli/extras.py)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT) and exc.filename is None:
+                stdout_failed(exc)  # files are named by ``writing``: what names no file is standard output
+            raise click.ClickException(one_line(exc)) from None
+        except Exception as exc:
+            internal_error(exc)
 
     return wrapper
+
+
+TRACEBACK_ENV = "SHUANGTAN_TRACEBACK"
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` (a file name, an errno), never a traceback."""
+    return internal_reason(exc)
+
+
+def internal_error(exc: Exception):
+    """A defect, not the user's input: one line naming it (the traceback with $SHUANGTAN_TRACEBACK=1)."""
+    if os.environ.get(TRACEBACK_ENV):
+        raise exc
+    raise click.ClickException(f"internal error ({INTERNAL_ERROR}): {internal_reason(exc)}") from None
+
+
+def flush_stdout() -> None:
+    """Flush standard output now, while a full disk or a closed pipe can still be reported in
+    one line (at interpreter exit it would be a traceback-like 'Exception ignored')."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        stdout_failed(exc)
+
+
+def stdout_failed(exc: OSError):
+    # Nothing more can go to this stdout: point it at /dev/null so the exit flush is silent.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise click.ClickException(f"cannot write to standard output: {system_problem(exc)}") from None
+
+
+def distinct_files(paths: dict) -> None:
+    """Refuse (exit 2, naming both options) two of ``paths`` (option -> path or None) that are
+    one file: through a symbolic link, a hard link or another spelling. Devices such as
+    /dev/null are shared freely; standard streams ("-") are not files."""
+    given = [(opt, Path(p)) for opt, p in paths.items() if p is not None and str(p) != "-"]
+    for i, (opt_a, a) in enumerate(given):
+        for opt_b, b in given[i + 1 :]:
+            if same_file(a, b):
+                raise InputError(f"{opt_a} and {opt_b} are the same file ({b}); give different files")
+
+
+def same_file(a: Path, b: Path) -> bool:
+    try:
+        if os.path.samefile(a, b):
+            return stat.S_ISREG(os.stat(a).st_mode)
+        return False
+    except OSError:  # one of them does not exist yet: compare where they would be
+        return a.resolve() == b.resolve()
 
 
 def telemetry_problems(exc: InvalidTelemetryError) -> str:
@@ -251,6 +318,45 @@ def writing(path, param_hint: str, others: bool = True):
             path.unlink(missing_ok=True)
         where = f" ({named})" if named and named != path.absolute() else ""
         raise _bad_output(f"cannot write {path}: {system_problem(exc)}{where}", param_hint) from None
+
+
+@contextlib.contextmanager
+def output_errors(options: dict):
+    """Like ``writing`` for several outputs at once (option -> path or None): a failure to write
+    one of them (an OutputError, or an OSError naming it) becomes a BadParameter naming its option."""
+    paths = {Path(p).absolute(): opt for opt, p in options.items() if p is not None}
+    try:
+        yield
+    except OutputError as exc:
+        opt = paths.get(Path(exc.path).absolute())
+        if opt is None:
+            raise
+        raise _bad_output(str(exc), opt) from None
+    except OSError as exc:
+        named = Path(exc.filename).absolute() if isinstance(exc.filename, (str, os.PathLike)) else None
+        if named not in paths:
+            raise
+        raise _bad_output(f"cannot write {exc.filename}: {system_problem(exc)}", paths[named]) from None
+
+
+@contextlib.contextmanager
+def terminated_cleanly():
+    """SIGTERM ends the command as an exception would (exit 143): outputs in progress are
+    removed and worker processes stopped, rather than the process vanishing mid-write."""
+    import signal
+
+    def _stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _stop)
+    except ValueError:  # not the main thread (an embedding application): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def system_problem(exc: OSError) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from engine.atomic import replacing, replacing_folder
 from engine.cli.common import (
     OutputPath,
     ReformPath,
@@ -18,6 +19,7 @@ from engine.cli.common import (
     writing,
 )
 from engine.cli.telemetry import telemetry_options
+from engine.drafting import MAX_POPULATION
 
 
 @click.command("validate")
@@ -49,8 +51,16 @@ def population():
 
 
 @population.command("generate")
-@click.option("--n", "n", type=click.IntRange(min=1), required=True, help="Number of applications.")
-@click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same file.")
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(1, MAX_POPULATION),
+    required=True,
+    help=f"Number of applications (at most {MAX_POPULATION:,}: the population is built in memory).",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), required=True, help="Random seed: the same seed gives the same file."
+)
 @click.option(
     "--year",
     type=click.IntRange(2026, 2100),
@@ -73,8 +83,8 @@ def population_generate(n, seed, year, out):
         raise click.BadParameter(f"{out.name}: use a file ending in {', '.join(FORMATS)}", param_hint="--out")
     started = time.perf_counter()
     frame = generate(n, seed, year)
-    with writing(out, "--out"):
-        write_population(frame, out)
+    with writing(out, "--out"), replacing(out) as part:  # the file appears whole, or not at all
+        write_population(frame, part)
     click.echo(f"wrote {frame.height:,} applications to {out} in {time.perf_counter() - started:.2f} s", err=True)
 
 
@@ -203,8 +213,8 @@ def _report(result, out_dir, population_path, backend, periods, reforms, baselin
         "reforms": [str(p) for p in reforms],
         "baseline_reforms": [str(p) for p in baseline_reforms],
     }
-    with writing(out_dir, "--out"):
-        files = write_outputs(result, out_dir, meta)
+    with writing(out_dir, "--out"), replacing_folder(out_dir, last="report.md") as part:
+        files = write_outputs(result, part, meta)
     net = result.money["net_cost"]
     click.echo(
         f"{result.rows:,} applications, {result.per_application.height:,} changed; "

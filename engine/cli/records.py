@@ -4,28 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from engine.cli.common import InputError, OutputPath, domain_errors, rulebook_options, writing
+from engine.atomic import open_replacing
+from engine.cli.common import InputError, OutputPath, distinct_files, domain_errors, rulebook_options, writing
 from engine.cli.extras import MissingExtraError, needs_extras
 from engine.cli.telemetry import telemetry_options
+from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
 from engine.records import service as records
 from engine.records import views as records_view
-from engine.records.store import ENV_VAR, open_store
+from engine.records.store import ENV_VAR, open_store, resolve_url
 from engine.records.store.models import SubmissionIn, TelemetryIn
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
 
 
 def with_store(fn):
-    """--db URL, opened (and migrated to the current schema) before the command runs."""
+    """--db URL, opened (and migrated to the current schema) before the command runs.
+
+    The URL's password is never shown: every message names the record with ``***`` in its place.
+    A failure of the record itself (a full disk, a lost connection) is one line, not a traceback.
+    """
 
     @click.option("--db", "db_url", envvar=ENV_VAR, default=None, metavar="URL", help=DB_HELP)
     @functools.wraps(fn)
     def wrapper(*args, db_url=None, **kwargs):
+        url = resolve_url(db_url)
         try:
             with needs_extras():  # postgresql:// without the [postgres] extra
                 store = open_store(db_url)
@@ -33,15 +43,47 @@ def with_store(fn):
             raise
         except Exception as exc:  # a bad URL or an unreachable server is the user's to fix
             raise click.ClickException(
-                f"cannot open the record at {db_url or 'sqlite:///shuangtan.db'}: "
-                f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                hide_password(f"cannot open the record at {masked_url(url)}: {_first_line(exc)}", url)
             ) from None
         try:
             return fn(*args, store=store, **kwargs)
+        except DBAPIError as exc:
+            raise click.ClickException(
+                hide_password(f"the record at {masked_url(url)} failed: {_first_line(exc.orig)}", url)
+            ) from None
         finally:
             store.dispose()
 
     return wrapper
+
+
+def _first_line(exc: BaseException) -> str:
+    """Type and first line: SQLAlchemy appends the statement and its parameters (raw bytes) below."""
+    return internal_reason(exc)
+
+
+def masked_url(url: str) -> str:
+    """The database URL as it may be shown: ``postgresql://user:***@host/db``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: mask whatever sits between : and @
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def hide_password(text: str, url: str) -> str:
+    """``text`` with the URL's password (as written, and as decoded) replaced by ***."""
+    secrets = set()
+    try:
+        if make_url(url).password:
+            secrets.add(str(make_url(url).password))
+    except Exception:
+        pass
+    found = re.search(r"//[^:/@]*:([^@]*)@", url)
+    if found:
+        secrets.add(found.group(1))
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def person_option(*names, help):
@@ -83,8 +125,8 @@ def _attach(store, app_id, path, system_id, who, book):
 @person_option("--by", "--officer", help="Who is submitting (recorded with each submission)")
 @telemetry_options
 @rulebook_options
+@domain_errors  # outside with_store, which names a failing record first
 @with_store
-@domain_errors
 def submit(files, person, telemetry_path, system_id, book, store):
     """Receive application files: each is stored exactly as received, then validated.
 
@@ -101,7 +143,8 @@ def submit(files, person, telemetry_path, system_id, book, store):
     rejected = 0
     for name in files:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-        r = records.submit(store, SubmissionIn(raw=raw, filename=name, submitted_by=who))
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a file name not in UTF-8
+        r = records.submit(store, SubmissionIn(raw=raw, filename=shown, submitted_by=who))
         sub = r.submission
         label = sub.application_id or "(no readable application id)"
         ver = f" v{sub.version}" if sub.version else ""
@@ -149,8 +192,8 @@ def _decision_line(d) -> str:
 @person_option("--officer", "--by", help="The deciding officer")
 @telemetry_options
 @rulebook_options
+@domain_errors  # outside with_store, which names a failing record first
 @with_store
-@domain_errors
 def decide(application_ids, all_pending, again, person, telemetry_path, system_id, book, store):
     """Decide applications with the enterprise's history taken from the record.
 
@@ -186,15 +229,20 @@ def decide(application_ids, all_pending, again, person, telemetry_path, system_i
             except records.RecordError as exc:
                 failed += 1
                 click.echo(f"not decided  {app_id}: {exc}", err=True)
+            except (ShuangtanError, OperationalError):
+                raise  # the input (a date no rule covers) or the record itself: one line, exit
+            except Exception as exc:  # a defect met on this application: the others are still decided
+                failed += 1
+                click.echo(f"not decided  {app_id}: {app_id}: {INTERNAL_ERROR}: {internal_reason(exc)}", err=True)
     if failed:
         sys.exit(1)
 
 
 @click.command()
-@click.argument("decision_id", type=int)
+@click.argument("decision_id", type=click.IntRange(min=1))
 @rulebook_options
+@domain_errors  # outside with_store, which names a failing record first
 @with_store
-@domain_errors
 def replay(decision_id, book, store):
     """Re-evaluate a stored decision under its stored ruleset and input; exit 1 if it differs."""
     r = records.replay(store, decision_id, book)
@@ -238,11 +286,15 @@ def replay(decision_id, book, store):
     help="Date of the notice (deadlines count from it; default today).",
 )
 @click.option(
-    "--decision", "decision_id", type=int, default=None, help="A specific decision (default: the one in force)."
+    "--decision",
+    "decision_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="A specific decision (default: the one in force).",
 )
 @person_option("--officer", "--by", help="Who issues the notices")
+@domain_errors  # outside with_store, which names a failing record first
 @with_store
-@domain_errors
 def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, person, store):
     """Write the notices the decision calls for: approval, denial, rectification, levy."""
     if fmt == "pdf":
@@ -275,8 +327,8 @@ def _json(model) -> str:
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Received on or after (UTC date).")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Received on or before (UTC date).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@domain_errors  # outside with_store, which names a failing record first
 @with_store
-@domain_errors
 def list_cmd(status, region, outcome, since, until, fmt, store):
     """Applications on record, one line each (latest version and the decision in force)."""
     apps = records_view.list_applications(store, status, region, outcome, since, until)
@@ -298,8 +350,8 @@ def list_cmd(status, region, outcome, since, until, fmt, store):
 @click.command()
 @click.argument("application_id", metavar="APP_ID")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@domain_errors  # outside with_store, which names a failing record first
 @with_store
-@domain_errors
 def show(application_id, fmt, store):
     """One application: every submitted version, telemetry file, decision and notice issued."""
     a = records_view.show(store, application_id)
@@ -370,17 +422,18 @@ def show(application_id, fmt, store):
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Decided on or after (UTC date).")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Decided on or before (UTC date).")
 @rulebook_options
+@domain_errors  # outside with_store, which names a failing record first
 @with_store
-@domain_errors
 def export(fmt, out_path, include_superseded, since, until, book, store):
     """Decisions for the provincial platform: CSV (flat dotted columns) or JSON Lines (full documents)."""
     kwargs = dict(include_superseded=include_superseded, since=since, until=until)
     if out_path == "-":
         n = records_view.export(store, book, sys.stdout, fmt, **kwargs)
     else:
-        with writing(out_path, "--out"):
-            fh = open(out_path, "w", encoding="utf-8", newline="")
-        with fh:
+        if store.dialect == "sqlite" and store.engine.url.database:
+            distinct_files({"--db": store.engine.url.database, "--out": out_path})
+        # the file appears whole when the export completes; an existing one is kept until then
+        with writing(out_path, "--out"), open_replacing(out_path, newline="") as fh:
             n = records_view.export(store, book, fh, fmt, **kwargs)
     click.echo(f"{n} decision(s) exported", err=True)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import check_output, rulebook_options, writing
+from engine.atomic import replacing
+from engine.cli.common import check_output, distinct_files, rulebook_options, terminated_cleanly, writing
 
 
 @click.command("verify-backends")
@@ -97,6 +98,7 @@ def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_0
     from engine.batch.readers import detect_format
 
     check_output(out_path, "--out", folder=bool(cluster))
+    distinct_files({"INPUT": input_path, "--out": out_path})
     started = time.perf_counter()
     if cluster:
         if detect_format(str(input_path), input_format) != "parquet":
@@ -111,8 +113,9 @@ def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_0
     else:
         from engine.batch.parquet import decide_file
 
-        with writing(out_path, "--out", others=False):  # the input's errors are not the output's
-            decided, rejected = decide_file(book, input_path, out_path, chunk_size, input_format)
+        # the input's errors are not the output's; the file appears whole when the run completes
+        with terminated_cleanly(), writing(out_path, "--out", others=False), replacing(out_path) as part:
+            decided, rejected = decide_file(book, input_path, part, chunk_size, input_format)
         total = decided + rejected
     elapsed = time.perf_counter() - started
     click.echo(

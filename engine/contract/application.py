@@ -241,6 +241,7 @@ def _kind(ann) -> str:
 #: Every field a rule may name, with its kind; rule files are checked against it on load.
 FIELDS: dict[str, str] = {path: _kind(info.annotation) for path, info in leaf_fields(Application)}
 LABEL_FIELDS = {"enterprise.region_code"}  # text compared as a label (lookup key)
+_TEXT_PATHS = [path for path, kind in FIELDS.items() if kind in ("text", "label")]
 
 
 # --- errors, phrased for people --------------------------------------------------
@@ -307,6 +308,76 @@ def loads_exact(text: str | bytes | bytearray) -> Any:
     return json.loads(text, parse_float=Decimal, parse_constant=NonFinite)
 
 
+# --- text a record keeps and a reader sees as it is -----------------------------------
+#: NUL (PostgreSQL cannot store it in text), lone surrogates (not UTF-8: no database stores
+#: them) and the bidirectional controls that make a name display as other text than it holds.
+_UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` is refused in any field of a document (None when it is not)."""
+    found = _UNSAFE_TEXT.search(text)
+    if found is None:
+        return None
+    c = ord(found.group())
+    what = "NUL" if c == 0 else "not UTF-8 text" if 0xD800 <= c <= 0xDFFF else "a bidirectional control character"
+    return f"must not contain U+{c:04X} ({what})"
+
+
+def _shown_key(key: str) -> str:
+    return _UNSAFE_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
+
+
+def _any_unsafe(data: Any) -> bool:
+    """The quick look every document gets (paths are built only when something is found)."""
+    texts: list[str] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if type(node) is str:
+            texts.append(node)
+        elif isinstance(node, dict):
+            texts.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            texts.append(node)
+    try:
+        joined = "\x01".join(texts)
+    except TypeError:  # a key that is not text (a document built in Python, not read from JSON)
+        joined = "\x01".join(map(str, texts))
+    return _UNSAFE_TEXT.search(joined) is not None
+
+
+def text_problems(data: Any) -> list[tuple[str, str]]:
+    """(path, message) for every string of a parsed document, field names included, that
+    ``text_problem`` refuses; walked without recursion, so any depth is safe."""
+    if not _any_unsafe(data):
+        return []
+    problems: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            problem = text_problem(node)
+            if problem:
+                problems.append((path or "(document)", problem))
+        elif isinstance(node, dict):
+            children = []
+            for key, value in node.items():
+                key = str(key)
+                problem = text_problem(key)
+                shown = f"{path}.{_shown_key(key)}" if path else _shown_key(key)
+                if problem:
+                    problems.append((shown, f"field name {problem}"))
+                children.append((shown, value))
+            stack.extend(reversed(children))  # popped in document order
+        elif isinstance(node, list):
+            stack.extend(reversed([(f"{path}.{i}", v) for i, v in enumerate(node)]))
+    return problems
+
+
 def parse_application(data: Any) -> Application:
     """Validate a document (text, bytes or already-parsed JSON) against the contract."""
     if isinstance(data, (str, bytes, bytearray)):
@@ -317,6 +388,24 @@ def parse_application(data: Any) -> Application:
     if not isinstance(data, dict):
         raise InvalidApplicationError([("(document)", "must be a JSON object")])
     try:
-        return Application.model_validate(data)
+        app = Application.model_validate(data)
     except ValidationError as exc:
-        raise InvalidApplicationError(validation_errors(exc)) from None
+        # every string of the document is looked at; a path holding refused text is named once, escaped
+        unsafe = text_problems(data)
+        named = {p for p, _ in unsafe}
+        found = [(p, m) for p, m in validation_errors(exc) if p not in named and not _UNSAFE_TEXT.search(p)]
+        raise InvalidApplicationError(unsafe + found) from None
+    # valid: the document holds no field but the contract's, so its text fields are all there is to look at
+    unsafe = [(path, problem) for path in _TEXT_PATHS if (problem := _text_at(app, path))]
+    if unsafe:
+        raise InvalidApplicationError(unsafe)
+    return app
+
+
+def _text_at(app: Application, path: str) -> str | None:
+    node: Any = app
+    for part in path.split("."):
+        node = getattr(node, part, None)
+        if node is None:
+            return None
+    return text_problem(node) if isinstance(node, str) else None

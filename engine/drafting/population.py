@@ -27,6 +27,7 @@ import polars as pl
 
 from engine.contract.application import FIELDS, USCC_ALPHABET, USCC_WEIGHTS, loads_exact
 from engine.contract.flat import flatten
+from engine.drafting import MAX_POPULATION
 
 #: (code, name) of Shanxi's 11 prefecture-level cities [POLICY.md, S §2] and the share of applicants.
 CITIES = (
@@ -155,8 +156,8 @@ def _lognormal_int(rng, median, sigma, n, low=1):
 
 def generate(n: int, seed: int, year: int = 2027) -> pl.DataFrame:
     """``n`` synthetic annual applications for ``year``; the same (n, seed, year) gives the same frame."""
-    if n < 1:
-        raise ValueError("n must be at least 1")
+    if not 1 <= n <= MAX_POPULATION:
+        raise ValueError(f"n must be between 1 and {MAX_POPULATION:,}")
     rng = np.random.default_rng(seed)
     col: dict[str, pl.Series] = {}
     everyone = np.ones(n, dtype=bool)

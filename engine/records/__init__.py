@@ -1,0 +1,38 @@
+"""The record of decisions: the store (sqlmodel, Alembic migrations, SQLite or PostgreSQL), the
+operations on it (submit, decide, replay, notices) and its read-only views (list, show, export).
+"""
+
+from __future__ import annotations
+
+from engine.lazy import lazy_exports
+
+__all__ = [
+    "Store",
+    "attach_telemetry",
+    "decide",
+    "decide_pending",
+    "export",
+    "issue_notices",
+    "list_applications",
+    "open_store",
+    "replay",
+    "show",
+    "submit",
+]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "submit": "service",
+        "decide": "service",
+        "decide_pending": "service",
+        "replay": "service",
+        "issue_notices": "service",
+        "attach_telemetry": "service",
+        "list_applications": "views",
+        "show": "views",
+        "export": "views",
+        "open_store": "store",
+        "Store": "store",
+    },
+)

@@ -15,20 +15,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import QueryableAttribute, aliased, defer
+from sqlalchemy.orm.interfaces import ORMOption
 from sqlmodel import col
 
+from engine.atomic import write_bytes_replacing
 from engine.backends.rete.engine import ReteEngine
 from engine.batch.readers import dumps_decision
-from engine.contract.application import Application, History, loads_exact, parse_application
+from engine.contract.application import Application, History, loads_exact, parse_application, text_problem
 from engine.contract.decision import Decision, HistoryBlock, Reason
 from engine.contract.decision import with_history as extend_with_history
 from engine.decimals import fmt_amount
 from engine.errors import (
+    INTERNAL_ERROR,
     AlreadyDecidedError,
     IntegrityFailure,
     InvalidApplicationError,
@@ -38,6 +41,7 @@ from engine.errors import (
     RecordError,
     ShuangtanError,
     UnknownApplicationError,
+    internal_reason,
 )
 from engine.records.store.db import Store, as_utc, ensure_enterprise, now_utc
 from engine.records.store.models import (
@@ -85,10 +89,12 @@ def declared_id(raw: bytes) -> str | None:
     """The application id as written, if the document is readable enough to have one."""
     try:
         doc = loads_exact(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     value = doc.get("application_id") if isinstance(doc, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= 200 else None
+    if not isinstance(value, str) or not 0 < len(value) <= 200 or text_problem(value):
+        return None  # not text a database keeps (NUL, a lone surrogate) or that reads as it is stored
+    return value
 
 
 def _next_version(latest: SubmissionRow | None) -> int:
@@ -143,17 +149,46 @@ def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> 
 
 
 def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
-    with store.session() as s:
+    """Record the contract's verdict on a stored submission: valid, or rejected with every reason.
+
+    Whatever validation raises rejects the submission with that reason (an unexpected error
+    with the code INTERNAL_ERROR): a submission never stays ``received`` to stall the record.
+    The document is read outside the write transaction, so a slow one blocks no other writer.
+    """
+    with store.reading() as s:
         row = s.get(SubmissionRow, submission_id)
         if row.validated:
             return row
-        try:
-            app = parse_application(row.raw)
-        except InvalidApplicationError as exc:
-            row.valid, row.errors = (
-                False,
-                json.dumps([{"path": p, "message": m} for p, m in exc.errors], ensure_ascii=False),
-            )
+        raw = row.raw
+    app, errors = None, None
+    try:
+        app = parse_application(raw)
+    except InvalidApplicationError as exc:
+        errors = [{"path": p, "message": m} for p, m in exc.errors]
+    except Exception as exc:  # a defect met on this document: refused, never left pending
+        errors = [{"path": "(document)", "message": f"{INTERNAL_ERROR}: {internal_reason(exc)}"}]
+    try:
+        return _record_verdict(store, submission_id, app, errors)
+    except DBAPIError as exc:
+        if app is None or isinstance(exc, OperationalError):
+            raise  # the record itself failed (disk full, connection lost): not this document's fault
+        # the database refused what the contract let through: this document, not the record
+        reason = [
+            {
+                "path": "(document)",
+                "message": f"{INTERNAL_ERROR}: the record refuses it: {internal_reason(exc.orig or exc)}",
+            }
+        ]
+        return _record_verdict(store, submission_id, None, reason)
+
+
+def _record_verdict(store: Store, submission_id: int, app: Application | None, errors) -> SubmissionRow:
+    with store.session() as s:
+        row = s.get(SubmissionRow, submission_id)
+        if row.validated:
+            return row  # a concurrent validator recorded it first: the same verdict
+        if app is None:
+            row.valid, row.errors = False, json.dumps(errors, ensure_ascii=False)
         else:
             row.valid = True
             e = app.enterprise
@@ -165,10 +200,18 @@ def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
 
 
 # --- deciding --------------------------------------------------------------------------
+def unloaded(attribute: object) -> ORMOption:
+    """A column left out of a query until read (inside the session): a blob nobody asked for.
+    The cast: sqlmodel types a column attribute as its Python value, not as the attribute."""
+    return defer(cast("QueryableAttribute[Any]", attribute))
+
+
 def _latest(s, app_id: str) -> SubmissionRow | None:
+    """The latest version; its raw bytes load only when read (inside the session)."""
     return (
         s.exec(
             select(SubmissionRow)
+            .options(unloaded(SubmissionRow.raw))
             .where(col(SubmissionRow.application_id) == app_id)
             .order_by(col(SubmissionRow.version).desc())
             .limit(1)
@@ -200,7 +243,9 @@ def record_history(s, credit_code: str, year: int, exclude_app: str) -> History:
     """What the record says this enterprise already received (decisions in force, other applications)."""
     rows = (
         s.exec(
-            select(DecisionRow).where(
+            select(DecisionRow)
+            .options(unloaded(DecisionRow.document))  # the granted amounts are columns of their own
+            .where(
                 col(DecisionRow.credit_code) == credit_code,
                 col(DecisionRow.application_id) != exclude_app,
                 _not_superseded(),
@@ -356,24 +401,32 @@ def _granted(outcome: dict) -> str:
     return outcome["amount"] if outcome["status"] == "granted" else "0.00"
 
 
-def pending(store: Store) -> list[str]:
-    """Application ids whose latest version is valid (or not yet validated) and not yet decided."""
+def _pending(store: Store) -> list[tuple[str, int, bool]]:
+    """(application id, latest submission id, validated) of every application awaiting a
+    decision; read as columns: no submitted document is loaded to find them."""
     with store.reading() as s:
-        subs = (
-            s.exec(
-                select(SubmissionRow)
-                .where(col(SubmissionRow.application_id).is_not(None))
-                .order_by(col(SubmissionRow.id))
+        subs = s.exec(
+            select(
+                col(SubmissionRow.id),
+                col(SubmissionRow.application_id),
+                col(SubmissionRow.version),
+                col(SubmissionRow.valid),
+                col(SubmissionRow.validated),
             )
-            .scalars()
-            .all()
-        )
+            .where(col(SubmissionRow.application_id).is_not(None))
+            .order_by(col(SubmissionRow.id))
+        ).all()
         decided = set(s.exec(select(col(DecisionRow.submission_id))).scalars().all())
-    latest: dict[str, SubmissionRow] = {}
+    latest: dict = {}
     for sub in subs:
         if sub.application_id not in latest or sub.version > latest[sub.application_id].version:
             latest[sub.application_id] = sub
-    return [a for a, sub in latest.items() if sub.valid is not False and sub.id not in decided]
+    return [(a, sub.id, sub.validated) for a, sub in latest.items() if sub.valid is not False and sub.id not in decided]
+
+
+def pending(store: Store) -> list[str]:
+    """Application ids whose latest version is valid (or not yet validated) and not yet decided."""
+    return [app_id for app_id, _, _ in _pending(store)]
 
 
 @dataclass
@@ -384,14 +437,27 @@ class BatchItem:
 
 
 def decide_pending(store: Store, book: Rulebook, officer: str) -> Iterator[BatchItem]:
-    """Decide every pending application, each in its own transaction; skip what another officer took."""
-    for app_id in pending(store):
+    """Decide every pending application, each in its own transaction; skip what another officer took.
+
+    One application never stops the others: whatever fails on it is reported with its reason
+    (an unexpected error with the code INTERNAL_ERROR) and the batch goes on. A version never
+    validated (received before a crash) is validated first, and recorded rejected if it is.
+    Only the record itself failing (disk full, connection lost) ends the batch.
+    """
+    for app_id, sub_id, validated in _pending(store):
         try:
+            if not validated and not validate_submission(store, sub_id).valid:
+                yield BatchItem(app_id, error=f"{app_id}: its latest version is rejected (now on record as such)")
+                continue
             yield BatchItem(app_id, decide(store, app_id, book, officer))
         except AlreadyDecidedError:
             continue  # decided meanwhile by a concurrent officer
         except ShuangtanError as exc:
             yield BatchItem(app_id, error=str(exc))
+        except OperationalError:
+            raise
+        except Exception as exc:  # a defect met on this application: reported, the others go on
+            yield BatchItem(app_id, error=f"{app_id}: {INTERNAL_ERROR}: {internal_reason(exc)}")
 
 
 # --- telemetry -------------------------------------------------------------------------
@@ -532,8 +598,16 @@ def snapshot_book(s, digest: str) -> Rulebook:
     return compile_rulebook(DEFAULT_RULES, files)
 
 
+def storable_id(store: Store, row_id: int) -> bool:
+    """Whether ``row_id`` fits the record's integer keys (32 bits on PostgreSQL, 64 on SQLite):
+    a larger number names no row, and asking the database for it would be an error, not a miss."""
+    return 0 < row_id < (2**31 if store.dialect == "postgresql" else 2**63)
+
+
 def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> ReplayReport:
     """Re-evaluate a stored decision under its stored ruleset, input and record history."""
+    if not storable_id(store, decision_id):
+        raise RecordError(f"no decision {decision_id} on record")
     with store.reading() as s:
         row = s.get(DecisionRow, decision_id)
         if row is None:
@@ -653,6 +727,8 @@ def notice_documents(
     """Render (not yet issue) every notice the decision in force calls for: [(kind, text)]."""
     from engine.notices import render as notices
 
+    if decision_id is not None and not storable_id(store, decision_id):
+        raise RecordError(f"{app_id}: no decision {decision_id} for this application")
     with store.reading() as s:
         row = s.get(DecisionRow, decision_id) if decision_id is not None else in_force(s, app_id)
         if row is None or row.application_id != app_id:
@@ -669,17 +745,20 @@ def notice_documents(
     when = notice_date or dt.date.today()
     out = []
     for kind in notices.applicable_kinds(doc):
-        ctx = notices.notice_context(
-            kind,
-            decision=doc,
-            app=app,
-            book=book,
-            decision_id=stored_id(row.id),
-            officer=row.officer,
-            decided_at=as_utc(row.decided_at),
-            notice_date=when,
-            lang=lang,
-        )
+        try:
+            ctx = notices.notice_context(
+                kind,
+                decision=doc,
+                app=app,
+                book=book,
+                decision_id=stored_id(row.id),
+                officer=row.officer,
+                decided_at=as_utc(row.decided_at),
+                notice_date=when,
+                lang=lang,
+            )
+        except OverflowError:  # a deadline counted from the date falls after 9999-12-31
+            raise RecordError(f"--date {when.isoformat()}: the deadlines it sets fall beyond the calendar") from None
         out.append((kind, notices.render(kind, ctx, "html" if fmt == "pdf" else fmt)))
     return row, out
 
@@ -708,7 +787,7 @@ def issue_notices(
     for kind, text in docs:
         content = notices.to_pdf(text, lang) if fmt == "pdf" else text.encode("utf-8")
         path = out_dir / f"{app_id}.D{row.id}.{kind}.{lang}.{fmt}"
-        path.write_bytes(content)
+        write_bytes_replacing(path, content)  # whole or not at all, like every output
         with store.session() as s:
             n = NoticeRow(
                 decision_id=stored_id(row.id),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from engine.contract.flat import flatten_decision, result_columns
-from engine.records.service import decision_out, submission_out, submission_status, telemetry_out
+from engine.records.service import decision_out, submission_out, submission_status, telemetry_out, unloaded
 from engine.records.store.db import Store, as_utc
 from engine.records.store.models import (
     ApplicationOut,
@@ -40,13 +40,22 @@ def _superseded_by(decisions) -> dict[int, int]:
     return {d.supersedes_id: d.id for d in decisions if d.supersedes_id is not None}
 
 
-def _application(subs, decisions, notices, later, full, telemetry=()) -> ApplicationOut:
+def _current(decisions, later):
+    force = [d for d in decisions if d.id not in later]
+    return max(force, key=lambda d: d.id) if force else None
+
+
+def _application(subs, decisions, notices, later, full, telemetry=(), statuses=None) -> ApplicationOut:
+    """``statuses``: decision id -> statuses, for decisions loaded without their document."""
     subs = sorted(subs, key=lambda r: (r.version or 0, r.id))
     latest = subs[-1]
     decided_subs = {d.submission_id for d in decisions}
-    force = [d for d in decisions if d.id not in later]
-    current = max(force, key=lambda d: d.id) if force else None
-    doc = json.loads(current.document) if current else None
+    current = _current(decisions, later)
+    if statuses is not None:
+        shown = statuses.get(current.id, {}) if current is not None else {}
+    else:
+        doc = json.loads(current.document) if current else None
+        shown = {k: v["status"] for k, v in doc["outcomes"].items()} if doc else {}
     app = ApplicationOut(
         application_id=latest.application_id,
         status=submission_status(latest, latest.version, latest.id in decided_subs),
@@ -56,7 +65,7 @@ def _application(subs, decisions, notices, later, full, telemetry=()) -> Applica
         latest_version=latest.version,
         received_at=as_utc(latest.received_at),
         decision_id=current.id if current else None,
-        statuses={k: v["status"] for k, v in doc["outcomes"].items()} if doc else {},
+        statuses=shown,
     )
     if full:
         app.versions = [submission_out(r, submission_status(r, latest.version, r.id in decided_subs)) for r in subs]
@@ -103,15 +112,26 @@ def list_applications(
     ``outcome`` is ``NAME`` (any status but not_applicable) or ``NAME=STATUS``.
     """
     with store.reading() as s:
-        subs = s.exec(select(SubmissionRow)).scalars().all()
-        decisions = s.exec(select(DecisionRow)).scalars().all()
-    later = _superseded_by(decisions)
-    by_app_dec: dict = {}
-    for d in decisions:
-        by_app_dec.setdefault(d.application_id, []).append(d)
+        # Neither submitted documents nor decision documents are loaded whole: only the
+        # statuses of the decisions in force, read in batches.
+        subs = s.exec(select(SubmissionRow).options(unloaded(SubmissionRow.raw))).scalars().all()
+        decisions = s.exec(select(DecisionRow).options(unloaded(DecisionRow.document))).scalars().all()
+        later = _superseded_by(decisions)
+        by_app_dec: dict = {}
+        for d in decisions:
+            by_app_dec.setdefault(d.application_id, []).append(d)
+        current = [c.id for c in (_current(ds, later) for ds in by_app_dec.values()) if c is not None]
+        statuses = {}
+        for i in range(0, len(current), 500):
+            for d_id, document in s.exec(
+                select(col(DecisionRow.id), col(DecisionRow.document)).where(
+                    col(DecisionRow.id).in_(current[i : i + 500])
+                )
+            ).all():
+                statuses[d_id] = {k: v["status"] for k, v in json.loads(document)["outcomes"].items()}
     out = []
     for group in _group(subs).values():
-        app = _application(group, by_app_dec.get(group[0].application_id, []), [], later, full=False)
+        app = _application(group, by_app_dec.get(group[0].application_id, []), [], later, full=False, statuses=statuses)
         if status and app.status != status:
             continue
         if region and app.region_code != region:
@@ -127,18 +147,34 @@ def list_applications(
 
 def show(store: Store, app_id: str) -> ApplicationOut | None:
     with store.reading() as s:
-        subs = s.exec(select(SubmissionRow).where(col(SubmissionRow.application_id) == app_id)).scalars().all()
+        subs = (
+            s.exec(
+                select(SubmissionRow)
+                .options(unloaded(SubmissionRow.raw))
+                .where(col(SubmissionRow.application_id) == app_id)
+            )
+            .scalars()
+            .all()
+        )
         if not subs:
             return None
         decisions = s.exec(select(DecisionRow).where(col(DecisionRow.application_id) == app_id)).scalars().all()
         notices = (
-            s.exec(select(NoticeRow).where(col(NoticeRow.application_id) == app_id).order_by(col(NoticeRow.id)))
+            s.exec(
+                select(NoticeRow)
+                .options(unloaded(NoticeRow.content))
+                .where(col(NoticeRow.application_id) == app_id)
+                .order_by(col(NoticeRow.id))
+            )
             .scalars()
             .all()
         )
         telemetry = (
             s.exec(
-                select(TelemetryRow).where(col(TelemetryRow.application_id) == app_id).order_by(col(TelemetryRow.id))
+                select(TelemetryRow)
+                .options(unloaded(TelemetryRow.raw))
+                .where(col(TelemetryRow.application_id) == app_id)
+                .order_by(col(TelemetryRow.id))
             )
             .scalars()
             .all()

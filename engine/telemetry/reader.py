@@ -38,6 +38,17 @@ OPTIONAL = ("system_id",)
 POWER = ("grid_import_kw", "storage_discharge_kw", "storage_charge_kw")
 _SYSTEM = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_LISTED = 200  # problems kept in full; the count beyond is still reported
+#: Bounds of a power reading, checked before any arithmetic: ``1e999999999`` is nine bytes that
+#: would overflow (or, kept exact, exhaust memory in) every sum. 100 GW is beyond any site on the
+#: platform; 20 places keep any decimal a meter or a float's repr writes.
+MAX_KW_DIGITS = 8  # integer digits: below 100,000,000 kW
+MAX_KW_PLACES = 20
+
+
+def _bounded(value: Decimal) -> bool:
+    """Within the bounds above (a finite value: the exponent of NaN or Infinity is a letter)."""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and value.adjusted() < MAX_KW_DIGITS and exponent >= -MAX_KW_PLACES
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +108,12 @@ def _power(text) -> Decimal:
         raise ValueError(f"{text!r} is not finite")
     if value < 0:
         raise ValueError(f"must be ≥ 0, got {text}")
+    if not _bounded(value):
+        shown = str(text).strip()
+        shown = shown if len(shown) <= 40 else shown[:37] + "…"
+        raise ValueError(
+            f"{shown} is out of bounds (at most {MAX_KW_DIGITS} integer digits and {MAX_KW_PLACES} decimal places)"
+        )
     return value
 
 
@@ -257,6 +274,7 @@ def _well_formed(where, row, grid) -> Interval | None:
         start.tzinfo is not None
         or received.tzinfo is not None
         or not (imp.is_finite() and dis.is_finite() and chg.is_finite())
+        or not (_bounded(imp) and _bounded(dis) and _bounded(chg))
         or imp < 0
         or dis < 0
         or chg < 0
