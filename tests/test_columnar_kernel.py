@@ -17,6 +17,13 @@ from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_ruleboo
 
 BOOK = load_rulebook()
 
+# Issue 12: the contract (the Rete path) bounds decimals at 15 integer digits (contract/bounds.py);
+# the columnar validation still accepts 18, and these tests draw values of 16-18 digits. Strict:
+# they pass again, and must lose this mark, once the columnar validation mirrors those bounds.
+BOUNDS_NOT_MIRRORED = pytest.mark.xfail(
+    strict=True, reason="columnar validation accepts 16-18 integer digits; the contract refuses them"
+)
+
 
 def _careful(book, frame):
     saved = columnar.USE_KERNEL
@@ -51,6 +58,7 @@ def test_population_every_row_vouched_and_identical_to_the_polars_path():
     assert columnar.decide_typed(BOOK, frame).equals(result)
 
 
+@BOUNDS_NOT_MIRRORED
 @pytest.mark.parametrize("seed", [3, 17])
 def test_generated_boundaries_and_faults_agree_with_rete(seed):
     frame = Generator(BOOK, seed).frame(3000)
@@ -61,6 +69,7 @@ def test_generated_boundaries_and_faults_agree_with_rete(seed):
     assert 0.2 < vouched.mean() < 1  # both paths were exercised
 
 
+@BOUNDS_NOT_MIRRORED
 def test_invalid_rows_are_never_vouched():
     frame = Generator(BOOK, 9, invalid_share=0).frame(200)
     bad = frame.with_columns(
@@ -135,6 +144,7 @@ def test_a_section_with_a_missing_field_is_refused_by_both_paths():
     assert columnar.decide_typed(BOOK, frame)["error"][0] is not None
 
 
+@BOUNDS_NOT_MIRRORED
 def test_huge_values_beyond_the_proven_limits_go_to_the_careful_path():
     frame = generate(300, 6).with_columns(
         pl.when(pl.int_range(pl.len()) % 7 == 0)

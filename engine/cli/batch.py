@@ -11,7 +11,7 @@ import click
 
 from engine.batch.readers import detect_format, read_records
 from engine.batch.run import decide_stream
-from engine.cli.common import OutputPath, check_output, progress_wanted, rulebook_options, writing
+from engine.cli.common import OutputPath, check_output, domain_errors, progress_wanted, rulebook_options, writing
 
 
 @click.command()
@@ -66,6 +66,7 @@ from engine.cli.common import OutputPath, check_output, progress_wanted, ruleboo
     help="Columnar path on a Dask cluster, partition-wise (Parquet input; --out is a folder).",
 )
 @rulebook_options
+@domain_errors  # an input that is not text, or not Parquet: one line, exit 2
 def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, chunk_size, cluster, book):
     """Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).
 
