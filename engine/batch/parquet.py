@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from engine.batch.readers import detect_format, read_records
 from engine.contract.application import FIELDS, InvalidApplicationError, parse_application
+from engine.contract.bounds import decimal_text
 from engine.contract.flat import flatten, result_columns
 from engine.contract.formats import open_parquet
 from engine.errors import BadRecordError, OutputError
@@ -56,7 +57,14 @@ def _clean(flat: dict) -> dict | None:
         elif kind == "decimal":
             if isinstance(v, bool) or not isinstance(v, (int, str, Decimal)):
                 return None
-            v = str(v)
+            # A JSON number's text as a cell spells it (str(Decimal) is 1E+3 for 1e3, which the
+            # text rule refuses); one beyond the bounds is the model's to name.
+            if isinstance(v, Decimal):
+                v = decimal_text(v)
+                if "E" in v:
+                    return None
+            else:
+                v = str(v)
         elif not isinstance(v, str):
             return None
         row[path] = v
@@ -79,15 +87,17 @@ def _frame(rows: list[dict], lines: list[int], errors: list) -> pl.DataFrame:
 def _records_chunks(records, chunk_size) -> Iterator[pl.DataFrame]:
     rows, lines, errors = [], [], []
     for n, doc in records:
-        error = None
+        error, row = None, {}
         if isinstance(doc, BadRecordError):
-            error, row = str(doc), {}
+            error = str(doc)
         elif not isinstance(doc, dict):
-            error, row = "(document): must be a JSON object", {}
+            error = "(document): must be a JSON object"
         else:
-            row = _clean(flatten(doc))
-            if row is None:
-                error, row = _reject_text(doc), {}
+            cleaned = _clean(flatten(doc))
+            if cleaned is not None:
+                row = cleaned
+            else:
+                error = _reject_text(doc)
                 app_id = doc.get("application_id")
                 if isinstance(app_id, str):
                     row = {"application_id": app_id}

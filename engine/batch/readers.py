@@ -18,7 +18,7 @@ __all__ = ["detect_format", "dumps_decision", "read_records", "row_to_document"]
 try:  # optional: ten times faster; the same bytes for what a decision holds (str, int, bool, None: never a float)
     import orjson
 except ImportError:  # pragma: no cover - the standard library gives the same text, slower
-    orjson = None
+    orjson = None  # type: ignore[assignment]  # absent: the name stays, as a None to test
 
 
 def detect_format(path: str, explicit: str | None = None) -> str:

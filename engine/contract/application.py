@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from operator import mul
 from typing import Annotated, Any, Literal
@@ -68,7 +69,8 @@ def _exact_decimal(value: Any, places_text: str = PLACES_TEXT) -> Decimal:
 
 
 def _money(value: Decimal) -> Decimal:
-    if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
+    exponent = value.as_tuple().exponent  # an int: non-finite values never get here
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
         raise ValueError("must have at most 2 decimal places")
     return value
 
@@ -253,7 +255,7 @@ _PATTERN_TEXT = {
 }
 
 
-def _phrase(err: dict) -> str:
+def _phrase(err: Mapping[str, Any]) -> str:
     kind, ctx = err["type"], err.get("ctx", {})
     if kind == "extra_forbidden":
         return "unknown field"

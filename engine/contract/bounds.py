@@ -38,6 +38,8 @@ DECIMAL_TEXT = re.compile(r"-?([0-9]+)(?:\.([0-9]+))?", re.ASCII)
 _NON_FINITE = re.compile(r"[+-]?(nan|snan|inf|infinity)", re.ASCII | re.IGNORECASE)
 _WIDE = Context(prec=2 * MAX_NUMBER_CHARS)  # quantize never rounds a bounded value
 _PLACES = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+#: Text this short cannot break a digit bound (most values: no need to look at their parts).
+_SURELY_IN_BOUNDS = min(MAX_INTEGER_DIGITS, MAX_DECIMAL_PLACES + 2, MAX_NUMBER_CHARS)  # "0." + places
 #: The first integer beyond the bounds (integer fields are ``le=MAX_INTEGER - 1``).
 MAX_INTEGER = 10**MAX_INTEGER_DIGITS
 
@@ -46,6 +48,8 @@ class TooLongInteger(int):
     """A JSON integer (or CSV cell) of more than MAX_INTEGER_DIGITS digits, never converted:
     it stands in as ±MAX_INTEGER, just past every field's range, so the field's own bound
     refuses it (``must be ≤ 999999999999999``, or a decimal field's digit count)."""
+
+    chars: int
 
     def __new__(cls, chars: int, negative: bool = False):
         self = super().__new__(cls, -MAX_INTEGER if negative else MAX_INTEGER)
@@ -99,6 +103,8 @@ def decimal_from_text(text: str, places_text: str = PLACES_TEXT) -> Decimal:
         if _NON_FINITE.fullmatch(text.strip()):
             raise ValueError("must be a finite number (NaN and Infinity are refused)")
         raise ValueError(f"must be a decimal number, got {echo(text)}")
+    if len(text) <= _SURELY_IN_BOUNDS:
+        return Decimal(text)
     whole, fraction = m.group(1), m.group(2) or ""
     if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
         raise ValueError(INTEGER_TEXT)
@@ -123,6 +129,18 @@ def check_decimal(value: Decimal, places_text: str = PLACES_TEXT) -> Decimal:
     ):
         raise ValueError(places_text)
     return value
+
+
+def decimal_text(value: Decimal) -> str:
+    """A JSON number as the text a cell would hold: fixed point (``1E+3`` is ``1000``, ``1E-7``
+    is ``0.0000001``) when it is within the bounds, else its short scientific form, which every
+    text rule refuses (fixed point of ``1E+999999999`` would be a billion characters)."""
+    try:
+        if value.is_finite():
+            return format(check_decimal(value), "f")
+    except ValueError:
+        pass
+    return str(value)
 
 
 def read_bounded(stream, limit: int = MAX_DOCUMENT_BYTES) -> bytes:

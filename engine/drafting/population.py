@@ -20,12 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from engine.contract.application import _USCC_ALPHABET, _USCC_WEIGHTS, FIELDS
+from engine.contract.bounds import decimal_text
 from engine.contract.flat import flatten
 from engine.contract.formats import csv_records, jsonl_records, open_parquet
 from engine.errors import BadRecordError, UnreadableInputError
@@ -324,7 +326,14 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
 def _flat(doc: dict) -> dict:
     """Dotted keys with JSON's text for every value, as a CSV population holds them."""
     return {
-        k: str(v).lower() if isinstance(v, bool) else None if v is None else str(v) for k, v in flatten(doc).items()
+        k: str(v).lower()
+        if isinstance(v, bool)
+        else None
+        if v is None
+        else decimal_text(v)  # 1e3 as 1000: the text a cell holds
+        if isinstance(v, Decimal)
+        else str(v)
+        for k, v in flatten(doc).items()
     }
 
 
