@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.contract.bounds import MAX_DEPTH, MAX_DOCUMENT_BYTES, json_decimal, json_int
+from engine.contract.bounds import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_VALUES, json_decimal, json_int
 from engine.errors import UnreadableDocumentError
 
 BOM = b"\xef\xbb\xbf"
 SIZE_TEXT = f"larger than {MAX_DOCUMENT_BYTES:,} bytes, the contract's limit for one application"
 DEPTH_TEXT = f"objects and arrays nested more than {MAX_DEPTH} deep"
+VALUES_TEXT = f"more than {MAX_VALUES:,} values (an application has about 50)"
 
 
 class NonFinite:
@@ -100,6 +101,8 @@ def loads_exact(text: str | bytes | bytearray, where: str = "(document)") -> Any
         text = decode_document(text, where)
     elif len(text) > MAX_DOCUMENT_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
         raise UnreadableDocumentError([(where, SIZE_TEXT)])
+    if len(text) > MAX_VALUES and text.count(",") + text.count("{") + text.count("[") > MAX_VALUES:
+        raise UnreadableDocumentError([(where, VALUES_TEXT)])
     try:
         data = json.loads(
             text, parse_float=json_decimal, parse_int=json_int, parse_constant=NonFinite, object_pairs_hook=_object

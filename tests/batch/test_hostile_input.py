@@ -359,3 +359,25 @@ def test_evaluate_of_hostile_numbers_returns_within_2_s(tmp_path):
         code, seconds = head.split()
         assert int(code) == 0 and float(seconds) < 2, done.stdout
         assert "decided 0, rejected 5, total 5" in err
+
+
+def test_a_bom_is_accepted_alike_by_evaluate_on_both_backends_and_by_telemetry(tmp_path):
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "in.jsonl").write_bytes(bom + line(1) + b"\n")
+    (tmp_path / "in.csv").write_bytes(csv_bytes([cells()], bom=True))
+    for name in ("in.jsonl", "in.csv"):
+        for backend, out in (("rete", "o.jsonl"), ("columnar", "o.csv")):
+            args = ["evaluate", str(tmp_path / name), "--backend", backend, "--out", str(tmp_path / out)]
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 0 and "decided 1, rejected 0" in result.stderr, (name, backend)
+    plain = "examples/telemetry/taiyuan-2026.csv"
+    (tmp_path / "t.csv").write_bytes(bom + open(plain, "rb").read())
+    runs = [
+        CliRunner().invoke(main, ["telemetry", "summarize", p, "--format", "json"])
+        for p in (plain, str(tmp_path / "t.csv"))
+    ]
+    assert runs[0].exit_code == runs[1].exit_code == 0
+    first, second = (json.loads(r.stdout) for r in runs)
+    assert {k: v for k, v in first.items() if k not in ("file", "sha256")} == {
+        k: v for k, v in second.items() if k not in ("file", "sha256")
+    }
