@@ -111,6 +111,25 @@ class BadRecordError(ShuangtanError):
         return "; ".join(f"{p}: {m}" for p, m in self.errors)
 
 
+class UnreadableDocumentError(BadRecordError, ValueError):
+    """JSON that breaks the contract's reading rules before any field is judged: not UTF-8,
+    larger than the document limit, nested too deep, a key given twice. A ValueError, as
+    json's own syntax errors are, so every reader that refuses bad JSON refuses these too."""
+
+
+class UnreadableInputError(ShuangtanError, ValueError):
+    """A whole input file that cannot be read as its format (not text at all, not Parquet, a
+    Parquet column of a type that cannot hold its field exactly): nothing in it is decided.
+    ``source`` names the file when the reader knows it, ``problem`` says what is wrong."""
+
+    def __init__(self, problem: str, source: str | None = None):
+        self.problem, self.source = problem, source
+        super().__init__(problem, source)  # both in args: the error pickles
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.problem}" if self.source else self.problem
+
+
 # --- the record of decisions --------------------------------------------------------
 class RecordError(ShuangtanError):
     """A request the record cannot satisfy (unknown application, rejected input, ...)."""

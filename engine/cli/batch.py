@@ -18,6 +18,7 @@ from engine.cli.common import (
     OutputPath,
     check_output,
     distinct_files,
+    domain_errors,
     output_errors,
     progress_wanted,
     rulebook_options,
@@ -79,6 +80,7 @@ from engine.errors import OutputError
     help="Columnar path on a Dask cluster, partition-wise (Parquet input; --out is a folder).",
 )
 @rulebook_options
+@domain_errors  # an input that is not text, or not Parquet: one line, exit 2
 def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, chunk_size, cluster, book):
     """Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).
 

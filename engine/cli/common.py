@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from engine.contract.bounds import read_bounded
 from engine.errors import (
     INTERNAL_ERROR,
     DateNotCoveredError,
@@ -24,6 +25,7 @@ from engine.errors import (
     OutputError,
     RulebookError,
     ShuangtanError,
+    UnreadableInputError,
     internal_reason,
 )
 
@@ -120,6 +122,8 @@ def domain_errors(fn):
             raise InputError(telemetry_problems(exc)) from None
         except MeteringError as exc:
             raise InputError(f"telemetry: {exc}") from None
+        except UnreadableInputError as exc:
+            raise InputError(str(exc)) from None
         except RulebookError as exc:
             raise click.ClickException(f"rulebook error: {exc}") from None
         except EngineError as exc:
@@ -200,10 +204,13 @@ def telemetry_problems(exc: InvalidTelemetryError) -> str:
 
 
 def read_input(path: str) -> bytes:
+    """The document's bytes, at most one more than the contract's size limit (so that the
+    contract refuses a larger one, and /dev/zero is not read to the end)."""
     if path == "-":
-        return sys.stdin.buffer.read()
+        return read_bounded(sys.stdin.buffer)
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as fh:
+            return read_bounded(fh)
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from engine.atomic import replacing
-from engine.cli.common import check_output, distinct_files, rulebook_options, terminated_cleanly, writing
+from engine.cli.common import check_output, distinct_files, domain_errors, rulebook_options, terminated_cleanly, writing
 
 
 @click.command("verify-backends")
@@ -85,6 +85,7 @@ def verify_backends(n, seed, show, book):
     "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes of a local cluster."
 )
 @rulebook_options
+@domain_errors  # an input that is not Parquet: one line, exit 2
 def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, workers, book):
     """Decide a population with the columnar backend (same decisions as `evaluate`, flat rows).
 

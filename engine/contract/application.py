@@ -1,13 +1,13 @@
 """The application document of CONTRACT.md as pydantic models, read exactly.
 
-Decimals arrive as JSON strings or numbers; JSON is parsed with ``parse_float=Decimal``
-so a number never becomes a binary float. Unknown fields, NaN and Infinity are refused.
+Decimals arrive as JSON strings or numbers; JSON is parsed with exact numbers (jsontext.py)
+so a number never becomes a binary float. Unknown fields, NaN and Infinity are refused, and
+every number is held to the bounds of bounds.py before anything is computed from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -28,39 +28,44 @@ from pydantic import (
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from engine.errors import InvalidApplicationError
+from engine.contract.bounds import (
+    INTEGER_TEXT,
+    MAX_INTEGER,
+    PLACES_TEXT,
+    OutOfBounds,
+    check_decimal,
+    decimal_from_text,
+)
+from engine.contract.jsontext import NonFinite, loads_exact
+from engine.errors import InvalidApplicationError, UnreadableDocumentError
 
 
-def _exact_decimal(value: Any) -> Decimal:
+def _exact_decimal(value: Any, places_text: str = PLACES_TEXT) -> Decimal:
+    """A Decimal within the bounds, from a JSON number (int or Decimal) or text spelt as the
+    contract spells it; bounds are judged on the text or the exponent, before any arithmetic."""
     kind = type(value)
-    if kind is str or kind is Decimal:  # the usual spellings first; the same outcome as below
-        if kind is str:
-            try:
-                value = Decimal(value.strip())
-            except Exception:
-                raise ValueError(f"must be a decimal number, got {value!r}") from None
+    if kind is str:  # the usual spellings first; the same outcome as below
+        return decimal_from_text(value, places_text)
+    if kind is Decimal:
         if not value.is_finite():
             raise ValueError("must be a finite number (NaN and Infinity are refused)")
-        return value
+        return check_decimal(value, places_text)
     if isinstance(value, NonFinite):
         raise ValueError(f"must be a finite number ({value} is refused)")
+    if isinstance(value, OutOfBounds):
+        raise ValueError(value.problem)
     if isinstance(value, bool) or isinstance(value, float):
         # A float has already lost exactness; a bool is not a number.
         raise ValueError("must be a decimal number given as a JSON string or number")
     if isinstance(value, int):
+        if not -MAX_INTEGER < value < MAX_INTEGER:  # a too-long JSON integer is ±MAX_INTEGER
+            raise ValueError(INTEGER_TEXT)
         return Decimal(value)
     if isinstance(value, Decimal):
-        d = value
-    elif isinstance(value, str):
-        try:
-            d = Decimal(value.strip())
-        except Exception:
-            raise ValueError(f"must be a decimal number, got {value!r}") from None
-    else:
-        raise ValueError("must be a decimal number given as a JSON string or number")
-    if not d.is_finite():
-        raise ValueError("must be a finite number (NaN and Infinity are refused)")
-    return d
+        return _exact_decimal(Decimal(value), places_text)
+    if isinstance(value, str):
+        return decimal_from_text(str(value), places_text)
+    raise ValueError("must be a decimal number given as a JSON string or number")
 
 
 def _money(value: Decimal) -> Decimal:
@@ -127,6 +132,9 @@ Positive = Annotated[ExactDecimal, Field(gt=0)]
 NonNegative = Annotated[ExactDecimal, Field(ge=0)]
 Share = Annotated[ExactDecimal, Field(ge=0, le=1)]
 Money = Annotated[ExactDecimal, Field(ge=0), AfterValidator(_money)]
+#: An integer field's bound as a plain ``le`` constraint, which the columnar validation reads
+#: from the model as it reads every other (a custom validator would send its rows to Rete).
+BoundedInt = Annotated[StrictInt, Field(le=MAX_INTEGER - 1)]
 
 
 class _Strict(BaseModel):
@@ -164,7 +172,7 @@ class Platform(_Strict):
 class Storage(_Strict):
     capacity_kwh: Positive
     energy_density_wh_per_kg: Positive
-    cycle_life: Annotated[StrictInt, Field(gt=0)]
+    cycle_life: Annotated[BoundedInt, Field(gt=0)]
     backflow_response_ms: NonNegative
     discharged_kwh: NonNegative
     baseline_peak_kw: Positive
@@ -179,7 +187,7 @@ class Equipment(_Strict):
 
 
 class Packaging(_Strict):
-    order_count: Annotated[StrictInt, Field(ge=0)]
+    order_count: Annotated[BoundedInt, Field(ge=0)]
     order_value_yuan: Money
     nondegradable_share: Share
     has_recycling_system: StrictBool
@@ -293,21 +301,6 @@ def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
     return [(_path(e["loc"]), _phrase(e)) for e in exc.errors()]
 
 
-class NonFinite:
-    """JSON's NaN/Infinity, kept as a marker so validation names the field that holds it."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __str__(self):
-        return self.name
-
-
-def loads_exact(text: str | bytes | bytearray) -> Any:
-    """JSON with every number exact (int or Decimal); NaN/Infinity become NonFinite markers."""
-    return json.loads(text, parse_float=Decimal, parse_constant=NonFinite)
-
-
 # --- text a record keeps and a reader sees as it is -----------------------------------
 #: NUL (PostgreSQL cannot store it in text), lone surrogates (not UTF-8: no database stores
 #: them) and the bidirectional controls that make a name display as other text than it holds.
@@ -383,6 +376,8 @@ def parse_application(data: Any) -> Application:
     if isinstance(data, (str, bytes, bytearray)):
         try:
             data = loads_exact(data)
+        except UnreadableDocumentError as exc:
+            raise InvalidApplicationError(exc.errors) from None
         except ValueError as exc:  # JSONDecodeError is a ValueError
             raise InvalidApplicationError([("(document)", f"not valid JSON: {exc}")]) from None
     if not isinstance(data, dict):

@@ -20,14 +20,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from engine.contract.application import FIELDS, USCC_ALPHABET, USCC_WEIGHTS, loads_exact
+from engine.contract.application import FIELDS, USCC_ALPHABET, USCC_WEIGHTS
+from engine.contract.bounds import decimal_text
 from engine.contract.flat import flatten
+from engine.contract.formats import csv_records, jsonl_records, open_parquet
 from engine.drafting import MAX_POPULATION
+from engine.errors import BadRecordError, UnreadableInputError
 
 #: (code, name) of Shanxi's 11 prefecture-level cities [POLICY.md, S §2] and the share of applicants.
 CITIES = (
@@ -325,18 +329,42 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
 def _flat(doc: dict) -> dict:
     """Dotted keys with JSON's text for every value, as a CSV population holds them."""
     return {
-        k: str(v).lower() if isinstance(v, bool) else None if v is None else str(v) for k, v in flatten(doc).items()
+        k: str(v).lower()
+        if isinstance(v, bool)
+        else None
+        if v is None
+        else decimal_text(v)  # 1e3 as 1000: the text a cell holds
+        if isinstance(v, Decimal)
+        else str(v)
+        for k, v in flatten(doc).items()
     }
 
 
+def _documents(path: Path, reader):
+    """The documents of a JSON Lines or CSV population, read by the batch readers' rules; a
+    population is data to compare, not a batch to decide, so a bad record stops the read."""
+    with open(path, "rb") as stream:
+        for n, _raw, doc in reader(stream):
+            if isinstance(doc, BadRecordError):
+                raise UnreadableInputError(f"line {n}: {doc}")
+            if not isinstance(doc, dict):
+                raise UnreadableInputError(f"line {n}: (document): must be a JSON object")
+            yield doc
+
+
 def read_population(path: Path) -> pl.DataFrame:
+    """A population file as the population schema; UnreadableInputError (a ValueError) when a
+    record, the file or a Parquet column breaks the readers' rules (engine.contract.formats)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return pl.read_parquet(path)
-    if suffix == ".csv":
-        return _typed(pl.read_csv(path, infer_schema=False))
-    if suffix == ".jsonl":
-        rows = [_flat(loads_exact(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return _typed(pl.DataFrame(rows, schema={c: pl.Utf8 for c in SCHEMA}))
+    try:
+        if suffix == ".parquet":
+            open_parquet(path)
+            return pl.read_parquet(path)
+        if suffix in (".csv", ".jsonl"):
+            reader = csv_records if suffix == ".csv" else jsonl_records
+            rows = [_flat(doc) for doc in _documents(path, reader)]
+            return _typed(pl.DataFrame(rows, schema={c: pl.Utf8 for c in SCHEMA}))
+    except UnreadableInputError as exc:
+        raise UnreadableInputError(exc.problem) from None  # the caller names the file
     raise ValueError(f"unsupported population format {suffix!r} (use one of {', '.join(FORMATS)})")

@@ -115,7 +115,7 @@ def test_invalid_utf8_rejects_that_line_not_the_file(tmp_path, fmt):
     rejects = lines(tmp_path / "r.jsonl")
     utf8 = [x for x in rejects if "not valid UTF-8" in x["errors"][0]["message"]]
     assert len(utf8) == 1 and utf8[0]["line"] == (3 if fmt == "csv" else 2)
-    assert "\ufffd" in utf8[0]["record"]  # shown with replacement characters; the files are UTF-8
+    assert "\\xff\\xfe" in utf8[0]["record"]  # the bad bytes shown escaped; the files stay UTF-8
     assert len(lines(tmp_path / "o.jsonl")) >= 1
 
 
@@ -233,8 +233,8 @@ def test_columnar_interrupted_leaves_no_file(tmp_path, monkeypatch):
         raise RuntimeError("interrupted")
 
     monkeypatch.setattr("engine.batch.parquet.decide_chunk", boom)
-    with pytest.raises(RuntimeError):
-        CliRunner().invoke(main, ["evaluate", str(pop), "--out", str(tmp_path / "o.parquet")], catch_exceptions=False)
+    r = CliRunner().invoke(main, ["evaluate", str(pop), "--out", str(tmp_path / "o.parquet")], catch_exceptions=False)
+    assert r.exit_code == 1 and "internal error (INTERNAL_ERROR): RuntimeError: interrupted" in r.output
     assert not (tmp_path / "o.parquet").exists()
     _no_parts(tmp_path)
 

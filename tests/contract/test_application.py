@@ -198,12 +198,12 @@ def test_a_json_number_is_read_exactly_never_through_a_float():
     text = (
         json.dumps(doc(storage__platform__reporting_completeness="@@", storage__discharged_kwh="%%"))
         .replace('"@@"', "0.1")
-        .replace('"%%"', "0.30000000000000004")
+        .replace('"%%"', "999999999999999.99")  # 17 digits: a float would say 1e15
     )
     app = parse_application(text)
     assert app.storage.platform.reporting_completeness == Decimal("0.1")
     assert str(app.storage.platform.reporting_completeness) == "0.1"
-    assert app.storage.discharged_kwh == Decimal("0.30000000000000004")
+    assert app.storage.discharged_kwh == Decimal("999999999999999.99")
 
 
 def test_a_python_float_is_refused_because_it_has_already_lost_exactness():

@@ -17,6 +17,10 @@ from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_ruleboo
 
 BOOK = load_rulebook()
 
+# Issue 12: the contract (the Rete path) bounds decimals at 15 integer digits (contract/bounds.py);
+# the columnar validation still accepts 18, and these tests draw values of 16-18 digits. Strict:
+# they pass again, and must lose this mark, once the columnar validation mirrors those bounds.
+
 
 def _careful(book, frame):
     saved = columnar.USE_KERNEL

@@ -1,0 +1,288 @@
+"""Batch inputs as the contract reads them: JSON Lines, CSV with dotted columns, Parquet columns.
+
+One set of rules per format, the same in every command that reads it (evaluate on either
+backend, simulate's populations; check and submit read one document through jsontext):
+
+- Any text input whose first block holds a NUL byte is not text (a PNG, a Parquet file, /dev/zero):
+  one UnreadableInputError, nothing decided. Otherwise a bad record is rejected with its line
+  number and the input goes on.
+- JSON Lines: bytes split on LF only (a CR inside a record belongs to it; a CRLF ending loses its
+  CR); a UTF-8 BOM at the start of the file is skipped; each line is at most MAX_DOCUMENT_BYTES,
+  valid UTF-8 and strict JSON (jsontext), or that line alone is rejected.
+- CSV: UTF-8 (BOM allowed); a header naming known columns, each once; every row exactly as many
+  cells as the header; a row with a byte that is not UTF-8 is rejected naming the column. Cells
+  get a spreadsheet's leniency: spaces around a number or a boolean, true/false in any case.
+- Parquet: each contract column of a type that holds its field exactly (no binary floats, no
+  decimal256): ``parquet_column_problems``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+import string
+from collections.abc import Iterator
+
+from engine.contract.application import FIELDS
+from engine.contract.bounds import MAX_DOCUMENT_BYTES, MAX_INTEGER_DIGITS, TooLongInteger
+from engine.contract.jsontext import BOM, SIZE_TEXT, loads_exact
+from engine.errors import BadRecordError, UnreadableDocumentError, UnreadableInputError
+
+SNIFF_BYTES = 8192  # as git and grep judge "binary": a NUL in the first block
+_SHOWN = 200  # characters of an over-long record kept in its reject
+_INTEGER_CELL = re.compile(r"-?[0-9]+", re.ASCII)
+
+
+def binary_stream(stream):
+    """The bytes under ``stream``: a binary stream, a text file's buffer (nothing may have been
+    read through the text layer), or a StringIO's text encoded."""
+    if isinstance(stream, io.TextIOBase):
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            return buffer
+        return io.BytesIO(stream.read().encode("utf-8", "surrogatepass"))
+    return stream
+
+
+def _source(stream) -> str | None:
+    name = getattr(stream, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _opened(stream, what: str):
+    """A peekable binary stream, after refusing one that is not text at all."""
+    binary = binary_stream(stream)
+    if not hasattr(binary, "peek"):
+        binary = io.BufferedReader(binary)
+    at = binary.peek(SNIFF_BYTES)[:SNIFF_BYTES].find(b"\x00")
+    if at >= 0:
+        raise UnreadableInputError(
+            f"not a text file (a NUL byte at offset {at}); {what} is UTF-8 text", _source(stream)
+        )
+    return binary
+
+
+def shown(text: str) -> str:
+    """Text fit for a reject file: bytes that were not UTF-8 (surrogateescape) as \\xNN escapes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+# --- JSON Lines ----------------------------------------------------------------------------
+def jsonl_records(stream) -> Iterator[tuple[int, str, object]]:
+    """(line number, raw text, document | BadRecordError) per non-blank line."""
+    binary = _opened(stream, "JSON Lines")
+    limit = MAX_DOCUMENT_BYTES
+    n = 0
+    while chunk := binary.readline(limit + 2):  # the record, its CR and its LF
+        n += 1
+        ended = chunk.endswith(b"\n")
+        line = chunk[:-1] if ended else chunk
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if n == 1 and line.startswith(BOM):
+            line = line[3:]
+        if len(line) > limit:
+            if not ended:
+                _skip_line(binary)
+            yield n, line[:_SHOWN].decode("utf-8", "backslashreplace") + "…", BadRecordError([("(line)", SIZE_TEXT)])
+            continue
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problem = f"not valid UTF-8 (byte offset {exc.start})"
+            yield n, line.decode("utf-8", "backslashreplace"), BadRecordError([("(line)", problem)])
+            continue
+        try:
+            yield n, text, loads_exact(text, "(line)")
+        except UnreadableDocumentError as exc:
+            yield n, text, BadRecordError(exc.errors)
+        except ValueError as exc:  # json.JSONDecodeError
+            yield n, text, BadRecordError([("(line)", f"not valid JSON: {exc}")])
+
+
+def _skip_line(binary) -> None:
+    """Read past the rest of an over-long line without keeping it."""
+    while chunk := binary.readline(1 << 16):
+        if chunk.endswith(b"\n"):
+            return
+
+
+# --- CSV -------------------------------------------------------------------------------------
+def cell_value(kind: str, text: str):
+    """CSV text to the JSON value the contract expects; anything odd is left for validation to
+    name (an integer too long to convert becomes a marker saying so)."""
+    if kind == "boolean":
+        low = text.strip().lower()
+        return {"true": True, "false": False}.get(low, text)
+    if kind == "integer":
+        t = text.strip(string.whitespace)
+        if not _INTEGER_CELL.fullmatch(t):
+            return text
+        digits = t.lstrip("-").lstrip("0") or "0"  # int() of 5,000 zeros is as slow as of 5,000 digits
+        if len(digits) > MAX_INTEGER_DIGITS:
+            return TooLongInteger(len(t), t.startswith("-"))
+        return -int(digits) if t.startswith("-") else int(digits)
+    if kind == "decimal":
+        return text.strip(string.whitespace)
+    return text
+
+
+def row_to_document(row: dict) -> dict:
+    """A CSV row with dotted columns to a nested application; an empty cell means absent."""
+    doc: dict = {}
+    for column, text in row.items():
+        if column is None:
+            raise BadRecordError([("(row)", "more cells than columns")])
+        if text is None or text == "":
+            continue
+        kind = FIELDS.get(column, "text")
+        node = doc
+        parts = column.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise BadRecordError([(column, "conflicts with another column")])
+        node[parts[-1]] = cell_value(kind, text)
+    return doc
+
+
+def csv_records(stream) -> Iterator[tuple[int, str, object]]:
+    """(line number of the row's last line, raw text, document | BadRecordError) per row."""
+    binary = _opened(stream, "CSV")
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        yield from _csv_rows(text, _source(stream))
+    finally:
+        with contextlib.suppress(ValueError):  # leave the caller's stream open
+            text.detach()
+
+
+def _bounded_lines(text, too_long: list[int]) -> Iterator[str]:
+    """The physical lines the csv module parses, none longer than the record limit: an
+    over-long line is skipped (its number noted) and given as an empty line."""
+    n = 0
+    while line := text.readline(MAX_DOCUMENT_BYTES + 1):
+        n += 1
+        if len(line) > MAX_DOCUMENT_BYTES and not line.endswith(("\n", "\r")):
+            too_long.append(n)
+            while (rest := text.readline(1 << 16)) and not rest.endswith(("\n", "\r")):
+                pass
+            line = "\n"
+        yield line
+
+
+def _csv_rows(text, source: str | None) -> Iterator[tuple[int, str, object]]:
+    too_long: list[int] = []
+    reader = csv.reader(_bounded_lines(text, too_long))
+    try:
+        header = [shown(c) for c in next(reader)]
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise UnreadableInputError(f"the CSV header cannot be read: {exc}", source) from None
+    problems = [(c, "unknown column") for c in header if c not in FIELDS]
+    problems += [(c, "column given more than once") for i, c in enumerate(header) if c in header[:i]]
+    cut_at = -1  # the line a csv error stopped in: what the reader gives next is its tail
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            cut_at = reader.line_num
+            yield cut_at, "", BadRecordError([("(row)", f"not readable as CSV: {exc}")])
+            continue
+        n = reader.line_num
+        if n == cut_at:
+            continue
+        if too_long and too_long[0] <= n:
+            del too_long[:]
+            yield n, "", BadRecordError([("(row)", SIZE_TEXT)])
+            continue
+        if row == []:  # a blank line, skipped as csv.DictReader does
+            continue
+        raw = ",".join(row)
+        bad = next((i for i, cell in enumerate(row) if not _is_utf8(cell)), None)
+        if bad is not None:
+            column = header[bad] if bad < len(header) else "(row)"
+            yield n, shown(raw), BadRecordError([(column, "not valid UTF-8")])
+            continue
+        if problems:
+            yield n, raw, BadRecordError(problems)
+            continue
+        if len(row) != len(header):
+            counted = f"has {len(row)} cells; the header has {len(header)} columns"
+            yield n, raw, BadRecordError([("(row)", counted)])
+            continue
+        try:
+            yield n, raw, row_to_document(dict(zip(header, row)))
+        except BadRecordError as exc:
+            yield n, raw, exc
+
+
+def _is_utf8(cell: str) -> bool:
+    """False when the cell holds a byte that was not UTF-8 (a lone surrogate of surrogateescape)."""
+    if cell.isascii():
+        return True
+    try:
+        cell.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# --- Parquet ---------------------------------------------------------------------------------
+_EXPECTED = {
+    "boolean": "boolean",
+    "integer": "an integer type",
+    "decimal": "decimal128, an integer type or text",
+    "date": "date32 or text",
+}
+
+
+def parquet_column_problems(schema) -> list[tuple[str, str]]:
+    """(column, problem) for each contract column of a pyarrow ``schema`` whose type cannot hold
+    its field exactly: a binary float has already lost the decimal, decimal256 has more digits
+    than any field may. Unknown columns are the readers' to name."""
+    import pyarrow as pa
+
+    t = pa.types
+    text = (t.is_string, t.is_large_string, t.is_string_view)
+    accepts = {
+        "boolean": (t.is_boolean,),
+        "integer": (t.is_integer,),
+        "decimal": (t.is_integer, t.is_decimal128, *text),
+        "date": (t.is_date32, *text),
+    }
+    problems = []
+    for field in schema:
+        kind = FIELDS.get(field.name)
+        if kind is None:
+            continue
+        typ = field.type.value_type if t.is_dictionary(field.type) else field.type
+        if t.is_null(typ) or any(ok(typ) for ok in accepts.get(kind, text)):
+            continue
+        why = " (a binary float)" if t.is_floating(typ) else ""
+        problems.append((field.name, f"a column of type {typ}{why} is refused; expected {_EXPECTED.get(kind, 'text')}"))
+    return problems
+
+
+def open_parquet(path):
+    """``pyarrow.parquet.ParquetFile`` of ``path``, or UnreadableInputError in one line when it
+    is not Parquet or a contract column has a refused type: a property of the file, not of a
+    row, so nothing in it is decided."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:  # ArrowInvalid: no magic bytes, a truncated footer…
+        raise UnreadableInputError(f"not a Parquet file ({exc})", str(path)) from None
+    problems = parquet_column_problems(pf.schema_arrow)
+    if problems:
+        raise UnreadableInputError("; ".join(f"{c}: {m}" for c, m in problems), str(path))
+    return pf
