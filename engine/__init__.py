@@ -4,7 +4,7 @@
 
     book = engine.load_rulebook()  # the bundled rulebook (or a folder of your own)
     app = engine.parse_application(open("app.json", "rb").read())
-    decision = engine.decide(book, app)  # the decision document of CONTRACT.md
+    decision = engine.decide(book, app)  # the decision document of docs/contract.md
 
 Everything but the errors is imported on first use: every ``engine.*`` module imports this one
 first, and ``shuangtan check`` must start cold in a fraction of a second, so nothing here may pull

@@ -21,4 +21,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ -x .venv/bin/shuangtan ]; th
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[all,test]"
+# Compile the columnar kernel now (about a minute, once; cached per kernel source) rather than
+# inside the first evaluate or simulate.
+.venv/bin/python -m engine.backends.columnar.warm
 echo "$want" > "$stamp"

@@ -1,7 +1,7 @@
 """Populations in chunks: Parquet, JSON Lines or CSV in; decisions as Parquet (or CSV) out.
 
 Every reader yields Polars frames of at most ``chunk_size`` rows with the dotted columns of
-CONTRACT.md, plus ``__line`` (1-based record number, for rejects and order) and ``__error``
+the data contract (docs/contract.md), plus ``__line`` (1-based record number, for rejects and order) and ``__error``
 (a rejection found while reading, e.g. an unknown field or malformed JSON, else null).
 Memory is bounded by the chunk, never by the file. Nothing goes through a binary float:
 JSON numbers are read as Decimal, CSV cells as text, Parquet decimals as Decimal128.

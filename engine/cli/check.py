@@ -21,7 +21,7 @@ from engine.contract.application import parse_application
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="text: a bilingual summary for a person; json: the decision document of CONTRACT.md.",
+    help="text: a bilingual summary for a person; json: the decision document of docs/contract.md.",
 )
 @telemetry_options
 @rulebook_options

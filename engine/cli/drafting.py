@@ -76,7 +76,7 @@ def population():
     help="Output file: .parquet (typed, exact decimals), .jsonl (CONTRACT documents) or .csv.",
 )
 def population_generate(n, seed, year, out):
-    """Generate N synthetic applications calibrated to POLICY.md's Shanxi facts."""
+    """Generate N synthetic applications calibrated to the Shanxi facts of source S §2."""
     from engine.drafting.population import FORMATS, generate, write_population
 
     if out.suffix.lower() not in FORMATS:

@@ -1,4 +1,4 @@
-"""The application document of CONTRACT.md as pydantic models, read exactly.
+"""The application document of the data contract (docs/contract.md) as pydantic models, read exactly.
 
 Decimals arrive as JSON strings or numbers; JSON is parsed with exact numbers (jsontext.py)
 so a number never becomes a binary float. Unknown fields, NaN and Infinity are refused, and

@@ -1,7 +1,7 @@
 """Flat (one row per application) views of applications and decisions, for populations.
 
 The columnar world (Parquet, Polars, simulation, export) uses dotted column names, as
-CONTRACT.md does for CSV: ``storage.discharged_kwh`` in, ``storage_subsidy.amount`` out.
+the data contract (docs/contract.md) does for CSV: ``storage.discharged_kwh`` in, ``storage_subsidy.amount`` out.
 Deciding such rows is the backends' business (``engine.backends.decide_frame``).
 """
 

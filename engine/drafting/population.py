@@ -1,9 +1,9 @@
-"""Synthetic populations of applications, calibrated to the Shanxi facts of POLICY.md [S §2].
+"""Synthetic populations of applications, calibrated to the Shanxi facts of source S §2.
 
 Every value is drawn with a numpy Generator seeded by the caller, then fixed as an integer or
 a scaled integer (fen, thousandths, hundredths) and only then turned into an exact decimal, so
 the file never holds a binary float and the same seed gives the same bytes. Columns are the
-dotted paths of CONTRACT.md; an absent section has all its columns null.
+dotted paths of the data contract (docs/contract.md); an absent section has all its columns null.
 
 Calibration (each figure is a module constant below, so a drafter can see and change it):
 - 11 prefecture-level cities with their codes, weighted towards Taiyuan and Datong [S §3.3].
@@ -33,7 +33,7 @@ from engine.contract.formats import csv_records, jsonl_records, open_parquet
 from engine.drafting import MAX_POPULATION
 from engine.errors import BadRecordError, UnreadableInputError
 
-#: (code, name) of Shanxi's 11 prefecture-level cities [POLICY.md, S §2] and the share of applicants.
+#: (code, name) of Shanxi's 11 prefecture-level cities [S §2] and the share of applicants.
 CITIES = (
     ("140100", "太原", 0.30),
     ("140200", "大同", 0.12),

@@ -51,7 +51,7 @@ from engine.errors import InvalidApplicationError, ShuangtanError
 from engine.rulebook.loader import Rulebook
 from engine.rulebook.yamlfile import load_yaml
 
-#: A complete, valid application in which every outcome applies (the CONTRACT.md worked example).
+#: A complete, valid application in which every outcome applies (the worked example of docs/contract.md).
 BASE_APPLICATION: dict = {
     "application_id": "RULETEST-0001",
     "period": {"start": "2026-01-01", "end": "2026-12-31"},

@@ -143,7 +143,7 @@ class Reform:
                 raise
             rest = exc.key[len(top) :]
             expected = exc.expected or (
-                "a field of CONTRACT.md, a parameter, or a let variable or table of the outcome"
+                "a field of the data contract, a parameter, or a let variable or table of the outcome"
                 if isinstance(exc, UnknownReferenceError)
                 else "the form of the files in rules/outcomes/"
             )

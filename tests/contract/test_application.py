@@ -1,4 +1,4 @@
-"""The application contract (CONTRACT.md's field table): every row, valid and invalid.
+"""The application contract (the field table of docs/contract.md): every row, valid and invalid.
 
 Each invalid case asserts the exact field path in the error, and several bad fields are all named.
 """
