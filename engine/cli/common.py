@@ -38,16 +38,20 @@ class InputError(click.ClickException):
     exit_code = 2
 
 
+#: --rules DIR: every command that reads the rulebook, alone (simulate) or with --reform.
+rules_option = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="SHUANGTAN_RULES",
+    help="Rulebook folder (default: the bundled rules/).",
+)
+
+
 def rulebook_options(fn):
     """--rules DIR and --reform FILE (repeatable) for every command that evaluates."""
 
-    @click.option(
-        "--rules",
-        "rules_dir",
-        type=click.Path(file_okay=False, exists=True, path_type=Path),
-        envvar="SHUANGTAN_RULES",
-        help="Rulebook folder (default: the bundled rules/).",
-    )
+    @rules_option
     @click.option(
         "--reform",
         "reforms",

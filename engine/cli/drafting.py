@@ -16,6 +16,7 @@ from engine.cli.common import (
     load_book,
     progress_wanted,
     rulebook_options,
+    rules_option,
     writing,
 )
 from engine.cli.telemetry import telemetry_options
@@ -112,13 +113,7 @@ def population_generate(n, seed, year, out):
     type=ReformPath(),
     help="Reform already in the baseline (repeatable); the reform scenario builds on it.",
 )
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="SHUANGTAN_RULES",
-    help="Rulebook folder (default: the bundled rules/).",
-)
+@rules_option
 @click.option(
     "--out",
     "out_dir",

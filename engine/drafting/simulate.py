@@ -22,6 +22,20 @@ from engine.drafting.population import CITY_NAMES, CITY_NAMES_EN
 from engine.rulebook.loader import Rulebook
 
 YUAN = pl.Decimal(38, 2)
+#: The columns of changes.csv: one row per application and outcome whose status or amount changes.
+CHANGE_COLUMNS = (
+    "application_id",
+    "region_code",
+    "outcome",
+    "old_status",
+    "new_status",
+    "old_amount",
+    "new_amount",
+    "amount_change",
+    "unit",
+    "old_reasons",
+    "new_reasons",
+)
 TCO2E = pl.Decimal(38, 3)
 
 
@@ -264,47 +278,8 @@ def compare(base_book: Rulebook, reform_book: Rulebook, base: pl.DataFrame, refo
                 if o.unit
                 else pl.lit(None, pl.Utf8).alias("amount_change"),
             )
-            parts.append(
-                diff.select(
-                    pl.col(
-                        [
-                            "application_id",
-                            "region_code",
-                            "outcome",
-                            "old_status",
-                            "new_status",
-                            "old_amount",
-                            "new_amount",
-                            "amount_change",
-                            "unit",
-                            "old_reasons",
-                            "new_reasons",
-                        ]
-                    ).cast(pl.Utf8)
-                )
-            )
-    changes = (
-        pl.concat(parts)
-        if parts
-        else pl.DataFrame(
-            schema={
-                c: pl.Utf8
-                for c in (
-                    "application_id",
-                    "region_code",
-                    "outcome",
-                    "old_status",
-                    "new_status",
-                    "old_amount",
-                    "new_amount",
-                    "amount_change",
-                    "unit",
-                    "old_reasons",
-                    "new_reasons",
-                )
-            }
-        )
-    )
+            parts.append(diff.select(pl.col(list(CHANGE_COLUMNS)).cast(pl.Utf8)))
+    changes = pl.concat(parts) if parts else pl.DataFrame(schema={c: pl.Utf8 for c in CHANGE_COLUMNS})
     changed_ids = changes["application_id"].unique()
     per_app = (
         pl.DataFrame(
