@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 import durable_rules_engine as dr_c  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 
-from engine.backends.rete.engine import ReteEngine, _QuietHost  # noqa: E402
+from engine.backends.rete.engine import ReteEngine  # noqa: E402
+from engine.backends.rete.network import QuietHost  # noqa: E402
 from engine.batch.readers import dumps_decision  # noqa: E402
 from engine.contract.application import parse_application  # noqa: E402
 from engine.rulebook.evaluate import Env, field_values  # noqa: E402
@@ -129,7 +130,7 @@ def floors(engine, facts):
         rule = copy.deepcopy({k: v for k, v in rule.items() if k != "run"})
         rule["run"] = lambda c: None
         definition[name] = rule
-    host = _QuietHost()
+    host = QuietHost()
     host.register_rulesets({"bench_floor_stock": copy.deepcopy(definition)})
     out = {}
     t = time.perf_counter()

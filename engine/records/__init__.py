@@ -23,12 +23,12 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "submit": "service",
-        "decide": "service",
-        "decide_pending": "service",
-        "replay": "service",
-        "issue_notices": "service",
-        "attach_telemetry": "service",
+        "submit": "submissions",
+        "decide": "deciding",
+        "decide_pending": "deciding",
+        "replay": "replaying",
+        "issue_notices": "issuing",
+        "attach_telemetry": "submissions",
         "list_applications": "views",
         "show": "views",
         "export": "views",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from engine.contract.flat import flatten_decision, result_columns
-from engine.records.service import decision_out, submission_out, submission_status, telemetry_out, unloaded
+from engine.records.common import decision_out, submission_out, submission_status, telemetry_out, unloaded
 from engine.records.store.db import Store, as_utc
 from engine.records.store.models import (
     ApplicationOut,

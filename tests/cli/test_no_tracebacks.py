@@ -213,9 +213,9 @@ def test_a_full_disk_during_decide_is_one_line(tmp_path, monkeypatch):
     try:
         db = f"sqlite:///{folder / 'record.db'}"
         assert run(["submit", "--db", db, "--by", "li", EXAMPLE]).exit_code == 0
-        from engine.records import service
+        from engine.records import deciding
 
-        real = service.evaluate
+        real = deciding.evaluate
 
         def evaluate(*a, **k):
             if mounted.returncode == 0:  # fill the disk now: the decision's insert has no room
@@ -225,7 +225,7 @@ def test_a_full_disk_during_decide_is_one_line(tmp_path, monkeypatch):
                         fh.flush()
             return real(*a, **k)
 
-        monkeypatch.setattr(service, "evaluate", evaluate)
+        monkeypatch.setattr(deciding, "evaluate", evaluate)
         if mounted.returncode != 0:
             import sqlite3
 

@@ -18,7 +18,7 @@ from engine.contract.decision import (
     with_metering,
     with_reasons,
 )
-from engine.records.service import evaluate
+from engine.records.deciding import evaluate
 from engine.rulebook.loader import load_rulebook
 from engine.telemetry.crosscheck import annotate, facts_for, metered_application
 from engine.telemetry.reader import read_telemetry

@@ -17,6 +17,7 @@ from decimal import Decimal
 from appdoc import example
 from sqlalchemy import select, text
 
+from engine.records import deciding
 from engine.records import service as records
 from engine.records.store import open_store
 from engine.records.store.models import DecisionRow, SubmissionIn, SubmissionRow
@@ -27,13 +28,13 @@ OTHER = "91140200MA0HW2NB8C"  # a second enterprise, decided in parallel with th
 
 
 def _slow(seconds):
-    real = records.evaluate
+    real = deciding.evaluate
 
     def evaluate(*a, **kw):
         time.sleep(seconds)  # a slow engine, inside the locked transaction: widens any race
         return real(*a, **kw)
 
-    records.evaluate = evaluate
+    deciding.evaluate = evaluate
 
 
 def _decider(url, app_ids, barrier, officer, slow):

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import event, insert
 
 from engine.cli import main
+from engine.records import deciding, submissions
 from engine.records import service as records
 from engine.records import views as records_view
 from engine.records.store import open_store
@@ -87,14 +88,14 @@ def run(args):
 
 # --- poison pills ----------------------------------------------------------------------
 def test_a_validation_that_raises_anything_rejects_with_that_reason(store, monkeypatch):
-    real = records.parse_application
+    real = submissions.parse_application
 
     def parse(raw):
         if b"POISON" in bytes(raw):
             raise InvalidOperation("[<class 'decimal.InvalidOperation'>]")
         return real(raw)
 
-    monkeypatch.setattr(records, "parse_application", parse)
+    monkeypatch.setattr(submissions, "parse_application", parse)
     r = submit(store, app("POISON-1"))
     assert r.outcome == "rejected" and r.submission.status == "rejected"
     (err,) = r.submission.errors
@@ -113,14 +114,14 @@ def test_a_thirty_digit_money_value_is_rejected_not_received(store):
 def test_decide_all_pending_decides_every_other_application(store, monkeypatch, url):
     for i in range(3):
         submit(store, app(f"A-{i}"))
-    real = records.evaluate
+    real = deciding.evaluate
 
     def evaluate(book, application, *a, **k):
         if application.application_id == "A-1":
             raise InvalidOperation("[<class 'decimal.InvalidOperation'>]")
         return real(book, application, *a, **k)
 
-    monkeypatch.setattr(records, "evaluate", evaluate)
+    monkeypatch.setattr(deciding, "evaluate", evaluate)
     r = run(["decide", "--db", url, "--all-pending", "--officer", "wang"])
     assert r.exit_code == 1
     assert "not decided  A-1: A-1: INTERNAL_ERROR: InvalidOperation" in r.output
