@@ -3,9 +3,10 @@
 One set of rules per format, the same in every command that reads it (evaluate on either
 backend, simulate's populations; check and submit read one document through jsontext):
 
-- Any text input whose first block holds a NUL byte is not text (a PNG, a Parquet file, /dev/zero):
-  one UnreadableInputError, nothing decided. Otherwise a bad record is rejected with its line
-  number and the input goes on.
+- A text input whose first block is binary (a known binary signature, or more than 1/32 of it
+  NUL bytes: a PNG, a Parquet file, /dev/zero) is not text: one UnreadableInputError,
+  nothing decided. Otherwise a bad record, a stray NUL in one line included, is rejected with
+  its line number and the input goes on.
 - JSON Lines: bytes split on LF only (a CR inside a record belongs to it; a CRLF ending loses its
   CR); a UTF-8 BOM at the start of the file is skipped; each line is at most MAX_DOCUMENT_BYTES,
   valid UTF-8 and strict JSON (jsontext), or that line alone is rejected.
@@ -30,7 +31,10 @@ from engine.contract.bounds import MAX_DOCUMENT_BYTES, MAX_INTEGER_DIGITS, TooLo
 from engine.contract.jsontext import BOM, SIZE_TEXT, loads_exact
 from engine.errors import BadRecordError, UnreadableDocumentError, UnreadableInputError
 
-SNIFF_BYTES = 8192  # as git and grep judge "binary": a NUL in the first block
+SNIFF_BYTES = 8192  # the first block, as git and grep judge "binary"
+#: Signatures of the binary files a user may hand over by mistake: PNG, Parquet, ZIP (xlsx, docx),
+#: PDF, gzip, ELF.
+BINARY_SIGNATURES = (b"\x89PNG", b"PAR1", b"PK\x03\x04", b"%PDF-", b"\x1f\x8b", b"\x7fELF")
 _SHOWN = 200  # characters of an over-long record kept in its reject
 _INTEGER_CELL = re.compile(r"-?[0-9]+", re.ASCII)
 
@@ -56,8 +60,10 @@ def _opened(stream, what: str):
     binary = binary_stream(stream)
     if not hasattr(binary, "peek"):
         binary = io.BufferedReader(binary)
-    at = binary.peek(SNIFF_BYTES)[:SNIFF_BYTES].find(b"\x00")
-    if at >= 0:
+    head = binary.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    at = head.find(b"\x00")
+    # A stray NUL is a bad record (rejected with its line); a block of them is not text at all.
+    if head.startswith(BINARY_SIGNATURES) or head.count(b"\x00") * 32 > len(head):
         raise UnreadableInputError(
             f"not a text file (a NUL byte at offset {at}); {what} is UTF-8 text", _source(stream)
         )
@@ -281,7 +287,7 @@ def open_parquet(path):
     try:
         pf = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:  # ArrowInvalid: no magic bytes, a truncated footer…
-        raise UnreadableInputError(f"not a Parquet file ({exc})", str(path)) from None
+        raise UnreadableInputError(f"not a Parquet file ({' '.join(str(exc).split())})", str(path)) from None
     problems = parquet_column_problems(pf.schema_arrow)
     if problems:
         raise UnreadableInputError("; ".join(f"{c}: {m}" for c, m in problems), str(path))

@@ -9,6 +9,7 @@ decision was made under, with the field values that were considered.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -36,6 +37,23 @@ _BENEFIT, _CHECK = ("granted", "denied"), ("met", "not_met")
 money = fmt_money  # the templates' ``money`` filter: '1500000.00' -> '1,500,000.00'
 
 
+#: Bidirectional controls (LRE RLE PDF LRO RLO, LRI RLI FSI PDI, LRM RLM, ALM) and other control
+#: characters: shown as a visible ``{U+202E}``, never obeyed, so a name cannot reverse the text
+#: around it. The contract refuses them in new input; the record may hold older data.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Markdown's inline syntax: code, emphasis, links and images, headings, strikethrough, maths.
+_MD_SYNTAX = re.compile(r"([\\`*\[\]#~$])")
+#: An ``&`` that starts a character reference (``&#x202E;``, ``&lt;``); "A&B" is left as it is.
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+#: Bare URLs that GFM turns into links: ``http://``, ``www.``.
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)")
+
+
+def visible(text: str) -> str:
+    """``text`` with bidirectional and control characters shown as ``{U+XXXX}``."""
+    return _INVISIBLE.sub(lambda m: f"{{U+{ord(m.group()):04X}}}", text)
+
+
 def _md_text(value):
     """Markdown output: inert HTML and intact tables, whatever an enterprise calls itself.
 
@@ -43,8 +61,46 @@ def _md_text(value):
     """
     if isinstance(value, str) and not isinstance(value, Markup):
         # Without "<" no tag can start; "|" would split a table cell.
-        return value.replace("<", "&lt;").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+        return visible(value.replace("<", "&lt;").replace("|", "\\|").replace("\r", " ").replace("\n", " "))
     return value
+
+
+def _html_text(value):
+    """HTML output: autoescaped by Jinja2 after this; bidirectional controls made visible."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
+def md_inert(value) -> Markup:
+    """Data from an application or an account (a name, an officer, an id) as Markdown that says
+    exactly what it is: every character with meaning in Markdown escaped, one line, no links.
+
+    A name such as ``[点我](http://evil/x.png) ![](http://t/p.png) **粗** # 标题 <b>x</b>`` is
+    shown as those characters, not as a link, a remote image (a tracking pixel for the officer
+    who previews it), bold text, a heading or a tag.
+    """
+    text = visible(str(value)).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    text = text.replace("\u2028", " ").replace("\u2029", " ")
+    text = _MD_ENTITY.sub("&amp;", text).replace("<", "&lt;")  # entities (&#x202E;) and tags
+    text = _MD_SYNTAX.sub(r"\\\1", text)
+    text = re.sub("_+", lambda m: m.group() if _intraword(m) else "\\_" * len(m.group()), text)
+    text = _MD_AUTOLINK.sub(lambda m: "\\" + m.group(), text)
+    return Markup(text.replace("|", "\\|"))
+
+
+def _intraword(m: re.Match) -> bool:
+    """A run of ``_`` between two letters or digits cannot open or close emphasis (``snake_case``)."""
+    text, i, j = m.string, m.start(), m.end()
+    return i > 0 and j < len(text) and text[i - 1].isalnum() and text[j].isalnum()
+
+
+def md_code(value) -> Markup:
+    """A code span around data (a file name): a fence longer than any run of backticks inside."""
+    text = visible(str(value)).replace("\r", " ").replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
 
 
 def environment(fmt: str) -> Environment:
@@ -54,12 +110,14 @@ def environment(fmt: str) -> Environment:
         loader=FileSystemLoader(str(TEMPLATES)),
         undefined=StrictUndefined,
         autoescape=fmt == "html",
-        finalize=_md_text if fmt == "md" else None,
+        finalize=_md_text if fmt == "md" else _html_text,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     env.filters["money"] = money
+    env.filters["md"] = md_inert
+    env.filters["md_code"] = md_code
     return env
 
 

@@ -4,7 +4,8 @@ The loader already refuses what is malformed; these checks find what is well for
 tiers that overlap (a row that can never be hit), thresholds outside the range the contract
 allows for the field they are compared with, reasons that can never fire (a test that always
 holds given the field's range, or a status test on a status the other outcome never takes),
-and parameters no outcome uses. Every check is made on each date where a parameter changes,
+parameters no outcome uses, and values beyond what their unit can plausibly be (a rate typed
+100 times too large; values outside a unit's hard bounds never load). Every check is made on each date where a parameter changes,
 because a reform may break a rule only from 2027.
 """
 
@@ -25,6 +26,7 @@ from engine.errors import DateNotCoveredError
 from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.expressions import All, AnyOf, Compare, Field, Not, Status
 from engine.rulebook.loader import Rulebook
+from engine.rulebook.parameters import unit_bounds
 
 
 def _bound(value: Any) -> Fraction:
@@ -183,6 +185,7 @@ def validate(book: Rulebook) -> list[Finding]:
     always_true = findings_thresholds(book, dates, envs, add)
     findings_statuses(book, always_true, add)
     findings_unused(book, add)
+    findings_implausible(book, add)
     return findings
 
 
@@ -320,3 +323,23 @@ def findings_unused(book, add):
     for name in sorted(set(book.params) - used):
         p = book.params[name]
         add("warning", p.file, name.split(".", 1)[1], f"parameter {name} is never used by any outcome")
+
+
+def findings_implausible(book, add):
+    """Values above their unit's plausibility ceiling (``UNIT_BOUNDS``' ``validate_hi``)."""
+    for name, p in sorted(book.params.items()):
+        ceiling = unit_bounds(p.unit).validate_hi
+        if ceiling is None:
+            continue
+        for start, value, _ in p.history:
+            values = value.items() if isinstance(value, dict) else [(None, value)]
+            for k, v in values:
+                if v is not None and v > ceiling:
+                    where = f"values.{start.isoformat()}" + (f".{k}" if k is not None else "")
+                    add(
+                        "error",
+                        p.file,
+                        f"{name.split('.', 1)[1]}.{where}",
+                        f"from {start.isoformat()}: {name} = {fmt_plain(v)} {p.unit} is beyond what a value in "
+                        f"{p.unit} can plausibly be (at most {fmt_plain(ceiling)}); a slip of the decimal point?",
+                    )

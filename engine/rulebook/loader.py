@@ -206,7 +206,7 @@ def read_files(root: Path) -> dict:
             rel = path.relative_to(root).as_posix()
             if rel.startswith("reforms/"):
                 continue  # reforms are applied on demand, not part of the baseline
-            files[rel] = load_yaml(path, f"rules/{rel}")
+            files[rel] = load_yaml(path, f"rules/{rel}", numbers_in_text=True)
         elif path.is_file() and path.suffix not in (".md",):
             raise UnknownKeyError(
                 f"rules/{path.relative_to(root).as_posix()}", "", "unexpected file in the rulebook", "*.yaml"

@@ -14,6 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from engine.decimals import fmt_plain
 from engine.errors import (
     BadDateError,
     BadValueError,
@@ -24,6 +25,7 @@ from engine.errors import (
     UnknownKeyError,
     UnknownReferenceError,
 )
+from engine.rulebook.yamlfile import MAX_DIGITS, NUMBER_BOUNDS, decimal_problem, number_problem
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KEYS = {"description", "unit", "reference", "values", "index"}
@@ -41,13 +43,84 @@ def parse_date(text: Any, file: str, key: str) -> dt.date:
 def _exact(value: Any, file: str, key: str) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
         raise BadValueError(file, key, f"{value!r} is not a number", 'a decimal number, quoted like "0.80"')
+    # Bounded before any conversion: str(int) of 5,000 digits raises, Fraction(1e999999999) hangs.
+    if isinstance(value, int) and value.bit_length() > 4 * MAX_DIGITS:
+        raise BadValueError(file, key, f"an integer of {value.bit_length()} bits is out of bounds", NUMBER_BOUNDS)
+    problem = number_problem(value) if isinstance(value, str) else None
+    if problem:
+        raise BadValueError(file, key, problem, NUMBER_BOUNDS)
     try:
         d = Decimal(value) if not isinstance(value, Decimal) else value
     except Exception:
         raise BadValueError(file, key, f"{value!r} is not a number", 'a decimal number, quoted like "0.80"') from None
     if not d.is_finite():
         raise BadValueError(file, key, f"{value!r} is not finite", "a finite decimal number")
+    problem = decimal_problem(d, str(value))
+    if problem:
+        raise BadValueError(file, key, problem, NUMBER_BOUNDS)
     return Fraction(d)
+
+
+@dataclass(frozen=True)
+class UnitBounds:
+    """What a parameter's value may be, given its unit.
+
+    ``lo``/``hi`` are hard: a value outside is refused when the rulebook (or a reform) loads.
+    ``validate_hi`` is a plausibility ceiling: ``rules validate`` reports a value above it as an
+    error (a rate typed 100 times too large) without stopping anything from running.
+    """
+
+    lo: Fraction | None = Fraction(0)
+    hi: Fraction | None = None
+    integer: bool = False
+    validate_hi: Fraction | None = None
+
+    def text(self) -> str:
+        left = "(-∞" if self.lo is None else f"[{fmt_plain(self.lo)}"
+        right = "∞)" if self.hi is None else f"{fmt_plain(self.hi)}]"
+        return f"{'an integer' if self.integer else 'a number'} in {left}, {right}"
+
+    def problem(self, value: Fraction) -> str | None:
+        if self.lo is not None and value < self.lo:
+            return f"below {fmt_plain(self.lo)}"
+        if self.hi is not None and value > self.hi:
+            return f"above {fmt_plain(self.hi)}"
+        if self.integer and value.denominator != 1:
+            return "not a whole number"
+        return None
+
+
+#: Bounds per unit, as data. Every quantity of this rulebook is non-negative, so a unit not
+#: listed is bounded below by 0 (``DEFAULT_BOUNDS``); a unit whose values may be negative must
+#: be listed here with ``lo=None``.
+UNIT_BOUNDS: dict[str, UnitBounds] = {
+    "ratio": UnitBounds(hi=Fraction(1)),
+    "yuan": UnitBounds(hi=Fraction(10**15) - Fraction(1, 100)),  # money: at most 15 integer digits
+    "yuan/kWh": UnitBounds(validate_hi=Fraction(10)),  # electricity costs about 1 yuan/kWh
+    "yuan/order": UnitBounds(validate_hi=Fraction(100)),
+    "kgCO2/kWh": UnitBounds(validate_hi=Fraction(2)),  # coal power emits about 1 kg/kWh
+    "tCO2e/tCO2e": UnitBounds(validate_hi=Fraction(10)),
+    "factor": UnitBounds(validate_hi=Fraction(10)),
+    "h": UnitBounds(hi=Fraction(24)),  # an hour of the day
+    "min": UnitBounds(validate_hi=Fraction(24 * 60)),
+    "ms": UnitBounds(validate_hi=Fraction(60_000)),
+    "days": UnitBounds(integer=True, validate_hi=Fraction(366)),  # a deadline is added to a date
+    "cycles": UnitBounds(integer=True, validate_hi=Fraction(10**6)),
+    "Wh/kg": UnitBounds(validate_hi=Fraction(1000)),  # lithium cells store about 300 Wh/kg
+}
+DEFAULT_BOUNDS = UnitBounds()
+
+
+def unit_bounds(unit: str) -> UnitBounds:
+    return UNIT_BOUNDS.get(unit, DEFAULT_BOUNDS)
+
+
+def _bounded(value: Fraction, literal: Any, unit: str, file: str, key: str) -> Fraction:
+    bounds = unit_bounds(unit)
+    problem = bounds.problem(value)
+    if problem:
+        raise BadValueError(file, key, f"{literal} is {problem}, out of bounds for a value in {unit}", bounds.text())
+    return value
 
 
 @dataclass(frozen=True)
@@ -117,6 +190,7 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
         raise MissingKeyError(
             file, f"{key}.values", "a parameter needs values keyed by effective date", 'values: {2026-01-01: "0.80"}'
         )
+    unit = raw["unit"]
     history: list[tuple[dt.date, Any, Any]] = []  # (start, value or None, literal text or None)
     for date_text, value in values.items():
         here = f"{key}.values.{date_text}"
@@ -131,12 +205,15 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
             history.append(
                 (
                     when,
-                    {str(k): _exact(v, file, f"{here}.{k}") for k, v in value.items()},
+                    {
+                        str(k): _bounded(_exact(v, file, f"{here}.{k}"), v, unit, file, f"{here}.{k}")
+                        for k, v in value.items()
+                    },
                     {str(k): str(v) for k, v in value.items()},
                 )
             )
         else:
-            history.append((when, _exact(value, file, here), str(value)))
+            history.append((when, _bounded(_exact(value, file, here), value, unit, file, here), str(value)))
     history.sort(key=lambda h: h[0])
     if history[0][1] is None:
         raise BadValueError(file, key, "the first value cannot be an end (null)")

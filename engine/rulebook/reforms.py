@@ -179,7 +179,7 @@ def load_reform(path: Path | str) -> Reform:
     """Read and check a reform file's form; names are checked against a rulebook in ``apply``."""
     path = Path(path)
     file = str(path)
-    raw = load_yaml(path, file)
+    raw = load_yaml(path, file, numbers_in_text=True)
     if not isinstance(raw, dict):
         raise BadValueError(
             file, "", "a reform is a mapping", "name, description, reference, parameters, rules, switch_off"
