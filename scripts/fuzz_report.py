@@ -68,8 +68,14 @@ def _csv(case):
 
 
 STRATEGIES = {
-    "library": (fk.applications(), lambda c: fk.judge(fk.worker().call("library", c.raw()), c.names())),
-    "check": (fk.applications(), lambda c: fk.judge(fk.worker().call("check", c.raw()), c.names())),
+    **{
+        f"library-{family}": (strategy, lambda c: fk.judge(fk.worker().call("library", c.raw()), c.names()))
+        for family, strategy in fk.families().items()
+    },
+    **{
+        f"check-{family}": (strategy, lambda c: fk.judge(fk.worker().call("check", c.raw()), c.names()))
+        for family, strategy in fk.families().items()
+    },
     "lenient-numbers": (
         fk.lenient_numbers(),
         lambda c: (lambda v: v if v.kind != "decided" else fk.Verdict("other", "accepted", v.seconds))(
@@ -84,9 +90,9 @@ STRATEGIES = {
     ),
     "jsonl-rete": (
         st.lists(fk.applications(min_changes=0, max_changes=2), min_size=1, max_size=6),
-        lambda cs: (lambda d, lib: fk.judge_batch(fk.worker().call("evaluate", d, "jsonl", "rete"), dict.fromkeys(lib), lib))(
-            *_jsonl(cs)
-        ),
+        lambda cs: (
+            lambda d, lib: fk.judge_batch(fk.worker().call("evaluate", d, "jsonl", "rete"), dict.fromkeys(lib), lib)
+        )(*_jsonl(cs)),
     ),
     "jsonl-columnar": (
         st.lists(fk.applications(min_changes=0, max_changes=2), min_size=1, max_size=6),
@@ -115,7 +121,9 @@ def run(name: str, n: int, keep: int):
     worst = 0.0
     others: dict[str, list] = defaultdict(list)
 
-    @settings(max_examples=n, phases=[Phase.generate], database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n, phases=[Phase.generate], database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=strategy)
     def one(case):
         nonlocal worst
@@ -151,13 +159,17 @@ def main(argv=None):
             details.append((name, len(items), reason, [i for i in items if i is not None]))
         print(f"{name}: {total} cases in {wall:.0f} s", file=sys.stderr)
     print(f"\nfuzz cases per strategy (case limit {fk.CASE_SECONDS:g} s, killed after {fk.KILL_SECONDS:g} s)\n")
-    print(f"| {'strategy':16} | {'cases':>6} | {'decided':>7} | {'refused':>7} | {'anything else':>13} | {'worst time':>10} |")
+    print(
+        f"| {'strategy':16} | {'cases':>6} | {'decided':>7} | {'refused':>7} | {'anything else':>13} | {'worst time':>10} |"
+    )
     print(f"|{'-' * 18}|{'-' * 8}|{'-' * 9}|{'-' * 9}|{'-' * 15}|{'-' * 12}|")
     for name, total, dec, ref, oth, worst, _ in rows:
         shown = f"{worst:.3f} s" if worst < fk.KILL_SECONDS else f"≥{fk.KILL_SECONDS:g} s (hang)"
         print(f"| {name:16} | {total:6} | {dec:7} | {ref:7} | {oth:13} | {shown:>10} |")
     t = [sum(r[i] for r in rows) for i in range(1, 5)]
-    print(f"| {'all':16} | {t[0]:6} | {t[1]:7} | {t[2]:7} | {t[3]:13} | {max((r[5] for r in rows), default=0):8.3f} s |")
+    print(
+        f"| {'all':16} | {t[0]:6} | {t[1]:7} | {t[2]:7} | {t[3]:13} | {max((r[5] for r in rows), default=0):8.3f} s |"
+    )
     if details:
         print("\nanything else, grouped:")
         for name, count, reason, items in details:

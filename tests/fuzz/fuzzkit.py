@@ -281,6 +281,45 @@ def applications(max_changes: int = 3, min_changes: int = 1):
     )
 
 
+def _one(op, paths, vals):
+    base = "taiyuan-pv-storage-warehouse"
+    return st.builds(lambda path, v: Case(base, (Mutation(op, path, v),)), st.sampled_from(paths), vals)
+
+
+def families() -> dict:
+    """Application strategies by kind of hostility, so that each cause is found on its own
+    (Hypothesis shrinks a property's failures towards the simplest one)."""
+    fields = _fields()
+    numeric = [p for p, k in fields.items() if k in ("decimal", "integer")]
+    text = [p for p, k in fields.items() if k in ("text", "label", "date")]
+    base = "taiyuan-pv-storage-warehouse"
+    return {
+        "mixed": applications(),
+        "huge-numbers": _one("value", numeric, st.one_of(st.sampled_from(HUGE).map(Raw), st.sampled_from(HUGE))),
+        "text": _one("value", text, st.one_of(st.sampled_from(TEXTS), st.text(max_size=50))),
+        "structure": st.one_of(
+            _one("deep", _leaves(BASES[base]), st.sampled_from([100, 1000, 5000, 100_000])),
+            st.builds(
+                lambda v: Case(base, (Mutation("top", "", v),)),
+                st.sampled_from([Raw("[]"), Raw('"x"'), Raw("1"), Raw("null"), Raw("[" * 100_000), Raw("{}"), Raw("")]),
+            ),
+            _one("unknown", ["", *SECTIONS], st.none()),
+            _one("delete", [*_leaves(BASES[base]), *SECTIONS], st.none()),
+        ),
+        "bytes": st.one_of(
+            st.builds(
+                lambda b, at: Case(base, (Mutation("bytes", "", b, at),)),
+                st.sampled_from(INVALID_UTF8),
+                st.integers(0, 1000),
+            ),
+            st.builds(lambda at: Case(base, (Mutation("truncate", "", None, at),)), st.integers(0, 999)),
+            _one(
+                "control", ["enterprise.name", "application_id"], st.sampled_from(["\x01", "\x00", "\x1f", "\r", "\t"])
+            ),
+        ),
+    }
+
+
 def lenient_numbers():
     """One decimal field spelled as Decimal() accepts and JSON never writes (refused, naming it)."""
     decimal_fields = [p for p, k in _fields().items() if k == "decimal"]
@@ -700,7 +739,8 @@ class Worker:
     def _start(self):
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child,), name="shuangtan-fuzz")
+        # daemon: the interpreter ends it at exit (a non-daemon child waiting for work would be joined forever)
+        self.proc = ctx.Process(target=_serve, args=(child,), name="shuangtan-fuzz", daemon=True)
         self.proc.start()
         child.close()
         if not self.conn.poll(600) or self.conn.recv() != "ready":
@@ -716,6 +756,10 @@ class Worker:
         if self.proc is None or not self.proc.is_alive():
             self._start()
         self.conn.send((name, args))
+        if self.conn.poll(kill_after) and self.conn.recv() == "warming":  # not timed: compiling
+            if not self.conn.poll(600) or self.conn.recv() != "warm":
+                raise RuntimeError(f"the fuzz worker could not warm up for {name}")
+            self.conn.send("go")
         if not self.conn.poll(kill_after):
             self.stop()
             self._start()
@@ -748,8 +792,13 @@ def _serve(conn):
         except EOFError:
             return
         if name not in warmed:  # compile what this kind of case touches, before timing one
+            conn.send("warming")
             _warm(name)
             warmed.add(name)
+            conn.send("warm")
+            conn.recv()
+        else:
+            conn.send("running")
         t0 = time.perf_counter()
         try:
             kind, detail = CASES[name](*args)
@@ -953,6 +1002,34 @@ CASES = {
 
 
 # --- the promise ---------------------------------------------------------------------------------
+_CAUSES = [
+    ("hang", "hang:"),
+    ("slow", "took "),
+    ("traceback", "a traceback"),
+    ("engine-error", "engine error"),
+    ("field-not-named", "refused, but naming"),
+    ("no-field", "refused without naming"),
+    ("bad-row-decided", "should be rejected"),
+    ("records-lost", "records in"),
+    ("batch-and-library-disagree", "disagree"),
+    ("not-parquet-decided", "not Parquet"),
+    ("float-read-as-decimal", "binary float"),
+    ("exit", "exit "),
+    ("accepted", "accepted"),
+    ("worker-died", "worker died"),
+]
+
+
+def cause(reason: str) -> str:
+    """A short name for why a case broke the promise: the exception it raised, else a kind."""
+    import re
+
+    m = re.search(r"raised (\w+)", reason) or re.match(r"(\w+(?:Error|Exception|Operation|Overflow|Invalid))\b", reason)
+    if m:
+        return m.group(1)
+    return next((key for key, words in _CAUSES if words in reason), "other")
+
+
 @dataclass
 class Verdict:
     kind: str  # decided | refused | other
