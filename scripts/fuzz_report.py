@@ -165,7 +165,7 @@ def main(argv=None):
     print(f"|{'-' * 18}|{'-' * 8}|{'-' * 9}|{'-' * 9}|{'-' * 15}|{'-' * 12}|")
     for name, total, dec, ref, oth, worst, _ in rows:
         shown = f"{worst:.3f} s" if worst < fk.KILL_SECONDS else f"≥{fk.KILL_SECONDS:g} s (hang)"
-        print(f"| {name:16} | {total:6} | {dec:7} | {ref:7} | {oth:13} | {shown:>10} |")
+        print(f"| {name:22} | {total:6} | {dec:7} | {ref:7} | {oth:13} | {shown:>12} |")
     t = [sum(r[i] for r in rows) for i in range(1, 5)]
     print(
         f"| {'all':16} | {t[0]:6} | {t[1]:7} | {t[2]:7} | {t[3]:13} | {max((r[5] for r in rows), default=0):8.3f} s |"
