@@ -68,8 +68,14 @@ def _csv(case):
 
 
 STRATEGIES = {
-    "library": (fk.applications(), lambda c: fk.judge(fk.worker().call("library", c.raw()), c.names())),
-    "check": (fk.applications(), lambda c: fk.judge(fk.worker().call("check", c.raw()), c.names())),
+    **{
+        f"library-{family}": (strategy, lambda c: fk.judge(fk.worker().call("library", c.raw()), c.names()))
+        for family, strategy in fk.families().items()
+    },
+    **{
+        f"check-{family}": (strategy, lambda c: fk.judge(fk.worker().call("check", c.raw()), c.names()))
+        for family, strategy in fk.families().items()
+    },
     "lenient-numbers": (
         fk.lenient_numbers(),
         lambda c: (lambda v: v if v.kind != "decided" else fk.Verdict("other", "accepted", v.seconds))(
@@ -153,17 +159,18 @@ def main(argv=None):
             details.append((name, len(items), reason, [i for i in items if i is not None]))
         print(f"{name}: {total} cases in {wall:.0f} s", file=sys.stderr)
     print(f"\nfuzz cases per strategy (case limit {fk.CASE_SECONDS:g} s, killed after {fk.KILL_SECONDS:g} s)\n")
-    print(
-        f"| {'strategy':16} | {'cases':>6} | {'decided':>7} | {'refused':>7} | {'anything else':>13} | {'worst time':>10} |"
-    )
-    print(f"|{'-' * 18}|{'-' * 8}|{'-' * 9}|{'-' * 9}|{'-' * 15}|{'-' * 12}|")
+    head = ("strategy", "cases", "decided", "refused", "anything else", "worst time")
+    print(f"| {head[0]:22} | {head[1]:>6} | {head[2]:>7} | {head[3]:>7} | {head[4]:>13} | {head[5]:>12} |")
+    print(f"|{'-' * 24}|{'-' * 8}|{'-' * 9}|{'-' * 9}|{'-' * 15}|{'-' * 14}|")
+
+    def shown(seconds):
+        return f"{seconds:.3f} s" if seconds < fk.KILL_SECONDS else f"≥{fk.KILL_SECONDS:g} s (hang)"
+
     for name, total, dec, ref, oth, worst, _ in rows:
-        shown = f"{worst:.3f} s" if worst < fk.KILL_SECONDS else f"≥{fk.KILL_SECONDS:g} s (hang)"
-        print(f"| {name:16} | {total:6} | {dec:7} | {ref:7} | {oth:13} | {shown:>10} |")
+        print(f"| {name:22} | {total:6} | {dec:7} | {ref:7} | {oth:13} | {shown(worst):>12} |")
     t = [sum(r[i] for r in rows) for i in range(1, 5)]
-    print(
-        f"| {'all':16} | {t[0]:6} | {t[1]:7} | {t[2]:7} | {t[3]:13} | {max((r[5] for r in rows), default=0):8.3f} s |"
-    )
+    worst_all = max((r[5] for r in rows), default=0.0)
+    print(f"| {'all':22} | {t[0]:6} | {t[1]:7} | {t[2]:7} | {t[3]:13} | {shown(worst_all):>12} |")
     if details:
         print("\nanything else, grouped:")
         for name, count, reason, items in details:

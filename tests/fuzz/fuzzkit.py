@@ -50,6 +50,13 @@ class Raw(str):
         return f"Raw({_short(str(self))})"
 
 
+class Big(str):
+    """A long text with a short repr (Hypothesis prints failing inputs)."""
+
+    def __repr__(self):
+        return f"Big({len(self)} × {self[:1]!r})"
+
+
 class Pairs(list):
     """A JSON object as (key, value) pairs, so a key can occur twice."""
 
@@ -71,7 +78,7 @@ HUGE = [
     "1e4400",
     "1e100000",
     "0e999999999",
-    "9" * 5000,
+    Big("9" * 5000),
     "1" + "0" * 26 + ".001",  # 27 integer digits and a third decimal
     "123456789012345678901234567890.125",
     "1e-400",
@@ -92,7 +99,7 @@ TEXTS = [
     "\x7f\x1b[31m",
     "\ufeff",
     "x" * 201,
-    "x" * 100_000,
+    Big("x" * 100_000),
     "[点我](http://evil/x.png) ![](http://t/p.png)",
 ]
 WRONG_TYPES = [None, True, False, [], {}, 0, -1, 2**64, Raw("1.5"), Raw("-0"), [1, 2], {"a": 1}]
@@ -136,7 +143,9 @@ class Mutation:
     def names(self) -> set[str]:
         if self.op == "top":
             return {"*"}  # a new document altogether: whatever it lacks may be named
-        if self.op in ("bytes", "truncate"):
+        if self.op == "bytes":
+            return {"*"}  # "\xed\xa0\x80" inside a date is read by json (surrogatepass): the date is named
+        if self.op == "truncate":
             return {"(document)", "(line)"}
         if self.op == "value" and isinstance(self.value, Raw):
             return {self.path, "(document)", "(line)"}  # the token may not be JSON at all (sNaN)
@@ -283,6 +292,45 @@ def applications(max_changes: int = 3, min_changes: int = 1):
     )
 
 
+def _one(op, paths, vals):
+    base = "taiyuan-pv-storage-warehouse"
+    return st.builds(lambda path, v: Case(base, (Mutation(op, path, v),)), st.sampled_from(paths), vals)
+
+
+def families() -> dict:
+    """Application strategies by kind of hostility, so that each cause is found on its own
+    (Hypothesis shrinks a property's failures towards the simplest one)."""
+    fields = _fields()
+    numeric = [p for p, k in fields.items() if k in ("decimal", "integer")]
+    text = [p for p, k in fields.items() if k in ("text", "label", "date")]
+    base = "taiyuan-pv-storage-warehouse"
+    return {
+        "mixed": applications(),
+        "huge-numbers": _one("value", numeric, st.one_of(st.sampled_from(HUGE).map(Raw), st.sampled_from(HUGE))),
+        "text": _one("value", text, st.one_of(st.sampled_from(TEXTS), st.text(max_size=50))),
+        "structure": st.one_of(
+            _one("deep", _leaves(BASES[base]), st.sampled_from([100, 1000, 5000, 100_000])),
+            st.builds(
+                lambda v: Case(base, (Mutation("top", "", v),)),
+                st.sampled_from([Raw("[]"), Raw('"x"'), Raw("1"), Raw("null"), Raw("[" * 100_000), Raw("{}"), Raw("")]),
+            ),
+            _one("unknown", ["", *SECTIONS], st.none()),
+            _one("delete", [*_leaves(BASES[base]), *SECTIONS], st.none()),
+        ),
+        "bytes": st.one_of(
+            st.builds(
+                lambda b, at: Case(base, (Mutation("bytes", "", b, at),)),
+                st.sampled_from(INVALID_UTF8),
+                st.integers(0, 1000),
+            ),
+            st.builds(lambda at: Case(base, (Mutation("truncate", "", None, at),)), st.integers(0, 999)),
+            _one(
+                "control", ["enterprise.name", "application_id"], st.sampled_from(["\x01", "\x00", "\x1f", "\r", "\t"])
+            ),
+        ),
+    }
+
+
 def lenient_numbers():
     """One decimal field spelled as Decimal() accepts and JSON never writes (refused, naming it)."""
     decimal_fields = [p for p, k in _fields().items() if k == "decimal"]
@@ -333,7 +381,7 @@ class CsvCase:
         for row, kind, column, value in self.changes:
             r = row % len(rows)
             c = column % len(columns)
-            if kind == "cell":
+            if kind == "cell" and c < len(rows[r]):  # an earlier change may have cut the row short
                 rows[r][c] = value
             elif kind == "bytes":
                 raw_cells[(r, c)] = value
@@ -378,7 +426,16 @@ def _csv_text(v) -> str:
     return str(v)
 
 
-CSV_CELLS = [*HUGE, *LENIENT, *NONFINITE, *[t for t in TEXTS if "\x00" not in t], '"', 'a,"b', "a\nb", "x" * 1_000_000]
+CSV_CELLS = [
+    *HUGE,
+    *LENIENT,
+    *NONFINITE,
+    *[t for t in TEXTS if "\x00" not in t],
+    '"',
+    'a,"b',
+    "a\nb",
+    Big("x" * 1_000_000),
+]
 
 
 def csv_files():
@@ -609,7 +666,7 @@ REFORM_VALUES = [
     '"1e999999999"',
     "1e999999999",
     "1.0e999999999",
-    "9" * 5000,
+    Big("9" * 5000),
     '"' + "9" * 5000 + '"',
     '"-0.5"',
     "-1",
@@ -702,7 +759,8 @@ class Worker:
     def _start(self):
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child,), name="shuangtan-fuzz")
+        # daemon: the interpreter ends it at exit (a non-daemon child waiting for work would be joined forever)
+        self.proc = ctx.Process(target=_serve, args=(child,), name="shuangtan-fuzz", daemon=True)
         self.proc.start()
         child.close()
         if not self.conn.poll(600) or self.conn.recv() != "ready":
@@ -718,6 +776,10 @@ class Worker:
         if self.proc is None or not self.proc.is_alive():
             self._start()
         self.conn.send((name, args))
+        if self.conn.poll(kill_after) and self.conn.recv() == "warming":  # not timed: compiling
+            if not self.conn.poll(600) or self.conn.recv() != "warm":
+                raise RuntimeError(f"the fuzz worker could not warm up for {name}")
+            self.conn.send("go")
         if not self.conn.poll(kill_after):
             self.stop()
             self._start()
@@ -750,8 +812,13 @@ def _serve(conn):
         except EOFError:
             return
         if name not in warmed:  # compile what this kind of case touches, before timing one
+            conn.send("warming")
             _warm(name)
             warmed.add(name)
+            conn.send("warm")
+            conn.recv()
+        else:
+            conn.send("running")
         t0 = time.perf_counter()
         try:
             kind, detail = CASES[name](*args)
@@ -963,6 +1030,34 @@ CASES = {
 
 
 # --- the promise ---------------------------------------------------------------------------------
+_CAUSES = [
+    ("hang", "hang:"),
+    ("slow", "took "),
+    ("traceback", "a traceback"),
+    ("engine-error", "engine error"),
+    ("field-not-named", "refused, but naming"),
+    ("no-field", "refused without naming"),
+    ("bad-row-decided", "should be rejected"),
+    ("records-lost", "records in"),
+    ("batch-and-library-disagree", "disagree"),
+    ("not-parquet-decided", "not Parquet"),
+    ("float-read-as-decimal", "binary float"),
+    ("exit", "exit "),
+    ("accepted", "accepted"),
+    ("worker-died", "worker died"),
+]
+
+
+def cause(reason: str) -> str:
+    """A short name for why a case broke the promise: the exception it raised, else a kind."""
+    import re
+
+    m = re.search(r"raised (\w+)", reason) or re.match(r"(\w*(?:Error|Exception|Operation|Overflow|Invalid))\b", reason)
+    if m:
+        return m.group(1)
+    return next((key for key, words in _CAUSES if words in reason), "other")
+
+
 @dataclass
 class Verdict:
     kind: str  # decided | refused | other
