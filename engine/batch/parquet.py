@@ -72,6 +72,20 @@ def _clean(flat: dict) -> dict | None:
     return row
 
 
+def _has_empty_mapping(doc: dict) -> bool:
+    """Whether a mapping anywhere in the document is empty (``"energy": {}``): present, so the
+    contract judges it (its required fields are missing), though it fills no flat column."""
+    stack: list = [doc]
+    while stack:
+        node = stack.pop()
+        for v in node.values():
+            if isinstance(v, dict):
+                if not v:
+                    return True
+                stack.append(v)
+    return False
+
+
 def _reject_text(doc) -> str:
     try:
         parse_application(doc)
@@ -94,7 +108,8 @@ def _records_chunks(records, chunk_size) -> Iterator[pl.DataFrame]:
         elif not isinstance(doc, dict):
             error = "(document): must be a JSON object"
         else:
-            cleaned = _clean(flatten(doc))
+            # an empty mapping flattens to no column, so it would pass for an absent section
+            cleaned = None if _has_empty_mapping(doc) else _clean(flatten(doc))
             if cleaned is not None:
                 row = cleaned
             else:

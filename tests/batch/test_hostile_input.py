@@ -381,3 +381,23 @@ def test_a_bom_is_accepted_alike_by_evaluate_on_both_backends_and_by_telemetry(t
     assert {k: v for k, v in first.items() if k not in ("file", "sha256")} == {
         k: v for k, v in second.items() if k not in ("file", "sha256")
     }
+
+
+def test_an_empty_section_is_rejected_by_the_columnar_path_as_by_the_contract(tmp_path):
+    """Found by the fuzz suite: ``"energy": {}`` fills no flat column, so it passed for an absent
+    section and was decided; the contract refuses it (its required field is missing)."""
+    import json
+
+    from click.testing import CliRunner
+    from repo import EXAMPLES
+
+    from engine.cli import main
+
+    doc = json.loads((EXAMPLES / "lvliang-sme-green-packaging.json").read_text(encoding="utf-8"))
+    doc["energy"] = {}
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    r = CliRunner().invoke(main, ["evaluate", str(src), "--backend", "columnar", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "energy.renewable_kwh: required field is missing" in out.read_text(encoding="utf-8")
