@@ -27,6 +27,7 @@ from engine.errors import (
     RulebookError,
     ShuangtanError,
 )
+from engine.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from engine.backends import decide
@@ -57,17 +58,6 @@ __all__ = [
     "MeteringError",
 ]
 
-#: public name -> the module that defines it (imported on first use)
-_LAZY = {
-    "load_rulebook": "engine.rulebook.loader",
-    "Rulebook": "engine.rulebook.loader",
-    "load_reform": "engine.rulebook.reforms",
-    "Reform": "engine.rulebook.reforms",
-    "parse_application": "engine.contract.application",
-    "Application": "engine.contract.application",
-    "decide": "engine.backends",
-}
-
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -85,18 +75,23 @@ def _version() -> str:
             return "0+unknown"
 
 
+#: public name -> the module that defines it (imported on first use)
+_exported, __dir__ = lazy_exports(
+    __name__,
+    {
+        "load_rulebook": "rulebook.loader",
+        "Rulebook": "rulebook.loader",
+        "load_reform": "rulebook.reforms",
+        "Reform": "rulebook.reforms",
+        "parse_application": "contract.application",
+        "Application": "contract.application",
+        "decide": "backends",
+    },
+)
+
+
 def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        value: Any = _version()
-    elif name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    else:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
-    globals()[name] = value  # once: later look-ups do not come back here
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    if name != "__version__":
+        return _exported(name)
+    version = globals()["__version__"] = _version()  # once: later look-ups do not come back here
+    return version

@@ -14,7 +14,8 @@ from typing import Any
 
 
 def lazy_exports(package: str, names: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` for ``package``: each public name -> the submodule defining it."""
+    """``__getattr__`` and ``__dir__`` for ``package``: each public name -> the module defining it,
+    dotted relative to ``package`` (``"loader"``, or ``"rulebook.loader"`` from ``engine``)."""
     namespace = importlib.import_module(package).__dict__
 
     def __getattr__(name: str) -> Any:
@@ -26,6 +27,6 @@ def lazy_exports(package: str, names: dict[str, str]) -> tuple[Callable[[str], A
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(namespace) | set(names))
+        return sorted(set(namespace) | set(names) | set(namespace.get("__all__", ())))
 
     return __getattr__, __dir__
