@@ -39,7 +39,14 @@ from engine.errors import (
 )
 from engine.records.common import decision_out, latest_submission, sha256, unloaded
 from engine.records.store.db import Store, now_utc
-from engine.records.store.models import DecisionOut, DecisionRow, RulesetSnapshotRow, SubmissionRow, TelemetryRow
+from engine.records.store.models import (
+    DecisionOut,
+    DecisionRow,
+    ReviewRow,
+    RulesetSnapshotRow,
+    SubmissionRow,
+    TelemetryRow,
+)
 from engine.records.store.snapshot import dumps_files, loads_files
 from engine.records.submissions import read_stored_telemetry, validate_submission
 from engine.rulebook.loader import DEFAULT_RULES, Rulebook, compile_rulebook, digest_of
@@ -53,16 +60,42 @@ HISTORY_OUTCOMES = {
 }
 
 
+def _confirmed():
+    return exists(
+        select(ReviewRow.id).where(col(ReviewRow.decision_id) == DecisionRow.id, col(ReviewRow.action) == "confirm")
+    )
+
+
 def _not_superseded():
-    later = aliased(DecisionRow)
-    return ~exists(select(later.id).where(later.supersedes_id == DecisionRow.id))
+    """Not taken out of force by a later confirmation (of its own application or a correction)."""
+    later = aliased(ReviewRow)
+    return ~exists(select(later.id).where(later.replaces_id == DecisionRow.id))
+
+
+def _unreviewed():
+    return ~exists(select(ReviewRow.id).where(col(ReviewRow.decision_id) == DecisionRow.id))
 
 
 def in_force(s, app_id: str) -> DecisionRow | None:
+    """The confirmed decision of ``app_id`` that no later confirmation replaced, if any."""
     return (
         s.exec(
             select(DecisionRow)
-            .where(col(DecisionRow.application_id) == app_id, _not_superseded())
+            .where(col(DecisionRow.application_id) == app_id, _confirmed(), _not_superseded())
+            .order_by(col(DecisionRow.id).desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
+
+
+def open_proposal(s, app_id: str) -> DecisionRow | None:
+    """The proposal of ``app_id`` awaiting review, if any (there is at most one)."""
+    return (
+        s.exec(
+            select(DecisionRow)
+            .where(col(DecisionRow.application_id) == app_id, _unreviewed())
             .order_by(col(DecisionRow.id).desc())
             .limit(1)
         )

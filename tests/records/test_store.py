@@ -54,6 +54,8 @@ def test_upgrade_from_the_first_revision_keeps_every_record(sqlite_url):
         assert c.execute(text("SELECT raw FROM submission")).scalar_one() == b"\x00raw bytes\xff"
         assert c.execute(text("SELECT document, storage_granted_yuan FROM decision")).one() == ('{"k": 1}', "1.00")
         assert c.execute(text("SELECT count(*) FROM notice")).scalar_one() == 0
+        # a decision made before four-eyes review was final: it stays in force, confirmed by its officer
+        assert c.execute(text("SELECT action, reviewer, subsidy_yuan FROM review")).one() == ("confirm", "wang", "1.00")
     assert _schema_diff(engine) == []
     engine.dispose()
 

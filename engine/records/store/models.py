@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -56,6 +56,22 @@ class SubmissionRow(SQLModel, table=True):
     region_code: str | None = Field(default=None, max_length=6)
     enterprise_name: str | None = Field(default=None, max_length=200)
     period_end: dt.date | None = None
+    period_start: dt.date | None = None
+    corrects: str | None = Field(default=None, max_length=200)  # the application id this one corrects
+
+
+class AccountRow(SQLModel, table=True):
+    """Who may act on the record, in which role. Never deleted: disabled, so the log keeps its names."""
+
+    __tablename__ = "account"
+    name: str = Field(primary_key=True, max_length=64)
+    role: str = Field(max_length=16)  # officer | reviewer | drafter | auditor | enterprise
+    display_name: str = Field(max_length=200)
+    credit_code: str | None = Field(default=None, max_length=18)  # an enterprise account's own
+    enabled: bool = True
+    secret_hash: str | None = Field(default=None, max_length=400)
+    created_at: dt.datetime = Field(sa_column=_utc())
+    created_by: str = Field(max_length=200)
 
 
 class RulesetSnapshotRow(SQLModel, table=True):
@@ -69,16 +85,23 @@ class RulesetSnapshotRow(SQLModel, table=True):
 
 
 class DecisionRow(SQLModel, table=True):
-    """One decision, never updated. In force = no later decision supersedes it."""
+    """The engine's result proposed by an officer, never updated. It is in force once a review
+    confirms it, until a later confirmation replaces it (``ReviewRow.replaces_id``)."""
 
     __tablename__ = "decision"
     id: int | None = Field(default=None, primary_key=True)
     submission_id: int = Field(sa_column=Column(Integer, ForeignKey("submission.id"), nullable=False))
     application_id: str = Field(max_length=64, index=True)
-    # unique: two re-decisions can never both replace the same decision
+    # Before four-eyes review (revision 0004) a decision replaced another on its own; kept as it was.
     supersedes_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("decision.id"), unique=True, nullable=True)
     )
+    # The decision in force this proposal would replace once confirmed (its own, or the corrected one's).
+    replaces_id: int | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    opinion: str | None = Field(default=None, sa_column=Column(Text))  # the proposer's 审核意见
+    holds: str | None = Field(default=None, sa_column=Column(Text))  # JSON: plausibility checks failed
     credit_code: str = Field(max_length=18, index=True)
     period_year: int
     ruleset_version: str = Field(max_length=40)
@@ -92,6 +115,57 @@ class DecisionRow(SQLModel, table=True):
     freight_granted_yuan: str = Field(max_length=32)
     equipment_granted: bool
     telemetry_id: int | None = None  # the metered data the decision used, if any
+
+
+class ReviewRow(SQLModel, table=True):
+    """The second officer's verdict on one proposal: confirm (with overrides) or return it."""
+
+    __tablename__ = "review"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(sa_column=Column(Integer, ForeignKey("decision.id"), nullable=False, unique=True))
+    application_id: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=16)  # confirm | return
+    reviewer: str = Field(max_length=200)
+    opinion: str | None = Field(default=None, sa_column=Column(Text))
+    overrides: str | None = Field(default=None, sa_column=Column(Text))  # JSON, see reviewing.py
+    reviewed_at: dt.datetime = Field(sa_column=_utc())
+    # unique: two confirmations can never both take the same decision out of force
+    replaces_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("decision.id"), unique=True, nullable=True)
+    )
+    # What is in force once confirmed (the engine's amounts unless overridden): caps read these.
+    storage_granted_yuan: str = Field(max_length=32)
+    freight_granted_yuan: str = Field(max_length=32)
+    equipment_granted: bool = Field(sa_column=Column(Boolean, nullable=False))
+    subsidy_yuan: str = Field(max_length=32)
+    levy_yuan: str = Field(max_length=32)
+
+
+class AuditRow(SQLModel, table=True):
+    """One link of the audit chain: who did what to which row, and the row's digest at that moment."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+    seq: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(sa_column=_utc())
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40)
+    entity: str = Field(max_length=40)
+    entity_id: str = Field(max_length=200)
+    fieldset: str = Field(max_length=40)
+    digest: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    summary: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """The chain's last link; its one row is locked by each appender."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(primary_key=True)
+    seq: int
+    hash: str = Field(max_length=64)
 
 
 class TelemetryRow(SQLModel, table=True):
