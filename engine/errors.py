@@ -152,6 +152,14 @@ class AlreadyDecidedError(RecordError):
         )
 
 
+class AccountRefused(RecordError):
+    """Who is acting may not do it: no such account, disabled, the wrong role, or the same person twice."""
+
+
+class ReviewError(RecordError):
+    """A confirmation, return or override the record cannot accept as asked."""
+
+
 class IntegrityFailure(RecordError):
     """Stored bytes no longer match their recorded hash: the record has been tampered with."""
 

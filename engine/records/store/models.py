@@ -272,6 +272,27 @@ class TelemetryOut(SQLModel):
     problems: list[str] = []
 
 
+class AccountOut(SQLModel):
+    name: str
+    role: str
+    display_name: str
+    credit_code: str | None
+    enabled: bool
+    created_at: dt.datetime
+    created_by: str
+
+
+class ReviewOut(SQLModel):
+    id: int
+    decision_id: int
+    action: str
+    reviewer: str
+    opinion: str | None
+    overrides: list[dict] = []
+    reviewed_at: dt.datetime
+    replaces_id: int | None
+
+
 class NoticeOut(SQLModel):
     id: int
     decision_id: int

@@ -1,0 +1,143 @@
+"""Accounts: who may act on the record, in which role.
+
+Every write names an enabled account of a role allowed to make it; the record keeps the name
+(and the audit chain who did it). Accounts are never deleted, only disabled, so every name in
+the record stays resolvable to a person. An enterprise account is bound to its credit code:
+it may only submit that enterprise's applications.
+
+Setting up accounts (``users add``/``disable``) is the deployment's own act, done by whoever
+holds the database; the audit chain records the operating-system user who did it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from engine.errors import AccountRefused
+from engine.records import audit
+from engine.records.store.db import Store, as_utc, now_utc
+from engine.records.store.models import AccountRow, AccountOut
+
+ROLES = ("officer", "reviewer", "drafter", "auditor", "enterprise")
+#: what each act on the record needs
+MAY = {
+    "submit": ("enterprise", "officer"),
+    "propose": ("officer",),
+    "review": ("officer", "reviewer"),
+    "issue": ("officer",),
+}
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.match(name or ""):
+        raise AccountRefused(
+            f"account name {name!r}: 1-64 characters, lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def _check_credit_code(code: str) -> str:
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError
+
+    try:
+        return uscc.validate(code)
+    except ValidationError as exc:
+        raise AccountRefused(f"--credit-code {code!r}: not a valid unified social credit code ({exc})") from None
+
+
+def account_out(row: AccountRow) -> AccountOut:
+    return AccountOut(
+        name=row.name,
+        role=row.role,
+        display_name=row.display_name,
+        credit_code=row.credit_code,
+        enabled=row.enabled,
+        created_at=as_utc(row.created_at),
+        created_by=row.created_by,
+    )
+
+
+def add_account(
+    store: Store,
+    name: str,
+    role: str,
+    actor: str,
+    display_name: str | None = None,
+    credit_code: str | None = None,
+    secret_hash: str | None = None,
+) -> AccountOut:
+    _check_name(name)
+    if role not in ROLES:
+        raise AccountRefused(f"--role {role!r}: one of {', '.join(ROLES)}")
+    if role == "enterprise":
+        if not credit_code:
+            raise AccountRefused("an enterprise account needs --credit-code (the enterprise it acts for)")
+        credit_code = _check_credit_code(credit_code)
+    elif credit_code:
+        raise AccountRefused(f"--credit-code belongs to enterprise accounts, not to a {role}")
+    shown = (display_name or name).strip()
+    if not shown or len(shown) > 200 or any(not ch.isprintable() for ch in shown):
+        raise AccountRefused("--display-name: 1-200 printable characters")
+    with store.session() as s:
+        if s.get(AccountRow, name) is not None:
+            raise AccountRefused(f"account {name} already exists (accounts are never reused)")
+        row = AccountRow(
+            name=name,
+            role=role,
+            display_name=shown,
+            credit_code=credit_code,
+            enabled=True,
+            secret_hash=secret_hash,
+            created_at=now_utc(),
+            created_by=actor,
+        )
+        s.add(row)
+        audit.append(s, actor, "account.add", "account", row, "state", f"{name} as {role}")
+        return account_out(row)
+
+
+def disable_account(store: Store, name: str, actor: str) -> AccountOut:
+    with store.session() as s:
+        row = s.get(AccountRow, name)
+        if row is None:
+            raise AccountRefused(f"no account {name}")
+        if row.enabled:
+            row.enabled = False
+            s.add(row)
+            audit.append(s, actor, "account.disable", "account", row, "state", name)
+        return account_out(row)
+
+
+def list_accounts(store: Store) -> list[AccountOut]:
+    with store.reading() as s:
+        return [account_out(r) for r in s.exec(select(AccountRow).order_by(col(AccountRow.name))).scalars()]
+
+
+def require(s, name: str | None, act: str) -> AccountRow:
+    """The enabled account ``name`` if its role may ``act``; else AccountRefused, in one line."""
+    if not name:
+        raise AccountRefused(f"{act}: name the account acting (--by NAME); see `shuangtan users list`")
+    row = s.get(AccountRow, name)
+    if row is None:
+        raise AccountRefused(f"{act}: no account {name!r} (add it with `shuangtan users add`)")
+    if not row.enabled:
+        raise AccountRefused(f"{act}: account {name} is disabled")
+    if row.role not in MAY[act]:
+        raise AccountRefused(f"{act}: account {name} is a {row.role}; this needs a {' or '.join(MAY[act])}")
+    return row
+
+
+def display_names(s, names) -> dict[str, str]:
+    """Login -> display name; a name with no account (made before accounts existed) shows as itself."""
+    wanted = sorted(set(filter(None, names)))
+    if not wanted:
+        return {}
+    rows = s.exec(select(AccountRow).where(col(AccountRow.name).in_(wanted))).scalars()
+    found = {r.name: r.display_name for r in rows}
+    return {n: found.get(n, n) for n in wanted}
