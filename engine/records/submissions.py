@@ -23,9 +23,12 @@ from engine.errors import (
     UnknownApplicationError,
     internal_reason,
 )
+from engine.records import audit
+from engine.records.accounts import require
 from engine.records.common import latest_submission, sha256, submission_out, submission_status, telemetry_out
 from engine.records.store.db import Store, ensure_enterprise, now_utc
 from engine.records.store.models import (
+    AccountRow,
     DecisionRow,
     SubmissionIn,
     SubmissionOut,
@@ -72,6 +75,7 @@ def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> 
     for attempt in range(5):
         try:
             with store.session() as s:
+                require(s, item.submitted_by, "submit")
                 latest = latest_submission(s, app_id) if app_id else None
                 if latest is not None and latest.sha256 == digest:
                     return Receipt(
@@ -87,9 +91,10 @@ def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> 
                     filename=item.filename,
                     received_at=now or now_utc(),
                     submitted_by=item.submitted_by,
+                    corrects=item.corrects,
                 )
                 s.add(row)
-                s.flush()
+                audit.append(s, item.submitted_by, "submit", "submission", row, "received", app_id)
                 row_id, version = stored_id(row.id), row.version
             break
         except IntegrityError:
@@ -142,20 +147,76 @@ def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
         return _record_verdict(store, submission_id, None, reason)
 
 
+def _claim_problems(s, row: SubmissionRow, app: Application) -> list[dict]:
+    """What the record refuses in a valid document: a claim on another enterprise's application,
+    an enterprise account submitting for another enterprise, a correction of nothing."""
+    problems = []
+    code = app.enterprise.credit_code
+    owner = s.exec(
+        select(col(SubmissionRow.credit_code), col(SubmissionRow.version))
+        .where(
+            col(SubmissionRow.application_id) == row.application_id,
+            col(SubmissionRow.valid).is_(True),
+            col(SubmissionRow.id) != row.id,
+        )
+        .order_by(col(SubmissionRow.version))
+        .limit(1)
+    ).first()
+    if owner is not None and owner.credit_code != code:
+        problems.append(
+            {
+                "path": "enterprise.credit_code",
+                "message": f"application {row.application_id} belongs to enterprise {owner.credit_code} "
+                f"(version {owner.version}); a new version must carry the same credit code",
+            }
+        )
+    account = s.get(AccountRow, row.submitted_by)
+    if account is not None and account.role == "enterprise" and account.credit_code != code:
+        problems.append(
+            {
+                "path": "enterprise.credit_code",
+                "message": f"account {account.name} submits for enterprise {account.credit_code} only",
+            }
+        )
+    if row.corrects is not None:
+        target = s.exec(
+            select(col(SubmissionRow.credit_code))
+            .where(col(SubmissionRow.application_id) == row.corrects, col(SubmissionRow.valid).is_(True))
+            .limit(1)
+        ).first()
+        if row.corrects == row.application_id:
+            problems.append({"path": "(corrects)", "message": "an application cannot correct itself; submit a new version"})
+        elif target is None:
+            problems.append({"path": "(corrects)", "message": f"no valid application {row.corrects} on record to correct"})
+        elif target.credit_code != code:
+            problems.append(
+                {"path": "(corrects)", "message": f"application {row.corrects} belongs to another enterprise"}
+            )
+    return problems
+
+
 def _record_verdict(store: Store, submission_id: int, app: Application | None, errors) -> SubmissionRow:
     with store.session() as s:
         row = s.get(SubmissionRow, submission_id)
         if row.validated:
             return row  # a concurrent validator recorded it first: the same verdict
+        if app is not None:
+            refused = _claim_problems(s, row, app)
+            if refused:
+                app, errors = None, refused
         if app is None:
             row.valid, row.errors = False, json.dumps(errors, ensure_ascii=False)
         else:
             row.valid = True
             e = app.enterprise
             row.credit_code, row.region_code, row.enterprise_name = e.credit_code, e.region_code, e.name
-            row.period_end = app.period.end
+            row.period_start, row.period_end = app.period.start, app.period.end
             ensure_enterprise(s, e.credit_code, e.name, e.region_code)
         row.validated = True
+        s.add(row)
+        audit.append(
+            s, "system", "validate", "submission", row, "verdict", "valid" if row.valid else "rejected"
+        )
         return row
 
 
@@ -176,6 +237,7 @@ def attach_telemetry(
     transaction), then the verdict. Every later decision of the application uses the latest file."""
     raw = bytes(item.raw)
     with store.session() as s:
+        require(s, item.submitted_by, "submit")
         sub = latest_submission(s, app_id)
         if sub is None:
             raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
@@ -192,7 +254,7 @@ def attach_telemetry(
             valid=False,
         )
         s.add(row)
-        s.flush()
+        audit.append(s, item.submitted_by, "telemetry.attach", "telemetry", row, "received", app_id)
         row_id, sub_raw = row.id, sub.raw
     problems = []
     try:
@@ -212,6 +274,8 @@ def attach_telemetry(
     with store.session() as s:
         row = s.get(TelemetryRow, row_id)
         row.valid, row.errors = not problems, json.dumps(problems, ensure_ascii=False) if problems else None
+        s.add(row)
+        audit.append(s, "system", "validate", "telemetry", row, "verdict", "valid" if row.valid else "invalid")
         return telemetry_out(row)
 
 

@@ -208,7 +208,8 @@ class NoticeRow(SQLModel, table=True):
 class SubmissionIn(SQLModel):
     raw: bytes
     filename: str | None = None
-    submitted_by: str = Field(min_length=1, max_length=200)
+    submitted_by: str = Field(min_length=1, max_length=64)  # an account name
+    corrects: str | None = Field(default=None, max_length=200)  # the application id this one corrects
 
 
 class TelemetryIn(SQLModel):
