@@ -147,8 +147,16 @@ class AlreadyDecidedError(RecordError):
     def __init__(self, application_id: str, decision_id: int):
         self.decision_id = decision_id
         super().__init__(
-            f"{application_id}: its latest version is already decided (decision {decision_id}); "
-            "re-decide explicitly to supersede it"
+            f"{application_id}: its current version is already decided (decision {decision_id}, in force); "
+            "re-decide explicitly (--again) to propose a replacement"
+        )
+
+
+class AlreadyProposedError(RecordError):
+    def __init__(self, application_id: str, decision_id: int):
+        self.decision_id = decision_id
+        super().__init__(
+            f"{application_id}: proposal {decision_id} awaits review; confirm or return it before proposing again"
         )
 
 

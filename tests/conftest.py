@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pytest
 from appdoc import worked_example
 from click.testing import CliRunner
+from people import seed_url
 from repo import ROOT, WORKED_EXAMPLE
 
 from engine.cli import main
@@ -70,7 +71,7 @@ def pg_url():
     with admin.connect() as c:
         c.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}"
+        yield seed_url(f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}")
     finally:
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -79,8 +80,14 @@ def pg_url():
 
 @pytest.fixture
 def sqlite_url(tmp_path):
-    """A record in a fresh SQLite file."""
-    return f"sqlite:///{tmp_path / 'record.db'}"
+    """A record in a fresh SQLite file, with the accounts of ``people``."""
+    return seed_url(f"sqlite:///{tmp_path / 'record.db'}")
+
+
+@pytest.fixture
+def bare_sqlite_url(tmp_path):
+    """A SQLite file not yet created: no schema, no accounts (for migration tests)."""
+    return f"sqlite:///{tmp_path / 'bare.db'}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -27,7 +27,10 @@ _LAZY = {
     "population": ("engine.cli.drafting",),
     "simulate": ("engine.cli.drafting",),
     "explain": ("engine.cli.drafting",),
-    **{name: ("engine.cli.records",) for name in ("submit", "decide", "replay", "notice", "list", "show", "export")},
+    **{
+        name: ("engine.cli.records",)
+        for name in ("submit", "decide", "confirm", "return", "replay", "notice", "list", "show", "export")
+    },
     "telemetry": ("engine.cli.telemetry",),
     "verify-backends": ("engine.cli.scale",),
     "evaluate-columnar": ("engine.cli.scale",),

@@ -17,12 +17,14 @@ import click
 from engine.contract.bounds import read_bounded
 from engine.errors import (
     INTERNAL_ERROR,
+    AccountRefused,
     DateNotCoveredError,
     EngineError,
     InvalidApplicationError,
     InvalidTelemetryError,
     MeteringError,
     OutputError,
+    ReviewError,
     RulebookError,
     ShuangtanError,
     UnreadableInputError,
@@ -128,6 +130,8 @@ def domain_errors(fn):
             raise InputError(f"telemetry: {exc}") from None
         except UnreadableInputError as exc:
             raise InputError(str(exc)) from None
+        except (AccountRefused, ReviewError) as exc:
+            raise InputError(str(exc)) from None  # who acts, or how: the caller's to fix, like a bad option
         except RulebookError as exc:
             raise click.ClickException(f"rulebook error: {exc}") from None
         except EngineError as exc:

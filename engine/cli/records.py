@@ -20,6 +20,7 @@ from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
 from engine.records import service as records
 from engine.records import views as records_view
 from engine.records.store import ENV_VAR, open_store, resolve_url
+from engine.records.store.db import as_cst
 from engine.records.store.models import SubmissionIn, TelemetryIn
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
@@ -87,7 +88,10 @@ def hide_password(text: str, url: str) -> str:
 
 
 def person_option(*names, help):
-    return click.option(*names, "person", default=None, metavar="NAME", help=help + " (default: $USER).")
+    """The account acting: required, an enabled account of the role the command needs."""
+    return click.option(
+        *names, "person", required=True, metavar="NAME", help=help + " (an account: `shuangtan users`)."
+    )
 
 
 def _date(ctx, param, value):
@@ -122,12 +126,21 @@ def _attach(store, app_id, path, system_id, who, book):
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, allow_dash=True))
-@person_option("--by", "--officer", help="Who is submitting (recorded with each submission)")
+@person_option(
+    "--by", "--officer", help="Who is submitting: an enterprise account (its own applications) or an officer"
+)
+@click.option(
+    "--corrects",
+    metavar="APP_ID",
+    default=None,
+    help="This application corrects APP_ID (same enterprise): once confirmed, its decision replaces APP_ID's, "
+    "and the overlapping period is not refused as already decided.",
+)
 @telemetry_options
 @rulebook_options
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
-def submit(files, person, telemetry_path, system_id, book, store):
+def submit(files, person, corrects, telemetry_path, system_id, book, store):
     """Receive application files: each is stored exactly as received, then validated.
 
     An invalid file is kept with its errors (status rejected). The same application id with
@@ -139,12 +152,14 @@ def submit(files, person, telemetry_path, system_id, book, store):
     """
     if telemetry_path is not None and len(files) != 1:
         raise click.UsageError("--telemetry goes with exactly one application FILE")
-    who = person or records.default_person()
+    if corrects is not None and len(files) != 1:
+        raise click.UsageError("--corrects goes with exactly one application FILE")
+    who = person
     rejected = 0
     for name in files:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
         shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a file name not in UTF-8
-        r = records.submit(store, SubmissionIn(raw=raw, filename=shown, submitted_by=who))
+        r = records.submit(store, SubmissionIn(raw=raw, filename=shown, submitted_by=who, corrects=corrects))
         sub = r.submission
         label = sub.application_id or "(no readable application id)"
         ver = f" v{sub.version}" if sub.version else ""
@@ -170,16 +185,30 @@ def submit(files, person, telemetry_path, system_id, book, store):
 
 
 def _decision_line(d) -> str:
-    granted = {k: v for k, v in d.statuses.items() if v in ("granted", "denied", "levied", "not_met")}
-    sup = f" (supersedes decision {d.supersedes_id})" if d.supersedes_id else ""
+    granted = {k: v for k, v in d.statuses.items() if v in ("granted", "denied", "levied", "not_met", "exempt")}
+    sup = f" (would replace decision {d.supersedes_id})" if d.supersedes_id and d.state == "proposed" else ""
+    if d.supersedes_id and d.state == "in_force":
+        sup = f" (replaces decision {d.supersedes_id})"
     hist = "" if d.history_agrees in (None, True) else "; declared history differs from the record: record used"
     if d.metering_agrees is not None:
         hist += f"; metered (telemetry {d.telemetry_id})" + (
             "" if d.metering_agrees else ", declared values differ from the meter: metered used"
         )
+    held = "; HELD: " + ", ".join(f"{h['code']} on {h['outcome']}" for h in d.holds) if d.holds else ""
+    overridden = "; overridden: " + ", ".join(o["outcome"] for o in d.overrides) if d.overrides else ""
+    state = {
+        "proposed": "proposal {id} awaiting confirmation",
+        "in_force": "decision {id} in force",
+        "returned": "proposal {id} returned",
+        "superseded": "decision {id} superseded",
+    }[d.state].format(id=d.id)
     return (
-        f"decision {d.id}  {d.application_id}{sup}: subsidy {d.totals['subsidy_yuan']} yuan, "
-        f"levy {d.totals['levy_yuan']} yuan; " + ", ".join(f"{k} {v}" for k, v in granted.items()) + hist
+        f"{state}  {d.application_id}{sup}: subsidy {d.totals['subsidy_yuan']} yuan, "
+        f"levy {d.totals['levy_yuan']} yuan; "
+        + ", ".join(f"{k} {v}" for k, v in granted.items())
+        + hist
+        + held
+        + overridden
     )
 
 
@@ -189,17 +218,20 @@ def _decision_line(d) -> str:
 @click.option(
     "--again", is_flag=True, help="Re-decide even if the latest version is decided (the old decision is superseded)."
 )
-@person_option("--officer", "--by", help="The deciding officer")
+@person_option("--officer", "--by", help="The proposing officer")
+@click.option("--opinion", default=None, metavar="TEXT", help="The proposing officer's opinion (审核意见).")
 @telemetry_options
 @rulebook_options
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
-def decide(application_ids, all_pending, again, person, telemetry_path, system_id, book, store):
-    """Decide applications with the enterprise's history taken from the record.
+def decide(application_ids, all_pending, again, person, opinion, telemetry_path, system_id, book, store):
+    """Propose decisions: the engine's result, with the enterprise's history taken from the record.
 
-    Subsidies already granted this calendar year and the one-time equipment subsidy come from
-    the decisions in force, not from what the application declares; where they disagree the
-    decision says so. Each decision is its own transaction and is never overwritten.
+    A proposal is in force only once another officer confirms it (`shuangtan confirm`). Subsidies
+    already granted this year, amounts reserved by proposals awaiting review, and the one-time
+    equipment subsidy come from the record, not from what the application declares. A period that
+    another application of the enterprise already covers is not paid or levied again
+    (PERIOD_ALREADY_DECIDED) unless this application corrects that one (`submit --corrects`).
 
     Telemetry kept with the application (submit --telemetry, or --telemetry here with one
     APP_ID) decides the storage facts; a declaration beyond tolerance is named in the decision.
@@ -208,24 +240,26 @@ def decide(application_ids, all_pending, again, person, telemetry_path, system_i
         raise click.UsageError("give APP_ID... or --all-pending (not both)")
     if telemetry_path is not None and len(application_ids) != 1:
         raise click.UsageError("--telemetry goes with exactly one APP_ID")
-    officer = person or records.default_person()
+    officer = person
     if telemetry_path is not None:
         _attach(store, application_ids[0], telemetry_path, system_id, officer, book)
     failed = 0
     if all_pending:
         n = 0
-        for item in records.decide_pending(store, book, officer):
+        for item in records.decide_pending(store, book, officer, opinion):
             if item.error:
                 failed += 1
                 click.echo(f"not decided  {item.application_id}: {item.error}", err=True)
             else:
                 n += 1
                 click.echo(_decision_line(item.decision))
-        click.echo(f"{n} decided, {failed} not decided")
+        click.echo(f"{n} proposed, {failed} not decided")
     else:
         for app_id in application_ids:
             try:
-                click.echo(_decision_line(records.decide(store, app_id, book, officer, again=again)))
+                click.echo(_decision_line(records.decide(store, app_id, book, officer, again=again, opinion=opinion)))
+            except records.AccountRefused:
+                raise  # the officer, for every application alike: one line, exit 2
             except records.RecordError as exc:
                 failed += 1
                 click.echo(f"not decided  {app_id}: {exc}", err=True)
@@ -238,13 +272,109 @@ def decide(application_ids, all_pending, again, person, telemetry_path, system_i
         sys.exit(1)
 
 
+def _filters(fn):
+    for option in reversed(
+        [
+            click.option("--region", metavar="CODE", help="6-digit region code, e.g. 140100."),
+            click.option(
+                "--outcome",
+                metavar="NAME[=STATUS]",
+                help="e.g. storage_subsidy=granted; a bare name: any status but not_applicable.",
+            ),
+            click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Received on or after (CST date)."),
+            click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Received on or before (CST date)."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
 @click.command()
-@click.argument("decision_id", type=click.IntRange(min=1))
+@click.argument("application_ids", nargs=-1, metavar="APP_ID...")
+@click.option("--all-proposed", is_flag=True, help="Confirm every proposal awaiting review that the filters select.")
+@_filters
+@person_option("--by", help="The confirming officer or reviewer (not the proposer, not the submitter)")
+@click.option("--opinion", default=None, metavar="TEXT", help="The reviewer's opinion (审核意见).")
+@click.option(
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="OUTCOME=STATUS[:AMOUNT]",
+    help="Change an outcome of the proposal (one APP_ID; repeatable; needs --reason). Kept beside the engine's result.",
+)
+@click.option(
+    "--reason", default=None, metavar="TEXT", help="Why the outcomes are overridden (required with --override)."
+)
+@rulebook_options
+@domain_errors
+@with_store
+def confirm(
+    application_ids, all_proposed, region, outcome, since, until, person, opinion, overrides, reason, book, store
+):
+    """Confirm proposals: from then on they are the decisions in force (caps, notices, exports).
+
+    The confirming account is an officer or reviewer who neither proposed the decision nor
+    submitted the version decided. A proposal held by a plausibility check is confirmed only with
+    an --override of each held outcome (OUTCOME=STATUS to accept the engine's amount, or with
+    :AMOUNT) and a --reason.
+    """
+    if bool(application_ids) == all_proposed:
+        raise click.UsageError("give APP_ID... or --all-proposed (not both)")
+    if (region or outcome or since or until) and not all_proposed:
+        raise click.UsageError("--region, --outcome, --since and --until select with --all-proposed")
+    if overrides and len(application_ids) != 1:
+        raise click.UsageError("--override goes with exactly one APP_ID")
+    if reason and not overrides:
+        raise click.UsageError("--reason goes with --override")
+    if overrides:
+        click.echo(_decision_line(records.confirm(store, application_ids[0], book, person, opinion, overrides, reason)))
+        return
+    if all_proposed:
+        application_ids = [
+            a.application_id
+            for a in records_view.list_applications(store, "proposed", region, outcome, since, until)
+            if a.application_id
+        ]
+    failed = n = 0
+    for item in records.confirm_many(store, application_ids, book, person, opinion):
+        if item.error:
+            failed += 1
+            click.echo(f"not confirmed  {item.error}", err=True)
+        else:
+            n += 1
+            click.echo(_decision_line(item.decision))
+    click.echo(f"{n} confirmed, {failed} not confirmed")
+    if failed:
+        sys.exit(1)
+
+
+@click.command("return")
+@click.argument("application_id", metavar="APP_ID")
+@person_option("--by", help="The reviewing officer or reviewer")
+@click.option("--opinion", required=True, metavar="TEXT", help="Why the proposal goes back (审核意见).")
+@domain_errors
+@with_store
+def return_cmd(application_id, person, opinion, store):
+    """Return a proposal to the proposing officer: nothing is decided; the application awaits a new proposal."""
+    click.echo(_decision_line(records.return_proposal(store, application_id, person, opinion)))
+
+
+@click.command()
+@click.argument("application_id", metavar="APP_ID")
+@click.option(
+    "--decision",
+    "decision_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="A specific decision of the application (default: the one in force, else its latest).",
+)
 @rulebook_options
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
-def replay(decision_id, book, store):
-    """Re-evaluate a stored decision under its stored ruleset and input; exit 1 if it differs."""
+def replay(application_id, decision_id, book, store):
+    """Re-evaluate a stored decision under its stored ruleset, its input and the history the
+    record held when it was proposed (recomputed from the record); exit 1 if it differs."""
+    decision_id = records.replay_target(store, application_id, decision_id)
     r = records.replay(store, decision_id, book)
     click.echo(f"decision {r.decision_id} ({r.application_id}) under ruleset {r.stored_digest}")
     if r.ruleset_changed:
@@ -312,20 +442,17 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, person,
         click.echo("this decision calls for no notice")
 
 
+def _cst(value) -> str:
+    return f"{as_cst(value):%Y-%m-%d %H:%M:%S} CST" if value is not None else "-"
+
+
 def _json(model) -> str:
     return model.model_dump_json()
 
 
 @click.command("list")
-@click.option("--status", type=click.Choice(["received", "rejected", "pending", "decided"]))
-@click.option("--region", metavar="CODE", help="6-digit region code, e.g. 140100.")
-@click.option(
-    "--outcome",
-    metavar="NAME[=STATUS]",
-    help="e.g. storage_subsidy=granted; a bare name: any status but not_applicable.",
-)
-@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Received on or after (UTC date).")
-@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Received on or before (UTC date).")
+@click.option("--status", type=click.Choice(["received", "rejected", "pending", "proposed", "decided", "corrected"]))
+@_filters
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
@@ -337,11 +464,14 @@ def list_cmd(status, region, outcome, since, until, fmt, store):
             click.echo(_json(a))
             continue
         granted = ",".join(k for k, v in a.statuses.items() if v == "granted")
+        which = f"decision {a.decision_id}" if a.decision_id else ""
+        if a.proposal_id:
+            which = f"proposal {a.proposal_id}"
+        rejected = f"  (v{', v'.join(map(str, a.rejected_versions))} rejected)" if a.rejected_versions else ""
         click.echo(
-            f"{a.application_id or '-':24} v{a.latest_version or '-':<3} {a.status:9} "
-            f"{a.region_code or '------'} {a.received_at:%Y-%m-%d} "
-            f"{('decision ' + str(a.decision_id)) if a.decision_id else '':12} "
-            f"{a.enterprise_name or ''}" + (f"  granted: {granted}" if granted else "")
+            f"{a.application_id or '-':24} v{a.current_version or a.latest_version or '-':<3} {a.status:9} "
+            f"{a.region_code or '------'} {as_cst(a.received_at):%Y-%m-%d} {which:12} "
+            f"{a.enterprise_name or ''}" + (f"  granted: {granted}" if granted else "") + rejected
         )
     if fmt == "text":
         click.echo(f"{len(apps)} application(s)")
@@ -364,10 +494,15 @@ def show(application_id, fmt, store):
         f"{a.application_id}  {a.enterprise_name or ''} ({a.credit_code or '?'}, {a.region_code or '?'})  "
         f"status {a.status}"
     )
+    if a.rejected_versions:
+        click.echo(
+            f"note: v{', v'.join(map(str, a.rejected_versions))} rejected; the application stands on "
+            f"v{a.current_version} and its decisions"
+        )
     click.echo("versions:")
     for v in a.versions:
         click.echo(
-            f"  v{v.version}  submission {v.id}  {v.received_at:%Y-%m-%d %H:%M:%S} UTC  by {v.submitted_by}  "
+            f"  v{v.version}  submission {v.id}  {_cst(v.received_at)}  by {v.submitted_by}  "
             f"sha256 {v.sha256[:16]}…  {v.status}  {v.filename or ''}"
         )
         for e in v.errors:
@@ -376,7 +511,7 @@ def show(application_id, fmt, store):
         click.echo("telemetry:")
     for t in a.telemetry:
         click.echo(
-            f"  {t.id}  submission {t.submission_id}  {t.received_at:%Y-%m-%d %H:%M:%S} UTC  "
+            f"  {t.id}  submission {t.submission_id}  {_cst(t.received_at)}  "
             f"sha256 {t.sha256[:16]}…  {'valid' if t.valid else 'INVALID'}  {t.filename or ''}"
             + (f"  system {t.system_id}" if t.system_id else "")
         )
@@ -386,12 +521,32 @@ def show(application_id, fmt, store):
             click.echo(f"      … {len(t.problems) - 20} more (--format json lists them all)")
     click.echo("decisions:")
     for d in a.decisions:
-        state = "in force" if d.in_force else f"superseded by {d.superseded_by}"
+        state = {
+            "in_force": "in force",
+            "proposed": "proposed, awaiting review",
+            "returned": "returned",
+            "superseded": f"superseded by {d.superseded_by}",
+        }[d.state]
         click.echo(
-            f"  {d.id}  {d.decided_at:%Y-%m-%d %H:%M:%S} UTC  by {d.officer}  submission {d.submission_id}  "
+            f"  {d.id}  proposed {_cst(d.decided_at)}  by {d.officer}  submission {d.submission_id}  "
             f"ruleset {d.ruleset_version} {d.ruleset_digest[:19]}…  {state}"
-            + (f"  supersedes {d.supersedes_id}" if d.supersedes_id else "")
+            + (f"  replaces {d.supersedes_id}" if d.supersedes_id else "")
         )
+        if d.opinion:
+            click.echo(f"      opinion ({d.officer}): {d.opinion}")
+        if d.reviewer:
+            verb = "confirmed" if d.state in ("in_force", "superseded") else "returned"
+            click.echo(
+                f"      {verb} {_cst(d.reviewed_at)} by {d.reviewer}"
+                + (f": {d.review_opinion}" if d.review_opinion else "")
+            )
+        for h in d.holds:
+            click.echo(f"      held: {h['code']} on {h['outcome']}: {h['message']}")
+        for o in d.overrides:
+            click.echo(
+                f"      override {o['outcome']}: {o['engine']['status']} {o['engine']['amount'] or ''} -> "
+                f"{o['decided']['status']} {o['decided']['amount'] or ''} by {o['by']}: {o['reason']}"
+            )
         click.echo("      " + ", ".join(f"{k} {v}" for k, v in d.statuses.items()))
         click.echo(
             f"      subsidy {d.totals['subsidy_yuan']} yuan, levy {d.totals['levy_yuan']} yuan"
@@ -419,8 +574,8 @@ def show(application_id, fmt, store):
 @click.option(
     "--all", "include_superseded", is_flag=True, help="Include superseded decisions (default: in force only)."
 )
-@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Decided on or after (UTC date).")
-@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Decided on or before (UTC date).")
+@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Confirmed on or after (CST date).")
+@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Confirmed on or before (CST date).")
 @rulebook_options
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
@@ -439,5 +594,5 @@ def export(fmt, out_path, include_superseded, since, until, book, store):
 
 
 def register(group):
-    for cmd in (submit, decide, replay, notice, list_cmd, show, export):
+    for cmd in (submit, decide, confirm, return_cmd, replay, notice, list_cmd, show, export):
         group.add_command(cmd)

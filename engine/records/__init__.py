@@ -7,6 +7,9 @@ from __future__ import annotations
 from engine.lazy import lazy_exports
 
 __all__ = [
+    "add_account",
+    "confirm",
+    "return_proposal",
     "Store",
     "attach_telemetry",
     "decide",
@@ -24,6 +27,9 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "submit": "submissions",
+        "add_account": "accounts",
+        "confirm": "reviewing",
+        "return_proposal": "reviewing",
         "decide": "deciding",
         "decide_pending": "deciding",
         "replay": "replaying",

@@ -19,7 +19,7 @@ from sqlmodel import col
 from engine.errors import AccountRefused
 from engine.records import audit
 from engine.records.store.db import Store, as_utc, now_utc
-from engine.records.store.models import AccountRow, AccountOut
+from engine.records.store.models import AccountOut, AccountRow
 
 ROLES = ("officer", "reviewer", "drafter", "auditor", "enterprise")
 #: what each act on the record needs
@@ -129,7 +129,7 @@ def require(s, name: str | None, act: str) -> AccountRow:
     if not row.enabled:
         raise AccountRefused(f"{act}: account {name} is disabled")
     if row.role not in MAY[act]:
-        raise AccountRefused(f"{act}: account {name} is a {row.role}; this needs a {' or '.join(MAY[act])}")
+        raise AccountRefused(f"{act}: account {name} is a {row.role} account; this needs the role {' or '.join(MAY[act])}")
     return row
 
 

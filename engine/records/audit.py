@@ -137,7 +137,9 @@ FIELDSETS: dict[tuple[str, str], Callable[[Any], dict]] = {
         "levy_yuan": r.levy_yuan,
     },
     ("notice", "issued"): lambda r: {
-        c: (_h(v) if c == "content" else _t(v) if isinstance(v, dt.datetime) else _d(v) if isinstance(v, dt.date) else v)
+        c: (
+            _h(v) if c == "content" else _t(v) if isinstance(v, dt.datetime) else _d(v) if isinstance(v, dt.date) else v
+        )
         for c, v in sorted(r.model_dump().items())
     },
 }
@@ -161,7 +163,9 @@ def row_digest(entity: str, fieldset: str, row: Any) -> str:
     return hashlib.sha256(canonical(FIELDSETS[(entity, fieldset)](row))).hexdigest()
 
 
-def link_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, entity: str, entity_id: str, fieldset: str, digest: str) -> str:
+def link_hash(
+    prev_hash: str, seq: int, at: str, actor: str, action: str, entity: str, entity_id: str, fieldset: str, digest: str
+) -> str:
     fields = {
         "prev": prev_hash,
         "seq": seq,

@@ -19,6 +19,7 @@ from engine.records.store.models import (
     DecisionOut,
     DecisionRow,
     FieldError,
+    ReviewRow,
     SubmissionOut,
     SubmissionRow,
     TelemetryOut,
@@ -63,15 +64,37 @@ def storable_id(store: Store, row_id: int) -> bool:
 
 
 # --- output shapes ---------------------------------------------------------------------
-def decision_out(row: DecisionRow, superseded_by: int | None) -> DecisionOut:
+def decision_state(review: ReviewRow | None, superseded_by: int | None) -> str:
+    if review is None:
+        return "proposed"
+    if review.action != "confirm":
+        return "returned"
+    return "superseded" if superseded_by is not None else "in_force"
+
+
+def decision_out(row: DecisionRow, superseded_by: int | None, review: ReviewRow | None) -> DecisionOut:
+    """A decision as shown: statuses and totals as in force (the review's overrides applied)."""
+    from engine.records.adjusting import apply_overrides
+
     doc = json.loads(row.document)
+    overrides = json.loads(review.overrides) if review is not None and review.overrides else []
+    if overrides:
+        doc = apply_overrides(doc, overrides)
+    state = decision_state(review, superseded_by)
     return DecisionOut(
         id=stored_id(row.id),
         application_id=row.application_id,
         submission_id=row.submission_id,
-        supersedes_id=row.supersedes_id,
+        supersedes_id=row.replaces_id if row.replaces_id is not None else row.supersedes_id,
         superseded_by=superseded_by,
-        in_force=superseded_by is None,
+        in_force=state == "in_force",
+        state=state,
+        opinion=row.opinion,
+        reviewer=review.reviewer if review is not None else None,
+        review_opinion=review.opinion if review is not None else None,
+        reviewed_at=as_utc(review.reviewed_at) if review is not None else None,
+        overrides=overrides,
+        holds=json.loads(row.holds) if row.holds else [],
         credit_code=row.credit_code,
         officer=row.officer,
         decided_at=as_utc(row.decided_at),
@@ -86,13 +109,15 @@ def decision_out(row: DecisionRow, superseded_by: int | None) -> DecisionOut:
     )
 
 
-def submission_status(row: SubmissionRow, latest_version: int | None, decided: bool) -> str:
-    if row.application_id is not None and row.version != latest_version:
-        return "superseded"
+def submission_status(row: SubmissionRow, current_version: int | None, decided: bool) -> str:
+    """A version's status: rejected versions stay rejected; of the others, all but the current
+    one (the latest not rejected) are superseded."""
     if not row.validated:
         return "received"
     if not row.valid:
         return "rejected"
+    if row.application_id is not None and row.version != current_version:
+        return "superseded"
     return "decided" if decided else "pending"
 
 

@@ -26,7 +26,9 @@ from engine.contract.decision import with_history as extend_with_history
 from engine.decimals import fmt_amount
 from engine.errors import (
     INTERNAL_ERROR,
+    AccountRefused,
     AlreadyDecidedError,
+    AlreadyProposedError,
     IntegrityFailure,
     InvalidApplicationError,
     InvalidTelemetryError,
@@ -37,7 +39,11 @@ from engine.errors import (
     UnknownApplicationError,
     internal_reason,
 )
+from engine.records import audit
+from engine.records.accounts import require
+from engine.records.adjusting import no_zero_grants, one_payment
 from engine.records.common import decision_out, latest_submission, sha256, unloaded
+from engine.records.standing import history_of, overlapping, standing
 from engine.records.store.db import Store, now_utc
 from engine.records.store.models import (
     DecisionOut,
@@ -46,6 +52,7 @@ from engine.records.store.models import (
     RulesetSnapshotRow,
     SubmissionRow,
     TelemetryRow,
+    stored_id,
 )
 from engine.records.store.snapshot import dumps_files, loads_files
 from engine.records.submissions import read_stored_telemetry, validate_submission
@@ -105,29 +112,23 @@ def open_proposal(s, app_id: str) -> DecisionRow | None:
 
 
 def record_history(s, credit_code: str, year: int, exclude_app: str) -> History:
-    """What the record says this enterprise already received (decisions in force, other applications)."""
-    rows = (
+    """What the record says this enterprise already received or has reserved (other applications)."""
+    return history_of(standing(s, credit_code, {exclude_app}), year)
+
+
+def current_submission(s, app_id: str) -> SubmissionRow | None:
+    """The version an application stands on: its latest that is not rejected. A rejected
+    resubmission never hides the version before it, nor that version's decisions."""
+    return (
         s.exec(
-            select(DecisionRow)
-            .options(unloaded(DecisionRow.document))  # the granted amounts are columns of their own
-            .where(
-                col(DecisionRow.credit_code) == credit_code,
-                col(DecisionRow.application_id) != exclude_app,
-                _not_superseded(),
-            )
+            select(SubmissionRow)
+            .options(unloaded(SubmissionRow.raw))
+            .where(col(SubmissionRow.application_id) == app_id, col(SubmissionRow.valid).is_not(False))
+            .order_by(col(SubmissionRow.version).desc())
+            .limit(1)
         )
         .scalars()
-        .all()
-    )
-    this_year = [r for r in rows if r.period_year == year]
-    return History(
-        storage_subsidy_granted_this_year_yuan=sum(
-            (Decimal(r.storage_granted_yuan) for r in this_year), Decimal("0.00")
-        ),
-        freight_subsidy_granted_this_year_yuan=sum(
-            (Decimal(r.freight_granted_yuan) for r in this_year), Decimal("0.00")
-        ),
-        equipment_subsidy_received=any(r.equipment_granted for r in rows),
+        .first()
     )
 
 
@@ -219,22 +220,32 @@ class _Moved(Exception):
 
 
 def decide(
-    store: Store, app_id: str, book: Rulebook, officer: str, again: bool = False, now: dt.datetime | None = None
+    store: Store,
+    app_id: str,
+    book: Rulebook,
+    officer: str,
+    again: bool = False,
+    now: dt.datetime | None = None,
+    opinion: str | None = None,
 ) -> DecisionOut:
-    """Decide the latest version of ``app_id`` with the enterprise's history from the record."""
+    """Propose a decision on the current version of ``app_id``: the engine's result with the
+    enterprise's history, periods and claims taken from the record. In force once confirmed."""
     for _ in range(5):
         try:
-            return _decide_once(store, app_id, book, officer, again, now)
+            return _decide_once(store, app_id, book, officer, again, now, opinion)
         except _Moved:
             continue
     raise RecordError(f"{app_id}: new versions keep arriving; try again")
 
 
-def _decide_once(store, app_id, book, officer, again, now):
+def _decide_once(store, app_id, book, officer, again, now, opinion):
     with store.session() as s:
-        sub = latest_submission(s, app_id)
+        require(s, officer, "propose")
+        sub = current_submission(s, app_id)
         if sub is None:
-            raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
+            if latest_submission(s, app_id) is None:
+                raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
+            raise NotDecidableError(f"{app_id}: every version was rejected, nothing to decide")
         if sha256(sub.raw) != sub.sha256:
             raise IntegrityFailure(f"{app_id}: version {sub.version} no longer matches its sha256")
         try:
@@ -245,40 +256,92 @@ def _decide_once(store, app_id, book, officer, again, now):
             raise NotDecidableError(f"{app_id}: version {sub.version} does not carry this application id")
         e = app.enterprise
         store.lock_enterprise(s, e.credit_code, e.name, e.region_code)
-        if latest_submission(s, app_id).id != sub.id:
+        if current_submission(s, app_id).id != sub.id:
             raise _Moved()
+        waiting = open_proposal(s, app_id)
+        if waiting is not None:
+            raise AlreadyProposedError(app_id, stored_id(waiting.id))
         current = in_force(s, app_id)
         if current is not None and current.submission_id == sub.id and not again:
-            raise AlreadyDecidedError(app_id, current.id)
-        record = record_history(s, e.credit_code, app.period.end.year, app_id)
+            raise AlreadyDecidedError(app_id, stored_id(current.id))
+        corrected = in_force(s, sub.corrects) if sub.corrects else None
+        counting = standing(s, e.credit_code, {app_id} | ({sub.corrects} if sub.corrects else set()))
         tel_row = _telemetry_of(s, app_id)
         try:
             telemetry = read_stored_telemetry(tel_row, book, app) if tel_row is not None else None
-            doc = evaluate(book, app, record, telemetry, tel_row.system_id if tel_row is not None else None)
+            doc, holds = proposal_document(
+                book, app, counting, telemetry, tel_row.system_id if tel_row is not None else None
+            )
         except (InvalidTelemetryError, MeteringError) as exc:
             raise NotDecidableError(f"{app_id}: telemetry {tel_row.id} ({tel_row.filename}): {exc}") from None
         store_snapshot(s, book)
-        outs = doc["outcomes"]
         row = DecisionRow(
             submission_id=sub.id,
             application_id=app_id,
-            supersedes_id=current.id if current else None,
+            replaces_id=current.id if current is not None else corrected.id if corrected is not None else None,
             credit_code=e.credit_code,
             period_year=app.period.end.year,
+            period_start=app.period.start,
+            period_end=app.period.end,
             ruleset_version=book.version,
             ruleset_digest=book.digest,
             input_sha256=sub.sha256,
             officer=officer,
             decided_at=now or now_utc(),
             document=json.dumps(doc, ensure_ascii=False),
-            storage_granted_yuan=_granted(outs["storage_subsidy"]),
-            freight_granted_yuan=_granted(outs["eco_packaging_freight_subsidy"]),
-            equipment_granted=outs["equipment_subsidy"]["status"] == "granted",
+            **granted_columns(doc),
             telemetry_id=tel_row.id if tel_row is not None else None,
+            opinion=opinion or None,
+            holds=json.dumps(holds, ensure_ascii=False) if holds else None,
         )
         s.add(row)
-        s.flush()
-        return decision_out(row, superseded_by=None)
+        audit.append(s, officer, "decide.propose", "decision", row, "proposal", app_id)
+        return decision_out(row, superseded_by=None, review=None)
+
+
+def proposal_document(book: Rulebook, app: Application, counting, telemetry=None, system_id=None):
+    """(decision document, holds): the engine's result with the history the counting decisions
+    make, the record's own rules applied (one payment per period, no zero grants), and the
+    plausibility checks that hold it. Deciding and replaying both come here."""
+    record = history_of(counting, app.period.end.year)
+    doc = evaluate(book, app, record, telemetry, system_id)
+    doc = no_zero_grants(one_payment(doc, overlapping(counting, app.period.start, app.period.end)))
+    return doc, plausibility_holds(book, app, doc)
+
+
+def granted_columns(doc: dict) -> dict:
+    """The amounts caps are later counted from, as the decision row keeps them."""
+    outs = doc["outcomes"]
+    return {
+        "storage_granted_yuan": _granted(outs["storage_subsidy"]),
+        "freight_granted_yuan": _granted(outs["eco_packaging_freight_subsidy"]),
+        "equipment_granted": outs["equipment_subsidy"]["status"] == "granted",
+    }
+
+
+def plausibility_holds(book: Rulebook, app: Application, doc: dict) -> list[dict]:
+    """The rulebook's plausibility checks that failed on an outcome this proposal pays or levies:
+    such an outcome needs a reviewer's explicit override to be confirmed."""
+    try:
+        from engine.rulebook.plausibility import holds as failed_checks
+    except ImportError:  # a rulebook module without plausibility checks
+        return []
+    out = []
+    for h in failed_checks(book, app):
+        if doc["outcomes"].get(h.outcome, {}).get("status") in ("granted", "levied"):
+            out.append(
+                {
+                    "code": h.code,
+                    "outcome": h.outcome,
+                    "rule": h.rule,
+                    "clause": h.clause,
+                    "source": h.source,
+                    "message": h.message,
+                    "message_zh": h.message_zh,
+                    "values": h.values,
+                }
+            )
+    return out
 
 
 def _granted(outcome: dict) -> str:
@@ -286,8 +349,12 @@ def _granted(outcome: dict) -> str:
 
 
 def _pending(store: Store) -> list[tuple[str, int, bool]]:
-    """(application id, latest submission id, validated) of every application awaiting a
-    decision; read as columns: no submitted document is loaded to find them."""
+    """(application id, current submission id, validated) of every application awaiting a
+    proposal; read as columns: no submitted document is loaded to find them.
+
+    An application's current version is its latest not rejected; it awaits a proposal unless a
+    proposal of it is awaiting review or was confirmed (a returned one asks for a new proposal).
+    """
     with store.reading() as s:
         subs = s.exec(
             select(
@@ -297,15 +364,23 @@ def _pending(store: Store) -> list[tuple[str, int, bool]]:
                 col(SubmissionRow.valid),
                 col(SubmissionRow.validated),
             )
-            .where(col(SubmissionRow.application_id).is_not(None))
+            .where(col(SubmissionRow.application_id).is_not(None), col(SubmissionRow.valid).is_not(False))
             .order_by(col(SubmissionRow.id))
         ).all()
-        decided = set(s.exec(select(col(DecisionRow.submission_id))).scalars().all())
+        taken = set(
+            s.exec(
+                select(col(DecisionRow.submission_id))
+                .join(ReviewRow, col(ReviewRow.decision_id) == col(DecisionRow.id), isouter=True)
+                .where((col(ReviewRow.id).is_(None)) | (col(ReviewRow.action) == "confirm"))
+            )
+            .scalars()
+            .all()
+        )
     latest: dict = {}
     for sub in subs:
         if sub.application_id not in latest or sub.version > latest[sub.application_id].version:
             latest[sub.application_id] = sub
-    return [(a, sub.id, sub.validated) for a, sub in latest.items() if sub.valid is not False and sub.id not in decided]
+    return [(a, sub.id, sub.validated) for a, sub in latest.items() if sub.id not in taken]
 
 
 def pending(store: Store) -> list[str]:
@@ -320,7 +395,7 @@ class BatchItem:
     error: str | None = None
 
 
-def decide_pending(store: Store, book: Rulebook, officer: str) -> Iterator[BatchItem]:
+def decide_pending(store: Store, book: Rulebook, officer: str, opinion: str | None = None) -> Iterator[BatchItem]:
     """Decide every pending application, each in its own transaction; skip what another officer took.
 
     One application never stops the others: whatever fails on it is reported with its reason
@@ -333,9 +408,11 @@ def decide_pending(store: Store, book: Rulebook, officer: str) -> Iterator[Batch
             if not validated and not validate_submission(store, sub_id).valid:
                 yield BatchItem(app_id, error=f"{app_id}: its latest version is rejected (now on record as such)")
                 continue
-            yield BatchItem(app_id, decide(store, app_id, book, officer))
-        except AlreadyDecidedError:
-            continue  # decided meanwhile by a concurrent officer
+            yield BatchItem(app_id, decide(store, app_id, book, officer, opinion=opinion))
+        except (AlreadyDecidedError, AlreadyProposedError):
+            continue  # proposed meanwhile by a concurrent officer
+        except AccountRefused:
+            raise  # the officer, not the application: nothing else would be decided either
         except ShuangtanError as exc:
             yield BatchItem(app_id, error=str(exc))
         except OperationalError:

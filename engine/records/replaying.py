@@ -1,16 +1,35 @@
-"""Replay: a stored decision evaluated again under its stored ruleset, input and record history."""
+"""Replay: a stored decision evaluated again under its stored ruleset and input, with the history
+the record held when it was proposed recomputed from the record itself (never read back from the
+stored document), and its cap columns checked.
+
+"When it was proposed" is the audit chain's order: the decisions and reviews of the enterprise
+whose links come before the proposal's link are what the proposer's transaction saw (appends are
+serialised, and a proposal holds its enterprise's lock).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlmodel import col
 
 from engine.contract.application import parse_application
 from engine.errors import IntegrityFailure, RecordError
-from engine.records.common import sha256, storable_id
-from engine.records.deciding import evaluate, snapshot_book, stored_history
+from engine.records.common import sha256, storable_id, unloaded
+from engine.records.deciding import (
+    evaluate,
+    granted_columns,
+    in_force,
+    proposal_document,
+    snapshot_book,
+    stored_history,
+)
+from engine.records.standing import Standing
 from engine.records.store.db import Store
-from engine.records.store.models import DecisionRow, SubmissionRow, TelemetryRow
+from engine.records.store.models import AuditRow, DecisionRow, ReviewRow, SubmissionRow, TelemetryRow, stored_id
 from engine.records.submissions import read_stored_telemetry
 from engine.rulebook.loader import Rulebook
 
@@ -51,6 +70,87 @@ def _diff(a, b, path="") -> list[str]:
     return [] if a == b else [path or "/"]
 
 
+def replay_target(store: Store, app_id: str, decision_id: int | None = None) -> int:
+    """The decision ``replay`` takes for an application: the named one (it must be the
+    application's), else the one in force, else the latest proposal."""
+    with store.reading() as s:
+        if decision_id is not None:
+            row = s.get(DecisionRow, decision_id) if storable_id(store, decision_id) else None
+            if row is None or row.application_id != app_id:
+                raise RecordError(f"{app_id}: no decision {decision_id} for this application")
+            return decision_id
+        row = (
+            in_force(s, app_id)
+            or s.exec(
+                select(DecisionRow)
+                .where(col(DecisionRow.application_id) == app_id)
+                .order_by(col(DecisionRow.id).desc())
+            )
+            .scalars()
+            .first()
+        )
+        if row is None:
+            raise RecordError(f"{app_id}: no decision on record")
+        return stored_id(row.id)
+
+
+def counting_at(s, row: DecisionRow, corrects: str | None) -> list[Standing] | None:
+    """The enterprise's counting decisions as they stood when ``row`` was proposed, from the
+    record's rows ordered by their audit links; None for a decision made before the chain."""
+    rows = s.exec(
+        select(DecisionRow, ReviewRow)
+        .options(unloaded(DecisionRow.document))
+        .join(ReviewRow, col(ReviewRow.decision_id) == col(DecisionRow.id), isouter=True)
+        .where(col(DecisionRow.credit_code) == row.credit_code)
+    ).all()
+    wanted = [("decision", str(d.id)) for d, _ in rows] + [("review", str(r.id)) for _, r in rows if r is not None]
+    links: dict[tuple[str, int], int] = {}
+    for i in range(0, len(wanted), 500):
+        for entity in ("decision", "review"):
+            keys = [k for e, k in wanted[i : i + 500] if e == entity]
+            if keys:
+                for a in s.exec(
+                    select(AuditRow).where(col(AuditRow.entity) == entity, col(AuditRow.entity_id).in_(keys))
+                ).scalars():
+                    links[(a.entity, int(a.entity_id))] = stored_id(a.seq)
+    mine = links.get(("decision", stored_id(row.id)))
+    if mine is None:
+        return None
+    before = lambda entity, key: links.get((entity, key), mine + 1) < mine  # noqa: E731
+    replaced = {
+        r.replaces_id
+        for _, r in rows
+        if r is not None and r.action == "confirm" and r.replaces_id and before("review", r.id)
+    }
+    exclude = {row.application_id} | ({corrects} if corrects else set())
+    out = []
+    for d, r in rows:
+        if d.application_id in exclude or not before("decision", d.id):
+            continue
+        reviewed = r if r is not None and before("review", r.id) else None
+        if reviewed is None:
+            amounts, state = (d.storage_granted_yuan, d.freight_granted_yuan, d.equipment_granted), "proposed"
+        elif reviewed.action == "confirm" and d.id not in replaced:
+            amounts = (reviewed.storage_granted_yuan, reviewed.freight_granted_yuan, reviewed.equipment_granted)
+            state = "in_force"
+        else:
+            continue
+        out.append(
+            Standing(
+                decision_id=d.id,
+                application_id=d.application_id,
+                state=state,
+                period_year=d.period_year,
+                period_start=d.period_start,
+                period_end=d.period_end,
+                storage_yuan=Decimal(amounts[0]),
+                freight_yuan=Decimal(amounts[1]),
+                equipment=amounts[2],
+            )
+        )
+    return out
+
+
 def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> ReplayReport:
     """Re-evaluate a stored decision under its stored ruleset, input and record history."""
     if not storable_id(store, decision_id):
@@ -64,7 +164,8 @@ def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> R
     if sha256(sub.raw) != row.input_sha256:
         raise IntegrityFailure(f"decision {decision_id}: the stored input no longer matches its sha256")
     stored = json.loads(row.document)
-    record = stored_history(stored)
+    with store.reading() as s:
+        counting = counting_at(s, row, sub.corrects)
     app, telemetry, system_id = parse_application(sub.raw), None, None
     if row.telemetry_id is not None:
         with store.reading() as s:
@@ -72,8 +173,14 @@ def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> R
         if tel_row is None or tel_row.sha256 != stored.get("metering", {}).get("telemetry", {}).get("sha256"):
             raise IntegrityFailure(f"decision {decision_id}: the telemetry it used no longer matches its sha256")
         telemetry, system_id = read_stored_telemetry(tel_row, book, app), tel_row.system_id  # checks the bytes' hash
-    again = evaluate(book, app, record, telemetry, system_id)
+    if counting is None:  # decided before the audit chain: its history as it was stored
+        again = evaluate(book, app, stored_history(stored), telemetry, system_id)
+    else:
+        again, _ = proposal_document(book, app, counting, telemetry, system_id)
     diffs = _diff({k: v for k, v in stored.items() if k != "trace"}, {k: v for k, v in again.items() if k != "trace"})
+    if counting is not None:
+        columns = granted_columns(again)
+        diffs += [f"/record/{c}" for c, v in columns.items() if getattr(row, c) != v]
     return ReplayReport(
         decision_id,
         row.application_id,

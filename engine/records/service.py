@@ -11,13 +11,16 @@ test, patch it in the module that defines and calls it: patching it here changes
 from __future__ import annotations
 
 from engine.errors import (
+    AccountRefused,
     AlreadyDecidedError,
+    AlreadyProposedError,
     IntegrityFailure,
     InvalidApplicationError,
     InvalidTelemetryError,
     MeteringError,
     NotDecidableError,
     RecordError,
+    ReviewError,
     ShuangtanError,
     UnknownApplicationError,
 )
@@ -48,7 +51,8 @@ from engine.records.deciding import (
     with_history,
 )
 from engine.records.issuing import IssuedNotice, issue_notices, notice_documents
-from engine.records.replaying import COMPARED, ReplayReport, replay
+from engine.records.replaying import COMPARED, ReplayReport, replay, replay_target
+from engine.records.reviewing import ReviewItem, confirm, confirm_many, effective_document, return_proposal
 from engine.records.submissions import (
     Receipt,
     attach_telemetry,
@@ -59,6 +63,15 @@ from engine.records.submissions import (
 )
 
 __all__ = [
+    "AccountRefused",
+    "AlreadyProposedError",
+    "ReviewError",
+    "ReviewItem",
+    "confirm",
+    "confirm_many",
+    "effective_document",
+    "return_proposal",
+    "replay_target",
     "COMPARED",
     "HISTORY_CODE",
     "HISTORY_OUTCOMES",

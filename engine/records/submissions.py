@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import col
 
@@ -30,6 +30,7 @@ from engine.records.store.db import Store, ensure_enterprise, now_utc
 from engine.records.store.models import (
     AccountRow,
     DecisionRow,
+    ReviewRow,
     SubmissionIn,
     SubmissionOut,
     SubmissionRow,
@@ -185,9 +186,13 @@ def _claim_problems(s, row: SubmissionRow, app: Application) -> list[dict]:
             .limit(1)
         ).first()
         if row.corrects == row.application_id:
-            problems.append({"path": "(corrects)", "message": "an application cannot correct itself; submit a new version"})
+            problems.append(
+                {"path": "(corrects)", "message": "an application cannot correct itself; submit a new version"}
+            )
         elif target is None:
-            problems.append({"path": "(corrects)", "message": f"no valid application {row.corrects} on record to correct"})
+            problems.append(
+                {"path": "(corrects)", "message": f"no valid application {row.corrects} on record to correct"}
+            )
         elif target.credit_code != code:
             problems.append(
                 {"path": "(corrects)", "message": f"application {row.corrects} belongs to another enterprise"}
@@ -214,19 +219,28 @@ def _record_verdict(store: Store, submission_id: int, app: Application | None, e
             ensure_enterprise(s, e.credit_code, e.name, e.region_code)
         row.validated = True
         s.add(row)
-        audit.append(
-            s, "system", "validate", "submission", row, "verdict", "valid" if row.valid else "rejected"
-        )
+        audit.append(s, "system", "validate", "submission", row, "verdict", "valid" if row.valid else "rejected")
         return row
 
 
 def _submission_out(s, row: SubmissionRow) -> SubmissionOut:
-    newest = latest_submission(s, row.application_id) if row.application_id else None
-    latest = newest.version if newest else None
+    current = None
+    if row.application_id:
+        current = s.exec(
+            select(func.max(col(SubmissionRow.version))).where(
+                col(SubmissionRow.application_id) == row.application_id, col(SubmissionRow.valid).is_not(False)
+            )
+        ).scalar()
     decided = (
-        s.exec(select(col(DecisionRow.id)).where(col(DecisionRow.submission_id) == row.id).limit(1)).first() is not None
+        s.exec(
+            select(col(DecisionRow.id))
+            .join(ReviewRow, col(ReviewRow.decision_id) == col(DecisionRow.id))
+            .where(col(DecisionRow.submission_id) == row.id, col(ReviewRow.action) == "confirm")
+            .limit(1)
+        ).first()
+        is not None
     )
-    return submission_out(row, submission_status(row, latest, decided))
+    return submission_out(row, submission_status(row, current, decided))
 
 
 # --- telemetry -------------------------------------------------------------------------

@@ -7,25 +7,36 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from engine.contract.flat import flatten_decision, result_columns
-from engine.records.common import decision_out, submission_out, submission_status, telemetry_out, unloaded
-from engine.records.store.db import Store, as_utc
+from engine.records.adjusting import apply_overrides
+from engine.records.common import (
+    decision_out,
+    decision_state,
+    submission_out,
+    submission_status,
+    telemetry_out,
+    unloaded,
+)
+from engine.records.reviewing import effective_document
+from engine.records.store.db import Store, as_cst, as_utc
 from engine.records.store.models import (
     ApplicationOut,
     DecisionRow,
     NoticeOut,
     NoticeRow,
+    ReviewRow,
     SubmissionRow,
     TelemetryRow,
     stored_id,
 )
 from engine.rulebook.loader import Rulebook
 
-STATUSES = ("received", "rejected", "pending", "decided")
+STATUSES = ("received", "rejected", "pending", "proposed", "decided", "corrected")
 
 
 def _group(subs: Iterable[SubmissionRow]) -> dict:
@@ -36,40 +47,99 @@ def _group(subs: Iterable[SubmissionRow]) -> dict:
     return by_app
 
 
-def _superseded_by(decisions) -> dict[int, int]:
-    return {d.supersedes_id: d.id for d in decisions if d.supersedes_id is not None}
+@dataclass
+class Reviews:
+    """Every review, and which decision each confirmation took out of force."""
+
+    of: dict  # decision id -> ReviewRow
+    replaced_by: dict  # decision id -> the decision whose confirmation replaced it
+
+    @classmethod
+    def read(cls, s, app_ids: list[str] | None = None) -> Reviews:
+        q = select(ReviewRow)
+        if app_ids is not None:
+            q = q.where(col(ReviewRow.application_id).in_(app_ids))
+        rows = s.exec(q).scalars().all()
+        if app_ids is not None:  # a correction replaces another application's decision
+            replacing = s.exec(
+                select(col(ReviewRow.replaces_id), col(ReviewRow.decision_id)).where(
+                    col(ReviewRow.replaces_id).is_not(None), col(ReviewRow.action) == "confirm"
+                )
+            ).all()
+        else:
+            replacing = [(r.replaces_id, r.decision_id) for r in rows if r.replaces_id and r.action == "confirm"]
+        return cls({r.decision_id: r for r in rows}, dict(replacing))
+
+    def state(self, d: DecisionRow) -> str:
+        return decision_state(self.of.get(d.id), self.replaced_by.get(d.id))
 
 
-def _current(decisions, later):
-    force = [d for d in decisions if d.id not in later]
-    return max(force, key=lambda d: d.id) if force else None
+def current_version(subs: list[SubmissionRow]) -> SubmissionRow:
+    """The version the application stands on: its latest not rejected (else its latest)."""
+    standing = [r for r in subs if r.valid is not False]
+    return (standing or subs)[-1]
 
 
-def _application(subs, decisions, notices, later, full, telemetry=(), statuses=None) -> ApplicationOut:
+def _application(subs, decisions, notices, reviews: Reviews, full, telemetry=(), statuses=None) -> ApplicationOut:
     """``statuses``: decision id -> statuses, for decisions loaded without their document."""
     subs = sorted(subs, key=lambda r: (r.version or 0, r.id))
-    latest = subs[-1]
-    decided_subs = {d.submission_id for d in decisions}
-    current = _current(decisions, later)
+    latest, current = subs[-1], current_version(subs)
+    states = {d.id: reviews.state(d) for d in decisions}
+    force = [d for d in decisions if states[d.id] == "in_force"]
+    in_force = max(force, key=lambda d: d.id) if force else None
+    proposed = [d for d in decisions if states[d.id] == "proposed"]
+    proposal = max(proposed, key=lambda d: d.id) if proposed else None
+    shown_decision = in_force or proposal
     if statuses is not None:
-        shown = statuses.get(current.id, {}) if current is not None else {}
+        shown = statuses.get(shown_decision.id, {}) if shown_decision is not None else {}
+    elif shown_decision is not None:
+        doc = json.loads(shown_decision.document)
+        review = reviews.of.get(shown_decision.id)
+        if review is not None and review.overrides:
+            doc = apply_overrides(doc, json.loads(review.overrides))
+        shown = {k: v["status"] for k, v in doc["outcomes"].items()}
     else:
-        doc = json.loads(current.document) if current else None
-        shown = {k: v["status"] for k, v in doc["outcomes"].items()} if doc else {}
+        shown = {}
+    decided_subs = {d.submission_id for d in force}
+    proposed_subs = {d.submission_id for d in proposed}
+    if current.valid is not True:
+        status = "received" if not current.validated else "rejected"
+    elif proposal is not None:
+        status = "proposed"
+    elif current.id in decided_subs:
+        status = "decided"
+    elif any(states[d.id] == "superseded" and d.submission_id == current.id for d in decisions):
+        status = "corrected"  # its decision was replaced by a correcting application's
+    else:
+        status = "pending"
+    rejected_later = [r.version for r in subs if r.valid is False and (r.version or 0) > (current.version or 0)]
     app = ApplicationOut(
         application_id=latest.application_id,
-        status=submission_status(latest, latest.version, latest.id in decided_subs),
-        enterprise_name=latest.enterprise_name,
-        credit_code=latest.credit_code,
-        region_code=latest.region_code,
+        status=status,
+        enterprise_name=current.enterprise_name,
+        credit_code=current.credit_code,
+        region_code=current.region_code,
         latest_version=latest.version,
-        received_at=as_utc(latest.received_at),
-        decision_id=current.id if current else None,
+        current_version=current.version,
+        rejected_versions=[v for v in rejected_later if v is not None],
+        received_at=as_utc(current.received_at),
+        decision_id=in_force.id if in_force else None,
+        proposal_id=proposal.id if proposal else None,
         statuses=shown,
     )
     if full:
-        app.versions = [submission_out(r, submission_status(r, latest.version, r.id in decided_subs)) for r in subs]
-        app.decisions = [decision_out(d, later.get(d.id)) for d in sorted(decisions, key=lambda d: d.id)]
+
+        def version_status(r):
+            if r.valid is not False and r.id != current.id:
+                return "superseded"
+            state = submission_status(r, r.version, r.id in decided_subs)
+            return "proposed" if state == "pending" and r.id in proposed_subs else state
+
+        app.versions = [submission_out(r, version_status(r)) for r in subs]
+        app.decisions = [
+            decision_out(d, reviews.replaced_by.get(d.id), reviews.of.get(d.id))
+            for d in sorted(decisions, key=lambda d: d.id)
+        ]
         app.notices = [notice_out(n) for n in notices]
         app.telemetry = [telemetry_out(t) for t in telemetry]
     return app
@@ -113,32 +183,44 @@ def list_applications(
     """
     with store.reading() as s:
         # Neither submitted documents nor decision documents are loaded whole: only the
-        # statuses of the decisions in force, read in batches.
+        # statuses of the decisions shown, read in batches.
         subs = s.exec(select(SubmissionRow).options(unloaded(SubmissionRow.raw))).scalars().all()
         decisions = s.exec(select(DecisionRow).options(unloaded(DecisionRow.document))).scalars().all()
-        later = _superseded_by(decisions)
+        reviews = Reviews.read(s)
         by_app_dec: dict = {}
         for d in decisions:
             by_app_dec.setdefault(d.application_id, []).append(d)
-        current = [c.id for c in (_current(ds, later) for ds in by_app_dec.values()) if c is not None]
+        shown_ids = []
+        for ds in by_app_dec.values():
+            live = [d for d in ds if reviews.state(d) in ("in_force", "proposed")]
+            force = [d for d in live if reviews.state(d) == "in_force"]
+            pick = force or live
+            if pick:
+                shown_ids.append(max(pick, key=lambda d: d.id).id)
         statuses = {}
-        for i in range(0, len(current), 500):
+        for i in range(0, len(shown_ids), 500):
             for d_id, document in s.exec(
                 select(col(DecisionRow.id), col(DecisionRow.document)).where(
-                    col(DecisionRow.id).in_(current[i : i + 500])
+                    col(DecisionRow.id).in_(shown_ids[i : i + 500])
                 )
             ).all():
-                statuses[d_id] = {k: v["status"] for k, v in json.loads(document)["outcomes"].items()}
+                doc = json.loads(document)
+                review = reviews.of.get(d_id)
+                if review is not None and review.overrides:
+                    doc = apply_overrides(doc, json.loads(review.overrides))
+                statuses[d_id] = {k: v["status"] for k, v in doc["outcomes"].items()}
     out = []
     for group in _group(subs).values():
-        app = _application(group, by_app_dec.get(group[0].application_id, []), [], later, full=False, statuses=statuses)
+        app = _application(
+            group, by_app_dec.get(group[0].application_id, []), [], reviews, full=False, statuses=statuses
+        )
         if status and app.status != status:
             continue
         if region and app.region_code != region:
             continue
         if outcome and not _matches_outcome(app, outcome):
             continue
-        day = app.received_at.date()
+        day = as_cst(app.received_at).date()
         if (since and day < since) or (until and day > until):
             continue
         out.append(app)
@@ -179,7 +261,8 @@ def show(store: Store, app_id: str) -> ApplicationOut | None:
             .scalars()
             .all()
         )
-    return _application(subs, decisions, notices, _superseded_by(decisions), full=True, telemetry=telemetry)
+        reviews = Reviews.read(s, [app_id])
+    return _application(subs, decisions, notices, reviews, full=True, telemetry=telemetry)
 
 
 # --- export for the provincial platform -------------------------------------------------
@@ -189,6 +272,9 @@ RECORD_COLUMNS = (
     "in_force",
     "decided_at",
     "officer",
+    "reviewer",
+    "reviewed_at",
+    "overridden",
     "credit_code",
     "ruleset_version",
     "ruleset_digest",
@@ -198,28 +284,45 @@ RECORD_COLUMNS = (
 
 def export_rows(
     store: Store, include_superseded: bool = False, since: dt.date | None = None, until: dt.date | None = None
-) -> Iterator[tuple[DecisionRow, dict, str | None, bool]]:
-    """(row, decision document, in force) in decision order; ``since``/``until`` on the decision date."""
+) -> Iterator[tuple[DecisionRow, ReviewRow, dict, str | None, bool]]:
+    """(row, its confirmation, decision as in force, region, in force) in decision order, confirmed
+    decisions only (proposals and returned ones decide nothing); ``since``/``until`` on the day of
+    confirmation (China Standard Time)."""
     with store.reading() as s:
-        decisions = s.exec(select(DecisionRow).order_by(col(DecisionRow.id))).scalars().all()
+        ids = s.exec(select(col(DecisionRow.id)).order_by(col(DecisionRow.id))).scalars().all()
+        reviews = Reviews.read(s)
         regions = dict(s.exec(select(col(SubmissionRow.id), col(SubmissionRow.region_code))).all())
-    later = _superseded_by(decisions)
-    for d in decisions:
-        day = as_utc(d.decided_at).date()
-        if (since and day < since) or (until and day > until):
-            continue
-        if d.id in later and not include_superseded:
-            continue
-        yield d, json.loads(d.document), regions.get(d.submission_id), d.id not in later
+    for i in range(0, len(ids), 200):  # a batch of documents at a time, not every one ever decided
+        with store.reading() as s:
+            batch = (
+                s.exec(
+                    select(DecisionRow).where(col(DecisionRow.id).in_(ids[i : i + 200])).order_by(col(DecisionRow.id))
+                )
+                .scalars()
+                .all()
+            )
+        for d in batch:
+            review = reviews.of.get(d.id)
+            state = reviews.state(d)
+            if state not in ("in_force", "superseded") or (state == "superseded" and not include_superseded):
+                continue
+            assert review is not None, "a confirmed decision has its review"
+            day = as_cst(review.reviewed_at).date()
+            if (since and day < since) or (until and day > until):
+                continue
+            yield d, review, effective_document(None, d, review), regions.get(d.submission_id), state == "in_force"
 
 
-def _record(d: DecisionRow, in_force: bool) -> dict:
+def _record(d: DecisionRow, review: ReviewRow, in_force: bool) -> dict:
     return {
         "decision_id": d.id,
-        "supersedes_id": d.supersedes_id,
+        "supersedes_id": d.replaces_id if d.replaces_id is not None else d.supersedes_id,
         "in_force": in_force,
-        "decided_at": as_utc(d.decided_at).isoformat(),
+        "decided_at": as_cst(d.decided_at).isoformat(),
         "officer": d.officer,
+        "reviewer": review.reviewer,
+        "reviewed_at": as_cst(review.reviewed_at).isoformat(),
+        "overridden": ",".join(o["outcome"] for o in json.loads(review.overrides)) if review.overrides else "",
         "credit_code": d.credit_code,
         "ruleset_version": d.ruleset_version,
         "ruleset_digest": d.ruleset_digest,
@@ -228,16 +331,18 @@ def _record(d: DecisionRow, in_force: bool) -> dict:
 
 
 def export(store: Store, book: Rulebook, out: io.TextIOBase, fmt: str = "csv", **filters) -> int:
-    """Write decisions as CSV (flat columns of engine/contract/flat.py plus the record's) or JSON Lines."""
+    """Write decisions in force as CSV (flat columns of engine/contract/flat.py plus the record's)
+    or JSON Lines (the documents as in force: a reviewer's overrides applied, kept in ``record``)."""
     n = 0
     if fmt == "csv":
         columns = list(RECORD_COLUMNS) + [c for c in result_columns(book) if c != "error"]
         writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-    for d, doc, region, force in export_rows(store, **filters):
+    for d, review, doc, region, force in export_rows(store, **filters):
         if fmt == "csv":
-            writer.writerow(_record(d, force) | flatten_decision(doc, region))
+            writer.writerow(_record(d, review, force) | flatten_decision(doc, region))
         else:
-            out.write(json.dumps(doc | {"record": _record(d, force)}, ensure_ascii=False) + "\n")
+            record = _record(d, review, force) | {"overrides": json.loads(review.overrides) if review.overrides else []}
+            out.write(json.dumps(doc | {"record": record}, ensure_ascii=False) + "\n")
         n += 1
     return n

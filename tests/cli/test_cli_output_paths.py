@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from people import decided_steps
 from repo import BATCH, REFORMS, WORKED_EXAMPLE
 
 from engine.cli.common import output_problem
@@ -25,10 +26,7 @@ def inputs(tmp_path_factory, cli):
     d = tmp_path_factory.mktemp("inputs")
     write_population(generate(50, 1), d / "pop.parquet")
     db = f"sqlite:///{d / 'record.db'}"
-    for args in (
-        ["submit", "--db", db, "--by", "li", WORKED_EXAMPLE],
-        ["decide", "--db", db, "--all-pending", "--officer", "wang"],
-    ):
+    for args in decided_steps(db, WORKED_EXAMPLE):
         r = cli(*args)
         assert r.exit_code == 0, r.output
     return {"pop": d / "pop.parquet", "db": db}
@@ -55,7 +53,7 @@ FILE_COMMANDS = {
 }
 FOLDER_COMMANDS = {
     "simulate": ("--out", ["simulate", "--population", "{pop}", "--reform", REFORM, "--out", "{out}"]),
-    "notice": ("--out", ["notice", "--db", "{db}", APP_ID, "--out", "{out}"]),
+    "notice": ("--out", ["notice", "--db", "{db}", APP_ID, "--by", "wang", "--out", "{out}"]),
     "evaluate --cluster": ("--out", ["evaluate", "{pop}", "--cluster", "local", "--out", "{out}"]),
     "evaluate-columnar --cluster": ("--out", ["evaluate-columnar", "{pop}", "--cluster", "local", "--out", "{out}"]),
     "simulate --cluster": (
@@ -171,7 +169,7 @@ def test_a_file_system_that_refuses_the_file_is_reported_not_raised(name, tmp_pa
 
 def test_a_missing_output_folder_is_created_for_folder_outputs(tmp_path, inputs, cli):
     out = tmp_path / "new" / "notices"
-    r = cli("notice", "--db", inputs["db"], APP_ID, "--out", out)
+    r = cli("notice", "--db", inputs["db"], APP_ID, "--by", "wang", "--out", out)
     assert r.exit_code == 0, r.output
     assert any(out.iterdir())
     assert output_problem(out, folder=True) is None  # an existing folder is fine, too (runs again)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from people import seed_url
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
@@ -42,7 +43,7 @@ def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_base_commands_need_no_optional_dependency(tmp_path):
-    db = f"sqlite:///{tmp_path / 'record.db'}"
+    db = seed_url(f"sqlite:///{tmp_path / 'record.db'}")
     commands = [
         ["--help"],
         ["check", str(EXAMPLE)],
@@ -53,8 +54,9 @@ def test_the_base_commands_need_no_optional_dependency(tmp_path):
         ["rules", "test"],
         ["rules", "validate"],
         ["rules", "reforms"],
-        ["submit", str(EXAMPLE), "--db", db],
+        ["submit", str(EXAMPLE), "--db", db, "--by", "li"],
         ["decide", "APP-2026-000123", "--db", db, "--by", "t"],
+        ["confirm", "APP-2026-000123", "--db", db, "--by", "zhao"],
         ["notice", "APP-2026-000123", "--out", str(tmp_path / "n"), "--format", "md", "--db", db, "--by", "t"],
         ["notice", "APP-2026-000123", "--out", str(tmp_path / "n"), "--format", "html", "--db", db, "--by", "t"],
         ["list", "--db", db],

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from people import decided_steps, seed_url
 
 from engine.cli import main
 from engine.drafting.population import generate, write_population
@@ -44,14 +45,14 @@ def shell(args, **kw):
 def record(tmp_path_factory):
     d = tmp_path_factory.mktemp("record")
     db = f"sqlite:///{d / 'record.db'}"
-    for args in (["submit", "--db", db, "--by", "li", EXAMPLE], ["decide", "--db", db, "--all-pending"]):
+    for args in decided_steps(db, EXAMPLE):
         r = run(args)
         assert r.exit_code == 0, r.output
     return db
 
 
 def test_notice_dated_beyond_the_calendar(record, tmp_path):
-    r = run(["notice", "--db", record, APP_ID, "--out", tmp_path / "n", "--date", "9999-12-31"])
+    r = run(["notice", "--db", record, APP_ID, "--by", "wang", "--out", tmp_path / "n", "--date", "9999-12-31"])
     assert r.exit_code == 1
     assert "beyond the calendar" in error_line(r.output)
     assert not (tmp_path / "n").exists()
@@ -59,13 +60,13 @@ def test_notice_dated_beyond_the_calendar(record, tmp_path):
 
 @pytest.mark.parametrize("number", ["99999999999999999999", str(2**63)])
 def test_replay_of_a_number_no_key_can_hold(record, number):
-    r = run(["replay", "--db", record, number])
+    r = run(["replay", "--db", record, APP_ID, "--decision", number])
     assert r.exit_code == 1
-    assert error_line(r.output) == f"Error: no decision {number} on record"
+    assert error_line(r.output) == f"Error: {APP_ID}: no decision {number} for this application"
 
 
 def test_notice_of_a_decision_number_no_key_can_hold(record, tmp_path):
-    r = run(["notice", "--db", record, APP_ID, "--out", tmp_path, "--decision", "99999999999999999999"])
+    r = run(["notice", "--db", record, APP_ID, "--by", "wang", "--out", tmp_path, "--decision", "99999999999999999999"])
     assert r.exit_code == 1 and "no decision 99999999999999999999" in error_line(r.output)
 
 
@@ -191,7 +192,7 @@ def _pg_reachable() -> bool:
 def test_a_password_in_db_is_never_shown(url):
     if "5432" in url and not _pg_reachable():
         pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
-    for args in (["list", "--db", url], ["decide", "--db", url, "--all-pending"]):
+    for args in (["list", "--db", url], ["decide", "--db", url, "--all-pending", "--officer", "wang"]):
         r = run(args)
         assert r.exit_code == 1
         line = error_line(r.output)
@@ -211,7 +212,7 @@ def test_a_full_disk_during_decide_is_one_line(tmp_path, monkeypatch):
     folder.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)], capture_output=True)
     try:
-        db = f"sqlite:///{folder / 'record.db'}"
+        db = seed_url(f"sqlite:///{folder / 'record.db'}")
         assert run(["submit", "--db", db, "--by", "li", EXAMPLE]).exit_code == 0
         from engine.records import deciding
 
@@ -246,7 +247,7 @@ def test_a_full_disk_during_decide_is_one_line(tmp_path, monkeypatch):
                 return engine
 
             monkeypatch.setattr(store_db, "make_engine", make_engine)
-        r = run(["decide", "--db", db, "--all-pending"])
+        r = run(["decide", "--db", db, "--all-pending", "--officer", "wang"])
         assert r.exit_code == 1
         line = error_line(r.output)
         assert line.startswith(f"Error: the record at {db} failed: OperationalError:"), line

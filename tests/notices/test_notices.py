@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from appdoc import example
+from people import decide_and_confirm, seed_url
 
 from engine.notices import render as notices
 from engine.records import service as records
@@ -37,12 +38,12 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def decided(tmp_path_factory, book):
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('n') / 'r.db'}")
+    store = open_store(seed_url(f"sqlite:///{tmp_path_factory.mktemp('n') / 'r.db'}"))
     codes = {"example": "91140100MA0L3K2P5R", "denial": "91140200MA0HW2NB8C", "reporting": "91141100MA0KQ7LX3M"}
     for name, changes in CASES.items():
         raw = example(f"N-{name}", **{"enterprise.credit_code": codes[name], **changes})
         assert records.submit(store, SubmissionIn(raw=raw, submitted_by="li")).outcome == "new"
-        records.decide(store, f"N-{name}", book, "wang")
+        decide_and_confirm(store, f"N-{name}", book)
     yield store
     store.dispose()
 

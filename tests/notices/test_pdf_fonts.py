@@ -11,6 +11,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from people import decide_and_confirm, seed_url
 
 from engine.notices import fonts
 from engine.notices import render as notices
@@ -40,10 +41,10 @@ def weasyprint_or_skip():
 def approval_zh(tmp_path_factory) -> str:
     """The HTML approval notice of the worked example, in Chinese."""
     app_id = json.loads(EXAMPLE.read_text(encoding="utf-8"))["application_id"]
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('fonts') / 'r.db'}")
+    store = open_store(seed_url(f"sqlite:///{tmp_path_factory.mktemp('fonts') / 'r.db'}"))
     try:
         records.submit(store, SubmissionIn(raw=EXAMPLE.read_bytes(), submitted_by="li"))
-        records.decide(store, app_id, load_rulebook(), "wang")
+        decide_and_confirm(store, app_id, load_rulebook())
         _, docs = records.notice_documents(store, app_id, "zh", "html", dt.date(2027, 1, 15))
     finally:
         store.dispose()

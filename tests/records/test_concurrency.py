@@ -1,9 +1,12 @@
-"""Concurrent deciders never double-grant; a decider killed mid-batch leaves a whole record.
+"""Concurrent proposers and confirmers never double-grant; a decider killed mid-batch leaves a
+whole record.
 
-Deciders run as separate processes (spawn), which is what two officers at two desks are.
-Each decision is slowed down inside its transaction so that, without the per-enterprise lock,
-the deciders would read the same history before either commits (checked by hand: with
+Officers run as separate processes (spawn), which is what two officers at two desks are.
+Each proposal is slowed down inside its transaction so that, without the per-enterprise lock,
+the proposers would read the same history before either commits (checked by hand: with
 ``Store.lock_enterprise`` made a no-op on PostgreSQL these tests fail with double grants).
+A pending proposal reserves its amounts, so the cap is consumed exactly by proposals already,
+and confirmations (two reviewers racing over every proposal) review each one exactly once.
 """
 
 import hashlib
@@ -19,8 +22,9 @@ from sqlalchemy import select, text
 
 from engine.records import deciding
 from engine.records import service as records
+from engine.records.standing import standing
 from engine.records.store import open_store
-from engine.records.store.models import DecisionRow, SubmissionIn, SubmissionRow
+from engine.records.store.models import DecisionRow, ReviewRow, SubmissionIn, SubmissionRow
 from engine.rulebook.loader import load_rulebook
 
 SPAWN = mp.get_context("spawn")
@@ -44,15 +48,26 @@ def _decider(url, app_ids, barrier, officer, slow):
     for a in app_ids:
         try:
             records.decide(store, a, book, officer)
-        except records.AlreadyDecidedError:
+        except (records.AlreadyDecidedError, records.AlreadyProposedError):
             pass  # another officer got there first: fine, and exactly what must happen
+    store.dispose()
+
+
+def _confirmer(url, app_ids, barrier, reviewer):
+    store, book = open_store(url), load_rulebook()
+    barrier.wait(timeout=60)
+    for a in app_ids:
+        try:
+            records.confirm(store, a, book, reviewer)
+        except (records.ReviewError, records.AccountRefused):
+            pass  # confirmed by the other reviewer first, or this reviewer proposed it
     store.dispose()
 
 
 def _batch(url, slow):
     _slow(slow)
     store = open_store(url)
-    for _ in records.decide_pending(store, load_rulebook(), "batch"):
+    for _ in records.decide_pending(store, load_rulebook(), "wang"):
         pass
 
 
@@ -60,18 +75,29 @@ def _submit_family(store, prefix, credit_code, n):
     ids = []
     for i in range(n):
         a = f"{prefix}-{i}"
-        # 2,500,000 kWh × 0.80 = 2,000,000.00 yuan each, against a 5,000,000.00 annual cap
-        raw = example(a, **{"storage.discharged_kwh": "2500000", "enterprise.credit_code": credit_code})
+        # 2,500,000 kWh × 0.80 = 2,000,000.00 yuan each, against a 5,000,000.00 annual cap; one
+        # month each (one period, one payment), a capacity that can deliver it
+        month = f"2026-{i + 1:02d}"
+        raw = example(
+            a,
+            **{
+                "storage.discharged_kwh": "2500000",
+                "storage.capacity_kwh": "100000",
+                "enterprise.credit_code": credit_code,
+                "period.start": f"{month}-01",
+                "period.end": f"{month}-28",
+            },
+        )
         assert records.submit(store, SubmissionIn(raw=raw, submitted_by="li")).outcome == "new"
         ids.append(a)
     return ids
 
 
-def _in_force(store, credit_code):
+def _counting(store, credit_code):
+    """(what counts: decisions in force and proposals, every decision row of the enterprise)."""
     with store.session() as s:
         rows = s.execute(select(DecisionRow).where(DecisionRow.credit_code == credit_code)).scalars().all()
-    superseded = {r.supersedes_id for r in rows}
-    return [r for r in rows if r.id not in superseded], rows
+        return standing(s, credit_code, set()), rows
 
 
 def test_concurrent_deciders_never_double_grant(record_url):
@@ -83,8 +109,9 @@ def test_concurrent_deciders_never_double_grant(record_url):
     n = 3
     barrier = SPAWN.Barrier(n)
     # Every officer tries every application, each in a different order.
+    officers = ("wang", "li", "t")
     procs = [
-        SPAWN.Process(target=_decider, args=(url, everything[k:] + everything[:k], barrier, f"officer{k}", 0.05))
+        SPAWN.Process(target=_decider, args=(url, everything[k:] + everything[:k], barrier, officers[k], 0.05))
         for k in range(n)
     ]
     for p in procs:
@@ -93,11 +120,32 @@ def test_concurrent_deciders_never_double_grant(record_url):
         p.join(120)
         assert p.exitcode == 0
     for code, ids in (("91140100MA0L3K2P5R", mine), (OTHER, theirs)):
-        force, rows = _in_force(store, code)
-        assert sorted(r.application_id for r in rows) == sorted(ids), "each application decided exactly once"
-        storage = sum(Decimal(r.storage_granted_yuan) for r in force)
-        assert storage == Decimal("5000000.00"), "the annual cap is consumed exactly, never twice"
-        assert sum(r.equipment_granted for r in force) == 1, "the one-time subsidy is granted once"
+        counting, rows = _counting(store, code)
+        assert sorted(r.application_id for r in rows) == sorted(ids), "each application proposed exactly once"
+        assert {c.state for c in counting} == {"proposed"}
+        storage = sum(c.storage_yuan for c in counting)
+        assert storage == Decimal("5000000.00"), "proposals reserve the annual cap exactly, never twice"
+        assert sum(c.equipment for c in counting) == 1, "the one-time subsidy is proposed once"
+
+    barrier = SPAWN.Barrier(2)
+    procs = [
+        SPAWN.Process(target=_confirmer, args=(url, order, barrier, who))
+        for order, who in ((everything, "zhao"), (everything[::-1], "li"))
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    with store.session() as s:
+        reviews = s.execute(select(ReviewRow)).scalars().all()
+    assert sorted(r.application_id for r in reviews) == sorted(everything), "each proposal reviewed exactly once"
+    assert {r.action for r in reviews} == {"confirm"}
+    for code in ("91140100MA0L3K2P5R", OTHER):
+        counting, _ = _counting(store, code)
+        assert {c.state for c in counting} == {"in_force"}
+        assert sum(c.storage_yuan for c in counting) == Decimal("5000000.00")
+        assert sum(c.equipment for c in counting) == 1
     store.dispose()
 
 
@@ -138,8 +186,8 @@ def test_a_decider_killed_mid_batch_leaves_a_whole_record(record_url, book):
 
     # The rest is still pending and a new batch finishes the job without deciding anything twice.
     assert sorted(records.pending(store)) == sorted(set(ids) - {d.application_id for d in decisions})
-    list(records.decide_pending(store, book, "batch2"))
-    force, rows = _in_force(store, "91140100MA0L3K2P5R")
+    list(records.decide_pending(store, book, "li"))
+    counting, rows = _counting(store, "91140100MA0L3K2P5R")
     assert sorted(r.application_id for r in rows) == sorted(ids)
-    assert sum(Decimal(r.storage_granted_yuan) for r in force) == Decimal("5000000.00")
+    assert sum(c.storage_yuan for c in counting) == Decimal("5000000.00")
     store.dispose()

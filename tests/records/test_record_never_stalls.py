@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from people import seed_url
 from sqlalchemy import event, insert
 
 from engine.cli import main
@@ -41,7 +42,7 @@ def _pg_reachable() -> bool:
 def url(request, tmp_path):
     """A fresh record on SQLite, and on a throwaway PostgreSQL database (dropped afterwards)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'record.db'}"
+        yield seed_url(f"sqlite:///{tmp_path / 'record.db'}")
         return
     if not _pg_reachable():
         pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
@@ -52,7 +53,7 @@ def url(request, tmp_path):
     with admin.connect() as c:
         c.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+        yield seed_url(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}")
     finally:
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -125,11 +126,13 @@ def test_decide_all_pending_decides_every_other_application(store, monkeypatch, 
     r = run(["decide", "--db", url, "--all-pending", "--officer", "wang"])
     assert r.exit_code == 1
     assert "not decided  A-1: A-1: INTERNAL_ERROR: InvalidOperation" in r.output
-    assert "2 decided, 1 not decided" in r.output
+    assert "2 proposed, 1 not decided" in r.output
     assert "Traceback" not in r.output
     # the explicit form goes on past it too
+    assert run(["confirm", "--db", url, "A-0", "--by", "zhao"]).exit_code == 0
     r = run(["decide", "--db", url, "A-1", "A-0", "--again", "--officer", "wang"])
-    assert r.exit_code == 1 and "INTERNAL_ERROR" in r.output and "decision 3  A-0 (supersedes decision 1)" in r.output
+    assert r.exit_code == 1 and "INTERNAL_ERROR" in r.output
+    assert "proposal 3 awaiting confirmation  A-0 (would replace decision 1)" in r.output
 
 
 def test_a_submission_left_received_by_a_crash_is_validated_then_rejected(store, url):
@@ -149,7 +152,7 @@ def test_a_submission_left_received_by_a_crash_is_validated_then_rejected(store,
         )
     submit(store, app("OK-1"))
     r = run(["decide", "--db", url, "--all-pending", "--officer", "wang"])
-    assert "1 decided, 1 not decided" in r.output, r.output
+    assert "1 proposed, 1 not decided" in r.output, r.output
     assert "STUCK-1" in r.output
     stuck = records_view.show(store, "STUCK-1")
     assert stuck.status == "rejected" and stuck.versions[0].errors
@@ -189,7 +192,7 @@ def test_check_names_the_field_holding_a_bidi_override(tmp_path):
 # --- locks and loading ------------------------------------------------------------------
 def test_another_writer_gets_in_between_two_decisions(tmp_path):
     path = tmp_path / "record.db"
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(seed_url(f"sqlite:///{path}"))
     try:
         for i in range(3):
             submit(store, app(f"L-{i}"))

@@ -23,6 +23,14 @@ def store(sqlite_url):
     s.dispose()
 
 
+# Periods that share no day: applications of one enterprise for the same days are one payment.
+Q1 = {"period.start": "2026-01-01", "period.end": "2026-03-31"}
+Q2 = {"period.start": "2026-04-01", "period.end": "2026-06-30"}
+Q3 = {"period.start": "2026-07-01", "period.end": "2026-09-30"}
+H1 = {"period.start": "2026-01-01", "period.end": "2026-06-30"}
+H2 = {"period.start": "2026-07-01", "period.end": "2026-12-31"}
+
+
 def put(store, raw, by="li"):
     return records.submit(store, SubmissionIn(raw=raw, filename="f.json", submitted_by=by))
 
@@ -39,13 +47,13 @@ def codes(doc, outcome):
 # --- receiving -------------------------------------------------------------------------
 def test_a_submission_is_kept_byte_for_byte_with_its_hash(store):
     raw = b"  " + example("A-1") + b"\n\n"  # odd whitespace is part of what was received
-    r = put(store, raw, by="zhang")
+    r = put(store, raw, by="wang")
     assert r.outcome == "new" and r.submission.status == "pending" and r.submission.version == 1
     with store.session() as s:
         row = s.get(SubmissionRow, r.submission.id)
     import hashlib
 
-    assert row.raw == raw and row.sha256 == hashlib.sha256(raw).hexdigest() and row.submitted_by == "zhang"
+    assert row.raw == raw and row.sha256 == hashlib.sha256(raw).hexdigest() and row.submitted_by == "wang"
 
 
 def test_an_invalid_submission_is_kept_rejected_with_every_error(store, book):
@@ -82,8 +90,8 @@ def test_same_content_is_recognised_and_new_content_is_a_new_version(store, book
 
 # --- deciding with the record's history ------------------------------------------------
 def test_the_record_overrules_declared_history_and_says_so(store, book):
-    put(store, example("E-1"))
-    put(store, example("E-2"))
+    put(store, example("E-1", **H1))
+    put(store, example("E-2", **H2))
     first = records.decide(store, "E-1", book, "wang")
     assert first.history_agrees is True and first.statuses["equipment_subsidy"] == "granted"
     second = doc_of(store, records.decide(store, "E-2", book, "wang").id)
@@ -102,9 +110,9 @@ def test_the_record_overrules_declared_history_and_says_so(store, book):
 
 
 def test_the_annual_cap_holds_across_applications_and_years(store, book):
-    put(store, example("C-1", **{"storage.discharged_kwh": "6000000"}))  # 4,800,000.00 at 0.80
-    put(store, example("C-2"))  # wants 280,000.00
-    put(store, example("C-3"))
+    put(store, example("C-1", **Q1, **{"storage.discharged_kwh": "6000000"}))  # 4,800,000.00 at 0.80
+    put(store, example("C-2", **Q2))  # wants 280,000.00
+    put(store, example("C-3", **Q3))
     put(store, example("C-4", **{"period.start": "2027-01-01", "period.end": "2027-12-31"}))
     got = {
         a: doc_of(store, records.decide(store, a, book, "wang").id)["outcomes"]["storage_subsidy"]
@@ -118,18 +126,26 @@ def test_the_annual_cap_holds_across_applications_and_years(store, book):
 
 
 def test_a_redecision_supersedes_and_only_the_latest_counts(store, book):
-    put(store, example("R-1"))
+    put(store, example("R-1", **H1))
     d1 = records.decide(store, "R-1", book, "wang")
+    with pytest.raises(records.AlreadyProposedError):
+        records.decide(store, "R-1", book, "wang")
+    records.confirm(store, "R-1", book, "zhao")
     with pytest.raises(records.AlreadyDecidedError):
         records.decide(store, "R-1", book, "wang")
-    d2 = records.decide(store, "R-1", book, "zhao", again=True)
-    assert d2.supersedes_id == d1.id
+    d2 = records.decide(store, "R-1", book, "li", again=True)
+    assert d2.supersedes_id == d1.id and d2.state == "proposed"
+    assert [(d.id, d.state) for d in records_view.show(store, "R-1").decisions] == [
+        (d1.id, "in_force"),  # until the replacement is confirmed
+        (d2.id, "proposed"),
+    ]
+    records.confirm(store, "R-1", book, "zhao")
     shown = records_view.show(store, "R-1")
     assert [(d.id, d.in_force, d.superseded_by) for d in shown.decisions] == [
         (d1.id, False, d2.id),
         (d2.id, True, None),
     ]
-    put(store, example("R-2"))
+    put(store, example("R-2", **H2))
     later = doc_of(store, records.decide(store, "R-2", book, "wang").id)
     assert later["history"]["record"]["storage_subsidy_granted_this_year_yuan"] == "280000.00"  # once, not twice
 
@@ -137,6 +153,7 @@ def test_a_redecision_supersedes_and_only_the_latest_counts(store, book):
 def test_a_new_version_is_pending_again_and_its_decision_supersedes(store, book):
     put(store, example("V-1"))
     d1 = records.decide(store, "V-1", book, "wang")
+    records.confirm(store, "V-1", book, "zhao")
     put(store, example("V-1", **{"equipment.investment_yuan": "100000.00"}))
     assert records.pending(store) == ["V-1"]
     d2 = records.decide(store, "V-1", book, "wang")
@@ -145,8 +162,8 @@ def test_a_new_version_is_pending_again_and_its_decision_supersedes(store, book)
 
 # --- replay -----------------------------------------------------------------------------
 def test_replay_is_identical_and_catches_a_tampered_record(store, book):
-    put(store, example("P-1"))
-    put(store, example("P-2"))
+    put(store, example("P-1", **H1))
+    put(store, example("P-2", **H2))
     records.decide(store, "P-1", book, "wang")
     d = records.decide(store, "P-2", book, "wang")  # history from the record: replay must reuse it
     r = records.replay(store, d.id, book)
@@ -183,6 +200,9 @@ def test_list_show_and_export_filter_and_agree(store, book):
     put(store, example("L-2", **{"enterprise.region_code": "140200", "enterprise.credit_code": "91140200MA0HW2NB8C"}))
     put(store, b"{}")
     records.decide(store, "L-1", book, "wang")
+    assert [a.application_id for a in records_view.list_applications(store, status="proposed")] == ["L-1"]
+    assert records_view.export(store, book, io.StringIO(), "csv") == 0  # a proposal decides nothing yet
+    records.confirm(store, "L-1", book, "zhao")
     assert [a.application_id for a in records_view.list_applications(store, status="decided")] == ["L-1"]
     assert [a.application_id for a in records_view.list_applications(store, region="140200")] == ["L-2"]
     assert [a.application_id for a in records_view.list_applications(store, outcome="storage_subsidy=granted")] == [
@@ -202,6 +222,7 @@ def test_list_show_and_export_filter_and_agree(store, book):
     records_view.export(store, book, buf, "jsonl")
     line = json.loads(buf.getvalue())
     assert line["totals"]["subsidy_yuan"] == "920000.00" and line["record"]["officer"] == "wang"
+    assert line["record"]["reviewer"] == "zhao" and line["review"]["state"] == "confirmed"
 
 
 # --- the command line, as a new user runs it -------------------------------------------
@@ -211,20 +232,23 @@ def test_cli_submit_decide_notice_on_every_bundled_example(record_url, cli, tmp_
     r = cli("submit", "--db", url, "--by", "li", *examples)
     assert r.exit_code == 0, r.output
     assert r.output.count("received") == len(examples)
-    r = cli("submit", "--db", url, examples[0])
+    r = cli("submit", "--db", url, "--by", "li", examples[0])
     assert "unchanged" in r.output
     r = cli("decide", "--db", url, "--all-pending", "--officer", "wang")
     assert r.exit_code == 0, r.output
-    assert f"{len(examples)} decided, 0 not decided" in r.output
+    assert f"{len(examples)} proposed, 0 not decided" in r.output
+    r = cli("confirm", "--db", url, "--all-proposed", "--by", "zhao", "--opinion", "同意")
+    assert r.exit_code == 0, r.output
+    assert f"{len(examples)} confirmed, 0 not confirmed" in r.output
     ids = [json.loads(Path(p).read_text())["application_id"] for p in examples]
     for app_id in ids:
-        r = cli("notice", "--db", url, app_id, "--out", tmp_path / "n", "--date", "2027-01-15")
+        r = cli("notice", "--db", url, app_id, "--by", "wang", "--out", tmp_path / "n")
         assert r.exit_code == 0, r.output
         assert r.output.strip(), "every bundled example calls for at least one notice"
     assert "APP-2026-000123" in cli("list", "--db", url, "--status", "decided").output
     r = cli("show", "--db", url, "APP-2026-000123")
     assert "in force" in r.output and "approval zh html" in r.output
-    r = cli("replay", "--db", url, "1")
+    r = cli("replay", "--db", url, "APP-2026-000123")
     assert r.exit_code == 0 and "identical" in r.output, r.output
     r = cli("export", "--db", url, "--format", "csv")
     assert r.exit_code == 0 and len(r.stdout.strip().splitlines()) == len(examples) + 1
@@ -233,9 +257,9 @@ def test_cli_submit_decide_notice_on_every_bundled_example(record_url, cli, tmp_
 def test_cli_rejects_and_says_why(tmp_path, sqlite_url, cli):
     bad = tmp_path / "bad.json"
     bad.write_bytes(example("B-1", **{"enterprise.credit_code": "91140100MA0L3K2P5X"}))
-    r = cli("submit", "--db", sqlite_url, bad)
+    r = cli("submit", "--db", sqlite_url, "--by", "li", bad)
     assert r.exit_code == 1 and "rejected" in r.output and "enterprise.credit_code" in r.output
-    r = cli("decide", "--db", sqlite_url, "B-1")
+    r = cli("decide", "--db", sqlite_url, "B-1", "--officer", "wang")
     assert r.exit_code == 1 and "rejected" in r.output and "Traceback" not in r.output
-    r = cli("decide", "--db", sqlite_url)
+    r = cli("decide", "--db", sqlite_url, "--officer", "wang")
     assert r.exit_code == 2

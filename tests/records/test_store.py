@@ -26,8 +26,8 @@ def test_migrations_build_exactly_the_models(record_url):
         store.dispose()
 
 
-def test_upgrade_from_the_first_revision_keeps_every_record(sqlite_url):
-    engine = db.make_engine(sqlite_url)
+def test_upgrade_from_the_first_revision_keeps_every_record(bare_sqlite_url):
+    engine = db.make_engine(bare_sqlite_url)
     db.upgrade(engine, "0001")
     now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     with engine.begin() as c:

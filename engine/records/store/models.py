@@ -10,7 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -248,6 +259,13 @@ class DecisionOut(SQLModel):
     supersedes_id: int | None
     superseded_by: int | None
     in_force: bool
+    state: str = "in_force"  # proposed | returned | in_force | superseded
+    opinion: str | None = None  # the proposer's
+    reviewer: str | None = None
+    review_opinion: str | None = None
+    reviewed_at: dt.datetime | None = None
+    overrides: list[dict] = []
+    holds: list[dict] = []
     credit_code: str
     officer: str
     decided_at: dt.datetime
@@ -314,8 +332,11 @@ class ApplicationOut(SQLModel):
     credit_code: str | None
     region_code: str | None
     latest_version: int | None
+    current_version: int | None = None  # the latest not rejected: what is decided
+    rejected_versions: list[int] = []  # later versions rejected: listed, never hiding the current one
     received_at: dt.datetime
-    decision_id: int | None = None
+    decision_id: int | None = None  # in force
+    proposal_id: int | None = None  # awaiting review
     statuses: dict[str, str] = {}
     versions: list[SubmissionOut] = []
     telemetry: list[TelemetryOut] = []

@@ -1,0 +1,309 @@
+"""Four eyes: a second officer confirms or returns each proposal.
+
+Money leaves on a confirmed decision only. The confirming officer (or reviewer) is neither the
+proposer nor the submitter of the decided version; one officer may confirm a proposal alone
+only when its subsidy total is below ``review.single_officer_max_yuan`` (a rulebook parameter,
+0 by default: never). A reviewer may override an outcome with a written reason; the override is
+kept beside the engine's result, and what is in force (caps, notices, exports) is the overridden
+result. A proposal held by a plausibility check is confirmed only with an explicit override of
+each held outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.exc import IntegrityError
+
+from engine.contract.application import parse_application
+from engine.decimals import fmt_amount
+from engine.errors import AccountRefused, RecordError, ReviewError
+from engine.records import audit
+from engine.records.accounts import require
+from engine.records.adjusting import apply_overrides
+from engine.records.common import decision_out
+from engine.records.deciding import in_force, open_proposal, snapshot_book
+from engine.records.standing import history_of, standing
+from engine.records.store.db import Store, as_utc, now_utc
+from engine.records.store.models import DecisionOut, DecisionRow, ReviewRow, SubmissionRow, stored_id
+
+SINGLE_OFFICER = "review.single_officer_max_yuan"
+#: capped outcome -> (cap parameter, the history field the cap is counted against)
+CAPS = {
+    "storage_subsidy": ("storage_subsidy.annual_cap", "storage_subsidy_granted_this_year_yuan"),
+    "eco_packaging_freight_subsidy": (
+        "eco_packaging_freight_subsidy.annual_cap",
+        "freight_subsidy_granted_this_year_yuan",
+    ),
+}
+_SPEC = re.compile(r"^([a-z_]+)=([a-z_]+)(?::([0-9]+(?:\.[0-9]+)?))?$")
+
+
+@dataclass(frozen=True)
+class Override:
+    outcome: str
+    status: str
+    amount: str | None  # as given; None: the engine's amount where the status keeps one
+
+
+def parse_override(spec: str) -> Override:
+    """``OUTCOME=STATUS[:AMOUNT]``, e.g. ``storage_subsidy=granted:200000.00``."""
+    m = _SPEC.match(spec.strip())
+    if not m:
+        raise ReviewError(f"--override {spec!r}: expected OUTCOME=STATUS[:AMOUNT], e.g. storage_subsidy=denied")
+    return Override(m.group(1), m.group(2), m.group(3))
+
+
+def _overridden(doc: dict, book, overrides: list[Override], reviewer: str, reason: str) -> tuple[dict, list[dict]]:
+    """The document with ``overrides`` applied (validated against the rulebook) and their record."""
+    outcomes, kept = dict(doc["outcomes"]), []
+    seen = set()
+    for o in overrides:
+        if o.outcome in seen:
+            raise ReviewError(f"--override {o.outcome}: given twice")
+        seen.add(o.outcome)
+        if o.outcome not in outcomes:
+            raise ReviewError(f"--override {o.outcome}: no such outcome (one of {', '.join(outcomes)})")
+        rule = book.outcome(o.outcome)
+        if o.status not in rule.statuses or o.status == "not_applicable":
+            raise ReviewError(
+                f"--override {o.outcome}={o.status}: the status is one of "
+                + ", ".join(x for x in rule.statuses if x != "not_applicable")
+            )
+        out = outcomes[o.outcome]
+        if out["status"] == "not_applicable":
+            raise ReviewError(f"--override {o.outcome}: not applicable to this application (nothing was decided on it)")
+        unit = out["unit"] or rule.unit
+        places = 3 if unit == "tCO2e" else 2
+        amount: str | None
+        if rule.kind == "check":
+            if o.amount is not None:
+                raise ReviewError(f"--override {o.outcome}: a check has no amount")
+            amount = None
+        elif o.status in ("denied", "exempt"):
+            if o.amount is not None and Decimal(o.amount) != 0:
+                raise ReviewError(f"--override {o.outcome}={o.status}: a {o.status} outcome has no amount")
+            amount = fmt_amount(Decimal(0), places)
+        elif o.amount is not None:
+            try:
+                value = Decimal(o.amount)
+            except InvalidOperation:
+                raise ReviewError(f"--override {o.outcome}: {o.amount!r} is not an amount") from None
+            if -value.as_tuple().exponent > places or value.adjusted() >= 15:  # type: ignore[operator]
+                raise ReviewError(f"--override {o.outcome}: {o.amount} has more than {places} decimals or 15 digits")
+            amount = fmt_amount(value, places)
+        elif out["status"] == o.status and out["amount"] is not None:
+            amount = out["amount"]  # the engine's amount, accepted as proposed (a held outcome)
+        else:
+            raise ReviewError(
+                f"--override {o.outcome}={o.status}: give the amount (:{'0.000' if places == 3 else '0.00'})"
+            )
+        was = {"status": out["status"], "amount": out["amount"]}
+        now = {"status": o.status, "amount": amount}
+        kept.append({"outcome": o.outcome, "engine": was, "decided": now, "reason": reason, "by": reviewer})
+    return apply_overrides(doc, kept), kept
+
+
+def effective_document(s, row: DecisionRow, review: ReviewRow | None = None) -> dict:
+    """What is decided: the engine's document with the review's overrides applied and the review
+    block (who proposed, who confirmed, their opinions) beside it. A proposal: the engine's."""
+    doc = json.loads(row.document)
+    if review is None:
+        review = s.exec(_review_of(stored_id(row.id))).scalars().first()
+    block = {
+        "state": "proposed" if review is None else ("confirmed" if review.action == "confirm" else "returned"),
+        "proposed_by": row.officer,
+        "proposed_at": as_utc(row.decided_at).isoformat(),
+        "proposal_opinion": row.opinion,
+        "holds": json.loads(row.holds) if row.holds else [],
+    }
+    if review is not None:
+        overrides = json.loads(review.overrides) if review.overrides else []
+        if overrides:
+            doc = apply_overrides(doc, overrides)
+        block |= {
+            "reviewed_by": review.reviewer,
+            "reviewed_at": as_utc(review.reviewed_at).isoformat(),
+            "opinion": review.opinion,
+            "overrides": overrides,
+        }
+    return {**doc, "review": block}
+
+
+def _review_of(decision_id: int):
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    return select(ReviewRow).where(col(ReviewRow.decision_id) == decision_id)
+
+
+def _proposal(s, app_id: str) -> DecisionRow:
+    row = open_proposal(s, app_id)
+    if row is not None:
+        return row
+    current = in_force(s, app_id)
+    if current is not None:
+        raise ReviewError(f"{app_id}: no proposal awaits review (decision {current.id} is in force)")
+    raise ReviewError(f"{app_id}: no proposal awaits review")
+
+
+def _granted(out: dict) -> str:
+    return out["amount"] if out["status"] == "granted" else "0.00"
+
+
+def confirm(
+    store: Store,
+    app_id: str,
+    book,
+    reviewer: str,
+    opinion: str | None = None,
+    overrides: tuple[str, ...] | list[str] = (),
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> DecisionOut:
+    """Confirm the proposal awaiting review: from now on it is the decision in force."""
+    parsed = [parse_override(o) for o in overrides]
+    if parsed and not (reason or "").strip():
+        raise ReviewError("--override needs --reason: an override is kept with its written reason")
+    with store.session() as s:
+        account = require(s, reviewer, "review")
+        row = _proposal(s, app_id)
+        sub = s.get(SubmissionRow, row.submission_id)
+        app = parse_application(sub.raw)
+        e = app.enterprise
+        store.lock_enterprise(s, e.credit_code, e.name, e.region_code)
+        if open_proposal(s, app_id) is None:
+            raise ReviewError(f"{app_id}: proposal {row.id} was reviewed meanwhile")
+        doc = json.loads(row.document)
+        if account.name == sub.submitted_by:
+            raise AccountRefused(f"{app_id}: {account.name} submitted version {sub.version}; another officer confirms")
+        if account.name == row.officer:
+            limit = book.values_at(dt.date.fromisoformat(doc["evaluated_on"])).get(SINGLE_OFFICER, Decimal(0))
+            if not Decimal(doc["totals"]["subsidy_yuan"]) < Decimal(str(limit)):
+                raise AccountRefused(
+                    f"{app_id}: {account.name} proposed decision {row.id}; another officer or reviewer confirms "
+                    f"(one officer alone only below {SINGLE_OFFICER} = {fmt_amount(Decimal(str(limit)), 2)} yuan)"
+                )
+        holds = json.loads(row.holds) if row.holds else []
+        unresolved = [h for h in holds if h["outcome"] not in {o.outcome for o in parsed}]
+        if unresolved:
+            raise ReviewError(
+                f"{app_id}: proposal {row.id} is held: "
+                + "; ".join(f"{h['code']} on {h['outcome']}: {h['message']}" for h in unresolved)
+                + " -- confirm with --override OUTCOME=STATUS[:AMOUNT] --reason TEXT for each held outcome"
+            )
+        snapshot = snapshot_book(s, row.ruleset_digest)
+        decided, kept = _overridden(doc, snapshot, parsed, account.name, (reason or "").strip())
+        _within_caps(s, row, sub, decided, kept)
+        replaces = in_force(s, app_id) or (in_force(s, sub.corrects) if sub.corrects else None)
+        replaces_id = stored_id(replaces.id) if replaces is not None else None
+        if replaces_id != row.replaces_id:
+            raise ReviewError(
+                f"{app_id}: the record changed since proposal {row.id} (it would replace decision "
+                f"{row.replaces_id}, now {replaces_id}); return it and propose again"
+            )
+        outs = decided["outcomes"]
+        review = ReviewRow(
+            decision_id=stored_id(row.id),
+            application_id=app_id,
+            action="confirm",
+            reviewer=account.name,
+            opinion=(opinion or "").strip() or None,
+            overrides=json.dumps(kept, ensure_ascii=False) if kept else None,
+            reviewed_at=now or now_utc(),
+            replaces_id=replaces_id,
+            storage_granted_yuan=_granted(outs["storage_subsidy"]),
+            freight_granted_yuan=_granted(outs["eco_packaging_freight_subsidy"]),
+            equipment_granted=outs["equipment_subsidy"]["status"] == "granted",
+            subsidy_yuan=decided["totals"]["subsidy_yuan"],
+            levy_yuan=decided["totals"]["levy_yuan"],
+        )
+        try:
+            with s.begin_nested():
+                s.add(review)
+                s.flush()
+        except IntegrityError:
+            raise ReviewError(
+                f"{app_id}: proposal {row.id} was reviewed, or its predecessor replaced, meanwhile"
+            ) from None
+        summary = f"{app_id} decision {row.id}" + (
+            f"; overrides {', '.join(k['outcome'] for k in kept)}" if kept else ""
+        )
+        audit.append(s, account.name, "review.confirm", "review", review, "review", summary)
+        return decision_out(row, superseded_by=None, review=review)
+
+
+def _within_caps(s, row: DecisionRow, sub: SubmissionRow, decided: dict, kept: list[dict]) -> None:
+    """An override never pays beyond an annual cap: what the other counting decisions hold is
+    read now, under the enterprise's lock."""
+    raised = [k for k in kept if k["outcome"] in CAPS and k["decided"]["status"] == "granted"]
+    if not raised:
+        return
+    exclude = {row.application_id} | ({sub.corrects} if sub.corrects else set())
+    history = history_of(standing(s, row.credit_code, exclude), row.period_year)
+    for k in raised:
+        param, field = CAPS[k["outcome"]]
+        cap = decided["outcomes"][k["outcome"]]["parameters"].get(param, {}).get("value")
+        if cap is None:
+            continue
+        remaining = max(Decimal(0), Decimal(cap) - getattr(history, field))
+        if Decimal(k["decided"]["amount"]) > remaining:
+            raise ReviewError(
+                f"--override {k['outcome']}: {k['decided']['amount']} exceeds what the annual cap leaves "
+                f"({fmt_amount(remaining, 2)} of {cap} yuan)"
+            )
+
+
+def return_proposal(
+    store: Store, app_id: str, reviewer: str, opinion: str, now: dt.datetime | None = None
+) -> DecisionOut:
+    """Send the proposal back: nothing is decided, and the application awaits a new proposal."""
+    if not (opinion or "").strip():
+        raise ReviewError("return needs --opinion: say why the proposal goes back")
+    with store.session() as s:
+        account = require(s, reviewer, "review")
+        row = _proposal(s, app_id)
+        review = ReviewRow(
+            decision_id=stored_id(row.id),
+            application_id=app_id,
+            action="return",
+            reviewer=account.name,
+            opinion=opinion.strip(),
+            reviewed_at=now or now_utc(),
+            storage_granted_yuan="0.00",
+            freight_granted_yuan="0.00",
+            equipment_granted=False,
+            subsidy_yuan="0.00",
+            levy_yuan="0.00",
+        )
+        try:
+            with s.begin_nested():
+                s.add(review)
+                s.flush()
+        except IntegrityError:
+            raise ReviewError(f"{app_id}: proposal {row.id} was reviewed meanwhile") from None
+        audit.append(s, account.name, "review.return", "review", review, "review", f"{app_id} decision {row.id}")
+        return decision_out(row, superseded_by=None, review=review)
+
+
+@dataclass
+class ReviewItem:
+    application_id: str
+    decision: DecisionOut | None = None
+    error: str | None = None
+
+
+def confirm_many(store: Store, app_ids, book, reviewer: str, opinion: str | None = None):
+    """Confirm each proposal in turn (no overrides: a held one is reported, the others go on).
+    The reviewer's own account is checked first: refused, nothing is confirmed."""
+    with store.reading() as s:
+        require(s, reviewer, "review")
+    for app_id in app_ids:
+        try:
+            yield ReviewItem(app_id, confirm(store, app_id, book, reviewer, opinion))
+        except RecordError as exc:  # AccountRefused here: this application's proposer or submitter
+            yield ReviewItem(app_id, error=str(exc))
