@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from people import seed_url
 
 from engine.cli import main
 from engine.contract.application import loads_exact, parse_application
@@ -120,7 +121,7 @@ def test_check_accepts_a_bom_as_submit_and_evaluate_do(tmp_path):
 
 
 def test_submit_rejects_deep_and_out_of_bounds_documents_naming_the_problem(tmp_path):
-    db = f"sqlite:///{tmp_path / 'r.db'}"
+    db = seed_url(f"sqlite:///{tmp_path / 'r.db'}")
     deep = tmp_path / "deep.json"
     deep.write_text('{"a":' * 1000 + "1" + "}" * 1000)
     money = tmp_path / "money.json"
@@ -131,11 +132,11 @@ def test_submit_rejects_deep_and_out_of_bounds_documents_naming_the_problem(tmp_
     )
     good = tmp_path / "good.json"
     good.write_bytes(b"\xef\xbb\xbf" + TEXT.encode())
-    result = CliRunner().invoke(main, ["submit", "--db", db, str(deep), str(money), str(good)])
+    result = CliRunner().invoke(main, ["submit", "--db", db, "--by", "li", str(deep), str(money), str(good)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.count("rejected") >= 2 and "1 accepted, 2 rejected" in result.output
-    decided = CliRunner().invoke(main, ["decide", "--db", db, "--all-pending"])
-    assert decided.exit_code == 0 and "1 decided" in decided.output
+    decided = CliRunner().invoke(main, ["decide", "--db", db, "--all-pending", "--officer", "wang"])
+    assert decided.exit_code == 0 and "1 proposed" in decided.output
     shown = CliRunner().invoke(main, ["show", "--db", db, "M-1"])
     assert "equipment.investment_yuan: must have at most 18 integer digits" in shown.output
 

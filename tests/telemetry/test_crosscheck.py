@@ -199,13 +199,20 @@ def test_summarize_prints_facts_and_gaps(tmp_path, cli):
 def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, record_url, cli):
     (tmp_path / "site.csv").write_text(SERIES)
     run = lambda *a: cli(*a, "--db", record_url)
+    app_id = doc()["application_id"]
     r = run(
-        "submit", app_file(tmp_path, storage__peak_with_storage_kw="840"), "--telemetry", str(tmp_path / "site.csv")
+        "submit",
+        app_file(tmp_path, storage__peak_with_storage_kw="840"),
+        "--telemetry",
+        str(tmp_path / "site.csv"),
+        "--by",
+        "li",
     )
     assert r.exit_code == 0 and "telemetry 1" in r.output, r.output
-    r = run("decide", doc()["application_id"])
+    r = run("decide", app_id, "--officer", "wang")
     assert r.exit_code == 0 and "declared values differ from the meter" in r.output, r.output
-    r = run("replay", "1")
+    assert run("confirm", app_id, "--by", "zhao").exit_code == 0
+    r = run("replay", app_id)
     assert r.exit_code == 0 and "identical" in r.output, r.output
     r = run("show", doc()["application_id"])
     assert "telemetry:\n  1  submission 1" in r.output and "valid  site.csv" in r.output, r.output
@@ -219,25 +226,25 @@ def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, 
         "md",
         "--lang",
         "en",
-        "--date",
-        "2026-03-10",
+        "--by",
+        "wang",
     )
     assert r.exit_code == 0, r.output
     approval = next((tmp_path / "n").glob("*.approval.en.md")).read_text()
     assert "## Metered data" in approval and "| peak with storage (kW) | 840 | **900** | 18 |" in approval
     # a corrected version keeps the metering attached to the application
-    r = run("submit", app_file(tmp_path, storage__peak_with_storage_kw="900"))
+    r = run("submit", app_file(tmp_path, storage__peak_with_storage_kw="900"), "--by", "li")
     assert "v2" in r.output, r.output
-    r = run("decide", doc()["application_id"])
+    r = run("decide", app_id, "--officer", "wang")
     assert r.exit_code == 0 and "metered (telemetry 1)" in r.output and "differ" not in r.output, r.output
 
 
 def test_invalid_telemetry_on_submit_is_kept_and_refused_with_exit_2(tmp_path, sqlite_url, cli):
     db = sqlite_url
     (tmp_path / "bad.csv").write_text(SERIES.replace(",300,0,", ",300,x,"))
-    r = cli("submit", app_file(tmp_path), "--telemetry", tmp_path / "bad.csv", "--db", db)
+    r = cli("submit", app_file(tmp_path), "--telemetry", tmp_path / "bad.csv", "--db", db, "--by", "li")
     assert r.exit_code == 2 and "kept on record" in r.output and "storage_charge_kw" in r.output
-    r = cli("decide", doc()["application_id"], "--db", db)
+    r = cli("decide", doc()["application_id"], "--db", db, "--officer", "wang")
     assert r.exit_code == 1 and "telemetry 1" in r.output
     r = cli("show", doc()["application_id"], "--db", db)
     assert "INVALID  bad.csv" in r.output and "storage_charge_kw" in r.output
