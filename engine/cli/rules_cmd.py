@@ -27,6 +27,9 @@ def list_rules(book):
         click.echo(f"\n{o.name}  [{o.kind}{', ' + o.unit if o.unit else ''}]  {o.title['zh']} / {o.title['en']}")
         click.echo(f"  source: {o.source}   file: {o.file}")
         click.echo(f"  reasons: {', '.join(codes)}")
+        held = _plausibility_checks(book, o.name)
+        if held:
+            click.echo(f"  held for an officer (plausibility): {', '.join(c.code for c in held)}")
 
 
 @rules.command("show")
@@ -48,6 +51,8 @@ def show(outcome, on, book):
         raise click.BadParameter(
             f"unknown outcome {outcome!r}; one of: " + ", ".join(x.name for x in book.outcomes), param_hint="OUTCOME"
         ) from None
+    from engine.rulebook.doc import show_test
+
     when = on.date() if on else dt.date.today()
     params = book.params_at(when)
     click.echo(f"{o.name}  {o.title['zh']} / {o.title['en']}  [{o.kind}]")
@@ -66,8 +71,14 @@ def show(outcome, on, book):
     click.echo("\ncriteria (each failing one is a reason):")
     for c in o.criteria:
         click.echo(f"  {c.code}  ({c.rule})  clause: {c.clause}")
+    held = _plausibility_checks(book, o.name)
+    if held:
+        click.echo("\nplausibility checks (each failing one holds the outcome for an officer):")
+        for c in held:
+            click.echo(f"  {c.code}  ({c.rule})  test: {show_test(c.test)}")
+            click.echo(f"      clause: {c.clause}")
     click.echo(f"\nparameters in force on {when.isoformat()}:")
-    for name in sorted(o.params()):
+    for name in sorted(o.params().union(*(c.params() for c in held))):
         p = book.params[name]
         _, start = params[name]
         shown = p.literal_at(when)
@@ -97,6 +108,11 @@ def doc(out, book):
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(text, encoding="utf-8")
     click.echo(f"wrote {out} ({len(text.splitlines())} lines, ruleset {book.version})", err=True)
+
+
+def _plausibility_checks(book, outcome: str) -> list:
+    """The checks of rules/plausibility.yaml that hold ``outcome``, in file order."""
+    return [c for c in book.plausibility.checks if c.outcome == outcome] if book.plausibility else []
 
 
 def _val(term, book, when):

@@ -4,8 +4,9 @@ The loader already refuses what is malformed; these checks find what is well for
 tiers that overlap (a row that can never be hit), thresholds outside the range the contract
 allows for the field they are compared with, reasons that can never fire (a test that always
 holds given the field's range, or a status test on a status the other outcome never takes),
-parameters no outcome uses, and values beyond what their unit can plausibly be (a rate typed
-100 times too large; values outside a unit's hard bounds never load). Every check is made on each date where a parameter changes,
+parameters nothing uses (no outcome, metering or plausibility check; the ``review`` group is
+read by the record), and values beyond what their unit can plausibly be (a rate typed 100 times
+too large; values outside a unit's hard bounds never load). Every check is made on each date where a parameter changes,
 because a reform may break a rule only from 2027.
 """
 
@@ -27,6 +28,7 @@ from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.expressions import All, AnyOf, Compare, Field, Not, Status
 from engine.rulebook.loader import Rulebook
 from engine.rulebook.parameters import unit_bounds
+from engine.rulebook.plausibility import FILE as PLAUSIBILITY_FILE
 
 
 def _bound(value: Any) -> Fraction:
@@ -79,6 +81,10 @@ def _ranges(model: type[BaseModel], prefix: str, out: dict):
 
 #: Numeric field path -> the range the contract (engine/contract/application.py) accepts.
 FIELD_RANGES: dict[str, Range] = _ranges(Application, "", {})
+
+
+#: Parameter groups the record reads (engine/records), not a rule: never reported as unused.
+RECORD_GROUPS = ("review",)
 
 
 # --- findings --------------------------------------------------------------------
@@ -224,6 +230,9 @@ def findings_thresholds(book, dates, envs, add) -> set:
             tests.append((o, o.file, f"applies[{i}].when", e.when, ("applies", e.code)))
         for i, c in enumerate(o.criteria):
             tests.append((o, o.file, f"criteria[{i}].test", c.test, ("criterion", c.code)))
+    if book.plausibility is not None:  # thresholds only: whether a check can fail is not a finding
+        for i, c in enumerate(book.plausibility.checks):
+            tests.append((None, PLAUSIBILITY_FILE, f"checks[{i}].test", c.test, ("plausibility", c.code)))
     for o, file, key, test, (what, code) in tests:
         for ckey, cmp in _compares(test, key):
             for d in dates:
@@ -320,6 +329,9 @@ def findings_unused(book, add):
         used |= o.params()
     if book.metering is not None:
         used |= book.metering.params()
+    if book.plausibility is not None:
+        used |= book.plausibility.params()
+    used |= {name for name in book.params if name.split(".", 1)[0] in RECORD_GROUPS}
     for name in sorted(set(book.params) - used):
         p = book.params[name]
         add("warning", p.file, name.split(".", 1)[1], f"parameter {name} is never used by any outcome")

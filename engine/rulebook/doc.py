@@ -10,6 +10,7 @@ The output depends on nothing but the rulebook: no dates of generation, no paths
 from __future__ import annotations
 
 from engine.decimals import fmt_plain
+from engine.rulebook.checks import RECORD_GROUPS
 from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.expressions import (
     All,
@@ -32,6 +33,7 @@ from engine.rulebook.expressions import (
 from engine.rulebook.loader import STATUSES, Outcome, Rulebook
 from engine.rulebook.metering_rules import FACTS, SETTINGS
 from engine.rulebook.metering_rules import FILE as METERING_FILE
+from engine.rulebook.plausibility import FILE as PLAUSIBILITY_FILE
 
 _INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "÷"}
 _MODES = {"relative": "share of the metered value:", "absolute": "absolute:"}
@@ -121,7 +123,7 @@ def _param_link(name: str) -> str:
 
 def rulebook_markdown(book: Rulebook) -> str:
     """The reference of ``book``: outcomes, criteria, exemptions, tables, amounts, parameters
-    with their whole history, sources and metering cross-checks."""
+    with their whole history, sources, metering cross-checks and plausibility checks."""
     out: list[str] = []
     w = out.append
     w(f"# Rulebook {book.version}: {book.title['en']}")
@@ -149,6 +151,8 @@ def rulebook_markdown(book: Rulebook) -> str:
     w("- [Parameters](#parameters)")
     if book.metering is not None:
         w("- [Metering cross-checks](#metering-cross-checks)")
+    if book.plausibility is not None:
+        w("- [Plausibility checks](#plausibility-checks)")
     w("")
     _sources(book, w)
     _exceptions(book, w)
@@ -157,6 +161,8 @@ def rulebook_markdown(book: Rulebook) -> str:
     _parameters(book, w)
     if book.metering is not None:
         _metering(book, w)
+    if book.plausibility is not None:
+        _plausibility(book, w)
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
@@ -308,6 +314,12 @@ def _parameters(book: Rulebook, w) -> None:
     if book.metering is not None:
         for name in sorted(book.metering.params()):
             readers.setdefault(name, []).append("[metering](#metering-cross-checks)")
+    if book.plausibility is not None:
+        for name in sorted(book.plausibility.params()):
+            readers.setdefault(name, []).append("[plausibility](#plausibility-checks)")
+    for name in book.params:
+        if name.split(".", 1)[0] in RECORD_GROUPS:
+            readers.setdefault(name, []).append("the record (officer review)")
     by_file: dict[str, list[str]] = {}
     for name in sorted(book.params):
         by_file.setdefault(book.params[name].file, []).append(name)
@@ -369,3 +381,30 @@ def _metering(book: Rulebook, w) -> None:
             f"{_MODES[c.mode]} {_param_link(c.tolerance)} | {_cell(_bilingual(c.label))} |"
         )
     w("")
+
+
+def _plausibility(book: Rulebook, w) -> None:
+    spec = book.plausibility
+    w("## Plausibility checks")
+    w("")
+    w(
+        f"From `{PLAUSIBILITY_FILE}`. A check whose test fails holds its outcome for an officer instead of "
+        "paying it. A test reads the application's fields, the parameters in force on the last day of the "
+        "period and `period_days` (the days of the period, first and last included); a test that reads an "
+        "absent field does not apply. In a message, `${lhs}` and `${rhs}` are the two sides of a comparison "
+        "and `${period_days}` the days."
+    )
+    w("")
+    for c in spec.checks:
+        w(f"### `{c.code}`")
+        w("")
+        w(f"- Holds: [`{c.outcome}`](#{_slug(c.outcome)})")
+        w(f"- Test: {show_test(c.test)}")
+        w(f"- Rule: `{c.rule}`; source: {_source(book, c.source)}")
+        w(f"- Clause: {' '.join(c.clause.split())}")
+        w(f"- Message (zh): {c.message['zh']}")
+        w(f"- Message (en): {c.message['en']}")
+        params = sorted(c.params())
+        if params:
+            w(f"- Parameters read: {', '.join(_param_link(p) for p in params)}")
+        w("")

@@ -32,6 +32,8 @@ STATUSES = {
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _PLACES = {"0.01": 2, "0.001": 3}
 UNIT_PLACES = {"yuan": 2, "tCO2e": 3}
+#: the files a rulebook may have at its top, beside parameters/ and outcomes/ (all but ruleset.yaml optional)
+TOP_FILES = ("ruleset.yaml", "metering.yaml", "plausibility.yaml")
 
 
 def _keys(raw: Any, file: str, key: str, required: set, optional: AbstractSet = frozenset()) -> dict:
@@ -167,6 +169,7 @@ class Rulebook:
     digest: str
     files: dict = field(repr=False)  # relative path -> parsed YAML (reforms patch these)
     metering: Any = None  # metering_rules.MeteringSpec from rules/metering.yaml, if any
+    plausibility: Any = None  # plausibility.PlausibilitySpec from rules/plausibility.yaml, if any
 
     def outcome(self, name: str) -> Outcome:
         for o in self.outcomes:
@@ -299,13 +302,25 @@ def compile_rulebook(root: Path, files: dict) -> Rulebook:
             {o.name: o for o in outcomes},
             (_keys, _text, _bilingual, _code, lambda raw, file, key: _source(raw, file, key, sources)),
         )
+    plausibility = None
+    if "plausibility.yaml" in files:
+        from engine.rulebook.plausibility import parse_plausibility
+
+        plausibility = parse_plausibility(
+            files["plausibility.yaml"],
+            params,
+            {o.name: o for o in outcomes},
+            base_scope["fields"],
+            base_scope["sections"],
+            (_keys, _text, _bilingual, _code, lambda raw, file, key: _source(raw, file, key, sources)),
+        )
     for rel in files:
-        if "/" not in rel and rel not in ("ruleset.yaml", "metering.yaml"):
+        if "/" not in rel and rel not in TOP_FILES:
             raise UnknownKeyError(
                 f"rules/{rel}",
                 "",
                 "unexpected file in the rulebook",
-                "ruleset.yaml, metering.yaml, parameters/*.yaml or outcomes/*.yaml",
+                ", ".join(TOP_FILES) + ", parameters/*.yaml or outcomes/*.yaml",
             )
     return Rulebook(
         root=root,
@@ -319,6 +334,7 @@ def compile_rulebook(root: Path, files: dict) -> Rulebook:
         digest=digest_of(files),
         files=files,
         metering=metering,
+        plausibility=plausibility,
     )
 
 

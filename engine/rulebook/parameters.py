@@ -106,6 +106,7 @@ UNIT_BOUNDS: dict[str, UnitBounds] = {
     "ms": UnitBounds(validate_hi=Fraction(60_000)),
     "days": UnitBounds(integer=True, validate_hi=Fraction(366)),  # a deadline is added to a date
     "cycles": UnitBounds(integer=True, validate_hi=Fraction(10**6)),
+    "cycles/day": UnitBounds(validate_hi=Fraction(24)),  # a full cycle takes hours; 24 a day is beyond any system
     "Wh/kg": UnitBounds(validate_hi=Fraction(1000)),  # lithium cells store about 300 Wh/kg
 }
 DEFAULT_BOUNDS = UnitBounds()
