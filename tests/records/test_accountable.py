@@ -265,3 +265,41 @@ def test_replay_recomputes_history_from_the_record_and_checks_the_cap_columns(st
             {"d": json.dumps(original, ensure_ascii=False), "i": d.id},
         )
     assert records.replay(store, d.id, book).differences == ["/record/storage_granted_yuan"]
+
+
+# --- plausibility holds and one officer alone -------------------------------------------------
+def test_an_implausible_claim_is_held_until_a_reviewer_overrides_it(store, book):
+    # 5 kWh capacity x 2 cycles x 181 days = 1,810 kWh at most; 350,000 claimed
+    put(store, "PL-1", **H1, **{"storage.capacity_kwh": "5"})
+    p = records.decide(store, "PL-1", book, "wang")
+    assert [(h["code"], h["outcome"]) for h in p.holds] == [("DISCHARGE_EXCEEDS_CAPACITY", "storage_subsidy")]
+    with pytest.raises(records.ReviewError, match="is held: DISCHARGE_EXCEEDS_CAPACITY on storage_subsidy"):
+        records.confirm(store, "PL-1", book, "zhao")
+    d = records.confirm(
+        store, "PL-1", book, "zhao", overrides=["storage_subsidy=denied"], reason="放电量超过装机容量可能，不予补贴"
+    )
+    assert d.in_force and d.statuses["storage_subsidy"] == "denied" and d.totals["subsidy_yuan"] == "640000.00"
+
+
+def test_a_plausible_claim_is_not_held(store, book):
+    put(store, "PL-2", **H1)  # the worked example's 3,200 kWh capacity delivers 350,000 kWh in 181 days
+    assert records.decide(store, "PL-2", book, "wang").holds == []
+
+
+def test_one_officer_may_confirm_alone_only_below_the_parameter(store, tmp_path, root):
+    import shutil
+
+    from engine.rulebook.loader import load_rulebook
+
+    rules = tmp_path / "rules"
+    shutil.copytree(root / "rules", rules)
+    p = rules / "parameters/review.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace('2026-01-01: "0"', '2026-01-01: "1000000"'), encoding="utf-8")
+    lenient = load_rulebook(rules)
+    put(store, "S-1", **H1)  # 920,000.00 < 1,000,000
+    records.decide(store, "S-1", lenient, "wang")
+    assert records.confirm(store, "S-1", lenient, "wang").in_force
+    put(store, "S-3", **{"period.start": "2027-01-01", "period.end": "2027-06-30", "storage.discharged_kwh": "1500000"})
+    records.decide(store, "S-3", lenient, "wang")  # 1,200,000.00 is not below the limit
+    with pytest.raises(records.AccountRefused, match="one officer alone only below"):
+        records.confirm(store, "S-3", lenient, "wang")
