@@ -4,7 +4,8 @@ Every output (decisions, rejects, exports, populations, simulation reports, noti
 to a temporary file in the same folder, flushed to disk, then renamed over its name: a run that
 is killed, runs out of disk or fails leaves the previous file untouched (or none), never a
 truncated file that parses cleanly. The temporary file is hidden and named ``.NAME.part-XXXX``
-so that even a ``kill -9`` leftover cannot pass for a finished output.
+so that even a ``kill -9`` leftover cannot pass for a finished output. A set of files (a
+simulation's report, a cluster run's parts) is written to a hidden folder the same way.
 
 An output that is a symbolic link is replaced by the new file; its target is never written.
 An output that exists and is not a regular file (``/dev/stdout``, ``/dev/null``, a FIFO) is
@@ -201,6 +202,62 @@ def replacing_folder(folder, last: str | None = None) -> Iterator[Path]:
             _sync_file(tmp / name)
         for name in names:
             os.replace(tmp / name, folder / name)
+        _sync_folder(folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _new_folder(parent: Path, prefix: str, output: Path) -> Path:
+    """Create (exclusively) a hidden temporary folder in ``parent``; a failure names ``output``."""
+    for _ in range(100):
+        tmp = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            tmp.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(output, _problem(exc)) from None
+        return tmp
+    raise OutputError(output, "cannot create a temporary folder for it")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def replacing_parts(folder, pattern: str) -> Iterator[Path]:
+    """A hidden temporary folder to write the parts of one output to (``part-00000.parquet``…,
+    each named by ``pattern``), which become ``folder``'s parts only when the block completes.
+
+    A ``folder`` that does not exist appears whole: the temporary folder is made beside it and
+    renamed to it. An existing one keeps its previous parts until then; the new ones are then
+    renamed into it and the previous parts the new set does not have removed (its other files
+    are left alone). On any failure the temporary folder is removed and ``folder`` is untouched."""
+    folder = Path(folder)
+    fresh = not folder.exists()
+    if fresh:
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(folder, _problem(exc)) from None
+        tmp = _new_folder(folder.parent, f".{folder.name}.part-", folder)
+    else:
+        tmp = _new_folder(folder, ".part-", folder)
+    try:
+        yield tmp
+        names = sorted(p.name for p in tmp.iterdir())
+        try:
+            for name in names:
+                _sync_file(tmp / name)
+            if fresh:
+                _sync_folder(tmp)
+                os.rename(tmp, folder)
+                _sync_folder(folder.parent)
+                return
+            stale = [p for p in folder.glob(pattern) if p.name not in names and p.is_file()]
+            for name in names:
+                os.replace(tmp / name, folder / name)
+            for p in stale:
+                p.unlink(missing_ok=True)
+        except OSError as exc:
+            raise OutputError(folder, _problem(exc)) from None
         _sync_folder(folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -2,9 +2,10 @@
 
 A partition is a run of Parquet row groups; each task reads only its rows, decides them with
 the columnar backend (the same code as one machine, so the same results) and writes
-``part-NNNNN.parquet`` into the output folder, returning exact totals per outcome as decimal
-text so that the client sums them without any float. The rulebook (with any reforms already
-applied) travels to each worker once.
+``part-NNNNN.parquet`` into a hidden temporary folder, returning exact totals per outcome as
+decimal text so that the client sums them without any float; the parts become the output
+folder's only when every one is written (engine/atomic.py, ``replacing_parts``). The rulebook
+(with any reforms already applied) travels to each worker once.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from engine.atomic import replacing_parts
 from engine.contract.flat import result_columns
 from engine.contract.formats import open_parquet
 
 DEFAULT_PARTITION_ROWS = 500_000
+#: The output folder's parts (those of a previous run that a new one does not write are removed).
+PART_PATTERN = "part-[0-9][0-9][0-9][0-9][0-9].parquet"
 
 
 def partitions(input_path, rows_per_partition: int = DEFAULT_PARTITION_ROWS) -> list[tuple[int, ...]]:
@@ -161,30 +165,36 @@ def decide_parquet_distributed(
     """Decide a Parquet population on a Dask cluster; one output part per partition.
 
     ``book``: a compiled Rulebook (reforms already applied). ``output_dir``: folder for
-    ``part-NNNNN.parquet`` files (None: only the merged summary is returned, as simulation
-    needs). ``address``: a scheduler address or ``local``; ``client``: an existing Client.
+    ``part-NNNNN.parquet`` files, which replace its previous parts only when the run completes
+    (None: only the merged summary is returned, as simulation needs). ``address``: a scheduler address or ``local``; ``client``: an existing Client.
     Returns the merged summary of ``summarise`` (exact decimal text sums).
     """
     input_path = str(Path(input_path).resolve())
     parts = partitions(input_path, rows_per_partition)
-    if output_dir is not None:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
-    outs = [
-        None if output_dir is None else str(Path(output_dir).resolve() / f"part-{i:05d}.parquet")
-        for i in range(len(parts))
-    ]
 
-    def run(c):
+    def run(c, folder):
+        outs = [None if folder is None else str(folder.resolve() / f"part-{i:05d}.parquet") for i in range(len(parts))]
         shared = c.scatter(
             book, broadcast=True, hash=False
         )  # a unique key: a repeated call must not share (and release) it
         futures = [c.submit(decide_partition, shared, input_path, p, o, pure=False) for p, o in zip(parts, outs)]
-        return merge(c.gather(futures))
+        try:
+            return merge(c.gather(futures))
+        except BaseException:
+            c.cancel(futures)  # what is still queued does not write into a folder about to go
+            raise
 
-    if client is not None:
-        return run(client)
-    with cluster_client(address, n_workers) as c:
-        return run(c)
+    def on_cluster(folder):
+        if client is not None:
+            return run(client, folder)
+        with cluster_client(address, n_workers) as c:
+            return run(c, folder)
+
+    if output_dir is None:
+        return on_cluster(None)
+    # the parts are written to a hidden folder and become output_dir's when all are written
+    with replacing_parts(output_dir, PART_PATTERN) as folder:
+        return on_cluster(folder)
 
 
 def columns(book) -> list[str]:

@@ -7,16 +7,23 @@ The base install carries what check, explain, the rules commands and the record 
 are extras (pyproject.toml). A command that reaches for a missing one says, in one line, which
 extra to install: ``engine.cli.extras.EXTRAS`` maps the missing top-level module to its extra, and ``LazyGroup``
 turns the ModuleNotFoundError into that line wherever it surfaces (loading a command or running it).
+
+No command shows a traceback: whatever escapes one (a command that ``domain_errors`` does not wrap
+included) gets the same treatment as in ``domain_errors``, an unexpected exception the one-line
+internal error ($SHUANGTAN_TRACEBACK=1 for the traceback). click's own exceptions, SystemExit and
+KeyboardInterrupt reach click unchanged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
 import click
 
-from engine.cli.common import CONTEXT, show_library_notes
+from engine.cli.common import CONTEXT, clean_errors, internal_error, show_library_notes
 from engine.cli.extras import needs_extras
 
 # command -> modules whose register(group) provide it (in order: later ones extend earlier ones).
@@ -50,9 +57,23 @@ class LazyGroup(click.Group):
             loaded[cmd_name] = True
         return self.commands.get(cmd_name)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with no_traceback():  # the eager options (--help loads every command, --version)
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
-        with needs_extras():
+        with no_traceback():
             return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def no_traceback() -> Iterator[None]:
+    """A missing extra as the line naming it, any other exception as ``domain_errors`` shows it."""
+    try:
+        with clean_errors(), needs_extras():
+            yield
+    except ModuleNotFoundError as exc:  # of no extra: a defect like any other
+        internal_error(exc)
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:

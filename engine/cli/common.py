@@ -10,6 +10,7 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -113,43 +114,53 @@ def domain_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
+        with clean_errors():
             result = fn(*args, **kwargs)
             flush_stdout()
             return result
-        except InvalidApplicationError as exc:
-            lines = "\n".join(f"  {path}: {msg}" for path, msg in exc.errors)
-            raise InputError(
-                f"invalid application ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):\n{lines}"
-            ) from None
-        except DateNotCoveredError as exc:
-            raise InputError(str(exc)) from None
-        except InvalidTelemetryError as exc:
-            raise InputError(telemetry_problems(exc)) from None
-        except MeteringError as exc:
-            raise InputError(f"telemetry: {exc}") from None
-        except UnreadableInputError as exc:
-            raise InputError(str(exc)) from None
-        except (AccountRefused, ReviewError) as exc:
-            raise InputError(str(exc)) from None  # who acts, or how: the caller's to fix, like a bad option
-        except RulebookError as exc:
-            raise click.ClickException(f"rulebook error: {exc}") from None
-        except EngineError as exc:
-            raise click.ClickException(f"engine error: {exc}") from None
-        except ShuangtanError as exc:
-            raise click.ClickException(str(exc)) from None
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
-        except ModuleNotFoundError:
-            raise  # a missing extra: the command group names it in one line (engine/cli/extras.py)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT) and exc.filename is None:
-                stdout_failed(exc)  # files are named by ``writing``: what names no file is standard output
-            raise click.ClickException(one_line(exc)) from None
-        except Exception as exc:
-            internal_error(exc)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def clean_errors() -> Iterator[None]:
+    """The library's errors as clean CLI errors, anything unexpected as the one-line internal
+    error. Used by ``domain_errors`` around a command and by the command group around every
+    command (engine/cli/__init__.py), so that no command, wrapped or not, shows a traceback.
+    click's own exceptions, SystemExit and a missing extra's ModuleNotFoundError pass through."""
+    try:
+        yield
+    except InvalidApplicationError as exc:
+        lines = "\n".join(f"  {path}: {msg}" for path, msg in exc.errors)
+        raise InputError(
+            f"invalid application ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):\n{lines}"
+        ) from None
+    except DateNotCoveredError as exc:
+        raise InputError(str(exc)) from None
+    except InvalidTelemetryError as exc:
+        raise InputError(telemetry_problems(exc)) from None
+    except MeteringError as exc:
+        raise InputError(f"telemetry: {exc}") from None
+    except UnreadableInputError as exc:
+        raise InputError(str(exc)) from None
+    except (AccountRefused, ReviewError) as exc:
+        raise InputError(str(exc)) from None  # who acts, or how: the caller's to fix, like a bad option
+    except RulebookError as exc:
+        raise click.ClickException(f"rulebook error: {exc}") from None
+    except EngineError as exc:
+        raise click.ClickException(f"engine error: {exc}") from None
+    except ShuangtanError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except ModuleNotFoundError:
+        raise  # a missing extra: the command group names it in one line (engine/cli/extras.py)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT) and exc.filename is None:
+            stdout_failed(exc)  # files are named by ``writing``: what names no file is standard output
+        raise click.ClickException(one_line(exc)) from None
+    except Exception as exc:
+        internal_error(exc)
 
 
 TRACEBACK_ENV = "SHUANGTAN_TRACEBACK"

@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import re
 import sys
-from pathlib import Path
 
 import click
 from sqlalchemy.engine import make_url
@@ -16,6 +15,8 @@ from engine.atomic import open_replacing
 from engine.cli.common import InputError, OutputPath, distinct_files, domain_errors, rulebook_options, writing
 from engine.cli.extras import MissingExtraError, needs_extras
 from engine.cli.telemetry import telemetry_options
+from engine.contract.bounds import MAX_DOCUMENT_BYTES, read_bounded
+from engine.contract.jsontext import SIZE_TEXT
 from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
 from engine.records import service as records
 from engine.records import views as records_view
@@ -145,7 +146,8 @@ def submit(files, person, corrects, telemetry_path, system_id, book, store):
 
     An invalid file is kept with its errors (status rejected). The same application id with
     different content becomes a new version; identical content is recognised and not stored
-    twice. Exit 1 when any file was rejected (all files are still on record).
+    twice. Exit 1 when any file was rejected (all files are still on record, but one larger
+    than the contract's limit for a document, which is refused unread and not stored).
 
     With --telemetry (one FILE only), the metering file is kept with the application and
     checked; exit 2 when it is invalid (it is still on record, named as invalid).
@@ -157,7 +159,11 @@ def submit(files, person, corrects, telemetry_path, system_id, book, store):
     who = person
     rejected = 0
     for name in files:
-        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        raw = _read_submission(name)
+        if len(raw) > MAX_DOCUMENT_BYTES:  # not read further, so not stored: it was not received whole
+            rejected += 1
+            click.echo(f"rejected   {name}: {SIZE_TEXT}; not stored")
+            continue
         shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a file name not in UTF-8
         r = records.submit(store, SubmissionIn(raw=raw, filename=shown, submitted_by=who, corrects=corrects))
         sub = r.submission
@@ -182,6 +188,15 @@ def submit(files, person, corrects, telemetry_path, system_id, book, store):
         if sub.application_id is None:
             raise InputError("the application has no readable application id to attach telemetry to")
         _attach(store, sub.application_id, telemetry_path, system_id, who, book)
+
+
+def _read_submission(name: str) -> bytes:
+    """At most one byte more than the contract's limit: a larger file (or /dev/zero) is
+    never read whole."""
+    if name == "-":
+        return read_bounded(sys.stdin.buffer)
+    with open(name, "rb") as fh:
+        return read_bounded(fh)
 
 
 def _decision_line(d) -> str:

@@ -40,9 +40,11 @@ from engine.contract.jsontext import NonFinite, loads_exact
 from engine.errors import InvalidApplicationError, UnreadableDocumentError
 
 
-def _exact_decimal(value: Any, places_text: str = PLACES_TEXT) -> Decimal:
+def exact_decimal(value: Any, places_text: str = PLACES_TEXT) -> Decimal:
     """A Decimal within the bounds, from a JSON number (int or Decimal) or text spelt as the
-    contract spells it; bounds are judged on the text or the exponent, before any arithmetic."""
+    contract spells it; bounds are judged on the text or the exponent, before any arithmetic.
+    (The validator of every decimal field, ``ExactDecimal``; the columnar backend recognises
+    the fields by it.)"""
     kind = type(value)
     if kind is str:  # the usual spellings first; the same outcome as below
         return decimal_from_text(value, places_text)
@@ -62,14 +64,17 @@ def _exact_decimal(value: Any, places_text: str = PLACES_TEXT) -> Decimal:
             raise ValueError(INTEGER_TEXT)
         return Decimal(value)
     if isinstance(value, Decimal):
-        return _exact_decimal(Decimal(value), places_text)
+        return exact_decimal(Decimal(value), places_text)
     if isinstance(value, str):
         return decimal_from_text(str(value), places_text)
     raise ValueError("must be a decimal number given as a JSON string or number")
 
 
-def _money(value: Decimal) -> Decimal:
-    exponent = value.as_tuple().exponent  # an int: _exact_decimal has refused NaN and Infinity
+def check_money(value: Decimal) -> Decimal:
+    """``value`` when it has at most 2 decimal places (trailing zeros not counted), else
+    ValueError. The validator of every ``Money`` field, by which the columnar backend and the
+    rulebook checks recognise money."""
+    exponent = value.as_tuple().exponent  # an int: exact_decimal has refused NaN and Infinity
     if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
         raise ValueError("must have at most 2 decimal places")
     return value
@@ -99,7 +104,10 @@ def _valid_uscc(value: str) -> bool:
     return value[17] == _USCC_ALPHABET[(31 - total) % 31]
 
 
-def _credit_code(value: str) -> str:
+def check_credit_code(value: str) -> str:
+    """``value`` when it is an 18-character unified social credit code in upper case with a
+    valid check character (GB 32100-2015), else ValueError saying which. The validator of
+    ``enterprise.credit_code``, by which the columnar backend recognises the field."""
     if _valid_uscc(value):
         return value
     try:
@@ -127,11 +135,11 @@ def _iso_date(value: Any) -> dt.date:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
-ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+ExactDecimal = Annotated[Decimal, BeforeValidator(exact_decimal)]
 Positive = Annotated[ExactDecimal, Field(gt=0)]
 NonNegative = Annotated[ExactDecimal, Field(ge=0)]
 Share = Annotated[ExactDecimal, Field(ge=0, le=1)]
-Money = Annotated[ExactDecimal, Field(ge=0), AfterValidator(_money)]
+Money = Annotated[ExactDecimal, Field(ge=0), AfterValidator(check_money)]
 #: An integer field's bound as a plain ``le`` constraint, which the columnar validation reads
 #: from the model as it reads every other (a custom validator would send its rows to Rete).
 BoundedInt = Annotated[StrictInt, Field(le=MAX_INTEGER - 1)]
@@ -155,7 +163,7 @@ class Period(_Strict):
 
 
 class Enterprise(_Strict):
-    credit_code: Annotated[str, AfterValidator(_credit_code)]
+    credit_code: Annotated[str, AfterValidator(check_credit_code)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     region_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
     size: Literal["sme", "large"]

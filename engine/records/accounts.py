@@ -129,7 +129,9 @@ def require(s, name: str | None, act: str) -> AccountRow:
     if not row.enabled:
         raise AccountRefused(f"{act}: account {name} is disabled")
     if row.role not in MAY[act]:
-        raise AccountRefused(f"{act}: account {name} is a {row.role} account; this needs the role {' or '.join(MAY[act])}")
+        raise AccountRefused(
+            f"{act}: account {name} is a {row.role} account; this needs the role {' or '.join(MAY[act])}"
+        )
     return row
 
 

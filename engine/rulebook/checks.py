@@ -21,7 +21,7 @@ from typing import Any
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
-from engine.contract.application import Application
+from engine.contract.application import Application, check_money
 from engine.decimals import fmt_plain
 from engine.errors import DateNotCoveredError
 from engine.rulebook.comparisons import COMPARISONS
@@ -73,7 +73,7 @@ def _ranges(model: type[BaseModel], prefix: str, out: dict):
                 hi, hi_incl = _bound(m.le), True
             elif isinstance(m, Lt):
                 hi, hi_incl = _bound(m.lt), False
-            elif getattr(getattr(m, "func", None), "__name__", "") == "_money":
+            elif getattr(m, "func", None) is check_money:
                 places = 2
         out[f"{prefix}{name}"] = Range(lo, lo_incl, hi, hi_incl, places)
     return out

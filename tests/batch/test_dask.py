@@ -1,7 +1,11 @@
 """Dask: a LocalCluster of two worker processes gives the single machine's decisions."""
 
-import polars as pl
+import contextlib
 
+import polars as pl
+import pytest
+
+from engine.backends.columnar.frame import decide_typed as REAL_DECIDE_TYPED
 from engine.backends.columnar.verify import Generator, disagreements
 from engine.batch.distributed import decide_parquet_distributed
 from engine.batch.parquet import decide_file
@@ -94,3 +98,103 @@ if __name__ == "__main__":
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[-2] == "[(1, 1), (1, 1)] None"
+
+
+# --- the output folder appears whole, or not at all -----------------------------------
+def _in_process_cluster():
+    """One worker thread in this process: partitions run one after the other, and a monkeypatch
+    reaches the workers."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    return cluster, Client(cluster)
+
+
+def _contents(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _fail_once_a_part_is_written(monkeypatch, tmp_path):
+    """decide_typed raises midway: once a partition's part has been written (anywhere under
+    tmp_path: a part file that is new, or rewritten, since this call)."""
+    from engine.backends.columnar import frame as columnar_frame
+
+    def parts():
+        found = {}
+        for p in tmp_path.rglob("part-*.parquet"):
+            with contextlib.suppress(FileNotFoundError):  # a temporary folder being removed
+                s = p.stat()
+                found[p] = (s.st_ino, s.st_mtime_ns, s.st_size)
+        return found
+
+    before = parts()
+
+    def decide_typed(*a, **k):
+        if parts().items() - before.items():
+            raise RuntimeError("the cluster went away")
+        return REAL_DECIDE_TYPED(*a, **k)
+
+    monkeypatch.setattr(columnar_frame, "decide_typed", decide_typed)
+
+
+def test_an_interrupted_cluster_run_leaves_the_previous_output_and_no_partial_one(tmp_path, book, monkeypatch):
+    pop, other = tmp_path / "pop.parquet", tmp_path / "other.parquet"  # other: different decisions
+    Generator(book, 22).frame(1500).write_parquet(pop, row_group_size=500)
+    Generator(book, 25).frame(1500).write_parquet(other, row_group_size=500)
+    out, fresh = tmp_path / "parts", tmp_path / "new" / "parts"
+    cluster, client = _in_process_cluster()
+    with cluster, client:
+        decide_parquet_distributed(book, pop, out, client=client, rows_per_partition=500)
+        before = _contents(out)
+        assert sorted(map(str, before)) == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+        _fail_once_a_part_is_written(monkeypatch, tmp_path)
+        with pytest.raises(RuntimeError, match="went away"):
+            decide_parquet_distributed(book, other, out, client=client, rows_per_partition=500)
+        assert _contents(out) == before  # the previous parts, untouched; no hidden leftover either
+        _fail_once_a_part_is_written(monkeypatch, tmp_path)
+        with pytest.raises(RuntimeError, match="went away"):
+            decide_parquet_distributed(book, pop, fresh, client=client, rows_per_partition=500)
+    assert not fresh.exists() and list(fresh.parent.iterdir()) == []
+
+
+def test_a_complete_cluster_run_replaces_the_previous_parts_and_keeps_other_files(tmp_path, book):
+    pop = tmp_path / "pop.parquet"
+    Generator(book, 23).frame(1500).write_parquet(pop, row_group_size=300)
+    out = tmp_path / "parts"
+    cluster, client = _in_process_cluster()
+    with cluster, client:
+        decide_parquet_distributed(book, pop, out, client=client, rows_per_partition=300)
+        assert len(list(out.glob("part-*.parquet"))) == 5
+        (out / "notes.txt").write_text("the analyst's own file")
+        decide_parquet_distributed(book, pop, out, client=client, rows_per_partition=750)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["notes.txt", "part-00000.parquet", "part-00001.parquet"]  # no stale part-00002…4
+    spread = pl.concat([pl.read_parquet(out / n) for n in names[1:]])
+    assert spread["line"].to_list() == list(range(1, 1501))
+
+
+def test_evaluate_cluster_interrupted_keeps_the_previous_folder(tmp_path, book, monkeypatch, cli):
+    """The command line's path (evaluate --cluster): a failure is one line, the folder as it was."""
+    from engine.batch import distributed
+
+    pop, other = tmp_path / "pop.parquet", tmp_path / "other.parquet"
+    Generator(book, 24).frame(1000).write_parquet(pop, row_group_size=500)
+    Generator(book, 26).frame(1000).write_parquet(other, row_group_size=500)
+
+    @contextlib.contextmanager
+    def in_process(address, n_workers=2, threads_per_worker=1):
+        cluster, client = _in_process_cluster()
+        with cluster, client:
+            yield client
+
+    monkeypatch.setattr(distributed, "cluster_client", in_process)
+    out = tmp_path / "out"
+    args = ["--cluster", "local", "--chunk-size", "500", "--out", out]
+    r = cli("evaluate", pop, *args)
+    assert r.exit_code == 0, r.output
+    before = _contents(out)
+    _fail_once_a_part_is_written(monkeypatch, tmp_path)
+    r = cli("evaluate", other, *args)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "RuntimeError: the cluster went away" in r.output
+    assert _contents(out) == before

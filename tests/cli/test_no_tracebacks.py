@@ -261,3 +261,60 @@ def test_stdout_json_stays_parseable(record):
     """The ordinary outputs are untouched: list --format json is still one document a line."""
     r = run(["list", "--db", record, "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.output.splitlines()[0])["application_id"] == APP_ID
+
+
+# --- commands that domain_errors does not wrap: the command group gives the same one line ---
+def _defect(*a, **k):
+    raise KeyError("a defect")
+
+
+@pytest.mark.parametrize(
+    "target, args",
+    [
+        ("engine.cli.common.load_book", ["rules", "list"]),
+        ("engine.rulebook.checks.validate", ["rules", "validate"]),
+        ("engine.cli.ruletest_cmd.coverage", ["rules", "test"]),
+        ("engine.backends.columnar.verify.disagreements", ["verify-backends", "--n", "20"]),
+    ],
+)
+def test_an_unexpected_error_in_any_command_is_one_line(monkeypatch, target, args):
+    monkeypatch.setattr(target, _defect)
+    r = run(args)
+    assert r.exit_code == 1, r.output
+    assert error_line(r.output) == "Error: internal error (INTERNAL_ERROR): KeyError: 'a defect'"
+    monkeypatch.setenv("SHUANGTAN_TRACEBACK", "1")
+    assert isinstance(run(args).exception, KeyError)
+
+
+def test_a_library_error_in_an_unwrapped_command_is_its_own_line(monkeypatch):
+    from engine.errors import ShuangtanError
+
+    def refuse(*a, **k):
+        raise ShuangtanError("no such thing")
+
+    monkeypatch.setattr("engine.cli.ruletest_cmd.coverage", refuse)
+    r = run(["rules", "test"])
+    assert r.exit_code == 1 and error_line(r.output) == "Error: no such thing"
+
+
+def test_a_missing_module_of_no_extra_is_an_internal_error(monkeypatch):
+    def missing(*a, **k):
+        raise ModuleNotFoundError("No module named 'nosuchmodule'", name="nosuchmodule")
+
+    monkeypatch.setattr("engine.cli.ruletest_cmd.coverage", missing)
+    r = run(["rules", "test"])
+    assert r.exit_code == 1
+    assert error_line(r.output) == (
+        "Error: internal error (INTERNAL_ERROR): ModuleNotFoundError: No module named 'nosuchmodule'"
+    )
+
+
+def test_click_exits_and_usage_errors_are_untouched(tmp_path):
+    failing = tmp_path / "failing.yaml"
+    failing.write_text("outcome: packaging_levy\ncases:\n  - name: Wrong on purpose.\n    expect: {status: exempt}\n")
+    r = run(["rules", "test", failing])  # SystemExit(1) after the report
+    assert r.exit_code == 1 and "Traceback" not in r.output and "1 case failed" in r.output
+    r = run(["rules", "list", "--no-such-option"])
+    assert r.exit_code == 2 and "No such option" in error_line(r.output)
+    r = run(["--version"])
+    assert r.exit_code == 0 and "version" in r.output

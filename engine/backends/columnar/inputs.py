@@ -21,7 +21,15 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from engine.contract import application as appmodel
-from engine.contract.application import FIELDS, SECTIONS, USCC_ALPHABET, USCC_WEIGHTS
+from engine.contract.application import (
+    FIELDS,
+    SECTIONS,
+    USCC_ALPHABET,
+    USCC_WEIGHTS,
+    check_credit_code,
+    check_money,
+    exact_decimal,
+)
 
 # the spellings of a decimal and a date given as text that both paths read (others: the Rete path)
 DECIMAL_TEXT = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
@@ -69,11 +77,11 @@ def _rules(model: type[BaseModel]) -> dict[str, Rule]:
                 r.max_len = m.max_length
             elif getattr(m, "pattern", None):
                 r.pattern = m.pattern
-            elif getattr(m, "func", None) is appmodel._money:
+            elif getattr(m, "func", None) is check_money:
                 r.money = True
-            elif getattr(m, "func", None) is appmodel._credit_code:
+            elif getattr(m, "func", None) is check_credit_code:
                 r.credit_code = True
-            elif getattr(m, "func", None) is appmodel._exact_decimal or type(m).__name__ == "Strict":
+            elif getattr(m, "func", None) is exact_decimal or type(m).__name__ == "Strict":
                 pass
             else:
                 r.unknown_check = True
