@@ -15,7 +15,7 @@ def test_a_file_one_byte_over_the_limit_is_refused_and_the_others_received(cli, 
     over = tmp_path / "over.json"
     over.write_bytes(b" " * (MAX_DOCUMENT_BYTES + 1))
     good = root / "examples/applications/taiyuan-pv-storage-warehouse.json"
-    r = cli("submit", "--db", sqlite_url, over, good)
+    r = cli("submit", "--db", sqlite_url, "--by", "li", over, good)
     assert r.exit_code == 1, r.output
     assert "Traceback" not in r.output
     assert f"rejected   {over}: {LIMIT_LINE}" in r.output.splitlines()
@@ -26,13 +26,13 @@ def test_a_file_one_byte_over_the_limit_is_refused_and_the_others_received(cli, 
 
 
 def test_standard_input_over_the_limit_is_refused_too(cli, sqlite_url):
-    r = cli("submit", "--db", sqlite_url, "-", input=b"{" + b" " * MAX_DOCUMENT_BYTES)
+    r = cli("submit", "--db", sqlite_url, "--by", "li", "-", input=b"{" + b" " * MAX_DOCUMENT_BYTES)
     assert r.exit_code == 1 and f"rejected   -: {LIMIT_LINE}" in r.output.splitlines()
 
 
 def test_a_4_gib_sparse_file_is_refused_fast_reading_one_mebibyte(cli, sqlite_url, root, tmp_path):
     good = root / "examples/applications/taiyuan-pv-storage-warehouse.json"
-    assert cli("submit", "--db", sqlite_url, good).exit_code == 0  # imports and the schema, not measured
+    assert cli("submit", "--db", sqlite_url, "--by", "li", good).exit_code == 0  # imports and the schema, not measured
     huge = tmp_path / "huge.json"
     with open(huge, "wb") as fh:
         fh.truncate(4 << 30)
@@ -40,7 +40,7 @@ def test_a_4_gib_sparse_file_is_refused_fast_reading_one_mebibyte(cli, sqlite_ur
     started = time.perf_counter()
     tracemalloc.start()
     try:
-        r = cli("submit", "--db", sqlite_url, huge, good)
+        r = cli("submit", "--db", sqlite_url, "--by", "li", huge, good)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
