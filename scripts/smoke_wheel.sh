@@ -124,18 +124,28 @@ ok "rules reforms (bundled reforms)" "$st" rules reforms
 expect "remote-region-tilt"
 ok "telemetry summarize" "$st" telemetry summarize telemetry.csv
 
-ok "submit" "$st" submit app.json --db "$db"
+ok "users add (officer)" "$st" users add wang --role officer --display-name 王芳 --db "$db"
+ok "users add (reviewer)" "$st" users add zhao --role reviewer --display-name 赵敏 --db "$db"
+ok "users add (enterprise)" "$st" users add qinghe --role enterprise --credit-code 91140100MA0L3K2P5R --db "$db"
+ok "users list" "$st" users list --db "$db"
+expect "王芳"
+ok "submit (enterprise account)" "$st" submit app.json --db "$db" --by qinghe
 app_id=$("$tmp/full/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["application_id"])' app.json)
-ok "decide" "$st" decide "$app_id" --db "$db" --by smoke
-ok "replay" "$st" replay 1 --db "$db"
+ok "decide (a proposal)" "$st" decide "$app_id" --db "$db" --officer wang --opinion 建议批准
+expect "awaiting confirmation"
+ok "confirm" "$st" confirm "$app_id" --db "$db" --by zhao --opinion 同意
+expect "in force"
+ok "replay" "$st" replay "$app_id" --db "$db"
 expect "identical"
-ok "notice --format md" "$st" notice "$app_id" --out notices-md --format md --db "$db" --by smoke --date 2027-01-15
+ok "audit verify" "$st" audit verify --db "$db"
+ok "audit log" "$st" audit log --db "$db"
+ok "notice --format md" "$st" notice "$app_id" --out notices-md --format md --db "$db" --by wang
 ls notices-md/*.md >/dev/null
-ok "notice --format html" "$st" notice "$app_id" --out notices-html --format html --db "$db" --by smoke --date 2027-01-15
+ok "notice --format html" "$st" notice "$app_id" --out notices-html --format html --db "$db" --by wang
 ls notices-html/*.html >/dev/null
 # ---- PDF notice ---------------------------------------------------------------------------
 # Required everywhere: the [pdf] extra brings Noto Serif SC, so no system font is needed.
-ok "notice --format pdf" "$st" notice "$app_id" --out notices-pdf --format pdf --db "$db" --by smoke --date 2027-01-15
+ok "notice --format pdf" "$st" notice "$app_id" --out notices-pdf --format pdf --db "$db" --by wang
 for f in notices-pdf/*.pdf; do
   [ "$(head -c 5 "$f")" = "%PDF-" ] || { echo "  FAIL $f is not a PDF"; exit 1; }
   "$tmp/full/bin/python" - "$f" <<'PY' || { echo "  FAIL $f does not embed the packaged Noto font"; exit 1; }
@@ -164,8 +174,9 @@ if "$tmp/full/bin/python" -c 'import psycopg2; psycopg2.connect("postgresql://po
 c = psycopg2.connect("postgresql://postgres@127.0.0.1:5432/postgres"); c.autocommit = True
 c.cursor().execute(f"CREATE DATABASE \"{sys.argv[1]}\"")' "$pg_db"
   pg="postgresql://postgres@127.0.0.1:5432/$pg_db"
-  ok "submit --db postgresql:// (default driver)" "$st" submit app.json --db "$pg"
-  ok "decide --db postgresql://" "$st" decide "$app_id" --db "$pg" --by smoke
+  ok "users add --db postgresql:// (default driver)" "$st" users add wang --role officer --db "$pg"
+  ok "submit --db postgresql://" "$st" submit app.json --db "$pg" --by wang
+  ok "decide --db postgresql://" "$st" decide "$app_id" --db "$pg" --by wang
   ok "list --db postgresql+psycopg2://" "$st" list --db "postgresql+psycopg2://postgres@127.0.0.1:5432/$pg_db"
   expect "$app_id"
 else
@@ -197,9 +208,11 @@ ok "base: check" "$bst" check app.json
 expect "280,000.00"
 ok "base: explain --why-not" "$bst" explain app.json --why-not storage_subsidy
 ok "base: rules list / test / validate" bash -c "'$bst' rules list && '$bst' rules test && '$bst' rules validate"
-ok "base: submit, decide, notice (html)" bash -c "'$bst' submit app.json --db sqlite:///$work/base.db && \
-  '$bst' decide $app_id --db sqlite:///$work/base.db --by smoke && \
-  '$bst' notice $app_id --out base-notices --db sqlite:///$work/base.db --by smoke --date 2027-01-15"
+ok "base: users, submit, decide, confirm, notice (html), audit" bash -c "b=sqlite:///$work/base.db && \
+  '$bst' users add wang --role officer --db \$b && '$bst' users add zhao --role reviewer --db \$b && \
+  '$bst' submit app.json --db \$b --by wang && '$bst' decide $app_id --db \$b --by wang && \
+  '$bst' confirm $app_id --db \$b --by zhao && '$bst' notice $app_id --out base-notices --db \$b --by wang && \
+  '$bst' audit verify --db \$b"
 ok "base: evaluate JSONL (Rete)" "$bst" evaluate batch.jsonl --out base.decisions.jsonl -j 1
 one_line_extra "base: population generate" columnar "$bst" population generate --n 10 --seed 1 --out p.parquet
 one_line_extra "base: simulate" columnar "$bst" simulate --population pop.parquet --reform remote-region-tilt --out s
