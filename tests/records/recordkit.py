@@ -79,8 +79,8 @@ def send_back(store, decision_id: int, reviewer: str = REVIEWER, at: dt.datetime
     return _review(store, decision_id, "return", reviewer, at)
 
 
-def confirmed(store, app_id: str, book, *, at: dt.datetime | None = None, **changes) -> int:
+def confirmed(store, app_id: str, book, raw: bytes | None = None, *, at: dt.datetime | None = None, **changes) -> int:
     """A decision of ``app_id`` proposed and confirmed at ``at`` (default now): its id."""
-    decision_id = propose(store, app_id, book, at=at, **changes)
+    decision_id = propose(store, app_id, book, raw, at=at, **changes)
     confirm(store, decision_id, at=at)
     return decision_id
