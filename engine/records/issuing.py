@@ -189,7 +189,15 @@ def _to_revoke(s, review: ReviewRow, seen: set[int]) -> list[DecisionRow]:
     return out
 
 
-def _check_date(app_id: str, asked: dt.date | None, today: dt.date, confirmed: dt.date) -> dt.date:
+def _longest_deadline(row: DecisionRow) -> int:
+    """Days after its date of the last deadline a notice of ``row`` sets (行政复议, rectification)."""
+    from engine.notices.render import RECONSIDERATION_DAYS
+
+    outcomes = json.loads(row.document)["outcomes"].values()
+    return max([RECONSIDERATION_DAYS] + [int(o["notice"]["deadline_days"]) for o in outcomes if o.get("notice")])
+
+
+def _check_date(app_id: str, asked: dt.date | None, today: dt.date, confirmed: dt.date, row: DecisionRow) -> dt.date:
     when = asked or today
     if when < today or when < confirmed:
         raise NoticeDateError(
@@ -197,6 +205,8 @@ def _check_date(app_id: str, asked: dt.date | None, today: dt.date, confirmed: d
             f"before its decision was confirmed (today {today.isoformat()}, confirmed {confirmed.isoformat()}, "
             "China Standard Time)"
         )
+    if when > dt.date.max - dt.timedelta(days=_longest_deadline(row)):  # refused before a number is given
+        raise NoticeDateError(f"{app_id}: --date {when.isoformat()}: the deadlines it sets fall beyond the calendar")
     return when
 
 
@@ -267,7 +277,8 @@ def _register(
                     f"a notice keeps its date (--date {asked.isoformat()} not applied: leave it out)"
                 )
         if wanted or revoke:
-            when = _check_date(app_id, asked, authority.today(now), authority.today(as_utc(review.reviewed_at)))
+            confirmed = authority.today(as_utc(review.reviewed_at))
+            when = _check_date(app_id, asked, authority.today(now), confirmed, row)
             for kind in wanted:
                 numbered[kind] = allocate(s, authority, row, kind, when, now, issued_by)
             for prev in revoke:

@@ -134,6 +134,14 @@ def test_a_later_date_is_allowed_and_deadlines_count_from_it(store, book, tmp_pa
     assert "2026-08-19" in out[0].path.read_text(encoding="utf-8")  # 60 days for 行政复议
 
 
+def test_a_date_whose_deadlines_fall_beyond_the_calendar_gets_no_number(store, book, tmp_path):
+    recordkit.confirmed(store, "D-4", book, at=CONFIRMED)
+    with pytest.raises(NoticeDateError, match="--date 9999-11-30: the deadlines it sets fall beyond the calendar"):
+        issue(store, "D-4", tmp_path, date=dt.date(9999, 11, 30))
+    assert count(store, NoticeNumberRow) == 0 and count(store, NoticeSequenceRow) == 0
+    assert issue(store, "D-4", tmp_path, date=dt.date(9999, 11, 1))[0].number == "晋能源补〔9999〕1号"
+
+
 def test_not_before_the_confirmation_even_when_the_clock_says_so(store, book, tmp_path):
     recordkit.confirmed(store, "D-3", book, at=dt.datetime(2026, 6, 3, 2, 0, tzinfo=UTC))
     with pytest.raises(NoticeDateError, match="today 2026-06-01, confirmed 2026-06-03"):
@@ -295,3 +303,45 @@ def test_four_issuers_at_once_get_distinct_consecutive_numbers(record_url, tmp_p
         seqs = sorted(r.seq for r in rows if r.decision_id == decision_id)
         assert seqs == list(range(seqs[0], seqs[0] + 3))
     store.dispose()
+
+
+def test_revision_0005_keeps_the_notices_issued_before_it_unnumbered(sqlite_url):
+    from sqlalchemy import text
+
+    from engine.records.store import db
+
+    engine = db.make_engine(sqlite_url)
+    db.upgrade(engine, "0004")
+    t = dt.datetime(2026, 3, 1, tzinfo=UTC)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO submission (application_id, version, raw, sha256, received_at, submitted_by, "
+                "validated) VALUES ('A-1', 1, 'x', 'abc', :t, 'li', 0)"
+            ),
+            {"t": t},
+        )
+        c.execute(text("INSERT INTO ruleset_snapshot VALUES ('sha256:x', '2026.1', '{}', :t)"), {"t": t})
+        c.execute(
+            text(
+                "INSERT INTO decision (submission_id, application_id, credit_code, period_year, ruleset_version, "
+                "ruleset_digest, input_sha256, officer, decided_at, document, storage_granted_yuan, "
+                "freight_granted_yuan, equipment_granted) VALUES (1, 'A-1', 'C', 2026, '2026.1', 'sha256:x', "
+                "'abc', 'wang', :t, '{}', '1.00', '0.00', 1)"
+            ),
+            {"t": t},
+        )
+        for _ in range(2):  # issued twice, as the record allowed then
+            c.execute(
+                text(
+                    "INSERT INTO notice (decision_id, application_id, kind, lang, format, filename, sha256, content, "
+                    "notice_date, issued_at, issued_by) VALUES (1, 'A-1', 'approval', 'zh', 'md', 'f', 's', :b, "
+                    "'2026-03-01', :t, 'wang')"
+                ),
+                {"b": b"old", "t": t},
+            )
+    db.upgrade(engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT content, number_id FROM notice")).all() == [(b"old", None), (b"old", None)]
+        assert c.execute(text("SELECT count(*) FROM notice_number")).scalar_one() == 0
+    engine.dispose()
