@@ -3,7 +3,7 @@ for the bundled examples' credit codes. Tests name them; the record refuses anyo
 
 from engine.records import accounts
 
-OFFICERS = {"wang": "王芳", "li": "李强", "t": "测试员"}
+OFFICERS = {"wang": "王芳", "li": "李强", "chen": "陈静", "t": "测试员"}
 REVIEWERS = {"zhao": "赵敏"}
 ENTERPRISES = {
     "qinghe": "91140100MA0L3K2P5R",  # the worked example's enterprise (Taiyuan)

@@ -428,31 +428,56 @@ def replay(application_id, decision_id, book, store):
     callback=_date,
     default=None,
     metavar="YYYY-MM-DD",
-    help="Date of the notice (deadlines count from it; default today).",
+    help="Date of the notice, today (China Standard Time) or later; deadlines count from it. Default: today.",
 )
 @click.option(
     "--decision",
     "decision_id",
     type=click.IntRange(min=1),
     default=None,
-    help="A specific decision (default: the one in force).",
+    help="A specific confirmed decision (default: the one in force).",
 )
-@person_option("--officer", "--by", help="Who issues the notices")
+@click.option(
+    "--authority",
+    "authority_file",
+    envvar="SHUANGTAN_AUTHORITY",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="The issuing authority (name, 文号 form): a YAML file; default $SHUANGTAN_AUTHORITY, else the bundled example.",
+)
+@person_option("--by", "--officer", help="The officer account issuing the notices")
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
-def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, person, store):
-    """Write the notices the decision calls for: approval, denial, rectification, levy."""
+def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authority_file, person, store):
+    """Issue the notices of a confirmed decision: approval, denial, rectification, levy, and a
+    变更/撤销 notice for an earlier decision it replaced. Each is numbered (文号) and dated once;
+    asking again writes out the notice kept on record, byte for byte."""
+    from engine.authority import resolve_authority
+
     if fmt == "pdf":
         try:
             import weasyprint  # noqa: F401
         except ImportError:
             raise click.ClickException("PDF needs WeasyPrint (pip install weasyprint); use --format html") from None
+    authority = resolve_authority(authority_file)
     with writing(out_dir, "--out", others=False):
         issued = records.issue_notices(
-            store, application_id, out_dir, person or records.default_person(), lang, fmt, notice_date, decision_id
+            store,
+            application_id,
+            out_dir,
+            person or records.default_person(),
+            lang,
+            fmt,
+            notice_date,
+            decision_id,
+            authority=authority,
         )
     for n in issued:
-        click.echo(f"{n.kind:14} {n.path}")
+        again = "  (as issued)" if n.reissued else ""
+        click.echo(f"{n.kind:14} {n.number}  {n.notice_date.isoformat()}  {n.path}{again}")
+    if issued and issued[0].superseded:
+        click.echo(f"superseded: decision {issued[0].decision_id} {issued[0].superseded}")
     if not issued:
         click.echo("this decision calls for no notice")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -27,6 +28,11 @@ from engine.rulebook.yamlfile import load_yaml
 
 TEMPLATES = bundled("templates") / "notices"
 KINDS = ("approval", "denial", "rectification", "levy")
+#: Not called for by a decision's outcomes: issued for a decision a later one replaced.
+REVOCATION = "revocation"
+DOCUMENT_KINDS = (*KINDS, REVOCATION)
+#: Notices print times in China Standard Time; the record keeps UTC.
+CST = ZoneInfo("Asia/Shanghai")
 LANGS = ("zh", "en")
 FORMATS = ("md", "html")
 #: 《中华人民共和国行政复议法》(2023 修订) 第二十条: 自知道或者应当知道该行政行为之日起六十日内提出
@@ -294,10 +300,24 @@ def notice_context(
     decided_at: dt.datetime,
     notice_date: dt.date,
     lang: str,
+    notice_no: str,
+    authority: str,
+    confirmer: str,
+    confirmed_at: dt.datetime,
+    tz: dt.tzinfo = CST,
+    revocation: dict | None = None,
 ) -> dict:
-    """Everything a template may read; the templates read nothing else (StrictUndefined)."""
+    """Everything a template may read; the templates read nothing else (StrictUndefined).
+
+    ``officer`` and ``confirmer`` are the display names of who proposed and who confirmed the
+    decision (never logins); times are shown in ``tz`` (naive ones are taken as UTC).
+    ``revocation`` (kind "revocation" only): what replaced the notices of this decision, see
+    ``revocation_view``.
+    """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
+    if (kind == REVOCATION) != (revocation is not None):
+        raise ValueError("a revocation notice, and only one, needs what replaced the decision")
     lab = labels()[lang]
     base = _env_for(book, app, decision)
     views = {
@@ -315,13 +335,18 @@ def notice_context(
         "denial": denied + checks,
         "rectification": rectification + denied + checks,
         "levy": levied,
+        REVOCATION: [],
     }[kind]
+    if kind == REVOCATION:  # what the old decision found is not restated, only that it no longer stands
+        history = {"differences": [], "declared": {}, "record": {}}
     return {
         "kind": kind,
         "lang": lang,
         "t": lab,
-        "notice_no": f"{decision['application_id']}-D{decision_id}-{kind.upper()}",
+        "notice_no": notice_no,
         "notice_date": notice_date.isoformat(),
+        "authority": {"name": authority},
+        "revocation": revocation,
         "enterprise": {
             "name": e.name,
             "credit_code": e.credit_code,
@@ -334,7 +359,9 @@ def notice_context(
         "decision": {
             "id": decision_id,
             "officer": officer,
-            "decided_at": decided_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "decided_at": shown_time(decided_at, tz, lab),
+            "confirmer": confirmer,
+            "confirmed_at": shown_time(confirmed_at, tz, lab),
             "evaluated_on": decision["evaluated_on"],
             "ruleset_version": decision["ruleset"]["version"],
             "ruleset_digest": decision["ruleset"]["digest"],
@@ -355,12 +382,52 @@ def notice_context(
                 for f in history["differences"]
             ]
         },
-        "metering": _metering(decision.get("metering"), lang),
+        "metering": None if kind == REVOCATION else _metering(decision.get("metering"), lang),
         "reconsideration": {
             "days": RECONSIDERATION_DAYS,
             "by": (notice_date + dt.timedelta(days=RECONSIDERATION_DAYS)).isoformat(),
         },
         "sources": _sources(book, shown, lab),
+    }
+
+
+def shown_time(when: dt.datetime, tz: dt.tzinfo, lab: dict) -> str:
+    """A stored time (UTC; naive means UTC) as the notice prints it, in the authority's zone."""
+    aware = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return f"{aware.astimezone(tz):%Y-%m-%d %H:%M} {lab['tz']}"
+
+
+def revocation_view(
+    *,
+    old_notices: list[tuple[str, str, dt.date]],
+    old_totals: dict,
+    new_decision_id: int,
+    new_application_id: str,
+    new_confirmed_at: dt.datetime,
+    new_totals: dict,
+    new_notices: list[str],
+    tz: dt.tzinfo = CST,
+    lang: str,
+) -> dict:
+    """What a revocation notice says replaced the old one: the old notices (number, kind, date),
+    the amounts each decision confirmed, the decision now in force and the numbers of its notices."""
+    lab = labels()[lang]
+    return {
+        "old_notices": [
+            {"number": n, "title": lab["title"].get(k, k), "date": d.isoformat()} for n, k, d in old_notices
+        ],
+        "old_decision": {
+            "subsidy_yuan": money(old_totals["subsidy_yuan"]),
+            "levy_yuan": money(old_totals["levy_yuan"]),
+        },
+        "new_decision": {
+            "id": new_decision_id,
+            "application_id": new_application_id,
+            "confirmed_at": shown_time(new_confirmed_at, tz, lab),
+            "subsidy_yuan": money(new_totals["subsidy_yuan"]),
+            "levy_yuan": money(new_totals["levy_yuan"]),
+        },
+        "new_notices": list(new_notices),
     }
 
 
@@ -409,7 +476,7 @@ def _sources(book: Rulebook, shown: list, lab: dict) -> list[dict]:
 
 
 def render(kind: str, context: dict, fmt: str) -> str:
-    if kind not in KINDS:
+    if kind not in DOCUMENT_KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
     return environment(fmt).get_template(f"{kind}.{fmt}.j2").render(**context)
 

@@ -28,6 +28,7 @@ from engine.records.store.models import (
     AuditHeadRow,
     AuditRow,
     DecisionRow,
+    NoticeNumberRow,
     NoticeRow,
     ReviewRow,
     SubmissionRow,
@@ -137,10 +138,33 @@ FIELDSETS: dict[tuple[str, str], Callable[[Any], dict]] = {
         "levy_yuan": r.levy_yuan,
     },
     ("notice", "issued"): lambda r: {
-        c: (
-            _h(v) if c == "content" else _t(v) if isinstance(v, dt.datetime) else _d(v) if isinstance(v, dt.date) else v
-        )
-        for c, v in sorted(r.model_dump().items())
+        "id": r.id,
+        "decision_id": r.decision_id,
+        "application_id": r.application_id,
+        "kind": r.kind,
+        "lang": r.lang,
+        "format": r.format,
+        "filename": r.filename,
+        "sha256": r.sha256,
+        "content": _h(r.content),
+        "notice_date": _d(r.notice_date),
+        "issued_at": _t(r.issued_at),
+        "issued_by": r.issued_by,
+        "number_id": r.number_id,
+    },
+    ("notice_number", "allocated"): lambda r: {
+        "id": r.id,
+        "decision_id": r.decision_id,
+        "application_id": r.application_id,
+        "kind": r.kind,
+        "year": r.year,
+        "seq": r.seq,
+        "number": r.number,
+        "notice_date": _d(r.notice_date),
+        "issued_at": _t(r.issued_at),
+        "issued_by": r.issued_by,
+        "authority": r.authority,
+        "replaced_by_id": r.replaced_by_id,
     },
 }
 
@@ -152,6 +176,7 @@ ENTITIES: dict[str, tuple[type, Callable[[Any], str]]] = {
     "decision": (DecisionRow, lambda r: str(r.id)),
     "review": (ReviewRow, lambda r: str(r.id)),
     "notice": (NoticeRow, lambda r: str(r.id)),
+    "notice_number": (NoticeNumberRow, lambda r: str(r.id)),
 }
 
 

@@ -29,7 +29,14 @@ HOSTILE = "[点我](http://evil/x.png) ![](http://t/p.png) **粗** # 标题 <b>x
 GFM = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
 
 
-def notices_for(name: str = EXAMPLE["enterprise"]["name"], officer: str = "wang", lang="zh", fmt="md") -> dict:
+def notices_for(
+    name: str = EXAMPLE["enterprise"]["name"],
+    officer: str = "王芳",
+    lang="zh",
+    fmt="md",
+    confirmer: str = "赵敏",
+    authority: str = "某市能源局（示例）",
+) -> dict:
     app = parse_application(json.dumps(EXAMPLE, ensure_ascii=False).encode())
     app = app.model_copy(update={"enterprise": app.enterprise.model_copy(update={"name": name})})  # old data
     decision = decide(BOOK, app)
@@ -45,6 +52,10 @@ def notices_for(name: str = EXAMPLE["enterprise"]["name"], officer: str = "wang"
             decided_at=dt.datetime(2027, 1, 2, 3, 4),
             notice_date=dt.date(2027, 1, 15),
             lang=lang,
+            notice_no="晋能源补〔2027〕1号",
+            authority=authority,
+            confirmer=confirmer,
+            confirmed_at=dt.datetime(2027, 1, 3, 4, 5),
         )
         out[kind] = notices.render(kind, ctx, fmt)
     return out
@@ -69,9 +80,9 @@ def test_a_hostile_enterprise_name_renders_as_inert_text(lang):
         assert f"<strong>{HOSTILE.replace('<', '&lt;').replace('>', '&gt;')}</strong>" in html, kind
 
 
-def test_a_hostile_officer_name_renders_as_inert_text():
+def test_hostile_officer_confirmer_and_authority_names_render_as_inert_text():
     officer = "![](http://t/p.png) [x](javascript:alert(1)) _i_ `c` ~~s~~ | www.evil.example"
-    for kind, md in notices_for(officer=officer).items():
+    for kind, md in notices_for(officer=officer, confirmer=officer, authority=officer).items():
         html = html_of(md)
         assert "<img" not in html and "<a " not in html and "<code>c</code>" not in html, kind
         assert "<del>" not in html and "<em>" not in html, kind

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import jinja2
 import pytest
+import recordkit
 from appdoc import example
-from people import decide_and_confirm, seed_url
 
 from engine.notices import render as notices
 from engine.records import service as records
 from engine.records.store import open_store
-from engine.records.store.models import SubmissionIn
 
 DAY = dt.date(2027, 1, 15)
 # The three decisions the notices must cover: the worked example (approval, denial, levy),
@@ -38,12 +37,11 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def decided(tmp_path_factory, book):
-    store = open_store(seed_url(f"sqlite:///{tmp_path_factory.mktemp('n') / 'r.db'}"))
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('n') / 'r.db'}")
+    recordkit.staff(store)
     codes = {"example": "91140100MA0L3K2P5R", "denial": "91140200MA0HW2NB8C", "reporting": "91141100MA0KQ7LX3M"}
     for name, changes in CASES.items():
-        raw = example(f"N-{name}", **{"enterprise.credit_code": codes[name], **changes})
-        assert records.submit(store, SubmissionIn(raw=raw, submitted_by="li")).outcome == "new"
-        decide_and_confirm(store, f"N-{name}", book)
+        recordkit.confirmed(store, f"N-{name}", book, **{"enterprise.credit_code": codes[name], **changes})
     yield store
     store.dispose()
 
@@ -69,7 +67,8 @@ def test_every_template_renders_every_case(decided, lang, fmt):
     for case in CASES:
         for kind, text in render_all(decided, case, lang, fmt).items():
             seen.add(kind)
-            assert f"N-{case}-D" in text and "2027-01-15" in text
+            assert f"N-{case}" in text and "2027-01-15" in text
+            assert ("（草稿，未编号）" if lang == "zh" else "(draft, not numbered)") in text  # a preview
             assert "行政复议" in text and "60" in text and "2027-03-16" in text  # rights and their deadline
             assert "T §6.2.3" in text or "S §4.2" in text
     assert seen == set(notices.KINDS)
@@ -139,16 +138,60 @@ def test_a_missing_value_is_an_error_not_a_blank():
 
 
 def test_cli_writes_and_records_the_notices(decided, tmp_path):
-    issued = records.issue_notices(decided, "N-reporting", tmp_path, "zhao", "en", "html", DAY)
+    issued = records.issue_notices(decided, "N-reporting", tmp_path, recordkit.ISSUER, "en", "html", DAY)
     assert [n.kind for n in issued] == ["denial", "rectification", "levy"]
     assert all(n.path.read_text().startswith("<!DOCTYPE html>") for n in issued)
+    assert [n.number for n in issued] == ["晋能源补〔2027〕1号", "晋能源补〔2027〕2号", "晋能源补〔2027〕3号"]
     from engine.records.views import show
 
     assert [(n.kind, n.lang, n.issued_by) for n in show(decided, "N-reporting").notices][-3:] == [
-        ("denial", "en", "zhao"),
-        ("rectification", "en", "zhao"),
-        ("levy", "en", "zhao"),
+        ("denial", "en", "chen"),
+        ("rectification", "en", "chen"),
+        ("levy", "en", "chen"),
     ]
+    # the preview now shows the numbers given
+    assert "晋能源补〔2027〕2号" in render_all(decided, "reporting", "zh", "md")["rectification"]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_revocation_template_renders_in_both_languages_and_formats(book, lang, fmt):
+    from engine.backends import decide
+    from engine.contract.application import parse_application
+
+    app = parse_application(example("N-old"))
+    view = notices.revocation_view(
+        old_notices=[("晋能源补〔2027〕1号", "approval", DAY), ("N-old-D3-LEVY", "levy", DAY)],
+        old_totals={"subsidy_yuan": "920000.00", "levy_yuan": "1500000.00"},
+        new_decision_id=9,
+        new_application_id="N-old",
+        new_confirmed_at=dt.datetime(2027, 1, 20, 2, 30, tzinfo=dt.UTC),
+        new_totals={"subsidy_yuan": "600000.00", "levy_yuan": "0.00"},
+        new_notices=["晋能源补〔2027〕7号"],
+        lang=lang,
+    )
+    ctx = notices.notice_context(
+        "revocation",
+        decision=decide(book, app),
+        app=app,
+        book=book,
+        decision_id=3,
+        officer="王芳",
+        decided_at=dt.datetime(2027, 1, 10, 1, 0, tzinfo=dt.UTC),
+        notice_date=dt.date(2027, 1, 21),
+        lang=lang,
+        notice_no="晋能源补〔2027〕8号",
+        authority="某市能源局（示例）",
+        confirmer="赵敏",
+        confirmed_at=dt.datetime(2027, 1, 10, 2, 0, tzinfo=dt.UTC),
+        revocation=view,
+    )
+    text = notices.render("revocation", ctx, fmt)
+    assert ("变更/撤销通知书" if lang == "zh" else "Notice of Variation or Revocation") in text
+    for shown in ("晋能源补〔2027〕8号", "晋能源补〔2027〕1号", "N-old-D3-LEVY", "晋能源补〔2027〕7号", "2027-01-21"):
+        assert shown.replace("-", "\\-") in text or shown in text, shown
+    assert "920,000.00" in text and "600,000.00" in text and "2027-01-20 10:30" in text  # confirmed, in CST
+    assert "行政复议" in text and "2027-03-22" in text  # the rights, counted from this notice
 
 
 def test_pdf_when_weasyprint_is_installed(decided):

@@ -11,13 +11,12 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from people import decide_and_confirm, seed_url
+import recordkit
 
 from engine.notices import fonts
 from engine.notices import render as notices
 from engine.records import service as records
 from engine.records.store import open_store
-from engine.records.store.models import SubmissionIn
 from engine.rulebook.loader import load_rulebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,10 +40,10 @@ def weasyprint_or_skip():
 def approval_zh(tmp_path_factory) -> str:
     """The HTML approval notice of the worked example, in Chinese."""
     app_id = json.loads(EXAMPLE.read_text(encoding="utf-8"))["application_id"]
-    store = open_store(seed_url(f"sqlite:///{tmp_path_factory.mktemp('fonts') / 'r.db'}"))
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('fonts') / 'r.db'}")
     try:
-        records.submit(store, SubmissionIn(raw=EXAMPLE.read_bytes(), submitted_by="li"))
-        decide_and_confirm(store, app_id, load_rulebook())
+        recordkit.staff(store)
+        recordkit.confirmed(store, app_id, load_rulebook(), raw=EXAMPLE.read_bytes())
         _, docs = records.notice_documents(store, app_id, "zh", "html", dt.date(2027, 1, 15))
     finally:
         store.dispose()

@@ -197,10 +197,46 @@ class TelemetryRow(SQLModel, table=True):
     errors: str | None = Field(default=None, sa_column=Column(Text))  # JSON [{where, column, message}]
 
 
+class NoticeSequenceRow(SQLModel, table=True):
+    """The last 文号 sequence number given out in a year; its row is locked by each allocator."""
+
+    __tablename__ = "notice_sequence"
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    last: int
+
+
+class NoticeNumberRow(SQLModel, table=True):
+    """A registered notice document: one (decision, kind), numbered and dated once, never reused.
+    Its renditions (languages, formats) are notice rows that point here."""
+
+    __tablename__ = "notice_number"
+    __table_args__ = (
+        UniqueConstraint("decision_id", "kind", name="uq_notice_number_document"),
+        UniqueConstraint("year", "seq", name="uq_notice_number_seq"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(sa_column=Column(Integer, ForeignKey("decision.id"), nullable=False))
+    application_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=40)  # approval | denial | rectification | levy | revocation
+    year: int
+    seq: int
+    number: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    notice_date: dt.date
+    issued_at: dt.datetime = Field(sa_column=_utc())
+    issued_by: str = Field(max_length=200)
+    authority: str = Field(max_length=200)  # 发文机关 as printed, fixed with the number
+    # A revocation: the decision that replaced this one (the notice names it).
+    replaced_by_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("decision.id"), nullable=True)
+    )
+
+
 class NoticeRow(SQLModel, table=True):
-    """A notice as issued: its exact bytes, for whoever asks later what the enterprise was told."""
+    """A notice as issued: its exact bytes, for whoever asks later what the enterprise was told.
+    Since revision 0005 each is a rendition (language, format) of one numbered document."""
 
     __tablename__ = "notice"
+    __table_args__ = (Index("uq_notice_rendition", "number_id", "lang", "format", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     decision_id: int = Field(sa_column=Column(Integer, ForeignKey("decision.id"), nullable=False, index=True))
     application_id: str = Field(max_length=64, index=True)
@@ -213,6 +249,9 @@ class NoticeRow(SQLModel, table=True):
     notice_date: dt.date
     issued_at: dt.datetime = Field(sa_column=_utc())
     issued_by: str = Field(max_length=200)
+    number_id: int | None = Field(  # None: issued before notices were numbered (revision 0005)
+        default=None, sa_column=Column(Integer, ForeignKey("notice_number.id"), nullable=True)
+    )
 
 
 # --- coming in ---------------------------------------------------------------------
