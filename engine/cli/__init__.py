@@ -29,6 +29,8 @@ _LAZY = {
     "explain": ("engine.cli.drafting",),
     **{name: ("engine.cli.records",) for name in ("submit", "decide", "replay", "notice", "list", "show", "export")},
     "telemetry": ("engine.cli.telemetry",),
+    "users": ("engine.cli.users",),
+    "audit": ("engine.cli.audit",),
     "verify-backends": ("engine.cli.scale",),
     "evaluate-columnar": ("engine.cli.scale",),
 }

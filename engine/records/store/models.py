@@ -10,7 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -281,6 +292,22 @@ class AccountOut(SQLModel):
     enabled: bool
     created_at: dt.datetime
     created_by: str
+
+
+class AuditEntryOut(SQLModel):
+    """One link of the audit chain as the log shows it: who did what to which row, and when."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    actor_name: str  # the account's display name; an actor with no account (os:…, system) as itself
+    action: str
+    entity: str
+    entity_id: str
+    fieldset: str
+    summary: str | None
+    digest: str
+    hash: str
 
 
 class ReviewOut(SQLModel):
