@@ -435,9 +435,9 @@ def _fields(entity: str, fieldset: str, row: Any, key_name: str) -> list[str]:
 def _what_changed(entity: str, fieldset: str, row: Any, key_name: str) -> str:
     """Which field changed is beyond knowing without the old values; a blob beside its own hash is not."""
     values = FIELDSETS[(entity, fieldset)](row)
-    for blob in ("raw", "content", "document"):
+    for blob in ("raw", "content"):
         if blob in values and "sha256" in values and values[blob] != values["sha256"]:
-            return f"its {blob} bytes changed (they no longer hash to its sha256)"
+            return f"its {blob} bytes no longer hash to its sha256 (one of the two changed)"
     return f"one of its {fieldset} fields changed ({', '.join(_fields(entity, fieldset, row, key_name))})"
 
 
