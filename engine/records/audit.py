@@ -260,6 +260,7 @@ def verify(store: Store, batch: int = BATCH) -> AuditReport:
         chain, links, last = _check_chain(s, batch)
         head = s.get(AuditHeadRow, 1)
         chain += _check_head(head, last)
+        head_seq, head_hash = (head.seq, head.hash) if head else (None, None)
         rows, found = _check_rows(s, batch)
     found.sort(key=lambda f: (f.seq is None, f.seq or 0))  # stable: rows with no link keep table order
     findings = chain + found
@@ -267,8 +268,8 @@ def verify(store: Store, batch: int = BATCH) -> AuditReport:
         ok=not findings,
         links=links,
         rows=rows,
-        head_seq=head.seq if head else None,
-        head_hash=head.hash if head else None,
+        head_seq=head_seq,
+        head_hash=head_hash,
         findings=findings,
     )
 

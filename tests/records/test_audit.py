@@ -35,20 +35,20 @@ def _submit(store, raw, by, expect):
 
 def _telemetry(store):
     csv = "\n".join([TELEMETRY_HEADER, *telemetry_day("2026-03-01")]) + "\n"
-    item = TelemetryIn(raw=csv.encode(), filename="meter.csv", submitted_by="wang")
+    item = TelemetryIn(raw=csv.encode(), filename="meter.csv", submitted_by="fang")
     records.attach_telemetry(store, "APP-A", item, load_rulebook())
 
 
 #: (entity, step): the record under test, built in order through the library.
 BUILD: list[tuple[str, Callable]] = [
-    ("account", lambda st: accounts.add_account(st, "wang", "officer", "os:test", display_name="王芳")),
-    ("account", lambda st: accounts.add_account(st, "li", "reviewer", "os:test", display_name="李明")),
-    ("account", lambda st: accounts.add_account(st, "ent", "enterprise", "os:test", credit_code=CREDIT)),
-    ("submission", lambda st: _submit(st, example("APP-A"), "wang", "new")),  # submission 1
-    ("submission", lambda st: _submit(st, example("APP-B", **{"period.end": "bad"}), "wang", "rejected")),  # 2
-    ("submission", lambda st: _submit(st, example("APP-C"), "ent", "new")),  # submission 3
+    ("account", lambda st: accounts.add_account(st, "fang", "officer", "os:test", display_name="王芳")),
+    ("account", lambda st: accounts.add_account(st, "ming", "reviewer", "os:test", display_name="李明")),
+    ("account", lambda st: accounts.add_account(st, "acme", "enterprise", "os:test", credit_code=CREDIT)),
+    ("submission", lambda st: _submit(st, example("APP-A"), "fang", "new")),  # submission 1
+    ("submission", lambda st: _submit(st, example("APP-B", **{"period.end": "bad"}), "fang", "rejected")),  # 2
+    ("submission", lambda st: _submit(st, example("APP-C"), "acme", "new")),  # submission 3
     ("telemetry", _telemetry),  # telemetry 1, on APP-A
-    ("account", lambda st: accounts.disable_account(st, "li", "os:test")),  # a second link to one row
+    ("account", lambda st: accounts.disable_account(st, "ming", "os:test")),  # a second link to one row
 ]
 
 
@@ -150,20 +150,20 @@ def links_swapped(c, chain):
 @case
 def link_actor_edited(c, chain):
     s = chain.seq("submission", "3", "received")
-    c.execute(text("UPDATE audit_log SET actor = 'wang' WHERE seq = :s"), {"s": s})
+    c.execute(text("UPDATE audit_log SET actor = 'fang' WHERE seq = :s"), {"s": s})
     return "link", s, "submission", "3", "the link was edited"
 
 
 @case
 def row_and_its_digest_edited(c, chain):
     """Changing a row and writing its new digest into the link still breaks the link's hash."""
-    c.execute(text("UPDATE account SET display_name = '张三' WHERE name = 'wang'"))
+    c.execute(text("UPDATE account SET display_name = '张三' WHERE name = 'fang'"))
     table = AccountRow.__table__
-    row = AccountRow(**c.execute(table.select().where(table.c.name == "wang")).one()._mapping)
+    row = AccountRow(**c.execute(table.select().where(table.c.name == "fang")).one()._mapping)
     digest = audit.row_digest("account", "state", row)
-    s = chain.seq("account", "wang", "state")
+    s = chain.seq("account", "fang", "state")
     c.execute(text("UPDATE audit_log SET digest = :d WHERE seq = :s"), {"d": digest, "s": s})
-    return "link", s, "account", "wang", "the link was edited"
+    return "link", s, "account", "fang", "the link was edited"
 
 
 @case
@@ -183,7 +183,7 @@ def submission_inserted(c, chain):
     c.execute(
         text(
             "INSERT INTO submission (id, raw, sha256, received_at, submitted_by, validated) "
-            "VALUES (99, :raw, :h, '2026-03-01 08:00:00', 'wang', true)"
+            "VALUES (99, :raw, :h, '2026-03-01 08:00:00', 'fang', true)"
         ),
         {"raw": b"{}", "h": records.sha256(b"{}")},
     )
@@ -198,26 +198,26 @@ def submission_renumbered(c, chain):
 
 @case
 def account_display_name_changed(c, chain):
-    c.execute(text("UPDATE account SET display_name = '张三' WHERE name = 'wang'"))
-    return "changed", chain.seq("account", "wang", "state"), "account", "wang", "state fields"
+    c.execute(text("UPDATE account SET display_name = '张三' WHERE name = 'fang'"))
+    return "changed", chain.seq("account", "fang", "state"), "account", "fang", "state fields"
 
 
 @case
 def account_role_changed(c, chain):
-    c.execute(text("UPDATE account SET role = 'officer' WHERE name = 'li'"))
-    return "changed", chain.seq("account", "li", "state"), "account", "li", "state fields"
+    c.execute(text("UPDATE account SET role = 'officer' WHERE name = 'ming'"))
+    return "changed", chain.seq("account", "ming", "state"), "account", "ming", "state fields"
 
 
 @case
 def account_reenabled(c, chain):
     """The latest link (the disabling) is what the row must match, not the first (the adding)."""
-    c.execute(text("UPDATE account SET enabled = true WHERE name = 'li'"))
-    return "changed", chain.seq("account", "li", "state"), "account", "li", "state fields"
+    c.execute(text("UPDATE account SET enabled = true WHERE name = 'ming'"))
+    return "changed", chain.seq("account", "ming", "state"), "account", "ming", "state fields"
 
 
 @case
 def submitted_by_changed(c, chain):
-    c.execute(text("UPDATE submission SET submitted_by = 'wang' WHERE id = 3"))
+    c.execute(text("UPDATE submission SET submitted_by = 'fang' WHERE id = 3"))
     return "changed", chain.seq("submission", "3", "received"), "submission", "3", "received fields"
 
 
@@ -230,8 +230,8 @@ def received_at_changed(c, chain):
 @case
 def two_rows_edited(c, chain):
     """The first named is the one whose link comes first, not the table read first (accounts:
-    li's last link, the disabling, comes after submission 1's)."""
-    c.execute(text("UPDATE account SET display_name = '张三' WHERE name = 'li'"))
+    ming's last link, the disabling, comes after submission 1's)."""
+    c.execute(text("UPDATE account SET display_name = '张三' WHERE name = 'ming'"))
     c.execute(text("UPDATE submission SET filename = 'other.json' WHERE id = 1"))
     return "changed", chain.seq("submission", "1", "received"), "submission", "1", "received fields"
 
@@ -256,13 +256,16 @@ def test_verify_names_the_first_thing_tampered_with(record_url, name):
 
 
 def test_an_untouched_record_verifies(record_url):
-    store = build(record_url)
-    n_links = len(audit.log(store))
+    store = open_store(record_url)
+    before = audit.verify(store)  # the fixture may start the record with accounts of its own
+    assert before.ok
+    for _, step in BUILD:
+        step(store)
     report = audit.verify(store)
     assert report.ok and report.findings == []
-    assert report.links == n_links == 3 + 2 * 3 + 2 + 1
-    assert report.rows == 3 + 3 + 1
-    assert report.head_seq == n_links
+    assert report.links == len(audit.log(store)) == before.links + 3 + 2 * 3 + 2 + 1
+    assert report.rows == before.rows + 3 + 3 + 1
+    assert report.head_seq == report.links
     store.dispose()
 
 
@@ -376,10 +379,10 @@ def test_a_submission_never_validated_verifies_and_its_verdict_fields_are_watche
     store = build(record_url)
     with store.session() as s:
         row = SubmissionRow(
-            raw=b"{}", sha256=records.sha256(b"{}"), received_at=dt.datetime.now(dt.UTC), submitted_by="wang"
+            raw=b"{}", sha256=records.sha256(b"{}"), received_at=dt.datetime.now(dt.UTC), submitted_by="fang"
         )
         s.add(row)
-        audit.append(s, "wang", "submit", "submission", row, "received")
+        audit.append(s, "fang", "submit", "submission", row, "received")
         new_id = row.id
     assert audit.verify(store).ok
     engine = tamper_engine(record_url)
@@ -395,11 +398,11 @@ def test_log_filters_who_what_and_when(record_url):
     store = build(record_url)
     everything = audit.log(store)
     assert [e.seq for e in everything] == list(range(1, len(everything) + 1))
-    wang = audit.log(store, actor="wang")
-    assert wang and {e.actor for e in wang} == {"wang"} and {e.actor_name for e in wang} == {"王芳"}
+    fang = audit.log(store, actor="fang")
+    assert fang and {e.actor for e in fang} == {"fang"} and {e.actor_name for e in fang} == {"王芳"}
     assert {e.actor_name for e in audit.log(store, actor="system")} == {"system"}
     sub3 = audit.log(store, entity="submission", entity_id="3")
-    assert [(e.fieldset, e.actor) for e in sub3] == [("received", "ent"), ("verdict", "system")]
+    assert [(e.fieldset, e.actor) for e in sub3] == [("received", "acme"), ("verdict", "system")]
     first, last = everything[0].at, everything[-1].at
     assert len(audit.log(store, since=first, until=last)) == len(everything)
     assert audit.log(store, since=last + dt.timedelta(microseconds=1)) == []
@@ -419,7 +422,7 @@ def _appender(url, proc, n, barrier):
     barrier.wait(timeout=60)
     for i in range(n):
         raw = example(f"P{proc}-{i}")
-        assert records.submit(store, SubmissionIn(raw=raw, submitted_by="wang")).outcome == "new"
+        assert records.submit(store, SubmissionIn(raw=raw, submitted_by="fang")).outcome == "new"
     store.dispose()
 
 
@@ -427,7 +430,8 @@ def test_concurrent_appenders_keep_one_unbroken_chain(record_url):
     """4 processes x 10 submissions: every append takes the head's lock, so no two links share a
     number and none is lost (without the lock, PostgreSQL appenders collide on a number)."""
     store = open_store(record_url)
-    accounts.add_account(store, "wang", "officer", "os:test")
+    accounts.add_account(store, "fang", "officer", "os:test")
+    base = audit.verify(store)
     procs_n, each = 4, 10
     barrier = SPAWN.Barrier(procs_n)
     procs = [SPAWN.Process(target=_appender, args=(record_url, p, each, barrier)) for p in range(procs_n)]
@@ -437,9 +441,9 @@ def test_concurrent_appenders_keep_one_unbroken_chain(record_url):
         p.join(timeout=300)
     assert [p.exitcode for p in procs] == [0] * procs_n
     entries = audit.log(store)
-    assert [e.seq for e in entries] == list(range(1, 1 + 2 * procs_n * each + 1))  # received + verdict each
+    assert [e.seq for e in entries] == list(range(1, base.links + 2 * procs_n * each + 1))  # received + verdict
     assert sum(e.fieldset == "received" for e in entries) == procs_n * each
     report = audit.verify(store)
     assert report.ok, report.findings[:3]
-    assert (report.links, report.rows) == (1 + 2 * procs_n * each, 1 + procs_n * each)
+    assert (report.links, report.rows) == (base.links + 2 * procs_n * each, base.rows + procs_n * each)
     store.dispose()
