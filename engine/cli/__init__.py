@@ -39,6 +39,8 @@ _LAZY = {
         for name in ("submit", "decide", "confirm", "return", "replay", "notice", "list", "show", "export")
     },
     "telemetry": ("engine.cli.telemetry",),
+    "users": ("engine.cli.users",),
+    "audit": ("engine.cli.audit",),
     "verify-backends": ("engine.cli.scale",),
     "evaluate-columnar": ("engine.cli.scale",),
 }

@@ -340,6 +340,22 @@ class AccountOut(SQLModel):
     created_by: str
 
 
+class AuditEntryOut(SQLModel):
+    """One link of the audit chain as the log shows it: who did what to which row, and when."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    actor_name: str  # the account's display name; an actor with no account (os:…, system) as itself
+    action: str
+    entity: str
+    entity_id: str
+    fieldset: str
+    summary: str | None
+    digest: str
+    hash: str
+
+
 class ReviewOut(SQLModel):
     id: int
     decision_id: int
