@@ -294,7 +294,13 @@ def test_four_issuers_at_once_get_distinct_consecutive_numbers(record_url, tmp_p
     recordkit.staff(store)
     book = load_rulebook()
     apps = [f"Q-{i}" for i in range(4)]
-    ids = {recordkit.confirmed(store, a, book, at=CONFIRMED): a for a in apps}
+    quarters = [("01-01", "03-31"), ("04-01", "06-30"), ("07-01", "09-30"), ("10-01", "12-31")]
+    ids = {  # one quarter each: one period, one payment
+        recordkit.confirmed(
+            store, a, book, at=CONFIRMED, **{"period.start": f"2026-{q[0]}", "period.end": f"2026-{q[1]}"}
+        ): a
+        for a, q in zip(apps, quarters)
+    }
     barrier = SPAWN.Barrier(len(apps))
     procs = [SPAWN.Process(target=_issuer, args=(record_url, a, str(tmp_path / a), barrier)) for a in apps]
     for p in procs:
