@@ -466,7 +466,7 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
             store,
             application_id,
             out_dir,
-            person or records.default_person(),
+            person,
             lang,
             fmt,
             notice_date,
@@ -601,7 +601,8 @@ def show(application_id, fmt, store):
     click.echo("notices:")
     for n in a.notices:
         click.echo(
-            f"  {n.id}  decision {n.decision_id}  {n.kind} {n.lang} {n.format}  dated {n.notice_date}  "
+            f"  {n.id}  {n.number or '(unnumbered)'}  decision {n.decision_id}  {n.kind} {n.lang} {n.format}  "
+            f"dated {n.notice_date}  "
             f"by {n.issued_by}  {n.filename}"
         )
     if not a.notices:

@@ -33,6 +33,7 @@ from engine.records import accounts, audit
 from engine.records.common import sha256, storable_id
 from engine.records.deciding import in_force, open_proposal, snapshot_book, stored_history
 from engine.records.numbering import allocate
+from engine.records.reviewing import effective_document
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import (
     DecisionRow,
@@ -267,7 +268,7 @@ def _register(
         if replacer is not None:  # no longer in force: nothing new is numbered for it
             return _kept_only(s, row, lang, fmt, _superseded_line(s, did, replacer))
         numbered = {n.kind: n for n in _numbers(s, did)}
-        wanted = [k for k in _kinds(row) if k not in numbered]
+        wanted = [k for k in _kinds(s, row, review) if k not in numbered]
         revoke = _to_revoke(s, review, {did})
         if asked is not None and numbered and not wanted and not revoke:
             first = min(numbered.values(), key=lambda n: n.seq)
@@ -361,7 +362,7 @@ def _context(s, sources: dict, authority: Authority, number: NoticeNumberRow, la
     try:
         return notices.notice_context(
             number.kind,
-            decision=json.loads(src.row.document),
+            decision=effective_document(s, src.row, src.review),  # a reviewer's overrides applied
             app=src.app,
             book=src.book,
             decision_id=stored_id(src.row.id),
@@ -447,10 +448,11 @@ def _keep(store: Store, issue: _Issue, issued_by: str, lang: str, fmt: str, now:
 
 
 # --- the operations -----------------------------------------------------------------
-def _kinds(row: DecisionRow) -> list[str]:
+def _kinds(s, row: DecisionRow, review: ReviewRow) -> list[str]:
+    """The notices the decision as confirmed calls for (an override may change which)."""
     from engine.notices import render as notices
 
-    return notices.applicable_kinds(json.loads(row.document))
+    return notices.applicable_kinds(effective_document(s, row, review))
 
 
 def issue_notices(
@@ -548,7 +550,7 @@ def notice_documents(
         draft = notices.labels()[lang]["draft_no"]
         sources: dict = {}
         out = []
-        for kind in _kinds(row):
+        for kind in _kinds(s, row, review):
             number = numbered.get(kind) or NoticeNumberRow(
                 decision_id=stored_id(row.id),
                 application_id=app_id,

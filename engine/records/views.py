@@ -27,6 +27,7 @@ from engine.records.store.db import Store, as_cst, as_utc
 from engine.records.store.models import (
     ApplicationOut,
     DecisionRow,
+    NoticeNumberRow,
     NoticeOut,
     NoticeRow,
     ReviewRow,
@@ -80,7 +81,9 @@ def current_version(subs: list[SubmissionRow]) -> SubmissionRow:
     return (standing or subs)[-1]
 
 
-def _application(subs, decisions, notices, reviews: Reviews, full, telemetry=(), statuses=None) -> ApplicationOut:
+def _application(
+    subs, decisions, notices, reviews: Reviews, full, telemetry=(), statuses=None, numbers=None
+) -> ApplicationOut:
     """``statuses``: decision id -> statuses, for decisions loaded without their document."""
     subs = sorted(subs, key=lambda r: (r.version or 0, r.id))
     latest, current = subs[-1], current_version(subs)
@@ -140,12 +143,12 @@ def _application(subs, decisions, notices, reviews: Reviews, full, telemetry=(),
             decision_out(d, reviews.replaced_by.get(d.id), reviews.of.get(d.id))
             for d in sorted(decisions, key=lambda d: d.id)
         ]
-        app.notices = [notice_out(n) for n in notices]
+        app.notices = [notice_out(n, (numbers or {}).get(n.number_id)) for n in notices]
         app.telemetry = [telemetry_out(t) for t in telemetry]
     return app
 
 
-def notice_out(n: NoticeRow) -> NoticeOut:
+def notice_out(n: NoticeRow, number: str | None = None) -> NoticeOut:
     return NoticeOut(
         id=stored_id(n.id),
         decision_id=n.decision_id,
@@ -157,6 +160,7 @@ def notice_out(n: NoticeRow) -> NoticeOut:
         notice_date=n.notice_date,
         issued_at=as_utc(n.issued_at),
         issued_by=n.issued_by,
+        number=number,
     )
 
 
@@ -262,7 +266,14 @@ def show(store: Store, app_id: str) -> ApplicationOut | None:
             .all()
         )
         reviews = Reviews.read(s, [app_id])
-    return _application(subs, decisions, notices, reviews, full=True, telemetry=telemetry)
+        numbers = dict(
+            s.exec(
+                select(col(NoticeNumberRow.id), col(NoticeNumberRow.number)).where(
+                    col(NoticeNumberRow.application_id) == app_id
+                )
+            ).all()
+        )
+    return _application(subs, decisions, notices, reviews, full=True, telemetry=telemetry, numbers=numbers)
 
 
 # --- export for the provincial platform -------------------------------------------------

@@ -58,6 +58,12 @@ def test_upgrade_from_the_first_revision_keeps_every_record(bare_sqlite_url):
         assert c.execute(text("SELECT action, reviewer, subsidy_yuan FROM review")).one() == ("confirm", "wang", "1.00")
     assert _schema_diff(engine) == []
     engine.dispose()
+    from engine.records import audit
+
+    store = db.open_store(bare_sqlite_url)
+    report = audit.verify(store)  # rows from before the chain are chained by the upgrade
+    assert report.ok and report.links == 3, report.findings  # submission, decision, review
+    store.dispose()
 
 
 def test_opening_twice_is_harmless(sqlite_url):

@@ -49,8 +49,8 @@ def today_cst(now: dt.datetime | None = None) -> dt.date:
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    """Every stored time is UTC: SQLite hands it back naive, PostgreSQL in the session's zone."""
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def make_engine(url: str) -> Engine:

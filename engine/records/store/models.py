@@ -378,6 +378,7 @@ class NoticeOut(SQLModel):
     notice_date: dt.date
     issued_at: dt.datetime
     issued_by: str
+    number: str | None = None  # 文号 (None: issued before notices were numbered)
 
 
 class ApplicationOut(SQLModel):
