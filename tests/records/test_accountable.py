@@ -303,3 +303,15 @@ def test_one_officer_may_confirm_alone_only_below_the_parameter(store, tmp_path,
     records.decide(store, "S-3", lenient, "wang")  # 1,200,000.00 is not below the limit
     with pytest.raises(records.AccountRefused, match="one officer alone only below"):
         records.confirm(store, "S-3", lenient, "wang")
+
+
+def test_a_notice_states_the_decision_as_confirmed_with_the_override(store, book, tmp_path):
+    put(store, "NV-1", **H1)
+    records.decide(store, "NV-1", book, "wang")
+    records.confirm(
+        store, "NV-1", book, "zhao", overrides=["storage_subsidy=granted:100000.00"], reason="现场核查放电量不足"
+    )
+    issued = records.issue_notices(store, "NV-1", tmp_path, "wang", "zh", "md")
+    approval = next(n for n in issued if n.kind == "approval").path.read_text(encoding="utf-8")
+    assert "100,000.00" in approval and "740,000.00" in approval and "920,000.00" not in approval
+    assert "现场核查放电量不足" in approval and "赵敏" in approval and "王芳" in approval
