@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from engine.contract.application import parse_application
 from engine.errors import IntegrityFailure, RecordError
-from engine.records.common import sha256, storable_id, unloaded
+from engine.records.common import sha256, storable_id
 from engine.records.deciding import (
     evaluate,
     granted_columns,
@@ -27,9 +26,9 @@ from engine.records.deciding import (
     snapshot_book,
     stored_history,
 )
-from engine.records.standing import Standing
+from engine.records.standing import Standing, enterprise_rows, standing
 from engine.records.store.db import Store
-from engine.records.store.models import AuditRow, DecisionRow, ReviewRow, SubmissionRow, TelemetryRow, stored_id
+from engine.records.store.models import AuditRow, DecisionRow, SubmissionRow, TelemetryRow, stored_id
 from engine.records.submissions import read_stored_telemetry
 from engine.rulebook.loader import Rulebook
 
@@ -97,12 +96,7 @@ def replay_target(store: Store, app_id: str, decision_id: int | None = None) -> 
 def counting_at(s, row: DecisionRow, corrects: str | None) -> list[Standing] | None:
     """The enterprise's counting decisions as they stood when ``row`` was proposed, from the
     record's rows ordered by their audit links; None for a decision made before the chain."""
-    rows = s.exec(
-        select(DecisionRow, ReviewRow)
-        .options(unloaded(DecisionRow.document))
-        .join(ReviewRow, col(ReviewRow.decision_id) == col(DecisionRow.id), isouter=True)
-        .where(col(DecisionRow.credit_code) == row.credit_code)
-    ).all()
+    rows = enterprise_rows(s, row.credit_code)
     wanted = [("decision", str(d.id)) for d, _ in rows] + [("review", str(r.id)) for _, r in rows if r is not None]
     links: dict[tuple[str, int], int] = {}
     for i in range(0, len(wanted), 500):
@@ -116,39 +110,8 @@ def counting_at(s, row: DecisionRow, corrects: str | None) -> list[Standing] | N
     mine = links.get(("decision", stored_id(row.id)))
     if mine is None:
         return None
-    before = lambda entity, key: links.get((entity, key), mine + 1) < mine  # noqa: E731
-    replaced = {
-        r.replaces_id
-        for _, r in rows
-        if r is not None and r.action == "confirm" and r.replaces_id and before("review", r.id)
-    }
     exclude = {row.application_id} | ({corrects} if corrects else set())
-    out = []
-    for d, r in rows:
-        if d.application_id in exclude or not before("decision", d.id):
-            continue
-        reviewed = r if r is not None and before("review", r.id) else None
-        if reviewed is None:
-            amounts, state = (d.storage_granted_yuan, d.freight_granted_yuan, d.equipment_granted), "proposed"
-        elif reviewed.action == "confirm" and d.id not in replaced:
-            amounts = (reviewed.storage_granted_yuan, reviewed.freight_granted_yuan, reviewed.equipment_granted)
-            state = "in_force"
-        else:
-            continue
-        out.append(
-            Standing(
-                decision_id=d.id,
-                application_id=d.application_id,
-                state=state,
-                period_year=d.period_year,
-                period_start=d.period_start,
-                period_end=d.period_end,
-                storage_yuan=Decimal(amounts[0]),
-                freight_yuan=Decimal(amounts[1]),
-                equipment=amounts[2],
-            )
-        )
-    return out
+    return standing(s, row.credit_code, exclude, lambda entity, key: links.get((entity, key), mine + 1) < mine, rows)
 
 
 def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> ReplayReport:

@@ -9,6 +9,7 @@ Confirmed amounts are the review's (an override changes them), a proposal's are 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,19 +36,38 @@ class Standing:
     equipment: bool
 
 
-def standing(s, credit_code: str, exclude_apps: set[str]) -> list[Standing]:
-    """Every counting decision of the enterprise outside ``exclude_apps`` (read as columns)."""
-    rows = s.exec(
-        select(DecisionRow, ReviewRow)
-        .options(unloaded(DecisionRow.document))
-        .join(ReviewRow, col(ReviewRow.decision_id) == col(DecisionRow.id), isouter=True)
-        .where(col(DecisionRow.credit_code) == credit_code)
-    ).all()
-    replaced = {r.replaces_id for _, r in rows if r is not None and r.action == "confirm" and r.replaces_id}
+def enterprise_rows(s, credit_code: str) -> list:
+    """(decision, its review or None) of every decision of the enterprise, documents not loaded."""
+    return list(
+        s.exec(
+            select(DecisionRow, ReviewRow)
+            .options(unloaded(DecisionRow.document))
+            .join(ReviewRow, col(ReviewRow.decision_id) == col(DecisionRow.id), isouter=True)
+            .where(col(DecisionRow.credit_code) == credit_code)
+        ).all()
+    )
+
+
+def standing(
+    s, credit_code: str, exclude_apps: set[str], seen: Callable[[str, int], bool] | None = None, rows=None
+) -> list[Standing]:
+    """Every counting decision of the enterprise outside ``exclude_apps``.
+
+    ``seen(entity, id)`` says which decisions and reviews existed at the moment asked about
+    (replay: those before the proposal's audit link); by default, all of them.
+    """
+    rows = enterprise_rows(s, credit_code) if rows is None else rows
+    seen = seen or (lambda entity, key: True)
+    replaced = {
+        r.replaces_id
+        for _, r in rows
+        if r is not None and r.action == "confirm" and r.replaces_id and seen("review", r.id)
+    }
     out = []
     for d, r in rows:
-        if d.application_id in exclude_apps:
+        if d.application_id in exclude_apps or not seen("decision", d.id):
             continue
+        r = r if r is not None and seen("review", r.id) else None
         if r is None:
             state, storage, freight, equipment = (
                 "proposed",
