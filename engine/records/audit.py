@@ -347,7 +347,8 @@ def _check_chain(s: Session, batch: int) -> tuple[list[Finding], int, tuple[int,
             if problems:
                 findings.append(Finding("link", f"{_about(link)}: " + "; ".join(problems), link.seq, *fields[:2]))
             prev_seq, prev_hash = link.seq, link.hash
-        s.expunge_all()  # bounded memory: the identity map would keep every link read
+        for link in part:  # bounded memory: the identity map would keep every link read
+            s.expunge(link)  # (one by one: expunge_all would swap the map under yield_per's loader)
     return findings, n, (prev_seq, prev_hash)
 
 
@@ -390,7 +391,8 @@ def _check_rows(s: Session, batch: int) -> tuple[int, list[Finding]]:
             for row, row_key in zip(part, keys):
                 n += 1
                 findings += _check_row(entity, row_key, row, fieldsets, latest, key.name)
-            s.expunge_all()
+            for row in part:
+                s.expunge(row)
         findings += _missing_rows(s, entity, key)
     return n, findings
 
