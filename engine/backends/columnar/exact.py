@@ -201,4 +201,5 @@ def round_half_up(a: Q, places: int):
     wide = needs_int128(2 * nb + a.db)
     n, d = as_expr(n, wide), as_expr(a.den, wide)
     q = (n.abs() * 2 + d) // (d * 2)
-    return pl.when(n < 0).then(-q).otherwise(q), nb // 1 + 1
+    # 0 - q, not -q: Polars has no negation of Int128 ("'neg' operation not supported")
+    return pl.when(n < 0).then(lit(0, wide) - q).otherwise(q), nb // 1 + 1

@@ -202,3 +202,45 @@ def test_typed_decisions_carry_exact_decimals_and_enums():
     assert text["storage_subsidy.amount"].to_list() == ["280000.00"]
     assert text["carbon_quota_reward.amount"].to_list() == ["285.150"]
     assert text["evaluated_on"].to_list() == [EXAMPLE["period.end"]]
+
+
+def test_round_half_up_of_negative_int128_values_is_exact():
+    from fractions import Fraction
+
+    from engine.backends.columnar import exact as qx
+    from engine.decimals import round_half_up_scaled
+
+    nums = [-(10**20) - 5, -25, -24, -1, 0, 25, 10**20 + 5]
+    frame = pl.DataFrame({"n": pl.Series(nums, dtype=pl.Int128)})
+    q, _ = qx.round_half_up(qx.column(pl.col("n"), 12, 2**100), 1)  # bound 2**100: the Int128 path
+    got = frame.select(q.alias("q")).get_column("q").to_list()
+    assert got == [round_half_up_scaled(Fraction(n, 10**12), 1) for n in nums]
+
+
+def test_a_ten_decimal_record_does_not_end_a_jsonl_batch_on_int128(tmp_path):
+    # Fuzz (jsonl-columnar): one line with a decimal of >= 10 places widens that column's scale,
+    # the amounts of the valid lines are then rounded in Int128, and -q on Int128 raised
+    # "'neg' operation not supported for dtype 'i128'" (INTERNAL_ERROR, exit 1, no record decided).
+    doc = json.loads((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_text())
+    bad, fine = copy.deepcopy(doc), copy.deepcopy(doc)
+    bad["history"]["storage_subsidy_granted_this_year_yuan"] = "-0.0000000001"  # the minimal failing record
+    fine["storage"]["discharged_kwh"] = "350000.1234567891"  # valid, decided in Int128 too
+    f = tmp_path / "in.jsonl"
+    f.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in (doc, bad, fine)), encoding="utf-8")
+    rejects = tmp_path / "r.jsonl"
+    rete = CliRunner().invoke(
+        main, ["evaluate", str(f), "--out", str(tmp_path / "o.jsonl"), "--rejects", str(rejects), "--backend", "rete"]
+    )
+    assert rete.exit_code == 0, rete.output
+    rete_bad = {r["line"]: [e["path"] for e in r["errors"]] for r in map(json.loads, rejects.read_text().splitlines())}
+    assert rete_bad == {2: ["history.storage_subsidy_granted_this_year_yuan"]}
+    col = CliRunner().invoke(main, ["evaluate", str(f), "--backend", "columnar", "--out", str(tmp_path / "o.csv")])
+    assert col.exit_code == 0, col.output
+    assert "decided 2, rejected 1, total 3" in col.output
+    out = pl.read_csv(tmp_path / "o.csv", infer_schema=False)
+    col_bad = {int(n): [x.split(":")[0] for x in e.split("; ")] for n, e in zip(out["line"], out["error"]) if e}
+    assert col_bad == rete_bad
+    decided = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+    got = out.filter(pl.col("error").is_null())
+    amounts = [d["outcomes"]["storage_subsidy"]["amount"] for d in decided]
+    assert amounts == got["storage_subsidy.amount"].to_list() == ["280000.00", "280000.10"]
