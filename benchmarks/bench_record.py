@@ -1,0 +1,270 @@
+"""Benchmark of the record (engine/records) through the CLI, against `evaluate` (not a test; prints figures).
+
+    .venv/bin/python benchmarks/bench_record.py [--n 2000] [--seed 2026] [--no-pg] [--keep]
+
+On N applications of the calibrated population (engine.drafting.population: valid, annual, each
+of its own enterprise, so the record never refuses a period as already paid), in one run:
+  1. `shuangtan evaluate FILE.jsonl --out X -j 1`, no record: decisions/s, the reference;
+  2. on SQLite (a fresh file) and on PostgreSQL (a fresh database on 127.0.0.1:5432, dropped
+     afterwards; skipped with a line when no server answers or with --no-pg), accounts set up
+     through the library (officer "wang", reviewer "zhao"), then the commands a user runs, each a
+     subprocess: `submit` of the N applications as separate JSON files (in as many calls as the
+     argument list needs), `decide --all-pending`, `confirm --all-proposed`, `audit verify`, and
+     the cold wall time of `list`, `show <one id>` and `--help` (median of 3).
+Every rate counts the whole subprocess, start-up included, as a user waits for it; the ratios
+are to evaluate -j 1. The machine's other load counts: run it idle. --keep keeps the temporary
+folder (the applications, the evaluate output and the SQLite file) and prints where it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.contract.application import parse_application  # noqa: E402
+from engine.drafting.population import generate, write_population  # noqa: E402
+from engine.records.accounts import add_account  # noqa: E402
+from engine.records.store import open_store  # noqa: E402
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+PG_ADMIN = f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres"
+ARG_BYTES = 64 * 1024  # file names per `submit` call: well under any ARG_MAX
+ENV = {k: v for k, v in os.environ.items() if k != "SHUANGTAN_DB"}  # every command names its --db
+
+
+def shuangtan():
+    exe = ROOT / ".venv" / "bin" / "shuangtan"
+    return str(exe) if exe.exists() else "shuangtan"
+
+
+def run(*args, cwd=None):
+    """(seconds, completed process) of one `shuangtan ARGS` subprocess."""
+    t = time.perf_counter()
+    proc = subprocess.run([shuangtan(), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=ENV)
+    return time.perf_counter() - t, proc
+
+
+def cold(*args, times=3):
+    walls, proc = [], None
+    for _ in range(times):
+        dt, proc = run(*args)
+        walls.append(dt)
+    return statistics.median(walls), proc
+
+
+def last_line(proc) -> str:
+    lines = proc.stdout.strip().splitlines()
+    return lines[-1] if lines else "(no output)"
+
+
+def chunks(names: list[str]):
+    batch, size = [], 0
+    for name in names:
+        if batch and size + len(name) + 1 > ARG_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(name)
+        size += len(name) + 1
+    if batch:
+        yield batch
+
+
+def first_count(text: str) -> int:
+    """The leading number of a summary line such as '1998 confirmed, 2 not confirmed'."""
+    head = text.split()[0] if text.split() else ""
+    return int(head) if head.isdigit() else 0
+
+
+def on_record(url: str, apps: Path, names: list[str], one_id: str) -> dict:
+    """Every figure of step 2 on the record at ``url`` (its schema created and accounts set up here)."""
+    store = open_store(url)
+    try:
+        add_account(store, "wang", "officer", "bench")
+        add_account(store, "zhao", "reviewer", "bench")
+    finally:
+        store.dispose()
+    out: dict = {"notes": []}
+
+    total, received, calls, codes = 0.0, 0, 0, set()
+    for batch in chunks(names):
+        dt, proc = run("submit", "--db", url, "--by", "wang", *batch, cwd=apps)
+        total += dt
+        calls += 1
+        codes.add(proc.returncode)
+        received += sum(1 for line in proc.stdout.splitlines() if line.startswith("received"))
+    out["submit"] = (received, total, calls)
+    if codes != {0}:
+        out["notes"].append(f"submit exit codes {sorted(codes)}")
+
+    dt, proc = run("decide", "--db", url, "--all-pending", "--officer", "wang")
+    out["decide"] = (first_count(last_line(proc)), dt)
+    if proc.returncode:
+        out["notes"].append(f"decide exit {proc.returncode}: {last_line(proc)}")
+
+    dt, proc = run("confirm", "--db", url, "--all-proposed", "--by", "zhao")
+    out["confirm"] = (first_count(last_line(proc)), dt)
+    if proc.returncode:  # a proposal held by a plausibility check is confirmed only with --override
+        out["notes"].append(f"confirm exit {proc.returncode}: {last_line(proc)}")
+
+    dt, proc = run("audit", "verify", "--db", url)
+    out["verify"] = dt
+    out["verify_line"] = last_line(proc).split("; head")[0]
+    if proc.returncode:
+        out["notes"].append(f"audit verify exit {proc.returncode}")
+
+    out["list"], proc = cold("list", "--db", url)
+    out["list_line"] = last_line(proc)
+    out["show"], proc = cold("show", "--db", url, one_id)
+    if proc.returncode:
+        out["notes"].append(f"show exit {proc.returncode}: {proc.stderr.strip()[:120]}")
+    return out
+
+
+def pg_database():
+    """(url, drop) of a fresh PostgreSQL database, or (None, reason) when none can be had."""
+    try:
+        socket.create_connection((PG_HOST, PG_PORT), timeout=1).close()
+    except OSError as exc:
+        return None, f"no PostgreSQL server at {PG_HOST}:{PG_PORT} ({exc})"
+    from sqlalchemy import create_engine
+
+    name = f"shuangtan_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            version = c.exec_driver_sql("SHOW server_version").scalar()
+    except Exception as exc:
+        admin.dispose()
+        return None, f"cannot create a database on {PG_HOST}:{PG_PORT}: {str(exc).splitlines()[0]}"
+
+    def drop():
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return (f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}", version, drop), None
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds else 0.0
+
+
+def table(n: int, ref: float, help_wall: float, results: dict) -> None:
+    cols = ["SQLite", "PostgreSQL"]
+
+    def cell(backend, fn):
+        r = results.get(backend)
+        return fn(r) if isinstance(r, dict) else "-"
+
+    def flow(step, unit):
+        def fn(r):
+            count, seconds = r[step][:2]
+            per = rate(count, seconds)
+            return f"{per:,.0f} {unit}/s ({per / ref:.3f}x); {count}/{n} in {seconds:.1f} s"
+
+        return fn
+
+    rows = [
+        ("evaluate -j 1 (no record: the reference)", lambda r: f"{ref:,.0f} decisions/s (1x)"),
+        ("submit --by wang (N files)", flow("submit", "submissions")),
+        ("  `submit` calls", lambda r: str(r["submit"][2])),
+        ("decide --all-pending", flow("decide", "proposals")),
+        ("confirm --all-proposed", flow("confirm", "confirmations")),
+        ("audit verify", lambda r: f"{r['verify']:.2f} s"),
+        ("list, cold (median of 3)", lambda r: f"{r['list']:.3f} s"),
+        ("show <id>, cold (median of 3)", lambda r: f"{r['show']:.3f} s"),
+        ("--help, cold (median of 3; no record)", lambda r: f"{help_wall:.3f} s"),
+    ]
+    body = [(name, *(cell(b, fn) for b in cols)) for name, fn in rows]
+    widths = [max(len(row[i]) for row in [("step", *cols), *body]) for i in range(3)]
+    fmt = " | ".join(f"{{:<{w}}}" for w in widths)
+    print(fmt.format("step", *cols))
+    print("-+-".join("-" * w for w in widths))
+    for row in body:
+        print(fmt.format(*row))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_record_"))
+    try:
+        src = tmp / "applications.jsonl"
+        write_population(generate(args.n, args.seed), src)
+        lines = src.read_bytes().splitlines()
+        apps = tmp / "applications"
+        apps.mkdir()
+        names, codes = [], set()
+        for i, line in enumerate(lines):
+            app = parse_application(line)  # a ValidationError here: the population is not all valid
+            codes.add(app.enterprise.credit_code)
+            names.append(f"{i:06d}.json")
+            (apps / names[-1]).write_bytes(line + b"\n")
+        if len(codes) != len(lines):
+            sys.exit(f"{len(lines)} applications but {len(codes)} enterprises: periods would overlap")
+        one_id = parse_application(lines[len(lines) // 2]).application_id
+
+        print(
+            f"{args.n} applications (population seed {args.seed}; all valid, {len(codes)} distinct enterprises), "
+            f"{os.cpu_count()} cores, {platform.machine()}, Python {sys.version.split()[0]}, "
+            f"SQLite {sqlite3.sqlite_version}"
+        )
+        dt, proc = run("evaluate", src, "--out", tmp / "decisions.jsonl", "-j", "1")
+        done = sum(1 for _ in open(tmp / "decisions.jsonl", encoding="utf-8"))
+        ref = rate(done, dt)
+        print(f"evaluate -j 1: {done} decisions in {dt:.2f} s (exit {proc.returncode})")
+
+        results: dict = {}
+        results["SQLite"] = on_record(f"sqlite:///{tmp / 'record.db'}", apps, names, one_id)
+        if args.no_pg:
+            results["PostgreSQL"] = "skipped (--no-pg)"
+        else:
+            pg, reason = pg_database()
+            if pg is None:
+                results["PostgreSQL"] = f"skipped: {reason}"
+            else:
+                url, version, drop = pg
+                print(f"PostgreSQL {version} on {PG_HOST}:{PG_PORT}, a fresh database (dropped afterwards)")
+                try:
+                    results["PostgreSQL"] = on_record(url, apps, names, one_id)
+                finally:
+                    drop()
+        help_wall, _ = cold("--help")
+        print()
+        table(args.n, ref, help_wall, results)
+        for backend, r in results.items():
+            if isinstance(r, str):
+                print(f"{backend}: {r}")
+                continue
+            print(f"{backend}: {r['verify_line']}; list: {r['list_line']}")
+            for note in r["notes"]:
+                print(f"{backend}: {note}")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
