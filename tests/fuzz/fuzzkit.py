@@ -226,6 +226,10 @@ class Case:
 
 
 def _apply(doc: dict, m: Mutation) -> dict:
+    if "__pairs__" in doc:
+        # the top level is already given as pairs (a duplicated top-level key): a later change
+        # would add a key beside the marker, and the marker would be sent as a field of its own
+        return doc
     parts = m.path.split(".") if m.path else []
     node = doc
     for p in parts[:-1]:

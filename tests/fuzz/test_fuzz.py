@@ -220,3 +220,18 @@ def test_the_worker_reports_a_hang_and_goes_on():
     hang = fk.worker().call("sleep", 30.0, kill_after=0.5)
     assert hang.kind == "timeout"
     assert fk.worker().call("library", fk.Case("large-merchant-levy").raw()).kind == "decided"
+
+
+def test_a_change_after_a_duplicated_top_level_key_never_sends_the_harness_marker():
+    """Found by the fuzz report: a field set after a top-level key was duplicated went out beside
+    the harness's ``__pairs__`` marker, which the contract then (rightly) refused as a field."""
+    case = fk.Case(
+        "lvliang-sme-green-packaging",
+        (
+            fk.Mutation("duplicate", "packaging.filler_reduction_rate", "1_0.5"),
+            fk.Mutation("duplicate", "application_id", False),
+            fk.Mutation("value", "energy", None),
+        ),
+    )
+    raw = case.raw() if callable(case.raw) else case.raw
+    assert b"__pairs__" not in raw and raw.count(b'"application_id"') == 2
