@@ -26,7 +26,7 @@ from engine.records import audit
 from engine.records.accounts import require
 from engine.records.adjusting import apply_overrides
 from engine.records.common import decision_out
-from engine.records.deciding import in_force, open_proposal, snapshot_book
+from engine.records.deciding import granted_columns, in_force, open_proposal, snapshot_book
 from engine.records.standing import history_of, standing
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import DecisionOut, DecisionRow, ReviewRow, SubmissionRow, stored_id
@@ -151,10 +151,6 @@ def _proposal(s, app_id: str) -> DecisionRow:
     raise ReviewError(f"{app_id}: no proposal awaits review")
 
 
-def _granted(out: dict) -> str:
-    return out["amount"] if out["status"] == "granted" else "0.00"
-
-
 def confirm(
     store: Store,
     app_id: str,
@@ -206,7 +202,6 @@ def confirm(
                 f"{app_id}: the record changed since proposal {row.id} (it would replace decision "
                 f"{row.replaces_id}, now {replaces_id}); return it and propose again"
             )
-        outs = decided["outcomes"]
         review = ReviewRow(
             decision_id=stored_id(row.id),
             application_id=app_id,
@@ -216,9 +211,7 @@ def confirm(
             overrides=json.dumps(kept, ensure_ascii=False) if kept else None,
             reviewed_at=now or now_utc(),
             replaces_id=replaces_id,
-            storage_granted_yuan=_granted(outs["storage_subsidy"]),
-            freight_granted_yuan=_granted(outs["eco_packaging_freight_subsidy"]),
-            equipment_granted=outs["equipment_subsidy"]["status"] == "granted",
+            **granted_columns(decided),  # what caps count from now on: the overridden amounts
             subsidy_yuan=decided["totals"]["subsidy_yuan"],
             levy_yuan=decided["totals"]["levy_yuan"],
         )
