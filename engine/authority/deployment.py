@@ -11,17 +11,16 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from engine.cst import CST
 from engine.errors import RulebookError, ShuangtanError
 from engine.rulebook.yamlfile import load_yaml
 
 ENV_VAR = "SHUANGTAN_AUTHORITY"
 EXAMPLE = Path(__file__).resolve().parent / "example.yaml"
 #: China has kept UTC+8 without daylight saving since 1991: the fallback where no tz database is installed.
-_CST = dt.timezone(dt.timedelta(hours=8), "CST")
 _PLACEHOLDERS = ("{year}", "{seq}")
 
 
@@ -75,10 +74,7 @@ class Authority(BaseModel):
 
     @property
     def tz(self) -> dt.tzinfo:
-        try:
-            return ZoneInfo(self.timezone)
-        except ZoneInfoNotFoundError:  # a system without tz data (the tzdata package is optional)
-            return _CST
+        return CST  # the one zone ``timezone`` admits, as a fixed offset (engine/cst.py says why)
 
     def today(self, now: dt.datetime) -> dt.date:
         """The date in the authority's time zone at the instant ``now`` (aware, or naive UTC)."""

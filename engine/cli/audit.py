@@ -9,7 +9,8 @@ import click
 
 from engine.cli.common import domain_errors
 from engine.cli.records import with_store
-from engine.records.audit import CST, ENTITIES, log, shown_time
+from engine.cst import CST, shown_time
+from engine.records.audit import ENTITIES, log
 from engine.records.audit import verify as verify_chain
 
 

@@ -17,11 +17,11 @@ from engine.cli.extras import MissingExtraError, needs_extras
 from engine.cli.telemetry import telemetry_options
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, read_bounded
 from engine.contract.jsontext import SIZE_TEXT
+from engine.cst import as_cst, shown_time
 from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
 from engine.records import service as records
 from engine.records import views as records_view
 from engine.records.store import ENV_VAR, open_store, resolve_url
-from engine.records.store.db import as_cst
 from engine.records.store.models import SubmissionIn, TelemetryIn
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
@@ -482,10 +482,6 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
         click.echo("this decision calls for no notice")
 
 
-def _cst(value) -> str:
-    return f"{as_cst(value):%Y-%m-%d %H:%M:%S} CST" if value is not None else "-"
-
-
 def _json(model) -> str:
     return model.model_dump_json()
 
@@ -542,7 +538,7 @@ def show(application_id, fmt, store):
     click.echo("versions:")
     for v in a.versions:
         click.echo(
-            f"  v{v.version}  submission {v.id}  {_cst(v.received_at)}  by {v.submitted_by}  "
+            f"  v{v.version}  submission {v.id}  {shown_time(v.received_at)}  by {v.submitted_by}  "
             f"sha256 {v.sha256[:16]}…  {v.status}  {v.filename or ''}"
         )
         for e in v.errors:
@@ -551,7 +547,7 @@ def show(application_id, fmt, store):
         click.echo("telemetry:")
     for t in a.telemetry:
         click.echo(
-            f"  {t.id}  submission {t.submission_id}  {_cst(t.received_at)}  "
+            f"  {t.id}  submission {t.submission_id}  {shown_time(t.received_at)}  "
             f"sha256 {t.sha256[:16]}…  {'valid' if t.valid else 'INVALID'}  {t.filename or ''}"
             + (f"  system {t.system_id}" if t.system_id else "")
         )
@@ -568,7 +564,7 @@ def show(application_id, fmt, store):
             "superseded": f"superseded by {d.superseded_by}",
         }[d.state]
         click.echo(
-            f"  {d.id}  proposed {_cst(d.decided_at)}  by {d.officer}  submission {d.submission_id}  "
+            f"  {d.id}  proposed {shown_time(d.decided_at)}  by {d.officer}  submission {d.submission_id}  "
             f"ruleset {d.ruleset_version} {d.ruleset_digest[:19]}…  {state}"
             + (f"  replaces {d.supersedes_id}" if d.supersedes_id else "")
         )
@@ -577,7 +573,7 @@ def show(application_id, fmt, store):
         if d.reviewer:
             verb = "confirmed" if d.state in ("in_force", "superseded") else "returned"
             click.echo(
-                f"      {verb} {_cst(d.reviewed_at)} by {d.reviewer}"
+                f"      {verb} {shown_time(d.reviewed_at)} by {d.reviewer}"
                 + (f": {d.review_opinion}" if d.review_opinion else "")
             )
         for h in d.holds:

@@ -12,9 +12,9 @@ import click
 
 from engine.cli.common import InputError, domain_errors
 from engine.cli.records import with_store
+from engine.cst import shown_time
 from engine.errors import AccountRefused
 from engine.records.accounts import ROLES, add_account, disable_account, list_accounts
-from engine.records.audit import shown_time
 from engine.records.common import default_person
 
 

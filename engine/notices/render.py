@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from engine.contract.application import Application
+from engine.cst import CST
 from engine.decimals import fmt_money, fmt_plain
 from engine.errors import ShuangtanError
 from engine.notices import fonts
@@ -32,7 +32,6 @@ KINDS = ("approval", "denial", "rectification", "levy")
 REVOCATION = "revocation"
 DOCUMENT_KINDS = (*KINDS, REVOCATION)
 #: Notices print times in China Standard Time; the record keeps UTC.
-CST = ZoneInfo("Asia/Shanghai")
 LANGS = ("zh", "en")
 FORMATS = ("md", "html")
 #: 《中华人民共和国行政复议法》(2023 修订) 第二十条: 自知道或者应当知道该行政行为之日起六十日内提出

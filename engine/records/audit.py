@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import String, cast, exists, func, inspect, select
 from sqlmodel import Session, col
 
+from engine.cst import CST, shown_time
 from engine.errors import RecordError
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import (
@@ -44,8 +45,7 @@ GENESIS = "0" * 64
 
 
 def _t(value: dt.datetime | None) -> str | None:
-    # astimezone: PostgreSQL hands times back in the session's time zone, not necessarily UTC
-    return None if value is None else as_utc(value).astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return None if value is None else as_utc(value).isoformat(timespec="microseconds")
 
 
 def _d(value: dt.date | None) -> str | None:
@@ -240,13 +240,7 @@ def append(s, actor: str, action: str, entity: str, row: Any, fieldset: str, sum
 
 # --- reading the chain -------------------------------------------------------------------
 #: China has kept one offset, with no summer time, since 1991: no time-zone database needed.
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
 BATCH = 200  # rows held at once while verifying: a submission's raw bytes can be megabytes
-
-
-def shown_time(value: dt.datetime) -> str:
-    """A stored (UTC) time as the bureau reads it, in China Standard Time."""
-    return as_utc(value).astimezone(CST).strftime("%Y-%m-%d %H:%M:%S CST")
 
 
 @dataclass
@@ -505,7 +499,7 @@ def _utc(value: dt.date | dt.datetime, day_after: bool = False) -> dt.datetime:
     """A bound as a UTC instant: a date is a day in China Standard Time (the bureau's day), a
     datetime an instant (naive: UTC). SQLite compares the wall time bound, so it must be UTC."""
     if isinstance(value, dt.datetime):
-        return as_utc(value).astimezone(dt.UTC)
+        return as_utc(value)
     day = value + dt.timedelta(days=1) if day_after else value
     return dt.datetime.combine(day, dt.time(), CST).astimezone(dt.UTC)
 
@@ -539,7 +533,7 @@ def log(
     return [
         AuditEntryOut(
             seq=stored_id(link.seq),
-            at=as_utc(link.at).astimezone(dt.UTC),
+            at=as_utc(link.at),
             actor=link.actor,
             actor_name=names.get(link.actor, link.actor),
             action=link.action,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from engine.contract.flat import flatten_decision, result_columns
+from engine.cst import as_cst
 from engine.records.adjusting import apply_overrides
 from engine.records.common import (
     decision_out,
@@ -23,7 +24,7 @@ from engine.records.common import (
     unloaded,
 )
 from engine.records.reviewing import effective_document
-from engine.records.store.db import Store, as_cst, as_utc
+from engine.records.store.db import Store, as_utc
 from engine.records.store.models import (
     ApplicationOut,
     DecisionRow,

@@ -30,9 +30,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from engine.cst import CST
 from engine.errors import InvalidTelemetryError
 
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
 COLUMNS = ("interval_start", "grid_import_kw", "storage_discharge_kw", "storage_charge_kw", "received_at")
 OPTIONAL = ("system_id",)
 POWER = ("grid_import_kw", "storage_discharge_kw", "storage_charge_kw")

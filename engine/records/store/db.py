@@ -36,18 +36,6 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-#: China Standard Time, what every time is shown in (China has kept UTC+8 without daylight saving since 1991)
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def as_cst(value: dt.datetime) -> dt.datetime:
-    return as_utc(value).astimezone(CST)
-
-
-def today_cst(now: dt.datetime | None = None) -> dt.date:
-    return as_cst(now or now_utc()).date()
-
-
 def as_utc(value: dt.datetime) -> dt.datetime:
     """Every stored time is UTC: SQLite hands it back naive, PostgreSQL in the session's zone."""
     return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
