@@ -26,7 +26,7 @@ from engine.records import audit
 from engine.records.accounts import require
 from engine.records.adjusting import apply_overrides
 from engine.records.common import decision_out
-from engine.records.deciding import granted_columns, in_force, open_proposal, snapshot_book
+from engine.records.deciding import BatchItem, granted_columns, in_force, open_proposal, snapshot_book
 from engine.records.standing import history_of, standing
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import DecisionOut, DecisionRow, ReviewRow, SubmissionRow, stored_id
@@ -283,13 +283,6 @@ def return_proposal(
         return decision_out(row, superseded_by=None, review=review)
 
 
-@dataclass
-class ReviewItem:
-    application_id: str
-    decision: DecisionOut | None = None
-    error: str | None = None
-
-
 def confirm_many(store: Store, app_ids, book, reviewer: str, opinion: str | None = None):
     """Confirm each proposal in turn (no overrides: a held one is reported, the others go on).
     The reviewer's own account is checked first: refused, nothing is confirmed."""
@@ -297,6 +290,6 @@ def confirm_many(store: Store, app_ids, book, reviewer: str, opinion: str | None
         require(s, reviewer, "review")
     for app_id in app_ids:
         try:
-            yield ReviewItem(app_id, confirm(store, app_id, book, reviewer, opinion))
+            yield BatchItem(app_id, confirm(store, app_id, book, reviewer, opinion))
         except RecordError as exc:  # AccountRefused here: this application's proposer or submitter
-            yield ReviewItem(app_id, error=str(exc))
+            yield BatchItem(app_id, error=str(exc))

@@ -52,7 +52,7 @@ from engine.records.deciding import (
 )
 from engine.records.issuing import IssuedNotice, issue_notices, notice_documents
 from engine.records.replaying import COMPARED, ReplayReport, replay, replay_target
-from engine.records.reviewing import ReviewItem, confirm, confirm_many, effective_document, return_proposal
+from engine.records.reviewing import confirm, confirm_many, effective_document, return_proposal
 from engine.records.submissions import (
     Receipt,
     attach_telemetry,
@@ -66,7 +66,6 @@ __all__ = [
     "AccountRefused",
     "AlreadyProposedError",
     "ReviewError",
-    "ReviewItem",
     "confirm",
     "confirm_many",
     "effective_document",
