@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, exists, func, inspect, select
+from sqlalchemy import String, cast, exists, func, insert, inspect, select
 from sqlmodel import Session, col
 
 from engine.cst import CST, shown_time
@@ -79,6 +79,8 @@ FIELDSETS: dict[tuple[str, str], Callable[[Any], dict]] = {
         "received_at": _t(r.received_at),
         "submitted_by": r.submitted_by,
         "corrects": r.corrects,
+        # only where set: links made before batch files keep the digest they were made with
+        **({"source": r.source} if r.source is not None else {}),
     },
     ("submission", "verdict"): lambda r: {
         "id": r.id,
@@ -211,31 +213,58 @@ def link_hash(
     return hashlib.sha256(canonical(fields)).hexdigest()
 
 
-def append(s, actor: str, action: str, entity: str, row: Any, fieldset: str, summary: str | None = None) -> AuditRow:
+def append(s, actor: str, action: str, entity: str, row: Any, fieldset: str, summary: str | None = None) -> None:
     """Chain a link for ``row`` (flushed first, so it has its key) inside the caller's transaction."""
+    append_many(s, [Entry(actor, action, entity, row, fieldset, summary)])
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One link to chain: who did what to which (flushed) row, under which fieldset."""
+
+    actor: str
+    action: str
+    entity: str
+    row: Any
+    fieldset: str
+    summary: str | None = None
+
+
+def append_many(s, entries: list[Entry]) -> None:
+    """Chain a link for each entry, in order, inside the caller's transaction: the head is
+    locked once and the links inserted in one statement (a batch's chunk, not one row at a time)."""
+    if not entries:
+        return
     s.flush()
     head = s.exec(select(AuditHeadRow).where(col(AuditHeadRow.id) == 1).with_for_update()).scalars().one()
-    seq, at = head.seq + 1, now_utc()
-    entity_id = ENTITIES[entity][1](row)
-    digest = row_digest(entity, fieldset, row)
-    link = AuditRow(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        fieldset=fieldset,
-        digest=digest,
-        prev_hash=head.hash,
-        hash=link_hash(head.hash, seq, _t(at) or "", actor, action, entity, entity_id, fieldset, digest),
-        summary=summary,
-    )
-    s.add(link)
-    head.seq, head.hash = seq, link.hash
+    seq, prev, at = head.seq, head.hash, now_utc()
+    stamp = _t(at) or ""
+    values = []
+    for e in entries:
+        seq += 1
+        entity_id = ENTITIES[e.entity][1](e.row)
+        digest = row_digest(e.entity, e.fieldset, e.row)
+        h = link_hash(prev, seq, stamp, e.actor, e.action, e.entity, entity_id, e.fieldset, digest)
+        values.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": e.actor,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": entity_id,
+                "fieldset": e.fieldset,
+                "digest": digest,
+                "prev_hash": prev,
+                "hash": h,
+                "summary": e.summary,
+            }
+        )
+        prev = h
+    s.execute(insert(AuditRow), values)
+    head.seq, head.hash = seq, prev
     s.add(head)
     s.flush()
-    return link
 
 
 # --- reading the chain -------------------------------------------------------------------

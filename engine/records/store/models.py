@@ -69,6 +69,8 @@ class SubmissionRow(SQLModel, table=True):
     period_end: dt.date | None = None
     period_start: dt.date | None = None
     corrects: str | None = Field(default=None, max_length=200)  # the application id this one corrects
+    # JSON {file, sha256, row, format[, cells]} when the submission was one row of a batch file
+    source: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class AccountRow(SQLModel, table=True):
