@@ -99,6 +99,27 @@ class Store:
                 .with_for_update()
             )
 
+    def lock_enterprises(self, s: Session, enterprises: set[tuple[str, str | None, str | None]]) -> None:
+        """``lock_enterprise`` for many (credit code, name, region code) at once, in credit-code
+        order: two transactions locking overlapping sets never wait for each other in a circle."""
+        codes = sorted({code for code, _, _ in enterprises})
+        if not codes:
+            return
+        known = set(
+            s.execute(select(col(EnterpriseRow.credit_code)).where(col(EnterpriseRow.credit_code).in_(codes))).scalars()
+        )
+        for code, name, region in sorted(enterprises):
+            if code not in known:
+                ensure_enterprise(s, code, name or "", region or "")
+                known.add(code)
+        if self.dialect != "sqlite":
+            s.execute(
+                select(col(EnterpriseRow.credit_code))
+                .where(col(EnterpriseRow.credit_code).in_(codes))
+                .order_by(col(EnterpriseRow.credit_code))
+                .with_for_update()
+            )
+
     def dispose(self):
         self.engine.dispose()
 
