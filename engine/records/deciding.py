@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import aliased
@@ -171,7 +172,7 @@ def evaluate(book: Rulebook, app: Application, record: History, telemetry=None, 
     decision = with_history(decision, app.history, record)
     if telemetry is not None:
         decision = annotate(decision, book, app, facts, comparisons, telemetry)
-    return json.loads(dumps_decision(decision))
+    return orjson.loads(dumps_decision(decision))  # the Decimals as the stored text has them
 
 
 def store_snapshot(s, book: Rulebook) -> None:

@@ -26,6 +26,16 @@ def test_migrations_build_exactly_the_models(record_url):
         store.dispose()
 
 
+def test_the_head_read_from_file_names_is_alembics_head(record_url):
+    """The fast path that skips alembic for a record already at head names the same revision."""
+    store = db.open_store(record_url)
+    try:
+        assert db.head_by_name() == db.head_revision()
+        assert db.stamped_revision(store.engine) == db.head_revision()
+    finally:
+        store.dispose()
+
+
 def test_upgrade_from_the_first_revision_keeps_every_record(bare_sqlite_url):
     engine = db.make_engine(bare_sqlite_url)
     db.upgrade(engine, "0001")

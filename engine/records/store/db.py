@@ -164,8 +164,24 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def head_by_name() -> str:
+    """The head revision as the migration files are named (``NNNN_what.py`` holds revision NNNN),
+    read without importing alembic: a record already at head opens without it."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def stamped_revision(engine: Engine) -> str | None:
+    """The revision the record says it is at, by plain SQL (None: no schema yet)."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` inside one transaction; concurrent openers wait, then see head."""
+    if revision == "head" and stamped_revision(engine) == head_by_name():
+        return
     from alembic import command
 
     target = head_revision() if revision == "head" else revision
