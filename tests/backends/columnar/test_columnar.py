@@ -251,9 +251,7 @@ def test_text_the_contract_refuses_is_refused_on_the_columnar_path_too(tmp_path)
     the columnar path, whose native kernel does not look for such characters (found by the fuzzer)."""
     doc = json.loads((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_text())
     frame = pl.DataFrame([{"application_id": doc["application_id"], **_flat(doc)}] * 3)
-    frame = frame.with_columns(
-        pl.Series("enterprise.name", [doc["enterprise"]["name"], "A\u202eB", "太原\u2066仓"])
-    )
+    frame = frame.with_columns(pl.Series("enterprise.name", [doc["enterprise"]["name"], "A\u202eB", "太原\u2066仓"]))
     got = decide_frame_columnar(load_rulebook(), frame)
     assert got["storage_subsidy.amount"].to_list() == ["280000.00", None, None]
     assert "U+202E" in got["error"][1] and "U+2066" in got["error"][2]
