@@ -109,3 +109,18 @@ def test_snapshot_keeps_decimals_exact():
     back = loads_files(dumps_files(files))
     assert back == files and isinstance(back["parameters/x.yaml"]["rate"], Decimal)
     assert str(back["parameters/x.yaml"]["rate"]) == "0.10"
+
+
+def test_large_texts_are_lz4_compressed_on_postgresql(pg_url):
+    store = db.open_store(pg_url)
+    try:
+        with store.engine.connect() as c:
+            got = c.execute(
+                text(
+                    "SELECT attname, attcompression FROM pg_attribute "
+                    "WHERE attrelid = 'decision'::regclass AND attname = 'document'"
+                )
+            ).one()
+        assert got == ("document", "l")
+    finally:
+        store.dispose()
