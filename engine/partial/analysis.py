@@ -77,8 +77,7 @@ class OutcomeAnalysis:
     outcome: Outcome
     statuses: tuple  # the statuses it can reach, in the outcome's order
     amount: Interval | None = None  # granted or levied amount, in units of 10**-places (None: no amount)
-    exemption: Exemption | None = None  # the first exemption that fails whatever the unknowns are
-    exemption_sure: bool = False  # whether every exemption before it holds (it is the reason)
+    exemption: Exemption | None = None  # an exemption that fails whatever the unknowns are (the reason of n/a)
     truths: tuple = ()  # (criterion, truth values) when the outcome may apply
     rows: dict = field(default_factory=dict)  # table name -> the row it hits, when there is one
     uncapped: Interval | None = None
@@ -261,9 +260,27 @@ def table(t, env: _Env) -> TableResult:
 
 
 # --- the fields a node reads ---------------------------------------------------------
-def fields_read(node, o: Outcome) -> set:
+_READ: dict = {}
+
+
+def fields_read(node, o: Outcome) -> frozenset:
     """Every field ``node`` reads, through the outcome's variables and tables (not through the
-    outcomes its status tests read)."""
+    outcomes its status tests read). The rule trees never change: each answer is kept (keyed by
+    identity, the nodes kept alive with it)."""
+    key = (id(node), id(o))
+    hit = _READ.get(key)
+    if hit is None or hit[0] is not node or hit[1] is not o:
+        hit = _READ[key] = (node, o, frozenset(_fields_read(node, o)))
+    return hit[2]
+
+
+def table_fields(t, o: Outcome) -> frozenset:
+    """Every field a table of ``o`` reads: its input, its rows' minimums and outputs."""
+    nodes = (t.input, *(r.min for r in t.rows), *(r.output for r in t.rows))
+    return frozenset().union(*(fields_read(n, o) for n in nodes))
+
+
+def _fields_read(node, o: Outcome) -> set:
     lets = dict(o.lets)
     tables = {t.name: t for t in o.tables}
     out: set = set()
@@ -286,43 +303,55 @@ def fields_read(node, o: Outcome) -> set:
 
 
 # --- outcomes ---------------------------------------------------------------------
-def analyze(book: Rulebook, facts: Facts) -> dict[str, OutcomeAnalysis]:
-    """Every outcome of ``book`` for these facts, in the rulebook's order."""
+def outcome_reads(book: Rulebook) -> dict[str, frozenset]:
+    """outcome -> every field it reads, through the outcomes its status tests read."""
+    cached = book.__dict__.get("_partial_reads")
+    if cached is not None:
+        return cached
+    out: dict[str, frozenset] = {}
+    for o in book.outcomes:
+        reads: set = set()
+        nodes = [e.when for e in (*book.exceptions, *o.applies)] + [t for _, t in o.lets]
+        nodes += [c.test for c in o.criteria]
+        if o.amount is not None:
+            nodes += [o.amount.formula] + ([o.amount.cap] if o.amount.cap is not None else [])
+        for n in nodes:
+            reads |= fields_read(n, o)
+        for t in o.tables:
+            reads |= table_fields(t, o)
+        for c in o.criteria:
+            if isinstance(c.test, Status):
+                reads |= out[c.test.outcome]
+        out[o.name] = frozenset(reads)
+    book.__dict__["_partial_reads"] = out
+    return out
+
+
+def analyze(book: Rulebook, facts: Facts, known: dict | None = None) -> dict[str, OutcomeAnalysis]:
+    """Every outcome of ``book`` for these facts, in the rulebook's order. ``known``: outcome ->
+    status of outcomes already decided exactly (none of their fields unknown), taken as they are."""
     status: dict = {}
     out: dict[str, OutcomeAnalysis] = {}
+    reads = outcome_reads(book)
     for o in book.outcomes:
-        a = _outcome(book, o, facts, status, out)
+        if known and o.name in known:
+            a = OutcomeAnalysis(o, (known[o.name],), reads=reads[o.name])
+        else:
+            a = _outcome(book, o, facts, status, out, reads[o.name])
         out[o.name] = a
         status[o.name] = frozenset(a.statuses)
     return out
 
 
-def _outcome(book: Rulebook, o: Outcome, facts: Facts, status: dict, done: dict) -> OutcomeAnalysis:
+def _outcome(book: Rulebook, o: Outcome, facts: Facts, status: dict, done: dict, reads: frozenset) -> OutcomeAnalysis:
     env = _Env(facts, status)
     unknown = facts.unknown
     ok, ko = STATUSES[o.kind]
     exemptions = [*book.exceptions, *o.applies]
     needs: set = set()
-    reads: set = set()
-    for e in exemptions:
-        reads |= fields_read(e.when, o)
-    for _, t in o.lets:
-        reads |= fields_read(t, o)
-    for c in o.criteria:
-        reads |= fields_read(c.test, o)
-        if isinstance(c.test, Status):
-            reads |= done[c.test.outcome].reads
-    if o.amount is not None:
-        reads |= fields_read(o.amount.formula, o)
-        if o.amount.cap is not None:
-            reads |= fields_read(o.amount.cap, o)
-    for t in o.tables:
-        reads |= fields_read(TableOutput(t.name), o)
-
-    result = OutcomeAnalysis(o, (), reads=frozenset(reads), env=env)
+    result = OutcomeAnalysis(o, (), reads=reads, env=env)
     statuses = set()
     reach = True  # every exemption so far may hold
-    sure = True  # every exemption so far holds
     for e in exemptions:
         values = truth(e.when, env)
         if len(values) > 1:
@@ -330,11 +359,10 @@ def _outcome(book: Rulebook, o: Outcome, facts: Facts, status: dict, done: dict)
         if False in values or None in values:
             statuses.add("not_applicable")
             if values == FALSE:
-                result.exemption, result.exemption_sure = e, sure
+                result.exemption = e
         if True not in values:
             reach = False
             break
-        sure = sure and values == TRUE
     if reach:  # it may apply
         for name, t in o.lets:
             env.vars[name] = term(t, env)
@@ -369,7 +397,7 @@ def _granted(o: Outcome, env: _Env, result: OutcomeAnalysis, unknown: frozenset)
         if len(r.rows) == 1 and not r.none:
             result.rows[t.name] = r.rows[0]
         elif len(r.rows) > 1:
-            needs |= fields_read(TableOutput(t.name), o) & unknown
+            needs |= table_fields(t, o) & unknown
     if o.amount is None:
         return needs
     env.hit_assumed = True

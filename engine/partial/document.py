@@ -19,7 +19,7 @@ from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import FIELDS, Application
 from engine.contract.decision import AmountRange, Decision, OutcomeDoc, TotalsRange
 from engine.decimals import fmt_amount, fmt_plain, fmt_scaled
-from engine.partial.analysis import OutcomeAnalysis, analyze, facts_of, term
+from engine.partial.analysis import OutcomeAnalysis, analyze, facts_of, outcome_reads, term
 from engine.partial.intervals import Interval, add, hull
 from engine.partial.questions import questions
 from engine.partial.reading import PartialApplication
@@ -65,9 +65,9 @@ def _decide(book: Rulebook, engine: ReteEngine, app: Application, unknown: froze
         return full
     fields, present = field_values(app)
     facts = facts_of(book, fields, present, unknown, app.period.end)
-    analyses = analyze(book, facts)
+    exact = {name for name, reads in outcome_reads(book).items() if not (reads & unknown)}
+    analyses = analyze(book, facts, {name: full["outcomes"][name]["status"] for name in exact})
     outcomes: dict[str, OutcomeDoc] = {}
-    exact = {name for name, a in analyses.items() if not (a.reads & unknown)}
     for name, a in analyses.items():
         outcomes[name] = (
             full["outcomes"][name] if name in exact else _outcome_doc(a, full["outcomes"][name], outcomes, facts)
