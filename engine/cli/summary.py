@@ -64,13 +64,13 @@ def render_text(decision: dict, app=None, unknown=frozenset()) -> str:
         if out["status"] == "undetermined":
             could = " / ".join(f"{STATUS_LABELS[s][0]} {STATUS_LABELS[s][1]}" for s in out["could_be"])
             lines.append(f"    可能 could be: {could}")
-        if out.get("needs"):
-            verb = "取决于 depends on" if out["status"] == "undetermined" else "尚可增加理由 may add reasons"
-            lines.append(f"    {verb}: {'; '.join(_field(p) for p in out['needs'])}")
         for r in out["reasons"]:
             zh_msg = r.get("message_zh")
             text = f"{zh_msg} / {r['message']}" if zh_msg else r["message"]
             lines.append(f"    [{r['code']}] {text}  ({r['rule']}; {r['source']})")
+        if out.get("needs"):
+            verb = "取决于 depends on" if out["status"] == "undetermined" else "尚可增加理由 may add reasons"
+            lines.append(f"    {verb}: {'; '.join(_field(p) for p in out['needs'])}")
         if out.get("notice"):
             n = out["notice"]
             lines.append(
