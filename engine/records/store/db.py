@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from engine.records.store import state
 from engine.records.store.models import EnterpriseRow
 
 DEFAULT_URL = "sqlite:///shuangtan.db"
@@ -144,13 +145,27 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` inside one transaction; concurrent openers wait, then see head."""
-    from alembic import command
+    """Bring the schema to ``revision`` inside one transaction; concurrent openers wait, then see head.
 
-    target = head_revision() if revision == "head" else revision
-    if current_revision(engine) == target:
+    At head, the application state's triggers (state.py) are installed and its table rebuilt
+    whenever a migration ran or the installed triggers are not this code's.
+    """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    head = head_revision()
+    target = head if revision == "head" else revision
+    if current_revision(engine) == target and (target != head or state_current(engine)):
         return
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(_alembic_config(conn), revision)
+        if target == head and (before != head or not state.current(conn)):
+            state.install(conn)
+
+
+def state_current(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return state.current(conn)
