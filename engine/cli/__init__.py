@@ -36,8 +36,11 @@ _LAZY = {
     "explain": ("engine.cli.drafting",),
     **{
         name: ("engine.cli.records",)
-        for name in ("submit", "decide", "confirm", "return", "replay", "notice", "list", "show", "export")
+        for name in ("submit", "decide", "confirm", "return", "replay", "notice", "export")
     },
+    "list": ("engine.cli.looking",),
+    "show": ("engine.cli.looking",),
+    "db": ("engine.cli.db_cmd",),
     "telemetry": ("engine.cli.telemetry",),
     "users": ("engine.cli.users",),
     "audit": ("engine.cli.audit",),

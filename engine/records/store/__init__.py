@@ -11,5 +11,5 @@ from engine.lazy import lazy_exports
 __all__ = ["DEFAULT_URL", "ENV_VAR", "Store", "open_store", "resolve_url"]
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, {"DEFAULT_URL": "db", "ENV_VAR": "db", "Store": "db", "open_store": "db", "resolve_url": "db"}
+    __name__, {"DEFAULT_URL": "direct", "ENV_VAR": "direct", "Store": "db", "open_store": "db", "resolve_url": "direct"}
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from engine.records.store import state
+from engine.records.store.direct import DEFAULT_URL, ENV_VAR, resolve_url  # noqa: F401  (named here too)
 from engine.records.store.models import EnterpriseRow
 
-DEFAULT_URL = "sqlite:///shuangtan.db"
-ENV_VAR = "SHUANGTAN_DB"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x5348_5541_4E47  # "SHUANG": one migrator at a time on PostgreSQL
-
-
-def resolve_url(url: str | None = None) -> str:
-    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
 def now_utc() -> dt.datetime:

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+DEFAULT_URL = "sqlite:///shuangtan.db"
+ENV_VAR = "SHUANGTAN_DB"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
 MESSAGES = {
@@ -42,6 +44,11 @@ MESSAGES = {
 
 class SchemaMismatch(Exception):
     """The record cannot be read as it is (missing, no schema, another revision): the message says what to run."""
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The record's URL: the option, else $SHUANGTAN_DB, else shuangtan.db in the working directory."""
+    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
 # --- the code's schema revision ------------------------------------------------------------
@@ -159,12 +166,20 @@ class Reading:
         self._sql: dict[str, str] = {}
 
     def rows(self, sql: str, **params: Any) -> list[tuple]:
+        return self._run(sql, params)[1]
+
+    def dicts(self, sql: str, **params: Any) -> list[dict]:
+        """Rows as dicts keyed by column name."""
+        names, rows = self._run(sql, params)
+        return [dict(zip(names, row)) for row in rows]
+
+    def _run(self, sql: str, params: dict) -> tuple[list[str], list[tuple]]:
         if not self._sqlite:
             sql = self._sql.get(sql) or self._sql.setdefault(sql, _PARAM.sub(r"%(\1)s", sql))
         cur = self.conn.cursor()
         try:
             cur.execute(sql, params)
-            return cur.fetchall()
+            return [d[0] for d in cur.description or ()], cur.fetchall()
         finally:
             cur.close()
 
