@@ -77,7 +77,7 @@ def _run(fn, args, kwargs, url: str, store):
     try:
         return fn(*args, store=store, **kwargs)
     except DBAPIError as exc:
-        raise _say("failed", url, exc.orig) from None
+        raise _say("failed", url, exc.orig or exc) from None
     finally:
         store.dispose()
 
@@ -150,7 +150,7 @@ def with_reading(fn):
             raise _say("cannot_open", url, exc) from None
         if conn is None:
             return reading_store(_borrowing(fn))(*args, db_url=url, **kwargs)
-        dialect = "sqlite" if parse_url(url).dialect == "sqlite" else "postgresql"  # type: ignore[union-attr]
+        dialect = "sqlite" if parse_url(url).dialect == "sqlite" else "postgresql"
         try:
             with direct.reading(conn, dialect) as r:
                 refuse(r.schema_problem(url))

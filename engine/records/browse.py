@@ -313,11 +313,8 @@ def application(
         status = "corrected"  # its decision was replaced by a correcting application's
     else:
         status = "pending"
-    shown = (
-        decision_fields(in_force or proposal, None, reviews.get((in_force or proposal).id))
-        if in_force or proposal
-        else None
-    )
+    shown_row = in_force or proposal
+    shown = decision_fields(shown_row, None, reviews.get(shown_row.id)) if shown_row is not None else None
 
     def version_status(r):
         if r.valid is not False and r.id != current.id:

@@ -61,13 +61,14 @@ def revisions() -> list[str]:
     down_of: dict[str, str | None] = {}
     for path in MIGRATIONS.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        rev, down = _REVISION.search(text), _DOWN.search(text)
-        if rev and down:
-            down_of[rev.group(1)] = down.group(1) or None
+        named, down = _REVISION.search(text), _DOWN.search(text)
+        if named and down:
+            down_of[named.group(1)] = down.group(1) or None
     heads = set(down_of) - {d for d in down_of.values() if d}
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads ({sorted(heads)}), not one")
-    chain, rev = [], heads.pop()
+    chain: list[str] = []
+    rev: str | None = heads.pop()
     while rev is not None:
         chain.append(rev)
         rev = down_of.get(rev)
@@ -231,8 +232,7 @@ def connect(url: str) -> Any | None:
         path = sqlite_file(url)
         if path is None:
             return None  # in memory: nothing to read, SQLAlchemy says so as before
-        conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=60, isolation_level=None)
-        return conn
+        return sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=60, isolation_level=None)
     if u.dialect in ("postgresql", "postgres") and u.driver in (None, "psycopg2", "psycopg"):
         kwargs: dict[str, Any] = {
             k: v
@@ -249,14 +249,14 @@ def connect(url: str) -> Any | None:
                 if u.driver == "psycopg2":
                     raise
             else:
-                conn = psycopg2.connect(**kwargs)
-                conn.set_session(readonly=True)
-                return conn
+                pg2 = psycopg2.connect(**kwargs)
+                pg2.set_session(readonly=True)
+                return pg2
         import psycopg
 
-        conn = psycopg.connect(**kwargs)
-        conn.read_only = True
-        return conn
+        pg3 = psycopg.connect(**kwargs)
+        pg3.read_only = True
+        return pg3
     return None
 
 
