@@ -197,3 +197,47 @@ def test_paging_counts_in_sql(store, book):
     assert total == 3 and [a.application_id for a in rows] == ["P-1"]
     assert views.list_page(store, limit=5, offset=7)[1] == []
     assert [a.application_id for a in views.list_page(store, offset=5)[1]] == ["P-5", "P-6"]
+
+
+def test_two_writers_of_one_application_leave_its_state_right_on_postgresql(pg_url, book):
+    """A confirmation and a new version of one application, in two transactions at once: the
+    second refresh waits for the first to commit, then reads it (without the per-application
+    lock it would write what it computed before, the proposal still open)."""
+    import threading
+
+    store = open_store(pg_url)
+    Bureau(store, book, random.Random(0)).submit("X-1")
+    proposal = records.decide(store, "X-1", book, "wang")
+    now = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    a, b = store.engine.connect(), store.engine.connect()
+    ta = a.begin()
+    a.execute(
+        text(
+            "INSERT INTO review (decision_id, application_id, action, reviewer, reviewed_at, storage_granted_yuan, "
+            "freight_granted_yuan, equipment_granted, subsidy_yuan, levy_yuan) "
+            "VALUES (:d, 'X-1', 'confirm', 'zhao', :t, '0.00', '0.00', false, '0.00', '0.00')"
+        ),
+        {"d": proposal.id, "t": now},
+    )
+
+    def new_version():
+        with b.begin():
+            b.execute(
+                text(
+                    "INSERT INTO submission (application_id, version, raw, sha256, received_at, submitted_by, "
+                    "validated) VALUES ('X-1', 2, :raw, 'x', :t, 'li', false)"
+                ),
+                {"raw": b"{}", "t": now},
+            )
+
+    second = threading.Thread(target=new_version)
+    second.start()
+    second.join(timeout=2)
+    assert second.is_alive(), "the second refresh waits for the first transaction"
+    ta.commit()
+    second.join(timeout=30)
+    a.close(), b.close()
+    (got,) = views.list_applications(store)
+    assert (got.status, got.current_version, got.decision_id, got.proposal_id) == ("received", 2, proposal.id, None)
+    assert_state_is_rebuilt_state(store)
+    store.dispose()

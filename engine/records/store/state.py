@@ -207,6 +207,9 @@ def install(conn, rebuild: bool = True) -> None:
     for statement in _sqlite_install() if conn.dialect.name == "sqlite" else _pg_install():
         conn.exec_driver_sql(statement)
     if rebuild:
+        if conn.dialect.name == "postgresql":  # a freshly loaded table has no statistics: the rebuild's
+            for table in _TOUCHES:  # per-row subqueries would scan where an index answers
+                conn.exec_driver_sql(f"ANALYZE {table}")
         for statement in REBUILD:
             conn.exec_driver_sql(statement)
 
