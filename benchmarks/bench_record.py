@@ -1,6 +1,6 @@
 """Benchmark of the record (engine/records) through the CLI, against `evaluate` (not a test; prints figures).
 
-    .venv/bin/python benchmarks/bench_record.py [--n 2000] [--seed 2026] [--no-pg] [--keep]
+    .venv/bin/python benchmarks/bench_record.py [--n 2000] [--seed 2026] [--no-pg] [--keep] [--scale 100000]
 
 On N applications of the calibrated population (engine.drafting.population: valid, annual, each
 of its own enterprise, so the record never refuses a period as already paid), in one run:
@@ -11,8 +11,16 @@ of its own enterprise, so the record never refuses a period as already paid), in
      subprocess: `submit` of the N applications as separate JSON files (in as many calls as the
      argument list needs), `decide --all-pending`, `confirm --all-proposed`, `audit verify`, and
      the cold wall time of `list`, `show <one id>` and `--help` (median of 3).
+  3. with --scale M, a record of M applications as a bureau's is after a year, bulk-built through
+     the library's tables (not the CLI: M of them would take hours): each application of the
+     population submitted (its raw JSON document), proposed (the record's own decision document,
+     evaluated in worker processes) and confirmed by a reviewer, on SQLite and PostgreSQL alike
+     (fresh as above; the application-state triggers off while loading, then installed, which
+     rebuilds the table); audit links are not made, so audit verify is not run on it. Then the
+     cold wall time (median of 3) of `list`, `list --region` (the commonest region), `list
+     --outcome storage_subsidy=granted`, `show <one id>` and `--help`.
 Every rate counts the whole subprocess, start-up included, as a user waits for it; the ratios
-are to evaluate -j 1. The machine's other load counts: run it idle. --keep keeps the temporary
+are to evaluate -j 1. The subprocesses run this checkout's code (PYTHONPATH). The machine's other load counts: run it idle. --keep keeps the temporary
 folder (the applications, the evaluate output and the SQLite file) and prints where it is.
 """
 
@@ -44,6 +52,8 @@ PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN = f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres"
 ARG_BYTES = 64 * 1024  # file names per `submit` call: well under any ARG_MAX
 ENV = {k: v for k, v in os.environ.items() if k != "SHUANGTAN_DB"}  # every command names its --db
+ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # this checkout
+SCALE_CHUNK = 2000  # applications evaluated and inserted at a time
 
 
 def shuangtan():
@@ -199,12 +209,213 @@ def table(n: int, ref: float, help_wall: float, results: dict) -> None:
         print(fmt.format(*row))
 
 
+# --- a record of a year: bulk-built ----------------------------------------------------------
+def _worker_init():
+    global _BOOK
+    from engine.rulebook.loader import load_rulebook
+
+    _BOOK = load_rulebook()
+
+
+def _propose(lines: list[bytes]) -> list[tuple[str, str | None]]:
+    """(decision document, holds) of each application, as `decide` would store them (no history)."""
+    import json
+
+    from engine.records.deciding import proposal_document
+
+    out = []
+    for line in lines:
+        doc, holds = proposal_document(_BOOK, parse_application(line), [])
+        out.append((json.dumps(doc, ensure_ascii=False), json.dumps(holds, ensure_ascii=False) if holds else None))
+    return out
+
+
+def _rows(start: int, lines: list[bytes], proposals, book_digest: str, book_version: str, n: int):
+    """(submissions, decisions, reviews) of applications ``start``... (ids from 1), received over a year."""
+    import datetime as dt
+    import hashlib
+    import json
+
+    from engine.records.deciding import granted_columns
+
+    year = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    step = dt.timedelta(days=365) / n
+    subs, decs, revs = [], [], []
+    for i, (line, (document, holds)) in enumerate(zip(lines, proposals), start=start + 1):
+        app = parse_application(line)
+        e, at = app.enterprise, year + step * (i - 1)
+        digest = hashlib.sha256(line).hexdigest()
+        subs.append(
+            {
+                "id": i,
+                "application_id": app.application_id,
+                "version": 1,
+                "raw": line,
+                "sha256": digest,
+                "filename": f"{i:06d}.json",
+                "received_at": at,
+                "submitted_by": "li",
+                "validated": True,
+                "valid": True,
+                "credit_code": e.credit_code,
+                "region_code": e.region_code,
+                "enterprise_name": e.name,
+                "period_start": app.period.start,
+                "period_end": app.period.end,
+            }
+        )
+        doc = json.loads(document)
+        granted = granted_columns(doc)
+        common = {"application_id": app.application_id, **granted}
+        decs.append(
+            {
+                "id": i,
+                "submission_id": i,
+                "credit_code": e.credit_code,
+                "period_year": app.period.end.year,
+                "period_start": app.period.start,
+                "period_end": app.period.end,
+                "ruleset_version": book_version,
+                "ruleset_digest": book_digest,
+                "input_sha256": digest,
+                "officer": "wang",
+                "decided_at": at + dt.timedelta(days=1),
+                "document": document,
+                "holds": holds,
+                **common,
+            }
+        )
+        revs.append(
+            {
+                "id": i,
+                "decision_id": i,
+                "action": "confirm",
+                "reviewer": "zhao",
+                "reviewed_at": at + dt.timedelta(days=2),
+                "subsidy_yuan": doc["totals"]["subsidy_yuan"],
+                "levy_yuan": doc["totals"]["levy_yuan"],
+                **common,
+            }
+        )
+    return subs, decs, revs
+
+
+def build_at_scale(urls: list[str], m: int, seed: int, tmp: Path) -> tuple[str, str, float]:
+    """A record of ``m`` confirmed applications at each URL (schema and accounts made here):
+    (one application id, the commonest region, seconds taken)."""
+    from collections import Counter
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sqlalchemy import insert
+
+    from engine.records.deciding import store_snapshot
+    from engine.records.store import state
+    from engine.records.store.models import DecisionRow, ReviewRow, SubmissionRow
+    from engine.rulebook.loader import load_rulebook
+
+    t0 = time.perf_counter()
+    src = tmp / f"scale-{m}.jsonl"
+    write_population(generate(m, seed), src)
+    lines = src.read_bytes().splitlines()
+    book = load_rulebook()
+    stores = [open_store(url) for url in urls]
+    for store in stores:
+        add_account(store, "wang", "officer", "bench")
+        add_account(store, "zhao", "reviewer", "bench")
+        add_account(store, "li", "officer", "bench")
+        with store.session() as s:
+            store_snapshot(s, book)
+        with store.engine.begin() as conn:
+            state.uninstall(conn)  # rebuilt once at the end, not row by row
+    regions: Counter = Counter()
+    chunks = [lines[i : i + SCALE_CHUNK] for i in range(0, len(lines), SCALE_CHUNK)]
+    with ProcessPoolExecutor(initializer=_worker_init) as pool:
+        for k, proposals in enumerate(pool.map(_propose, chunks)):
+            subs, decs, revs = _rows(k * SCALE_CHUNK, chunks[k], proposals, book.digest, book.version, m)
+            regions.update(sub["region_code"] for sub in subs)
+            for store in stores:
+                with store.engine.begin() as conn:
+                    conn.execute(insert(SubmissionRow.__table__), subs)
+                    conn.execute(insert(DecisionRow.__table__), decs)  # (the statuses summary by its default)
+                    conn.execute(insert(ReviewRow.__table__), revs)
+    for store in stores:
+        with store.engine.begin() as conn:
+            if store.dialect == "postgresql":
+                for table in ("submission", "decision", "review"):
+                    conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {m})")
+            state.install(conn)
+        if store.dialect == "postgresql":  # as autovacuum leaves a year-old record: statistics, visibility map
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        store.dispose()
+    one_id = parse_application(lines[len(lines) // 2]).application_id
+    return one_id, regions.most_common(1)[0][0], time.perf_counter() - t0
+
+
+def cold_reads(url: str, one_id: str, region: str) -> dict:
+    out: dict = {"notes": []}
+    for key, args in (
+        ("list", ["list"]),
+        ("list --region", ["list", "--region", region]),
+        ("list --outcome", ["list", "--outcome", "storage_subsidy=granted"]),
+        ("show", ["show", one_id]),
+    ):
+        out[key], proc = cold(*args, "--db", url)
+        out[key + " line"] = last_line(proc)
+        if proc.returncode:
+            out["notes"].append(f"{' '.join(args)} exit {proc.returncode}: {proc.stderr.strip()[:160]}")
+    return out
+
+
+def at_scale(m: int, seed: int, tmp: Path, no_pg: bool, help_wall: float) -> None:
+    urls = {"SQLite": f"sqlite:///{tmp / f'scale-{m}.db'}"}
+    drop = None
+    skipped = "skipped (--no-pg)"
+    if not no_pg:
+        pg, reason = pg_database()
+        if pg is None:
+            skipped = f"skipped: {reason}"
+        else:
+            urls["PostgreSQL"], _, drop = pg
+    try:
+        one_id, region, seconds = build_at_scale(list(urls.values()), m, seed + 1, tmp)
+        print(
+            f"\na record of {m:,} applications, each submitted, proposed and confirmed (bulk-built in {seconds:.0f} s)"
+        )
+        results = {backend: cold_reads(url, one_id, region) for backend, url in urls.items()}
+    finally:
+        if drop is not None:
+            drop()
+    cols = ["SQLite", "PostgreSQL"]
+    rows = [
+        ("list, cold (median of 3)", "list"),
+        (f"list --region {region}, cold", "list --region"),
+        ("list --outcome storage_subsidy=granted, cold", "list --outcome"),
+        (f"show {one_id}, cold", "show"),
+    ]
+    body = [(name, *(f"{results[b][key]:.3f} s" if b in results else "-" for b in cols)) for name, key in rows]
+    body.append(("--help, cold (no record)", f"{help_wall:.3f} s", f"{help_wall:.3f} s"))
+    widths = [max(len(r[i]) for r in [("read", *cols), *body]) for i in range(3)]
+    fmt = " | ".join(f"{{:<{w}}}" for w in widths)
+    print(fmt.format("read", *cols))
+    print("-+-".join("-" * w for w in widths))
+    for row in body:
+        print(fmt.format(*row))
+    if "PostgreSQL" not in results:
+        print(f"PostgreSQL at scale: {skipped}")
+    for backend, r in results.items():
+        print(f"{backend} at scale: list: {r['list line']}; --region: {r['list --region line']}")
+        for note in r["notes"]:
+            print(f"{backend} at scale: {note}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--scale", type=int, default=0, metavar="M", help="also a bulk-built record of M applications")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_record_"))
@@ -259,6 +470,8 @@ def main():
             print(f"{backend}: {r['verify_line']}; list: {r['list_line']}")
             for note in r["notes"]:
                 print(f"{backend}: {note}")
+        if args.scale:
+            at_scale(args.scale, args.seed, tmp, args.no_pg, help_wall)
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -36,13 +36,45 @@ _LAZY = {
     "explain": ("engine.cli.drafting",),
     **{
         name: ("engine.cli.records",)
-        for name in ("submit", "decide", "confirm", "return", "replay", "notice", "list", "show", "export")
+        for name in ("submit", "decide", "confirm", "return", "replay", "notice", "export")
     },
+    "list": ("engine.cli.looking",),
+    "show": ("engine.cli.looking",),
+    "db": ("engine.cli.db_cmd",),
     "telemetry": ("engine.cli.telemetry",),
     "users": ("engine.cli.users",),
     "audit": ("engine.cli.audit",),
     "verify-backends": ("engine.cli.scale",),
     "evaluate-columnar": ("engine.cli.scale",),
+}
+
+#: command -> the first sentence of its help: what `shuangtan --help` lists without importing every
+#: command's module (a test holds these to the commands' own help)
+SUMMARIES = {
+    "audit": "The audit chain: every write to the record, linked so that a change behind its back shows.",
+    "check": "Decide one application (FILE, or - for standard input).",
+    "confirm": "Confirm proposals: from then on they are the decisions in force (caps, notices, exports).",
+    "db": "The record's schema: its revision, and bringing it to this shuangtan's.",
+    "decide": "Propose decisions: the engine's result, with the enterprise's history taken from the record.",
+    "evaluate": "Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).",
+    "evaluate-columnar": "Decide a population with the columnar backend (same decisions as `evaluate`, flat rows).",
+    "explain": (
+        "The smallest changes to an application that would turn a denial into a grant, a check not met "
+        "into met, or a levy into an exemption."
+    ),
+    "export": "Decisions for the provincial platform: CSV (flat dotted columns) or JSON Lines (full documents).",
+    "list": "Applications on record, one line each (the version it stands on and the decision in force), newest first (by the receipt of that version): the first 50 unless --limit, --offset or --all.",
+    "notice": "Issue the notices of a confirmed decision: approval, denial, rectification, levy, and a 变更/撤销 notice for an earlier decision it replaced.",
+    "population": "Synthetic populations of applications for simulation.",
+    "replay": "Re-evaluate a stored decision under its stored ruleset, its input and the history the record held when it was proposed (recomputed from the record); exit 1 if it differs.",
+    "return": "Return a proposal to the proposing officer: nothing is decided; the application awaits a new proposal.",
+    "rules": "Inspect the rulebook.",
+    "show": "One application: every submitted version, telemetry file, decision and notice issued.",
+    "simulate": "Evaluate a population under the baseline and under a reform, and report the difference.",
+    "submit": "Receive application files: each is stored exactly as received, then validated.",
+    "telemetry": "Metered intervals from the provincial platform.",
+    "users": "Accounts that may act on the record: officers, reviewers, enterprises…",
+    "verify-backends": "Decide N generated applications with the Rete and the columnar backend; compare every cell.",
 }
 
 
@@ -59,8 +91,27 @@ class LazyGroup(click.Group):
             loaded[cmd_name] = True
         return self.commands.get(cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click lists them, from SUMMARIES for a command not loaded yet (importing every module
+        would make --help take most of a second)."""
+        loaded = self.__dict__.get("_loaded", {})
+        names = [n for n in self.list_commands(ctx) if not (n in self.commands and self.commands[n].hidden)]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in SUMMARIES and not loaded.get(name) and name not in self.commands:
+                rows.append((name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        with no_traceback():  # the eager options (--help loads every command, --version)
+        with no_traceback():  # the eager options (--help, --version)
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -8,7 +8,7 @@ import sys
 import click
 
 from engine.cli.common import domain_errors
-from engine.cli.records import with_store
+from engine.cli.opening import reading_store
 from engine.cst import CST, shown_time
 from engine.records.audit import ENTITIES, log
 from engine.records.audit import verify as verify_chain
@@ -20,8 +20,8 @@ def audit():
 
 
 @audit.command()
-@domain_errors  # outside with_store, which names a failing record first
-@with_store
+@domain_errors  # outside reading_store, which names a failing record first
+@reading_store
 def verify(store):
     """Walk the chain and check every row against it; exit 1 listing what is wrong, first first.
 
@@ -59,8 +59,8 @@ def _when(ctx, param, value):
 @click.option("--entity", type=click.Choice(list(ENTITIES)), help="Only links to this kind of row.")
 @click.option("--id", "entity_id", metavar="ID", help="Only links to this row (with --entity).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@domain_errors  # outside with_store, which names a failing record first
-@with_store
+@domain_errors  # outside reading_store, which names a failing record first
+@reading_store
 def log_cmd(since, until, actor, entity, entity_id, fmt, store):
     """Who did what to which row and when, oldest first (times in China Standard Time)."""
     if entity_id is not None and entity is None:

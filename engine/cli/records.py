@@ -1,91 +1,27 @@
-"""Officers' commands: submit, decide, replay, notice, list, show, export (on the record)."""
+"""Officers' commands: submit, decide, confirm, return, replay, notice, export (on the record).
+
+list and show are in looking.py; opening the record (--db) is in opening.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import re
 import sys
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from engine.atomic import open_replacing
 from engine.cli.common import InputError, OutputPath, distinct_files, domain_errors, rulebook_options, writing
-from engine.cli.extras import MissingExtraError, needs_extras
+from engine.cli.looking import _date, filter_options
+from engine.cli.opening import DB_HELP, hide_password, masked_url, reading_store, with_store
 from engine.cli.telemetry import telemetry_options
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, read_bounded
 from engine.contract.jsontext import SIZE_TEXT
-from engine.cst import as_cst, shown_time
 from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
 from engine.records import service as records
 from engine.records import views as records_view
-from engine.records.store import ENV_VAR, open_store, resolve_url
 from engine.records.store.models import SubmissionIn, TelemetryIn
 
-DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
-
-
-def with_store(fn):
-    """--db URL, opened (and migrated to the current schema) before the command runs.
-
-    The URL's password is never shown: every message names the record with ``***`` in its place.
-    A failure of the record itself (a full disk, a lost connection) is one line, not a traceback.
-    """
-
-    @click.option("--db", "db_url", envvar=ENV_VAR, default=None, metavar="URL", help=DB_HELP)
-    @functools.wraps(fn)
-    def wrapper(*args, db_url=None, **kwargs):
-        url = resolve_url(db_url)
-        try:
-            with needs_extras():  # postgresql:// without the [postgres] extra
-                store = open_store(db_url)
-        except MissingExtraError:
-            raise
-        except Exception as exc:  # a bad URL or an unreachable server is the user's to fix
-            raise click.ClickException(
-                hide_password(f"cannot open the record at {masked_url(url)}: {_first_line(exc)}", url)
-            ) from None
-        try:
-            return fn(*args, store=store, **kwargs)
-        except DBAPIError as exc:
-            raise click.ClickException(
-                hide_password(f"the record at {masked_url(url)} failed: {_first_line(exc.orig)}", url)
-            ) from None
-        finally:
-            store.dispose()
-
-    return wrapper
-
-
-def _first_line(exc: BaseException) -> str:
-    """Type and first line: SQLAlchemy appends the statement and its parameters (raw bytes) below."""
-    return internal_reason(exc)
-
-
-def masked_url(url: str) -> str:
-    """The database URL as it may be shown: ``postgresql://user:***@host/db``."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL SQLAlchemy can parse: mask whatever sits between : and @
-        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
-
-
-def hide_password(text: str, url: str) -> str:
-    """``text`` with the URL's password (as written, and as decoded) replaced by ***."""
-    secrets = set()
-    try:
-        if make_url(url).password:
-            secrets.add(str(make_url(url).password))
-    except Exception:
-        pass
-    found = re.search(r"//[^:/@]*:([^@]*)@", url)
-    if found:
-        secrets.add(found.group(1))
-    for secret in sorted(filter(None, secrets), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+__all__ = ["DB_HELP", "hide_password", "masked_url", "register", "with_store"]
 
 
 def person_option(*names, help):
@@ -93,15 +29,6 @@ def person_option(*names, help):
     return click.option(
         *names, "person", required=True, metavar="NAME", help=help + " (an account: `shuangtan users`)."
     )
-
-
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 def _attach(store, app_id, path, system_id, who, book):
@@ -287,21 +214,7 @@ def decide(application_ids, all_pending, again, person, opinion, telemetry_path,
         sys.exit(1)
 
 
-def _filters(fn):
-    for option in reversed(
-        [
-            click.option("--region", metavar="CODE", help="6-digit region code, e.g. 140100."),
-            click.option(
-                "--outcome",
-                metavar="NAME[=STATUS]",
-                help="e.g. storage_subsidy=granted; a bare name: any status but not_applicable.",
-            ),
-            click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Received on or after (CST date)."),
-            click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Received on or before (CST date)."),
-        ]
-    ):
-        fn = option(fn)
-    return fn
+_filters = filter_options
 
 
 @click.command()
@@ -482,129 +395,6 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
         click.echo("this decision calls for no notice")
 
 
-def _json(model) -> str:
-    return model.model_dump_json()
-
-
-@click.command("list")
-@click.option("--status", type=click.Choice(["received", "rejected", "pending", "proposed", "decided", "corrected"]))
-@_filters
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@domain_errors  # outside with_store, which names a failing record first
-@with_store
-def list_cmd(status, region, outcome, since, until, fmt, store):
-    """Applications on record, one line each (latest version and the decision in force)."""
-    apps = records_view.list_applications(store, status, region, outcome, since, until)
-    for a in apps:
-        if fmt == "json":
-            click.echo(_json(a))
-            continue
-        granted = ",".join(k for k, v in a.statuses.items() if v == "granted")
-        which = f"decision {a.decision_id}" if a.decision_id else ""
-        if a.proposal_id:
-            which = f"proposal {a.proposal_id}"
-        rejected = f"  (v{', v'.join(map(str, a.rejected_versions))} rejected)" if a.rejected_versions else ""
-        click.echo(
-            f"{a.application_id or '-':24} v{a.current_version or a.latest_version or '-':<3} {a.status:9} "
-            f"{a.region_code or '------'} {as_cst(a.received_at):%Y-%m-%d} {which:12} "
-            f"{a.enterprise_name or ''}" + (f"  granted: {granted}" if granted else "") + rejected
-        )
-    if fmt == "text":
-        click.echo(f"{len(apps)} application(s)")
-
-
-@click.command()
-@click.argument("application_id", metavar="APP_ID")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@domain_errors  # outside with_store, which names a failing record first
-@with_store
-def show(application_id, fmt, store):
-    """One application: every submitted version, telemetry file, decision and notice issued."""
-    a = records_view.show(store, application_id)
-    if a is None:
-        raise click.ClickException(f"{application_id}: no submission with this application id on record")
-    if fmt == "json":
-        click.echo(a.model_dump_json(indent=2))
-        return
-    click.echo(
-        f"{a.application_id}  {a.enterprise_name or ''} ({a.credit_code or '?'}, {a.region_code or '?'})  "
-        f"status {a.status}"
-    )
-    if a.rejected_versions:
-        click.echo(
-            f"note: v{', v'.join(map(str, a.rejected_versions))} rejected; the application stands on "
-            f"v{a.current_version} and its decisions"
-        )
-    click.echo("versions:")
-    for v in a.versions:
-        click.echo(
-            f"  v{v.version}  submission {v.id}  {shown_time(v.received_at)}  by {v.submitted_by}  "
-            f"sha256 {v.sha256[:16]}…  {v.status}  {v.filename or ''}"
-        )
-        for e in v.errors:
-            click.echo(f"      {e.path}: {e.message}")
-    if a.telemetry:
-        click.echo("telemetry:")
-    for t in a.telemetry:
-        click.echo(
-            f"  {t.id}  submission {t.submission_id}  {shown_time(t.received_at)}  "
-            f"sha256 {t.sha256[:16]}…  {'valid' if t.valid else 'INVALID'}  {t.filename or ''}"
-            + (f"  system {t.system_id}" if t.system_id else "")
-        )
-        for problem in t.problems[:20]:
-            click.echo(f"      {problem}")
-        if len(t.problems) > 20:
-            click.echo(f"      … {len(t.problems) - 20} more (--format json lists them all)")
-    click.echo("decisions:")
-    for d in a.decisions:
-        state = {
-            "in_force": "in force",
-            "proposed": "proposed, awaiting review",
-            "returned": "returned",
-            "superseded": f"superseded by {d.superseded_by}",
-        }[d.state]
-        click.echo(
-            f"  {d.id}  proposed {shown_time(d.decided_at)}  by {d.officer}  submission {d.submission_id}  "
-            f"ruleset {d.ruleset_version} {d.ruleset_digest[:19]}…  {state}"
-            + (f"  replaces {d.supersedes_id}" if d.supersedes_id else "")
-        )
-        if d.opinion:
-            click.echo(f"      opinion ({d.officer}): {d.opinion}")
-        if d.reviewer:
-            verb = "confirmed" if d.state in ("in_force", "superseded") else "returned"
-            click.echo(
-                f"      {verb} {shown_time(d.reviewed_at)} by {d.reviewer}"
-                + (f": {d.review_opinion}" if d.review_opinion else "")
-            )
-        for h in d.holds:
-            click.echo(f"      held: {h['code']} on {h['outcome']}: {h['message']}")
-        for o in d.overrides:
-            click.echo(
-                f"      override {o['outcome']}: {o['engine']['status']} {o['engine']['amount'] or ''} -> "
-                f"{o['decided']['status']} {o['decided']['amount'] or ''} by {o['by']}: {o['reason']}"
-            )
-        click.echo("      " + ", ".join(f"{k} {v}" for k, v in d.statuses.items()))
-        click.echo(
-            f"      subsidy {d.totals['subsidy_yuan']} yuan, levy {d.totals['levy_yuan']} yuan"
-            + ("" if d.history_agrees in (None, True) else "; declared history overruled by the record")
-            + (
-                ""
-                if d.telemetry_id is None
-                else f"; metered (telemetry {d.telemetry_id})"
-                + ("" if d.metering_agrees else ", declared values differ from the meter")
-            )
-        )
-    click.echo("notices:")
-    for n in a.notices:
-        click.echo(
-            f"  {n.id}  {n.number or '(unnumbered)'}  decision {n.decision_id}  {n.kind} {n.lang} {n.format}  "
-            f"dated {n.notice_date}  "
-            f"by {n.issued_by}  {n.filename}"
-        )
-    if not a.notices:
-        click.echo("  none")
-
-
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--out", "out_path", type=OutputPath(allow_dash=True, path_type=None), default="-", show_default=True)
@@ -614,8 +404,8 @@ def show(application_id, fmt, store):
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Confirmed on or after (CST date).")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Confirmed on or before (CST date).")
 @rulebook_options
-@domain_errors  # outside with_store, which names a failing record first
-@with_store
+@domain_errors  # outside reading_store, which names a failing record first
+@reading_store
 def export(fmt, out_path, include_superseded, since, until, book, store):
     """Decisions for the provincial platform: CSV (flat dotted columns) or JSON Lines (full documents)."""
     kwargs = dict(include_superseded=include_superseded, since=since, until=until)
@@ -631,5 +421,5 @@ def export(fmt, out_path, include_superseded, since, until, book, store):
 
 
 def register(group):
-    for cmd in (submit, decide, confirm, return_cmd, replay, notice, list_cmd, show, export):
+    for cmd in (submit, decide, confirm, return_cmd, replay, notice, export):
         group.add_command(cmd)

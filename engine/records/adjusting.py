@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.contract.decision import Reason
 from engine.decimals import fmt_amount
-from engine.records.standing import Standing
+
+if TYPE_CHECKING:  # (standing reads the record through SQLAlchemy: show applies overrides without it)
+    from engine.records.standing import Standing
 
 #: outcomes paid or levied for a period (the equipment subsidy is once per enterprise, checks are not paid)
 PER_PERIOD = ("storage_subsidy", "eco_packaging_freight_subsidy", "carbon_quota_reward", "packaging_levy")

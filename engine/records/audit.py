@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 
 from engine.cst import CST, shown_time
 from engine.errors import RecordError
+from engine.records.store import state
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import (
     AccountRow,
@@ -54,6 +55,18 @@ def _d(value: dt.date | None) -> str | None:
 
 def _h(raw: bytes | None) -> str | None:
     return None if raw is None else hashlib.sha256(bytes(raw)).hexdigest()
+
+
+def _summary(name: str, value: str | None, derive: Callable[[Any], str | None], source: Any) -> dict:
+    """A summary kept beside the column it is derived from (state.py), covered only where it is
+    not what that column says: an honest row keeps the digest its link was made with (links from
+    before the summaries existed included), and a summary edited behind the record's back no longer
+    matches."""
+    try:
+        expected = derive(source)
+    except Exception:  # a source that cannot be read: the summary is covered as it is
+        return {name: value}
+    return {} if value == expected else {name: value}
 
 
 #: (entity, fieldset) -> the row's fields that link covers. A row that changes state later
@@ -128,6 +141,7 @@ FIELDSETS: dict[tuple[str, str], Callable[[Any], dict]] = {
         "telemetry_id": r.telemetry_id,
         "opinion": r.opinion,
         "holds": r.holds,
+        **_summary("statuses", r.statuses, state.decision_statuses, r.document),
     },
     ("review", "review"): lambda r: {
         "id": r.id,
@@ -144,6 +158,7 @@ FIELDSETS: dict[tuple[str, str], Callable[[Any], dict]] = {
         "equipment_granted": r.equipment_granted,
         "subsidy_yuan": r.subsidy_yuan,
         "levy_yuan": r.levy_yuan,
+        **_summary("statuses", r.statuses, state.override_statuses, r.overrides),
     },
     ("notice", "issued"): lambda r: {
         "id": r.id,

@@ -47,6 +47,7 @@ from engine.records.accounts import require
 from engine.records.adjusting import no_zero_grants, one_payment
 from engine.records.common import decision_out, latest_submission, sha256, unloaded
 from engine.records.standing import enterprises_rows, history_of, overlapping, standing
+from engine.records.store import state
 from engine.records.store.db import Store, now_utc
 from engine.records.store.models import (
     DecisionOut,
@@ -340,6 +341,7 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
                     officer=officer,
                     decided_at=now or now_utc(),
                     document=dumps_decision(doc),
+                    statuses=state.brief({k: v["status"] for k, v in doc["outcomes"].items()}),
                     **granted_columns(doc),
                     telemetry_id=tel.id if tel is not None else None,
                     opinion=opinion or None,

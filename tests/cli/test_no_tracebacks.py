@@ -220,7 +220,10 @@ def test_a_full_disk_during_decide_is_one_line(tmp_path, monkeypatch):
 
         def evaluate(*a, **k):
             if mounted.returncode == 0:  # fill the disk now: the decision's insert has no room
-                with open(folder / "filler", "wb") as fh, pytest.raises(OSError):
+                with (
+                    open(folder / "filler", "wb", buffering=0) as fh,
+                    pytest.raises(OSError),
+                ):  # unbuffered: nothing left for close() to flush onto the full disk
                     while True:
                         fh.write(b"\0" * 65536)
                         fh.flush()

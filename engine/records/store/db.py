@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,16 +19,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from engine.records.store import state
+from engine.records.store.direct import DEFAULT_URL, ENV_VAR, resolve_url  # noqa: F401  (named here too)
 from engine.records.store.models import EnterpriseRow
 
-DEFAULT_URL = "sqlite:///shuangtan.db"
-ENV_VAR = "SHUANGTAN_DB"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x5348_5541_4E47  # "SHUANG": one migrator at a time on PostgreSQL
-
-
-def resolve_url(url: str | None = None) -> str:
-    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
 def now_utc() -> dt.datetime:
@@ -179,15 +174,30 @@ def stamped_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` inside one transaction; concurrent openers wait, then see head."""
-    if revision == "head" and stamped_revision(engine) == head_by_name():
+    """Bring the schema to ``revision`` inside one transaction; concurrent openers wait, then see head.
+
+    At head, the application state's triggers (state.py) are installed and its table rebuilt
+    whenever a migration ran or the installed triggers are not this code's. A record already at
+    head with this code's triggers opens without importing alembic.
+    """
+    if revision == "head" and stamped_revision(engine) == head_by_name() and state_current(engine):
         return
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
 
-    target = head_revision() if revision == "head" else revision
-    if current_revision(engine) == target:
+    head = head_revision()
+    target = head if revision == "head" else revision
+    if current_revision(engine) == target and (target != head or state_current(engine)):
         return
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(_alembic_config(conn), revision)
+        if target == head and (before != head or not state.current(conn)):
+            state.install(conn)
+
+
+def state_current(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return state.current(conn)

@@ -24,9 +24,21 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from engine.records.store import state
+
 
 def _utc() -> Column:
     return Column(DateTime(timezone=True), nullable=False)
+
+
+def _brief(source: str, summary):
+    """A column default: the compact summary of the row's ``source`` column as inserted (any way
+    of inserting the row, the ORM's or a bulk insert, that leaves the summary out fills it)."""
+
+    def default(context) -> str | None:
+        return summary(context.get_current_parameters().get(source))
+
+    return default
 
 
 def stored_id(key: int | None) -> int:
@@ -128,6 +140,10 @@ class DecisionRow(SQLModel, table=True):
     freight_granted_yuan: str = Field(max_length=32)
     equipment_granted: bool
     telemetry_id: int | None = None  # the metered data the decision used, if any
+    # {"outcome":"status",...} of the document, for listing without decoding it (state.py)
+    statuses: str | None = Field(
+        default=None, sa_column=Column(Text, default=_brief("document", state.decision_statuses))
+    )
 
 
 class ReviewRow(SQLModel, table=True):
@@ -152,6 +168,33 @@ class ReviewRow(SQLModel, table=True):
     equipment_granted: bool = Field(sa_column=Column(Boolean, nullable=False))
     subsidy_yuan: str = Field(max_length=32)
     levy_yuan: str = Field(max_length=32)
+    # {"outcome":"status",...} that the overrides set (None: none), for listing (state.py)
+    statuses: str | None = Field(
+        default=None, sa_column=Column(Text, default=_brief("overrides", state.override_statuses))
+    )
+
+
+class ApplicationStateRow(SQLModel, table=True):
+    """One row per application: the standing ``list`` filters, sorts and counts by. Written only
+    by the database's triggers (engine/records/store/state.py), from the rows above; never by code."""
+
+    __tablename__ = "application_state"
+    __table_args__ = (
+        UniqueConstraint("application_id", name="uq_application_state_application"),
+        Index("ix_application_state_received", "received_at", "application_id", "submission_id"),
+        Index("ix_application_state_status", "status", "received_at", "application_id", "submission_id"),
+        Index("ix_application_state_region", "region_code", "received_at", "application_id", "submission_id"),
+    )
+    # the version the application stands on (a submission with no readable id: itself)
+    submission_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    application_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=16)
+    region_code: str | None = Field(default=None, max_length=6)
+    received_at: dt.datetime = Field(sa_column=_utc())
+    decision_id: int | None = None  # in force
+    proposal_id: int | None = None  # awaiting review
+    statuses: str | None = Field(default=None, sa_column=Column(Text))  # of the decision shown
+    override_statuses: str | None = Field(default=None, sa_column=Column(Text))  # its review's
 
 
 class AuditRow(SQLModel, table=True):

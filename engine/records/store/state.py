@@ -1,0 +1,245 @@
+"""Each application's standing, kept by the database itself: the table ``list`` reads.
+
+An application's status (received, rejected, pending, proposed, decided, corrected) depends on
+all its versions, its decisions and their reviews. Worked out at read time for a record of
+100,000 applications that is most of a second on SQLite; kept in ``application_state`` (one row
+per application, its current version's key) it is an index range. Triggers on ``submission``,
+``decision`` and ``review`` recompute the row of each application a write touches, inside the
+writer's transaction, whichever code writes (the ORM, a bulk insert, plain SQL): no writer has to
+know about it. The rules are those of ``engine.records.browse`` (``application``), which reads the
+rows themselves; tests hold the two to the same answers.
+
+On PostgreSQL two writers of one application (a new version while its proposal is confirmed)
+would each compute from a snapshot without the other's row; each refresh first takes a
+transaction lock on the application, so the later one reads what the earlier committed. A
+transaction must therefore write its submissions, decisions and reviews before it locks the audit
+chain's head (``audit.append`` flushes them first): the other order can deadlock with a writer of
+the same application (PostgreSQL then ends one of the two with an error, nothing is lost).
+
+The triggers' names carry ``VERSION``: ``db.upgrade`` (re)installs them and rebuilds the table
+when they are missing or of another version, and a read-only command refuses a record without
+them. A migration that recreates one of the three tables (SQLite's batch mode does) drops its
+triggers; the next ``upgrade`` puts them back and rebuilds.
+
+Also here: the compact ``statuses`` summaries a decision and a review keep beside their JSON
+(filled by column defaults in models.py), so that listing never decodes a decision document.
+"""
+
+from __future__ import annotations
+
+import json
+
+VERSION = 1
+_PREFIX = "shuangtan_state_"
+TABLE = "application_state"
+#: one trigger of each installed set is looked for to tell whether the set is there
+PROBE = f"shuangtan_state_v{VERSION}_review_ins"
+_LOCK_SPACE = 0x5348_5541  # pg_advisory_xact_lock(space, hashtext(app)): one refresher per application
+
+COLUMNS = (
+    "submission_id",
+    "application_id",
+    "status",
+    "region_code",
+    "received_at",
+    "decision_id",
+    "proposal_id",
+    "statuses",
+    "override_statuses",
+)
+
+_CONFIRMED = "r.decision_id = d.id AND r.action = 'confirm'"
+_REPLACED = "EXISTS (SELECT 1 FROM review x WHERE x.replaces_id = d.id AND x.action = 'confirm')"
+_IN_FORCE = f"SELECT MAX(d.id) FROM decision d JOIN review r ON {_CONFIRMED} WHERE d.application_id = c.application_id AND NOT {_REPLACED}"
+_PROPOSAL = "SELECT MAX(d.id) FROM decision d WHERE d.application_id = c.application_id AND NOT EXISTS (SELECT 1 FROM review r WHERE r.decision_id = d.id)"
+_OF_CURRENT = f"SELECT 1 FROM decision d JOIN review r ON {_CONFIRMED} WHERE d.submission_id = c.id AND d.application_id = c.application_id"
+#: the version an application stands on: its latest not rejected, else its latest
+_CURRENT = (
+    "c.version = COALESCE("
+    "(SELECT MAX(s.version) FROM submission s WHERE s.application_id = c.application_id AND s.valid IS NOT FALSE), "
+    "(SELECT MAX(s.version) FROM submission s WHERE s.application_id = c.application_id))"
+)
+_STATUS = f"""CASE
+    WHEN c.valid IS NOT TRUE THEN CASE WHEN c.validated THEN 'rejected' ELSE 'received' END
+    WHEN p.id IS NOT NULL THEN 'proposed'
+    WHEN EXISTS ({_OF_CURRENT} AND NOT {_REPLACED}) THEN 'decided'
+    WHEN EXISTS ({_OF_CURRENT} AND {_REPLACED}) THEN 'corrected'
+    ELSE 'pending' END"""
+
+
+def state_select(where: str) -> str:
+    """The state rows of the current submissions ``c`` that ``where`` selects (``_CURRENT`` not included)."""
+    return f"""SELECT c.id, c.application_id, {_STATUS}, c.region_code, c.received_at, f.id, p.id,
+    CASE WHEN f.id IS NOT NULL THEN f.statuses ELSE p.statuses END,
+    CASE WHEN f.id IS NOT NULL THEN fr.statuses END
+FROM submission c
+LEFT JOIN decision f ON f.id = ({_IN_FORCE})
+LEFT JOIN review fr ON fr.decision_id = f.id
+LEFT JOIN decision p ON p.id = ({_PROPOSAL})
+WHERE {where}"""
+
+
+_COLS = ", ".join(COLUMNS)
+_SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "application_id")
+
+
+def _refresh_application(app: str) -> list[str]:
+    """Statements that make the row of application ``app`` (an SQL expression) what the rows say."""
+    return [
+        f"DELETE FROM {TABLE} WHERE application_id = {app} "
+        f"AND NOT EXISTS (SELECT 1 FROM submission WHERE application_id = {app})",
+        f"INSERT INTO {TABLE} ({_COLS}) {state_select(f'c.application_id = {app} AND {_CURRENT}')} "
+        f"ON CONFLICT (application_id) DO UPDATE SET {_SET}",
+    ]
+
+
+def _refresh_unnamed(sub: str) -> list[str]:
+    """The same for a submission with no readable application id (an application of its own)."""
+    return [
+        f"DELETE FROM {TABLE} WHERE submission_id = {sub} AND application_id IS NULL",
+        f"INSERT INTO {TABLE} ({_COLS}) {state_select(f'c.id = {sub} AND c.application_id IS NULL')}",
+    ]
+
+
+REBUILD = [
+    f"DELETE FROM {TABLE}",
+    f"INSERT INTO {TABLE} ({_COLS}) {state_select(f'(c.application_id IS NULL OR {_CURRENT})')}",
+]
+
+_DECISION_APP = "(SELECT application_id FROM decision WHERE id = {row}.{key})"
+#: table -> row ("NEW"/"OLD") -> (application expressions, unnamed-submission expressions) to refresh
+_TOUCHES = {
+    "submission": lambda row: ([f"{row}.application_id"], [f"{row}.id"]),
+    "decision": lambda row: ([f"{row}.application_id"], []),
+    # a review changes its decision's application and, confirming a correction, the corrected one's
+    "review": lambda row: (
+        [_DECISION_APP.format(row=row, key="decision_id"), _DECISION_APP.format(row=row, key="replaces_id")],
+        [],
+    ),
+}
+_EVENTS = {"ins": ("INSERT", ("NEW",)), "upd": ("UPDATE", ("OLD", "NEW")), "del": ("DELETE", ("OLD",))}
+
+
+def _trigger_names() -> list[str]:
+    return [f"shuangtan_state_v{VERSION}_{table}_{event}" for table in _TOUCHES for event in _EVENTS]
+
+
+def _sqlite_install() -> list[str]:
+    out = []
+    for table, touches in _TOUCHES.items():
+        for event, (verb, rows) in _EVENTS.items():
+            body = []
+            for row in rows:
+                apps, subs = touches(row)
+                for sub in subs:
+                    body += _refresh_unnamed(sub)
+                for app in apps:
+                    body += _refresh_application(app)
+            name = f"shuangtan_state_v{VERSION}_{table}_{event}"
+            out.append(f"CREATE TRIGGER {name} AFTER {verb} ON {table} FOR EACH ROW BEGIN {'; '.join(body)}; END")
+    return out
+
+
+def _pg_install() -> list[str]:
+    refresh = "; ".join(_refresh_application("p_app"))
+    unnamed = "; ".join(_refresh_unnamed("p_sub"))
+    out = [
+        f"""CREATE OR REPLACE FUNCTION shuangtan_state_v{VERSION}_app(p_app text) RETURNS void AS $$
+BEGIN
+    IF p_app IS NULL THEN RETURN; END IF;
+    PERFORM pg_advisory_xact_lock({_LOCK_SPACE}, hashtext(p_app));
+    {refresh};
+END $$ LANGUAGE plpgsql""",
+        f"""CREATE OR REPLACE FUNCTION shuangtan_state_v{VERSION}_unnamed(p_sub integer) RETURNS void AS $$
+BEGIN
+    {unnamed};
+END $$ LANGUAGE plpgsql""",
+    ]
+    for table, touches in _TOUCHES.items():
+        calls = {}
+        for row in ("NEW", "OLD"):
+            apps, subs = touches(row)
+            calls[row] = [f"PERFORM shuangtan_state_v{VERSION}_unnamed({s});" for s in subs] + [
+                f"PERFORM shuangtan_state_v{VERSION}_app({a});" for a in apps
+            ]
+        out.append(
+            f"""CREATE OR REPLACE FUNCTION shuangtan_state_v{VERSION}_{table}() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN {" ".join(calls["OLD"])} END IF;
+    IF TG_OP <> 'DELETE' THEN {" ".join(calls["NEW"])} END IF;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql"""
+        )
+        for event, (verb, _) in _EVENTS.items():
+            out.append(
+                f"CREATE TRIGGER shuangtan_state_v{VERSION}_{table}_{event} AFTER {verb} ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION shuangtan_state_v{VERSION}_{table}()"
+            )
+    return out
+
+
+def _installed(conn, dialect: str) -> set[str]:
+    if dialect == "sqlite":
+        sql = f"SELECT name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 16) = '{_PREFIX}'"
+    else:  # (no LIKE: a percent sign would be the driver's parameter marker)
+        sql = f"SELECT tgname FROM pg_trigger WHERE left(tgname, 16) = '{_PREFIX}'"
+    return {name for (name,) in conn.exec_driver_sql(sql).all()}
+
+
+def uninstall(conn) -> None:
+    """Drop every version's triggers (and functions, on PostgreSQL), on a SQLAlchemy connection."""
+    dialect = conn.dialect.name
+    for name in sorted(_installed(conn, dialect)):
+        table = next(t for t in _TOUCHES if f"_{t}_" in name)
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}" + ("" if dialect == "sqlite" else f" ON {table}"))
+    if dialect != "sqlite":
+        rows = conn.exec_driver_sql(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            f"WHERE left(p.proname, 16) = '{_PREFIX}' AND n.nspname = current_schema()"
+        ).all()
+        for (signature,) in rows:
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {signature}")
+
+
+def install(conn, rebuild: bool = True) -> None:
+    """This version's triggers in place of whatever set is there, then every row recomputed."""
+    uninstall(conn)
+    for statement in _sqlite_install() if conn.dialect.name == "sqlite" else _pg_install():
+        conn.exec_driver_sql(statement)
+    if rebuild:
+        if conn.dialect.name == "postgresql":  # a freshly loaded table has no statistics: the rebuild's
+            for table in _TOUCHES:  # per-row subqueries would scan where an index answers
+                conn.exec_driver_sql(f"ANALYZE {table}")
+        for statement in REBUILD:
+            conn.exec_driver_sql(statement)
+
+
+def current(conn) -> bool:
+    """Whether exactly this version's triggers are installed (a SQLAlchemy connection)."""
+    return _installed(conn, conn.dialect.name) == set(_trigger_names())
+
+
+# --- the compact summaries ---------------------------------------------------------------
+def brief(statuses: dict[str, str]) -> str:
+    """``{"outcome":"status",...}`` in the document's order, compact: what the list filters match."""
+    return json.dumps(statuses, ensure_ascii=False, separators=(",", ":"))
+
+
+def decision_statuses(document: str | None) -> str | None:
+    """Each outcome's status of a decision document (JSON text), as the engine decided it."""
+    if document is None:
+        return None
+    outcomes = json.loads(document).get("outcomes")
+    return brief({k: v["status"] for k, v in outcomes.items()}) if isinstance(outcomes, dict) else None
+
+
+def override_statuses(overrides: str | None) -> str | None:
+    """The status a review set for each outcome it overrode (the last override of one wins)."""
+    decided = {o["outcome"]: o["decided"]["status"] for o in json.loads(overrides)} if overrides else {}
+    return brief(decided) if decided else None
+
+
+def needle(outcome: str, status: str | None = None) -> str:
+    """The text of ``brief`` that says ``outcome`` has ``status`` (any status: its key alone)."""
+    key = json.dumps(outcome, ensure_ascii=False)
+    return f"{key}:" if status is None else f"{key}:{json.dumps(status, ensure_ascii=False)}"
