@@ -59,6 +59,8 @@ from engine.records.submissions import (
     declared_id,
     read_stored_telemetry,
     submit,
+    submit_chunk,
+    submit_many,
     validate_submission,
 )
 
@@ -110,6 +112,8 @@ __all__ = [
     "submission_out",
     "submission_status",
     "submit",
+    "submit_chunk",
+    "submit_many",
     "telemetry_out",
     "unloaded",
     "validate_submission",

@@ -113,6 +113,35 @@ def ensure_enterprise(s: Session, credit_code: str, name: str, region_code: str)
         pass  # another transaction created it first: that row is as good as ours
 
 
+def ensure_enterprises(s: Session, found: dict[str, tuple[str, str]]) -> None:
+    """``ensure_enterprise`` for many: credit code -> (name, region code), the missing ones
+    inserted in one statement, in credit-code order (as deciders take their locks)."""
+    if not found:
+        return
+    have = set(
+        s.execute(select(col(EnterpriseRow.credit_code)).where(col(EnterpriseRow.credit_code).in_(found))).scalars()
+    )
+    at = now_utc()
+    missing = [
+        {"credit_code": code, "name": found[code][0], "region_code": found[code][1], "first_seen": at}
+        for code in sorted(found)
+        if code not in have
+    ]
+    if not missing:
+        return
+    dialect = s.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        for row in missing:
+            ensure_enterprise(s, row["credit_code"], row["name"], row["region_code"])
+        return
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    # another transaction may create one first: that row is as good as ours
+    s.execute(insert(EnterpriseRow).on_conflict_do_nothing(index_elements=["credit_code"]), missing)
+
+
 def open_store(url: str | None = None, migrate: bool = True) -> Store:
     url = resolve_url(url)
     store = Store(make_engine(url), url)
