@@ -54,6 +54,7 @@ from engine.records.issuing import IssuedNotice, issue_notices, notice_documents
 from engine.records.replaying import COMPARED, ReplayReport, replay, replay_target
 from engine.records.reviewing import confirm, confirm_many, effective_document, return_proposal
 from engine.records.submissions import (
+    CHUNK,
     Receipt,
     attach_telemetry,
     declared_id,
@@ -65,6 +66,7 @@ from engine.records.submissions import (
 )
 
 __all__ = [
+    "CHUNK",
     "AccountRefused",
     "AlreadyProposedError",
     "ReviewError",

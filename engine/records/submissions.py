@@ -11,8 +11,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from engine.contract.application import Application, loads_exact, parse_application, text_problem
@@ -82,7 +83,8 @@ class _Incoming:
     digest: str
     app_id: str | None
     row: SubmissionRow | None = None  # stored by this chunk
-    same_as: SubmissionRow | None = None  # unchanged: the version it repeats
+    same_as: _Incoming | SubmissionRow | None = None  # unchanged: the version it repeats (of this chunk, or on record)
+    version: int | None = None
 
 
 def submit(store: Store, item: SubmissionIn, now: dt.datetime | None = None) -> Receipt:
@@ -125,21 +127,26 @@ def submit_chunk(store: Store, items: Sequence[SubmissionIn], now: dt.datetime |
             if len(items) == 1:
                 raise
             return [r for item in items for r in submit_chunk(store, [item], now)]
-    fresh = [p.row for p in incoming if p.row is not None and not p.row.validated]
-    recorded = _record_verdicts(store, [(stored_id(r.id), *_validated(r.raw)) for r in fresh])
-    final = {stored_id(p.row.id): p.row for p in incoming if p.row is not None}
-    final.update((stored_id(r.id), r) for r in recorded)
+    fresh = [p for p in incoming if p.row is not None and not p.row.validated]
+    recorded = _record_verdicts(store, [(p.row, *_validated(p.raw)) for p in fresh if p.row is not None])
+    final = {id(p): p.row for p in incoming if p.row is not None}
+    final.update((id(p), row) for p, row in zip(fresh, recorded))
     receipts = []
     for p in incoming:
         if p.row is not None:
-            receipts.append(_receipt(final[stored_id(p.row.id)]))
-            continue
-        assert p.same_as is not None
-        key = stored_id(p.same_as.id)
-        out = repeated[key] if key in repeated else _receipt(final[key]).submission
-        note = f"identical to version {out.version} (sha256 {p.digest[:12]}…); nothing stored"
-        receipts.append(Receipt(out, "unchanged", note))
+            receipts.append(_receipt(final[id(p)]))
+        elif isinstance(p.same_as, _Incoming):
+            out = _receipt(final[id(p.same_as)]).submission
+            receipts.append(Receipt(out, "unchanged", _unchanged(out, p.digest)))
+        else:
+            assert p.same_as is not None
+            out = repeated[stored_id(p.same_as.id)]
+            receipts.append(Receipt(out, "unchanged", _unchanged(out, p.digest)))
     return receipts
+
+
+def _unchanged(out: SubmissionOut, digest: str) -> str:
+    return f"identical to version {out.version} (sha256 {digest[:12]}…); nothing stored"
 
 
 def _store(store: Store, incoming: list[_Incoming], at: dt.datetime) -> dict[int, SubmissionOut]:
@@ -148,55 +155,62 @@ def _store(store: Store, incoming: list[_Incoming], at: dt.datetime) -> dict[int
     with store.session() as s:
         for who in sorted({p.item.submitted_by for p in incoming}):
             require(s, who, "submit")
-        latest = _latest(s, {p.app_id for p in incoming if p.app_id})
-        on_record = list(latest.values())
-        new: list[SubmissionRow] = []
+        on_record = _latest(s, {p.app_id for p in incoming if p.app_id})
+        latest: dict[str, _Incoming | SubmissionRow] = dict(on_record)
+        new: list[_Incoming] = []
         for p in incoming:
             p.row = p.same_as = None
             last = latest.get(p.app_id) if p.app_id else None
-            if last is not None and last.sha256 == p.digest:
+            if last is not None and (last.digest if isinstance(last, _Incoming) else last.sha256) == p.digest:
                 p.same_as = last
                 continue
-            p.row = _new_row(p, at, _next_version(last) if p.app_id else None)
-            new.append(p.row)
+            p.version = (last.version or 0) + 1 if last is not None else 1 if p.app_id else None
+            new.append(p)
             if p.app_id:
-                latest[p.app_id] = p.row
-        s.add_all(new)
-        entries = [audit.Entry(r.submitted_by, "submit", "submission", r, "received", r.application_id) for r in new]
+                latest[p.app_id] = p
+        # inserted in bulk, each row read back as stored (no object built field by field)
+        rows = (
+            s.execute(
+                insert(SubmissionRow)
+                .returning(SubmissionRow, sort_by_parameter_order=True)
+                .options(unloaded(SubmissionRow.raw)),
+                [_new_row(p, at) for p in new],
+            )
+            .scalars()
+            .all()
+            if new
+            else []
+        )
+        for p, row in zip(new, rows):
+            set_committed_value(row, "raw", p.raw)  # what was just inserted: its link hashes these bytes
+            p.row = row
+        entries = [audit.Entry(r.submitted_by, "submit", "submission", r, "received", r.application_id) for r in rows]
         entries += [
-            audit.Entry("system", "validate", "submission", r, "verdict", "rejected") for r in new if r.validated
+            audit.Entry("system", "validate", "submission", r, "verdict", "rejected") for r in rows if r.validated
         ]
         audit.append_many(s, entries)
         repeated = {id(p.same_as) for p in incoming if p.same_as is not None}
-        return _outs(s, [r for r in on_record if id(r) in repeated])
+        return _outs(s, [r for r in on_record.values() if id(r) in repeated])
 
 
-def _new_row(p: _Incoming, at: dt.datetime, version: int | None) -> SubmissionRow:
+def _new_row(p: _Incoming, at: dt.datetime) -> dict:
     item = p.item
     refused = item.refused is not None
-    return SubmissionRow(
-        application_id=p.app_id,
-        version=version,
-        raw=p.raw,
-        sha256=p.digest,
-        filename=item.filename,
-        received_at=at,
-        submitted_by=item.submitted_by,
-        corrects=item.corrects,
-        source=None if item.source is None else json.dumps(item.source, ensure_ascii=False),
+    return {
+        "application_id": p.app_id,
+        "version": p.version,
+        "raw": p.raw,
+        "sha256": p.digest,
+        "filename": item.filename,
+        "received_at": at,
+        "submitted_by": item.submitted_by,
+        "corrects": item.corrects,
+        "source": None if item.source is None else json.dumps(item.source, ensure_ascii=False),
         # a row its reader could not read is rejected as it is received: no parse could say more
-        validated=refused,
-        valid=False if refused else None,
-        errors=json.dumps(item.refused, ensure_ascii=False) if refused else None,
-    )
-
-
-def _next_version(latest: SubmissionRow | None) -> int:
-    """The version a new submission of an application id takes: one past the latest, else 1."""
-    if latest is None:
-        return 1
-    assert latest.version is not None, "a submission with an application id has a version"
-    return latest.version + 1
+        "validated": refused,
+        "valid": False if refused else None,
+        "errors": json.dumps(item.refused, ensure_ascii=False) if refused else None,
+    }
 
 
 def _latest(s, app_ids: set[str]) -> dict[str, SubmissionRow]:
@@ -254,16 +268,17 @@ def validate_submission(store: Store, submission_id: int) -> SubmissionRow:
         if row.validated:
             return row
         raw = row.raw
-    return _record_verdicts(store, [(submission_id, *_validated(raw))])[0]
+    return _record_verdicts(store, [(row, *_validated(raw))])[0]
 
 
-#: (submission id, the application | None, the reasons it is refused | None)
-Verdict = tuple[int, Application | None, list[dict] | None]
+#: (a stored submission, the application | None, the reasons it is refused | None)
+Verdict = tuple[SubmissionRow, Application | None, list[dict] | None]
 
 
 def _record_verdicts(store: Store, verdicts: list[Verdict]) -> list[SubmissionRow]:
     """The verdicts in one transaction, else (the database refusing one) one at a time: a
-    document the database refuses though the contract let it through is rejected, saying so."""
+    document the database refuses though the contract let it through is rejected, saying so.
+    The rows as recorded, in order."""
     if not verdicts:
         return []
     try:
@@ -273,51 +288,75 @@ def _record_verdicts(store: Store, verdicts: list[Verdict]) -> list[SubmissionRo
             raise  # the record itself failed (disk full, connection lost): not these documents' fault
         if len(verdicts) > 1:
             return [row for v in verdicts for row in _record_verdicts(store, [v])]
-        submission_id, app, _ = verdicts[0]
+        row, app, _ = verdicts[0]
         if app is None:
             raise
         reason = f"{INTERNAL_ERROR}: the record refuses it: {internal_reason(exc.orig or exc)}"
-        return _verdicts_at_once(store, [(submission_id, None, [{"path": "(document)", "message": reason}])])
+        return _verdicts_at_once(store, [(row, None, [{"path": "(document)", "message": reason}])])
+
+
+_VERDICT_FIELDS = ("valid", "errors", "credit_code", "region_code", "enterprise_name", "period_start", "period_end")
 
 
 def _verdicts_at_once(store: Store, verdicts: list[Verdict]) -> list[SubmissionRow]:
-    ids = [v[0] for v in verdicts]
+    ids = [stored_id(row.id) for row, _, _ in verdicts]
     with store.session() as s:
         # locked in one order: two validators of overlapping chunks queue, never deadlock
-        rows = {
-            r.id: r
-            for r in s.execute(
-                select(SubmissionRow)
-                .options(unloaded(SubmissionRow.raw))
-                .where(col(SubmissionRow.id).in_(ids))
-                .order_by(col(SubmissionRow.id))
-                .with_for_update()
-            ).scalars()
-        }
+        locked = s.execute(
+            select(col(SubmissionRow.id), col(SubmissionRow.validated))
+            .where(col(SubmissionRow.id).in_(ids))
+            .order_by(col(SubmissionRow.id))
+            .with_for_update()
+        ).all()
+        done = {key for key, validated in locked if validated}
         # what a concurrent validator recorded first stands: the same verdict
-        todo = [(rows[i], app, errors) for i, app, errors in verdicts if not rows[i].validated]
+        todo = [(row, app, errors) for row, app, errors in verdicts if row.id not in done]
         claims = Claims(s, [row for row, app, _ in todo if app is not None])
         enterprises: dict[str, tuple[str, str]] = {}
-        entries = []
+        changes: list[dict] = []
+        summaries: list[str] = []
         for row, app, errors in todo:
             if app is not None:
                 refused = claims.problems(row, app)
                 if refused:
                     app, errors = None, refused
             if app is None:
-                row.valid, row.errors = False, json.dumps(errors, ensure_ascii=False)
+                values = dict.fromkeys(_VERDICT_FIELDS)
+                values.update(valid=False, errors=json.dumps(errors, ensure_ascii=False))
             else:
-                row.valid = True
                 e = app.enterprise
-                row.credit_code, row.region_code, row.enterprise_name = e.credit_code, e.region_code, e.name
-                row.period_start, row.period_end = app.period.start, app.period.end
+                values = {
+                    "valid": True,
+                    "errors": None,
+                    "credit_code": e.credit_code,
+                    "region_code": e.region_code,
+                    "enterprise_name": e.name,
+                    "period_start": app.period.start,
+                    "period_end": app.period.end,
+                }
                 enterprises.setdefault(e.credit_code, (e.name, e.region_code))
                 claims.accept(row, app)
-            row.validated = True
-            verdict = "valid" if row.valid else "rejected"
-            entries.append(audit.Entry("system", "validate", "submission", row, "verdict", verdict))
+            changes.append({"id": row.id, "validated": True, **values})
+            summaries.append("valid" if values["valid"] else "rejected")
+        if changes:
+            s.execute(update(SubmissionRow), changes)  # by primary key, in bulk
+        rows = {
+            r.id: r
+            for r in s.execute(
+                select(SubmissionRow)
+                .options(unloaded(SubmissionRow.raw))
+                .where(col(SubmissionRow.id).in_(ids))
+                .execution_options(populate_existing=True)
+            ).scalars()
+        }
         ensure_enterprises(s, enterprises)
-        audit.append_many(s, entries)
+        audit.append_many(
+            s,
+            [
+                audit.Entry("system", "validate", "submission", rows[c["id"]], "verdict", summary)
+                for c, summary in zip(changes, summaries)
+            ],
+        )
         return [rows[i] for i in ids]
 
 

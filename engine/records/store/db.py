@@ -131,13 +131,13 @@ def ensure_enterprises(s: Session, found: dict[str, tuple[str, str]]) -> None:
         return
     dialect = s.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):
-        for row in missing:
-            ensure_enterprise(s, row["credit_code"], row["name"], row["region_code"])
+        for code in sorted(found):
+            if code not in have:
+                ensure_enterprise(s, code, *found[code])
         return
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
     # another transaction may create one first: that row is as good as ours
     s.execute(insert(EnterpriseRow).on_conflict_do_nothing(index_elements=["credit_code"]), missing)
 
