@@ -346,7 +346,8 @@ def _xlsx_row(n: int, header: list[str], values: list, problems: list) -> tuple[
 
 def xlsx_cell(value) -> tuple[str, str | None]:
     """(the cell as received, as text; the text a CSV cell would hold, None for a number that
-    cannot be trusted to be what was typed)."""
+    cannot be trusted to be what was typed). A number is received as the decimal it was typed
+    as, or, when that cannot be known, as the binary float's shortest text (9.11401e+17)."""
     if isinstance(value, str):
         return value, value
     if isinstance(value, bool):
@@ -354,7 +355,8 @@ def xlsx_cell(value) -> tuple[str, str | None]:
     if isinstance(value, int):  # a whole number the file stores as one (not a binary float)
         return str(value), str(value)
     if isinstance(value, float):
-        return repr(value), spreadsheet_number(value)
+        text = spreadsheet_number(value)
+        return (repr(value) if text is None else text), text
     if isinstance(value, dt.datetime):
         text = value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
         return text, text
