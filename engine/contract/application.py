@@ -312,7 +312,10 @@ def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
 # --- text a record keeps and a reader sees as it is -----------------------------------
 #: NUL (PostgreSQL cannot store it in text), lone surrogates (not UTF-8: no database stores
 #: them) and the bidirectional controls that make a name display as other text than it holds.
-_UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: The class as a pattern both Python's re and Polars' (Rust) regex read; surrogates never reach
+#: Polars (its strings are UTF-8), so the columnar inputs need only this part.
+UNSAFE_TEXT_CLASS = r"[\x00\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+_UNSAFE_TEXT = re.compile(r"[\x00\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def text_problem(text: str) -> str | None:

@@ -72,11 +72,14 @@ def decision_state(review: ReviewRow | None, superseded_by: int | None) -> str:
     return "superseded" if superseded_by is not None else "in_force"
 
 
-def decision_out(row: DecisionRow, superseded_by: int | None, review: ReviewRow | None) -> DecisionOut:
-    """A decision as shown: statuses and totals as in force (the review's overrides applied)."""
+def decision_out(
+    row: DecisionRow, superseded_by: int | None, review: ReviewRow | None, doc: dict | None = None
+) -> DecisionOut:
+    """A decision as shown: statuses and totals as in force (the review's overrides applied).
+    ``doc``: the row's document already at hand (what was just stored), not read back."""
     from engine.records.adjusting import apply_overrides
 
-    doc = json.loads(row.document)
+    doc = json.loads(row.document) if doc is None else doc
     overrides = json.loads(review.overrides) if review is not None and review.overrides else []
     if overrides:
         doc = apply_overrides(doc, overrides)

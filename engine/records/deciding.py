@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+import orjson
+from sqlalchemy import exists, func, insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -43,7 +46,7 @@ from engine.records import audit
 from engine.records.accounts import require
 from engine.records.adjusting import no_zero_grants, one_payment
 from engine.records.common import decision_out, latest_submission, sha256, unloaded
-from engine.records.standing import history_of, overlapping, standing
+from engine.records.standing import enterprises_rows, history_of, overlapping, standing
 from engine.records.store.db import Store, now_utc
 from engine.records.store.models import (
     DecisionOut,
@@ -85,30 +88,12 @@ def _unreviewed():
 
 def in_force(s, app_id: str) -> DecisionRow | None:
     """The confirmed decision of ``app_id`` that no later confirmation replaced, if any."""
-    return (
-        s.exec(
-            select(DecisionRow)
-            .where(col(DecisionRow.application_id) == app_id, _confirmed(), _not_superseded())
-            .order_by(col(DecisionRow.id).desc())
-            .limit(1)
-        )
-        .scalars()
-        .first()
-    )
+    return in_force_rows(s, [app_id]).get(app_id)
 
 
 def open_proposal(s, app_id: str) -> DecisionRow | None:
     """The proposal of ``app_id`` awaiting review, if any (there is at most one)."""
-    return (
-        s.exec(
-            select(DecisionRow)
-            .where(col(DecisionRow.application_id) == app_id, _unreviewed())
-            .order_by(col(DecisionRow.id).desc())
-            .limit(1)
-        )
-        .scalars()
-        .first()
-    )
+    return open_proposal_rows(s, [app_id]).get(app_id)
 
 
 def record_history(s, credit_code: str, year: int, exclude_app: str) -> History:
@@ -188,7 +173,7 @@ def evaluate(book: Rulebook, app: Application, record: History, telemetry=None, 
     decision = with_history(decision, app.history, record)
     if telemetry is not None:
         decision = annotate(decision, book, app, facts, comparisons, telemetry)
-    return json.loads(dumps_decision(decision))
+    return orjson.loads(dumps_decision(decision))  # the Decimals as the stored text has them
 
 
 def store_snapshot(s, book: Rulebook) -> None:
@@ -215,10 +200,6 @@ def snapshot_book(s, digest: str) -> Rulebook:
     return compile_rulebook(DEFAULT_RULES, files)
 
 
-class _Moved(Exception):
-    """A newer version arrived between reading and locking: start again."""
-
-
 def decide(
     store: Store,
     app_id: str,
@@ -230,73 +211,236 @@ def decide(
 ) -> DecisionOut:
     """Propose a decision on the current version of ``app_id``: the engine's result with the
     enterprise's history, periods and claims taken from the record. In force once confirmed."""
-    for _ in range(5):
+    ((_, result),) = proposals(store, [app_id], book, officer, again, now, opinion)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+#: at most this many applications, or this much work, per transaction: a batch commits as it
+#: goes (a killed decider loses one chunk's work, which stays pending) and holds its locks briefly
+CHUNK = 200
+CHUNK_SECONDS = 0.5
+ATTEMPTS = 5
+
+
+def proposals(
+    store: Store,
+    app_ids: list[str],
+    book: Rulebook,
+    officer: str,
+    again: bool = False,
+    now: dt.datetime | None = None,
+    opinion: str | None = None,
+    chunk: int = CHUNK,
+    seconds: float = CHUNK_SECONDS,
+) -> Iterator[tuple[str, DecisionOut | ShuangtanError]]:
+    """Propose on each of ``app_ids``, a chunk per transaction: (app id, its proposal or what
+    refused it), each yielded once its chunk is committed. An application never stops the
+    others; the record failing ends them all.
+
+    Within a chunk the enterprises are locked in a stable order before anything that counts is
+    read, so concurrent deciders of one enterprise queue and deciders of different ones never
+    deadlock. A chunk stops taking applications after ``seconds`` of work; an application whose
+    version moved between reading and locking goes round again (at most ATTEMPTS times).
+    """
+    todo = list(dict.fromkeys(app_ids))
+    tries: dict[str, int] = {}
+    while todo:
+        part, todo = todo[:chunk], todo[chunk:]
+        results: dict[str, DecisionOut | ShuangtanError] = {}
         try:
-            return _decide_once(store, app_id, book, officer, again, now, opinion)
-        except _Moved:
-            continue
-    raise RecordError(f"{app_id}: new versions keep arriving; try again")
+            again_ = _propose(store, part, book, officer, again, now, opinion, seconds, results)
+        except DBAPIError as exc:
+            if isinstance(exc, OperationalError):
+                raise  # the record itself failed (disk full, connection lost)
+            # the database refused something of this chunk: each alone, so only that one fails
+            results, again_ = {}, []
+            for a in part:
+                try:
+                    again_ += _propose(store, [a], book, officer, again, now, opinion, seconds, results)
+                except DBAPIError as one:
+                    if isinstance(one, OperationalError):
+                        raise
+                    results[a] = RecordError(
+                        f"{a}: {INTERNAL_ERROR}: the record refuses it: {internal_reason(one.orig or one)}"
+                    )
+        yield from ((a, results[a]) for a in part if a in results)
+        back = []
+        for a in again_:
+            tries[a] = tries.get(a, 0) + 1
+            if tries[a] >= ATTEMPTS:
+                yield a, RecordError(f"{a}: new versions keep arriving; try again")
+            else:
+                back.append(a)
+        todo = back + todo
 
 
-def _decide_once(store, app_id, book, officer, again, now, opinion):
+def _propose(store, app_ids, book, officer, again, now, opinion, seconds, results) -> list[str]:
+    """One transaction over ``app_ids``; fills ``results``; returns the applications to try again."""
+    started = time.monotonic()
+    made: list[tuple[str, DecisionRow, dict]] = []
+    retry: list[str] = []
     with store.session() as s:
         require(s, officer, "propose")
-        sub = current_submission(s, app_id)
-        if sub is None:
-            if latest_submission(s, app_id) is None:
-                raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
-            raise NotDecidableError(f"{app_id}: every version was rejected, nothing to decide")
-        if sha256(sub.raw) != sub.sha256:
-            raise IntegrityFailure(f"{app_id}: version {sub.version} no longer matches its sha256")
-        try:
-            app = parse_application(sub.raw)
-        except InvalidApplicationError as exc:
-            raise NotDecidableError(f"{app_id}: version {sub.version} was rejected, nothing to decide: {exc}") from None
-        if app.application_id != app_id:
-            raise NotDecidableError(f"{app_id}: version {sub.version} does not carry this application id")
-        e = app.enterprise
-        store.lock_enterprise(s, e.credit_code, e.name, e.region_code)
-        if current_submission(s, app_id).id != sub.id:
-            raise _Moved()
-        waiting = open_proposal(s, app_id)
-        if waiting is not None:
-            raise AlreadyProposedError(app_id, stored_id(waiting.id))
-        current = in_force(s, app_id)
-        if current is not None and current.submission_id == sub.id and not again:
-            raise AlreadyDecidedError(app_id, stored_id(current.id))
-        corrected = in_force(s, sub.corrects) if sub.corrects else None
-        counting = standing(s, e.credit_code, {app_id} | ({sub.corrects} if sub.corrects else set()))
-        tel_row = _telemetry_of(s, app_id)
-        try:
-            telemetry = read_stored_telemetry(tel_row, book, app) if tel_row is not None else None
-            doc, holds = proposal_document(
-                book, app, counting, telemetry, tel_row.system_id if tel_row is not None else None
-            )
-        except (InvalidTelemetryError, MeteringError) as exc:
-            raise NotDecidableError(f"{app_id}: telemetry {tel_row.id} ({tel_row.filename}): {exc}") from None
-        store_snapshot(s, book)
-        row = DecisionRow(
-            submission_id=sub.id,
-            application_id=app_id,
-            replaces_id=current.id if current is not None else corrected.id if corrected is not None else None,
-            credit_code=e.credit_code,
-            period_year=app.period.end.year,
-            period_start=app.period.start,
-            period_end=app.period.end,
-            ruleset_version=book.version,
-            ruleset_digest=book.digest,
-            input_sha256=sub.sha256,
-            officer=officer,
-            decided_at=now or now_utc(),
-            document=json.dumps(doc, ensure_ascii=False),
-            **granted_columns(doc),
-            telemetry_id=tel_row.id if tel_row is not None else None,
-            opinion=opinion or None,
-            holds=json.dumps(holds, ensure_ascii=False) if holds else None,
+        seen = _current_submissions(s, app_ids, raw=False)
+        store.lock_enterprises(
+            s, {(r.credit_code, r.enterprise_name, r.region_code) for r in seen.values() if r.credit_code}
         )
-        s.add(row)
-        audit.append(s, officer, "decide.propose", "decision", row, "proposal", app_id)
-        return decision_out(row, superseded_by=None, review=None)
+        subs = _current_submissions(s, app_ids, raw=True)
+        corrects = {sub.corrects for sub in subs.values() if sub.corrects}
+        waiting = open_proposal_rows(s, app_ids, documents=False)
+        current = in_force_rows(s, [*app_ids, *corrects])
+        rows = enterprises_rows(s, sorted({sub.credit_code for sub in subs.values() if sub.credit_code}))
+        telemetry = _telemetry_of(s, [a for a in app_ids if a in subs])
+        unflushed: set[str] = set()
+        unsent: list[DecisionRow] = []
+        store_snapshot(s, book)
+        for k, app_id in enumerate(app_ids):
+            if seconds is not None and k and time.monotonic() - started > seconds:
+                retry.extend(app_ids[k:])
+                break
+            try:
+                sub, app = _decidable(s, app_id, subs.get(app_id))
+                e = app.enterprise
+                before = seen.get(app_id)
+                if before is None or before.id != sub.id and before.credit_code != e.credit_code:
+                    retry.append(app_id)  # a new version (of another enterprise?) arrived unlocked
+                    continue
+                if app_id in waiting:
+                    raise AlreadyProposedError(app_id, stored_id(waiting[app_id].id))
+                cur = current.get(app_id)
+                if cur is not None and cur.submission_id == sub.id and not again:
+                    raise AlreadyDecidedError(app_id, stored_id(cur.id))
+                corrected = current.get(sub.corrects) if sub.corrects else None
+                if e.credit_code in unflushed:
+                    _insert(s, unsent)  # an earlier proposal of this chunk counts: it needs its id
+                    unflushed.clear()
+                mine = rows.setdefault(e.credit_code, [])
+                counting = standing(s, e.credit_code, {app_id} | ({sub.corrects} if sub.corrects else set()), rows=mine)
+                tel = telemetry.get(app_id)
+                try:
+                    tel_data = read_stored_telemetry(tel, book, app) if tel is not None else None
+                    doc, holds = proposal_document(book, app, counting, tel_data, tel.system_id if tel else None)
+                except (InvalidTelemetryError, MeteringError) as exc:
+                    assert tel is not None, "only a telemetry file raises these"
+                    raise NotDecidableError(f"{app_id}: telemetry {tel.id} ({tel.filename}): {exc}") from None
+                replaced = cur if cur is not None else corrected
+                row = _new_decision(
+                    submission_id=stored_id(sub.id),
+                    application_id=app_id,
+                    replaces_id=replaced.id if replaced is not None else None,
+                    credit_code=e.credit_code,
+                    period_year=app.period.end.year,
+                    period_start=app.period.start,
+                    period_end=app.period.end,
+                    ruleset_version=book.version,
+                    ruleset_digest=book.digest,
+                    input_sha256=sub.sha256,
+                    officer=officer,
+                    decided_at=now or now_utc(),
+                    document=dumps_decision(doc),
+                    **granted_columns(doc),
+                    telemetry_id=tel.id if tel is not None else None,
+                    opinion=opinion or None,
+                    holds=json.dumps(holds, ensure_ascii=False) if holds else None,
+                )
+            except ShuangtanError as exc:
+                results[app_id] = exc
+                continue
+            except OperationalError:
+                raise  # the record itself failed: nothing of the chunk is kept
+            except Exception as exc:  # a defect met on this application: reported, the others go on
+                results[app_id] = RecordError(f"{app_id}: {INTERNAL_ERROR}: {internal_reason(exc)}")
+                continue
+            unsent.append(row)
+            mine.append((row, None))
+            unflushed.add(e.credit_code)
+            made.append((app_id, row, doc))
+        _insert(s, unsent)
+        audit.append_many(s, [audit.Entry(officer, "decide.propose", "decision", r, "proposal", a) for a, r, _ in made])
+    for app_id, row, doc in made:
+        results[app_id] = decision_out(row, superseded_by=None, review=None, doc=doc)
+    return retry
+
+
+_DECISIONS = DecisionRow.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
+_DECISION_COLUMNS = tuple(c.name for c in _DECISIONS.columns if c.name != "id")
+
+
+def _new_decision(**values) -> DecisionRow:
+    """A decision row to insert, as a plain object with the table's columns as attributes: the
+    ORM's instrumented rows (and their unit of work) would cost as much again as the insert.
+    The readers of a row (standing, the audit's fieldsets, decision_out) read attributes only."""
+    unknown = values.keys() - set(_DECISION_COLUMNS)
+    if unknown:
+        raise TypeError(f"no decision column {sorted(unknown)}")
+    return cast(DecisionRow, SimpleNamespace(id=None, **{c: values.get(c) for c in _DECISION_COLUMNS}))
+
+
+def _insert(s, rows: list[DecisionRow]) -> None:
+    """Insert the chunk's new decisions in one statement and give each its id."""
+    if not rows:
+        return
+    ids = s.execute(
+        insert(_DECISIONS).returning(_DECISIONS.c.id, sort_by_parameter_order=True),
+        [{c: getattr(r, c) for c in _DECISION_COLUMNS} for r in rows],
+    ).scalars()
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id
+    rows.clear()
+
+
+def _decidable(s, app_id: str, sub: SubmissionRow | None) -> tuple[SubmissionRow, Application]:
+    """The application a proposal is made on: its current version, intact and valid."""
+    if sub is None:
+        if latest_submission(s, app_id) is None:
+            raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
+        raise NotDecidableError(f"{app_id}: every version was rejected, nothing to decide")
+    if sha256(sub.raw) != sub.sha256:
+        raise IntegrityFailure(f"{app_id}: version {sub.version} no longer matches its sha256")
+    try:
+        app = parse_application(sub.raw)
+    except InvalidApplicationError as exc:
+        raise NotDecidableError(f"{app_id}: version {sub.version} was rejected, nothing to decide: {exc}") from None
+    if app.application_id != app_id:
+        raise NotDecidableError(f"{app_id}: version {sub.version} does not carry this application id")
+    return sub, app
+
+
+def _current_submissions(s, app_ids: list[str], raw: bool) -> dict[str, SubmissionRow]:
+    """app id -> the version it stands on (see ``current_submission``), for many at once."""
+    latest = (
+        select(col(SubmissionRow.application_id).label("app"), func.max(col(SubmissionRow.version)).label("v"))
+        .where(col(SubmissionRow.application_id).in_(app_ids), col(SubmissionRow.valid).is_not(False))
+        .group_by(col(SubmissionRow.application_id))
+        .subquery()
+    )
+    stmt = select(SubmissionRow).join(
+        latest, (col(SubmissionRow.application_id) == latest.c.app) & (col(SubmissionRow.version) == latest.c.v)
+    )
+    if not raw:
+        stmt = stmt.options(unloaded(SubmissionRow.raw))
+    return {r.application_id: r for r in s.exec(stmt).scalars()}
+
+
+def open_proposal_rows(s, app_ids: list[str], documents: bool = True) -> dict[str, DecisionRow]:
+    """app id -> its proposal awaiting review (``open_proposal``), for many at once."""
+    stmt = select(DecisionRow).where(col(DecisionRow.application_id).in_(app_ids), _unreviewed())
+    if not documents:
+        stmt = stmt.options(unloaded(DecisionRow.document))
+    return {row.application_id: row for row in s.exec(stmt.order_by(col(DecisionRow.id))).scalars()}
+
+
+def in_force_rows(s, app_ids: list[str]) -> dict[str, DecisionRow]:
+    """app id -> its decision in force (``in_force``), for many at once; a document loads when read."""
+    stmt = (
+        select(DecisionRow)
+        .options(unloaded(DecisionRow.document))
+        .where(col(DecisionRow.application_id).in_(app_ids), _confirmed(), _not_superseded())
+        .order_by(col(DecisionRow.id))
+    )
+    return {row.application_id: row for row in s.exec(stmt).scalars()}  # the latest wins
 
 
 def proposal_document(book: Rulebook, app: Application, counting, telemetry=None, system_id=None):
@@ -395,42 +539,46 @@ class BatchItem:
     error: str | None = None
 
 
-def decide_pending(store: Store, book: Rulebook, officer: str, opinion: str | None = None) -> Iterator[BatchItem]:
-    """Decide every pending application, each in its own transaction; skip what another officer took.
+def decide_pending(
+    store: Store, book: Rulebook, officer: str, opinion: str | None = None, chunk: int = CHUNK
+) -> Iterator[BatchItem]:
+    """Decide every pending application, a chunk per transaction; skip what another officer took.
 
     One application never stops the others: whatever fails on it is reported with its reason
     (an unexpected error with the code INTERNAL_ERROR) and the batch goes on. A version never
     validated (received before a crash) is validated first, and recorded rejected if it is.
-    Only the record itself failing (disk full, connection lost) ends the batch.
+    Only the record itself failing (disk full, connection lost) ends the batch. Each item is
+    yielded once its chunk is committed.
     """
+    todo: list[str] = []
     for app_id, sub_id, validated in _pending(store):
-        try:
-            if not validated and not validate_submission(store, sub_id).valid:
-                yield BatchItem(app_id, error=f"{app_id}: its latest version is rejected (now on record as such)")
+        if not validated:
+            try:
+                if not validate_submission(store, sub_id).valid:
+                    yield BatchItem(app_id, error=f"{app_id}: its latest version is rejected (now on record as such)")
+                    continue
+            except ShuangtanError as exc:
+                yield BatchItem(app_id, error=str(exc))
                 continue
-            yield BatchItem(app_id, decide(store, app_id, book, officer, opinion=opinion))
-        except (AlreadyDecidedError, AlreadyProposedError):
+        todo.append(app_id)
+    for app_id, result in proposals(store, todo, book, officer, opinion=opinion, chunk=chunk):
+        if isinstance(result, (AlreadyDecidedError, AlreadyProposedError)):
             continue  # proposed meanwhile by a concurrent officer
-        except AccountRefused:
-            raise  # the officer, not the application: nothing else would be decided either
-        except ShuangtanError as exc:
-            yield BatchItem(app_id, error=str(exc))
-        except OperationalError:
-            raise
-        except Exception as exc:  # a defect met on this application: reported, the others go on
-            yield BatchItem(app_id, error=f"{app_id}: {INTERNAL_ERROR}: {internal_reason(exc)}")
+        if isinstance(result, AccountRefused):
+            raise result  # the officer, not the application: nothing else would be decided either
+        if isinstance(result, ShuangtanError):
+            yield BatchItem(app_id, error=str(result))
+        else:
+            yield BatchItem(app_id, result)
 
 
-def _telemetry_of(s, app_id: str) -> TelemetryRow | None:
-    """The latest telemetry attached to the application, whichever version it came with: a
+def _telemetry_of(s, app_ids: list[str]) -> dict[str, TelemetryRow]:
+    """app id -> the latest telemetry attached to it, whichever version it came with: a
     corrected version must not silently lose its metering. An invalid one blocks the decision."""
-    return (
-        s.exec(
-            select(TelemetryRow)
-            .where(col(TelemetryRow.application_id) == app_id)
-            .order_by(col(TelemetryRow.id).desc())
-            .limit(1)
-        )
-        .scalars()
-        .first()
-    )
+    found: dict[str, TelemetryRow] = {}
+    if not app_ids:
+        return found
+    stmt = select(TelemetryRow).where(col(TelemetryRow.application_id).in_(app_ids)).order_by(col(TelemetryRow.id))
+    for row in s.exec(stmt).scalars():
+        found[row.application_id] = row  # the latest wins
+    return found

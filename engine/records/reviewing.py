@@ -17,19 +17,30 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
-from engine.contract.application import parse_application
 from engine.decimals import fmt_amount
 from engine.errors import AccountRefused, RecordError, ReviewError
 from engine.records import audit
 from engine.records.accounts import require
 from engine.records.adjusting import apply_overrides
-from engine.records.common import decision_out
-from engine.records.deciding import BatchItem, granted_columns, in_force, open_proposal, snapshot_book
+from engine.records.common import decision_out, unloaded
+from engine.records.deciding import (
+    CHUNK,
+    BatchItem,
+    granted_columns,
+    in_force,
+    in_force_rows,
+    open_proposal,
+    open_proposal_rows,
+    snapshot_book,
+)
 from engine.records.standing import history_of, standing
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import DecisionOut, DecisionRow, ReviewRow, SubmissionRow, stored_id
+from engine.rulebook.loader import Rulebook
 
 SINGLE_OFFICER = "review.single_officer_max_yuan"
 #: capped outcome -> (cap parameter, the history field the cap is counted against)
@@ -165,69 +176,120 @@ def confirm(
     parsed = [parse_override(o) for o in overrides]
     if parsed and not (reason or "").strip():
         raise ReviewError("--override needs --reason: an override is kept with its written reason")
+    results: dict[str, DecisionOut | RecordError] = {}
+    _confirm(store, [app_id], reviewer, opinion, parsed, (reason or "").strip(), now, results, alone=True)
+    result = results[app_id]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, results, alone=False) -> None:
+    """Confirm the proposals of ``app_ids`` in one transaction, filling ``results`` with each
+    one's decision or what refused it. The enterprises are locked (in a stable order) before the
+    proposals are read again, so a concurrent reviewer of the same ones queues behind.
+    ``alone``: one application, its review inserted under a savepoint so a concurrent review
+    that got there first is named as such (a chunk that meets one is redone one by one)."""
+    made = []
+    books: dict[str, Rulebook] = {}
     with store.session() as s:
         account = require(s, reviewer, "review")
-        row = _proposal(s, app_id)
-        sub = s.get(SubmissionRow, row.submission_id)
-        app = parse_application(sub.raw)
-        e = app.enterprise
-        store.lock_enterprise(s, e.credit_code, e.name, e.region_code)
-        if open_proposal(s, app_id) is None:
-            raise ReviewError(f"{app_id}: proposal {row.id} was reviewed meanwhile")
-        doc = json.loads(row.document)
-        if account.name == sub.submitted_by:
-            raise AccountRefused(f"{app_id}: {account.name} submitted version {sub.version}; another officer confirms")
-        if account.name == row.officer:
-            limit = book.values_at(dt.date.fromisoformat(doc["evaluated_on"])).get(SINGLE_OFFICER, Decimal(0))
-            if not Decimal(doc["totals"]["subsidy_yuan"]) < Decimal(str(limit)):
-                raise AccountRefused(
-                    f"{app_id}: {account.name} proposed decision {row.id}; another officer or reviewer confirms "
-                    f"(one officer alone only below {SINGLE_OFFICER} = {fmt_amount(Decimal(str(limit)), 2)} yuan)"
-                )
-        holds = json.loads(row.holds) if row.holds else []
-        unresolved = [h for h in holds if h["outcome"] not in {o.outcome for o in parsed}]
-        if unresolved:
-            raise ReviewError(
-                f"{app_id}: proposal {row.id} is held: "
-                + "; ".join(f"{h['code']} on {h['outcome']}: {h['message']}" for h in unresolved)
-                + " -- confirm with --override OUTCOME=STATUS[:AMOUNT] --reason TEXT for each held outcome"
+        first = open_proposal_rows(s, app_ids, documents=False)
+        store.lock_enterprises(s, {(r.credit_code, None, None) for r in first.values()})
+        proposals = open_proposal_rows(s, app_ids)
+        subs = {
+            r.id: r
+            for r in s.exec(
+                select(SubmissionRow)
+                .options(unloaded(SubmissionRow.raw))
+                .where(col(SubmissionRow.id).in_([p.submission_id for p in proposals.values()]))
+            ).scalars()
+        }
+        corrects = {sub.corrects for sub in subs.values() if sub.corrects}
+        current = in_force_rows(s, [*app_ids, *corrects])
+        for app_id in app_ids:
+            try:
+                row = proposals.get(app_id)
+                if row is None:
+                    if app_id in first:
+                        raise ReviewError(f"{app_id}: proposal {first[app_id].id} was reviewed meanwhile")
+                    cur = current.get(app_id)
+                    if cur is not None:
+                        raise ReviewError(f"{app_id}: no proposal awaits review (decision {cur.id} is in force)")
+                    raise ReviewError(f"{app_id}: no proposal awaits review")
+                sub = subs[row.submission_id]
+                doc = json.loads(row.document)
+                if account.name == sub.submitted_by:
+                    raise AccountRefused(
+                        f"{app_id}: {account.name} submitted version {sub.version}; another officer confirms"
+                    )
+                if row.ruleset_digest not in books:
+                    books[row.ruleset_digest] = snapshot_book(s, row.ruleset_digest)
+                snapshot = books[row.ruleset_digest]
+                if account.name == row.officer:
+                    limit = Decimal(
+                        str(snapshot.values_at(dt.date.fromisoformat(doc["evaluated_on"])).get(SINGLE_OFFICER, 0))
+                    )
+                    if not Decimal(doc["totals"]["subsidy_yuan"]) < limit:
+                        raise AccountRefused(
+                            f"{app_id}: {account.name} proposed decision {row.id}; another officer or reviewer "
+                            f"confirms (one officer alone only below {SINGLE_OFFICER} = {fmt_amount(limit, 2)} yuan)"
+                        )
+                holds = json.loads(row.holds) if row.holds else []
+                unresolved = [h for h in holds if h["outcome"] not in {o.outcome for o in parsed}]
+                if unresolved:
+                    raise ReviewError(
+                        f"{app_id}: proposal {row.id} is held: "
+                        + "; ".join(f"{h['code']} on {h['outcome']}: {h['message']}" for h in unresolved)
+                        + " -- confirm with --override OUTCOME=STATUS[:AMOUNT] --reason TEXT for each held outcome"
+                    )
+                decided, kept = _overridden(doc, snapshot, parsed, account.name, reason)
+                _within_caps(s, row, sub, decided, kept)
+                replaces = current.get(app_id) or (current.get(sub.corrects) if sub.corrects else None)
+                replaces_id = stored_id(replaces.id) if replaces is not None else None
+                if replaces_id != row.replaces_id:
+                    raise ReviewError(
+                        f"{app_id}: the record changed since proposal {row.id} (it would replace decision "
+                        f"{row.replaces_id}, now {replaces_id}); return it and propose again"
+                    )
+            except RecordError as exc:
+                results[app_id] = exc
+                continue
+            review = ReviewRow(
+                decision_id=stored_id(row.id),
+                application_id=app_id,
+                action="confirm",
+                reviewer=account.name,
+                opinion=(opinion or "").strip() or None,
+                overrides=json.dumps(kept, ensure_ascii=False) if kept else None,
+                reviewed_at=now or now_utc(),
+                replaces_id=replaces_id,
+                **granted_columns(decided),  # what caps count from now on: the overridden amounts
+                subsidy_yuan=decided["totals"]["subsidy_yuan"],
+                levy_yuan=decided["totals"]["levy_yuan"],
             )
-        snapshot = snapshot_book(s, row.ruleset_digest)
-        decided, kept = _overridden(doc, snapshot, parsed, account.name, (reason or "").strip())
-        _within_caps(s, row, sub, decided, kept)
-        replaces = in_force(s, app_id) or (in_force(s, sub.corrects) if sub.corrects else None)
-        replaces_id = stored_id(replaces.id) if replaces is not None else None
-        if replaces_id != row.replaces_id:
-            raise ReviewError(
-                f"{app_id}: the record changed since proposal {row.id} (it would replace decision "
-                f"{row.replaces_id}, now {replaces_id}); return it and propose again"
-            )
-        review = ReviewRow(
-            decision_id=stored_id(row.id),
-            application_id=app_id,
-            action="confirm",
-            reviewer=account.name,
-            opinion=(opinion or "").strip() or None,
-            overrides=json.dumps(kept, ensure_ascii=False) if kept else None,
-            reviewed_at=now or now_utc(),
-            replaces_id=replaces_id,
-            **granted_columns(decided),  # what caps count from now on: the overridden amounts
-            subsidy_yuan=decided["totals"]["subsidy_yuan"],
-            levy_yuan=decided["totals"]["levy_yuan"],
-        )
-        try:
-            with s.begin_nested():
+            if alone:
+                try:
+                    with s.begin_nested():
+                        s.add(review)
+                        s.flush()
+                except IntegrityError:
+                    results[app_id] = ReviewError(
+                        f"{app_id}: proposal {row.id} was reviewed, or its predecessor replaced, meanwhile"
+                    )
+                    continue
+            else:
                 s.add(review)
-                s.flush()
-        except IntegrityError:
-            raise ReviewError(
-                f"{app_id}: proposal {row.id} was reviewed, or its predecessor replaced, meanwhile"
-            ) from None
-        summary = f"{app_id} decision {row.id}" + (
-            f"; overrides {', '.join(k['outcome'] for k in kept)}" if kept else ""
+            summary = f"{app_id} decision {row.id}" + (
+                f"; overrides {', '.join(k['outcome'] for k in kept)}" if kept else ""
+            )
+            made.append((app_id, row, review, doc, summary))
+        s.flush()
+        audit.append_many(
+            s, [audit.Entry(account.name, "review.confirm", "review", rv, "review", m) for _, _, rv, _, m in made]
         )
-        audit.append(s, account.name, "review.confirm", "review", review, "review", summary)
-        return decision_out(row, superseded_by=None, review=review)
+    for app_id, row, review, doc, _ in made:
+        results[app_id] = decision_out(row, superseded_by=None, review=review, doc=doc)
 
 
 def _within_caps(s, row: DecisionRow, sub: SubmissionRow, decided: dict, kept: list[dict]) -> None:
@@ -283,13 +345,25 @@ def return_proposal(
         return decision_out(row, superseded_by=None, review=review)
 
 
-def confirm_many(store: Store, app_ids, book, reviewer: str, opinion: str | None = None):
-    """Confirm each proposal in turn (no overrides: a held one is reported, the others go on).
-    The reviewer's own account is checked first: refused, nothing is confirmed."""
+def confirm_many(store: Store, app_ids, book, reviewer: str, opinion: str | None = None, chunk: int = CHUNK):
+    """Confirm each proposal (no overrides: a held one is reported, the others go on), a chunk
+    per transaction, each item yielded once its chunk is committed. The reviewer's own account
+    is checked first: refused, nothing is confirmed."""
     with store.reading() as s:
         require(s, reviewer, "review")
-    for app_id in app_ids:
+    todo = list(dict.fromkeys(app_ids))
+    for k in range(0, len(todo), chunk):
+        part = todo[k : k + chunk]
+        results: dict[str, DecisionOut | RecordError] = {}
         try:
-            yield BatchItem(app_id, confirm(store, app_id, book, reviewer, opinion))
-        except RecordError as exc:  # AccountRefused here: this application's proposer or submitter
-            yield BatchItem(app_id, error=str(exc))
+            _confirm(store, part, reviewer, opinion, [], "", None, results)
+        except IntegrityError:  # a concurrent review of one of them: each alone, to name which
+            results = {}
+            for a in part:
+                _confirm(store, [a], reviewer, opinion, [], "", None, results, alone=True)
+        for app_id in part:
+            result = results[app_id]
+            if isinstance(result, Exception):  # AccountRefused here: this application's proposer or submitter
+                yield BatchItem(app_id, error=str(result))
+            else:
+                yield BatchItem(app_id, result)

@@ -38,14 +38,23 @@ class Standing:
 
 def enterprise_rows(s, credit_code: str) -> list:
     """(decision, its review or None) of every decision of the enterprise, documents not loaded."""
-    return list(
-        s.exec(
-            select(DecisionRow, ReviewRow)
-            .options(unloaded(DecisionRow.document))
-            .join(ReviewRow, col(ReviewRow.decision_id) == col(DecisionRow.id), isouter=True)
-            .where(col(DecisionRow.credit_code) == credit_code)
-        ).all()
-    )
+    return enterprises_rows(s, [credit_code]).get(credit_code, [])
+
+
+def enterprises_rows(s, credit_codes: list[str]) -> dict[str, list]:
+    """``enterprise_rows`` of many enterprises in one query: credit code -> rows."""
+    found: dict[str, list] = {}
+    if not credit_codes:
+        return found
+    for d, r in s.exec(
+        select(DecisionRow, ReviewRow)
+        .options(unloaded(DecisionRow.document))
+        .join(ReviewRow, col(ReviewRow.decision_id) == col(DecisionRow.id), isouter=True)
+        .where(col(DecisionRow.credit_code).in_(credit_codes))
+        .order_by(col(DecisionRow.id))
+    ).all():
+        found.setdefault(d.credit_code, []).append((d, r))
+    return found
 
 
 def standing(

@@ -14,6 +14,7 @@ a rulebook without it has no checks.
 
 from __future__ import annotations
 
+import functools
 import string
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -47,8 +48,13 @@ class PlausibilitySpec:
     source: str
     checks: tuple  # of Check, in file order
 
+    @functools.cached_property
+    def param_names(self) -> frozenset:
+        """The parameters the checks read: asked once per application decided, walked once."""
+        return frozenset().union(*(c.params() for c in self.checks))
+
     def params(self) -> set:
-        return set().union(*(c.params() for c in self.checks))
+        return set(self.param_names)
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ def holds(book, app) -> list[Hold]:
 
     when = app.period.end
     params = book.values_at(when)
-    literals = {n: book.params[n].literal_at(when) for n in spec.params() if not book.params[n].index}
+    literals = {n: book.params[n].literal_at(when) for n in spec.param_names if not book.params[n].index}
     fields, present = field_values(app)
     env = Env(fields, present, params, literals)
     env.vars["period_days"] = Fraction((app.period.end - app.period.start).days + 1)

@@ -64,11 +64,15 @@ def _confirmer(url, app_ids, barrier, reviewer):
     store.dispose()
 
 
-def _batch(url, slow):
+def _batch(url, slow, officer="wang", barrier=None, chunk=deciding.CHUNK):
     _slow(slow)
     store = open_store(url)
-    for _ in records.decide_pending(store, load_rulebook(), "wang"):
+    book = load_rulebook()
+    if barrier is not None:
+        barrier.wait(timeout=60)
+    for _ in records.decide_pending(store, book, officer, chunk=chunk):
         pass
+    store.dispose()
 
 
 def _submit_family(store, prefix, credit_code, n):
@@ -146,6 +150,29 @@ def test_concurrent_deciders_never_double_grant(record_url):
         assert {c.state for c in counting} == {"in_force"}
         assert sum(c.storage_yuan for c in counting) == Decimal("5000000.00")
         assert sum(c.equipment for c in counting) == 1
+    store.dispose()
+
+
+def test_concurrent_batch_deciders_never_double_grant_nor_deadlock(record_url):
+    """Three `decide --all-pending` at once, chunks of three spanning both enterprises: each
+    chunk locks its enterprises in one order, so they queue and never deadlock."""
+    url = record_url
+    store = open_store(url)
+    mine = _submit_family(store, "B", "91140100MA0L3K2P5R", 6)
+    theirs = _submit_family(store, "C", OTHER, 4)
+    barrier = SPAWN.Barrier(3)
+    procs = [SPAWN.Process(target=_batch, args=(url, 0.02, who, barrier, 3)) for who in ("wang", "li", "t")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    for code, ids in (("91140100MA0L3K2P5R", mine), (OTHER, theirs)):
+        counting, rows = _counting(store, code)
+        assert sorted(r.application_id for r in rows) == sorted(ids), "each application proposed exactly once"
+        assert sum(c.storage_yuan for c in counting) == Decimal("5000000.00"), "the cap reserved exactly once"
+        assert sum(c.equipment for c in counting) == 1, "the one-time subsidy is proposed once"
+    assert records.pending(store) == []
     store.dispose()
 
 

@@ -26,6 +26,16 @@ def test_migrations_build_exactly_the_models(record_url):
         store.dispose()
 
 
+def test_the_head_read_from_file_names_is_alembics_head(record_url):
+    """The fast path that skips alembic for a record already at head names the same revision."""
+    store = db.open_store(record_url)
+    try:
+        assert db.head_by_name() == db.head_revision()
+        assert db.stamped_revision(store.engine) == db.head_revision()
+    finally:
+        store.dispose()
+
+
 def test_upgrade_from_the_first_revision_keeps_every_record(bare_sqlite_url):
     engine = db.make_engine(bare_sqlite_url)
     db.upgrade(engine, "0001")
@@ -99,3 +109,18 @@ def test_snapshot_keeps_decimals_exact():
     back = loads_files(dumps_files(files))
     assert back == files and isinstance(back["parameters/x.yaml"]["rate"], Decimal)
     assert str(back["parameters/x.yaml"]["rate"]) == "0.10"
+
+
+def test_large_texts_are_lz4_compressed_on_postgresql(pg_url):
+    store = db.open_store(pg_url)
+    try:
+        with store.engine.connect() as c:
+            got = c.execute(
+                text(
+                    "SELECT attname, attcompression FROM pg_attribute "
+                    "WHERE attrelid = 'decision'::regclass AND attname = 'document'"
+                )
+            ).one()
+        assert got == ("document", "l")
+    finally:
+        store.dispose()

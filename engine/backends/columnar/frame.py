@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from engine.backends.columnar import exact as qx
 from engine.backends.columnar.exact import ColumnOverflow, Q
-from engine.backends.columnar.inputs import Prepared, prepare_now
+from engine.backends.columnar.inputs import Prepared, prepare_now, unsafe_text_rows
 from engine.backends.rows import decide_rows_rete
 from engine.contract.flat import result_columns
 from engine.errors import DateNotCoveredError
@@ -437,6 +437,7 @@ def decide_typed(book: Rulebook, frame: pl.DataFrame, prep: Prepared | None = No
     if fast is None:
         return _decide_careful(book, frame, prep)
     result, vouched = fast
+    vouched = vouched & ~unsafe_text_rows(frame)
     if vouched.all():
         return result
     rest = np.flatnonzero(~vouched)

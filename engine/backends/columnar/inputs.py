@@ -24,6 +24,7 @@ from engine.contract import application as appmodel
 from engine.contract.application import (
     FIELDS,
     SECTIONS,
+    UNSAFE_TEXT_CLASS,
     USCC_ALPHABET,
     USCC_WEIGHTS,
     check_credit_code,
@@ -148,11 +149,20 @@ for _v, _ch in enumerate(USCC_ALPHABET):
     USCC_BYTE_VALUE[ord(_ch)] = _v
 
 
+def unsafe_text_rows(df: pl.DataFrame) -> np.ndarray:
+    """Rows with text parse_application refuses (NUL, bidirectional controls) in any column:
+    the native kernel does not look for them, so they take the careful path, which refuses them."""
+    texts = [pl.col(c).str.contains(UNSAFE_TEXT_CLASS).fill_null(False) for c, t in df.schema.items() if t == pl.Utf8]
+    if not texts:
+        return np.zeros(df.height, dtype=bool)
+    return df.select(pl.any_horizontal(texts)).to_series().to_numpy()
+
+
 def _text_ok(df, path, rule: Rule) -> pl.Expr:
     if path not in df.columns or df.schema[path] != pl.Utf8 or rule.unknown_check:
         return pl.lit(False)
     c = pl.col(path)
-    ok = pl.lit(True)
+    ok = ~c.str.contains(UNSAFE_TEXT_CLASS)  # what parse_application refuses in any text
     if rule.pattern:
         ok = ok & c.str.contains(rule.pattern)
     if rule.min_len is not None:

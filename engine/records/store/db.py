@@ -99,6 +99,27 @@ class Store:
                 .with_for_update()
             )
 
+    def lock_enterprises(self, s: Session, enterprises: set[tuple[str, str | None, str | None]]) -> None:
+        """``lock_enterprise`` for many (credit code, name, region code) at once, in credit-code
+        order: two transactions locking overlapping sets never wait for each other in a circle."""
+        codes = sorted({code for code, _, _ in enterprises})
+        if not codes:
+            return
+        known = set(
+            s.execute(select(col(EnterpriseRow.credit_code)).where(col(EnterpriseRow.credit_code).in_(codes))).scalars()
+        )
+        for code, name, region in sorted(enterprises):
+            if code not in known:
+                ensure_enterprise(s, code, name or "", region or "")
+                known.add(code)
+        if self.dialect != "sqlite":
+            s.execute(
+                select(col(EnterpriseRow.credit_code))
+                .where(col(EnterpriseRow.credit_code).in_(codes))
+                .order_by(col(EnterpriseRow.credit_code))
+                .with_for_update()
+            )
+
     def dispose(self):
         self.engine.dispose()
 
@@ -172,8 +193,24 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def head_by_name() -> str:
+    """The head revision as the migration files are named (``NNNN_what.py`` holds revision NNNN),
+    read without importing alembic: a record already at head opens without it."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def stamped_revision(engine: Engine) -> str | None:
+    """The revision the record says it is at, by plain SQL (None: no schema yet)."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` inside one transaction; concurrent openers wait, then see head."""
+    if revision == "head" and stamped_revision(engine) == head_by_name():
+        return
     from alembic import command
 
     target = head_revision() if revision == "head" else revision

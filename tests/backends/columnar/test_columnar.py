@@ -244,3 +244,26 @@ def test_a_ten_decimal_record_does_not_end_a_jsonl_batch_on_int128(tmp_path):
     got = out.filter(pl.col("error").is_null())
     amounts = [d["outcomes"]["storage_subsidy"]["amount"] for d in decided]
     assert amounts == got["storage_subsidy.amount"].to_list() == ["280000.00", "280000.10"]
+
+
+def test_text_the_contract_refuses_is_refused_on_the_columnar_path_too(tmp_path):
+    """A bidirectional control (or NUL) in a CSV cell: Rete's parse refuses the row, and so must
+    the columnar path, whose native kernel does not look for such characters (found by the fuzzer)."""
+    doc = json.loads((ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json").read_text())
+    frame = pl.DataFrame([{"application_id": doc["application_id"], **_flat(doc)}] * 3)
+    frame = frame.with_columns(pl.Series("enterprise.name", [doc["enterprise"]["name"], "A\u202eB", "太原\u2066仓"]))
+    got = decide_frame_columnar(load_rulebook(), frame)
+    assert got["storage_subsidy.amount"].to_list() == ["280000.00", None, None]
+    assert "U+202E" in got["error"][1] and "U+2066" in got["error"][2]
+
+
+def _flat(doc, prefix=""):
+    out = {}
+    for k, v in doc.items():
+        if k == "application_id" and not prefix:
+            continue
+        if isinstance(v, dict):
+            out |= _flat(v, f"{prefix}{k}.")
+        else:
+            out[f"{prefix}{k}"] = v  # as the JSON has it: integers stay integers
+    return out
