@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import re
 import sys
 
@@ -166,6 +167,9 @@ def submit(files, person, corrects, telemetry_path, system_id, book, store):
         raise click.UsageError("--telemetry goes with exactly one application FILE (.json)")
     if corrects is not None and not single:
         raise click.UsageError("--corrects goes with exactly one application FILE (.json)")
+    # what start-up built (modules, the rulebook) is never garbage: the collections a batch
+    # triggers then walk only the batch's own objects
+    gc.freeze()
     tally = _Tally()
     chunk: list[Row] = []
     for row in _rows(files, person, corrects):

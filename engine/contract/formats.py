@@ -279,6 +279,7 @@ def _is_utf8(cell: str) -> bool:
 #: more was rounded as it was typed; a credit code typed as a number has lost its last digits.
 SPREADSHEET_DIGITS = 15
 XLSX_SIGNATURE = b"PK\x03\x04"  # an XLSX workbook is a ZIP archive
+_WHOLE_LIMIT = 10.0**SPREADSHEET_DIGITS
 
 
 def xlsx_rows(data: bytes, source: str | None = None) -> Iterator[tuple[int, str, dict[str, str], object]]:
@@ -372,12 +373,17 @@ def spreadsheet_number(value: float) -> str | None:
     shown are not the digits kept."""
     if not math.isfinite(value):
         return None
-    exact = Decimal(repr(value)).normalize()
-    _sign, digits, exponent = exact.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    if len(digits) > SPREADSHEET_DIGITS or len(digits) + exponent > SPREADSHEET_DIGITS:
-        return None
-    return format(exact, "f")
+    if value.is_integer():  # most cells: counts, kWh, whole yuan
+        return str(int(value)) if abs(value) < _WHOLE_LIMIT else None
+    text = repr(value)
+    if "e" in text:  # 1e-07: the exponent written out
+        exact = Decimal(text).normalize()
+        _sign, digits, exponent = exact.as_tuple()
+        assert isinstance(exponent, int)  # finite
+        return format(exact, "f") if len(digits) <= SPREADSHEET_DIGITS else None
+    whole, _, places = text.lstrip("-").partition(".")
+    significant = (whole + places).lstrip("0")
+    return text if len(significant) <= SPREADSHEET_DIGITS else None
 
 
 def cell_name(column: int, row: int) -> str:
