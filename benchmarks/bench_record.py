@@ -10,8 +10,11 @@ of its own enterprise, so the record never refuses a period as already paid), in
      through the library (officer "wang", reviewer "zhao"), then the commands a user runs, each a
      subprocess: `submit` of the N applications as separate JSON files (in as many calls as the
      argument list needs), `decide --all-pending`, `confirm --all-proposed`, `audit verify`, and
-     the cold wall time of `list`, `show <one id>` and `--help` (median of 3).
-  3. with --scale M, a record of M applications as a bureau's is after a year, bulk-built through
+     the cold wall time of `list`, `show <one id>` and `--help` (median of 3);
+  3. on each backend again, each on a fresh record of its own: `submit` of the same N
+     applications as one batch file, one submission per row: JSON Lines, CSV (dotted columns),
+     and XLSX (the CSV's cells on one sheet, numbers as numbers; skipped without openpyxl).
+  4. with --scale M, a record of M applications as a bureau's is after a year, bulk-built through
      the library's tables (not the CLI: M of them would take hours): each application of the
      population submitted (its raw JSON document), proposed (the record's own decision document,
      evaluated in worker processes) and confirmed by a reviewer, on SQLite and PostgreSQL alike
@@ -54,6 +57,7 @@ ARG_BYTES = 64 * 1024  # file names per `submit` call: well under any ARG_MAX
 ENV = {k: v for k, v in os.environ.items() if k != "SHUANGTAN_DB"}  # every command names its --db
 ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # this checkout
 SCALE_CHUNK = 2000  # applications evaluated and inserted at a time
+BATCHES = ("jsonl", "csv", "xlsx")
 
 
 def shuangtan():
@@ -99,14 +103,19 @@ def first_count(text: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
-def on_record(url: str, apps: Path, names: list[str], one_id: str) -> dict:
-    """Every figure of step 2 on the record at ``url`` (its schema created and accounts set up here)."""
+def set_up(url: str) -> None:
+    """The record's schema and the benchmark's accounts."""
     store = open_store(url)
     try:
         add_account(store, "wang", "officer", "bench")
         add_account(store, "zhao", "reviewer", "bench")
     finally:
         store.dispose()
+
+
+def on_record(url: str, apps: Path, names: list[str], one_id: str) -> dict:
+    """Every figure of step 2 on the record at ``url`` (its schema created and accounts set up here)."""
+    set_up(url)
     out: dict = {"notes": []}
 
     total, received, calls, codes = 0.0, 0, 0, set()
@@ -144,6 +153,68 @@ def on_record(url: str, apps: Path, names: list[str], one_id: str) -> dict:
     return out
 
 
+def batch_submit(url: str, path: Path) -> tuple[int, float, str | None]:
+    """(rows received, seconds, a note when it did not end well) of `submit FILE` on a fresh record."""
+    set_up(url)
+    dt, proc = run("submit", "--db", url, "--by", "wang", path)
+    received = sum(1 for line in proc.stdout.splitlines() if line.startswith("received"))
+    return received, dt, None if proc.returncode == 0 else f"exit {proc.returncode}: {last_line(proc)}"
+
+
+def write_xlsx(csv_path: Path, path: Path) -> bool:
+    """The CSV's rows on one sheet as a spreadsheet user keeps them: numbers as numbers where a
+    spreadsheet holds them exactly, booleans as booleans, the rest as text. False without openpyxl."""
+    try:
+        import openpyxl
+    except ImportError:
+        return False
+    import csv
+    from decimal import Decimal
+
+    from engine.contract.application import FIELDS
+
+    def cell(column: str, text: str):
+        kind = FIELDS.get(column)
+        if text == "":
+            return None
+        if kind == "boolean":
+            return text == "true"
+        if kind == "integer":
+            return int(text)
+        if kind == "decimal" and Decimal(repr(float(text))) == Decimal(text):
+            return float(text)
+        return text
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet()
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        rows = csv.reader(fh)
+        header = next(rows)
+        ws.append(header)
+        for row in rows:
+            ws.append([cell(c, t) for c, t in zip(header, row)])
+    wb.save(path)
+    return True
+
+
+def batches_on(fresh, files: dict) -> dict:
+    """Step 3 on one backend: format -> (received, seconds) or why not; ``fresh()`` gives
+    (url, drop) of an empty record."""
+    out: dict = {}
+    for fmt in BATCHES:
+        path = files.get(fmt)
+        if path is None:
+            out[fmt] = "skipped: openpyxl is not installed"
+            continue
+        url, drop = fresh()
+        try:
+            received, dt, note = batch_submit(url, path)
+        finally:
+            drop()
+        out[fmt] = (received, dt) if note is None else f"{received} received in {dt:.1f} s; {note}"
+    return out
+
+
 def pg_database():
     """(url, drop) of a fresh PostgreSQL database, or (None, reason) when none can be had."""
     try:
@@ -170,6 +241,15 @@ def pg_database():
     return (f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}", version, drop), None
 
 
+def fresh_pg():
+    """(url, drop) of a fresh PostgreSQL database, for one batch."""
+    pg, reason = pg_database()
+    if pg is None:
+        raise RuntimeError(reason)
+    url, _version, drop = pg
+    return url, drop
+
+
 def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds else 0.0
 
@@ -189,10 +269,21 @@ def table(n: int, ref: float, help_wall: float, results: dict) -> None:
 
         return fn
 
+    def batch(fmt):
+        def fn(r):
+            got = r["batch"][fmt]
+            if isinstance(got, str):
+                return got
+            per = rate(got[0], got[1])
+            return f"{per:,.0f} submissions/s ({per / ref:.3f}x); {got[0]}/{n} in {got[1]:.1f} s"
+
+        return fn
+
     rows = [
         ("evaluate -j 1 (no record: the reference)", lambda r: f"{ref:,.0f} decisions/s (1x)"),
         ("submit --by wang (N files)", flow("submit", "submissions")),
         ("  `submit` calls", lambda r: str(r["submit"][2])),
+        *((f"submit one .{fmt} (N rows; a fresh record)", batch(fmt)) for fmt in BATCHES),
         ("decide --all-pending", flow("decide", "proposals")),
         ("confirm --all-proposed", flow("confirm", "confirmations")),
         ("audit verify", lambda r: f"{r['verify']:.2f} s"),
@@ -421,7 +512,12 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="bench_record_"))
     try:
         src = tmp / "applications.jsonl"
-        write_population(generate(args.n, args.seed), src)
+        population = generate(args.n, args.seed)
+        write_population(population, src)
+        batch_files = {"jsonl": src, "csv": tmp / "applications.csv"}
+        write_population(population, batch_files["csv"])
+        if write_xlsx(batch_files["csv"], tmp / "applications.xlsx"):
+            batch_files["xlsx"] = tmp / "applications.xlsx"
         lines = src.read_bytes().splitlines()
         apps = tmp / "applications"
         apps.mkdir()
@@ -447,6 +543,10 @@ def main():
 
         results: dict = {}
         results["SQLite"] = on_record(f"sqlite:///{tmp / 'record.db'}", apps, names, one_id)
+        fresh_files = iter(range(len(BATCHES)))
+        results["SQLite"]["batch"] = batches_on(
+            lambda: (f"sqlite:///{tmp / f'batch-{next(fresh_files)}.db'}", lambda: None), batch_files
+        )
         if args.no_pg:
             results["PostgreSQL"] = "skipped (--no-pg)"
         else:
@@ -460,6 +560,7 @@ def main():
                     results["PostgreSQL"] = on_record(url, apps, names, one_id)
                 finally:
                     drop()
+                results["PostgreSQL"]["batch"] = batches_on(fresh_pg, batch_files)
         help_wall, _ = cold("--help")
         print()
         table(args.n, ref, help_wall, results)

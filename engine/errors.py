@@ -111,6 +111,11 @@ class BadRecordError(ShuangtanError):
         return "; ".join(f"{p}: {m}" for p, m in self.errors)
 
 
+class OversizeRecordError(BadRecordError):
+    """A batch record larger than the document limit: only its start was read, so there is
+    nothing whole to keep of it (submit stores no part of it, as of a file that size)."""
+
+
 class UnreadableDocumentError(BadRecordError, ValueError):
     """JSON that breaks the contract's reading rules before any field is judged: not UTF-8,
     larger than the document limit, nested too deep, a key given twice. A ValueError, as

@@ -4,6 +4,7 @@ list and show are in looking.py; opening the record (--db) is in opening.py."""
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import click
@@ -19,6 +20,8 @@ from engine.contract.jsontext import SIZE_TEXT
 from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
 from engine.records import service as records
 from engine.records import views as records_view
+from engine.records.batch_files import Row, file_rows
+from engine.records.batch_files import batch_format as batch_file_format
 from engine.records.store.models import SubmissionIn, TelemetryIn
 
 __all__ = ["DB_HELP", "hide_password", "masked_url", "register", "with_store"]
@@ -69,52 +72,105 @@ def _attach(store, app_id, path, system_id, who, book):
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
 def submit(files, person, corrects, telemetry_path, system_id, book, store):
-    """Receive application files: each is stored exactly as received, then validated.
+    """Receive applications: each is stored exactly as received, then validated.
 
-    An invalid file is kept with its errors (status rejected). The same application id with
-    different content becomes a new version; identical content is recognised and not stored
-    twice. Exit 1 when any file was rejected (all files are still on record, but one larger
-    than the contract's limit for a document, which is refused unread and not stored).
+    A .json file (or - for standard input) is one application. A .jsonl/.ndjson file (one per
+    line), .csv or .xlsx file (first sheet; dotted column headers, as `evaluate` reads them) is
+    one submission per row, kept with the file's name and SHA-256, the row's number and, for
+    CSV and XLSX, its cells as read. In XLSX, a number with more digits than a spreadsheet keeps
+    (a credit code typed as a number) refuses its row: format such a column as text.
 
-    With --telemetry (one FILE only), the metering file is kept with the application and
+    An invalid application (or a row that cannot be read as one) is kept with its errors (status
+    rejected). The same application id with different content becomes a new version (two rows of
+    one file too); identical content is recognised and not stored twice. Exit 1 when any was
+    rejected (all are still on record, but one larger than the contract's limit for a document, or
+    a file that is not its format, which is refused unread and not stored).
+
+    With --telemetry (one .json FILE only), the metering file is kept with the application and
     checked; exit 2 when it is invalid (it is still on record, named as invalid).
     """
-    if telemetry_path is not None and len(files) != 1:
-        raise click.UsageError("--telemetry goes with exactly one application FILE")
-    if corrects is not None and len(files) != 1:
-        raise click.UsageError("--corrects goes with exactly one application FILE")
-    who = person
-    rejected = 0
-    for name in files:
-        raw = _read_submission(name)
-        if len(raw) > MAX_DOCUMENT_BYTES:  # not read further, so not stored: it was not received whole
-            rejected += 1
-            click.echo(f"rejected   {name}: {SIZE_TEXT}; not stored")
-            continue
-        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a file name not in UTF-8
-        r = records.submit(store, SubmissionIn(raw=raw, filename=shown, submitted_by=who, corrects=corrects))
-        sub = r.submission
-        label = sub.application_id or "(no readable application id)"
-        ver = f" v{sub.version}" if sub.version else ""
-        if r.outcome == "unchanged":
-            click.echo(f"unchanged  {label}{ver}  {name}: {r.note}")
-        elif r.outcome == "rejected":
-            rejected += 1
-            click.echo(f"rejected   {label}{ver}  {name}: submission {sub.id}, kept on record")
-            for e in sub.errors:
-                click.echo(f"    {e.path}: {e.message}", err=True)
-        else:
-            click.echo(
-                f"received   {label}{ver}  {name}: submission {sub.id}, sha256 {sub.sha256[:16]}…, "
-                f"status {sub.status}" + (f"; {r.note}" if r.note else "")
-            )
-    click.echo(f"{len(files)} file(s): {len(files) - rejected} accepted, {rejected} rejected")
-    if rejected:
+    single = len(files) == 1 and batch_file_format(files[0]) is None
+    if telemetry_path is not None and not single:
+        raise click.UsageError("--telemetry goes with exactly one application FILE (.json)")
+    if corrects is not None and not single:
+        raise click.UsageError("--corrects goes with exactly one application FILE (.json)")
+    # what start-up built (modules, the rulebook) is never garbage: the collections a batch
+    # triggers then walk only the batch's own objects
+    gc.freeze()
+    tally = _Tally()
+    chunk: list[Row] = []
+    for row in _rows(files, person, corrects):
+        chunk.append(row)
+        if row.item is not None:
+            tally.waiting += 1
+        if tally.waiting >= records.CHUNK:
+            tally.report(chunk, store)
+            chunk = []
+    tally.report(chunk, store)
+    what = (
+        f"{len(files)} file(s)" if tally.seen == len(files) else f"{tally.seen} submission(s) from {len(files)} file(s)"
+    )
+    click.echo(f"{what}: {tally.seen - tally.rejected} accepted, {tally.rejected} rejected")
+    if tally.rejected:
         sys.exit(1)
     if telemetry_path is not None:
-        if sub.application_id is None:
+        sub = tally.last
+        if sub is None or sub.application_id is None:
             raise InputError("the application has no readable application id to attach telemetry to")
-        _attach(store, sub.application_id, telemetry_path, system_id, who, book)
+        _attach(store, sub.application_id, telemetry_path, system_id, person, book)
+
+
+def _rows(files, who: str, corrects: str | None):
+    """Every submission the FILE arguments hold, in order: a row of a batch file, or a file."""
+    for name in files:
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a file name not in UTF-8
+        if batch_file_format(name) is not None:
+            yield from file_rows(name, shown, who)
+            continue
+        raw = _read_submission(name)
+        if len(raw) > MAX_DOCUMENT_BYTES:  # not read further, so not stored: it was not received whole
+            yield Row(name, None, f"{SIZE_TEXT}; not stored")
+            continue
+        yield Row(name, SubmissionIn(raw=raw, filename=shown, submitted_by=who, corrects=corrects))
+
+
+class _Tally:
+    """Submits rows a chunk at a time and prints a line for each: stdout written once a chunk."""
+
+    def __init__(self):
+        self.waiting = self.seen = self.rejected = 0
+        self.last = None
+
+    def report(self, chunk: list[Row], store) -> None:
+        items = [row.item for row in chunk if row.item is not None]
+        receipts = iter(records.submit_chunk(store, items) if items else [])
+        self.waiting = 0
+        lines: list[str] = []
+        for row in chunk:
+            self.seen += 1
+            if row.item is None:
+                self.rejected += 1
+                lines.append(f"rejected   {row.where}: {row.why}")
+                continue
+            r = next(receipts)
+            sub = self.last = r.submission
+            label = sub.application_id or "(no readable application id)"
+            ver = f" v{sub.version}" if sub.version else ""
+            if r.outcome == "unchanged":
+                lines.append(f"unchanged  {label}{ver}  {row.where}: {r.note}")
+            elif r.outcome == "rejected":
+                self.rejected += 1
+                lines.append(f"rejected   {label}{ver}  {row.where}: submission {sub.id}, kept on record")
+                click.echo("\n".join(lines))  # its reasons follow it, on stderr
+                lines = []
+                click.echo("\n".join(f"    {e.path}: {e.message}" for e in sub.errors), err=True)
+            else:
+                lines.append(
+                    f"received   {label}{ver}  {row.where}: submission {sub.id}, sha256 {sub.sha256[:16]}…, "
+                    f"status {sub.status}" + (f"; {r.note}" if r.note else "")
+                )
+        if lines:
+            click.echo("\n".join(lines))
 
 
 def _read_submission(name: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Batch inputs as the contract reads them: JSON Lines, CSV with dotted columns, Parquet columns.
+"""Batch inputs as the contract reads them: JSON Lines, CSV or XLSX with dotted columns, Parquet columns.
 
 One set of rules per format, the same in every command that reads it (evaluate on either
 backend, simulate's populations; check and submit read one document through jsontext):
@@ -13,6 +13,8 @@ backend, simulate's populations; check and submit read one document through json
 - CSV: UTF-8 (BOM allowed); a header naming known columns, each once; every row exactly as many
   cells as the header; a row with a byte that is not UTF-8 is rejected naming the column. Cells
   get a spreadsheet's leniency: spaces around a number or a boolean, true/false in any case.
+- XLSX (submit): the first sheet, headed as a CSV file; each cell read as the text a CSV cell
+  would hold, a number only when it is the decimal that was typed (``xlsx_rows``).
 - Parquet: each contract column of a type that holds its field exactly (no binary floats, no
   decimal256): ``parquet_column_problems``.
 """
@@ -21,15 +23,18 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
+import math
 import re
 import string
 from collections.abc import Iterator
+from decimal import Decimal
 
 from engine.contract.application import FIELDS
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, MAX_INTEGER_DIGITS, TooLongInteger
 from engine.contract.jsontext import BOM, SIZE_TEXT, loads_exact
-from engine.errors import BadRecordError, UnreadableDocumentError, UnreadableInputError
+from engine.errors import BadRecordError, OversizeRecordError, UnreadableDocumentError, UnreadableInputError
 
 SNIFF_BYTES = 8192  # the first block, as git and grep judge "binary"
 #: Signatures of the binary files a user may hand over by mistake: PNG, Parquet, ZIP (xlsx, docx),
@@ -76,8 +81,10 @@ def shown(text: str) -> str:
 
 
 # --- JSON Lines ----------------------------------------------------------------------------
-def jsonl_records(stream) -> Iterator[tuple[int, str, object]]:
-    """(line number, raw text, document | BadRecordError) per non-blank line."""
+def jsonl_lines(stream) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, the line's bytes, whole) per non-blank line, under the rules above (its
+    ending and a leading BOM not part of it); an over-long line gives its first bytes and
+    ``whole`` False, and the rest of it is skipped unread."""
     binary = _opened(stream, "JSON Lines")
     limit = MAX_DOCUMENT_BYTES
     n = 0
@@ -92,9 +99,18 @@ def jsonl_records(stream) -> Iterator[tuple[int, str, object]]:
         if len(line) > limit:
             if not ended:
                 _skip_line(binary)
-            yield n, line[:_SHOWN].decode("utf-8", "backslashreplace") + "…", BadRecordError([("(line)", SIZE_TEXT)])
+            yield n, line[:_SHOWN], False
             continue
         if not line.strip():
+            continue
+        yield n, line, True
+
+
+def jsonl_records(stream) -> Iterator[tuple[int, str, object]]:
+    """(line number, raw text, document | BadRecordError) per non-blank line."""
+    for n, line, whole in jsonl_lines(stream):
+        if not whole:
+            yield n, line.decode("utf-8", "backslashreplace") + "…", OversizeRecordError([("(line)", SIZE_TEXT)])
             continue
         try:
             text = line.decode("utf-8")
@@ -158,6 +174,12 @@ def row_to_document(row: dict) -> dict:
 
 def csv_records(stream) -> Iterator[tuple[int, str, object]]:
     """(line number of the row's last line, raw text, document | BadRecordError) per row."""
+    for n, raw, _cells, doc in csv_rows(stream):
+        yield n, raw, doc
+
+
+def csv_rows(stream) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
+    """``csv_records`` with each row's cells as read, by column ({} for a row not read)."""
     binary = _opened(stream, "CSV")
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
@@ -181,7 +203,18 @@ def _bounded_lines(text, too_long: list[int]) -> Iterator[str]:
         yield line
 
 
-def _csv_rows(text, source: str | None) -> Iterator[tuple[int, str, object]]:
+def header_problems(header: list[str]) -> list[tuple[str, str]]:
+    """(column, problem) for each column of a batch file's header that no row can be read under."""
+    problems = [(c, "unknown column") for c in header if c not in FIELDS]
+    return problems + [(c, "column given more than once") for i, c in enumerate(header) if c in header[:i]]
+
+
+def _shown_cells(header: list[str], row: list[str]) -> dict[str, str]:
+    """A bad row's cells as text a record keeps: extra cells named by position."""
+    return {(header[i] if i < len(header) else f"(cell {i + 1})"): shown(c) for i, c in enumerate(row)}
+
+
+def _csv_rows(text, source: str | None) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
     too_long: list[int] = []
     reader = csv.reader(_bounded_lines(text, too_long))
     try:
@@ -190,8 +223,7 @@ def _csv_rows(text, source: str | None) -> Iterator[tuple[int, str, object]]:
         return
     except csv.Error as exc:
         raise UnreadableInputError(f"the CSV header cannot be read: {exc}", source) from None
-    problems = [(c, "unknown column") for c in header if c not in FIELDS]
-    problems += [(c, "column given more than once") for i, c in enumerate(header) if c in header[:i]]
+    problems = header_problems(header)
     cut_at = -1  # the line a csv error stopped in: what the reader gives next is its tail
     while True:
         try:
@@ -200,14 +232,14 @@ def _csv_rows(text, source: str | None) -> Iterator[tuple[int, str, object]]:
             return
         except csv.Error as exc:
             cut_at = reader.line_num
-            yield cut_at, "", BadRecordError([("(row)", f"not readable as CSV: {exc}")])
+            yield cut_at, "", {}, BadRecordError([("(row)", f"not readable as CSV: {exc}")])
             continue
         n = reader.line_num
         if n == cut_at:
             continue
         if too_long and too_long[0] <= n:
             del too_long[:]
-            yield n, "", BadRecordError([("(row)", SIZE_TEXT)])
+            yield n, "", {}, OversizeRecordError([("(row)", SIZE_TEXT)])
             continue
         if row == []:  # a blank line, skipped as csv.DictReader does
             continue
@@ -215,19 +247,20 @@ def _csv_rows(text, source: str | None) -> Iterator[tuple[int, str, object]]:
         bad = next((i for i, cell in enumerate(row) if not _is_utf8(cell)), None)
         if bad is not None:
             column = header[bad] if bad < len(header) else "(row)"
-            yield n, shown(raw), BadRecordError([(column, "not valid UTF-8")])
+            yield n, shown(raw), _shown_cells(header, row), BadRecordError([(column, "not valid UTF-8")])
             continue
         if problems:
-            yield n, raw, BadRecordError(problems)
+            yield n, raw, _shown_cells(header, row), BadRecordError(problems)
             continue
         if len(row) != len(header):
             counted = f"has {len(row)} cells; the header has {len(header)} columns"
-            yield n, raw, BadRecordError([("(row)", counted)])
+            yield n, raw, _shown_cells(header, row), BadRecordError([("(row)", counted)])
             continue
+        cells = dict(zip(header, row))
         try:
-            yield n, raw, row_to_document(dict(zip(header, row)))
+            yield n, raw, cells, row_to_document(cells)
         except BadRecordError as exc:
-            yield n, raw, exc
+            yield n, raw, cells, exc
 
 
 def _is_utf8(cell: str) -> bool:
@@ -239,6 +272,128 @@ def _is_utf8(cell: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+#: Significant digits a spreadsheet keeps of a number (Excel's precision): a number typed with
+#: more was rounded as it was typed; a credit code typed as a number has lost its last digits.
+SPREADSHEET_DIGITS = 15
+XLSX_SIGNATURE = b"PK\x03\x04"  # an XLSX workbook is a ZIP archive
+_WHOLE_LIMIT = 10.0**SPREADSHEET_DIGITS
+
+
+def xlsx_rows(data: bytes, source: str | None = None) -> Iterator[tuple[int, str, dict[str, str], object]]:
+    """(row number in the sheet, raw text, cells as received, document | BadRecordError) per
+    non-blank row of the workbook's first sheet, under the header: its first non-blank row.
+
+    A cell is read as the text a CSV cell would hold (then ``row_to_document``): a number as the
+    shortest decimal that reads back as it, and only when that has at most SPREADSHEET_DIGITS
+    digits (never the binary float itself); a date as YYYY-MM-DD; TRUE/FALSE as true/false.
+    Columns with no header are ignored while empty. A file that is not a workbook raises
+    UnreadableInputError.
+    """
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        if not data.startswith(XLSX_SIGNATURE):
+            raise CalamineError("no ZIP signature")
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except CalamineError as exc:
+        raise UnreadableInputError(f"not an XLSX workbook ({' '.join(str(exc).split())})", source) from None
+    header: list[str] | None = None
+    problems: list[tuple[str, str]] = []
+    for i, values in enumerate(rows):
+        if all(v == "" for v in values):
+            continue
+        if header is None:
+            header = [xlsx_cell(v)[0] for v in values]
+            problems = header_problems([h for h in header if h != ""])
+            continue
+        yield (i + 1, *_xlsx_row(i + 1, header, values, problems))
+
+
+def _xlsx_row(n: int, header: list[str], values: list, problems: list) -> tuple[str, dict[str, str], object]:
+    cells: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    received: list[str] = []
+    for j, value in enumerate(values):
+        column = header[j] if j < len(header) else ""
+        got, text = xlsx_cell(value)
+        received.append(got)
+        if column == "":
+            if got != "":
+                problems = [*problems, ("(row)", f"cell {cell_name(j, n)} is under no column header")]
+            continue
+        cells[column] = got
+        if text is None:
+            problems = [
+                *problems,
+                (
+                    column,
+                    f"cell {cell_name(j, n)} holds the number {got}, more digits than a spreadsheet keeps "
+                    f"({SPREADSHEET_DIGITS}); format the column as text and enter the value again",
+                ),
+            ]
+        else:
+            texts[column] = text
+    raw = ",".join(received)
+    if problems:
+        return raw, cells, BadRecordError(problems)
+    try:
+        return raw, cells, row_to_document(texts)
+    except BadRecordError as exc:
+        return raw, cells, exc
+
+
+def xlsx_cell(value) -> tuple[str, str | None]:
+    """(the cell as received, as text; the text a CSV cell would hold, None for a number that
+    cannot be trusted to be what was typed). A number is received as the decimal it was typed
+    as, or, when that cannot be known, as the binary float's shortest text (9.11401e+17)."""
+    if isinstance(value, str):
+        return value, value
+    if isinstance(value, bool):
+        return ("TRUE", "true") if value else ("FALSE", "false")
+    if isinstance(value, int):  # a whole number the file stores as one (not a binary float)
+        return str(value), str(value)
+    if isinstance(value, float):
+        text = spreadsheet_number(value)
+        return (repr(value) if text is None else text), text
+    if isinstance(value, dt.datetime):
+        text = value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+        return text, text
+    if isinstance(value, dt.date):
+        return value.isoformat(), value.isoformat()
+    return str(value), str(value)  # a time of day, a duration: validation names the field
+
+
+def spreadsheet_number(value: float) -> str | None:
+    """A spreadsheet's number as the decimal it was typed as: the shortest decimal that reads
+    back as ``value`` (repr), when that has at most SPREADSHEET_DIGITS digits. Beyond them (a
+    16-digit or longer number, a sum such as 0.1 + 0.2 = 0.30000000000000004) None: the digits
+    shown are not the digits kept."""
+    if not math.isfinite(value):
+        return None
+    if value.is_integer():  # most cells: counts, kWh, whole yuan
+        return str(int(value)) if abs(value) < _WHOLE_LIMIT else None
+    text = repr(value)
+    if "e" in text:  # 1e-07: the exponent written out
+        exact = Decimal(text).normalize()
+        _sign, digits, exponent = exact.as_tuple()
+        assert isinstance(exponent, int)  # finite
+        return format(exact, "f") if len(digits) <= SPREADSHEET_DIGITS else None
+    whole, _, places = text.lstrip("-").partition(".")
+    significant = (whole + places).lstrip("0")
+    return text if len(significant) <= SPREADSHEET_DIGITS else None
+
+
+def cell_name(column: int, row: int) -> str:
+    """A cell's name as a spreadsheet shows it: column 0, row 1 is A1; column 27 is AB."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"{letters}{row}"
 
 
 # --- Parquet ---------------------------------------------------------------------------------

@@ -54,15 +54,19 @@ from engine.records.issuing import IssuedNotice, issue_notices, notice_documents
 from engine.records.replaying import COMPARED, ReplayReport, replay, replay_target
 from engine.records.reviewing import confirm, confirm_many, effective_document, return_proposal
 from engine.records.submissions import (
+    CHUNK,
     Receipt,
     attach_telemetry,
     declared_id,
     read_stored_telemetry,
     submit,
+    submit_chunk,
+    submit_many,
     validate_submission,
 )
 
 __all__ = [
+    "CHUNK",
     "AccountRefused",
     "AlreadyProposedError",
     "ReviewError",
@@ -110,6 +114,8 @@ __all__ = [
     "submission_out",
     "submission_status",
     "submit",
+    "submit_chunk",
+    "submit_many",
     "telemetry_out",
     "unloaded",
     "validate_submission",

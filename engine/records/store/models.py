@@ -305,6 +305,10 @@ class SubmissionIn(SQLModel):
     filename: str | None = None
     submitted_by: str = Field(min_length=1, max_length=64)  # an account name
     corrects: str | None = Field(default=None, max_length=200)  # the application id this one corrects
+    # one row of a batch file: {file, sha256, row, format[, cells]}, kept with the submission
+    source: dict | None = None
+    # a row its reader could not make a document of: [{path, message}], rejected with these unparsed
+    refused: list[dict] | None = None
 
 
 class TelemetryIn(SQLModel):
