@@ -71,7 +71,7 @@ SUMMARIES = {
     "rules": "Inspect the rulebook.",
     "show": "One application: every submitted version, telemetry file, decision and notice issued.",
     "simulate": "Evaluate a population under the baseline and under a reform, and report the difference.",
-    "submit": "Receive application files: each is stored exactly as received, then validated.",
+    "submit": "Receive applications: each is stored exactly as received, then validated.",
     "telemetry": "Metered intervals from the provincial platform.",
     "users": "Accounts that may act on the record: officers, reviewers, enterprises…",
     "verify-backends": "Decide N generated applications with the Rete and the columnar backend; compare every cell.",
