@@ -164,9 +164,9 @@ def parameters(w: Words, book: Rulebook, out: dict) -> list[dict]:
         if isinstance(value, dict):
             shown = join(
                 [
-                    f"{A['none'] if k == 'default' else w.region(k)}：{w.number(Fraction(Decimal(x)), p['unit']).text}"
+                    f"{A['elsewhere'] if k == 'default' else w.region(k)}：{w.number(Fraction(Decimal(x)), p['unit']).text}"
                     if w.lang == "zh"
-                    else f"{'elsewhere' if k == 'default' else w.region(k)}: {w.number(Fraction(Decimal(x)), p['unit']).text}"
+                    else f"{A['elsewhere'] if k == 'default' else w.region(k)}: {w.number(Fraction(Decimal(x)), p['unit']).text}"
                     for k, x in value.items()
                 ],
                 "；" if w.lang == "zh" else "; ",

@@ -99,7 +99,7 @@ def to_docx(context: dict) -> bytes:
         if lt["draft_basis"]:
             para(lt["draft_basis"], size=10.5, color=(0x55, 0x55, 0x55), indent=True)
         sig = lt["signature"]
-        para(f"（{text_of(sig['seal'])}）", color=RED, align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=18)
+        para(sig["seal_line"], color=RED, align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=18)
         para(sig["authority"], align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=0)
         para(sig["date"], align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=18)
         if lt["cc"]:
@@ -123,7 +123,7 @@ def to_docx(context: dict) -> bytes:
 
     def line(label, value):
         p = para()
-        run = p.add_run(text_of(label) + ("：" if context["t"] is not None and context["lang"] != "en" else ": "))
+        run = p.add_run(text_of(label) + A["colon"])
         run.bold = True
         run.font.size = Pt(11)
         p.add_run(text_of(value)).font.size = Pt(11)

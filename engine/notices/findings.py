@@ -120,7 +120,7 @@ class Findings:
         if isinstance(test, Status):
             other = self.book.outcome(test.outcome)
             status = self.decision["outcomes"][test.outcome]["status"]
-            phrase = say(s["status"], outcome=other.title[w.lang], status=w.lab["status"][status])
+            phrase = say(s["status"], outcome=w.title(other), status=w.lab["status"][status])
             if not held and status == "not_met":  # why the check failed, in its own words
                 why = [x.text for x in self.of(test.outcome).unmet]
                 if why:
@@ -255,7 +255,7 @@ class Findings:
         raw = o.amount.formula.value(f.env)
         if raw is None:
             return None
-        result = w.number(raw, o.unit)
+        result = w.number(raw, o.unit, most=4)
         phrase = say(w.say["formula_eq"], formula=self.formula(o.amount.formula, f.env, o), result=result.text)
         rounded = Fraction(Decimal(out["amount"]))
         if rounded != raw and not any(r["code"] == CAPPED for r in out["reasons"]):

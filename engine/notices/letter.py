@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from engine.notices.findings import CAPPED, METERED, OVERRIDE, Findings, OutcomeFindings
-from engine.notices.wording import Datum, Phrase, Words, join, say
+from engine.notices.wording import Datum, Number, Phrase, Words, join, say
 
 #: Further findings a letter states beside an item (the annex states them all).
 _IN_LETTER = (CAPPED, METERED, OVERRIDE)
@@ -21,13 +21,14 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
     """The letter of a ``kind`` of notice: head, addressee, body blocks, remedies, 落款, 抄送."""
     L = w.lab["letter"]
     views = {name: f.of(name) for name in f.decision["outcomes"]}
-    blocks: list[dict] = [_p(say(L["opening"], **facts["opening"]))]
+    # a revocation names the application in its own first sentence
+    blocks: list[dict] = [] if kind == "revocation" else [_p(say(L["opening"], **facts["opening"]))]
     cited: list[OutcomeFindings] = []
     if kind == "approval":
         granted = [v for v in views.values() if v.out["status"] == "granted"]
         blocks.append(_p(L["approval_lead"]))
         for i, v in enumerate(granted):
-            text = say(L["approval_item"], title=v.outcome.title[w.lang], amount=w.amount(v.out["amount"], v.out["unit"]))
+            text = say(L["approval_item"], title=w.title(v.outcome), amount=w.amount(v.out["amount"], v.out["unit"]))
             tiers = {t.reason for t in v.outcome.tables}
             notes = [n.text for n in v.notes if n.code in _IN_LETTER or n.code in tiers]
             if notes:
@@ -42,7 +43,7 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
         blocks.append(_p(L["denial_lead"]))
         for i, v in enumerate(denied):
             why = [x.text for x in v.unmet] + [n.text for n in v.notes if n.code in _IN_LETTER]
-            text = say(L["denial_item"], title=v.outcome.title[w.lang], reasons=join(why, w.say["all"]))
+            text = say(L["denial_item"], title=w.title(v.outcome), reasons=join(why, w.say["all"]))
             blocks.append(_item(w, i, text))
         if any(v.out["status"] == "granted" for v in views.values()):
             blocks.append(_p(L["see_approval"]))
@@ -54,11 +55,11 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
                 continue
             why = [x.text for x in v.unmet] + [n.text for n in v.notes if n.code in _IN_LETTER]
             blocks.append(
-                _p(say(L["rectification_lead"], title=v.outcome.title[w.lang], reasons=join(why, w.say["all"])))
+                _p(say(L["rectification_lead"], title=w.title(v.outcome), reasons=join(why, w.say["all"])))
             )
             deadline = facts["notice_date"] + dt.timedelta(days=int(notice["deadline_days"]))
             blocks.append(_p(say(L["rectification_order"], deadline=w.date(deadline))))
-            withdrawn = [x.outcome.title[w.lang] for x in views.values() if _withdrawn_by(x, v.name)]
+            withdrawn = [w.title(x.outcome) for x in views.values() if _withdrawn_by(x, v.name)]
             if withdrawn:
                 blocks.append(_p(say(L["rectification_withdrawn"], items=join(withdrawn, L["list_sep"]))))
             else:
@@ -75,7 +76,7 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
                 _p(
                     say(
                         L["levy_item"],
-                        title=v.outcome.title[w.lang],
+                        title=w.title(v.outcome),
                         amount=w.amount(v.out["amount"], v.out["unit"]),
                         calculation=calc,
                     )
@@ -109,8 +110,9 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
         blocks.append(_p(basis[0]))
     contact = authority["contact"]
     return {
+        "lang": w.lang,
         "authority": Datum(authority["name"]),
-        "notice_no": Datum(facts["notice_no"]),
+        "notice_no": Number(facts["notice_no"]),
         "title": w.lab["title"][kind],
         "salutation": say(L["salutation"], name=Datum(facts["enterprise"])),
         "blocks": blocks,
@@ -123,7 +125,12 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
             address=Datum(contact["address"]),
         ),
         "annex_note": L["annex_note"],
-        "signature": {"authority": Datum(authority["name"]), "date": w.date(facts["notice_date"]), "seal": L["seal"]},
+        "signature": {
+            "authority": Datum(authority["name"]),
+            "date": w.date(facts["notice_date"]),
+            "seal": L["seal"],
+            "seal_line": L["seal_line"],
+        },
         "cc": say(L["cc"], bodies=join([Datum(c) for c in authority["cc"]], L["list_sep"])) if authority["cc"] else None,
     }
 

@@ -28,7 +28,7 @@ from engine.notices import fonts
 from engine.notices.annex import annex, shown_outcomes
 from engine.notices.findings import Findings
 from engine.notices.letter import letter
-from engine.notices.wording import TEMPLATES, Datum, Figure, Phrase, Words, join, labels, say
+from engine.notices.wording import TEMPLATES, Datum, Figure, Number, Phrase, Words, join, labels, say
 from engine.rulebook.evaluate import Env, field_values
 from engine.rulebook.loader import Rulebook
 
@@ -90,7 +90,7 @@ def _html_text(value):
     """HTML output: autoescaped by Jinja2 after this; bidirectional controls made visible."""
     if isinstance(value, Phrase):
         return Markup("".join(_html_part(p) for p in value.parts))
-    if isinstance(value, Figure):
+    if isinstance(value, (Figure, Datum)):
         return _html_part(value)
     if isinstance(value, str) and not isinstance(value, Markup):
         return visible(value)
@@ -98,9 +98,12 @@ def _html_text(value):
 
 
 def _html_part(part: str) -> Markup:
-    """One part of a sentence, escaped; a figure (an amount with its unit) kept on one line."""
+    """One part of a sentence, escaped; a figure (an amount with its unit) and a short code-like
+    datum (an application id, a credit code, a 文号) kept on one line."""
     text = Markup.escape(visible(part))
-    return Markup(f'<span class="fig">{text}</span>') if isinstance(part, Figure) else text
+    if isinstance(part, (Figure, Number)) or (isinstance(part, Datum) and len(part) <= 40 and part.isascii() and " " not in part):
+        return Markup(f'<span class="fig">{text}</span>')
+    return text
 
 
 def md_inert(value) -> Markup:
@@ -262,7 +265,7 @@ def notice_context(
         "translation": parts["en"]["letter"] if lang == BILINGUAL else None,
         "translation_note": main["t"]["letter"]["translation"] if lang == BILINGUAL else None,
         "annex": main["annex"],
-        "notice_no": Datum(notice_no),
+        "notice_no": Number(notice_no),
         "notice_date": notice_date.isoformat(),
     }
 
@@ -298,7 +301,7 @@ def _annex_facts(
         (A["size"], w.lab["sizes"].get(e.size, e.size)),
         (A["application"], Datum(decision["application_id"])),
         (A["period"], f"{w.date(app.period.start)} – {w.date(app.period.end)}"),
-        (A["notice_no"], Datum(notice_no)),
+        (A["notice_no"], Number(notice_no)),
         (A["notice_date"], w.date(notice_date)),
         (A["decision"], str(decision_id)),
         (A["officer"], Datum(officer)),
@@ -346,7 +349,7 @@ def _revocation_words(w: Words, r: dict) -> dict:
     L, A = w.lab["letter"], w.lab["annex"]
     table = {
         "head": [A["notice_no"], A["document"], A["notice_date"]],
-        "rows": [[Datum(n), w.lab["title"].get(k, k), w.date(d)] for n, k, d in r["old_notices"]],
+        "rows": [[Number(n), w.lab["title"].get(k, k), w.date(d)] for n, k, d in r["old_notices"]],
     }
     old, new = r["old_totals"], r["new_totals"]
     totals = say(
@@ -361,7 +364,7 @@ def _revocation_words(w: Words, r: dict) -> dict:
         "new_confirmed_at": shown_time(r["new_confirmed_at"], r["tz"], A),
         "table": table,
         "totals": totals,
-        "new": say(L["revocation_new"], numbers=join([Datum(n) for n in numbers], L["list_sep"]))
+        "new": say(L["revocation_new"], numbers=join([Number(n) for n in numbers], L["list_sep"]))
         if numbers
         else L["revocation_new_none"],
         "annex": {

@@ -45,6 +45,10 @@ class Datum(str):
     """Text from outside the notice's own words (a name, an id, a reason someone wrote)."""
 
 
+class Number(Datum):
+    """A document number (文号), printed on one line."""
+
+
 class Figure(str):
     """A number with its unit: printed on one line (HTML and PDF never break it)."""
 
@@ -173,15 +177,21 @@ class Words:
         return self.lab["regions"].get(code, code)
 
     # --- numbers ----------------------------------------------------------------------
-    def number(self, value, unit: str | None) -> Shown:
-        """An exact value in ``unit``, as the notice prints it."""
+    def title(self, outcome) -> str:
+        """An outcome's title inside a sentence (English: lower case, 'the user-side storage subsidy')."""
+        title = outcome.title[self.lang]
+        return title[:1].lower() + title[1:] if self.lang == "en" and title[1:2].islower() else title
+
+    def number(self, value, unit: str | None, most: int | None = None) -> Shown:
+        """An exact value in ``unit``, as the notice prints it (``most``: more places than the unit's)."""
         v = as_fraction(value)
         if v is None:
             return Shown(self.lab["annex"]["none"])
         if unit == "ratio":
             text, approx = grouped(v * 100, *PLACES["ratio"])
             return Shown(f"{text}%", approx)
-        text, approx = grouped(v, *PLACES.get(unit or "", DEFAULT_PLACES))
+        fewest, places = PLACES.get(unit or "", DEFAULT_PLACES)
+        text, approx = grouped(v, fewest, max(places, most or 0))
         if unit == "factor":
             return Shown(f"{text}倍" if self.lang == "zh" else f"×{text}", approx)
         if not unit:
