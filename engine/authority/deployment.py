@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -234,7 +234,7 @@ def load_authority(path: Path | str, display: str | None = None) -> Authority:
         raise AuthorityFileError(name, key, problem, expected, more) from None
 
 
-def _problem(e: dict) -> tuple[str, str, str]:
+def _problem(e) -> tuple[str, str, str]:
     """(key, problem, expected) of one pydantic error, in the words of the rule files."""
     loc = tuple(e["loc"])
     key = _key(loc)

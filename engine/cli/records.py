@@ -467,12 +467,16 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
         try:
             import weasyprint  # noqa: F401
         except ImportError:
-            raise click.ClickException("PDF needs WeasyPrint: pip install 'shuangtan[pdf]' (or use --format html)") from None
+            raise click.ClickException(
+                "PDF needs WeasyPrint: pip install 'shuangtan[pdf]' (or use --format html)"
+            ) from None
     if fmt == "docx":
         try:
             import docx  # noqa: F401
         except ImportError:
-            raise click.ClickException("DOCX needs python-docx: pip install 'shuangtan[docx]' (or use --format html)") from None
+            raise click.ClickException(
+                "DOCX needs python-docx: pip install 'shuangtan[docx]' (or use --format html)"
+            ) from None
     authority = resolve_authority(authority_file)
     with writing(out_dir, "--out", others=False):
         issued = records.issue_notices(

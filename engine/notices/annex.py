@@ -53,7 +53,9 @@ def outcome(w: Words, f: Findings, v: OutcomeFindings, declared: dict) -> dict:
     A, o, out = w.lab["annex"], v.outcome, v.out
     status = w.lab["status"][out["status"]]
     if out["amount"] is not None and out["unit"]:
-        heading = say(A["outcome_amount"], title=o.title[w.lang], status=status, amount=w.amount(out["amount"], out["unit"]))
+        heading = say(
+            A["outcome_amount"], title=o.title[w.lang], status=status, amount=w.amount(out["amount"], out["unit"])
+        )
     else:
         heading = say(A["outcome_head"], title=o.title[w.lang], status=status)
     basis = None
@@ -288,4 +290,9 @@ def _history(w: Words, history: dict) -> list[dict] | None:
 
 
 def _typed(value):
-    return value if isinstance(value, bool) or value is None else Fraction(Decimal(str(value)))
+    """A history value of the decision document ('true', 'false' or a yuan string) as a value."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    return Fraction(Decimal(str(value)))

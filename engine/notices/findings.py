@@ -106,8 +106,8 @@ class Findings:
         if isinstance(test, Compare):
             left, lunit, a = self.term(test.left, env, o)
             right, _, b = self.term(test.right, env, o, unit=lunit)
-            if a is None:
-                return say(s["not_declared"], label=left or "")
+            if a is None or b is None:
+                return say(s["not_declared"], label=(left if a is None else right) or "")
             pattern = s["compare"][test.op]["met" if held else "unmet"]
             shown_b = say(s["labelled"], label=right, value=w.about(b)) if right else w.about(b)
             return say(pattern, left=left or "", **{"is": w.verb(a)}, a=a.text, b=shown_b)
@@ -139,9 +139,7 @@ class Findings:
                 output = w.number(hit[1], table.unit)
                 return say(s["hit"], input=label or "", **{"is": w.verb(a)}, a=a.text, min=low.text, output=output.text)
             lowest = min((r.min.value(env) for r in table.rows), default=None)
-            return say(
-                s["no_hit"], input=label or "", **{"is": w.verb(a)}, a=a.text, min=w.number(lowest, unit).text
-            )
+            return say(s["no_hit"], input=label or "", **{"is": w.verb(a)}, a=a.text, min=w.number(lowest, unit).text)
         if isinstance(test, All):
             return join([self.test(t, env, o, held) for t in test.tests], s["all"])
         if isinstance(test, AnyOf):
@@ -248,7 +246,7 @@ class Findings:
     def calculation(self, f: OutcomeFindings) -> Phrase | None:
         """How the amount was computed: the formula's factors, the result, its rounding."""
         o, out, w = f.outcome, f.out, self.w
-        if o.amount is None or out["status"] not in ("granted", "levied") or out["amount"] is None:
+        if o.amount is None or o.unit is None or out["status"] not in ("granted", "levied") or out["amount"] is None:
             return None
         if any(r["code"] == OVERRIDE for r in out["reasons"]):
             return None  # the reviewer's amount, not the formula's

@@ -54,9 +54,7 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
             if notice.get("kind") != "rectification":
                 continue
             why = [x.text for x in v.unmet] + [n.text for n in v.notes if n.code in _IN_LETTER]
-            blocks.append(
-                _p(say(L["rectification_lead"], title=w.title(v.outcome), reasons=join(why, w.say["all"])))
-            )
+            blocks.append(_p(say(L["rectification_lead"], title=w.title(v.outcome), reasons=join(why, w.say["all"]))))
             deadline = facts["notice_date"] + dt.timedelta(days=int(notice["deadline_days"]))
             blocks.append(_p(say(L["rectification_order"], deadline=w.date(deadline))))
             withdrawn = [w.title(x.outcome) for x in views.values() if _withdrawn_by(x, v.name)]
@@ -131,7 +129,9 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
             "seal": L["seal"],
             "seal_line": L["seal_line"],
         },
-        "cc": say(L["cc"], bodies=join([Datum(c) for c in authority["cc"]], L["list_sep"])) if authority["cc"] else None,
+        "cc": say(L["cc"], bodies=join([Datum(c) for c in authority["cc"]], L["list_sep"]))
+        if authority["cc"]
+        else None,
     }
 
 
@@ -154,7 +154,7 @@ def _withdrawn_by(v: OutcomeFindings, check: str) -> bool:
 
 
 def _basis(w: Words, cited: list[OutcomeFindings]) -> tuple[Phrase, bool] | None:
-    """"本决定依据《…》第八条、第九条作出", and whether any basis is still a drafting assumption."""
+    """ "本决定依据《…》第八条、第九条作出", and whether any basis is still a drafting assumption."""
     by_document: dict[str, list[str]] = {}
     draft = False
     for v in cited:

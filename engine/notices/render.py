@@ -13,11 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from fractions import Fraction
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-
-from fractions import Fraction
 
 from engine.authority import Authority
 from engine.contract.application import Application
@@ -28,7 +27,7 @@ from engine.notices import fonts
 from engine.notices.annex import annex, shown_outcomes
 from engine.notices.findings import Findings
 from engine.notices.letter import letter
-from engine.notices.wording import TEMPLATES, Datum, Figure, Number, Phrase, Words, join, labels, say
+from engine.notices.wording import TEMPLATES, Datum, Figure, Number, Phrase, Words, join, labels, say  # noqa: F401 (labels: for issuing)
 from engine.rulebook.evaluate import Env, field_values
 from engine.rulebook.loader import Rulebook
 
@@ -101,7 +100,9 @@ def _html_part(part: str) -> Markup:
     """One part of a sentence, escaped; a figure (an amount with its unit) and a short code-like
     datum (an application id, a credit code, a 文号) kept on one line."""
     text = Markup.escape(visible(part))
-    if isinstance(part, (Figure, Number)) or (isinstance(part, Datum) and len(part) <= 40 and part.isascii() and " " not in part):
+    if isinstance(part, (Figure, Number)) or (
+        isinstance(part, Datum) and len(part) <= 40 and part.isascii() and " " not in part
+    ):
         return Markup(f'<span class="fig">{text}</span>')
     return text
 
@@ -293,7 +294,11 @@ def _annex_facts(
 ) -> list:
     A, e = w.lab["annex"], app.enterprise
     digest = decision["ruleset"]["digest"].removeprefix("sha256:")
-    region = f"{w.region(e.region_code)}（{e.region_code}）" if w.lang == "zh" else f"{w.region(e.region_code)} ({e.region_code})"
+    region = (
+        f"{w.region(e.region_code)}（{e.region_code}）"
+        if w.lang == "zh"
+        else f"{w.region(e.region_code)} ({e.region_code})"
+    )
     return [
         (A["enterprise"], Datum(e.name)),
         (A["credit_code"], Datum(e.credit_code)),
@@ -396,6 +401,7 @@ def document(kind: str, context: dict, fmt: str) -> bytes:
     if fmt not in TEXT_FORMATS:
         raise ValueError(f"unknown notice format {fmt!r}")
     return render(kind, context, fmt).encode("utf-8")
+
 
 class NoticeFontError(ShuangtanError):
     """A Chinese PDF was asked for with no Chinese font at hand: it would print empty boxes."""

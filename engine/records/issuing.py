@@ -546,7 +546,7 @@ def notice_documents(
         when = notice_date or authority.today(now_utc())
         draft = notices.labels()[lang.partition("-")[0]]["letter"]["draft_no"]
         sources: dict = {}
-        out = []
+        contexts = []
         for kind in _kinds(s, row, review):
             number = numbered.get(kind) or NoticeNumberRow(
                 decision_id=stored_id(row.id),
@@ -560,8 +560,7 @@ def notice_documents(
                 issued_by="",
                 authority=authority.name,
             )
-            context = _context(s, sources, authority, number, lang)
-            out.append((kind, notices.render(kind, context, fmt) if fmt in notices.TEXT_FORMATS else context))
-    if fmt not in notices.TEXT_FORMATS:  # typeset outside the transaction
-        out = [(kind, notices.document(kind, context, fmt)) for kind, context in out]
-    return row, out
+            contexts.append((kind, _context(s, sources, authority, number, lang)))
+    if fmt in notices.TEXT_FORMATS:
+        return row, [(kind, notices.render(kind, context, fmt)) for kind, context in contexts]
+    return row, [(kind, notices.document(kind, context, fmt)) for kind, context in contexts]  # outside the transaction

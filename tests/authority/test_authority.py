@@ -67,7 +67,11 @@ def test_a_number_form_with_anything_but_year_and_seq_in_braces_is_refused(tmp_p
         (GOOD + "contacts: x\n", "contacts", "unknown key (expected one of name, document_number, timezone, contact"),
         (GOOD.replace("court: 太原市小店区人民法院\n", ""), "court", "required key is missing"),
         (GOOD.replace("phone: 0351-1234567", "phone: call us"), "contact.phone", "a telephone number"),
-        (GOOD.replace("address:", "adress:"), "contact.address", "required key is missing; contact.adress: unknown key"),
+        (
+            GOOD.replace("address:", "adress:"),
+            "contact.address",
+            "required key is missing; contact.adress: unknown key",
+        ),
         (GOOD.replace('account: "6222 0000 1111"', "account: 12"), "levy.account", "Input should be a valid string"),
         (GOOD.replace("deadline_days: 15", "deadline_days: 0"), "levy.deadline_days", "greater than or equal to 1"),
         (GOOD.replace("deadline_days: 15", 'deadline_days: "15"'), "levy.deadline_days", "valid integer"),
@@ -76,7 +80,11 @@ def test_a_number_form_with_anything_but_year_and_seq_in_braces_is_refused(tmp_p
         (GOOD.replace("timezone: Asia/Shanghai\n", ""), "timezone", "required key is missing"),
         (GOOD.replace("Asia/Shanghai", "UTC"), "timezone", "Asia/Shanghai"),
         (GOOD.replace("name: 某市能源局", "name: ''"), "name", "printable characters"),
-        ("base: &a 某局\nname: *a\ndocument_number: x{year}{seq}\ntimezone: Asia/Shanghai\n" + REST, "base", "anchor &a"),
+        (
+            "base: &a 某局\nname: *a\ndocument_number: x{year}{seq}\ntimezone: Asia/Shanghai\n" + REST,
+            "base",
+            "anchor &a",
+        ),
         ("- a list\n", "(top level)", "expected a mapping, got list"),
     ],
 )

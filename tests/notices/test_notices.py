@@ -9,7 +9,7 @@ its last column; no notice holds a dotted field path; an English notice no Chine
 """
 
 import datetime as dt
-import html.parser
+import html.parser as html_parser
 import json
 import re
 import shutil
@@ -89,7 +89,10 @@ def issued(tmp_path_factory, book):
     out = tmp_path_factory.mktemp("issued")
     store = open_store(f"sqlite:///{out / 'r.db'}")
     recordkit.staff(store)
-    ids = {f.name: _go(store, book, f.read_bytes(), TELEMETRY if "taiyuan" in f.name else None) for f in EXAMPLES.glob("*.json")}
+    ids = {
+        f.name: _go(store, book, f.read_bytes(), TELEMETRY if "taiyuan" in f.name else None)
+        for f in EXAMPLES.glob("*.json")
+    }
     paths = {}
 
     def issue(app_id):
@@ -113,7 +116,7 @@ def render_all(store, case, lang, fmt):
 
 
 # --- reading every format as text -----------------------------------------------------
-class _Text(html.parser.HTMLParser):
+class _Text(html_parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.parts, self._skip = [], 0
@@ -219,14 +222,26 @@ def test_every_kind_in_every_language_and_format(issued):
         letter, annex = split(text, lang)
         if lang.startswith("zh"):
             letter = "".join(letter.split())  # a PDF's lines end where the page's do
-            for part in ("某市能源局（示例）", "晋能源补〔", "抄送：", "联系人：李明（示例）", "盖章处", "附件：审查明细"):
+            for part in (
+                "某市能源局（示例）",
+                "晋能源补〔",
+                "抄送：",
+                "联系人：李明（示例）",
+                "盖章处",
+                "附件：审查明细",
+            ):
                 assert part in letter, (kind, lang, fmt, part)
             assert "某市人民政府（示例）申请行政复议" in letter and "某市某区人民法院（示例）提起行政诉讼" in letter
             assert "审查明细" in text and "经办人" in annex
             if lang == "zh-en":
                 assert "英文译本（供参考，以中文本为准）" in letter and "EnergyBureauofMouCity(example)" in letter
         else:
-            for part in ("Energy Bureau of Mou City (example)", "Copies to:", "Contact: Li Ming (example)", "Seal here"):
+            for part in (
+                "Energy Bureau of Mou City (example)",
+                "Copies to:",
+                "Contact: Li Ming (example)",
+                "Seal here",
+            ):
                 assert part in letter.replace("\n", " "), (kind, lang, fmt, part)
             assert "Details of the examination" in text
 
@@ -288,15 +303,23 @@ def test_the_metered_decision_shows_the_meters_evidence(issued):
 
 def test_met_criteria_read_as_met_and_unmet_as_unmet(decided):
     met = render_all(decided, "example", "zh", "md")["approval"]
-    assert "| 储能设备能量密度为268.5瓦时/千克，不低于能量密度下限261瓦时/千克 | 满足 | `ENERGY_DENSITY_BELOW_MINIMUM` |" in met
+    assert (
+        "| 储能设备能量密度为268.5瓦时/千克，不低于能量密度下限261瓦时/千克 | 满足 | `ENERGY_DENSITY_BELOW_MINIMUM` |"
+        in met
+    )
     assert "| 智能仓储系统具备实时数据分析功能 | 满足 | `MISSING_REALTIME_ANALYTICS` |" in met
     denial = render_all(decided, "denial", "zh", "md")["denial"]
     letter, annex = split(denial, "zh")
     assert "不予批准逆向物流设备补贴。理由：智能仓储系统不具备实时数据分析功能。" in letter
-    assert "储能系统技术标准的审查结论为“未达标”（储能设备能量密度为250瓦时/千克，低于能量密度下限261瓦时/千克" in letter
+    assert (
+        "储能系统技术标准的审查结论为“未达标”（储能设备能量密度为250瓦时/千克，低于能量密度下限261瓦时/千克" in letter
+    )
     assert "| 储能设备循环寿命为9,000次，低于循环寿命下限10,000次 | 不满足 | `CYCLE_LIFE_BELOW_MINIMUM` |" in annex
     en = render_all(decided, "denial", "en", "md")["denial"]
-    assert "the reverse-logistics equipment subsidy is not granted, because the warehousing system has no real-time data analytics." in en
+    assert (
+        "the reverse-logistics equipment subsidy is not granted, because the warehousing system has no real-time data analytics."
+        in en
+    )
 
 
 def test_amounts_and_quantities_are_grouped_and_exact(decided):
@@ -304,7 +327,9 @@ def test_amounts_and_quantities_are_grouped_and_exact(decided):
     assert "给予绿色包装运费补贴人民币120,000.00元" in text["approval"]  # 1,200,000 orders × 0.10 yuan
     assert "订单数量为1,200,000单，大于0单" in text["approval"]
     levy = render_all(decided, "example", "zh", "md")["levy"]
-    assert "征收不可降解包装环保税费人民币1,500,000.00元（征收比例1% × 订单金额150,000,000.00元 = 1,500,000.00元）" in levy
+    assert (
+        "征收不可降解包装环保税费人民币1,500,000.00元（征收比例1% × 订单金额150,000,000.00元 = 1,500,000.00元）" in levy
+    )
     denial_levy = render_all(decided, "reporting", "zh", "md")["levy"]
     assert "人民币1,500,000.00元" in denial_levy
     small = render_all(decided, "denial", "en", "md")["approval"]
@@ -550,7 +575,14 @@ def test_the_html_notice_opens_in_a_real_browser(decided, tmp_path, root):
     html.write_text(render_all(decided, "reporting", "zh", "html")["rectification"], encoding="utf-8")
     png = tmp_path / "notice.png"
     subprocess.run(
-        [sys.executable, str(root / "scripts/screenshot_notice.py"), str(html), str(png), "--chromium", "/usr/bin/chromium"],
+        [
+            sys.executable,
+            str(root / "scripts/screenshot_notice.py"),
+            str(html),
+            str(png),
+            "--chromium",
+            "/usr/bin/chromium",
+        ],
         check=True,
         timeout=180,
     )
