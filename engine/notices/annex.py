@@ -52,7 +52,7 @@ def annex(w: Words, f: Findings, facts: list, shown: list[str], declared: dict, 
 def outcome(w: Words, f: Findings, v: OutcomeFindings, declared: dict) -> dict:
     A, o, out = w.lab["annex"], v.outcome, v.out
     status = w.lab["status"][out["status"]]
-    if out["amount"] is not None and out["unit"]:
+    if out["amount"] is not None and out["unit"] and out["status"] in ("granted", "levied"):
         heading = say(
             A["outcome_amount"], title=o.title[w.lang], status=status, amount=w.amount(out["amount"], out["unit"])
         )

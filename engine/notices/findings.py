@@ -49,6 +49,7 @@ class Finding:
     text: Phrase
     code: str
     met: bool | None = None  # a criterion: held or not; None for a further finding
+    short: Phrase | None = None  # a failed check without its own reasons (a letter says them once)
 
 
 @dataclass
@@ -92,7 +93,12 @@ class Findings:
         failing = {r["code"] for r in out["reasons"]}
         for c in o.criteria:
             held = c.code not in failing
-            f.criteria.append(Finding(self.test(c.test, env, o, held), c.code, held))
+            short = None
+            if isinstance(c.test, Status) and not held:
+                status = self.decision["outcomes"][c.test.outcome]["status"]
+                other = self.book.outcome(c.test.outcome)
+                short = say(self.w.say["status"], outcome=self.w.title(other), status=self.w.lab["status"][status])
+            f.criteria.append(Finding(self.test(c.test, env, o, held), c.code, held, short))
         criteria = {c.code for c in o.criteria}
         for r in out["reasons"]:
             if r["code"] not in criteria:

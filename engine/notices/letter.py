@@ -41,8 +41,16 @@ def letter(kind: str, w: Words, f: Findings, facts: dict, authority: dict, revoc
     elif kind == "denial":
         denied = [v for v in views.values() if v.out["status"] == "denied"]
         blocks.append(_p(L["denial_lead"]))
+        said: set[str] = set()  # a failed check's own reasons are given the first time only
         for i, v in enumerate(denied):
-            why = [x.text for x in v.unmet] + [n.text for n in v.notes if n.code in _IN_LETTER]
+            why = []
+            for x in v.unmet:
+                if x.short is not None and str(x.short) in said:
+                    why.append(x.short)
+                else:
+                    why.append(x.text)
+                    said.add(str(x.short))
+            why += [n.text for n in v.notes if n.code in _IN_LETTER]
             text = say(L["denial_item"], title=w.title(v.outcome), reasons=join(why, w.say["all"]))
             blocks.append(_item(w, i, text))
         if any(v.out["status"] == "granted" for v in views.values()):
