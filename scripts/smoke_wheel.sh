@@ -161,6 +161,17 @@ for m in re.finditer(rb"stream\r?\n", data):
 sys.exit(0 if b"Noto" in blob else 1)
 PY
 done
+# ---- DOCX notice (the [docx] extra): the same letter and annex, for an office to edit -----
+ok "notice --format docx" "$st" notice "$app_id" --out notices-docx --format docx --db "$db" --by wang
+for f in notices-docx/*.docx; do
+  "$tmp/full/bin/python" - "$f" <<'PY' || { echo "  FAIL $f is not the letter and its annex"; exit 1; }
+import sys, docx
+text = "\n".join(p.text for p in docx.Document(sys.argv[1]).paragraphs)
+sys.exit(0 if "盖章处" in text and "审查明细" in text and "行政复议" in text else 1)
+PY
+done
+ok "notice --lang zh-en (bilingual letter)" "$st" notice "$app_id" --out notices-zh-en --lang zh-en --db "$db" --by wang
+grep -q "English translation" notices-zh-en/*.approval.zh-en.html
 # -------------------------------------------------------------------------------------------
 ok "list" "$st" list --db "$db"
 expect "$app_id"
@@ -214,6 +225,8 @@ ok "base: users, submit, decide, confirm, notice (html), audit" bash -c "b=sqlit
   '$bst' confirm $app_id --db \$b --by zhao && '$bst' notice $app_id --out base-notices --db \$b --by wang && \
   '$bst' audit verify --db \$b"
 ok "base: evaluate JSONL (Rete)" "$bst" evaluate batch.jsonl --out base.decisions.jsonl -j 1
+one_line_extra "base: notice --format docx" docx "$bst" notice "$app_id" --out base-docx --format docx \
+  --db "sqlite:///$work/base.db" --by wang
 one_line_extra "base: population generate" columnar "$bst" population generate --n 10 --seed 1 --out p.parquet
 one_line_extra "base: simulate" columnar "$bst" simulate --population pop.parquet --reform remote-region-tilt --out s
 one_line_extra "base: --db postgresql://" postgres "$bst" list --db postgresql://postgres@127.0.0.1:5432/postgres

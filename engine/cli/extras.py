@@ -17,6 +17,7 @@ EXTRAS = {
     "distributed": "dask",
     "matplotlib": "charts",
     "weasyprint": "pdf",
+    "docx": "docx",
     "psycopg2": "postgres",
     "psycopg": "postgres",
 }

@@ -382,14 +382,20 @@ def replay(application_id, decision_id, book, store):
 @click.command()
 @click.argument("application_id", metavar="APP_ID")
 @click.option("--out", "out_dir", required=True, type=OutputPath(folder=True), help="Folder to write the notices to.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en", "zh-en"]),
+    default="zh",
+    show_default=True,
+    help="zh-en: the Chinese letter, its English translation for reference, and the Chinese annex.",
+)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "pdf"]),
+    type=click.Choice(["md", "html", "pdf", "docx"]),
     default="html",
     show_default=True,
-    help="pdf needs WeasyPrint installed.",
+    help="pdf needs the [pdf] extra (WeasyPrint), docx the [docx] extra (python-docx).",
 )
 @click.option(
     "--date",
@@ -413,22 +419,33 @@ def replay(application_id, decision_id, book, store):
     type=click.Path(dir_okay=False),
     default=None,
     metavar="FILE",
-    help="The issuing authority (name, 文号 form): a YAML file; default $SHUANGTAN_AUTHORITY, else the bundled example.",
+    help="The issuing authority (name, 文号 form, contact, 复议机关, court, levy account, 抄送): a YAML file; "
+    "default $SHUANGTAN_AUTHORITY, else the bundled example.",
 )
 @person_option("--by", "--officer", help="The officer account issuing the notices")
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
 def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authority_file, person, store):
     """Issue the notices of a confirmed decision: approval, denial, rectification, levy, and a
-    变更/撤销 notice for an earlier decision it replaced. Each is numbered (文号) and dated once;
-    asking again writes out the notice kept on record, byte for byte."""
+    变更/撤销 notice for an earlier decision it replaced. Each is a letter (发文机关, 文号, the
+    decision and its basis, remedies, contact, 落款 and seal, 抄送) with the review details as its
+    annex; numbered and dated once, asking again writes out the notice kept on record, byte for byte."""
     from engine.authority import resolve_authority
 
     if fmt == "pdf":
         try:
             import weasyprint  # noqa: F401
         except ImportError:
-            raise click.ClickException("PDF needs WeasyPrint (pip install weasyprint); use --format html") from None
+            raise click.ClickException(
+                "PDF needs WeasyPrint: pip install 'shuangtan[pdf]' (or use --format html)"
+            ) from None
+    if fmt == "docx":
+        try:
+            import docx  # noqa: F401
+        except ImportError:
+            raise click.ClickException(
+                "DOCX needs python-docx: pip install 'shuangtan[docx]' (or use --format html)"
+            ) from None
     authority = resolve_authority(authority_file)
     with writing(out_dir, "--out", others=False):
         issued = records.issue_notices(

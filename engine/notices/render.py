@@ -1,42 +1,48 @@
-"""Official notices rendered with Jinja2 from a stored decision (templates/notices/).
+"""Official notices from a stored decision: one context, four formats.
 
-Every figure comes from the decision document as written (decimal strings, formatted with
-thousands separators through Decimal, never through float); every reason is shown with its
-clause and source; the criteria an outcome met are recovered from the rulebook snapshot the
-decision was made under, with the field values that were considered.
+``notice_context`` builds everything a notice says (engine/notices/letter.py: the letter as an
+administrative document; annex.py: the review details; findings.py: each criterion and reason
+phrased; wording.py: labels, numbers and units) in one language, from the decision as written,
+the rulebook snapshot it was made under and the authority file. Markdown and HTML are Jinja2
+templates over it (templates/notices/), PDF is the HTML through WeasyPrint, DOCX is written from
+the same context by docx.py. Every figure is exact (decimal strings and Fractions, never floats).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
+from fractions import Fraction
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from engine.authority import Authority
 from engine.contract.application import Application
 from engine.cst import CST
-from engine.decimals import fmt_money, fmt_plain
+from engine.decimals import fmt_money
 from engine.errors import ShuangtanError
 from engine.notices import fonts
-from engine.resources import bundled
-from engine.rulebook.comparisons import COMPARISONS
-from engine.rulebook.evaluate import Env, display, field_values, ref_values
-from engine.rulebook.expressions import Compare, Hit, Status, Truth
+from engine.notices.annex import annex, shown_outcomes
+from engine.notices.findings import Findings
+from engine.notices.letter import letter
+from engine.notices.wording import TEMPLATES, Datum, Figure, Number, Phrase, Words, join, labels, say  # noqa: F401 (labels: for issuing)
+from engine.rulebook.evaluate import Env, field_values
 from engine.rulebook.loader import Rulebook
-from engine.rulebook.yamlfile import load_yaml
 
-TEMPLATES = bundled("templates") / "notices"
 KINDS = ("approval", "denial", "rectification", "levy")
 #: Not called for by a decision's outcomes: issued for a decision a later one replaced.
 REVOCATION = "revocation"
 DOCUMENT_KINDS = (*KINDS, REVOCATION)
-#: Notices print times in China Standard Time; the record keeps UTC.
-LANGS = ("zh", "en")
-FORMATS = ("md", "html")
+#: zh-en: the Chinese letter, its English translation (for reference), then the Chinese annex.
+BILINGUAL = "zh-en"
+LANGS = ("zh", "en", BILINGUAL)
+#: Text formats are templates; pdf is the HTML typeset, docx is written from the context.
+TEXT_FORMATS = ("md", "html")
+FORMATS = ("md", "html", "pdf", "docx")
 #: 《中华人民共和国行政复议法》(2023 修订) 第二十条: 自知道或者应当知道该行政行为之日起六十日内提出
 RECONSIDERATION_DAYS = 60
-_BENEFIT, _CHECK = ("granted", "denied"), ("met", "not_met")
 
 
 money = fmt_money  # the templates' ``money`` filter: '1500000.00' -> '1,500,000.00'
@@ -59,22 +65,46 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub(lambda m: f"{{U+{ord(m.group()):04X}}}", text)
 
 
+def _md_plain(value: str) -> str:
+    return visible(value.replace("<", "&lt;").replace("|", "\\|").replace("\r", " ").replace("\n", " "))
+
+
 def _md_text(value):
     """Markdown output: inert HTML and intact tables, whatever an enterprise calls itself.
 
-    Macro output is marked safe by the templates (``|safe``) and passes through unchanged.
+    Data (``Datum``, alone or inside a ``Phrase``) is made inert (``md_inert``); our own words
+    keep tables intact. Macro output is marked safe by the templates (``|safe``) and passes
+    through unchanged.
     """
+    if isinstance(value, Datum):
+        return md_inert(value)
+    if isinstance(value, Phrase):
+        return Markup("".join(md_inert(p) if isinstance(p, Datum) else _md_plain(p) for p in value.parts))
     if isinstance(value, str) and not isinstance(value, Markup):
-        # Without "<" no tag can start; "|" would split a table cell.
-        return visible(value.replace("<", "&lt;").replace("|", "\\|").replace("\r", " ").replace("\n", " "))
+        return _md_plain(value)  # without "<" no tag can start; "|" would split a table cell
     return value
 
 
 def _html_text(value):
     """HTML output: autoescaped by Jinja2 after this; bidirectional controls made visible."""
+    if isinstance(value, Phrase):
+        return Markup("".join(_html_part(p) for p in value.parts))
+    if isinstance(value, (Figure, Datum)):
+        return _html_part(value)
     if isinstance(value, str) and not isinstance(value, Markup):
         return visible(value)
     return value
+
+
+def _html_part(part: str) -> Markup:
+    """One part of a sentence, escaped; a figure (an amount with its unit) and a short code-like
+    datum (an application id, a credit code, a 文号) kept on one line."""
+    text = Markup.escape(visible(part))
+    if isinstance(part, (Figure, Number)) or (
+        isinstance(part, Datum) and len(part) <= 40 and part.isascii() and " " not in part
+    ):
+        return Markup(f'<span class="fig">{text}</span>')
+    return text
 
 
 def md_inert(value) -> Markup:
@@ -109,7 +139,7 @@ def md_code(value) -> Markup:
 
 
 def environment(fmt: str) -> Environment:
-    if fmt not in FORMATS:
+    if fmt not in TEXT_FORMATS:
         raise ValueError(f"unknown notice format {fmt!r}")
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -124,10 +154,6 @@ def environment(fmt: str) -> Environment:
     env.filters["md"] = md_inert
     env.filters["md_code"] = md_code
     return env
-
-
-def labels() -> dict:
-    return load_yaml(TEMPLATES / "labels.yaml", "templates/notices/labels.yaml")
 
 
 def applicable_kinds(decision: dict) -> list[str]:
@@ -146,146 +172,28 @@ def applicable_kinds(decision: dict) -> list[str]:
 
 
 # --- context ---------------------------------------------------------------------------
-def _outcome_nodes(o):
-    nodes = [e.when for e in o.applies] + [t for _, t in o.lets] + [c.test for c in o.criteria]
-    for t in o.tables:
-        nodes.append(t.input)
-    if o.amount:
-        nodes.append(o.amount.formula)
-        if o.amount.cap is not None:
-            nodes.append(o.amount.cap)
-    return nodes
+def decided_fields(app: Application, decision: dict) -> tuple[dict, set, dict]:
+    """The field values the decision was made on: for a metered decision the meter's (from its
+    ``metering`` block), else the declaration's; with the declared values the meter replaced."""
+    from engine.telemetry.metering import FACT_FIELDS
 
-
-def plain(value) -> str:
-    """A field value as text; booleans first, so ``False`` is never shown as ``0``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return fmt_plain(value)
-
-
-def _env_for(book: Rulebook, app: Application, decision: dict) -> Env:
     fields, present = field_values(app)
-    when = app.period.end
+    declared: dict = {}
+    block = decision.get("metering") or {}
+    if block.get("used") == "metered":
+        for fact, path in FACT_FIELDS.items():
+            if fact in block["facts"] and block["facts"][fact] is not None:
+                declared[path] = fields.get(path)
+                fields[path] = Fraction(Decimal(str(block["facts"][fact])))
+    return fields, present, declared
+
+
+def _env_for(book: Rulebook, fields: dict, present: set, when: dt.date, decision: dict) -> Env:
     params = book.values_at(when)
     literals = {n: p.literal_at(when) for n, p in book.params.items() if not p.index}
     env = Env(fields, present, params, literals)
     env.status = {k: v["status"] for k, v in decision["outcomes"].items()}
     return env
-
-
-def _evidence(book, o, base: Env) -> tuple[dict, Env]:
-    env = Env(base.fields, base.present, base.params, base.literals)
-    env.status = base.status
-    for name, term in o.lets:
-        env.vars[name] = term.value(env)
-    seen = {}
-    for node in _outcome_nodes(o):
-        for kind, name in sorted(node.refs()):
-            if kind == "field":
-                seen[name] = plain(env.fields.get(name))
-            elif kind == "var":
-                seen[name] = plain(env.vars.get(name))
-    return seen, env
-
-
-def _reason(r: dict, lang: str) -> dict:
-    return {
-        "code": r["code"],
-        "rule": r["rule"],
-        "clause": r.get("clause") or "",
-        "source": r["source"],
-        "message": r.get("message_zh", r["message"]) if lang == "zh" else r["message"],
-        "values": {
-            k: (
-                v
-                if isinstance(v, str)
-                else fmt_plain(v)
-                if v is not None and not isinstance(v, (dict, list))
-                else str(v)
-            )
-            for k, v in (r.get("values") or {}).items()
-        },
-    }
-
-
-def outcome_view(book: Rulebook, name: str, out: dict, base: Env, lang: str, lab: dict, notice_date: dt.date) -> dict:
-    o = book.outcome(name)
-    evidence, env = _evidence(book, o, base)
-    failing = {r["code"] for r in out["reasons"]}
-    criteria = {c.code for c in o.criteria}
-    met = (
-        []
-        if out["status"] == "not_applicable"
-        else [
-            {
-                "code": c.code,
-                "rule": c.rule,
-                "clause": c.clause,
-                "test": describe(c.test, env, book, o, lab),
-                "values": ref_values(c.test, env),
-            }
-            for c in o.criteria
-            if c.code not in failing
-        ]
-    )
-    reasons = [_reason(r, lang) for r in out["reasons"]]
-    notice = None
-    if out.get("notice"):
-        days = int(out["notice"]["deadline_days"])
-        notice = {
-            "kind": out["notice"]["kind"],
-            "deadline_days": days,
-            "deadline": (notice_date + dt.timedelta(days=days)).isoformat(),
-        }
-    return {
-        "name": name,
-        "title": out["title"][lang],
-        "title_other": out["title"]["en" if lang == "zh" else "zh"],
-        "status": out["status"],
-        "status_label": lab["status"][out["status"]],
-        "amount": money(out["amount"]) if out["amount"] is not None else None,
-        "unit": lab["unit"].get(out["unit"], out["unit"]) if out["unit"] else None,
-        "source": out["source"],
-        "clause": o.clause,
-        "reasons": reasons,
-        "unmet": [r for r in reasons if r["code"] in criteria],
-        "other_reasons": [r for r in reasons if r["code"] not in criteria],
-        "met": met,
-        "evidence": evidence,
-        "parameters": [
-            {
-                "name": k,
-                "value": v["value"]
-                if isinstance(v["value"], str)
-                else "; ".join(f"{a}: {b}" for a, b in v["value"].items()),
-                "unit": v["unit"],
-                "effective_from": v["effective_from"],
-                "reference": v["reference"],
-            }
-            for k, v in out["parameters"].items()
-        ],
-        "notice": notice,
-        "earmark": (out.get("earmark") or {}).get(lang),
-    }
-
-
-def describe(test, env: Env, book: Rulebook, o, lab: dict) -> str:
-    """A met test as the comparison that held, with the values used (``0.97 ≥ 0.95``)."""
-    if isinstance(test, Compare):
-        return f"{_name(test.left)} {display(test.left, env)} {COMPARISONS[test.op].symbol} {display(test.right, env)}"
-    if isinstance(test, Truth):
-        return f"{test.field.path} = {plain(env.fields.get(test.field.path))}"
-    if isinstance(test, Status):
-        return f"{test.outcome}: {lab['status'][env.status[test.outcome]]}"
-    if isinstance(test, Hit):
-        table = next(t for t in o.tables if t.name == test.table)
-        return f"{table.input_name} {plain(table.input.value(env))}"
-    return "; ".join(f"{k} = {v}" for k, v in ref_values(test, env).items())
-
-
-def _name(term) -> str:
-    return getattr(term, "path", None) or getattr(term, "name", None) or ""
 
 
 def notice_context(
@@ -300,94 +208,113 @@ def notice_context(
     notice_date: dt.date,
     lang: str,
     notice_no: str,
-    authority: str,
+    authority: Authority,
     confirmer: str,
     confirmed_at: dt.datetime,
+    authority_name: str | None = None,
     tz: dt.tzinfo = CST,
     revocation: dict | None = None,
 ) -> dict:
-    """Everything a template may read; the templates read nothing else (StrictUndefined).
+    """Everything a notice says, in ``lang``; the templates and the DOCX writer read nothing else.
 
     ``officer`` and ``confirmer`` are the display names of who proposed and who confirmed the
     decision (never logins); times are shown in ``tz`` (naive ones are taken as UTC).
+    ``authority_name`` is the 发文机关 the document was numbered under (default: the file's).
     ``revocation`` (kind "revocation" only): what replaced the notices of this decision, see
     ``revocation_view``.
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
+    if kind not in DOCUMENT_KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}")
     if (kind == REVOCATION) != (revocation is not None):
         raise ValueError("a revocation notice, and only one, needs what replaced the decision")
-    lab = labels()[lang]
-    base = _env_for(book, app, decision)
-    views = {
-        name: outcome_view(book, name, out, base, lang, lab, notice_date) for name, out in decision["outcomes"].items()
-    }
-    e = app.enterprise
-    history = decision.get("history") or {"differences": [], "declared": {}, "record": {}}
-    granted = [v for v in views.values() if v["status"] == "granted"]
-    denied = [v for v in views.values() if v["status"] == "denied"]
-    levied = [v for v in views.values() if v["status"] == "levied"]
-    checks = [v for v in views.values() if v["status"] in _CHECK]
-    rectification = [v for v in views.values() if v["notice"] and v["notice"]["kind"] == "rectification"]
-    shown = {
-        "approval": granted + checks,
-        "denial": denied + checks,
-        "rectification": rectification + denied + checks,
-        "levy": levied,
-        REVOCATION: [],
-    }[kind]
-    if kind == REVOCATION:  # what the old decision found is not restated, only that it no longer stands
-        history = {"differences": [], "declared": {}, "record": {}}
+    fields, present, declared = decided_fields(app, decision)
+    base = _env_for(book, fields, present, app.period.end, decision)
+    langs = ("zh", "en") if lang == BILINGUAL else (lang,)
+    parts = {}
+    for one in langs:
+        w = Words(one)
+        findings = Findings(book, decision, base, w, decision.get("metering") or None)
+        view = _revocation_words(w, revocation) if revocation is not None else None
+        names = authority.in_lang(one)
+        if authority_name and one == "zh":
+            names["name"] = authority_name
+        facts = _facts(w, app, decision, decision_id, notice_no, notice_date)
+        shown = shown_outcomes(kind, decision) if kind != REVOCATION else []
+        history = decision.get("history") or {"differences": [], "declared": {}, "record": {}}
+        rows = _annex_facts(
+            w, app, decision, decision_id, officer, decided_at, confirmer, confirmed_at, notice_no, notice_date, tz
+        )
+        part_annex = annex(w, findings, rows, shown, declared, history if kind != REVOCATION else {})
+        if view is not None:
+            part_annex["revocation"] = view["annex"]
+        parts[one] = {
+            "t": w.lab,
+            "letter": letter(kind, w, findings, facts, names, view),
+            "annex": part_annex,
+        }
+    main = parts[langs[0]]
     return {
         "kind": kind,
         "lang": lang,
-        "t": lab,
-        "notice_no": notice_no,
+        "html_lang": "zh-CN" if langs[0] == "zh" else "en",
+        "t": main["t"],
+        "title": main["letter"]["title"],
+        "application_id": Datum(decision["application_id"]),
+        "letter": main["letter"],
+        "translation": parts["en"]["letter"] if lang == BILINGUAL else None,
+        "translation_note": main["t"]["letter"]["translation"] if lang == BILINGUAL else None,
+        "annex": main["annex"],
+        "notice_no": Number(notice_no),
         "notice_date": notice_date.isoformat(),
-        "authority": {"name": authority},
-        "revocation": revocation,
-        "enterprise": {
-            "name": e.name,
-            "credit_code": e.credit_code,
-            "region_code": e.region_code,
-            "region": lab["regions"].get(e.region_code, e.region_code),
-            "size": e.size,
-        },
-        "application_id": decision["application_id"],
-        "period": {"start": app.period.start.isoformat(), "end": app.period.end.isoformat()},
-        "decision": {
-            "id": decision_id,
-            "officer": officer,
-            "decided_at": shown_time(decided_at, tz, lab),
-            "confirmer": confirmer,
-            "confirmed_at": shown_time(confirmed_at, tz, lab),
-            "evaluated_on": decision["evaluated_on"],
-            "ruleset_version": decision["ruleset"]["version"],
-            "ruleset_digest": decision["ruleset"]["digest"],
-        },
-        "outcomes": views,
-        "granted": granted,
-        "denied": denied,
-        "levied": levied,
-        "checks": checks,
-        "rectification": rectification,
-        "totals": {
-            "subsidy_yuan": money(decision["totals"]["subsidy_yuan"]),
-            "levy_yuan": money(decision["totals"]["levy_yuan"]),
-        },
-        "history": {
-            "differences": [
-                {"field": f, "declared": history["declared"][f], "record": history["record"][f]}
-                for f in history["differences"]
-            ]
-        },
-        "metering": None if kind == REVOCATION else _metering(decision.get("metering"), lang),
-        "reconsideration": {
-            "days": RECONSIDERATION_DAYS,
-            "by": (notice_date + dt.timedelta(days=RECONSIDERATION_DAYS)).isoformat(),
-        },
-        "sources": _sources(book, shown, lab),
     }
+
+
+def _facts(w: Words, app: Application, decision: dict, decision_id: int, notice_no: str, notice_date: dt.date) -> dict:
+    e = app.enterprise
+    start, end = w.date(app.period.start), w.date(app.period.end)
+    return {
+        "enterprise": e.name,
+        "notice_no": notice_no,
+        "notice_date": notice_date,
+        "start": start,
+        "end": end,
+        "opening": {
+            "credit_code": Datum(e.credit_code),
+            "app_id": Datum(decision["application_id"]),
+            "start": start,
+            "end": end,
+        },
+    }
+
+
+def _annex_facts(
+    w, app, decision, decision_id, officer, decided_at, confirmer, confirmed_at, notice_no, notice_date, tz
+) -> list:
+    A, e = w.lab["annex"], app.enterprise
+    digest = decision["ruleset"]["digest"].removeprefix("sha256:")
+    region = (
+        f"{w.region(e.region_code)}（{e.region_code}）"
+        if w.lang == "zh"
+        else f"{w.region(e.region_code)} ({e.region_code})"
+    )
+    return [
+        (A["enterprise"], Datum(e.name)),
+        (A["credit_code"], Datum(e.credit_code)),
+        (A["region"], region),
+        (A["size"], w.lab["sizes"].get(e.size, e.size)),
+        (A["application"], Datum(decision["application_id"])),
+        (A["period"], f"{w.date(app.period.start)} – {w.date(app.period.end)}"),
+        (A["notice_no"], Number(notice_no)),
+        (A["notice_date"], w.date(notice_date)),
+        (A["decision"], str(decision_id)),
+        (A["officer"], Datum(officer)),
+        (A["decided_at"], shown_time(decided_at, tz, A)),
+        (A["confirmer"], Datum(confirmer)),
+        (A["confirmed_at"], shown_time(confirmed_at, tz, A)),
+        (A["ruleset"], say(A["ruleset_value"], version=str(decision["ruleset"]["version"]), digest=Datum(digest))),
+    ]
 
 
 def shown_time(when: dt.datetime, tz: dt.tzinfo, lab: dict) -> str:
@@ -406,78 +333,74 @@ def revocation_view(
     new_totals: dict,
     new_notices: list[str],
     tz: dt.tzinfo = CST,
-    lang: str,
+    lang: str = "zh",
 ) -> dict:
     """What a revocation notice says replaced the old one: the old notices (number, kind, date),
-    the amounts each decision confirmed, the decision now in force and the numbers of its notices."""
-    lab = labels()[lang]
+    the amounts each decision confirmed, the decision now in force and the numbers of its notices
+    (the facts; ``notice_context`` words them in each language the notice is printed in)."""
     return {
-        "old_notices": [
-            {"number": n, "title": lab["title"].get(k, k), "date": d.isoformat()} for n, k, d in old_notices
-        ],
-        "old_decision": {
-            "subsidy_yuan": money(old_totals["subsidy_yuan"]),
-            "levy_yuan": money(old_totals["levy_yuan"]),
-        },
-        "new_decision": {
-            "id": new_decision_id,
-            "application_id": new_application_id,
-            "confirmed_at": shown_time(new_confirmed_at, tz, lab),
-            "subsidy_yuan": money(new_totals["subsidy_yuan"]),
-            "levy_yuan": money(new_totals["levy_yuan"]),
-        },
+        "old_notices": list(old_notices),
+        "old_totals": dict(old_totals),
+        "new_decision_id": new_decision_id,
+        "new_application_id": new_application_id,
+        "new_confirmed_at": new_confirmed_at,
+        "new_totals": dict(new_totals),
         "new_notices": list(new_notices),
+        "tz": tz,
     }
 
 
-def _metering(block: dict | None, lang: str) -> dict | None:
-    """The declared-versus-metered table of a decision decided on telemetry (else None)."""
-    if not block:
-        return None
-    f = block["facts"]
-    return {
-        "file": block["telemetry"]["file"],
-        "sha256": block["telemetry"]["sha256"],
-        "period": f"{f['period']['start']} – {f['period']['end']}",
-        "window": f["daytime_window"],
-        "received": f"{f['intervals_received']:,} / {f['intervals_expected']:,}",
-        "gaps": len(f["gaps"]),
-        "missing": sum(g["intervals"] for g in f["gaps"]),
-        "rows": [
-            {
-                "label": c["label"][lang],
-                "declared": c["declared"],
-                "metered": c["metered"],
-                "tolerance": c["limit"],
-                "differs": c["differs"],
-            }
-            for c in block["comparisons"]
-        ],
+def _revocation_words(w: Words, r: dict) -> dict:
+    L, A = w.lab["letter"], w.lab["annex"]
+    table = {
+        "head": [A["notice_no"], A["document"], A["notice_date"]],
+        "rows": [[Number(n), w.lab["title"].get(k, k), w.date(d)] for n, k, d in r["old_notices"]],
     }
-
-
-def _sources(book: Rulebook, shown: list, lab: dict) -> list[dict]:
-    """Every source the notice cites (outcomes and their reasons), spelled out."""
-    cited = sorted(
-        {
-            part.strip()
-            for v in shown
-            for r in [{"source": v["source"]}, *v["reasons"]]
-            for part in r["source"].split(";")
-        }
+    old, new = r["old_totals"], r["new_totals"]
+    totals = say(
+        L["revocation_totals"],
+        old_subsidy=w.money(old["subsidy_yuan"]),
+        old_levy=w.money(old["levy_yuan"]),
+        new_subsidy=w.money(new["subsidy_yuan"]),
+        new_levy=w.money(new["levy_yuan"]),
     )
-    return [
-        {"key": k, "document": book.sources[k]["document"], "section": book.sources[k]["section"]}
-        if k in book.sources
-        else {"key": k, "document": lab["record_source"], "section": ""}
-        for k in cited
-    ]
+    numbers = r["new_notices"]
+    return {
+        "new_confirmed_at": shown_time(r["new_confirmed_at"], r["tz"], A),
+        "table": table,
+        "totals": totals,
+        "new": say(L["revocation_new"], numbers=join([Number(n) for n in numbers], L["list_sep"]))
+        if numbers
+        else L["revocation_new_none"],
+        "annex": {
+            "head": ["", A["decision"], A["total_subsidy"], A["total_levy"]],
+            "rows": [
+                [A["previous"], "", w.money(old["subsidy_yuan"]), w.money(old["levy_yuan"])],
+                [A["current"], str(r["new_decision_id"]), w.money(new["subsidy_yuan"]), w.money(new["levy_yuan"])],
+            ],
+            "application": Datum(r["new_application_id"]),
+        },
+    }
 
 
 def render(kind: str, context: dict, fmt: str) -> str:
+    """The notice as Markdown or HTML text."""
     if kind not in DOCUMENT_KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
-    return environment(fmt).get_template(f"{kind}.{fmt}.j2").render(**context)
+    return environment(fmt).get_template(f"notice.{fmt}.j2").render(**context)
+
+
+def document(kind: str, context: dict, fmt: str) -> bytes:
+    """The notice as the bytes of a file in ``fmt`` (md, html, pdf, docx), from one context."""
+    if fmt == "pdf":
+        return to_pdf(render(kind, context, "html"), context["lang"].partition("-")[0])
+    if fmt == "docx":
+        from engine.notices.docx import to_docx
+
+        return to_docx(context)
+    if fmt not in TEXT_FORMATS:
+        raise ValueError(f"unknown notice format {fmt!r}")
+    return render(kind, context, fmt).encode("utf-8")
 
 
 class NoticeFontError(ShuangtanError):
@@ -494,7 +417,7 @@ def chinese_font() -> str | None:
 
 def require_font(lang: str) -> None:
     """NoticeFontError when a PDF in ``lang`` cannot be typeset here."""
-    if lang == "zh" and chinese_font() is None:
+    if lang.startswith("zh") and chinese_font() is None:
         raise NoticeFontError(
             f"no Chinese font for a Chinese PDF notice (it would print empty boxes): {fonts.INSTALL_HINT} "
             "(Noto Serif SC), or a system font (Debian: apt-get install fonts-noto-cjk), "

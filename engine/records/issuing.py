@@ -79,7 +79,7 @@ class _Document:
 
     number: NoticeNumberRow
     stored: NoticeRow | None = None  # the rendition asked for, if kept already
-    text: str | None = None
+    context: dict | None = None  # what a new rendition says (engine/notices notice_context)
     content: bytes | None = None
 
 
@@ -357,7 +357,6 @@ def _context(s, sources: dict, authority: Authority, number: NoticeNumberRow, la
             new_totals={"subsidy_yuan": new.review.subsidy_yuan, "levy_yuan": new.review.levy_yuan},
             new_notices=[n.number for n in sorted(_numbers(s, stored_id(new.row.id)), key=lambda n: n.seq)],
             tz=authority.tz,
-            lang=lang,
         )
     try:
         return notices.notice_context(
@@ -371,7 +370,8 @@ def _context(s, sources: dict, authority: Authority, number: NoticeNumberRow, la
             notice_date=number.notice_date,
             lang=lang,
             notice_no=number.number,
-            authority=number.authority,
+            authority=authority,
+            authority_name=number.authority or None,  # the 发文机关 it was numbered under
             confirmer=src.confirmer,
             confirmed_at=as_utc(src.review.reviewed_at),
             tz=authority.tz,
@@ -393,14 +393,10 @@ def _render(store: Store, issue: _Issue, authority: Authority, lang: str, fmt: s
         sources: dict = {}
         for d in issue.documents:
             if d.stored is None and issue.superseded is None:
-                d.text = notices.render(d.number.kind, _context(s, sources, authority, d.number, lang), _tmpl(fmt))
-    for d in issue.documents:
-        if d.text is not None:
-            d.content = notices.to_pdf(d.text, lang) if fmt == "pdf" else d.text.encode("utf-8")
-
-
-def _tmpl(fmt: str) -> str:
-    return "html" if fmt == "pdf" else fmt
+                d.context = _context(s, sources, authority, d.number, lang)
+    for d in issue.documents:  # typeset outside the transaction
+        if d.context is not None:
+            d.content = notices.document(d.number.kind, d.context, fmt)
 
 
 def _rendition(s, number_id: int, lang: str, fmt: str) -> NoticeRow | None:
@@ -537,7 +533,8 @@ def notice_documents(
     authority: Authority | None = None,
 ) -> tuple[DecisionRow, list]:
     """A preview (nothing is numbered or kept): [(kind, text)] of the notices a confirmed decision
-    calls for, with their 文号 where numbered and a draft mark where not."""
+    calls for, with their 文号 where numbered and a draft mark where not (text for md and html,
+    bytes for pdf and docx)."""
     from engine.notices import render as notices
 
     if decision_id is not None and not storable_id(store, decision_id):
@@ -547,9 +544,9 @@ def notice_documents(
         row, review = _decision(s, app_id, decision_id)
         numbered = {n.kind: n for n in _numbers(s, stored_id(row.id))}
         when = notice_date or authority.today(now_utc())
-        draft = notices.labels()[lang]["draft_no"]
+        draft = notices.labels()[lang.partition("-")[0]]["letter"]["draft_no"]
         sources: dict = {}
-        out = []
+        contexts = []
         for kind in _kinds(s, row, review):
             number = numbered.get(kind) or NoticeNumberRow(
                 decision_id=stored_id(row.id),
@@ -563,5 +560,7 @@ def notice_documents(
                 issued_by="",
                 authority=authority.name,
             )
-            out.append((kind, notices.render(kind, _context(s, sources, authority, number, lang), _tmpl(fmt))))
-    return row, out
+            contexts.append((kind, _context(s, sources, authority, number, lang)))
+    if fmt in notices.TEXT_FORMATS:
+        return row, [(kind, notices.render(kind, context, fmt)) for kind, context in contexts]
+    return row, [(kind, notices.document(kind, context, fmt)) for kind, context in contexts]  # outside the transaction

@@ -220,6 +220,13 @@ def _outcome(book: Rulebook, o: Outcome, i: int, w) -> None:
     w(f"- File: `{o.file}`")
     if o.earmark:
         w(f"- Earmark: {_bilingual(o.earmark)}")
+    if o.basis:
+        b = o.basis
+        w(
+            f"- Normative basis (cited by notices): 《{b['document']['zh']}》{b['article']['zh']} / "
+            f"{b['document']['en']}, {b['article']['en']}"
+            + (f"; **assumption**: {b['assumption']}" if b["assumption"] else "")
+        )
     if o.on_not_met:
         w(
             f"- When `{ko}`: a {o.on_not_met['notice']} notice, with the deadline (days) of "

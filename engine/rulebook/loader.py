@@ -132,6 +132,9 @@ class Outcome:
     amount: Amount | None
     on_not_met: dict | None
     earmark: dict | None
+    #: the normative document and article a notice cites ({"document", "article"}: bilingual;
+    #: "assumption": why it is a placeholder, or None once the bureau names an adopted one)
+    basis: dict | None = None
 
     @property
     def statuses(self):
@@ -365,7 +368,7 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
         file,
         "",
         {"outcome", "title", "kind", "source", "clause", "criteria"},
-        {"unit", "applies", "let", "tables", "amount", "on_not_met", "earmark"},
+        {"unit", "applies", "let", "tables", "amount", "on_not_met", "earmark", "basis"},
     )
     if raw["outcome"] != name:
         raise BadValueError(file, "outcome", f"{raw['outcome']!r} does not match the file name", repr(name))
@@ -491,4 +494,16 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
         amount=amount,
         on_not_met=on_not_met,
         earmark=_bilingual(raw["earmark"], file, "earmark") if "earmark" in raw else None,
+        basis=_basis(raw["basis"], file) if "basis" in raw else None,
     )
+
+
+def _basis(raw, file) -> dict:
+    """The normative basis of an outcome: the document and article its notices cite. Until the
+    bureau adopts one, ``assumption`` says that the title is a placeholder (and why)."""
+    _keys(raw, file, "basis", {"document", "article"}, {"assumption"})
+    return {
+        "document": _bilingual(raw["document"], file, "basis.document"),
+        "article": _bilingual(raw["article"], file, "basis.article"),
+        "assumption": _text(raw["assumption"], file, "basis.assumption") if "assumption" in raw else None,
+    }

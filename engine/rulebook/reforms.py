@@ -53,6 +53,7 @@ REPLACEABLE = (
     "amount",
     "on_not_met",
     "earmark",
+    "basis",
 )
 
 

@@ -33,6 +33,15 @@ from engine.telemetry.reader import Interval, Telemetry
 COMPLETENESS_PLACES = 6
 DELAY_PLACES = 2
 ENERGY_PLACES = 6  # kWh from 0.01 kW × 15 min needs 4; a 7-minute grid would not terminate
+#: The application fields the meter decides, by the key their value has in ``MeteredFacts.as_dict``
+#: (a decision's ``metering.facts``): what a notice puts back to show the evidence that decided.
+FACT_FIELDS = {
+    "baseline_peak_kw": "storage.baseline_peak_kw",
+    "peak_with_storage_kw": "storage.peak_with_storage_kw",
+    "discharged_kwh": "storage.discharged_kwh",
+    "reporting_completeness": "storage.platform.reporting_completeness",
+    "max_upload_delay_min": "storage.platform.max_upload_delay_min",
+}
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ class MeteredFacts:
         return Fraction(self.intervals_received, self.intervals_expected)
 
     def contract_values(self) -> dict[str, Decimal]:
-        """The application fields these facts replace, as the contract's decimals."""
+        """The application fields these facts replace, as the contract's decimals (``FACT_FIELDS``)."""
         return {
             "storage.baseline_peak_kw": self.baseline_peak_kw,
             "storage.peak_with_storage_kw": self.peak_with_storage_kw,

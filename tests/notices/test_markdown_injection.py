@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from engine.authority import resolve_authority
 from engine.backends import decide
 from engine.contract.application import parse_application
 from engine.notices import render as notices
@@ -53,7 +54,8 @@ def notices_for(
             notice_date=dt.date(2027, 1, 15),
             lang=lang,
             notice_no="晋能源补〔2027〕1号",
-            authority=authority,
+            authority=resolve_authority(),
+            authority_name=authority,
             confirmer=confirmer,
             confirmed_at=dt.datetime(2027, 1, 3, 4, 5),
         )
@@ -76,8 +78,10 @@ def test_a_hostile_enterprise_name_renders_as_inert_text(lang):
         html = html_of(md)
         for live in ("<img", "<a ", "<b>", "<h1>标题", "<strong>粗</strong>", "<em>"):
             assert html.count(live) == plain[kind].count(live), (kind, live)
-        # ... and the officer reading it sees exactly the name that was submitted
-        assert f"<strong>{HOSTILE.replace('<', '&lt;').replace('>', '&gt;')}</strong>" in html, kind
+        # ... and the officer reading it sees exactly the name that was submitted, as the addressee
+        shown = HOSTILE.replace("<", "&lt;").replace(">", "&gt;")
+        assert f"<p>{shown}{'：' if lang == 'zh' else ':'}</p>" in html or f"To {shown}:" in html, kind
+        assert f"| {shown} |" in md.replace("\\", "") or shown in html, kind
 
 
 def test_hostile_officer_confirmer_and_authority_names_render_as_inert_text():

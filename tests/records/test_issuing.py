@@ -73,7 +73,8 @@ def test_numbers_follow_the_year_sequence_and_restart_each_year(store, book, tmp
     ]
     assert all(n.notice_date == dt.date(2026, 6, 1) and n.decision_id == a and not n.reissued for n in first)
     text = first[0].path.read_text(encoding="utf-8")
-    assert "文号: 晋能源补〔2026〕17号" in text and "**某市能源局（示例）**" in text
+    assert "\n晋能源补〔2026〕17号\n" in text and "**某市能源局（示例）**" in text  # 发文机关 and 文号 at the head
+    assert "| 文号 | 晋能源补〔2026〕17号 |" in text
     assert [n.number for n in issue(store, "S-2", tmp_path)][0] == "晋能源补〔2026〕20号"
     # 00:30 on 1 January 2027 in Beijing is still 31 December in UTC: the year is Beijing's
     new_year = dt.datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
@@ -110,7 +111,9 @@ def test_asking_again_hands_out_the_same_document_byte_for_byte(store, book, tmp
     assert [(n.number, n.notice_date) for n in en] == [(n.number, n.notice_date) for n in first]
     assert not any(n.reissued for n in en)
     html = en[0].path.read_text(encoding="utf-8")
-    assert "晋能源补〔2026〕1号" in html and "2026-06-01" in html and "2026-07-31" in html  # 60 days from the notice
+    assert (
+        "晋能源补〔2026〕1号" in html and "1 June 2026" in html and "within sixty days of receiving this notice" in html
+    )
     assert count(store, NoticeNumberRow) == 3 and count(store, NoticeRow) == 6
     with pytest.raises(NoticeDateError, match=r"notified on 2026-06-01 \(晋能源补〔2026〕1号\)"):
         issue(store, "R-1", tmp_path, now=later, date=dt.date(2026, 6, 5))
@@ -136,7 +139,8 @@ def test_a_later_date_is_allowed_and_deadlines_count_from_it(store, book, tmp_pa
     recordkit.confirmed(store, "D-2", book, at=CONFIRMED)
     out = issue(store, "D-2", tmp_path, date=dt.date(2026, 6, 20), fmt="html")
     assert out[0].notice_date == dt.date(2026, 6, 20)
-    assert "2026-08-19" in out[0].path.read_text(encoding="utf-8")  # 60 days for 行政复议
+    text = out[0].path.read_text(encoding="utf-8")
+    assert "2026年6月20日" in text and "自收到本通知书之日起六十日内" in text  # 行政复议: 60 days from receipt
 
 
 def test_a_date_whose_deadlines_fall_beyond_the_calendar_gets_no_number(store, book, tmp_path):
@@ -180,7 +184,7 @@ def test_the_issuer_is_an_enabled_officer_and_notices_show_display_names(store, 
     assert count(store, NoticeNumberRow) == 0
     out = issue(store, "P-1", tmp_path, by="wang")
     text = out[0].path.read_text(encoding="utf-8")
-    assert "经办人: 王芳" in text and "复核人: 赵敏" in text and "| 复核人 | 赵敏 |" in text
+    assert "| 经办人 | 王芳 |" in text and "| 复核人 | 赵敏 |" in text
     assert "wang" not in text and "zhao" not in text
     with store.reading() as s:
         assert {n.issued_by for n in s.exec(select(NoticeRow)).scalars()} == {"wang"}  # the record keeps logins
@@ -220,8 +224,8 @@ def test_a_replacing_decision_brings_a_revocation_of_the_old_notices(store, book
     assert out[-1].path.name == f"V-1.D{old}.revocation.zh.md" and "# 变更/撤销通知书" in text
     for n in before:
         assert f"| {n.number} |" in text  # every notice it varies or revokes, by number
-    assert f"已被决定编号 {new}" in text and "晋能源补〔2026〕4号、晋能源补〔2026〕5号、晋能源补〔2026〕6号" in text
-    assert "2026-06-11" in text  # dated the day it is issued
+    assert f"| 现行决定 | {new} |" in text and "晋能源补〔2026〕4号、晋能源补〔2026〕5号、晋能源补〔2026〕6号" in text
+    assert "2026年6月11日" in text  # dated the day it is issued
     # asking again for the new decision hands out the same four, revocation included
     assert [n.number for n in issue(store, "V-1", tmp_path / "new", now=later + dt.timedelta(days=1))] == [
         n.number for n in out
@@ -265,7 +269,7 @@ def test_notices_from_before_numbering_are_named_by_their_old_reference(store, b
     new = recordkit.propose(store, "L-1", book, at=NOW, **{"storage.discharged_kwh": "500000"})
     recordkit.confirm(store, new, at=NOW)
     revocation = issue(store, "L-1", tmp_path)[-1]
-    assert revocation.kind == "revocation" and f"| L-1-D{old}-APPROVAL | 批准通知书 | 2026-05-20 |" in (
+    assert revocation.kind == "revocation" and f"| L-1-D{old}-APPROVAL | 批准通知书 | 2026年5月20日 |" in (
         revocation.path.read_text(encoding="utf-8")
     )
     [kept] = issue(store, "L-1", tmp_path / "old", decision=old)

@@ -56,7 +56,11 @@ def test_every_refusal_is_one_line(record, cli, tmp_path):
 def test_the_authority_comes_from_the_environment(record, cli, tmp_path, monkeypatch):
     mine = tmp_path / "bureau.yaml"
     mine.write_text(
-        "name: 太原市能源局\ndocument_number: 并能补字〔{year}〕第{seq}号\ntimezone: Asia/Shanghai\n", encoding="utf-8"
+        "name: 太原市能源局\ndocument_number: 并能补字〔{year}〕第{seq}号\ntimezone: Asia/Shanghai\n"
+        "contact: {person: 张三, phone: 0351-1234567, address: 太原市某路1号}\n"
+        "reconsideration: 太原市人民政府\ncourt: 太原市小店区人民法院\n"
+        "levy: {collector: 太原市财政局, account_name: 非税收入户, bank: 某银行, account: '6222 0000 1111', deadline_days: 10}\n",
+        encoding="utf-8",
     )
     monkeypatch.setenv("SHUANGTAN_AUTHORITY", str(mine))
     r = cli("notice", "K-1", "--db", record, "--out", tmp_path / "o", "--by", "chen", "--format", "md")

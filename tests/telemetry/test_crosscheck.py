@@ -231,7 +231,9 @@ def test_submit_decide_replay_and_notice_with_telemetry_on_the_record(tmp_path, 
     )
     assert r.exit_code == 0, r.output
     approval = next((tmp_path / "n").glob("*.approval.en.md")).read_text()
-    assert "## Metered data" in approval and "| peak with storage (kW) | 840 | **900** | 18 |" in approval
+    assert "## Metered data" in approval and "| peak load with storage | 840 kW | **900 kW** | 18 kW |" in approval
+    # the evidence that decided is the meter's, the declaration beside it
+    assert "| peak load with storage | **900 kW** | 840 kW | provincial platform metering |" in approval
     # a corrected version keeps the metering attached to the application
     r = run("submit", app_file(tmp_path, storage__peak_with_storage_kw="900"), "--by", "li")
     assert "v2" in r.output, r.output
