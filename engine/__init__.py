@@ -6,6 +6,9 @@
     app = engine.parse_application(open("app.json", "rb").read())
     decision = engine.decide(book, app)  # the decision document of docs/contract.md
 
+    partial = engine.parse_partial_application(body)  # missing fields are unknown, never zero
+    decision = engine.decide_partial(book, partial)  # settled, undetermined, and the next question
+
 Everything but the errors is imported on first use: every ``engine.*`` module imports this one
 first, and ``shuangtan check`` must start cold in a fraction of a second, so nothing here may pull
 in pydantic, durable_rules or the heavy optional parts (Polars, SQLAlchemy, numba).
@@ -32,6 +35,7 @@ from engine.lazy import lazy_exports
 if TYPE_CHECKING:
     from engine.backends import decide
     from engine.contract.application import Application, parse_application
+    from engine.partial import PartialApplication, decide_partial, parse_partial_application
     from engine.rulebook.loader import Rulebook, load_rulebook
     from engine.rulebook.reforms import Reform, load_reform
 
@@ -43,6 +47,9 @@ __all__ = [
     "load_reform",
     "parse_application",
     "decide",
+    "parse_partial_application",
+    "decide_partial",
+    "PartialApplication",
     "Rulebook",
     "Reform",
     "Application",
@@ -86,6 +93,9 @@ _exported, __dir__ = lazy_exports(
         "parse_application": "contract.application",
         "Application": "contract.application",
         "decide": "backends",
+        "parse_partial_application": "partial",
+        "decide_partial": "partial",
+        "PartialApplication": "partial",
     },
 )
 

@@ -71,16 +71,25 @@ def _not_utf8(raw: str) -> tuple[str, str]:
     return f"not valid UTF-8{where}", data.decode("utf-8", "replace")
 
 
-def decide_records(engine: ReteEngine, records) -> list[tuple[bool, str]]:
+def decide_records(engine: ReteEngine, records, partial: bool = False) -> list[tuple[bool, str]]:
     """[(ok, json line)] for each record: a decision, or a reject with line number and reasons.
 
     Nothing a record holds ends the batch: an exception no rule of the contract names (a
     defect) rejects that record with the code INTERNAL_ERROR and the exception's type.
+    ``partial``: a field a record leaves out is unknown (engine/partial), not an error.
     """
-    return [decide_record(engine, line, raw, doc) for line, raw, doc in records]
+    return [decide_record(engine, line, raw, doc, partial) for line, raw, doc in records]
 
 
-def decide_record(engine: ReteEngine, line, raw, doc) -> tuple[bool, str]:
+def _decide(engine: ReteEngine, doc, partial: bool):
+    if not partial:
+        return engine.decide(parse_application(doc))
+    from engine.partial import decide_partial, parse_partial_application
+
+    return decide_partial(engine.book, parse_partial_application(doc))
+
+
+def decide_record(engine: ReteEngine, line, raw, doc, partial: bool = False) -> tuple[bool, str]:
     if isinstance(raw, str) and not _encodable(raw):
         reason, printable = _not_utf8(raw)
         return False, _reject_line(line, printable, [("(line)", reason)])
@@ -90,8 +99,7 @@ def decide_record(engine: ReteEngine, line, raw, doc) -> tuple[bool, str]:
     if not isinstance(app_id, str):
         app_id = None  # a number or an object is no id to file a reject under (the record keeps it)
     try:
-        app = parse_application(doc)
-        return True, dumps_decision(engine.decide(app))
+        return True, dumps_decision(_decide(engine, doc, partial))
     except InvalidApplicationError as exc:
         return False, _reject_line(line, raw, exc.errors, app_id)
     except DateNotCoveredError as exc:
@@ -142,8 +150,8 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _work(chunk):
-    return decide_records(_WORKER_ENGINE, chunk)
+def _work(chunk, partial=False):
+    return decide_records(_WORKER_ENGINE, chunk, partial)
 
 
 def _chunks(records, size):
@@ -157,8 +165,8 @@ class _Pool:
     engine, the out-of-memory killer): the chunk in flight is then decided one record per task,
     so that only the record that kills a worker is rejected, as INTERNAL_ERROR."""
 
-    def __init__(self, book: Rulebook, jobs: int):
-        self.book, self.jobs = book, jobs
+    def __init__(self, book: Rulebook, jobs: int, partial: bool = False):
+        self.book, self.jobs, self.partial = book, jobs, partial
         self.pool = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
@@ -168,10 +176,10 @@ class _Pool:
 
     def submit(self, chunk):
         try:
-            return self.pool.submit(_work, chunk)
+            return self.pool.submit(_work, chunk, self.partial)
         except BrokenProcessPool:
             self._renew()
-            return self.pool.submit(_work, chunk)
+            return self.pool.submit(_work, chunk, self.partial)
 
     def _renew(self):
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -189,7 +197,7 @@ class _Pool:
     def _alone(self, rec) -> tuple[bool, str]:
         line, raw, doc = rec
         try:
-            return self.pool.submit(_work, [rec]).result()[0]
+            return self.pool.submit(_work, [rec], self.partial).result()[0]
         except BrokenProcessPool as exc:  # this record killed its worker
             self._renew()
             return False, internal_reject(line, raw, exc)
@@ -200,14 +208,14 @@ class _Pool:
         self.pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
-def decide_stream(book: Rulebook, records, jobs: int = 1):
+def decide_stream(book: Rulebook, records, jobs: int = 1, partial: bool = False):
     """Yield (ok, line) per record in input order. Memory stays bounded by a window of chunks."""
     if jobs <= 1:
         engine = ReteEngine.for_rulebook(book)
         for chunk in _chunks(records, CHUNK):
-            yield from decide_records(engine, chunk)
+            yield from decide_records(engine, chunk, partial)
         return
-    pool = _Pool(book, jobs)
+    pool = _Pool(book, jobs, partial)
     done = False
     try:
         window: deque = deque()

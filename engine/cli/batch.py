@@ -20,6 +20,7 @@ from engine.cli.common import (
     distinct_files,
     domain_errors,
     output_errors,
+    partial_option,
     progress_wanted,
     rulebook_options,
     system_problem,
@@ -79,16 +80,25 @@ from engine.errors import OutputError
     metavar="ADDRESS|local",
     help="Columnar path on a Dask cluster, partition-wise (Parquet input; --out is a folder).",
 )
+@partial_option
 @rulebook_options
 @domain_errors  # an input that is not text, or not Parquet: one line, exit 2
-def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, chunk_size, cluster, book):
+def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, chunk_size, cluster, book, partial):
     """Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).
 
     Never stops at a bad record: each goes to --rejects with its line number and reasons
     (on the columnar path, a bad row keeps its line and an `error` in the output).
-    Exits non-zero only when it could not run at all.
+    Exits non-zero only when it could not run at all. With --partial (the Rete path, JSON
+    Lines out) a field a record leaves out, or an empty CSV cell, is unknown.
     """
     fmt = detect_format(input_path, input_format)
+    if partial:
+        if backend == "columnar" or cluster or fmt == "parquet" or out_path.suffix.lower() == ".parquet":
+            raise click.BadParameter(
+                "partial decisions are documents: the Rete path, JSON Lines or CSV in, JSON Lines out",
+                param_hint="--partial",
+            )
+        backend = "rete"
     if backend == "auto":
         flat_out = out_path.suffix.lower() == ".parquet"
         backend = "columnar" if (fmt == "parquet" or flat_out or cluster) else "rete"
@@ -128,7 +138,7 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
             bar = click.progressbar(length=Path(input_path).stat().st_size, label="deciding", file=sys.stderr)
             records = _counted(records, bar)
         try:
-            for ok, line in decide_stream(book, records, jobs):
+            for ok, line in decide_stream(book, records, jobs, partial):
                 if ok:
                     decided += 1
                     try:

@@ -51,6 +51,15 @@ rules_option = click.option(
 )
 
 
+#: --partial: check, evaluate and explain an application whose missing fields are unknown.
+partial_option = click.option(
+    "--partial",
+    is_flag=True,
+    help="A field left out is unknown (never zero, never a default): outcomes no value of it could "
+    "change are settled, the others undetermined, with the fields they need (docs/contract.md).",
+)
+
+
 def rulebook_options(fn):
     """--rules DIR and --reform FILE (repeatable) for every command that evaluates."""
 

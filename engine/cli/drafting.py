@@ -14,6 +14,7 @@ from engine.cli.common import (
     ReformPath,
     domain_errors,
     load_book,
+    partial_option,
     progress_wanted,
     rulebook_options,
     rules_option,
@@ -271,18 +272,22 @@ def _simulate_on_cluster(
     "--why-not",
     "outcome",
     required=True,
-    help="The outcome to explain (e.g. storage_subsidy): the smallest data changes that grant it.",
+    help="The outcome to explain (e.g. storage_subsidy): the smallest data changes that grant it "
+    "(meet a check; for a levy, each way to be exempt).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@partial_option
 @telemetry_options
 @rulebook_options
 @domain_errors
-def explain(file, outcome, fmt, book, telemetry_path, system_id):
-    """The smallest changes to an application that would turn a denial into a grant.
+def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
+    """The smallest changes to an application that would turn a denial into a grant, a check
+    not met into met, or a levy into an exemption.
 
     Computed from the rules (each failing comparison solved for the fields it reads) and
     verified by deciding the changed application with the engine. With --telemetry the
-    starting point is what the meter shows, not what was declared.
+    starting point is what the meter shows, not what was declared. With --partial, only the
+    suggestions that hold whatever the unknown fields are.
     """
     import json
 
@@ -293,18 +298,24 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id):
     names = [o.name for o in book.outcomes]
     if outcome not in names:
         raise click.BadParameter(f"unknown outcome {outcome!r}; one of: {', '.join(names)}", param_hint="--why-not")
-    if book.outcome(outcome).kind == "levy":
-        raise click.BadParameter(f"{outcome} is a levy; --why-not explains benefits and checks", param_hint="--why-not")
-    app = parse_application(read_input(file))
+    unknown: frozenset = frozenset()
+    if partial:
+        from engine.partial import parse_partial_application
+
+        given = parse_partial_application(read_input(file))
+        app, unknown = given.app, given.unknown
+    else:
+        app = parse_application(read_input(file))
     if telemetry_path is not None:
         from engine.cli.telemetry import read_for
         from engine.telemetry.crosscheck import facts_for, metered_application
 
-        app, _ = metered_application(
-            book, app, facts_for(book, app, read_for(book, app.period.end, telemetry_path), system_id)
-        )
-    result = why_not(book, app, outcome)
+        facts = facts_for(book, app, read_for(book, app.period.end, telemetry_path), system_id)
+        app, _ = metered_application(book, app, facts, unknown)
+        unknown = unknown - set(facts.contract_values())
+    result = why_not(book, app, outcome, unknown)
     if fmt == "json":
+        partial_keys = {} if result.needs is None else {"needs": result.needs, "not_known_yet": result.open}
         click.echo(
             json.dumps(
                 {
@@ -313,6 +324,7 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id):
                     "amount": result.amount,
                     "unit": result.unit,
                     "reasons": result.reasons,
+                    **partial_keys,
                     "suggestions": {code: [s.to_dict() for s in sugs] for code, sugs in result.blockers.items()},
                     "cannot_change": result.unfixable,
                     "combined": result.combined.to_dict() if result.combined else None,

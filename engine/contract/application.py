@@ -382,15 +382,22 @@ def text_problems(data: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def parse_application(data: Any) -> Application:
-    """Validate a document (text, bytes or already-parsed JSON) against the contract."""
+def read_document(data: Any) -> Any:
+    """A document as parsed JSON: text or bytes read exactly (jsontext), anything else as it is;
+    InvalidApplicationError when the text is not a JSON document the contract can read."""
     if isinstance(data, (str, bytes, bytearray)):
         try:
-            data = loads_exact(data)
+            return loads_exact(data)
         except UnreadableDocumentError as exc:
             raise InvalidApplicationError(exc.errors) from None
         except ValueError as exc:  # JSONDecodeError is a ValueError
             raise InvalidApplicationError([("(document)", f"not valid JSON: {exc}")]) from None
+    return data
+
+
+def parse_application(data: Any) -> Application:
+    """Validate a document (text, bytes or already-parsed JSON) against the contract."""
+    data = read_document(data)
     if not isinstance(data, dict):
         raise InvalidApplicationError([("(document)", "must be a JSON object")])
     try:

@@ -22,7 +22,8 @@ from typing_extensions import TypedDict  # pydantic reads typing's TypedDict onl
 
 CONTRACT = 1
 
-Status = Literal["met", "not_met", "granted", "denied", "levied", "exempt", "not_applicable"]
+#: ``undetermined`` only in a partial decision (an application with unknown fields, ``--partial``).
+Status = Literal["met", "not_met", "granted", "denied", "levied", "exempt", "not_applicable", "undetermined"]
 
 
 class Text(TypedDict):
@@ -62,6 +63,13 @@ class Notice(TypedDict):
     deadline_days: int
 
 
+class AmountRange(TypedDict):
+    """The amounts an undetermined outcome can still end with (``max`` null: no bound)."""
+
+    min: str | None
+    max: str | None
+
+
 class OutcomeDoc(TypedDict):
     """One outcome of a decision (``OutcomeDoc``: the rulebook's ``Outcome`` is the rule that makes it)."""
 
@@ -74,6 +82,10 @@ class OutcomeDoc(TypedDict):
     parameters: dict[str, ParameterUsed]
     notice: NotRequired[Notice]  # a check not met that calls for rectification
     earmark: NotRequired[Text]  # what a levy is earmarked for
+    # only in a partial decision:
+    needs: NotRequired[list[str]]  # unknown fields that could change it (or add reasons)
+    could_be: NotRequired[list[str]]  # an undetermined outcome's reachable statuses
+    amount_range: NotRequired[AmountRange]  # an undetermined outcome's reachable amounts
 
 
 class Ruleset(TypedDict):
@@ -142,6 +154,28 @@ class MeteringBlock(TypedDict):
     parameters: dict[str, ParameterUsed]
 
 
+class Question(TypedDict):
+    """An unknown field worth asking for, with the outcomes it settles and those that need it."""
+
+    field: str
+    label: Text
+    settles: list[str]
+    affects: list[str]
+
+
+class TotalsRange(TypedDict):
+    subsidy_yuan: AmountRange
+    levy_yuan: AmountRange
+
+
+class PartialBlock(TypedDict):
+    """What a partial decision did not know, and what to ask next."""
+
+    unknown: list[str]
+    questions: list[Question]
+    totals_range: TotalsRange
+
+
 class Decision(TypedDict):
     contract: int
     application_id: str
@@ -150,6 +184,7 @@ class Decision(TypedDict):
     outcomes: dict[str, OutcomeDoc]
     totals: Totals
     trace: list[TraceEntry]
+    partial: NotRequired[PartialBlock]
     history: NotRequired[HistoryBlock]
     metering: NotRequired[MeteringBlock]
 

@@ -27,6 +27,18 @@ File format (strict YAML through engine.yamlfile: duplicate keys refused, number
       - name: A period ending before the rules took effect is refused.
         period_end: 2025-12-31
         expect: {error: DateNotCoveredError}   # the case must be refused with this error class
+      - name: Without the discharge the subsidy is undetermined between nothing and the cap.
+        partial: true                 # decided as ``check --partial``: a field the input deletes is unknown
+        input: {storage: {discharged_kwh: null}}
+        expect:
+          status: undetermined        # or a settled status
+          needs: [storage.discharged_kwh]          # the outcome's needs, in the contract's order
+          could_be: [granted, denied]              # an undetermined outcome's statuses, in order
+          amount_range: {min: "0.00", max: "5000000.00"}
+          questions: [storage.discharged_kwh]      # top level: partial.questions' fields, in order
+
+Files named ``<outcome>.partial.yaml`` hold the cases of partial inputs (every case ``partial:
+true``), ``<outcome>.metered.yaml`` those decided on telemetry.
 
 Coverage counts a branch as exercised only for the outcomes a case makes assertions about
 (the file's outcome and those under ``expect.outcomes``), so that, e.g., NOT_ECOMMERCE must
@@ -95,7 +107,7 @@ BASE_APPLICATION: dict = {
 }
 
 _FILE_KEYS = {"outcome", "base", "cases"}
-_CASE_KEYS = {"name", "input", "expect", "period_end", "telemetry"}
+_CASE_KEYS = {"name", "input", "expect", "period_end", "telemetry", "partial"}
 _TELEMETRY_KEYS = {"day", "base", "at", "missing", "delay_s", "late", "system"}
 TELEMETRY_HEADER = "system_id,interval_start,grid_import_kw,storage_discharge_kw,storage_charge_kw,received_at"
 _EXPECT_KEYS = {
@@ -109,7 +121,13 @@ _EXPECT_KEYS = {
     "totals",
     "outcomes",
     "error",
+    "needs",
+    "could_be",
+    "amount_range",
+    "questions",
 }
+#: what only a partial decision has (engine/partial)
+_PARTIAL_KEYS = {"needs", "could_be", "amount_range", "questions"}
 _SENTENCE = re.compile(r"^[A-Z0-9].*[.!?]$", re.S)
 
 
@@ -130,6 +148,7 @@ class Case:
     expect: dict
     index: int
     telemetry: str | None = None  # CSV text of one metered day, when the case is decided on the meter
+    partial: bool = False  # decided as a partial application: fields the input deletes are unknown
 
 
 def telemetry_day(
@@ -225,8 +244,10 @@ def _mapping(raw, file, key, allowed, required=()):
     return raw
 
 
-def _check_expect(raw, file, key, top=True):
-    allowed = _EXPECT_KEYS if top else _EXPECT_KEYS - {"outcomes", "totals", "error"}
+def _check_expect(raw, file, key, top=True, partial=False):
+    allowed = _EXPECT_KEYS if top else _EXPECT_KEYS - {"outcomes", "totals", "error", "questions"}
+    if not partial:
+        allowed = allowed - _PARTIAL_KEYS
     exp = _mapping(raw, file, key, allowed)
     if "error" in exp:
         if not (isinstance(exp["error"], str) and isinstance(getattr(errors_module, exp["error"], None), type)):
@@ -234,11 +255,13 @@ def _check_expect(raw, file, key, top=True):
         return exp
     if "status" not in exp:
         raise RuleTestFormatError(file, f"{key}.status", "required key is missing")
-    for k in ("reasons", "reasons_in_order"):
+    for k in ("reasons", "reasons_in_order", "needs", "could_be", "questions"):
         if k in exp and not (isinstance(exp[k], list) and all(isinstance(c, str) for c in exp[k])):
-            raise RuleTestFormatError(file, f"{key}.{k}", "expected a list of reason codes")
+            raise RuleTestFormatError(file, f"{key}.{k}", "expected a list of names")
+    if "amount_range" in exp:
+        _mapping(exp["amount_range"], file, f"{key}.amount_range", {"min", "max"}, ("min", "max"))
     for name, sub in (exp.get("outcomes") or {}).items():
-        _check_expect(sub, file, f"{key}.outcomes.{name}", top=False)
+        _check_expect(sub, file, f"{key}.outcomes.{name}", top=False, partial=partial)
     return exp
 
 
@@ -265,6 +288,11 @@ def load_cases(path: Path | str) -> list[Case]:
         doc = merge(base, raw.get("input") or {})
         if "application_id" not in (raw.get("input") or {}):
             doc["application_id"] = f"RULETEST-{path.stem[:40]}-{i + 1}"
+        partial = raw.get("partial", False)
+        if not isinstance(partial, bool):
+            raise RuleTestFormatError(path, f"{key}.partial", "expected true or false")
+        if path.stem.endswith(".partial") and not partial:
+            raise RuleTestFormatError(path, f"{key}.partial", "every case of a .partial.yaml file is partial: true")
         telemetry = None
         if "telemetry" in raw:  # one metered day: the application's period is that day
             telemetry, day = _telemetry(raw["telemetry"], path, f"{key}.telemetry")
@@ -282,9 +310,10 @@ def load_cases(path: Path | str) -> list[Case]:
                 data["outcome"],
                 name.strip(),
                 doc,
-                _check_expect(raw["expect"], path, f"{key}.expect"),
+                _check_expect(raw["expect"], path, f"{key}.expect", partial=partial),
                 i,
                 telemetry,
+                partial,
             )
         )
     return cases
@@ -325,16 +354,26 @@ def _check_outcome(name, exp, doc, diffs):
         _compare(f"{name}.tier", exp["tier"], rows[0] if rows else None, diffs)
     if "notice" in exp:
         _compare(f"{name}.notice", exp["notice"], doc.get("notice"), diffs)
+    for k in ("needs", "could_be", "amount_range"):
+        if k in exp:
+            want = exp[k] if k != "amount_range" else {b: None if v is None else str(v) for b, v in exp[k].items()}
+            _compare(f"{name}.{k}", want, doc.get(k), diffs)
 
 
 def run_case(engine: ReteEngine, case: Case) -> Result:
     exp = case.expect
     try:
-        app = parse_application(case.document)
-        if case.telemetry is None:
-            decision = engine.decide(app)
+        given = None
+        if case.partial:
+            from engine.partial import parse_partial_application
+
+            given = parse_partial_application(case.document)
+            app = given.app
         else:
-            from engine.telemetry.crosscheck import decide_metered, interval_minutes
+            app = parse_application(case.document)
+        tel = None
+        if case.telemetry is not None:
+            from engine.telemetry.crosscheck import interval_minutes
             from engine.telemetry.reader import read_telemetry
 
             tel = read_telemetry(
@@ -342,6 +381,15 @@ def run_case(engine: ReteEngine, case: Case) -> Result:
                 interval_minutes(engine.book, app.period.end),
                 data=case.telemetry.encode(),
             )
+        if given is not None:
+            from engine.partial import decide_partial
+
+            decision = decide_partial(engine.book, given, tel)
+        elif tel is None:
+            decision = engine.decide(app)
+        else:
+            from engine.telemetry.crosscheck import decide_metered
+
             decision = decide_metered(engine, engine.book, app, tel)
     except ShuangtanError as exc:
         name = type(exc).__name__
@@ -370,6 +418,9 @@ def run_case(engine: ReteEngine, case: Case) -> Result:
         _check_outcome(other, sub, decision["outcomes"][other], diffs)
     for k, v in (exp.get("totals") or {}).items():
         _compare(f"totals.{k}", str(v), decision["totals"].get(k), diffs)
+    if "questions" in exp:
+        asked = [q["field"] for q in decision.get("partial", {}).get("questions", [])]
+        _compare("partial.questions", exp["questions"], asked, diffs)
     return Result(case, not diffs, diffs, decision)
 
 
@@ -402,8 +453,8 @@ def exercised(book: Rulebook, results) -> dict:
     tables = {o.name: {t.reason: t.name for t in o.tables} for o in book.outcomes}
     seen: dict = {o.name: set() for o in book.outcomes}
     for res in results:
-        if res.decision is None:
-            continue
+        if res.decision is None or res.case.partial:
+            continue  # coverage is of full decisions; a partial one settles what it can
         for name in {res.case.outcome, *(res.case.expect.get("outcomes") or {})}:
             doc = res.decision["outcomes"].get(name)
             if doc is None:

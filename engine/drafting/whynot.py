@@ -8,6 +8,13 @@ side that passes, and a boolean test is flipped. A status test on an earlier out
 not met) recurses into that outcome's failing reasons. For a granted outcome with a rate table,
 each higher tier is a suggestion too. Every suggestion is then re-decided by the real engine,
 and the status and amount it reports are the ones shown — so a suggestion is never a guess.
+
+A levy is owed while every criterion holds, so each criterion that can be made to fail is a way
+to become exempt (a recycling system, no non-degradable packaging), each verified alone. With
+unknown fields (a partial application, engine/partial) only the suggestions that hold whatever
+the unknowns are remain: a comparison is solved only where every other value it reads is known,
+an unknown field may itself be the change, and every suggestion is verified by a partial
+decision.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ from fractions import Fraction
 
 from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import Application, parse_application
+from engine.contract.decision import Decision
 from engine.decimals import fmt_money, fmt_plain, round_half_up
 from engine.rulebook.checks import FIELD_RANGES
+from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.evaluate import Env, field_values
-from engine.rulebook.expressions import All, AnyOf, Arith, Compare, Field, Hit, Param, Status, Truth, Var
+from engine.rulebook.expressions import All, AnyOf, Arith, Compare, Field, Hit, Not, Param, Status, Truth, Var
 from engine.rulebook.loader import STATUSES, Rulebook
 
 #: Facts about who the enterprise is or what it received before: not something it can change.
@@ -49,6 +58,7 @@ class Suggestion:
     remaining: list = field(default_factory=list)
     delta: Decimal | None = None
     note: str = ""
+    needs: list | None = None  # verified on a partial application: what it still needs
 
     def to_dict(self):
         return {
@@ -60,6 +70,7 @@ class Suggestion:
                 "amount": self.amount,
                 "unit": self.unit,
                 "remaining_reasons": self.remaining,
+                **({} if self.needs is None else {"needs": self.needs}),
             },
             "amount_change": None if self.delta is None else format(self.delta, "f"),
             "note": self.note,
@@ -77,6 +88,9 @@ class WhyNot:
     unfixable: dict  # code -> why no data change clears it
     combined: Suggestion | None  # one change set that clears every reason, verified
     tiers: list  # higher tiers for a granted outcome, verified
+    kind: str = "benefit"
+    needs: list | None = None  # a partial application's: the unknown fields the outcome needs
+    open: dict = field(default_factory=dict)  # code -> why it cannot be settled while fields are unknown
 
 
 def _show(v) -> str:
@@ -89,13 +103,23 @@ def _show(v) -> str:
 
 # --- evaluation helpers --------------------------------------------------------------
 class _Ctx:
-    def __init__(self, book: Rulebook, app: Application):
-        self.book, self.app = book, app
+    def __init__(self, book: Rulebook, app: Application, unknown: frozenset = frozenset()):
+        self.book, self.app, self.unknown = book, app, unknown
         resolved = book.params_at(app.period.end)
         self.params = {n: v for n, (v, _) in resolved.items()}
         self.fields, self.present = field_values(app)
+        self.fields.update(dict.fromkeys(unknown))  # stand-ins are no facts: an unknown reads as absent
         self.lets = {o.name: dict(o.lets) for o in book.outcomes}
         self.status: dict = {}  # statuses of the decision, for status tests
+        self.analyses: dict = {}  # a partial application's: outcome -> what the analysis found
+
+    def reads_unknown(self, o, test) -> bool:
+        """Whether ``test`` of outcome ``o`` reads an unknown field, through the outcome it tests."""
+        from engine.partial.analysis import fields_read
+
+        if isinstance(test, Status):
+            return bool(self.analyses[test.outcome].reads & self.unknown)
+        return bool(fields_read(test, o) & self.unknown)
 
     def env(self, outcome: str, fields: dict | None = None) -> Env:
         o = self.book.outcome(outcome)
@@ -229,21 +253,43 @@ def _solve_compare(ctx, outcome, test: Compare, want: bool = True) -> list[list[
         if target is None:
             continue
         for path in sorted(_fields_of(side, lets)):
-            if path.startswith(FIXED_PREFIXES) or path not in FIELD_RANGES or ctx.fields.get(path) is None:
+            current = ctx.fields.get(path)
+            if path.startswith(FIXED_PREFIXES) or path not in FIELD_RANGES:
+                continue
+            if current is None and path not in ctx.unknown:
                 continue
             boundary = _invert(side, path, Fraction(target), env, lets)
             if boundary is None:
                 continue
+            near = boundary if current is None else current  # an unknown field: the value nearest the threshold
             best = None
-            for v in _candidates(path, boundary, ctx.fields.get(path)):
+            for v in _candidates(path, boundary, current):
                 trial = dict(ctx.fields)
                 trial[path] = v
+                # holds only when every other value the test reads is known: no guess about an unknown
                 if test.holds(ctx.env(outcome, trial)) is want:
-                    if best is None or abs(v - ctx.fields[path]) < abs(best - ctx.fields[path]):
+                    if best is None or abs(v - near) < abs(best - near):
                         best = v
             if best is not None:
-                out.append([Change(path, ctx.fields[path], _typed(path, best))])
+                out.append([Change(path, current, _typed(path, best))])
     return out
+
+
+def negated(book: Rulebook, test):
+    """The test that holds exactly when ``test`` fails (what makes a levy's criterion an exemption)."""
+    if isinstance(test, Compare):
+        return Compare(COMPARISONS[test.op].negation, test.left, test.right)
+    if isinstance(test, Truth):
+        return Truth(test.field, not test.expected)
+    if isinstance(test, All):
+        return AnyOf(tuple(negated(book, t) for t in test.tests))
+    if isinstance(test, AnyOf):
+        return All(tuple(negated(book, t) for t in test.tests))
+    if isinstance(test, Not):
+        return test.test
+    if isinstance(test, Status):
+        return Status(test.outcome, frozenset(book.outcome(test.outcome).statuses) - test.allowed)
+    return Not(test)
 
 
 def fixes_for(ctx, outcome: str, test, depth: int = 0) -> tuple[list, list]:
@@ -253,14 +299,14 @@ def fixes_for(ctx, outcome: str, test, depth: int = 0) -> tuple[list, list]:
         return [[]], []
     if isinstance(test, Compare):
         alts = _solve_compare(ctx, outcome, test)
-        fixed = sorted(
-            p
-            for p in _fields_of(test.left, ctx.lets[outcome]) | _fields_of(test.right, ctx.lets[outcome])
-            if p.startswith(FIXED_PREFIXES)
-        )
-        return alts, (
-            [f"depends on {', '.join(fixed)}, which the enterprise cannot change"] if not alts and fixed else []
-        )
+        read = _fields_of(test.left, ctx.lets[outcome]) | _fields_of(test.right, ctx.lets[outcome])
+        fixed = sorted(p for p in read if p.startswith(FIXED_PREFIXES))
+        unknown = sorted(p for p in read if p in ctx.unknown)
+        if alts:
+            return alts, []
+        if fixed:
+            return alts, [f"depends on {', '.join(fixed)}, which the enterprise cannot change"]
+        return alts, [f"depends on {', '.join(unknown)}, not known yet"] if unknown else []
     if isinstance(test, Truth):
         path = test.field.path
         if path.startswith(FIXED_PREFIXES):
@@ -274,7 +320,10 @@ def fixes_for(ctx, outcome: str, test, depth: int = 0) -> tuple[list, list]:
         dep = ctx.book.outcome(test.outcome)
         denv = ctx.env(dep.name)
         for e in (*ctx.book.exceptions, *dep.applies):
-            if not e.when.holds(denv):
+            holds = e.when.holds(denv)
+            if holds is None:
+                return [], [f"whether {dep.name} applies ({e.code}) is not known yet"]
+            if not holds:
                 return [], [f"{dep.name} is not applicable ({e.code})"]
         merged, notes = [], []
         for c in dep.criteria:
@@ -314,11 +363,29 @@ def _apply(app: Application, changes: list[Change]) -> Application:
     return parse_application(doc)
 
 
-def _verify(engine, app, outcome, s: Suggestion, base_amount: str | None):
-    decision = engine.decide(_apply(app, s.changes))
+class _Decider:
+    """Re-decides a changed application: with the engine, or partially while fields are unknown
+    (a field a suggestion sets is known from then on)."""
+
+    def __init__(self, book: Rulebook, unknown: frozenset):
+        self.book, self.unknown = book, unknown
+        self.engine = ReteEngine.for_rulebook(book)
+
+    def __call__(self, app: Application, changes=()) -> Decision:
+        if not self.unknown:
+            return self.engine.decide(app)
+        from engine.partial import PartialApplication, decide_partial
+
+        return decide_partial(self.book, PartialApplication(app, self.unknown - {c.path for c in changes}))
+
+
+def _verify(decide, app, outcome, s: Suggestion, base_amount: str | None):
+    decision = decide(_apply(app, s.changes), s.changes)
     out = decision["outcomes"][outcome]
     s.status, s.amount, s.unit = out["status"], out["amount"], out["unit"]
     s.remaining = [r["code"] for r in out["reasons"]]
+    if "needs" in out:
+        s.needs = out["needs"]
     if out["amount"] is not None:
         s.delta = Decimal(out["amount"]) - Decimal(base_amount or "0")
     return s
@@ -349,27 +416,38 @@ def _ratio(v, term, ctx) -> str:
     return fmt_plain(v)
 
 
-def why_not(book: Rulebook, app: Application, outcome: str) -> WhyNot:
+def why_not(book: Rulebook, app: Application, outcome: str, unknown: frozenset = frozenset()) -> WhyNot:
+    """How ``outcome`` could be granted, met or (a levy) exempt; ``unknown``: the fields of a
+    partial application that are not known (``app`` holds stand-ins there)."""
     o = book.outcome(outcome)
-    engine = ReteEngine.for_rulebook(book)
-    decision = engine.decide(app)
+    decide = _Decider(book, frozenset(unknown))
+    decision = decide(app)
     now = decision["outcomes"][outcome]
-    ctx = _Ctx(book, app)
+    ctx = _Ctx(book, app, decide.unknown)
     ctx.status = {name: out["status"] for name, out in decision["outcomes"].items()}
     codes = [r["code"] for r in now["reasons"]]
-    result = WhyNot(outcome, now["status"], now["amount"], now["unit"], codes, {}, {}, None, [])
+    result = WhyNot(
+        outcome, now["status"], now["amount"], now["unit"], codes, {}, {}, None, [], o.kind, now.get("needs")
+    )
     ok = STATUSES[o.kind][0]
     if now["status"] == "not_applicable":
         result.unfixable = {r["code"]: r["message"] for r in now["reasons"]}
         return result
+    # what stands in the way: a denial's reasons; every criterion of a levy (all hold when levied)
+    blocking = list(o.criteria) if o.kind == "levy" else [c for c in o.criteria if c.code in codes]
+    if decide.unknown:
+        blocking = _open_criteria(book, ctx, o, result)
+    if o.kind == "levy":
+        if now["status"] != STATUSES[o.kind][1]:
+            _exemptions(ctx, decide, app, o, blocking, now, result)
+        return result
     if now["status"] != ok:
         chosen = []
-        for c in o.criteria:
-            if c.code not in codes:
-                continue
+        for c in blocking:
             alts, notes = fixes_for(ctx, outcome, c.test)
             if not alts:
-                result.unfixable[c.code] = "; ".join(notes) or "no change to the application's data clears it"
+                why = "; ".join(notes) or "no change to the application's data clears it"
+                (result.open if ctx.reads_unknown(o, c.test) else result.unfixable)[c.code] = why
                 continue
             sugs = []
             for changes in alts:
@@ -379,18 +457,48 @@ def why_not(book: Rulebook, app: Application, outcome: str) -> WhyNot:
                     else next((t.input for t in o.tables if isinstance(c.test, Hit) and t.name == c.test.table), None)
                 )
                 s = Suggestion(c.code, changes, via=_via(ctx, outcome, term, changes) if term is not None else "")
-                sugs.append(_verify(engine, app, outcome, s, now["amount"]))
+                sugs.append(_verify(decide, app, outcome, s, now["amount"]))
             sugs.sort(key=lambda s: (c.code in s.remaining, _size(s.changes)))
             result.blockers[c.code] = sugs
             chosen += sugs[0].changes
         if result.blockers and not result.unfixable:
             merged = _merge(chosen)
-            result.combined = _verify(engine, app, outcome, Suggestion("all", merged), now["amount"])
+            result.combined = _verify(decide, app, outcome, Suggestion("all", merged), now["amount"])
     # higher tiers: for a granted outcome, and after the combined fix for a denied one
     base_changes = [] if now["status"] == ok else (result.combined.changes if result.combined else None)
     if base_changes is not None:
-        result.tiers = _higher_tiers(book, engine, app, o, base_changes, now["amount"])
+        result.tiers = _higher_tiers(book, decide, app, o, base_changes, now["amount"])
     return result
+
+
+def _open_criteria(book: Rulebook, ctx, o, result: WhyNot) -> list:
+    """A partial application's criteria of ``o`` that do not hold for sure (a levy's: that may
+    hold), and a note on each exemption that may still apply."""
+    from engine.partial.analysis import TRUE, analyze, facts_of
+
+    fields, present = field_values(ctx.app)
+    ctx.analyses = analyze(book, facts_of(book, fields, present, ctx.unknown, ctx.app.period.end))
+    a = ctx.analyses[o.name]
+    for e in (*book.exceptions, *o.applies):
+        if e.when.holds(ctx.env(o.name)) is None:
+            result.open[e.code] = f"whether the outcome applies is not known yet: {e.message['en']}"
+    if o.kind == "levy":
+        return [c for c, t in a.truths if True in t]
+    return [c for c, t in a.truths if t != TRUE]
+
+
+def _exemptions(ctx, decide, app, o, criteria, now, result: WhyNot) -> None:
+    """Each way to make one of a levy's criteria fail, verified alone: any one exempts."""
+    for c in criteria:
+        alts, notes = fixes_for(ctx, o.name, negated(ctx.book, c.test))
+        alts = [changes for changes in alts if changes]
+        if not alts:
+            why = "; ".join(notes) or "no change to the application's data earns this exemption"
+            (result.open if ctx.reads_unknown(o, c.test) else result.unfixable)[c.code] = why
+            continue
+        sugs = [_verify(decide, app, o.name, Suggestion(c.code, changes), now["amount"]) for changes in alts]
+        sugs.sort(key=lambda s: (s.status != STATUSES[o.kind][1], _size(s.changes)))
+        result.blockers[c.code] = sugs
 
 
 def _size(changes) -> Fraction:
@@ -411,9 +519,9 @@ def _merge(changes) -> list:
     return list(out.values())
 
 
-def _higher_tiers(book, engine, app, o, base_changes, base_amount) -> list:
+def _higher_tiers(book, decide, app, o, base_changes, base_amount) -> list:
     start = _apply(app, base_changes) if base_changes else app
-    ctx = _Ctx(book, start)
+    ctx = _Ctx(book, start, decide.unknown - {c.path for c in base_changes})
     env = ctx.env(o.name)
     out = []
     for t in o.tables:
@@ -436,7 +544,7 @@ def _higher_tiers(book, engine, app, o, base_changes, base_amount) -> list:
                     via=_via(ctx, o.name, t.input, changes),
                     note=f"moves you to {row.id}: {rate} {t.unit}",
                 )
-                out.append(_verify(engine, app, o.name, s, base_amount))
+                out.append(_verify(decide, app, o.name, s, base_amount))
     return out[::-1]  # the nearest tier first
 
 
@@ -444,15 +552,19 @@ def _higher_tiers(book, engine, app, o, base_changes, base_amount) -> list:
 def render(w: WhyNot) -> str:
     amount = f", {fmt_money(w.amount)} {w.unit}" if w.amount is not None else ""
     lines = [f"{w.outcome}: {w.status}{amount}" + (f"  (reasons: {', '.join(w.reasons)})" if w.reasons else "")]
+    if w.needs:
+        lines.append(f"  not known yet: {', '.join(w.needs)}")
     if w.status == "not_applicable":
         lines += [f"  does not apply: {code}: {msg}" for code, msg in w.unfixable.items()]
         return "\n".join(lines)
     for code, sugs in w.blockers.items():
-        lines.append(f"\nto clear {code}:")
+        lines.append(f"\nto be exempt ({code}):" if w.kind == "levy" else f"\nto clear {code}:")
         for s in sugs:
             lines.append("  - " + _line(s))
     for code, why in w.unfixable.items():
         lines.append(f"\n{code}: no change to the enterprise's data clears it ({why})")
+    for code, why in w.open.items():
+        lines.append(f"\n{code}: not settled while fields are unknown ({why})")
     if w.combined:
         lines.append("\nall together (the smallest change for each reason):")
         lines.append("  - " + _line(w.combined))
@@ -476,6 +588,8 @@ def _line(s: Suggestion) -> str:
         got += f", {fmt_money(s.amount)} {s.unit}"
     if s.delta is not None and s.delta:
         got += f" ({'+' if s.delta > 0 else ''}{fmt_money(s.delta)} {s.unit})"
-    if s.remaining and s.status not in ("granted", "met"):
+    if s.remaining and s.status not in ("granted", "met", "exempt"):
         got += f"; still: {', '.join(s.remaining)}"
+    if s.needs and s.status == "undetermined":
+        got += f"; needs: {', '.join(s.needs)}"
     return f"{what} {got}"

@@ -37,6 +37,13 @@ class Check:
     tolerance: str  # parameter name
     label: dict
 
+    def declared_fields(self) -> frozenset:
+        """The application fields the declared value is read from."""
+        if self.declared_term is None:
+            return frozenset({self.declared})
+        refs = self.declared_term.refs()  # type: ignore[attr-defined]  # a term of the rule language
+        return frozenset(name for kind, name in refs if kind == "field")
+
 
 @dataclass(frozen=True)
 class MeteringSpec:

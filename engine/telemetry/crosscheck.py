@@ -77,7 +77,12 @@ def facts_for(book, app: Application, telemetry: Telemetry, system_id: str | Non
     return derive(telemetry, app.period.start, app.period.end, settings_at(book, app.period.end), system_id)
 
 
-def metered_application(book, app: Application, facts: MeteredFacts) -> tuple[Application, list[Comparison]]:
+def metered_application(
+    book, app: Application, facts: MeteredFacts, unknown: frozenset = frozenset()
+) -> tuple[Application, list[Comparison]]:
+    """``app`` with the metered facts in its storage fields, and each declaration compared with
+    the meter; a declaration that reads an ``unknown`` field (a partial application's) has
+    nothing to compare, and the meter fills the field."""
     if app.storage is None:
         raise MeteringError(
             f"{app.application_id}: telemetry was given, but the application declares no "
@@ -90,6 +95,8 @@ def metered_application(book, app: Application, facts: MeteredFacts) -> tuple[Ap
     metered_fields = {**declared_fields, **{k: Fraction(v) for k, v in values.items()}}
     comparisons = []
     for check in spec.checks:
+        if unknown & check.declared_fields():
+            continue
         if check.declared_term is not None:
             declared = _let(check.declared_term, declared_fields, present, params)
             metered = _let(check.declared_term, metered_fields, present, params)

@@ -22,6 +22,10 @@ DOC = (Path(__file__).resolve().parents[2] / "docs" / "contract.md").read_text(e
         d.HistoryBlock,
         d.MeteringBlock,
         d.MeteringComparison,
+        d.PartialBlock,
+        d.Question,
+        d.AmountRange,
+        d.TotalsRange,
     ],
     ids=lambda t: t.__name__,
 )

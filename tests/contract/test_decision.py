@@ -83,6 +83,7 @@ def test_the_schema_names_every_top_level_key():
         "outcomes",
         "totals",
         "trace",
+        "partial",
         "history",
         "metering",
     }

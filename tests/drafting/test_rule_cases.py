@@ -13,9 +13,10 @@ CASES = [c for f in FILES for c in load_cases(f)]
 
 
 def test_one_rule_test_file_per_outcome(book):
-    """<outcome>.yaml for each outcome; <outcome>.metered.yaml holds its cases decided on telemetry."""
+    """<outcome>.yaml for each outcome; <outcome>.metered.yaml holds its cases decided on telemetry,
+    <outcome>.partial.yaml its cases of partial inputs."""
     assert sorted(f.stem for f in FILES if "." not in f.stem) == sorted(o.name for o in book.outcomes)
-    assert {f.stem.split(".")[1] for f in FILES if "." in f.stem} <= {"metered"}
+    assert {f.stem.split(".")[1] for f in FILES if "." in f.stem} <= {"metered", "partial"}
     assert all(load_cases(f)[0].outcome == f.stem.split(".")[0] for f in FILES)
 
 

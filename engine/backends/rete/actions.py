@@ -16,9 +16,10 @@ import durable_rules_engine as dr_c
 from engine.backends.rete.network import depended_outcomes, status_prefixes
 from engine.decimals import fmt_amount, fmt_plain, fmt_scaled, round_half_up_scaled
 from engine.errors import EngineError
-from engine.rulebook.evaluate import Env, displayer, named_ref, ref_reader, substituter
+from engine.rulebook.evaluate import Env, displayer, named_ref, ref_reader
 from engine.rulebook.expressions import Compare, Hit
 from engine.rulebook.loader import STATUSES, Outcome, Rulebook
+from engine.rulebook.reasons import capped_reason, exemption_reason, failure_reason, failure_wording, tier_reason
 
 
 class WorkingMemory:
@@ -63,14 +64,7 @@ class RuleActions:
             r = self.memory
             if o.name in r.na:
                 return
-            r.na[o.name] = {
-                "code": e.code,
-                "rule": rule,
-                "message": e.message["en"],
-                "message_zh": e.message["zh"],
-                "source": e.source or o.source,
-                "clause": e.clause or o.clause,
-            }
+            r.na[o.name] = exemption_reason(o, e)
             r.trace.append({"rule": rule, "facts": refs(r.env, r.shown)})
 
         return run
@@ -103,10 +97,9 @@ class RuleActions:
 
     def action_fail(self, o: Outcome, crit):
         rule = f"{o.name}.criteria.{crit.code}"
-        names = ("lhs", "rhs") if isinstance(crit.test, Compare) else ("value",) if isinstance(crit.test, Hit) else ()
-        template_en, template_zh = substituter(crit.message["en"], names), substituter(crit.message["zh"], names)
+        wording = failure_wording(crit)
         refs = ref_reader(crit.test)
-        oname, code, source = o.name, crit.code, crit.source or o.source
+        oname, code = o.name, crit.code
         compare, hit = isinstance(crit.test, Compare), isinstance(crit.test, Hit)
         if compare:
             show_lhs, show_rhs = displayer(crit.test.left), displayer(crit.test.right)
@@ -133,17 +126,7 @@ class RuleActions:
                 }
             elif hit:
                 subst = {"value": fmt_plain(hit_input(env))}
-            bucket.append(
-                {
-                    "code": code,
-                    "rule": crit.rule,
-                    "message": template_en(subst),
-                    "message_zh": template_zh(subst),
-                    "source": source,
-                    "clause": crit.clause,
-                    "values": facts,
-                }
-            )
+            bucket.append(failure_reason(o, crit, wording, subst, facts))
             r.trace.append({"rule": rule, "facts": facts})
 
         return run
@@ -188,17 +171,7 @@ class RuleActions:
                     row, value, output = r.rows[(o.name, t.name)]
                     show_min, show_output = shown[id(row)]
                     low, out, shown_value = show_min(env), show_output(env), fmt_plain(value)
-                    reasons.append(
-                        {
-                            "code": t.reason,
-                            "rule": f"{o.name}.{t.name}",
-                            "source": o.source,
-                            "message": f"{t.input_name} {shown_value} ≥ {low}: tier {row.id}, {out} {t.unit}",
-                            "message_zh": f"{shown_value} ≥ {low}，适用档位 {row.id}：{out} {t.unit}",
-                            "clause": o.clause,
-                            "values": {"row": row.id, "input": shown_value, "output": out},
-                        }
-                    )
+                    reasons.append(tier_reason(o, t, row.id, shown_value, low, out))
                 if o.amount is not None:
                     # rounded once, half up, as whole units of 10**-places: no Decimal on the way
                     value = round_half_up_scaled(formula(env), places)
@@ -206,18 +179,7 @@ class RuleActions:
                         cap = round_half_up_scaled(cap_fn(env), places)
                         if value > cap:
                             shown_value, shown_cap = fmt_scaled(value, places), fmt_scaled(cap, places)
-                            reasons.append(
-                                {
-                                    "code": "CAPPED",
-                                    "rule": f"{o.name}.cap",
-                                    "source": o.source,
-                                    "message": f"{shown_value} {o.unit} is capped "
-                                    f"at the remaining {shown_cap} {o.unit}",
-                                    "message_zh": f"{shown_value} {o.unit} 超过剩余上限，按 {shown_cap} {o.unit} 计",
-                                    "clause": o.clause,
-                                    "values": {"uncapped": shown_value, "cap": shown_cap},
-                                }
-                            )
+                            reasons.append(capped_reason(o, shown_value, shown_cap))
                             value = cap
                     amount = fmt_scaled(value, places)
             r.env.status[oname] = status
