@@ -19,6 +19,12 @@ EXTRAS = {
     "weasyprint": "pdf",
     "psycopg2": "postgres",
     "psycopg": "postgres",
+    "fastapi": "service",
+    "starlette": "service",
+    "uvicorn": "service",
+    "argon2": "service",
+    "joserfc": "service",
+    "httpx": "service",
 }
 
 
