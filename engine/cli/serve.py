@@ -12,23 +12,97 @@ from engine.records.store import ENV_VAR
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (behind a reverse proxy: keep loopback).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (behind a reverse proxy: keep loopback).",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--db", "db_url", envvar=ENV_VAR, default=None, metavar="URL", help="The record (default sqlite:///shuangtan.db, or $SHUANGTAN_DB).")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes (one PostgreSQL record serves them all).")
+@click.option(
+    "--db",
+    "db_url",
+    envvar=ENV_VAR,
+    default=None,
+    metavar="URL",
+    help="The record (default sqlite:///shuangtan.db, or $SHUANGTAN_DB).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (one PostgreSQL record serves them all).",
+)
 @rules_option
-@click.option("--reform", "reforms", multiple=True, type=ReformPath(), help="Decide under a reform (a file or a bundled reform's name; repeatable).")
-@click.option("--rate", type=click.FloatRange(min=0), default=50.0, show_default=True, help="Open endpoints: requests per second per client (0: no limit).")
-@click.option("--burst", type=click.IntRange(min=1), default=100, show_default=True, help="Open endpoints: requests a client may make at once.")
-@click.option("--jobs-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where simulation jobs keep their files (default: the temporary folder).")
-@click.option("--authority", "authority_file", envvar="SHUANGTAN_AUTHORITY", type=click.Path(dir_okay=False, exists=True), default=None, help="The issuing authority's file (as `notice --authority`).")
-@click.option("--oidc-issuer", default=None, metavar="URL", help="Accept the bureau staff's JWTs from this OIDC issuer.")
-@click.option("--oidc-audience", default=None, metavar="AUD", help="The audience those JWTs must name (required with --oidc-issuer).")
-@click.option("--oidc-jwks-uri", default=None, metavar="URL", help="The issuer's JWKS (default: from its discovery document).")
-@click.option("--oidc-jwks-file", type=click.Path(dir_okay=False, exists=True), default=None, help="A JWKS file instead of fetching one.")
-@click.option("--oidc-claim", default="preferred_username", show_default=True, help="The claim holding the record's account name.")
-@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True, help="Proxies whose X-Forwarded-For names the client (rate limits count per client).")
-@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info", show_default=True)
+@click.option(
+    "--reform",
+    "reforms",
+    multiple=True,
+    type=ReformPath(),
+    help="Decide under a reform (a file or a bundled reform's name; repeatable).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    default=50.0,
+    show_default=True,
+    help="Open endpoints: requests per second per client (0: no limit).",
+)
+@click.option(
+    "--burst",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Open endpoints: requests a client may make at once.",
+)
+@click.option(
+    "--jobs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where simulation jobs keep their files (default: the temporary folder).",
+)
+@click.option(
+    "--authority",
+    "authority_file",
+    envvar="SHUANGTAN_AUTHORITY",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="The issuing authority's file (as `notice --authority`).",
+)
+@click.option(
+    "--oidc-issuer", default=None, metavar="URL", help="Accept the bureau staff's JWTs from this OIDC issuer."
+)
+@click.option(
+    "--oidc-audience",
+    default=None,
+    metavar="AUD",
+    help="The audience those JWTs must name (required with --oidc-issuer).",
+)
+@click.option(
+    "--oidc-jwks-uri", default=None, metavar="URL", help="The issuer's JWKS (default: from its discovery document)."
+)
+@click.option(
+    "--oidc-jwks-file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="A JWKS file instead of fetching one.",
+)
+@click.option(
+    "--oidc-claim", default="preferred_username", show_default=True, help="The claim holding the record's account name."
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For names the client (rate limits count per client).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
 @domain_errors
 def serve(
     host, port, db_url, workers, rules_dir, reforms, rate, burst, jobs_dir, authority_file,
@@ -52,10 +126,18 @@ def serve(
     except Exception as exc:
         from engine.errors import internal_reason
 
-        raise click.ClickException(hide_password(f"cannot open the record at {masked_url(url)}: {internal_reason(exc)}", url)) from None
+        raise click.ClickException(
+            hide_password(f"cannot open the record at {masked_url(url)}: {internal_reason(exc)}", url)
+        ) from None
     oidc = None
     if oidc_issuer:
-        oidc = OidcSettings(issuer=oidc_issuer, audience=oidc_audience, jwks_uri=oidc_jwks_uri, jwks_file=oidc_jwks_file, claim=oidc_claim)
+        oidc = OidcSettings(
+            issuer=oidc_issuer,
+            audience=oidc_audience,
+            jwks_uri=oidc_jwks_uri,
+            jwks_file=oidc_jwks_file,
+            claim=oidc_claim,
+        )
     settings = Settings(
         store_url=url,
         rules_dir=str(rules_dir) if rules_dir else None,
@@ -67,7 +149,10 @@ def serve(
         oidc=oidc,
     )
     os.environ[SERVE_ENV] = settings.to_env()  # the workers' settings (uvicorn starts them afresh)
-    click.echo(f"shuangtan serve: ruleset {book.version} {book.digest}, record {masked_url(url)}, {workers} worker(s)", err=True)
+    click.echo(
+        f"shuangtan serve: ruleset {book.version} {book.digest}, record {masked_url(url)}, {workers} worker(s)",
+        err=True,
+    )
     uvicorn.run(
         "engine.service.app:app_from_env",
         factory=True,

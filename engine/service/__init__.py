@@ -18,6 +18,4 @@ from engine.lazy import lazy_exports
 
 __all__ = ["Settings", "OidcSettings", "create_app"]
 
-__getattr__, __dir__ = lazy_exports(
-    __name__, {"create_app": "app", "Settings": "settings", "OidcSettings": "settings"}
-)
+__getattr__, __dir__ = lazy_exports(__name__, {"create_app": "app", "Settings": "settings", "OidcSettings": "settings"})

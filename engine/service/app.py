@@ -104,7 +104,10 @@ class Service:
 
 
 def _headers(book: Rulebook) -> list[tuple[bytes, bytes]]:
-    return [(VERSION_HEADER.lower().encode(), book.version.encode()), (DIGEST_HEADER.lower().encode(), book.digest.encode())]
+    return [
+        (VERSION_HEADER.lower().encode(), book.version.encode()),
+        (DIGEST_HEADER.lower().encode(), book.digest.encode()),
+    ]
 
 
 class Envelope:
@@ -223,7 +226,9 @@ def _record_failed(request: Request, exc: DBAPIError):
 
     # the database itself (a lost connection, a full disk): not the request's fault, and not a
     # defect of the service either; the URL and statement are never shown
-    return Problem(503, "record_unavailable", MESSAGES["record_failed"].format(what=internal_reason(exc.orig or exc))).response()
+    return Problem(
+        503, "record_unavailable", MESSAGES["record_failed"].format(what=internal_reason(exc.orig or exc))
+    ).response()
 
 
 def create_app(
@@ -267,8 +272,8 @@ def create_app(
         responses=openapi.PROBLEM_RESPONSES,
     )
     app.state.service = service
-    app.add_exception_handler(Problem, lambda request, exc: exc.response())  # type: ignore[arg-type]
-    app.add_exception_handler(ShuangtanError, lambda request, exc: for_error(exc).response())  # type: ignore[arg-type]
+    app.add_exception_handler(Problem, lambda request, exc: exc.response())
+    app.add_exception_handler(ShuangtanError, lambda request, exc: for_error(exc).response())
     app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_problem)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _record_failed)  # type: ignore[arg-type]

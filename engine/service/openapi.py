@@ -56,7 +56,12 @@ def raw_body(media_types: dict[str, str]) -> dict:
 
 
 def ok(schema: str, description: str = "OK", status: int = 200) -> dict:
-    return {status: {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
+    return {
+        status: {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        }
+    }
 
 
 def _contract_schemas() -> dict:
@@ -83,9 +88,7 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(_contract_schemas())
         problem = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -52,7 +52,17 @@ class _Verified:
     """sha256(token) -> the stored hash it matched, for at most ``size`` tokens."""
 
     def __init__(self, size: int = 10_000):
-        self.size, self._seen, self._lock = size, {}, threading.Lock()
+        self.size, self._lock = size, threading.Lock()
+        self._seen: dict[str, str] = {}
+        self._pending: dict[str, threading.Lock] = {}
+
+    def lock(self, key: str) -> threading.Lock:
+        """One verification of a token at a time: the requests of a client that just started
+        wait for the first one's Argon2 check instead of each paying for their own."""
+        with self._lock:
+            if len(self._pending) >= self.size:
+                self._pending.clear()
+            return self._pending.setdefault(key, threading.Lock())
 
     def get(self, key: str) -> str | None:
         return self._seen.get(key)
@@ -101,9 +111,11 @@ def identify(request: Request) -> Identity:
         raise _refuse(request, "unknown")
     key = hashlib.sha256(token.encode()).hexdigest()
     if _verified.get(key) != row.secret_hash:
-        if not tokens.matches(row.secret_hash, secret):
-            raise _refuse(request, "unknown")
-        _verified.put(key, row.secret_hash)
+        with _verified.lock(key):
+            if _verified.get(key) != row.secret_hash:
+                if not tokens.matches(row.secret_hash, secret):
+                    raise _refuse(request, "unknown")
+                _verified.put(key, row.secret_hash)
     identity = Identity(row.name, row.role, row.credit_code, "token")
     request.state.identity = identity
     return identity
@@ -118,7 +130,9 @@ def _from_jwt(request: Request, token: str) -> Identity:
     try:
         name = verifier.account(token)
     except OidcError as exc:
-        raise Problem(401, "unauthenticated", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise Problem(
+            401, "unauthenticated", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        ) from None
     row = _account(request, name) if len(name) <= 64 else None
     if row is None or row.role not in STAFF:
         raise _refuse(request, "oidc_account", name=name[:64])

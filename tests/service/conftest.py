@@ -16,10 +16,10 @@ from engine.records import accounts
 from engine.records.store import open_store
 
 
-
 def pytest_configure(config):
     # Starlette 1.x would rather its test client ran on httpx2; httpx is what it runs on here
     config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
+
 
 CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)
 #: accounts beyond tests/people.py's: the roles the service adds operations for

@@ -2,9 +2,9 @@
 
 import json
 
+from conftest import bearer
 from repo import WORKED_EXAMPLE
 
-from conftest import bearer
 from engine.service.problems import MEDIA_TYPE
 
 
@@ -39,7 +39,9 @@ def test_invalid_application_names_every_field_as_the_cli_does(client, cli, tmp_
 
 
 def test_duplicate_key_is_an_invalid_application(client):
-    body = _problem(client.post("/v1/check", content=b'{"application_id": "A", "application_id": "B"}'), 422, "invalid_application")
+    body = _problem(
+        client.post("/v1/check", content=b'{"application_id": "A", "application_id": "B"}'), 422, "invalid_application"
+    )
     assert body["errors"][0]["path"] == "application_id"
 
 
@@ -60,7 +62,9 @@ def test_unknown_route_and_method(client):
 
 
 def test_bad_query_is_422_by_path(client):
-    body = _problem(client.post("/v1/check?partial=perhaps", content=WORKED_EXAMPLE.read_bytes()), 422, "invalid_request")
+    body = _problem(
+        client.post("/v1/check?partial=perhaps", content=WORKED_EXAMPLE.read_bytes()), 422, "invalid_request"
+    )
     assert body["errors"][0]["path"] == "query.partial"
 
 

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import httpx
 from appdoc import example
+from conftest import bearer, issue_tokens
+from servekit import serving
 from sqlalchemy import select
 
-from conftest import bearer, issue_tokens
 from engine.records import service as records
 from engine.records.standing import standing
 from engine.records.store import open_store
 from engine.records.store.models import DecisionRow, ReviewRow, SubmissionIn
-from servekit import serving
 
 MINE, OTHER = "91140100MA0L3K2P5R", "91140200MA0HW2NB8C"
 
@@ -65,16 +65,22 @@ def test_concurrent_deciders_through_http_never_double_grant(pg_url):
     tokens = issue_tokens(pg_url, ["wang", "li", "t", "zhao"])
     with serving(pg_url, workers=2) as base:
         officers = ("wang", "li", "t")
-        proposed = _run_all(base, [(tokens[o], "proposal", everything[k:] + everything[:k]) for k, o in enumerate(officers)])
+        proposed = _run_all(
+            base, [(tokens[o], "proposal", everything[k:] + everything[:k]) for k, o in enumerate(officers)]
+        )
         assert set(proposed) <= {201, 409} and proposed.count(201) == len(everything)
         for code, ids in ((MINE, mine), (OTHER, theirs)):
             with store.session() as s:
                 rows = s.execute(select(DecisionRow).where(DecisionRow.credit_code == code)).scalars().all()
                 counting = standing(s, code, set())
             assert sorted(r.application_id for r in rows) == sorted(ids), "each application proposed exactly once"
-            assert sum(c.storage_yuan for c in counting) == Decimal("5000000.00"), "the cap reserved exactly, never twice"
+            assert sum(c.storage_yuan for c in counting) == Decimal("5000000.00"), (
+                "the cap reserved exactly, never twice"
+            )
             assert sum(c.equipment for c in counting) == 1, "the one-time subsidy is proposed once"
-        confirmed = _run_all(base, [(tokens["zhao"], "confirm", everything), (tokens["li"], "confirm", everything[::-1])])
+        confirmed = _run_all(
+            base, [(tokens["zhao"], "confirm", everything), (tokens["li"], "confirm", everything[::-1])]
+        )
         assert set(confirmed) <= {200, 409} and confirmed.count(200) == len(everything)
     with store.session() as s:
         reviews = s.execute(select(ReviewRow)).scalars().all()

@@ -3,7 +3,6 @@
 import time
 
 import pytest
-
 from conftest import bearer
 
 pytest.importorskip("polars")

@@ -7,10 +7,10 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from conftest import bearer
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from conftest import bearer
 from engine.service.settings import OidcSettings
 
 AUDIENCE = "shuangtan"

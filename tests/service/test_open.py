@@ -63,15 +63,18 @@ def test_check_partial_and_explain_are_the_cli_documents(client, cli, tmp_path):
     r = client.post("/v1/explain", params={"outcome": "storage_subsidy"}, content=WORKED_EXAMPLE.read_bytes())
     printed = cli("explain", WORKED_EXAMPLE, "--why-not", "storage_subsidy", "--format", "json")
     assert r.status_code == 200 and r.json() == json.loads(printed.output)
-    assert client.post("/v1/explain", params={"outcome": "nope"}, content=WORKED_EXAMPLE.read_bytes()).status_code == 422
+    assert (
+        client.post("/v1/explain", params={"outcome": "nope"}, content=WORKED_EXAMPLE.read_bytes()).status_code == 422
+    )
 
 
 def test_pinned_ruleset(client, book, service_url):
     """The digest in force, or a snapshot in the record; anything else is unsupported_ruleset."""
+    from repo import REFORMS
+
     from engine.records.deciding import store_snapshot
     from engine.records.store import open_store
     from engine.rulebook.reforms import load_reform
-    from repo import REFORMS
 
     raw = WORKED_EXAMPLE.read_bytes()
     same = client.post("/v1/check", content=raw, headers={DIGEST_HEADER: book.digest})

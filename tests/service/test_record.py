@@ -3,9 +3,9 @@
 from urllib.parse import quote
 
 from appdoc import example
+from conftest import OTHER_ENTERPRISE, bearer
 from repo import WORKED_EXAMPLE
 
-from conftest import OTHER_ENTERPRISE, bearer
 from engine.records.audit import verify
 from engine.records.store import open_store
 
@@ -64,7 +64,14 @@ def test_submit_propose_confirm_and_fetch_the_notice(client, tokens, service_url
 
 
 def test_enterprises_see_only_their_own(client, tokens):
-    assert _submit(client, tokens["wang"], example("APP-OTHER", **{"enterprise.credit_code": OTHER_ENTERPRISE[1], "enterprise.region_code": "140200"})).status_code == 201
+    assert (
+        _submit(
+            client,
+            tokens["wang"],
+            example("APP-OTHER", **{"enterprise.credit_code": OTHER_ENTERPRISE[1], "enterprise.region_code": "140200"}),
+        ).status_code
+        == 201
+    )
     assert _submit(client, tokens["qinghe"], WORKED_EXAMPLE.read_bytes()).status_code == 201
     theirs = client.get("/v1/applications/APP-OTHER", headers=bearer(tokens["qinghe"]))
     missing = client.get("/v1/applications/APP-NEVER", headers=bearer(tokens["qinghe"]))
@@ -89,7 +96,9 @@ def test_return_and_telemetry(client, tokens):
     from repo import ROOT
 
     assert _submit(client, tokens["li"], WORKED_EXAMPLE.read_bytes()).status_code == 201
-    bad = client.put(f"/v1/applications/{APP}/telemetry", content=b"interval_start\nnot a time\n", headers=bearer(tokens["li"]))
+    bad = client.put(
+        f"/v1/applications/{APP}/telemetry", content=b"interval_start\nnot a time\n", headers=bearer(tokens["li"])
+    )
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_telemetry" and bad.json()["errors"]
     csv = (ROOT / "examples/telemetry/taiyuan-2026.csv").read_bytes()
     good = client.put(
@@ -99,11 +108,16 @@ def test_return_and_telemetry(client, tokens):
     assert good.json()["valid"] is True
     proposal = client.post(f"/v1/applications/{APP}/proposal", headers=bearer(tokens["wang"]))
     assert proposal.json()["telemetry_id"] == good.json()["id"]
-    assert client.post(f"/v1/applications/{APP}/return", headers=bearer(tokens["zhao"]), json={"opinion": " "}).status_code == 422
+    assert (
+        client.post(f"/v1/applications/{APP}/return", headers=bearer(tokens["zhao"]), json={"opinion": " "}).status_code
+        == 422
+    )
     r = client.post(f"/v1/applications/{APP}/return", headers=bearer(tokens["zhao"]), json={"opinion": "重新核对"})
     assert r.status_code == 200 and r.json()["state"] == "returned"
     assert client.post("/v1/applications/NOPE/confirm", headers=bearer(tokens["zhao"])).status_code == 404
-    bad_override = client.post(f"/v1/applications/{APP}/confirm", headers=bearer(tokens["zhao"]), json={"overrides": ["x"]})
+    bad_override = client.post(
+        f"/v1/applications/{APP}/confirm", headers=bearer(tokens["zhao"]), json={"overrides": ["x"]}
+    )
     assert bad_override.status_code == 422
 
 

@@ -12,7 +12,9 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
+from conftest import add_staff, bearer, issue_tokens
 from hypothesis import HealthCheck, settings
+from people import seed_url
 from repo import WORKED_EXAMPLE
 from schemathesis.checks import (
     content_type_conformance,
@@ -22,8 +24,6 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from conftest import add_staff, bearer, issue_tokens
-from people import seed_url
 from engine.records import service as records
 from engine.records.store import open_store
 from engine.records.store.models import SubmissionIn

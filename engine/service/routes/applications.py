@@ -91,7 +91,9 @@ def _owned(request: Request, identity: Identity, app_id: str) -> None:
 
 # --- submit, list, show ------------------------------------------------------------------------
 def _submit(request: Request, raw: bytes, who: str, corrects: str | None, filename: str | None):
-    r = records.submit(_service(request).store, SubmissionIn(raw=raw, filename=filename, submitted_by=who, corrects=corrects))
+    r = records.submit(
+        _service(request).store, SubmissionIn(raw=raw, filename=filename, submitted_by=who, corrects=corrects)
+    )
     href = _href(r.submission.application_id) or ""
     if r.outcome == "rejected":
         errors = [(e.path, e.message) for e in r.submission.errors]
@@ -102,7 +104,7 @@ def _submit(request: Request, raw: bytes, who: str, corrects: str | None, filena
             errors,
             submission=r.submission.model_dump(mode="json"),
         )
-    receipt = Receipt(outcome=r.outcome, note=r.note, submission=r.submission, href=href)
+    receipt = Receipt.model_validate({"outcome": r.outcome, "note": r.note, "submission": r.submission, "href": href})
     status = 200 if r.outcome == "unchanged" else 201
     headers = {"Location": href} if status == 201 and href else {}
     return JSONResponse(receipt.model_dump(mode="json"), status, headers=headers)
@@ -111,12 +113,17 @@ def _submit(request: Request, raw: bytes, who: str, corrects: str | None, filena
 @router.post(
     "",
     openapi_extra=raw_body({"application/json": "binary"}),
-    responses={201: {"model": Receipt, "description": "Received (a new application or version)"}, 200: {"model": Receipt}},
+    responses={
+        201: {"model": Receipt, "description": "Received (a new application or version)"},
+        200: {"model": Receipt},
+    },
     status_code=201,
 )
 async def submit(
     request: Request,
-    corrects: str | None = Query(default=None, min_length=1, max_length=200, description="the application this one corrects"),
+    corrects: str | None = Query(
+        default=None, min_length=1, max_length=200, description="the application this one corrects"
+    ),
     filename: str | None = Query(default=None, max_length=255),
     identity: Identity = Depends(may("submit")),
 ) -> Response:
@@ -133,7 +140,9 @@ def list_applications(
     request: Request,
     status: Status | None = Query(default=None),
     region: str | None = Query(default=None, pattern=r"^[0-9]{6}$"),
-    outcome: str | None = Query(default=None, max_length=100, description="NAME or NAME=STATUS, e.g. storage_subsidy=granted"),
+    outcome: str | None = Query(
+        default=None, max_length=100, description="NAME or NAME=STATUS, e.g. storage_subsidy=granted"
+    ),
     since: dt.date | None = Query(default=None, description="received on or after (CST date)"),
     until: dt.date | None = Query(default=None, description="received on or before (CST date)"),
     offset: int = Query(default=0, ge=0),
@@ -142,9 +151,15 @@ def list_applications(
 ) -> ApplicationList:
     """Applications on record, as `shuangtan list` (an enterprise: its own)."""
     service = _service(request)
-    found = [a for a in views.list_applications(service.store, status, region, outcome, since, until) if identity.sees(a.credit_code)]
+    found = [
+        a
+        for a in views.list_applications(service.store, status, region, outcome, since, until)
+        if identity.sees(a.credit_code)
+    ]
     page = found[offset : offset + min(limit, service.settings.max_list)]
-    reads.applications_read(service.store, identity.name, [a.application_id for a in page if a.application_id], "GET /v1/applications")
+    reads.applications_read(
+        service.store, identity.name, [a.application_id for a in page if a.application_id], "GET /v1/applications"
+    )
     return ApplicationList(applications=[_view(a) for a in page], total=len(found), offset=offset, limit=limit)
 
 
@@ -173,7 +188,11 @@ async def telemetry(
     """Keep the storage system's metering file with the application's latest version (CSV or Parquet)."""
     raw = await request.body()
     kind = request.headers.get("content-type", "text/csv").split(";")[0].strip().lower()
-    fmt = "parquet" if kind in ("application/vnd.apache.parquet", "application/x-parquet", "application/octet-stream") else "csv"
+    fmt = (
+        "parquet"
+        if kind in ("application/vnd.apache.parquet", "application/x-parquet", "application/octet-stream")
+        else "csv"
+    )
 
     def work() -> TelemetryOut:
         _owned(request, identity, app_id)
@@ -252,7 +271,9 @@ def issue(
         try:
             import weasyprint  # noqa: F401
         except ImportError:
-            raise Problem(422, "pdf_unavailable", "PDF needs WeasyPrint on the server ([pdf] extra); ask for html") from None
+            raise Problem(
+                422, "pdf_unavailable", "PDF needs WeasyPrint on the server ([pdf] extra); ask for html"
+            ) from None
     with tempfile.TemporaryDirectory(prefix="shuangtan-notices-") as out:
         issued = records.issue_notices(
             service.store, app_id, out, identity.name, body.lang, body.format, body.date, authority=service.authority()

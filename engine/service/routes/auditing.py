@@ -21,7 +21,9 @@ Entity = Query(default=None, description="only links to this kind of row: " + ",
 @router.get("", response_model=AuditPage)
 def log(
     request: Request,
-    since: dt.date | dt.datetime | None = Query(default=None, description="on or after: a CST date, or an instant (naive: UTC)"),
+    since: dt.date | dt.datetime | None = Query(
+        default=None, description="on or after: a CST date, or an instant (naive: UTC)"
+    ),
     until: dt.date | dt.datetime | None = Query(default=None),
     actor: str | None = Query(default=None, max_length=200),
     entity: str | None = Entity,
@@ -32,7 +34,12 @@ def log(
 ) -> AuditPage:
     """Who did what to which row, and when, oldest first."""
     if entity is not None and entity not in audit.ENTITIES:
-        raise Problem(422, "invalid_request", f"entity {entity[:40]!r}: one of {', '.join(audit.ENTITIES)}", [("query.entity", "unknown entity")])
+        raise Problem(
+            422,
+            "invalid_request",
+            f"entity {entity[:40]!r}: one of {', '.join(audit.ENTITIES)}",
+            [("query.entity", "unknown entity")],
+        )
     if id is not None and entity is None:
         raise Problem(422, "invalid_request", "id goes with entity", [("query.id", "id goes with entity")])
     entries = audit.log(request.app.state.service.store, since, until, actor, entity, id)

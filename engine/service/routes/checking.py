@@ -34,7 +34,9 @@ def read_json(raw: bytes) -> Any:
     except UnreadableDocumentError as exc:
         raise Problem(400, "malformed_json", str(exc), exc.errors) from None
     if not text.strip():
-        raise Problem(400, "malformed_json", "the body is empty: send the application as JSON", [("(document)", "empty")])
+        raise Problem(
+            400, "malformed_json", "the body is empty: send the application as JSON", [("(document)", "empty")]
+        )
     try:
         return loads_exact(text)
     except UnreadableDocumentError as exc:
@@ -111,7 +113,9 @@ def _explain(book, doc, outcome: str, partial: bool) -> bytes:
     return json.dumps(answer, ensure_ascii=False).encode()
 
 
-@router.post("/explain", openapi_extra=json_body("Application"), responses=ok("WhyNot", "Why not, and what would change it"))
+@router.post(
+    "/explain", openapi_extra=json_body("Application"), responses=ok("WhyNot", "Why not, and what would change it")
+)
 async def explain(
     request: Request,
     outcome: str = Query(min_length=1, max_length=200, description="the outcome to explain, e.g. storage_subsidy"),

@@ -21,14 +21,21 @@ MESSAGES = {
     "job": "no job {job_id}",
     "file": "job {job_id} has no file {name}",
 }
-MEDIA = {".md": "text/markdown; charset=utf-8", ".json": "application/json", ".csv": "text/csv; charset=utf-8", ".png": "image/png"}
+MEDIA = {
+    ".md": "text/markdown; charset=utf-8",
+    ".json": "application/json",
+    ".csv": "text/csv; charset=utf-8",
+    ".png": "image/png",
+}
 
 
 def _job_out(job: dict) -> JobOut:
     base = f"/v1/jobs/{job['id']}"
     files = [JobFile(name=f["name"], bytes=f["bytes"], href=f"{base}/files/{f['name']}") for f in job.get("files", [])]
     report = next((f.href for f in files if f.name == "report.md"), None)
-    return JobOut(**{k: v for k, v in job.items() if k in JobOut.model_fields and k != "files"}, files=files, report=report)
+    return JobOut(
+        **{k: v for k, v in job.items() if k in JobOut.model_fields and k != "files"}, files=files, report=report
+    )
 
 
 def _books(request: Request, names: list[str], baseline: list[str]):
@@ -59,7 +66,12 @@ def simulations(request: Request, body: SimulationIn, identity: Identity = Depen
     service = request.app.state.service
     limit = service.settings.max_population
     if body.population.n > limit:
-        raise Problem(422, "invalid_request", MESSAGES["size"].format(limit=limit), [("population.n", MESSAGES["size"].format(limit=limit))])
+        raise Problem(
+            422,
+            "invalid_request",
+            MESSAGES["size"].format(limit=limit),
+            [("population.n", MESSAGES["size"].format(limit=limit))],
+        )
     try:
         import polars  # noqa: F401
     except ImportError:
@@ -88,10 +100,18 @@ def job(request: Request, job_id: str = JobId, identity: Identity = Depends(allo
 @router.get(
     "/jobs/{job_id}/files/{name}",
     response_class=FileResponse,
-    responses={200: {"description": "A file the simulation wrote", "content": {m.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()}}},
+    responses={
+        200: {
+            "description": "A file the simulation wrote",
+            "content": {m.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()},
+        }
+    },
 )
 def job_file(
-    request: Request, job_id: str = JobId, name: str = Path(min_length=1, max_length=100), identity: Identity = Depends(allow("drafter"))
+    request: Request,
+    job_id: str = JobId,
+    name: str = Path(min_length=1, max_length=100),
+    identity: Identity = Depends(allow("drafter")),
 ) -> FileResponse:
     path = request.app.state.service.jobs.file(job_id, name)
     if path is None or not path.is_file():

@@ -52,12 +52,19 @@ def _find(request: Request, number: str, lang: str, fmt: str, identity: Identity
 
 @router.get(
     "/{ref}",
-    responses={200: {"description": "The notice as issued", "content": {m.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()}}},
+    responses={
+        200: {
+            "description": "The notice as issued",
+            "content": {m.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()},
+        }
+    },
     response_class=Response,
 )
 def notice(
     request: Request,
-    ref: str = Path(min_length=3, max_length=300, description="the notice's number and format, e.g. 晋能源补〔2026〕17号.pdf"),
+    ref: str = Path(
+        min_length=3, max_length=300, description="the notice's number and format, e.g. 晋能源补〔2026〕17号.pdf"
+    ),
     lang: Literal["zh", "en"] = Query(default="zh"),
     identity: Identity = Depends(allow(*READERS)),
 ) -> Response:
@@ -67,6 +74,8 @@ def notice(
     row = _find(request, number, lang, fmt, identity)
     if row is None:
         raise Problem(404, "not_found", MESSAGES["missing"].format(number=number[:200], lang=lang, fmt=fmt))
-    reads.notice_read(request.app.state.service.store, identity.name, row.id, f"GET /v1/notices/{number}.{fmt} ({lang})")
+    reads.notice_read(
+        request.app.state.service.store, identity.name, row.id, f"GET /v1/notices/{number}.{fmt} ({lang})"
+    )
     disposition = f"inline; filename*=UTF-8''{quote(row.filename, safe='')}"
     return Response(bytes(row.content), media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})

@@ -23,6 +23,7 @@ from engine.service.models import (
     ParameterValue,
     PlausibilityOut,
     RulesetOut,
+    RulesetRef,
     TableOut,
     TableRowOut,
 )
@@ -36,11 +37,13 @@ def health(request: Request) -> Health:
     import engine
 
     book = book_of(request)
-    return Health(status="ok", version=engine.__version__, ruleset={"version": book.version, "digest": book.digest})
+    return Health(status="ok", version=engine.__version__, ruleset=RulesetRef(version=book.version, digest=book.digest))
 
 
 def _exemption(e, outcome_source: str | None = None) -> Exemption:
-    return Exemption(code=e.code, test=show_test(e.when), message=e.message, source=e.source or outcome_source, clause=e.clause)
+    return Exemption(
+        code=e.code, test=show_test(e.when), message=e.message, source=e.source or outcome_source, clause=e.clause
+    )
 
 
 def _sources(book: Rulebook, keys) -> dict[str, Any]:
@@ -108,7 +111,14 @@ def outcome(name: str, request: Request) -> OutcomeDetail:
     o = _outcome(book, name)
     held = [c for c in book.plausibility.checks if c.outcome == o.name] if book.plausibility else []
     criteria = [
-        CriterionOut(code=c.code, rule=c.rule, test=show_test(c.test), clause=c.clause, message=c.message, source=c.source or o.source)
+        CriterionOut(
+            code=c.code,
+            rule=c.rule,
+            test=show_test(c.test),
+            clause=c.clause,
+            message=c.message,
+            source=c.source or o.source,
+        )
         for c in o.criteria
     ]
     tables = [
