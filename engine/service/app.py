@@ -243,7 +243,7 @@ def create_app(
     ``settings.reforms``). ``jwks``: the identity provider's key set given directly (tests)."""
     import engine
     from engine.service import openapi
-    from engine.service.routes import applications, auditing, checking, jobs, notices, rules
+    from engine.service.routes import applications, auditing, batches, checking, jobs, notices, rules
 
     settings = settings or Settings()
     if store_url is not None:
@@ -277,7 +277,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_problem)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _record_failed)  # type: ignore[arg-type]
-    for module in (rules, checking, applications, notices, auditing, jobs):
+    for module in (rules, checking, applications, batches, notices, auditing, jobs):
         app.include_router(module.router)
     app.add_middleware(Envelope, service=service)
     openapi.install(app)

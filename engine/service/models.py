@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.records.store.models import ApplicationOut, NoticeOut, SubmissionOut
+from engine.records.store.models import ApplicationOut, DecisionOut, NoticeOut, SubmissionOut
 
 
 class _Strict(BaseModel):
@@ -262,3 +262,27 @@ class JobOut(BaseModel):
 
 
 RulesetOut.model_rebuild()
+
+
+# --- many at once --------------------------------------------------------------------------
+class BatchIn(_Strict):
+    application_ids: list[str] = Field(min_length=1, max_length=1000)
+    opinion: str | None = Field(default=None, max_length=2000)
+
+
+class BatchError(BaseModel):
+    code: str
+    status: int
+    message: str
+
+
+class BatchItemOut(BaseModel):
+    application_id: str
+    decision: DecisionOut | None = None
+    error: BatchError | None = None
+
+
+class BatchOut(BaseModel):
+    items: list[BatchItemOut]
+    done: int
+    refused: int

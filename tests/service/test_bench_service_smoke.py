@@ -24,5 +24,5 @@ def test_bench_service_runs_small(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "in process (Rete, one core): 40 decisions" in proc.stdout
-    assert "POST /v1/check, 2 workers, 4 in flight: 40 requests {200: 40}" in proc.stdout
+    assert "POST /v1/check, 2 workers, 4 in flight (4 threads (httpx)): 40 requests {200: 40}" in proc.stdout
     assert "PostgreSQL: skipped (--no-pg)" in proc.stdout

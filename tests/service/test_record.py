@@ -135,3 +135,29 @@ def test_revoked_and_reissued_tokens_stop_working(client, tokens, service_url):
     assert verify(store).ok
     store.dispose()
     assert client.get("/v1/applications", headers=bearer(fresh)).status_code == 401
+
+
+def test_many_at_once(client, tokens):
+    ids = [f"APP-B-{i}" for i in range(3)]
+    for i, a in enumerate(ids):
+        month = f"2026-{i + 1:02d}"
+        raw = example(a, **{"period.start": f"{month}-01", "period.end": f"{month}-28", "storage.capacity_kwh": "100000"})
+        assert _submit(client, tokens["li"], raw).status_code == 201
+    r = client.post("/v1/proposals", headers=bearer(tokens["wang"]), json={"application_ids": [*ids, "APP-NONE"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["done"] == 3, body
+    assert body["refused"] == 1
+    assert [i["application_id"] for i in body["items"]] == [*ids, "APP-NONE"]
+    assert body["items"][-1]["error"]["status"] == 404 and body["items"][0]["decision"]["state"] == "proposed"
+    again = client.post("/v1/proposals", headers=bearer(tokens["wang"]), json={"application_ids": ids[:1]}).json()
+    assert again["items"][0]["error"]["code"] == "already_proposed"
+    own = client.post("/v1/confirmations", headers=bearer(tokens["wang"]), json={"application_ids": ids}).json()
+    assert own["done"] == 0 and "another officer" in own["items"][0]["error"]["message"]
+    r = client.post("/v1/confirmations", headers=bearer(tokens["zhao"]), json={"application_ids": ids}).json()
+    assert r["done"] == 3, r
+    assert {i["decision"]["state"] for i in r["items"]} == {"in_force"}
+    assert (
+        client.post("/v1/proposals", headers=bearer(tokens["qinghe"]), json={"application_ids": ids}).status_code == 403
+    )
+    assert client.post("/v1/proposals", headers=bearer(tokens["wang"]), json={"application_ids": []}).status_code == 422
