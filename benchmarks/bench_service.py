@@ -163,9 +163,11 @@ wrk.method = "POST"; wrk.headers["Content-Type"] = "application/json"
 """
 
 
-def _wrk_seconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+def _wrk_seconds(out: str, percent: str) -> float:
+    found = re.search(rf"^\s*{percent}%\s+([0-9.]+)(us|ms|s|m)\s*$", out, re.M)
+    if found is None:
+        raise ValueError(f"wrk printed no {percent}% latency:\n{out}")
+    return float(found.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[found.group(2)]
 
 
 def wrk(url: str, body: Path, connections: int, seconds: int, tmp: Path) -> dict:
@@ -181,8 +183,8 @@ def wrk(url: str, body: Path, connections: int, seconds: int, tmp: Path) -> dict
     return {
         "n": n,
         "rate": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
-        "p50": _wrk_seconds(re.search(r"50%\s+(\S+)", out).group(1)),
-        "p99": _wrk_seconds(re.search(r"99%\s+(\S+)", out).group(1)),
+        "p50": _wrk_seconds(out, "50"),
+        "p99": _wrk_seconds(out, "99"),
         "statuses": {"non-2xx": int(errors.group(1)) if errors else 0},
         "client": f"wrk, {connections} connections, {seconds} s",
     }

@@ -15,6 +15,8 @@ def test_bench_service_runs_small(tmp_path):
             "40",
             "--concurrency",
             "4",
+            "--seconds",
+            "0",
             "--no-pg",
         ],
         capture_output=True,

@@ -141,7 +141,9 @@ def test_many_at_once(client, tokens):
     ids = [f"APP-B-{i}" for i in range(3)]
     for i, a in enumerate(ids):
         month = f"2026-{i + 1:02d}"
-        raw = example(a, **{"period.start": f"{month}-01", "period.end": f"{month}-28", "storage.capacity_kwh": "100000"})
+        raw = example(
+            a, **{"period.start": f"{month}-01", "period.end": f"{month}-28", "storage.capacity_kwh": "100000"}
+        )
         assert _submit(client, tokens["li"], raw).status_code == 201
     r = client.post("/v1/proposals", headers=bearer(tokens["wang"]), json={"application_ids": [*ids, "APP-NONE"]})
     assert r.status_code == 200, r.text
