@@ -44,6 +44,8 @@ _LAZY = {
     "telemetry": ("engine.cli.telemetry",),
     "users": ("engine.cli.users",),
     "audit": ("engine.cli.audit",),
+    "serve": ("engine.cli.serve",),
+    "tokens": ("engine.cli.tokens",),
     "verify-backends": ("engine.cli.scale",),
     "evaluate-columnar": ("engine.cli.scale",),
 }

@@ -20,6 +20,12 @@ EXTRAS = {
     "docx": "docx",
     "psycopg2": "postgres",
     "psycopg": "postgres",
+    "fastapi": "service",
+    "starlette": "service",
+    "uvicorn": "service",
+    "argon2": "service",
+    "joserfc": "service",
+    "httpx": "service",
 }
 
 
