@@ -53,6 +53,8 @@ _LAZY = {
 #: command -> the first sentence of its help: what `shuangtan --help` lists without importing every
 #: command's module (a test holds these to the commands' own help)
 SUMMARIES = {
+    "serve": "Serve the rules, self-checks and the record over HTTP (OpenAPI at /openapi.json, docs at /docs).",
+    "tokens": "Bearer tokens for the web API (`shuangtan serve`): one per account, stored only as a hash.",
     "audit": "The audit chain: every write to the record, linked so that a change behind its back shows.",
     "check": "Decide one application (FILE, or - for standard input).",
     "confirm": "Confirm proposals: from then on they are the decisions in force (caps, notices, exports).",
