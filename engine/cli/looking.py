@@ -27,7 +27,7 @@ TEXT = {
 }
 
 
-def date_option(ctx, param, value):
+def date_value(ctx, param, value):
     if value is None:
         return None
     try:
@@ -46,11 +46,9 @@ def filter_options(fn):
                 metavar="NAME[=STATUS]",
                 help="e.g. storage_subsidy=granted; a bare name: any status but not_applicable.",
             ),
+            click.option("--since", callback=date_value, metavar="YYYY-MM-DD", help="Received on or after (CST date)."),
             click.option(
-                "--since", callback=date_option, metavar="YYYY-MM-DD", help="Received on or after (CST date)."
-            ),
-            click.option(
-                "--until", callback=date_option, metavar="YYYY-MM-DD", help="Received on or before (CST date)."
+                "--until", callback=date_value, metavar="YYYY-MM-DD", help="Received on or before (CST date)."
             ),
         ]
     ):

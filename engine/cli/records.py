@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine.atomic import open_replacing
 from engine.cli.common import InputError, OutputPath, distinct_files, domain_errors, rulebook_options, writing
-from engine.cli.looking import date_option, filter_options
+from engine.cli.looking import date_value, filter_options
 from engine.cli.opening import DB_HELP, hide_password, masked_url, reading_store, with_store
 from engine.cli.telemetry import telemetry_options
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, read_bounded
@@ -400,7 +400,7 @@ def replay(application_id, decision_id, book, store):
 @click.option(
     "--date",
     "notice_date",
-    callback=date_option,
+    callback=date_value,
     default=None,
     metavar="YYYY-MM-DD",
     help="Date of the notice, today (China Standard Time) or later; deadlines count from it. Default: today.",
@@ -474,8 +474,8 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
 @click.option(
     "--all", "include_superseded", is_flag=True, help="Include superseded decisions (default: in force only)."
 )
-@click.option("--since", callback=date_option, metavar="YYYY-MM-DD", help="Confirmed on or after (CST date).")
-@click.option("--until", callback=date_option, metavar="YYYY-MM-DD", help="Confirmed on or before (CST date).")
+@click.option("--since", callback=date_value, metavar="YYYY-MM-DD", help="Confirmed on or after (CST date).")
+@click.option("--until", callback=date_value, metavar="YYYY-MM-DD", help="Confirmed on or before (CST date).")
 @rulebook_options
 @domain_errors  # outside reading_store, which names a failing record first
 @reading_store

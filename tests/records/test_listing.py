@@ -122,7 +122,7 @@ def assert_state_is_rebuilt_state(store):
     with store.engine.connect() as c:
         kept = sorted(c.exec_driver_sql(f"SELECT {columns} FROM application_state").all(), key=lambda r: r[0])
         rebuilt = sorted(
-            c.exec_driver_sql(state.state_select("(c.application_id IS NULL OR " + state._CURRENT + ")")).all(),
+            c.exec_driver_sql(state.EVERY_STATE).all(),
             key=lambda r: r[0],
         )
     assert [tuple(r) for r in kept] == [tuple(r) for r in rebuilt]

@@ -230,7 +230,7 @@ class TelemetryRow(SQLModel, table=True):
     __tablename__ = "telemetry"
     id: int | None = Field(default=None, primary_key=True)
     submission_id: int = Field(sa_column=Column(Integer, ForeignKey("submission.id"), nullable=False, index=True))
-    application_id: str = Field(max_length=64)
+    application_id: str = Field(max_length=64, index=True)  # (show reads an application's by it)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     filename: str | None = Field(default=None, max_length=1000)

@@ -101,10 +101,9 @@ def _refresh_unnamed(sub: str) -> list[str]:
     ]
 
 
-REBUILD = [
-    f"DELETE FROM {TABLE}",
-    f"INSERT INTO {TABLE} ({_COLS}) {state_select(f'(c.application_id IS NULL OR {_CURRENT})')}",
-]
+#: every application's state row, worked out from scratch
+EVERY_STATE = state_select(f"(c.application_id IS NULL OR {_CURRENT})")
+REBUILD = [f"DELETE FROM {TABLE}", f"INSERT INTO {TABLE} ({_COLS}) {EVERY_STATE}"]
 
 _DECISION_APP = "(SELECT application_id FROM decision WHERE id = {row}.{key})"
 #: table -> row ("NEW"/"OLD") -> (application expressions, unnamed-submission expressions) to refresh

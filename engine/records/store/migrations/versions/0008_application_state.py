@@ -3,6 +3,7 @@
 - ``decision.statuses`` and ``review.statuses``: ``{"outcome":"status",...}`` of the document,
   and of a review's overrides, so that listing and its --outcome filter never decode a decision
   document (filled from here on by column defaults; computed here for the rows there are).
+- ``ix_telemetry_application_id``: ``show`` (and a decision) read an application's telemetry by it.
 - ``application_state``: one row per application (status, region, receipt, decision in force,
   proposal), indexed for the list's filters and order. Its triggers and its rows are not made
   here: ``db.upgrade`` installs the current triggers and rebuilds the table after every
@@ -78,12 +79,14 @@ def upgrade():
     op.create_index("ix_application_state_received", "application_state", tail)
     op.create_index("ix_application_state_status", "application_state", ["status", *tail])
     op.create_index("ix_application_state_region", "application_state", ["region_code", *tail])
+    op.create_index("ix_telemetry_application_id", "telemetry", ["application_id"])
 
 
 def downgrade():
     from engine.records.store import state
 
     state.uninstall(op.get_bind())
+    op.drop_index("ix_telemetry_application_id", "telemetry")
     op.drop_table("application_state")
     for table in ("review", "decision"):
         with op.batch_alter_table(table) as batch:
