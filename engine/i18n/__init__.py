@@ -15,7 +15,7 @@ service), then ``SHUANGTAN_LANG``, then Chinese.
 from __future__ import annotations
 
 from engine.i18n.catalogue import LANGS, Lang, catalogue, t
-from engine.i18n.language import language, parse_lang, use
 from engine.i18n.labels import field
+from engine.i18n.language import language, parse_lang, use
 
 __all__ = ["LANGS", "Lang", "catalogue", "field", "language", "parse_lang", "t", "use"]
