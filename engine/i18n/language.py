@@ -19,7 +19,7 @@ def parse_lang(value: str, where: str = "--lang") -> Lang:
     code = value.strip().lower().replace("_", "-").split("-")[0]
     if code not in LANGS:
         raise ShuangtanError(f"{where}: {value!r} is not a language shuangtan speaks (zh, en) / 不支持的语言")
-    return code  # type: ignore[return-value]
+    return code
 
 
 def language() -> Lang:
