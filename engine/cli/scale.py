@@ -94,19 +94,31 @@ def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, w
     run_columnar(book, input_path, out_path, input_format, chunk_size, cluster, workers)
 
 
-def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_000, cluster=None, workers=2):
-    """Shared by evaluate-columnar and evaluate --backend columnar: decide a file, print the counts."""
+def run_columnar(
+    book,
+    input_path,
+    out_path,
+    input_format=None,
+    chunk_size=250_000,
+    cluster=None,
+    workers=2,
+    bom=True,
+    out_hint="--out",
+):
+    """Shared by evaluate-columnar and evaluate --backend columnar: decide a file, print the counts.
+    ``bom``: a CSV output starts with a UTF-8 BOM (engine.tables.writing); ``out_hint``: the
+    option that named the output (evaluate --cluster: --out-dir)."""
     from engine.batch.readers import detect_format
 
-    check_output(out_path, "--out", folder=bool(cluster))
-    distinct_files({"INPUT": input_path, "--out": out_path})
+    check_output(out_path, out_hint, folder=bool(cluster))
+    distinct_files({"INPUT": input_path, out_hint: out_path})
     started = time.perf_counter()
     if cluster:
         if detect_format(str(input_path), input_format) != "parquet":
             raise click.BadParameter("--cluster needs a Parquet input", param_hint="INPUT")
         from engine.batch.distributed import decide_parquet_distributed
 
-        with writing(out_path, "--out", others=False):
+        with writing(out_path, out_hint, others=False):
             summary = decide_parquet_distributed(
                 book, input_path, out_path, cluster, n_workers=workers, rows_per_partition=chunk_size
             )
@@ -115,8 +127,8 @@ def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_0
         from engine.batch.parquet import decide_file
 
         # the input's errors are not the output's; the file appears whole when the run completes
-        with terminated_cleanly(), writing(out_path, "--out", others=False), replacing(out_path) as part:
-            decided, rejected = decide_file(book, input_path, part, chunk_size, input_format)
+        with terminated_cleanly(), writing(out_path, out_hint, others=False), replacing(out_path) as part:
+            decided, rejected = decide_file(book, input_path, part, chunk_size, input_format, bom=bom)
         total = decided + rejected
     elapsed = time.perf_counter() - started
     click.echo(

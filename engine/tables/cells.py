@@ -1,0 +1,61 @@
+"""A spreadsheet cell (CSV or XLSX, never JSON) as the value the contract expects.
+
+People type into Excel and WPS what they see on paper: ``是``/``否`` or ``TRUE``/``FALSE`` or
+``1``/``0`` for yes and no, ``3,200,000.00`` with thousands separators, ``３２００`` in
+full-width digits (a Chinese input method's default). Such a cell is read as the plain value;
+anything else is left as typed, for validation to name with its field. A JSON document gets no
+such leniency: it is written by a program, and a program writes ``true``.
+
+A credit code that Excel has turned into a number (``9.11401E+17``: 18 digits do not fit the 15
+a spreadsheet keeps) has lost its last digits for good; it is named as such, with the fix.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.i18n import t
+
+TRUE = frozenset({"true", "1", "是"})
+FALSE = frozenset({"false", "0", "否"})
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
+_SCIENTIFIC = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+", re.ASCII)
+#: text fields a spreadsheet must hold as text: a number there has lost digits or zeros
+TEXT_CODES = ("enterprise.credit_code",)
+
+
+#: the full-width forms (U+FF01–U+FF5E: what a Chinese input method types for ASCII) as ASCII,
+#: and the ideographic space as a space; nothing else (``²`` is no digit 2)
+_FULL_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+
+
+def _plain(text: str) -> str:
+    """Full-width letters, digits and signs as their ASCII forms, spaces around cut."""
+    return text.translate(_FULL_WIDTH).strip()
+
+
+def boolean_cell(text: str) -> bool | str:
+    """是/否, TRUE/FALSE (any case), 1/0 as a boolean; anything else as typed."""
+    low = _plain(text).lower()
+    if low in TRUE:
+        return True
+    if low in FALSE:
+        return False
+    return text
+
+
+def number_cell(text: str) -> str:
+    """A number's text without thousands separators and in ASCII digits (``３,２００`` → ``3200``);
+    a cell that is no number is returned as typed (without the spaces around it)."""
+    plain = _plain(text)
+    if _GROUPED.fullmatch(plain):
+        return plain.replace(",", "")
+    return plain if plain.replace(".", "", 1).lstrip("+-").isascii() else text.strip()
+
+
+def code_problem(column: str, text: str) -> str | None:
+    """Why the text cell of a code column cannot be the code typed (a number in scientific
+    notation, as Excel shows an 18-digit number), or None."""
+    if column in TEXT_CODES and _SCIENTIFIC.fullmatch(_plain(text)):
+        return t("tables.code_as_number", value=text.strip())
+    return None
