@@ -38,6 +38,7 @@ _LAZY = {
         name: ("engine.cli.records",)
         for name in ("submit", "decide", "confirm", "return", "replay", "notice", "export")
     },
+    "template": ("engine.cli.template_cmd",),
     "list": ("engine.cli.looking",),
     "show": ("engine.cli.looking",),
     "db": ("engine.cli.db_cmd",),
@@ -77,6 +78,7 @@ SUMMARIES = {
     "simulate": "Evaluate a population under the baseline and under a reform, and report the difference.",
     "submit": "Receive applications: each is stored exactly as received, then validated.",
     "telemetry": "Metered intervals from the provincial platform.",
+    "template": "The application template (XLSX): bilingual headers, drop-downs, formats and a 说明 sheet.",
     "users": "Accounts that may act on the record: officers, reviewers, enterprises…",
     "verify-backends": "Decide N generated applications with the Rete and the columnar backend; compare every cell.",
 }
