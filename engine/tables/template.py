@@ -10,7 +10,6 @@ a filled copy as they read any XLSX file.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from engine.contract.application import FIELDS
@@ -98,7 +97,7 @@ def _instructions(sheet, paths: list[str], lang: Lang) -> None:
         row[0].alignment = Alignment(wrap_text=False)
 
 
-def write(path: str | Path, lang: Lang | None = None) -> int:
-    """Write the template to ``path`` (the caller replaces the file atomically); its column count."""
+def write(path: Any, lang: Lang | None = None) -> int:
+    """Write the template to ``path`` (a file name or a binary stream); its column count."""
     build(lang).save(path)
     return len(FIELDS)
