@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy.exc import OperationalError
@@ -14,10 +15,12 @@ from engine.atomic import open_replacing
 from engine.cli.common import InputError, OutputPath, distinct_files, domain_errors, rulebook_options, writing
 from engine.cli.looking import date_value, filter_options
 from engine.cli.opening import DB_HELP, hide_password, masked_url, reading_store, with_store
+from engine.cli.tables_opts import bom_option, output_format
 from engine.cli.telemetry import telemetry_options
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, read_bounded
 from engine.contract.jsontext import SIZE_TEXT
 from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
+from engine.i18n import t
 from engine.records import service as records
 from engine.records import views as records_view
 from engine.records.batch_files import Row, file_rows
@@ -469,8 +472,15 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "xlsx"]),
+    default=None,
+    help="Default: from --out's name (.csv, .jsonl, .xlsx); csv on standard output.",
+)
 @click.option("--out", "out_path", type=OutputPath(allow_dash=True, path_type=None), default="-", show_default=True)
+@bom_option
 @click.option(
     "--all", "include_superseded", is_flag=True, help="Include superseded decisions (default: in force only)."
 )
@@ -479,17 +489,27 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
 @rulebook_options
 @domain_errors  # outside reading_store, which names a failing record first
 @reading_store
-def export(fmt, out_path, include_superseded, since, until, book, store):
-    """Decisions for the provincial platform: CSV (flat dotted columns) or JSON Lines (full documents)."""
+def export(fmt, out_path, bom, include_superseded, since, until, book, store):
+    """Decisions for the provincial platform: CSV (flat dotted columns) or JSON Lines (full documents).
+
+    XLSX too (the CSV's columns under Chinese headers). A CSV file starts with a UTF-8 BOM, for
+    Excel (--no-bom to omit it); on standard output it never does.
+    """
     kwargs = dict(include_superseded=include_superseded, since=since, until=until)
     if out_path == "-":
-        n = records_view.export(store, book, sys.stdout, fmt, **kwargs)
+        if fmt == "xlsx":
+            raise click.BadParameter(t("tables.xlsx_to_a_file"), param_hint="--format")
+        n = records_view.export(store, book, sys.stdout, fmt or "csv", **kwargs)
     else:
         if store.dialect == "sqlite" and store.engine.url.database:
             distinct_files({"--db": store.engine.url.database, "--out": out_path})
+        named = fmt if fmt and not Path(out_path).suffix else output_format(Path(out_path), ("csv", "jsonl", "xlsx"))
+        if fmt and fmt != named:
+            raise click.UsageError(t("tables.format_conflict", fmt=fmt, path=out_path))
         # the file appears whole when the export completes; an existing one is kept until then
-        with writing(out_path, "--out"), open_replacing(out_path, newline="") as fh:
-            n = records_view.export(store, book, fh, fmt, **kwargs)
+        mode = "wb" if named == "xlsx" else "w"
+        with writing(out_path, "--out"), open_replacing(out_path, mode, newline="") as fh:
+            n = records_view.export(store, book, fh, named, bom=bom, **kwargs)
     click.echo(f"{n} decision(s) exported", err=True)
 
 

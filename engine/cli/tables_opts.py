@@ -12,7 +12,7 @@ import click
 
 from engine.atomic import open_replacing
 from engine.tables.encoding import ENCODINGS
-from engine.tables.writing import CsvRows, OutFormatError, XlsxRows, out_format
+from engine.tables.writing import CsvRows, OutFormatError, XlsxRows, decision_labels, out_format
 
 #: --encoding: a CSV input's encoding, when the first block does not tell it
 encoding_option = click.option(
@@ -48,26 +48,6 @@ def _stream_like(path: Path) -> bool:
         return not stat.S_ISREG(path.stat().st_mode) and not stat.S_ISDIR(path.stat().st_mode)
     except OSError:
         return False
-
-
-def decision_labels(book) -> dict[str, str]:
-    """The Chinese header of each flat decision column (the outcome's title, what it holds)."""
-    from engine.contract.flat import OUTCOME_COLUMNS
-
-    words = {"status": "状态", "amount": "金额", "reasons": "理由代码"}
-    labels = {
-        "application_id": "申请编号",
-        "region_code": "所在地区行政区划代码",
-        "evaluated_on": "评估日期",
-        "totals.subsidy_yuan": "补贴合计（元）",
-        "totals.levy_yuan": "征收合计（元）",
-        "error": "错误",
-        "line": "行号",
-    }
-    for o in book.outcomes:
-        for c in OUTCOME_COLUMNS:
-            labels[f"{o.name}.{c}"] = f"{o.title.get('zh', o.name)} {words[c]}"
-    return labels
 
 
 class _Decisions:

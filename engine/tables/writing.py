@@ -46,6 +46,39 @@ def header_label(column: str, labels: Mapping[str, str] | None = None) -> str:
     return field(column, "zh")
 
 
+def decision_labels(book) -> dict[str, str]:
+    """The Chinese header of each flat decision column (the outcome's title, what it holds)."""
+    from engine.contract.flat import OUTCOME_COLUMNS
+
+    words = {"status": "状态", "amount": "金额", "reasons": "理由代码"}
+    labels = {
+        "application_id": "申请编号",
+        "region_code": "所在地区行政区划代码",
+        "evaluated_on": "评估日期",
+        "totals.subsidy_yuan": "补贴合计（元）",
+        "totals.levy_yuan": "征收合计（元）",
+        "error": "错误",
+        "line": "行号",
+        "decision_id": "决定编号",
+        "supersedes_id": "取代的决定编号",
+        "in_force": "是否有效",
+        "decided_at": "提议时间",
+        "officer": "经办人",
+        "reviewer": "审核人",
+        "reviewed_at": "审核时间",
+        "overridden": "审核改动的结果",
+        "credit_code": "统一社会信用代码",
+        "enterprise_name": "企业名称",
+        "ruleset_version": "规则集版本",
+        "ruleset_digest": "规则集摘要",
+        "input_sha256": "申请材料 SHA-256",
+    }
+    for o in book.outcomes:
+        for c in OUTCOME_COLUMNS:
+            labels[f"{o.name}.{c}"] = f"{o.title.get('zh', o.name)} {words[c]}"
+    return labels
+
+
 def cell_text(value: object) -> str:
     """A value as a cell's text: nothing for None, true/false for a boolean, str otherwise
     (a Decimal as its digits: never a float)."""
@@ -67,7 +100,8 @@ class CsvRows:
         self._writer.writerow(columns)
 
     def write(self, row: Mapping[str, object]) -> None:
-        self._writer.writerow([cell_text(row.get(c)) for c in self.columns])
+        # as csv.DictWriter writes them (None empty, True as True): the export's text since issue 9
+        self._writer.writerow([row.get(c) for c in self.columns])
 
     def close(self) -> None:
         pass
