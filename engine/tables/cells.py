@@ -19,6 +19,7 @@ from engine.i18n import t
 TRUE = frozenset({"true", "1", "是"})
 FALSE = frozenset({"false", "0", "否"})
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 _SCIENTIFIC = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+", re.ASCII)
 #: text fields a spreadsheet must hold as text: a number there has lost digits or zeros
 TEXT_CODES = ("enterprise.credit_code",)
@@ -58,4 +59,35 @@ def code_problem(column: str, text: str) -> str | None:
     notation, as Excel shows an 18-digit number), or None."""
     if column in TEXT_CODES and _SCIENTIFIC.fullmatch(_plain(text)):
         return t("tables.code_as_number", value=text.strip())
+    return None
+
+
+def cell_problem(kind: str, value: object, places: int | None = None) -> str | None:
+    """Why a population's cell (as a flat row holds it: text, or the reader's bool and int)
+    does not fit its column of ``kind``, keeping at most ``places`` decimals; None when it fits."""
+    if value is None or value == "":
+        return None
+    if kind == "boolean":
+        return None if value in ("true", "false") or isinstance(value, bool) else t("tables.not_a_boolean")
+    if kind == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool) or _INTEGER.fullmatch(str(value))
+        return None if ok else t("tables.not_an_integer")
+    if kind == "decimal":
+        from engine.contract.bounds import decimal_from_text
+
+        try:
+            number = decimal_from_text(str(value))
+        except ValueError:
+            return t("tables.not_a_number") + f"（{value}）"
+        exponent = number.as_tuple().exponent
+        if places is not None and isinstance(exponent, int) and -exponent > places:
+            return t("tables.too_many_places", value=value, places=places)
+        return None
+    if kind == "date":
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            return t("tables.not_a_date")
     return None
