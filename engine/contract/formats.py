@@ -304,14 +304,7 @@ def xlsx_rows(data: bytes, source: str | None = None) -> Iterator[tuple[int, str
     Columns with no header are ignored while empty. A file that is not a workbook raises
     UnreadableInputError.
     """
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    try:
-        if not data.startswith(XLSX_SIGNATURE):
-            raise CalamineError("no ZIP signature")
-        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except CalamineError as exc:
-        raise UnreadableInputError(f"not an XLSX workbook ({' '.join(str(exc).split())})", source) from None
+    rows = xlsx_sheet(data, source)
     header: list[str] | None = None
     problems: list[tuple[str, str]] = []
     for i, values in enumerate(rows):
@@ -322,6 +315,19 @@ def xlsx_rows(data: bytes, source: str | None = None) -> Iterator[tuple[int, str
             problems = header_problems([h for h in header if h != ""])
             continue
         yield (i + 1, *_xlsx_row(i + 1, header, values, problems))
+
+
+def xlsx_sheet(data: bytes, source: str | None = None) -> list[list]:
+    """The cells of a workbook's first sheet, as python-calamine gives them (a number as typed by
+    its type, a date as a date); UnreadableInputError for a file that is not a workbook."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        if not data.startswith(XLSX_SIGNATURE):
+            raise CalamineError("no ZIP signature")
+        return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except CalamineError as exc:
+        raise UnreadableInputError(f"not an XLSX workbook ({' '.join(str(exc).split())})", source) from None
 
 
 def _xlsx_row(n: int, header: list[str], values: list, problems: list) -> tuple[str, dict[str, str], object]:
