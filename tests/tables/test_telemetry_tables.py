@@ -56,7 +56,7 @@ def test_bom_gbk_and_xlsx_telemetry_read_as_the_plain_csv(tmp_path, lines):
 
 def test_a_bad_xlsx_cell_is_named_by_its_row(tmp_path, lines):
     book = openpyxl.Workbook()
-    for k, line in enumerate(lines[:4]):
+    for line in lines[:4]:
         book.active.append(line.split(","))
     book.active["C3"] = "很多"
     book.save(tmp_path / "bad.xlsx")
