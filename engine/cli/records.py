@@ -15,7 +15,7 @@ from engine.atomic import open_replacing
 from engine.cli.common import InputError, OutputPath, distinct_files, domain_errors, rulebook_options, writing
 from engine.cli.looking import date_value, filter_options
 from engine.cli.opening import DB_HELP, hide_password, masked_url, reading_store, with_store
-from engine.cli.tables_opts import bom_option, output_format
+from engine.cli.tables_opts import bom_option, encoding_option, output_format
 from engine.cli.telemetry import telemetry_options
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, read_bounded
 from engine.contract.jsontext import SIZE_TEXT
@@ -70,18 +70,20 @@ def _attach(store, app_id, path, system_id, who, book):
     help="This application corrects APP_ID (same enterprise): once confirmed, its decision replaces APP_ID's, "
     "and the overlapping period is not refused as already decided.",
 )
+@encoding_option
 @telemetry_options
 @rulebook_options
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
-def submit(files, person, corrects, telemetry_path, system_id, book, store):
+def submit(files, person, corrects, encoding, telemetry_path, system_id, book, store):
     """Receive applications: each is stored exactly as received, then validated.
 
     A .json file (or - for standard input) is one application. A .jsonl/.ndjson file (one per
     line), .csv or .xlsx file (first sheet; dotted column headers, as `evaluate` reads them) is
     one submission per row, kept with the file's name and SHA-256, the row's number and, for
-    CSV and XLSX, its cells as read. In XLSX, a number with more digits than a spreadsheet keeps
-    (a credit code typed as a number) refuses its row: format such a column as text.
+    CSV and XLSX, its cells as read (CSV in UTF-8, with or without BOM, or GBK/GB18030; 是/否 and
+    thousands separators read as `evaluate` reads them). In XLSX, a number with more digits than a
+    spreadsheet keeps, or a credit code typed as a number, refuses its row: format such a column as text.
 
     An invalid application (or a row that cannot be read as one) is kept with its errors (status
     rejected). The same application id with different content becomes a new version (two rows of
@@ -102,7 +104,7 @@ def submit(files, person, corrects, telemetry_path, system_id, book, store):
     gc.freeze()
     tally = _Tally()
     chunk: list[Row] = []
-    for row in _rows(files, person, corrects):
+    for row in _rows(files, person, corrects, encoding):
         chunk.append(row)
         if row.item is not None:
             tally.waiting += 1
@@ -123,12 +125,12 @@ def submit(files, person, corrects, telemetry_path, system_id, book, store):
         _attach(store, sub.application_id, telemetry_path, system_id, person, book)
 
 
-def _rows(files, who: str, corrects: str | None):
+def _rows(files, who: str, corrects: str | None, encoding: str | None = None):
     """Every submission the FILE arguments hold, in order: a row of a batch file, or a file."""
     for name in files:
         shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a file name not in UTF-8
         if batch_file_format(name) is not None:
-            yield from file_rows(name, shown, who)
+            yield from file_rows(name, shown, who, encoding)
             continue
         raw = _read_submission(name)
         if len(raw) > MAX_DOCUMENT_BYTES:  # not read further, so not stored: it was not received whole

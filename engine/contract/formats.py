@@ -39,7 +39,7 @@ from engine.contract.jsontext import BOM, SIZE_TEXT, loads_exact
 from engine.errors import BadRecordError, OversizeRecordError, UnreadableDocumentError, UnreadableInputError
 from engine.i18n import t
 from engine.tables.cells import TEXT_CODES, boolean_cell, code_problem, number_cell
-from engine.tables.encoding import detect, encoding_name
+from engine.tables.encoding import SNIFF, detect, encoding_name
 from engine.tables.headers import column_of, unknown_column
 
 SNIFF_BYTES = 8192  # the first block, as git and grep judge "binary"
@@ -190,7 +190,7 @@ def csv_rows(stream, encoding: str | None = None) -> Iterator[tuple[int, str, di
     """``csv_records`` with each row's cells as read, by column ({} for a row not read).
     ``encoding``: as ``--encoding`` names it; by default chosen on the first block."""
     binary = _opened(stream, "CSV")
-    codec = detect(binary.peek(SNIFF_BYTES), encoding)
+    codec = detect(binary.peek(SNIFF)[:SNIFF], encoding)
     text = io.TextIOWrapper(binary, encoding=codec, errors="surrogateescape", newline="")
     try:
         yield from _csv_rows(text, _source(stream), codec)
