@@ -123,3 +123,16 @@ class XlsxRows:
 
     def close(self) -> None:
         self._book.save(self.path)
+
+
+def write_frames(path, frames: Mapping[str, Any]) -> None:
+    """Polars frames as the sheets of one workbook (sheet name -> frame), Chinese headers."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for name, frame in frames.items():
+        sheet = book.create_sheet(name[:31])  # Excel's limit on a sheet's name
+        sheet.append([header_label(c) for c in frame.columns])
+        for row in frame.iter_rows():
+            sheet.append([cell_text(v) for v in row])
+    book.save(path)
