@@ -61,7 +61,7 @@ SUMMARIES = {
     "confirm": "Confirm proposals: from then on they are the decisions in force (caps, notices, exports).",
     "db": "The record's schema: its revision, and bringing it to this shuangtan's.",
     "decide": "Propose decisions: the engine's result, with the enterprise's history taken from the record.",
-    "evaluate": "Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).",
+    "evaluate": "Decide a batch of applications (JSON Lines, CSV with dotted columns, XLSX, or Parquet).",
     "evaluate-columnar": "Decide a population with the columnar backend (same decisions as `evaluate`, flat rows).",
     "explain": (
         "The smallest changes to an application that would turn a denial into a grant, a check not met "
