@@ -36,27 +36,30 @@ def detect_format(path: str, explicit: str | None = None) -> str:
     }.get(suffix, "jsonl")
 
 
-def read_records(stream, fmt: str, encoding: str | None = None) -> Iterator[tuple[int, str, object]]:
+def read_records(
+    stream, fmt: str, encoding: str | None = None, header: list[str] | None = None
+) -> Iterator[tuple[int, str, object]]:
     """Yield (line number, raw text, document | BadRecordError). Blank lines are skipped.
 
     ``stream`` is read as bytes (a text stream through its buffer), under the rules of
     engine.contract.formats; a file that is not text (or, for xlsx, not a workbook) raises
     UnreadableInputError. ``encoding`` (CSV): as ``--encoding`` names it, else detected.
+    ``header`` (CSV, XLSX): a list given the file's columns once read, to name a bad cell.
     """
     if fmt == "jsonl":
         return jsonl_records(stream)
     if fmt == "csv":
-        return csv_records(stream, encoding)
+        return csv_records(stream, encoding, header)
     if fmt == "xlsx":
-        return _xlsx_records(stream)
+        return _xlsx_records(stream, header)
     raise ValueError(f"unsupported input format {fmt!r}")
 
 
-def _xlsx_records(stream) -> Iterator[tuple[int, str, object]]:
+def _xlsx_records(stream, header: list[str] | None = None) -> Iterator[tuple[int, str, object]]:
     """A workbook is a ZIP archive, read whole (its directory is at its end)."""
     data = binary_stream(stream).read()
     name = getattr(stream, "name", None)
-    for n, raw, _cells, doc in xlsx_rows(data, name if isinstance(name, str) else None):
+    for n, raw, _cells, doc in xlsx_rows(data, name if isinstance(name, str) else None, header):
         yield n, raw, doc
 
 

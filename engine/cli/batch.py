@@ -29,6 +29,7 @@ from engine.cli.common import (
 from engine.cli.tables_opts import bom_option, decision_table, encoding_option, output_format
 from engine.errors import OutputError
 from engine.i18n import t
+from engine.tables.cells import with_cells
 from engine.tables.encoding import SNIFF
 
 
@@ -169,7 +170,8 @@ def evaluate(
         # --out is replaced only then, and an interrupted run leaves nothing that looks finished.
         out = stack.enter_context(decision_table(out_path, out_fmt, book, bom))
         rejects = stack.enter_context(open_replacing(rejects_path)) if rejects_path else None
-        records = read_records(src, fmt, encoding)
+        header: list[str] = []  # a CSV or XLSX file's columns: a reject names its bad cells
+        records = read_records(src, fmt, encoding, header)
         if out_fmt != "jsonl":
             records = out.regions(records)
         bar = None
@@ -188,6 +190,8 @@ def evaluate(
                     rejected += 1
                     out.rejected()
                     if rejects:
+                        if header:
+                            line = with_cells(line, header)
                         try:
                             rejects.write(line + "\n")
                         except OSError as exc:

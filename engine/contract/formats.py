@@ -180,20 +180,25 @@ def row_to_document(row: dict) -> dict:
     return doc
 
 
-def csv_records(stream, encoding: str | None = None) -> Iterator[tuple[int, str, object]]:
+def csv_records(
+    stream, encoding: str | None = None, header: list[str] | None = None
+) -> Iterator[tuple[int, str, object]]:
     """(line number of the row's last line, raw text, document | BadRecordError) per row."""
-    for n, raw, _cells, doc in csv_rows(stream, encoding):
+    for n, raw, _cells, doc in csv_rows(stream, encoding, header):
         yield n, raw, doc
 
 
-def csv_rows(stream, encoding: str | None = None) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
+def csv_rows(
+    stream, encoding: str | None = None, header: list[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
     """``csv_records`` with each row's cells as read, by column ({} for a row not read).
-    ``encoding``: as ``--encoding`` names it; by default chosen on the first block."""
+    ``encoding``: as ``--encoding`` names it; by default chosen on the first block. ``header``:
+    a list given the file's columns once they are read (to name a bad cell, ``cell_name``)."""
     binary = _opened(stream, "CSV")
     codec = detect(binary.peek(SNIFF)[:SNIFF], encoding)
     text = io.TextIOWrapper(binary, encoding=codec, errors="surrogateescape", newline="")
     try:
-        yield from _csv_rows(text, _source(stream), codec)
+        yield from _csv_rows(text, _source(stream), codec, header)
     finally:
         with contextlib.suppress(ValueError):  # leave the caller's stream open
             text.detach()
@@ -225,7 +230,9 @@ def _shown_cells(header: list[str], row: list[str]) -> dict[str, str]:
     return {(header[i] if i < len(header) else f"(cell {i + 1})"): shown(c) for i, c in enumerate(row)}
 
 
-def _csv_rows(text, source: str | None, codec: str) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
+def _csv_rows(
+    text, source: str | None, codec: str, columns: list[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
     too_long: list[int] = []
     reader = csv.reader(_bounded_lines(text, too_long))
     not_text = "not valid UTF-8" if codec == "utf-8-sig" else t("tables.not_encoded", encoding=encoding_name(codec))
@@ -236,6 +243,8 @@ def _csv_rows(text, source: str | None, codec: str) -> Iterator[tuple[int, str, 
     except csv.Error as exc:
         raise UnreadableInputError(f"the CSV header cannot be read: {exc}", source) from None
     problems = header_problems(header)
+    if columns is not None:
+        columns[:] = header
     cut_at = -1  # the line a csv error stopped in: what the reader gives next is its tail
     while True:
         try:
@@ -294,7 +303,9 @@ XLSX_SIGNATURE = b"PK\x03\x04"  # an XLSX workbook is a ZIP archive
 _WHOLE_LIMIT = 10.0**SPREADSHEET_DIGITS
 
 
-def xlsx_rows(data: bytes, source: str | None = None) -> Iterator[tuple[int, str, dict[str, str], object]]:
+def xlsx_rows(
+    data: bytes, source: str | None = None, columns: list[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str], object]]:
     """(row number in the sheet, raw text, cells as received, document | BadRecordError) per
     non-blank row of the workbook's first sheet, under the header: its first non-blank row.
 
@@ -313,6 +324,8 @@ def xlsx_rows(data: bytes, source: str | None = None) -> Iterator[tuple[int, str
         if header is None:
             header = [column_of(xlsx_cell(v)[0]) for v in values]
             problems = header_problems([h for h in header if h != ""])
+            if columns is not None:
+                columns[:] = header
             continue
         yield (i + 1, *_xlsx_row(i + 1, header, values, problems))
 

@@ -91,3 +91,24 @@ def cell_problem(kind: str, value: object, places: int | None = None) -> str | N
         except ValueError:
             return t("tables.not_a_date")
     return None
+
+
+def with_cells(reject: str, header: list[str]) -> str:
+    """A reject line of a CSV or XLSX input with ``cell`` (``M7``) beside each error whose path
+    is one of the file's contract columns: the row is the reject's ``line``, the column its place."""
+    import json
+
+    from engine.contract.formats import cell_name
+
+    record = json.loads(reject)
+    row = record.get("line")
+    if not isinstance(row, int):
+        return reject
+    from engine.contract.application import FIELDS
+
+    # a known column's cell in this row; an unknown column's problem is its header's, not a cell's
+    place = {c: j for j, c in enumerate(header) if c in FIELDS}
+    for error in record.get("errors", []):
+        if error.get("path") in place:
+            error["cell"] = cell_name(place[error["path"]], row)
+    return json.dumps(record, ensure_ascii=False)

@@ -175,10 +175,10 @@ def test_csv_cells_out_of_bounds_or_misspelt_are_refused_naming_the_column(tmp_p
     assert result.exit_code == 0 and "decided 2, rejected 4" in result.output
     errors = [(r["line"], r["errors"]) for r in map(json.loads, rejects.read_text().splitlines())]
     assert errors == [
-        (2, [{"path": "packaging.order_count", "message": "must be ≤ 999999999999999999"}]),
-        (3, [{"path": "storage.capacity_kwh", "message": "must have at most 18 integer digits"}]),
-        (5, [{"path": "storage.capacity_kwh", "message": "must be a decimal number, got '1e3'"}]),
-        (6, [{"path": "packaging.order_count", "message": "must be an integer"}]),
+        (2, [{"path": "packaging.order_count", "message": "must be ≤ 999999999999999999", "cell": "W2"}]),
+        (3, [{"path": "storage.capacity_kwh", "message": "must have at most 18 integer digits", "cell": "I3"}]),
+        (5, [{"path": "storage.capacity_kwh", "message": "must be a decimal number, got '1e3'", "cell": "I5"}]),
+        (6, [{"path": "packaging.order_count", "message": "must be an integer", "cell": "W6"}]),
     ]
 
 

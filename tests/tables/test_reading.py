@@ -65,6 +65,7 @@ def test_a_credit_code_excel_made_a_number_is_named_with_its_cell_and_the_fix(tm
         {
             "path": "enterprise.credit_code",
             "message": "单元格 D2 中是数字 9.11401e+17，不是代码：请将该列设置为“文本”格式后重新输入",
+            "cell": "D2",
         }
     ]
 
@@ -99,7 +100,7 @@ def test_a_bad_cell_is_named_by_row_and_column_and_the_rest_decided(tmp_path):
     out, rejects = decide(tmp_path, "bad.csv", csv_bytes(rows, "gbk"))
     assert out.count(b"\n") == 3
     bad = [r for r in rejects if r["line"] == 2]
-    assert [e["path"] for e in bad[0]["errors"]] == ["storage.discharged_kwh"]
+    assert [(e["path"], e["cell"]) for e in bad[0]["errors"]] == [("storage.discharged_kwh", "M2")]
     assert "三十万" in bad[0]["errors"][0]["message"]
 
 
