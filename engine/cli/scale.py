@@ -9,6 +9,8 @@ import click
 
 from engine.atomic import replacing
 from engine.cli.common import check_output, distinct_files, domain_errors, rulebook_options, terminated_cleanly, writing
+from engine.cli.tables_opts import bom_option, output_format
+from engine.i18n import t
 
 
 @click.command("verify-backends")
@@ -60,13 +62,22 @@ def verify_backends(n, seed, show, book):
 @click.option(
     "--out",
     "out_path",
-    required=True,
     type=click.Path(path_type=Path),
-    help="Decisions file (.parquet or .csv; dotted columns). With --cluster: a folder of parts.",
+    help="Decisions file (.parquet or .csv; dotted columns).",
 )
 @click.option(
-    "--input-format", type=click.Choice(["parquet", "jsonl", "csv"]), default=None, help="Default: from the file name."
+    "--out-dir",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --cluster: the folder the parts of the decisions are written to (Parquet).",
 )
+@click.option(
+    "--input-format",
+    type=click.Choice(["parquet", "jsonl", "csv", "xlsx"]),
+    default=None,
+    help="Default: from the file name.",
+)
+@bom_option
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
@@ -86,12 +97,20 @@ def verify_backends(n, seed, show, book):
 )
 @rulebook_options
 @domain_errors  # an input that is not Parquet: one line, exit 2
-def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, workers, book):
+def evaluate_columnar(input_path, out_path, out_dir, input_format, bom, chunk_size, cluster, workers, book):
     """Decide a population with the columnar backend (same decisions as `evaluate`, flat rows).
 
     Rows that fail validation are kept with their line number and an error message.
     """
-    run_columnar(book, input_path, out_path, input_format, chunk_size, cluster, workers)
+    if cluster:
+        if out_dir is None or out_path is not None:
+            raise click.UsageError(t("tables.cluster_out_dir"))
+        run_columnar(book, input_path, out_dir, input_format, chunk_size, cluster, workers, out_hint="--out-dir")
+        return
+    if out_path is None or out_dir is not None:
+        raise click.UsageError(t("tables.out_not_dir"))
+    output_format(out_path, ("parquet", "csv"))
+    run_columnar(book, input_path, out_path, input_format, chunk_size, cluster, workers, bom=bom)
 
 
 def run_columnar(
