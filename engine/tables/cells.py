@@ -51,7 +51,7 @@ def number_cell(text: str) -> str:
     plain = _plain(text)
     if _GROUPED.fullmatch(plain):
         return plain.replace(",", "")
-    return plain if plain.replace(".", "", 1).lstrip("+-").isascii() else text.strip()
+    return plain if plain.isascii() else text.strip()  # 三十万, ３２００元: for validation to name as typed
 
 
 def code_problem(column: str, text: str) -> str | None:
