@@ -219,8 +219,9 @@ def _date_text(dates: pl.Series) -> pl.Series:
 class DecisionWriter:
     """Decisions appended chunk by chunk to one Parquet file (dotted columns) or CSV."""
 
-    def __init__(self, path: str | Path, book, with_line: bool = True):
+    def __init__(self, path: str | Path, book, with_line: bool = True, bom: bool = True):
         self.path = Path(path)
+        self.bom = bom  # a CSV for Excel starts with a UTF-8 BOM (engine.tables.writing)
         self.cols = result_columns(book) + (["line"] if with_line else [])
         self.csv = self.path.suffix.lower() == ".csv"
         self._writer: pq.ParquetWriter | None = None
@@ -252,6 +253,8 @@ class DecisionWriter:
         if self.csv:
             if self._stream is None:
                 self._stream = self._open(lambda: open(self.path, "w", encoding="utf-8", newline=""))
+                if self.bom:  # Polars writes only to a stream it knows as UTF-8
+                    self._stream.write("\ufeff")
                 frame.write_csv(self._stream)
             else:
                 buf = io.StringIO()
@@ -342,14 +345,16 @@ class DecisionWriter:
         return False
 
 
-def decide_file(book, input_path, out_path, chunk_size: int = DEFAULT_CHUNK, fmt: str | None = None) -> tuple[int, int]:
+def decide_file(
+    book, input_path, out_path, chunk_size: int = DEFAULT_CHUNK, fmt: str | None = None, bom: bool = True
+) -> tuple[int, int]:
     """Stream a population file through the columnar backend into a decisions file.
 
     Returns (decided, rejected). Memory is bounded by ``chunk_size`` (at most three chunks are
     in flight: reading, deciding and writing overlap in threads; Polars, NumPy and the Parquet
     writer release the GIL).
     """
-    with ThreadPoolExecutor(max_workers=2) as pool, DecisionWriter(out_path, book) as w:
+    with ThreadPoolExecutor(max_workers=2) as pool, DecisionWriter(out_path, book, bom=bom) as w:
         chunks = read_chunks(input_path, chunk_size, fmt)
         pending_read = pool.submit(next, chunks, None)
         pending_write = None

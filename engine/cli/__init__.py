@@ -38,6 +38,7 @@ _LAZY = {
         name: ("engine.cli.records",)
         for name in ("submit", "decide", "confirm", "return", "replay", "notice", "export")
     },
+    "template": ("engine.cli.template_cmd",),
     "list": ("engine.cli.looking",),
     "show": ("engine.cli.looking",),
     "db": ("engine.cli.db_cmd",),
@@ -60,7 +61,7 @@ SUMMARIES = {
     "confirm": "Confirm proposals: from then on they are the decisions in force (caps, notices, exports).",
     "db": "The record's schema: its revision, and bringing it to this shuangtan's.",
     "decide": "Propose decisions: the engine's result, with the enterprise's history taken from the record.",
-    "evaluate": "Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).",
+    "evaluate": "Decide a batch of applications (JSON Lines, CSV with dotted columns, XLSX, or Parquet).",
     "evaluate-columnar": "Decide a population with the columnar backend (same decisions as `evaluate`, flat rows).",
     "explain": (
         "The smallest changes to an application that would turn a denial into a grant, a check not met "
@@ -77,6 +78,7 @@ SUMMARIES = {
     "simulate": "Evaluate a population under the baseline and under a reform, and report the difference.",
     "submit": "Receive applications: each is stored exactly as received, then validated.",
     "telemetry": "Metered intervals from the provincial platform.",
+    "template": "The application template (XLSX): bilingual headers, drop-downs, formats and a 说明 sheet.",
     "users": "Accounts that may act on the record: officers, reviewers, enterprises…",
     "verify-backends": "Decide N generated applications with the Rete and the columnar backend; compare every cell.",
 }

@@ -26,18 +26,28 @@ from engine.cli.common import (
     system_problem,
     terminated_cleanly,
 )
+from engine.cli.tables_opts import bom_option, decision_table, encoding_option, output_format
 from engine.errors import OutputError
+from engine.i18n import t
+from engine.tables.cells import with_cells
+from engine.tables.encoding import SNIFF
 
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, exists=True, allow_dash=True))
-# --out is a file, or with --cluster a folder: checked in the body, once the backend is known.
+# --out is a file whose suffix is its format; --cluster writes a folder of parts, named --out-dir.
 @click.option(
     "--out",
     "out_path",
-    required=True,
     type=click.Path(path_type=Path),
-    help="Decisions, one JSON document per line, in input order.",
+    help="Decisions in input order, in the format the name says: .jsonl (one document per line), "
+    ".csv or .xlsx (one flat row per application), .parquet (the columnar backend).",
+)
+@click.option(
+    "--out-dir",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --cluster: the folder the parts of the decisions are written to (Parquet).",
 )
 @click.option(
     "--rejects",
@@ -47,10 +57,12 @@ from engine.errors import OutputError
 )
 @click.option(
     "--input-format",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
+    type=click.Choice(["jsonl", "csv", "xlsx", "parquet"]),
     default=None,
-    help="Default: from the file name (.jsonl, .csv, .parquet).",
+    help="Default: from the file name (.jsonl, .csv, .xlsx, .parquet).",
 )
+@encoding_option
+@bom_option
 @click.option(
     "--jobs",
     "-j",
@@ -83,8 +95,22 @@ from engine.errors import OutputError
 @partial_option
 @rulebook_options
 @domain_errors  # an input that is not text, or not Parquet: one line, exit 2
-def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, chunk_size, cluster, book, partial):
-    """Decide a batch of applications (JSON Lines, CSV with dotted columns, or Parquet).
+def evaluate(
+    input_path,
+    out_path,
+    out_dir,
+    rejects_path,
+    input_format,
+    encoding,
+    bom,
+    jobs,
+    backend,
+    chunk_size,
+    cluster,
+    book,
+    partial,
+):
+    """Decide a batch of applications (JSON Lines, CSV with dotted columns, XLSX, or Parquet).
 
     Never stops at a bad record: each goes to --rejects with its line number and reasons
     (on the columnar path, a bad row keeps its line and an `error` in the output).
@@ -92,24 +118,35 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
     Lines out) a field a record leaves out, or an empty CSV cell, is unknown.
     """
     fmt = detect_format(input_path, input_format)
+    if cluster:
+        if out_dir is None or out_path is not None:
+            raise click.UsageError(t("tables.cluster_out_dir"))
+        out_path = out_dir
+        out_fmt = "parquet"
+    elif out_path is None or out_dir is not None:
+        raise click.UsageError(t("tables.out_not_dir"))
+    else:
+        out_fmt = output_format(out_path)
     if partial:
-        if backend == "columnar" or cluster or fmt == "parquet" or out_path.suffix.lower() == ".parquet":
+        if backend == "columnar" or cluster or fmt == "parquet" or out_fmt != "jsonl":
             raise click.BadParameter(
                 "partial decisions are documents: the Rete path, JSON Lines or CSV in, JSON Lines out",
                 param_hint="--partial",
             )
         backend = "rete"
     if backend == "auto":
-        flat_out = out_path.suffix.lower() == ".parquet"
-        backend = "columnar" if (fmt == "parquet" or flat_out or cluster) else "rete"
+        backend = "columnar" if (fmt == "parquet" or out_fmt == "parquet" or cluster) else "rete"
     if backend == "columnar":
+        if out_fmt not in ("parquet", "csv"):
+            raise click.UsageError(t("tables.columnar_out", path=out_path))
         if rejects_path:
             raise click.BadParameter(
                 "the columnar path keeps bad rows in --out with an error column", param_hint="--rejects"
             )
         from engine.cli.scale import run_columnar
 
-        return run_columnar(book, Path(input_path), out_path, fmt, chunk_size, cluster)
+        hint = "--out-dir" if cluster else "--out"
+        return run_columnar(book, Path(input_path), out_path, fmt, chunk_size, cluster, bom=bom, out_hint=hint)
     if fmt == "parquet":
         raise click.BadParameter("Parquet input is decided by the columnar backend", param_hint="--backend")
     check_output(out_path, "--out")
@@ -117,12 +154,13 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
     jobs = jobs or os.cpu_count() or 1
     started = time.perf_counter()
     decided = rejected = 0
-    # Bytes that are not UTF-8 are kept as surrogate escapes: that record is rejected, not the file.
+    # Read as bytes (engine.contract.formats decodes them): bytes not in the file's encoding reject
+    # their record, not the file. The buffer is the block the encoding is chosen on.
     if input_path == "-":
-        src = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline="")
+        src = io.BufferedReader(sys.stdin.buffer.raw, buffer_size=SNIFF)
     else:
         try:
-            src = open(input_path, encoding="utf-8", errors="surrogateescape", newline="")
+            src = open(input_path, "rb", buffering=SNIFF)
         except OSError as exc:
             raise click.BadParameter(f"cannot read {input_path}: {system_problem(exc)}", param_hint="INPUT") from None
     outputs = {"--out": out_path, "--rejects": rejects_path}
@@ -130,9 +168,12 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
         stack.enter_context(src)
         # Both written beside their final names and renamed when the run completes: an existing
         # --out is replaced only then, and an interrupted run leaves nothing that looks finished.
-        out = stack.enter_context(open_replacing(out_path))
+        out = stack.enter_context(decision_table(out_path, out_fmt, book, bom))
         rejects = stack.enter_context(open_replacing(rejects_path)) if rejects_path else None
-        records = read_records(src, fmt)
+        header: list[str] = []  # a CSV or XLSX file's columns: a reject names its bad cells
+        records = read_records(src, fmt, encoding, header)
+        if out_fmt != "jsonl":
+            records = out.regions(records)
         bar = None
         if progress_wanted() and input_path != "-":
             bar = click.progressbar(length=Path(input_path).stat().st_size, label="deciding", file=sys.stderr)
@@ -142,12 +183,15 @@ def evaluate(input_path, out_path, rejects_path, input_format, jobs, backend, ch
                 if ok:
                     decided += 1
                     try:
-                        out.write(line + "\n")
+                        out.write(line)
                     except OSError as exc:
                         raise OutputError(out_path, system_problem(exc)) from None
                 else:
                     rejected += 1
+                    out.rejected()
                     if rejects:
+                        if header:
+                            line = with_cells(line, header)
                         try:
                             rejects.write(line + "\n")
                         except OSError as exc:

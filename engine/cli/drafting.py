@@ -75,7 +75,7 @@ def population():
     "out",
     type=OutputPath(),
     required=True,
-    help="Output file: .parquet (typed, exact decimals), .jsonl (CONTRACT documents) or .csv.",
+    help="Output file: .parquet (typed, exact decimals), .jsonl (CONTRACT documents), .csv or .xlsx.",
 )
 def population_generate(n, seed, year, out):
     """Generate N synthetic applications calibrated to the Shanxi facts of source S §2."""
@@ -97,7 +97,7 @@ def population_generate(n, seed, year, out):
     "population_path",
     required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Population file (.parquet, .jsonl or .csv with dotted columns).",
+    help="Population file (.parquet, .jsonl, or .csv/.xlsx with dotted or labelled columns).",
 )
 @click.option(
     "--reform",
@@ -145,6 +145,12 @@ def population_generate(n, seed, year, out):
     "LocalCluster); Parquet population, columnar backend. Same results as one machine.",
 )
 @click.option(
+    "--xlsx",
+    "xlsx",
+    is_flag=True,
+    help="Also write tables.xlsx: the CSV tables as sheets, with Chinese headers.",
+)
+@click.option(
     "--partition-rows",
     type=click.IntRange(min=1),
     default=500_000,
@@ -152,7 +158,9 @@ def population_generate(n, seed, year, out):
     help="With --cluster: rows per task (whole Parquet row groups).",
 )
 @domain_errors
-def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, backend, workers, cluster, partition_rows):
+def simulate(
+    population_path, reforms, baseline_reforms, rules_dir, out_dir, backend, workers, cluster, xlsx, partition_rows
+):
     """Evaluate a population under the baseline and under a reform, and report the difference."""
     import polars as pl  # the [columnar] extra: imported here so that `rules` and `explain` need no Polars
 
@@ -210,7 +218,7 @@ def _report(result, out_dir, population_path, backend, periods, reforms, baselin
         "baseline_reforms": [str(p) for p in baseline_reforms],
     }
     with writing(out_dir, "--out"), replacing_folder(out_dir, last="report.md") as part:
-        files = write_outputs(result, part, meta)
+        files = write_outputs(result, part, meta, xlsx=click.get_current_context().params.get("xlsx", False))
     net = result.money["net_cost"]
     click.echo(
         f"{result.rows:,} applications, {result.per_application.height:,} changed; "

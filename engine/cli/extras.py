@@ -18,6 +18,7 @@ EXTRAS = {
     "matplotlib": "charts",
     "weasyprint": "pdf",
     "docx": "docx",
+    "openpyxl": "spreadsheets",
     "psycopg2": "postgres",
     "psycopg": "postgres",
     "fastapi": "service",

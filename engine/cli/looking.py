@@ -36,6 +36,16 @@ def date_value(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
+def outcome_value(ctx, param, value):
+    """``NAME`` or ``NAME=STATUS`` naming an outcome of the rulebook and one of its statuses: a
+    typo would select nothing and say "0 application(s)" as if none had it."""
+    if value is None:
+        return None
+    from engine.cli.filter_names import checked_outcome
+
+    return checked_outcome(value, param, ctx)
+
+
 def filter_options(fn):
     """--region, --outcome, --since, --until: which applications (list; confirm --all-proposed)."""
     for option in reversed(
@@ -43,6 +53,7 @@ def filter_options(fn):
             click.option("--region", metavar="CODE", help="6-digit region code, e.g. 140100."),
             click.option(
                 "--outcome",
+                callback=outcome_value,
                 metavar="NAME[=STATUS]",
                 help="e.g. storage_subsidy=granted; a bare name: any status but not_applicable.",
             ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy.exc import OperationalError
@@ -14,10 +15,12 @@ from engine.atomic import open_replacing
 from engine.cli.common import InputError, OutputPath, distinct_files, domain_errors, rulebook_options, writing
 from engine.cli.looking import date_value, filter_options
 from engine.cli.opening import DB_HELP, hide_password, masked_url, reading_store, with_store
+from engine.cli.tables_opts import bom_option, encoding_option, output_format
 from engine.cli.telemetry import telemetry_options
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, read_bounded
 from engine.contract.jsontext import SIZE_TEXT
 from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
+from engine.i18n import t
 from engine.records import service as records
 from engine.records import views as records_view
 from engine.records.batch_files import Row, file_rows
@@ -67,18 +70,20 @@ def _attach(store, app_id, path, system_id, who, book):
     help="This application corrects APP_ID (same enterprise): once confirmed, its decision replaces APP_ID's, "
     "and the overlapping period is not refused as already decided.",
 )
+@encoding_option
 @telemetry_options
 @rulebook_options
 @domain_errors  # outside with_store, which names a failing record first
 @with_store
-def submit(files, person, corrects, telemetry_path, system_id, book, store):
+def submit(files, person, corrects, encoding, telemetry_path, system_id, book, store):
     """Receive applications: each is stored exactly as received, then validated.
 
     A .json file (or - for standard input) is one application. A .jsonl/.ndjson file (one per
     line), .csv or .xlsx file (first sheet; dotted column headers, as `evaluate` reads them) is
     one submission per row, kept with the file's name and SHA-256, the row's number and, for
-    CSV and XLSX, its cells as read. In XLSX, a number with more digits than a spreadsheet keeps
-    (a credit code typed as a number) refuses its row: format such a column as text.
+    CSV and XLSX, its cells as read (CSV in UTF-8, with or without BOM, or GBK/GB18030; 是/否 and
+    thousands separators read as `evaluate` reads them). In XLSX, a number with more digits than a
+    spreadsheet keeps, or a credit code typed as a number, refuses its row: format such a column as text.
 
     An invalid application (or a row that cannot be read as one) is kept with its errors (status
     rejected). The same application id with different content becomes a new version (two rows of
@@ -99,7 +104,7 @@ def submit(files, person, corrects, telemetry_path, system_id, book, store):
     gc.freeze()
     tally = _Tally()
     chunk: list[Row] = []
-    for row in _rows(files, person, corrects):
+    for row in _rows(files, person, corrects, encoding):
         chunk.append(row)
         if row.item is not None:
             tally.waiting += 1
@@ -120,12 +125,12 @@ def submit(files, person, corrects, telemetry_path, system_id, book, store):
         _attach(store, sub.application_id, telemetry_path, system_id, person, book)
 
 
-def _rows(files, who: str, corrects: str | None):
+def _rows(files, who: str, corrects: str | None, encoding: str | None = None):
     """Every submission the FILE arguments hold, in order: a row of a batch file, or a file."""
     for name in files:
         shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a file name not in UTF-8
         if batch_file_format(name) is not None:
-            yield from file_rows(name, shown, who)
+            yield from file_rows(name, shown, who, encoding)
             continue
         raw = _read_submission(name)
         if len(raw) > MAX_DOCUMENT_BYTES:  # not read further, so not stored: it was not received whole
@@ -469,8 +474,15 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "xlsx"]),
+    default=None,
+    help="Default: from --out's name (.csv, .jsonl, .xlsx); csv on standard output.",
+)
 @click.option("--out", "out_path", type=OutputPath(allow_dash=True, path_type=None), default="-", show_default=True)
+@bom_option
 @click.option(
     "--all", "include_superseded", is_flag=True, help="Include superseded decisions (default: in force only)."
 )
@@ -479,17 +491,27 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
 @rulebook_options
 @domain_errors  # outside reading_store, which names a failing record first
 @reading_store
-def export(fmt, out_path, include_superseded, since, until, book, store):
-    """Decisions for the provincial platform: CSV (flat dotted columns) or JSON Lines (full documents)."""
+def export(fmt, out_path, bom, include_superseded, since, until, book, store):
+    """Decisions for the provincial platform: CSV (flat dotted columns) or JSON Lines (full documents).
+
+    XLSX too (the CSV's columns under Chinese headers). A CSV file starts with a UTF-8 BOM, for
+    Excel (--no-bom to omit it); on standard output it never does.
+    """
     kwargs = dict(include_superseded=include_superseded, since=since, until=until)
     if out_path == "-":
-        n = records_view.export(store, book, sys.stdout, fmt, **kwargs)
+        if fmt == "xlsx":
+            raise click.BadParameter(t("tables.xlsx_to_a_file"), param_hint="--format")
+        n = records_view.export(store, book, sys.stdout, fmt or "csv", **kwargs)
     else:
         if store.dialect == "sqlite" and store.engine.url.database:
             distinct_files({"--db": store.engine.url.database, "--out": out_path})
+        named = fmt if fmt and not Path(out_path).suffix else output_format(Path(out_path), ("csv", "jsonl", "xlsx"))
+        if fmt and fmt != named:
+            raise click.UsageError(t("tables.format_conflict", fmt=fmt, path=out_path))
         # the file appears whole when the export completes; an existing one is kept until then
-        with writing(out_path, "--out"), open_replacing(out_path, newline="") as fh:
-            n = records_view.export(store, book, fh, fmt, **kwargs)
+        mode = "wb" if named == "xlsx" else "w"
+        with writing(out_path, "--out"), open_replacing(out_path, mode, newline="") as fh:
+            n = records_view.export(store, book, fh, named, bom=bom, **kwargs)
     click.echo(f"{n} decision(s) exported", err=True)
 
 

@@ -9,6 +9,8 @@ import click
 
 from engine.atomic import replacing
 from engine.cli.common import check_output, distinct_files, domain_errors, rulebook_options, terminated_cleanly, writing
+from engine.cli.tables_opts import bom_option, output_format
+from engine.i18n import t
 
 
 @click.command("verify-backends")
@@ -60,13 +62,22 @@ def verify_backends(n, seed, show, book):
 @click.option(
     "--out",
     "out_path",
-    required=True,
     type=click.Path(path_type=Path),
-    help="Decisions file (.parquet or .csv; dotted columns). With --cluster: a folder of parts.",
+    help="Decisions file (.parquet or .csv; dotted columns).",
 )
 @click.option(
-    "--input-format", type=click.Choice(["parquet", "jsonl", "csv"]), default=None, help="Default: from the file name."
+    "--out-dir",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --cluster: the folder the parts of the decisions are written to (Parquet).",
 )
+@click.option(
+    "--input-format",
+    type=click.Choice(["parquet", "jsonl", "csv", "xlsx"]),
+    default=None,
+    help="Default: from the file name.",
+)
+@bom_option
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
@@ -86,27 +97,47 @@ def verify_backends(n, seed, show, book):
 )
 @rulebook_options
 @domain_errors  # an input that is not Parquet: one line, exit 2
-def evaluate_columnar(input_path, out_path, input_format, chunk_size, cluster, workers, book):
+def evaluate_columnar(input_path, out_path, out_dir, input_format, bom, chunk_size, cluster, workers, book):
     """Decide a population with the columnar backend (same decisions as `evaluate`, flat rows).
 
     Rows that fail validation are kept with their line number and an error message.
     """
-    run_columnar(book, input_path, out_path, input_format, chunk_size, cluster, workers)
+    if cluster:
+        if out_dir is None or out_path is not None:
+            raise click.UsageError(t("tables.cluster_out_dir"))
+        run_columnar(book, input_path, out_dir, input_format, chunk_size, cluster, workers, out_hint="--out-dir")
+        return
+    if out_path is None or out_dir is not None:
+        raise click.UsageError(t("tables.out_not_dir"))
+    output_format(out_path, ("parquet", "csv"))
+    run_columnar(book, input_path, out_path, input_format, chunk_size, cluster, workers, bom=bom)
 
 
-def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_000, cluster=None, workers=2):
-    """Shared by evaluate-columnar and evaluate --backend columnar: decide a file, print the counts."""
+def run_columnar(
+    book,
+    input_path,
+    out_path,
+    input_format=None,
+    chunk_size=250_000,
+    cluster=None,
+    workers=2,
+    bom=True,
+    out_hint="--out",
+):
+    """Shared by evaluate-columnar and evaluate --backend columnar: decide a file, print the counts.
+    ``bom``: a CSV output starts with a UTF-8 BOM (engine.tables.writing); ``out_hint``: the
+    option that named the output (evaluate --cluster: --out-dir)."""
     from engine.batch.readers import detect_format
 
-    check_output(out_path, "--out", folder=bool(cluster))
-    distinct_files({"INPUT": input_path, "--out": out_path})
+    check_output(out_path, out_hint, folder=bool(cluster))
+    distinct_files({"INPUT": input_path, out_hint: out_path})
     started = time.perf_counter()
     if cluster:
         if detect_format(str(input_path), input_format) != "parquet":
             raise click.BadParameter("--cluster needs a Parquet input", param_hint="INPUT")
         from engine.batch.distributed import decide_parquet_distributed
 
-        with writing(out_path, "--out", others=False):
+        with writing(out_path, out_hint, others=False):
             summary = decide_parquet_distributed(
                 book, input_path, out_path, cluster, n_workers=workers, rows_per_partition=chunk_size
             )
@@ -115,8 +146,8 @@ def run_columnar(book, input_path, out_path, input_format=None, chunk_size=250_0
         from engine.batch.parquet import decide_file
 
         # the input's errors are not the output's; the file appears whole when the run completes
-        with terminated_cleanly(), writing(out_path, "--out", others=False), replacing(out_path) as part:
-            decided, rejected = decide_file(book, input_path, part, chunk_size, input_format)
+        with terminated_cleanly(), writing(out_path, out_hint, others=False), replacing(out_path) as part:
+            decided, rejected = decide_file(book, input_path, part, chunk_size, input_format, bom=bom)
         total = decided + rejected
     elapsed = time.perf_counter() - started
     click.echo(

@@ -270,7 +270,9 @@ _PATTERN_TEXT = {
 def _phrase(err: Mapping[str, Any]) -> str:
     kind, ctx = err["type"], err.get("ctx", {})
     if kind == "extra_forbidden":
-        return "unknown field"
+        from engine.tables.headers import did_you_mean  # it reads FIELDS, defined above
+
+        return "unknown field" + did_you_mean(_path(err["loc"]))
     if kind == "missing":
         return "required field is missing"
     if kind == "greater_than":

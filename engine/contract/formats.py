@@ -10,11 +10,14 @@ backend, simulate's populations; check and submit read one document through json
 - JSON Lines: bytes split on LF only (a CR inside a record belongs to it; a CRLF ending loses its
   CR); a UTF-8 BOM at the start of the file is skipped; each line is at most MAX_DOCUMENT_BYTES,
   valid UTF-8 and strict JSON (jsontext), or that line alone is rejected.
-- CSV: UTF-8 (BOM allowed); a header naming known columns, each once; every row exactly as many
-  cells as the header; a row with a byte that is not UTF-8 is rejected naming the column. Cells
-  get a spreadsheet's leniency: spaces around a number or a boolean, true/false in any case.
-- XLSX (submit): the first sheet, headed as a CSV file; each cell read as the text a CSV cell
-  would hold, a number only when it is the decimal that was typed (``xlsx_rows``).
+- CSV: UTF-8 (BOM allowed) or GBK/GB18030, chosen on the file's first block or named
+  (engine.tables.encoding); a header naming known columns, each once (a dotted path, or the
+  label with the path after it, engine.tables.headers); every row exactly as many cells as the
+  header; a row with a byte that is not in the file's encoding is rejected naming the column.
+  Cells get a spreadsheet's leniency (engine.tables.cells): spaces around a number or a boolean,
+  是/否, TRUE/FALSE, 1/0, thousands separators, full-width digits.
+- XLSX: the first sheet, headed as a CSV file; each cell read as the text a CSV cell would hold,
+  a number only when it is the decimal that was typed (``xlsx_rows``).
 - Parquet: each contract column of a type that holds its field exactly (no binary floats, no
   decimal256): ``parquet_column_problems``.
 """
@@ -27,7 +30,6 @@ import datetime as dt
 import io
 import math
 import re
-import string
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -35,6 +37,10 @@ from engine.contract.application import FIELDS
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, MAX_INTEGER_DIGITS, TooLongInteger
 from engine.contract.jsontext import BOM, SIZE_TEXT, loads_exact
 from engine.errors import BadRecordError, OversizeRecordError, UnreadableDocumentError, UnreadableInputError
+from engine.i18n import t
+from engine.tables.cells import TEXT_CODES, boolean_cell, code_problem, number_cell
+from engine.tables.encoding import SNIFF, detect, encoding_name
+from engine.tables.headers import column_of, unknown_column
 
 SNIFF_BYTES = 8192  # the first block, as git and grep judge "binary"
 #: Signatures of the binary files a user may hand over by mistake: PNG, Parquet, ZIP (xlsx, docx),
@@ -138,24 +144,26 @@ def cell_value(kind: str, text: str):
     """CSV text to the JSON value the contract expects; anything odd is left for validation to
     name (an integer too long to convert becomes a marker saying so)."""
     if kind == "boolean":
-        low = text.strip().lower()
-        return {"true": True, "false": False}.get(low, text)
+        return boolean_cell(text)
     if kind == "integer":
-        t = text.strip(string.whitespace)
-        if not _INTEGER_CELL.fullmatch(t):
+        n = number_cell(text)
+        if not _INTEGER_CELL.fullmatch(n):
             return text
-        digits = t.lstrip("-").lstrip("0") or "0"  # int() of 5,000 zeros is as slow as of 5,000 digits
+        digits = n.lstrip("-").lstrip("0") or "0"  # int() of 5,000 zeros is as slow as of 5,000 digits
         if len(digits) > MAX_INTEGER_DIGITS:
-            return TooLongInteger(len(t), t.startswith("-"))
-        return -int(digits) if t.startswith("-") else int(digits)
+            return TooLongInteger(len(n), n.startswith("-"))
+        return -int(digits) if n.startswith("-") else int(digits)
     if kind == "decimal":
-        return text.strip(string.whitespace)
+        return number_cell(text)
     return text
 
 
 def row_to_document(row: dict) -> dict:
     """A CSV row with dotted columns to a nested application; an empty cell means absent."""
     doc: dict = {}
+    codes = [(c, p) for c in TEXT_CODES if isinstance(row.get(c), str) and (p := code_problem(c, row[c]))]
+    if codes:
+        raise BadRecordError(codes)
     for column, text in row.items():
         if column is None:
             raise BadRecordError([("(row)", "more cells than columns")])
@@ -172,18 +180,25 @@ def row_to_document(row: dict) -> dict:
     return doc
 
 
-def csv_records(stream) -> Iterator[tuple[int, str, object]]:
+def csv_records(
+    stream, encoding: str | None = None, header: list[str] | None = None
+) -> Iterator[tuple[int, str, object]]:
     """(line number of the row's last line, raw text, document | BadRecordError) per row."""
-    for n, raw, _cells, doc in csv_rows(stream):
+    for n, raw, _cells, doc in csv_rows(stream, encoding, header):
         yield n, raw, doc
 
 
-def csv_rows(stream) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
-    """``csv_records`` with each row's cells as read, by column ({} for a row not read)."""
+def csv_rows(
+    stream, encoding: str | None = None, header: list[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
+    """``csv_records`` with each row's cells as read, by column ({} for a row not read).
+    ``encoding``: as ``--encoding`` names it; by default chosen on the first block. ``header``:
+    a list given the file's columns once they are read (to name a bad cell, ``cell_name``)."""
     binary = _opened(stream, "CSV")
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    codec = detect(binary.peek(SNIFF)[:SNIFF], encoding)
+    text = io.TextIOWrapper(binary, encoding=codec, errors="surrogateescape", newline="")
     try:
-        yield from _csv_rows(text, _source(stream))
+        yield from _csv_rows(text, _source(stream), codec, header)
     finally:
         with contextlib.suppress(ValueError):  # leave the caller's stream open
             text.detach()
@@ -204,8 +219,9 @@ def _bounded_lines(text, too_long: list[int]) -> Iterator[str]:
 
 
 def header_problems(header: list[str]) -> list[tuple[str, str]]:
-    """(column, problem) for each column of a batch file's header that no row can be read under."""
-    problems = [(c, "unknown column") for c in header if c not in FIELDS]
+    """(column, problem) for each column of a batch file's header that no row can be read under
+    (the header as ``column_of`` reads it)."""
+    problems = [(c, unknown_column(c)) for c in header if c not in FIELDS]
     return problems + [(c, "column given more than once") for i, c in enumerate(header) if c in header[:i]]
 
 
@@ -214,16 +230,21 @@ def _shown_cells(header: list[str], row: list[str]) -> dict[str, str]:
     return {(header[i] if i < len(header) else f"(cell {i + 1})"): shown(c) for i, c in enumerate(row)}
 
 
-def _csv_rows(text, source: str | None) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
+def _csv_rows(
+    text, source: str | None, codec: str, columns: list[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str] | None, object]]:
     too_long: list[int] = []
     reader = csv.reader(_bounded_lines(text, too_long))
+    not_text = "not valid UTF-8" if codec == "utf-8-sig" else t("tables.not_encoded", encoding=encoding_name(codec))
     try:
-        header = [shown(c) for c in next(reader)]
+        header = [column_of(shown(c)) for c in next(reader)]
     except StopIteration:
         return
     except csv.Error as exc:
         raise UnreadableInputError(f"the CSV header cannot be read: {exc}", source) from None
     problems = header_problems(header)
+    if columns is not None:
+        columns[:] = header
     cut_at = -1  # the line a csv error stopped in: what the reader gives next is its tail
     while True:
         try:
@@ -247,7 +268,7 @@ def _csv_rows(text, source: str | None) -> Iterator[tuple[int, str, dict[str, st
         bad = next((i for i, cell in enumerate(row) if not _is_utf8(cell)), None)
         if bad is not None:
             column = header[bad] if bad < len(header) else "(row)"
-            yield n, shown(raw), _shown_cells(header, row), BadRecordError([(column, "not valid UTF-8")])
+            yield n, shown(raw), _shown_cells(header, row), BadRecordError([(column, not_text)])
             continue
         if problems:
             yield n, raw, _shown_cells(header, row), BadRecordError(problems)
@@ -282,7 +303,9 @@ XLSX_SIGNATURE = b"PK\x03\x04"  # an XLSX workbook is a ZIP archive
 _WHOLE_LIMIT = 10.0**SPREADSHEET_DIGITS
 
 
-def xlsx_rows(data: bytes, source: str | None = None) -> Iterator[tuple[int, str, dict[str, str], object]]:
+def xlsx_rows(
+    data: bytes, source: str | None = None, columns: list[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str], object]]:
     """(row number in the sheet, raw text, cells as received, document | BadRecordError) per
     non-blank row of the workbook's first sheet, under the header: its first non-blank row.
 
@@ -292,24 +315,32 @@ def xlsx_rows(data: bytes, source: str | None = None) -> Iterator[tuple[int, str
     Columns with no header are ignored while empty. A file that is not a workbook raises
     UnreadableInputError.
     """
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    try:
-        if not data.startswith(XLSX_SIGNATURE):
-            raise CalamineError("no ZIP signature")
-        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except CalamineError as exc:
-        raise UnreadableInputError(f"not an XLSX workbook ({' '.join(str(exc).split())})", source) from None
+    rows = xlsx_sheet(data, source)
     header: list[str] | None = None
     problems: list[tuple[str, str]] = []
     for i, values in enumerate(rows):
         if all(v == "" for v in values):
             continue
         if header is None:
-            header = [xlsx_cell(v)[0] for v in values]
+            header = [column_of(xlsx_cell(v)[0]) for v in values]
             problems = header_problems([h for h in header if h != ""])
+            if columns is not None:
+                columns[:] = header
             continue
         yield (i + 1, *_xlsx_row(i + 1, header, values, problems))
+
+
+def xlsx_sheet(data: bytes, source: str | None = None) -> list[list]:
+    """The cells of a workbook's first sheet, as python-calamine gives them (a number as typed by
+    its type, a date as a date); UnreadableInputError for a file that is not a workbook."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        if not data.startswith(XLSX_SIGNATURE):
+            raise CalamineError("no ZIP signature")
+        return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except CalamineError as exc:
+        raise UnreadableInputError(f"not an XLSX workbook ({' '.join(str(exc).split())})", source) from None
 
 
 def _xlsx_row(n: int, header: list[str], values: list, problems: list) -> tuple[str, dict[str, str], object]:
@@ -322,17 +353,15 @@ def _xlsx_row(n: int, header: list[str], values: list, problems: list) -> tuple[
         received.append(got)
         if column == "":
             if got != "":
-                problems = [*problems, ("(row)", f"cell {cell_name(j, n)} is under no column header")]
+                problems = [*problems, ("(row)", t("tables.under_no_header", cell=cell_name(j, n)))]
             continue
         cells[column] = got
-        if text is None:
+        if column in TEXT_CODES and isinstance(value, (int, float)) and not isinstance(value, bool):
+            problems = [*problems, (column, t("tables.number_in_code_cell", cell=cell_name(j, n), value=got))]
+        elif text is None:
             problems = [
                 *problems,
-                (
-                    column,
-                    f"cell {cell_name(j, n)} holds the number {got}, more digits than a spreadsheet keeps "
-                    f"({SPREADSHEET_DIGITS}); format the column as text and enter the value again",
-                ),
+                (column, t("tables.too_many_digits", cell=cell_name(j, n), value=got, digits=SPREADSHEET_DIGITS)),
             ]
         else:
             texts[column] = text

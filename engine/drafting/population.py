@@ -271,7 +271,7 @@ def generate(n: int, seed: int, year: int = 2027) -> pl.DataFrame:
 
 
 # --- files -----------------------------------------------------------------------
-FORMATS = (".parquet", ".jsonl", ".csv")
+FORMATS = (".parquet", ".jsonl", ".csv", ".xlsx")
 
 
 def _nested(row: dict) -> dict:
@@ -293,14 +293,27 @@ def _nested(row: dict) -> dict:
     return doc
 
 
+def _cell(value):
+    """A population value as an XLSX cell's text: a date in ISO form, a Decimal's digits."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
 def write_population(frame: pl.DataFrame, path: Path) -> None:
-    """Parquet (typed, exact decimals), JSON Lines (CONTRACT documents) or CSV (dotted columns)."""
+    """Parquet (typed, exact decimals), JSON Lines (CONTRACT documents), CSV (dotted columns, a
+    BOM first) or XLSX (the columns under Chinese headers, every cell text)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         frame.write_parquet(path)
     elif suffix == ".csv":
-        frame.write_csv(path)
+        frame.write_csv(path, include_bom=True)  # Excel reads UTF-8 only after a BOM
+    elif suffix == ".xlsx":
+        from engine.tables.writing import XlsxRows
+
+        rows = XlsxRows(path, list(frame.columns))
+        for row in frame.iter_rows(named=True):
+            rows.write({k: _cell(v) for k, v in row.items()})
+        rows.close()
     elif suffix == ".jsonl":
         with open(path, "w", encoding="utf-8") as out:
             for row in frame.iter_rows(named=True):
@@ -341,15 +354,45 @@ def _flat(doc: dict) -> dict:
 
 
 def _documents(path: Path, reader):
-    """The documents of a JSON Lines or CSV population, read by the batch readers' rules; a
-    population is data to compare, not a batch to decide, so a bad record stops the read."""
+    """The documents of a JSON Lines, CSV or XLSX population, read by the batch readers' rules;
+    a population is data to compare, not a batch to decide, so a bad record stops the read."""
     with open(path, "rb") as stream:
         for n, _raw, doc in reader(stream):
             if isinstance(doc, BadRecordError):
                 raise UnreadableInputError(f"line {n}: {doc}")
             if not isinstance(doc, dict):
                 raise UnreadableInputError(f"line {n}: (document): must be a JSON object")
-            yield doc
+            yield n, doc
+
+
+def _xlsx_records(stream):
+    from engine.contract.formats import xlsx_rows
+
+    for n, raw, _cells, doc in xlsx_rows(stream.read()):
+        yield n, raw, doc
+
+
+MAX_NAMED = 20  # bad cells named in full; the count says how many more
+
+
+def _checked(rows: list[tuple[int, dict]]) -> list[dict]:
+    """The flat rows, once every cell fits its column (the schema's type and places): otherwise
+    UnreadableInputError naming each bad cell by row and column, never the cast's own dump."""
+    from engine.i18n import field, t
+    from engine.tables.cells import cell_problem
+
+    bad = []
+    for n, flat in rows:
+        for column, value in flat.items():
+            dtype = SCHEMA.get(column)
+            places = dtype.scale if isinstance(dtype, pl.Decimal) else None
+            problem = cell_problem(FIELDS.get(column, "text"), value, places)
+            if problem:
+                bad.append(t("tables.population_cell", row=n, column=field(column), problem=problem))
+    if bad:
+        shown = "; ".join(bad[:MAX_NAMED]) + ("; …" if len(bad) > MAX_NAMED else "")
+        raise UnreadableInputError(t("tables.population_cells", count=len(bad), cells=shown))
+    return [flat for _n, flat in rows]
 
 
 def read_population(path: Path) -> pl.DataFrame:
@@ -361,9 +404,9 @@ def read_population(path: Path) -> pl.DataFrame:
         if suffix == ".parquet":
             open_parquet(path)
             return pl.read_parquet(path)
-        if suffix in (".csv", ".jsonl"):
-            reader = csv_records if suffix == ".csv" else jsonl_records
-            rows = [_flat(doc) for doc in _documents(path, reader)]
+        if suffix in (".csv", ".jsonl", ".xlsx"):
+            reader = {".csv": csv_records, ".jsonl": jsonl_records, ".xlsx": _xlsx_records}[suffix]
+            rows = _checked([(n, _flat(doc)) for n, doc in _documents(path, reader)])
             return _typed(pl.DataFrame(rows, schema={c: pl.Utf8 for c in SCHEMA}))
     except UnreadableInputError as exc:
         raise UnreadableInputError(exc.problem) from None  # the caller names the file

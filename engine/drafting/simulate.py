@@ -415,8 +415,10 @@ def _table(header: list, rows: list) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(c: Comparison, out_dir, meta: dict) -> list[str]:
-    """summary.json, by_region.csv, changes.csv, changed_applications.csv, errors.csv, PNG charts, report.md."""
+def write_outputs(c: Comparison, out_dir, meta: dict, xlsx: bool = False) -> list[str]:
+    """summary.json, by_region.csv, changes.csv, changed_applications.csv, errors.csv (each with a
+    UTF-8 BOM, for Excel), PNG charts, report.md; with ``xlsx`` also tables.xlsx (the four tables
+    as sheets, Chinese headers)."""
     import json
     from pathlib import Path
 
@@ -436,14 +438,20 @@ def write_outputs(c: Comparison, out_dir, meta: dict) -> list[str]:
         "timings_s": {k: round(v, 3) for k, v in c.timings.items()},
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    c.by_region.with_columns(pl.exclude("region_code", "city", "applications").cast(pl.Utf8)).write_csv(
-        out_dir / "by_region.csv"
-    )
-    c.changes.write_csv(out_dir / "changes.csv")
-    c.per_application.with_columns(pl.exclude("application_id", "region_code").cast(pl.Utf8)).sort(
-        "application_id"
-    ).write_csv(out_dir / "changed_applications.csv")
-    c.errors.write_csv(out_dir / "errors.csv")
+    tables = {
+        "by_region": c.by_region.with_columns(pl.exclude("region_code", "city", "applications").cast(pl.Utf8)),
+        "changes": c.changes,
+        "changed_applications": c.per_application.with_columns(
+            pl.exclude("application_id", "region_code").cast(pl.Utf8)
+        ).sort("application_id"),
+        "errors": c.errors,
+    }
+    for name, frame in tables.items():
+        frame.write_csv(out_dir / f"{name}.csv", include_bom=True)
+    if xlsx:
+        from engine.tables.writing import write_frames
+
+        write_frames(out_dir / "tables.xlsx", tables)
     charts = write_charts(c, out_dir)
     (out_dir / "report.md").write_text(render_report(c, meta, charts), encoding="utf-8")
     return [
@@ -453,6 +461,7 @@ def write_outputs(c: Comparison, out_dir, meta: dict) -> list[str]:
         "changes.csv",
         "changed_applications.csv",
         "errors.csv",
+        *(["tables.xlsx"] if xlsx else []),
         *charts,
     ]
 

@@ -22,6 +22,7 @@ from engine.contract.formats import XLSX_SIGNATURE, csv_rows, jsonl_lines, xlsx_
 from engine.contract.jsontext import SIZE_TEXT
 from engine.errors import BadRecordError, OversizeRecordError, UnreadableInputError
 from engine.records.store.models import SubmissionIn
+from engine.tables.encoding import SNIFF
 
 #: file name suffix -> batch format; any other file (.json, standard input) is one application
 BATCH_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
@@ -46,9 +47,10 @@ class Row:
     why: str = ""
 
 
-def file_rows(path: str, shown: str, submitted_by: str) -> Iterator[Row]:
+def file_rows(path: str, shown: str, submitted_by: str, encoding: str | None = None) -> Iterator[Row]:
     """The rows of the batch file at ``path`` (named ``shown``) as submissions by ``submitted_by``.
-    A file that cannot be read as its format is one refused Row naming the problem."""
+    A file that cannot be read as its format is one refused Row naming the problem. ``encoding``:
+    a CSV file's, as ``--encoding`` names it (default: told from the file, engine.tables.encoding)."""
     fmt = batch_format(path)
     try:
         if fmt == "xlsx":
@@ -57,8 +59,11 @@ def file_rows(path: str, shown: str, submitted_by: str) -> Iterator[Row]:
         digest = _sha256_of(path)
         with open(path, "rb", buffering=0) as fh:
             reading = _Hashing(fh)
-            stream = io.BufferedReader(reading)
-            yield from (_jsonl if fmt == "jsonl" else _csv)(stream, shown, submitted_by, digest)
+            stream = io.BufferedReader(reading, buffer_size=SNIFF)  # the block the encoding is told on
+            if fmt == "jsonl":
+                yield from _jsonl(stream, shown, submitted_by, digest)
+            else:
+                yield from _csv(stream, shown, submitted_by, digest, encoding)
             while stream.read(1 << 16):  # what the reader left unread still counts to the file's hash
                 pass
         if reading.hash.hexdigest() != digest:
@@ -93,8 +98,8 @@ def _jsonl(stream, shown: str, who: str, digest: str) -> Iterator[Row]:
         )
 
 
-def _csv(stream, shown: str, who: str, digest: str) -> Iterator[Row]:
-    for n, raw, cells, doc in csv_rows(stream):
+def _csv(stream, shown: str, who: str, digest: str, encoding: str | None = None) -> Iterator[Row]:
+    for n, raw, cells, doc in csv_rows(stream, encoding):
         yield _cells_row(shown, who, _source(shown, digest, n, "csv", cells), raw, doc)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -85,6 +83,7 @@ RECORD_COLUMNS = (
     "reviewed_at",
     "overridden",
     "credit_code",
+    "enterprise_name",
     "ruleset_version",
     "ruleset_digest",
     "input_sha256",
@@ -93,14 +92,19 @@ RECORD_COLUMNS = (
 
 def export_rows(
     store: Store, include_superseded: bool = False, since: dt.date | None = None, until: dt.date | None = None
-) -> Iterator[tuple[DecisionRow, ReviewRow, dict, str | None, bool]]:
-    """(row, its confirmation, decision as in force, region, in force) in decision order, confirmed
+) -> Iterator[tuple[DecisionRow, ReviewRow, dict, str | None, str | None, bool]]:
+    """(row, its confirmation, decision as in force, region, enterprise name, in force) in decision order, confirmed
     decisions only (proposals and returned ones decide nothing); ``since``/``until`` on the day of
     confirmation (China Standard Time)."""
     with store.reading() as s:
         ids = s.exec(select(col(DecisionRow.id)).order_by(col(DecisionRow.id))).scalars().all()
         reviews = Reviews.read(s)
-        regions = dict(s.exec(select(col(SubmissionRow.id), col(SubmissionRow.region_code))).all())
+        regions = {
+            i: (region, name)
+            for i, region, name in s.exec(
+                select(col(SubmissionRow.id), col(SubmissionRow.region_code), col(SubmissionRow.enterprise_name))
+            ).all()
+        }
     for i in range(0, len(ids), 200):  # a batch of documents at a time, not every one ever decided
         with store.reading() as s:
             batch = (
@@ -119,10 +123,11 @@ def export_rows(
             day = as_cst(review.reviewed_at).date()
             if (since and day < since) or (until and day > until):
                 continue
-            yield d, review, effective_document(None, d, review), regions.get(d.submission_id), state == "in_force"
+            region, name = regions.get(d.submission_id, (None, None))
+            yield d, review, effective_document(None, d, review), region, name, state == "in_force"
 
 
-def _record(d: DecisionRow, review: ReviewRow, in_force: bool) -> dict:
+def _record(d: DecisionRow, review: ReviewRow, in_force: bool, name: str | None = None) -> dict:
     return {
         "decision_id": d.id,
         "supersedes_id": d.replaces_id if d.replaces_id is not None else d.supersedes_id,
@@ -133,25 +138,36 @@ def _record(d: DecisionRow, review: ReviewRow, in_force: bool) -> dict:
         "reviewed_at": as_cst(review.reviewed_at).isoformat(),
         "overridden": ",".join(o["outcome"] for o in json.loads(review.overrides)) if review.overrides else "",
         "credit_code": d.credit_code,
+        "enterprise_name": name,
         "ruleset_version": d.ruleset_version,
         "ruleset_digest": d.ruleset_digest,
         "input_sha256": d.input_sha256,
     }
 
 
-def export(store: Store, book: Rulebook, out: io.TextIOBase, fmt: str = "csv", **filters) -> int:
-    """Write decisions in force as CSV (flat columns of engine/contract/flat.py plus the record's)
-    or JSON Lines (the documents as in force: a reviewer's overrides applied, kept in ``record``)."""
+def export(store: Store, book: Rulebook, out, fmt: str = "csv", bom: bool = False, **filters) -> int:
+    """Write decisions in force as CSV (flat columns of engine/contract/flat.py plus the record's,
+    a BOM first with ``bom``), XLSX (the same columns under Chinese headers; ``out`` a binary
+    stream) or JSON Lines (the documents as in force: a reviewer's overrides applied, kept in
+    ``record``)."""
+    from engine.tables.writing import CsvRows, XlsxRows, decision_labels
+
     n = 0
+    columns = list(RECORD_COLUMNS) + [c for c in result_columns(book) if c != "error"]
+    rows: CsvRows | XlsxRows | None = None
     if fmt == "csv":
-        columns = list(RECORD_COLUMNS) + [c for c in result_columns(book) if c != "error"]
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-    for d, review, doc, region, force in export_rows(store, **filters):
-        if fmt == "csv":
-            writer.writerow(_record(d, review, force) | flatten_decision(doc, region))
+        rows = CsvRows(out, columns, bom)
+    elif fmt == "xlsx":
+        rows = XlsxRows(out, columns, decision_labels(book), sheet="决定")
+    for d, review, doc, region, name, force in export_rows(store, **filters):
+        if rows is not None:
+            rows.write(_record(d, review, force, name) | flatten_decision(doc, region))
         else:
-            record = _record(d, review, force) | {"overrides": json.loads(review.overrides) if review.overrides else []}
+            record = _record(d, review, force, name) | {
+                "overrides": json.loads(review.overrides) if review.overrides else []
+            }
             out.write(json.dumps(doc | {"record": record}, ensure_ascii=False) + "\n")
         n += 1
+    if rows is not None:
+        rows.close()
     return n

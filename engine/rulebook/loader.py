@@ -20,15 +20,11 @@ from engine.errors import BadValueError, MissingKeyError, UnknownKeyError, Unkno
 from engine.resources import bundled
 from engine.rulebook.expressions import Compare, Hit, Scope, parse_term, parse_test
 from engine.rulebook.parameters import Parameter, parse_parameter
+from engine.rulebook.statuses import STATUSES
 from engine.rulebook.yamlfile import load_yaml
 
 DEFAULT_RULES = bundled("rules")
 
-STATUSES = {
-    "check": ("met", "not_met"),
-    "benefit": ("granted", "denied"),
-    "levy": ("levied", "exempt"),
-}
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _PLACES = {"0.01": 2, "0.001": 3}
 UNIT_PLACES = {"yuan": 2, "tCO2e": 3}

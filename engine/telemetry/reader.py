@@ -1,7 +1,8 @@
 """Metering intervals as the provincial platform received them: read, validate, nothing dropped.
 
-A telemetry file (CSV with a header, or Parquet with the same column names) has one row per
-interval a storage system reported:
+A telemetry file (CSV with a header, in UTF-8 or GBK/GB18030 as engine.tables.encoding tells;
+an XLSX workbook's first sheet; or Parquet with the same column names) has one row per interval
+a storage system reported:
 
     system_id             optional; 1–64 characters of A-Z a-z 0-9 . _ -
     interval_start        ISO 8601 local time; no offset means China Standard Time (UTC+08:00)
@@ -126,20 +127,60 @@ _CELLS = (
 
 
 def _rows_from_csv(data: bytes, source: str):
+    from engine.tables.encoding import decode
+
     try:
-        text = data.decode("utf-8-sig")
+        text = decode(data)
     except UnicodeDecodeError as exc:
         raise InvalidTelemetryError(source, [("byte %d" % exc.start, "", "not UTF-8")]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
+    yield from _rows_from_lists(header, ((f"line {reader.line_num}", r) for r in reader), source)
+
+
+def _rows_from_xlsx(data: bytes, source: str):
+    """The first sheet's rows as a CSV file's: each cell as the text it shows (a time as ISO 8601,
+    a number as the decimal typed, engine.contract.formats.xlsx_cell)."""
+    from engine.contract.formats import xlsx_cell, xlsx_sheet
+    from engine.errors import UnreadableInputError
+
+    try:
+        rows = xlsx_sheet(data, source)
+    except UnreadableInputError as exc:
+        raise InvalidTelemetryError(source, [("file", "", exc.problem)]) from None
+    # a time stays a datetime; a date is one at midnight (Excel keeps both as a day number, and
+    # the reader gives a whole day as a date); anything else the text it shows
+    texts = [
+        (f"row {i + 1}", [_sheet_time(v) if isinstance(v, dt.date) else xlsx_cell(v)[0] for v in row])
+        for i, row in enumerate(rows)
+    ]
+    texts = [(where, row) for where, row in texts if any(_filled(c) for c in row)]  # blank rows
+    if not texts:
+        yield from _rows_from_lists(None, iter(()), source)
+        return
+    header = texts[0][1]
+    width = max((j + 1 for j, c in enumerate(header) if _filled(c)), default=0)  # columns under no header
+    body = ((where, row[:width] if not any(_filled(c) for c in row[width:]) else row) for where, row in texts[1:])
+    yield from _rows_from_lists(header[:width], body, source)
+
+
+def _sheet_time(value: dt.date) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+
+
+def _filled(cell) -> bool:
+    return not isinstance(cell, str) or bool(cell.strip())
+
+
+def _rows_from_lists(header, records, source: str):
+    """(where, cells by column | None, problem) per (where, text cells) under ``header``."""
     if header is None:
         raise InvalidTelemetryError(
             source, [("line 1", "", "the file is empty (expected a header row: " + ",".join(OPTIONAL + COLUMNS) + ")")]
         )
-    _check_header([h.strip() for h in header], source)
-    names = [h.strip() for h in header]
-    for record in reader:
-        where = f"line {reader.line_num}"
+    names = [str(h).strip() for h in header]
+    _check_header(names, source)
+    for where, record in records:
         if not record or record == [""]:
             continue
         if len(record) != len(names):
@@ -194,11 +235,12 @@ def read_telemetry(
     """Read and validate a telemetry file; ``InvalidTelemetryError`` lists every problem.
 
     ``data`` gives the bytes when they come from elsewhere (the record of submissions);
-    ``fmt`` is ``csv`` or ``parquet`` (default: from the suffix, CSV otherwise).
+    ``fmt`` is ``csv``, ``xlsx`` or ``parquet`` (default: from the suffix, CSV otherwise).
     """
     path = Path(path)
     source = path.name
-    fmt = fmt or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
+    suffix = path.suffix.lower()
+    fmt = fmt or ("parquet" if suffix in (".parquet", ".pq") else "xlsx" if suffix == ".xlsx" else "csv")
     if data is None:
         try:
             data = path.read_bytes()
@@ -206,6 +248,8 @@ def read_telemetry(
             raise InvalidTelemetryError(source, [("file", "", f"cannot read: {exc.strerror}")]) from None
     if fmt == "parquet":
         rows = _rows_from_parquet(io.BytesIO(data), source)
+    elif fmt == "xlsx":
+        rows = _rows_from_xlsx(data, source)
     else:
         rows = _rows_from_csv(data, source)
     grid = dt.timedelta(minutes=interval_minutes)

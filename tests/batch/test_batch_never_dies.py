@@ -156,7 +156,7 @@ def test_columnar_out_equal_to_the_input_is_refused(tmp_path):
     before = pop.read_bytes()
     (tmp_path / "link.parquet").symlink_to(pop)
     r = run(["evaluate", pop, "--out", tmp_path / "link.parquet"])
-    assert r.exit_code == 2 and "same file" in r.output
+    assert r.exit_code == 2 and "same file" in r.output, r.output
     assert pop.read_bytes() == before
 
 

@@ -189,7 +189,7 @@ def test_evaluate_cluster_interrupted_keeps_the_previous_folder(tmp_path, book, 
 
     monkeypatch.setattr(distributed, "cluster_client", in_process)
     out = tmp_path / "out"
-    args = ["--cluster", "local", "--chunk-size", "500", "--out", out]
+    args = ["--cluster", "local", "--chunk-size", "500", "--out-dir", out]
     r = cli("evaluate", pop, *args)
     assert r.exit_code == 0, r.output
     before = _contents(out)

@@ -159,7 +159,7 @@ def test_csv_cells_out_of_bounds_or_misspelt_are_refused_naming_the_column(tmp_p
         [
             cells(**{"packaging.order_count": "1" * 5000}),
             cells(**{"storage.capacity_kwh": "1" * 5000}),
-            cells(**{"storage.capacity_kwh": "\uff12\uff10\uff10\uff10"}),  # full-width digits
+            cells(**{"storage.capacity_kwh": "\uff12\uff10\uff10\uff10"}),  # full-width digits: accepted
             cells(**{"storage.capacity_kwh": "1e3"}),
             cells(**{"packaging.order_count": "\u00b2"}),  # str.isdigit() says yes; int() said no
             cells(**{"storage.capacity_kwh": " 2000 "}),  # a spreadsheet's spaces: accepted
@@ -172,14 +172,13 @@ def test_csv_cells_out_of_bounds_or_misspelt_are_refused_naming_the_column(tmp_p
     result = CliRunner().invoke(
         main, ["evaluate", str(f), "--out", str(tmp_path / "o.jsonl"), "--rejects", str(rejects), "-j", "1"]
     )
-    assert result.exit_code == 0 and "decided 1, rejected 5" in result.output
+    assert result.exit_code == 0 and "decided 2, rejected 4" in result.output
     errors = [(r["line"], r["errors"]) for r in map(json.loads, rejects.read_text().splitlines())]
     assert errors == [
-        (2, [{"path": "packaging.order_count", "message": "must be ≤ 999999999999999999"}]),
-        (3, [{"path": "storage.capacity_kwh", "message": "must have at most 18 integer digits"}]),
-        (4, [{"path": "storage.capacity_kwh", "message": "must be a decimal number, got '２０００'"}]),
-        (5, [{"path": "storage.capacity_kwh", "message": "must be a decimal number, got '1e3'"}]),
-        (6, [{"path": "packaging.order_count", "message": "must be an integer"}]),
+        (2, [{"path": "packaging.order_count", "message": "must be ≤ 999999999999999999", "cell": "W2"}]),
+        (3, [{"path": "storage.capacity_kwh", "message": "must have at most 18 integer digits", "cell": "I3"}]),
+        (5, [{"path": "storage.capacity_kwh", "message": "must be a decimal number, got '1e3'", "cell": "I5"}]),
+        (6, [{"path": "packaging.order_count", "message": "must be an integer", "cell": "W6"}]),
     ]
 
 

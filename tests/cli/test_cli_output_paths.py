@@ -54,8 +54,11 @@ FILE_COMMANDS = {
 FOLDER_COMMANDS = {
     "simulate": ("--out", ["simulate", "--population", "{pop}", "--reform", REFORM, "--out", "{out}"]),
     "notice": ("--out", ["notice", "--db", "{db}", APP_ID, "--by", "wang", "--out", "{out}"]),
-    "evaluate --cluster": ("--out", ["evaluate", "{pop}", "--cluster", "local", "--out", "{out}"]),
-    "evaluate-columnar --cluster": ("--out", ["evaluate-columnar", "{pop}", "--cluster", "local", "--out", "{out}"]),
+    "evaluate --cluster": ("--out-dir", ["evaluate", "{pop}", "--cluster", "local", "--out-dir", "{out}"]),
+    "evaluate-columnar --cluster": (
+        "--out-dir",
+        ["evaluate-columnar", "{pop}", "--cluster", "local", "--out-dir", "{out}"],
+    ),
     "simulate --cluster": (
         "--out",
         ["simulate", "--population", "{pop}", "--reform", REFORM, "--cluster", "local", "--out", "{out}"],

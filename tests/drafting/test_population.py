@@ -73,7 +73,7 @@ def test_calibration_to_the_shanxi_facts(big):
     assert absent["storage.platform.connected"].null_count() == absent.height  # absent section: all null
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl", ".xlsx"])
 def test_files_round_trip_exactly(tmp_path, suffix):
     frame = generate(300, 4)
     write_population(frame, tmp_path / f"p{suffix}")
@@ -85,5 +85,5 @@ def test_cli_generate(tmp_path, cli):
     result = cli("population", "generate", "--n", "250", "--seed", "3", "--out", out)
     assert result.exit_code == 0, result.output
     assert pl.read_parquet(out).equals(generate(250, 3))
-    bad = cli("population", "generate", "--n", "5", "--seed", "3", "--out", tmp_path / "p.xlsx")
+    bad = cli("population", "generate", "--n", "5", "--seed", "3", "--out", tmp_path / "p.ods")
     assert bad.exit_code == 2 and ".parquet" in bad.output

@@ -948,7 +948,7 @@ def run_evaluate(data: bytes, fmt: str, backend: str):
             r = _cli(["evaluate", str(src), "--out", str(out), "--backend", "columnar"])
             decided, rejects = [], []
             if out.exists() and r.exit_code == 0:
-                with open(out, encoding="utf-8", newline="") as f:
+                with open(out, encoding="utf-8-sig", newline="") as f:  # the BOM Excel needs
                     for row in csv.DictReader(f):
                         if row.get("error"):
                             rejects.append((int(row["line"]), [e.split(":", 1)[0] for e in row["error"].split("; ")]))

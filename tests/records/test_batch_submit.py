@@ -222,8 +222,7 @@ def test_a_credit_code_excel_turned_into_a_number_is_refused_naming_the_cell(rec
     r = cli("submit", "--db", record_url, "--by", "li", book)
     assert r.exit_code == 1, r.output
     assert (
-        "    enterprise.credit_code: cell D3 holds the number 9.11401e+17, more digits than a spreadsheet keeps "
-        "(15); format the column as text and enter the value again"
+        "    enterprise.credit_code: 单元格 D3 中是数字 9.11401e+17，不是代码：请将该列设置为“文本”格式后重新输入"
     ) in r.output.splitlines()
     rows = stored(record_url)
     assert [(r.application_id, r.valid) for r in rows] == [("Q-1", True), (None, False), ("Q-3", True)]
@@ -238,7 +237,10 @@ def test_a_sum_with_more_digits_than_a_spreadsheet_shows_is_refused_not_rounded(
     book = write_xlsx(tmp_path / "apps.xlsx", [a], **{f"0:{column}": 0.1 + 0.7})
     r = cli("submit", "--db", sqlite_url, "--by", "li", book)
     where = cell_name(list(flatten(a)).index(column), 2)
-    assert r.exit_code == 1 and f"{column}: cell {where} holds the number 0.7999999999999999" in r.output, r.output
+    assert (
+        r.exit_code == 1
+        and f"{column}: 单元格 {where} 中的数字 0.7999999999999999 超过了电子表格保留的位数（15 位）" in r.output
+    ), r.output
 
 
 def test_files_that_are_not_their_format_are_refused_unread_and_the_others_received(sqlite_url, cli, tmp_path):
