@@ -28,12 +28,17 @@ def test_check_json_prints_one_contract_decision(cli):
     assert d["totals"] == {"subsidy_yuan": "920000.00", "levy_yuan": "1500000.00"}
 
 
-def test_check_text_is_a_bilingual_summary_with_reasons(cli):
+def test_check_text_is_a_summary_with_reasons_in_chinese_or_english(cli):
     r = cli("check", WORKED_EXAMPLE)
     assert r.exit_code == 0, r.output
     out = r.stdout
-    assert "用户侧储能度电补贴" in out and "User-side storage subsidy per kWh" in out
-    assert "280,000.00" in out and "RECYCLING_RATE_BELOW_TARGET" in out
+    assert "✔ 用户侧储能度电补贴：批准  280,000.00元" in out and "User-side" not in out
+    assert "[RATE_TIER] 日间削峰比例为30%，适用0.80元/千瓦时的标准" in out  # no tier_30, no yuan/kWh
+    assert "[RECYCLING_RATE_BELOW_TARGET] 包装回收率为25%，低于包装回收率目标50%" in out
+    assert "（91140100MA0L3K2P5R，太原市）" in out
+    en = cli("--lang", "en", "check", WORKED_EXAMPLE).stdout
+    assert "✔ User-side storage subsidy per kWh: granted  280,000.00 yuan" in en and "用户侧" not in en
+    assert "the daytime peak-shaving ratio is 30%: the rate of 0.80 yuan/kWh applies" in en
 
 
 def test_check_reads_standard_input(cli):

@@ -59,8 +59,11 @@ def test_without_the_discharge_the_storage_subsidy_is_undetermined_with_its_rang
     q = decision["partial"]["questions"][0]
     assert (q["field"], q["settles"]) == ("storage.discharged_kwh", ["storage_subsidy"])
     text = cli("check", "-", "--partial", input=without("storage.discharged_kwh")).stdout
-    assert "待定 undetermined  0.00 – 5,000,000.00 元 yuan" in text
-    assert "申报期放电量（kWh） energy discharged (kWh) (storage.discharged_kwh)" in text
+    assert "用户侧储能度电补贴：待定  0.00 – 5,000,000.00元" in text
+    assert "取决于：申报期放电量（kWh）（storage.discharged_kwh）" in text
+    english = cli("--lang", "en", "check", "-", "--partial", input=without("storage.discharged_kwh")).stdout
+    assert "User-side storage subsidy per kWh: undetermined  0.00 – 5,000,000.00 yuan" in english
+    assert "depends on: energy discharged (kWh) (storage.discharged_kwh)" in english
 
 
 @pytest.mark.parametrize("fmt", ["json", "text"])
