@@ -27,6 +27,16 @@ PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN = f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres"
 
 
+@pytest.fixture(autouse=True)
+def _language(request, monkeypatch):
+    """Tests assert shuangtan's words in English (SHUANGTAN_LANG=en, subprocesses included),
+    except those marked ``zh``, which read it as a user does by default: in Chinese."""
+    if request.node.get_closest_marker("zh"):
+        monkeypatch.delenv("SHUANGTAN_LANG", raising=False)
+    else:
+        monkeypatch.setenv("SHUANGTAN_LANG", "en")
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     """The repository's top folder."""

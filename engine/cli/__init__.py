@@ -23,7 +23,7 @@ from typing import Any
 
 import click
 
-from engine.cli.common import CONTEXT, clean_errors, internal_error, show_library_notes
+from engine.cli.common import CONTEXT, clean_errors, errors_in_language, internal_error, show_library_notes
 from engine.cli.extras import needs_extras
 
 # command -> modules whose register(group) provide it (in order: later ones extend earlier ones).
@@ -119,7 +119,7 @@ class LazyGroup(click.Group):
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with no_traceback():
+        with errors_in_language(), no_traceback():
             return super().invoke(ctx)
 
 

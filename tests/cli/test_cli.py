@@ -28,6 +28,7 @@ def test_check_json_prints_one_contract_decision(cli):
     assert d["totals"] == {"subsidy_yuan": "920000.00", "levy_yuan": "1500000.00"}
 
 
+@pytest.mark.zh
 def test_check_text_is_a_summary_with_reasons_in_chinese_or_english(cli):
     r = cli("check", WORKED_EXAMPLE)
     assert r.exit_code == 0, r.output
@@ -47,6 +48,7 @@ def test_check_reads_standard_input(cli):
     assert json.loads(r.stdout)["outcomes"]["packaging_levy"]["amount"] == "123.46"
 
 
+@pytest.mark.zh
 def test_check_invalid_input_names_every_field_on_stderr_and_nothing_on_stdout(cli):
     bad = app(enterprise__credit_code="91140100MA0L3K2P5A", packaging__recycling_rate="1.5")
     bad["storage"]["discharge_kwh"] = "1"
@@ -58,7 +60,7 @@ def test_check_invalid_input_names_every_field_on_stderr_and_nothing_on_stdout(c
         "enterprise.credit_code",
         "packaging.recycling_rate",
         "storage.discharge_kwh",
-        "storage.platform.reporting_completeness: must be ≤ 1",
+        "数据上报完整率（storage.platform.reporting_completeness）：必须小于或等于 1",
     ):
         assert path in r.stderr
     assert "Traceback" not in r.output
