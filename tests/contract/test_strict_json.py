@@ -102,7 +102,7 @@ def test_check_names_the_problem_of_deep_or_duplicated_json_without_traceback(tm
         ),
         "plus.json": (
             TEXT.replace('"capacity_kwh": "2000"', '"capacity_kwh": "+2000"'),
-            "storage.capacity_kwh: must be",
+            "(storage.capacity_kwh): must be",
         ),
     }
     for name, (text, message) in cases.items():
