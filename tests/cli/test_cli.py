@@ -167,10 +167,24 @@ def test_rules_list_names_every_outcome_and_its_reason_codes(cli):
 def test_rules_show_lists_tiers_and_parameters_in_force_with_sources(cli):
     r = cli("rules", "show", "storage_subsidy", "--on", "2026-06-01")
     assert r.exit_code == 0, r.output
-    assert "tier_30: peak_shaving_ratio ≥ 0.30 → 0.80 yuan/kWh" in r.stdout
+    assert "tier_30: daytime peak-shaving ratio ≥ 30% → 0.80 yuan/kWh" in r.stdout
     assert "parameters in force on 2026-06-01" in r.stdout
-    assert "storage_subsidy.annual_cap = 5000000.00 yuan  (since 2026-01-01" in r.stdout
+    assert "annual storage subsidy cap (storage_subsidy.annual_cap) = 5,000,000.00 yuan  (since 2026-01-01" in r.stdout
     assert "T §6.2.3" in r.stdout
+
+
+@pytest.mark.zh
+def test_rules_show_in_chinese_names_tiers_units_and_parameters(cli):
+    out = cli("rules", "show", "storage_subsidy", "--on", "2026-06-01").stdout
+    assert "  tier_30：日间削峰比例 ≥ 30% → 0.80元/千瓦时" in out
+    assert (
+        "储能补贴年度上限（storage_subsidy.annual_cap）= 5,000,000.00元  （自 2026-01-01 起；假设（理由见规则文件））"
+        in out
+    )
+    assert "yuan" not in out and "ratio" not in out.replace("_ratio", "")
+    listed = cli("rules", "list").stdout
+    assert "storage_subsidy  [补贴, 元/千瓦时]  用户侧储能度电补贴" not in listed  # the amount is in yuan
+    assert "storage_subsidy  [补贴, 元]  用户侧储能度电补贴" in listed
 
 
 def test_rules_show_before_the_rules_and_an_unknown_outcome_are_refused(cli):
