@@ -22,6 +22,7 @@ from engine.cli.common import (
 )
 from engine.cli.telemetry import telemetry_options
 from engine.drafting import MAX_POPULATION
+from engine.i18n import t
 
 
 @click.command("validate")
@@ -293,11 +294,14 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
 
     from engine.cli.common import read_input
     from engine.contract.application import parse_application
-    from engine.drafting.whynot import render, why_not
+    from engine.drafting.whynot import why_not
+    from engine.drafting.whynot_text import render_text
 
     names = [o.name for o in book.outcomes]
     if outcome not in names:
-        raise click.BadParameter(f"unknown outcome {outcome!r}; one of: {', '.join(names)}", param_hint="--why-not")
+        raise click.BadParameter(
+            t("rules.unknown_outcome", name=repr(outcome), names=", ".join(names)), param_hint="--why-not"
+        )
     unknown: frozenset = frozenset()
     if partial:
         from engine.partial import parse_partial_application
@@ -335,7 +339,7 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
             )
         )
     else:
-        click.echo(render(result))
+        click.echo(render_text(result, book))
 
 
 def register(group):
