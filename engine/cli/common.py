@@ -472,7 +472,16 @@ def said(exc: click.ClickException) -> str:
             lines.append(t("errors.try_help", command=exc.ctx.command_path))
         lines.append("")
     message = exc.format_message()
-    if isinstance(exc, click.BadParameter):
+    if isinstance(exc, click.NoSuchOption):
+        message = t("errors.no_such_option", option=exc.option_name)
+        if exc.possibilities:
+            message += t("errors.did_you_mean", options=" / ".join(sorted(exc.possibilities)))
+    elif isinstance(exc, click.MissingParameter):
+        hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else "")
+        if isinstance(hint, (list, tuple)):
+            hint = " / ".join(repr(h) for h in hint)
+        message = t("errors.missing_option", option=hint)
+    elif isinstance(exc, click.BadParameter):
         hint = exc.param_hint
         if hint is None and exc.param is not None:
             hint = exc.param.get_error_hint(exc.ctx) if exc.ctx is not None else exc.param.name

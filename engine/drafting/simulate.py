@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from engine.backends import decide_frame
-from engine.drafting.population import CITY_NAMES, CITY_NAMES_EN
+from engine.drafting.population import CITY_NAMES
 from engine.rulebook.loader import Rulebook
 
 YUAN = pl.Decimal(38, 2)
@@ -347,66 +347,11 @@ def _signed(d: Decimal, places: int = 2) -> str:
     return ("+" if d > 0 else "") + f"{d:,.{places}f}"
 
 
-def _million(d) -> float:
-    # Charts only: pixel positions, never a figure anyone reads as money (the tables are exact).
-    return float(d) / 1e6
-
-
 def write_charts(c: Comparison, out_dir) -> list[str]:
-    import matplotlib
+    """The report's charts, in the language in force (engine/drafting/charts.py)."""
+    from engine.drafting.charts import write_charts as charts
 
-    matplotlib.use("Agg")
-    from pathlib import Path
-
-    import matplotlib.pyplot as plt
-
-    from engine.notices.fonts import matplotlib_fallbacks
-
-    out_dir = Path(out_dir)
-    plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
-    # A family after the generic one is matplotlib's per-glyph fallback: the packaged Noto Sans SC
-    # (the [pdf] extra) draws what DejaVu Sans lacks, so a Chinese label is never empty boxes.
-    plt.rcParams["font.family"] = ["sans-serif", *matplotlib_fallbacks()]
-    reg = c.by_region
-    labels = [f"{code} {CITY_NAMES_EN.get(code, '')}" for code in reg["region_code"]]
-    x = range(len(labels))
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
-    for ax, col, title in (
-        (axes[0], "subsidy", "Subsidy paid by region"),
-        (axes[1], "net_cost", "Net fiscal cost (subsidy − levy) by region"),
-    ):
-        base = [_million(v) for v in reg[f"{col}.baseline"]]
-        new = [_million(v) for v in reg[f"{col}.reform"]]
-        ax.bar([i - 0.2 for i in x], base, width=0.4, label="baseline", color="#7a8b99")
-        ax.bar([i + 0.2 for i in x], new, width=0.4, label="reform", color="#d9822b")
-        ax.set_xticks(list(x), labels, rotation=45, ha="right")
-        ax.set_ylabel("million yuan")
-        ax.set_title(title)
-        ax.axhline(0, color="black", linewidth=0.6)
-        ax.legend()
-    fig.suptitle(f"{c.base_book.version} vs {c.reform_book.version}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out_dir / "cost_by_region.png", dpi=110)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-    for ax, col, title in (
-        (axes[0], "subsidy.change", "Change in subsidy per changed application"),
-        (axes[1], "levy.change", "Change in levy per changed application"),
-    ):
-        values = [float(v) for v in c.per_application[col] if v != 0]
-        if values:
-            ax.hist(values, bins=50, color="#d9822b" if col.startswith("subsidy") else "#4a7c59")
-            ax.set_yscale("log")
-        else:
-            ax.text(0.5, 0.5, "no change", ha="center", va="center", transform=ax.transAxes)
-        ax.set_xlabel("yuan (reform − baseline)")
-        ax.set_ylabel("applications (log scale)")
-        ax.set_title(f"{title} (n = {len(values):,})")
-    fig.tight_layout()
-    fig.savefig(out_dir / "amount_changes.png", dpi=110)
-    plt.close(fig)
-    return ["cost_by_region.png", "amount_changes.png"]
+    return charts(c, out_dir)
 
 
 def _table(header: list, rows: list) -> str:
