@@ -192,10 +192,15 @@ def simulate(population_path, reforms, baseline_reforms, rules_dir, out_dir, bac
         out_dir,
         population_path,
         used,
-        f"{ends.min()} to {ends.max()}" if ends.len() else "?",
+        t("report.periods_span", first=ends.min(), last=ends.max()) if ends.len() else "?",
         reforms,
         baseline_reforms,
-        f"decided in {result.timings['baseline']:.2f} s + {result.timings['reform']:.2f} s ({used})",
+        t(
+            "report.decided_in",
+            decide=f"{result.timings['baseline']:.2f}",
+            compare=f"{result.timings['reform']:.2f}",
+            backend=used,
+        ),
     )
 
 
@@ -212,13 +217,10 @@ def _report(result, out_dir, population_path, backend, periods, reforms, baselin
     }
     with writing(out_dir, "--out"), replacing_folder(out_dir, last="report.md") as part:
         files = write_outputs(result, part, meta)
-    net = result.money["net_cost"]
-    click.echo(
-        f"{result.rows:,} applications, {result.per_application.height:,} changed; "
-        f"net fiscal cost {net['baseline']:,.2f} → {net['reform']:,.2f} yuan "
-        f"({'+' if net['change'] > 0 else ''}{net['change']:,.2f})"
-    )
-    click.echo(f"{how}; wrote {', '.join(files)} to {out_dir}")
+    from engine.drafting.report import printed_lines
+
+    for line in printed_lines(result, how, files, out_dir):
+        click.echo(line)
 
 
 def _simulate_on_cluster(
