@@ -130,13 +130,14 @@ def invalid_application(errors) -> str:
 
 def rulebook_problem(exc: RulebookError) -> str:
     """A rule file's problem: where (file, key) and what, in the language in force."""
-    from engine.i18n.problems import problem
+    from engine.i18n.problems import rule_problem
 
     if language() == "en":
         return t("errors.rulebook", problem=exc)
-    text = t("errors.rulebook_at", file=exc.file, key=exc.key or t("errors.top_level"), problem=problem(exc.problem))
+    where = exc.key or t("errors.top_level")
+    text = t("errors.rulebook_at", file=exc.file, key=where, problem=rule_problem(exc.problem))
     if exc.expected:
-        text += t("errors.rulebook_expected", expected=exc.expected)
+        text += t("errors.rulebook_expected", expected=rule_problem(exc.expected))
     return t("errors.rulebook", problem=text)
 
 

@@ -67,6 +67,46 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+#: a rule file's problems (engine/rulebook) and what was expected, under ``errors.rule``
+_REFORM = r"(?: \(reform [\w.-]+\))?"
+RULE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern + r"\Z"), key)
+    for pattern, key in (
+        (r"unknown key", "unknown_key"),
+        (r"unknown parameter '(?P<name>[\w.]+)'; did you mean (?P<value>.+)\?", "unknown_parameter_like"),
+        (r"unknown parameter '(?P<name>[\w.]+)'", "unknown_parameter"),
+        (r"'(?P<value>.*)' is not a number" + _REFORM, "not_a_number"),
+        (r"'(?P<value>.*)' is not a date \(.*\)" + _REFORM, "not_a_date"),
+        (r"(?P<value>\S+) is below (?P<name>\S+), out of bounds for a value in \S+" + _REFORM, "below"),
+        (r"(?P<value>\S+) is above (?P<name>\S+), out of bounds for a value in \S+" + _REFORM, "above"),
+        (r"(?:line \d+: )?'(?P<value>[^']*)'.* is out of bounds", "out_of_bounds"),
+        (r"unknown name '(?P<name>[\w.]+)': not a field, parameter, variable or table" + _REFORM, "unknown_name"),
+        (r"outcome (?P<name>\w+) has no criterion '(?P<value>\w+)'", "no_criterion"),
+        (r"line (?P<value>\d+): an anchor &\w+", "anchor"),
+        (r"one of (?P<value>.+)", "one_of"),
+        (r"YYYY-MM-DD, e\.g\. (?P<value>[\d-]+)", "date"),
+        (r"a decimal number, quoted like \"(?P<value>[^\"]+)\"", "decimal"),
+        (r"a number in (?P<value>\[.*\]|\[.*\))", "in_range"),
+        (r"an existing parameter, or a new one with description, unit, reference and values", "parameter"),
+        (r"a field of the data contract, a parameter, or a let variable or table of the outcome", "name"),
+        (r"every value written out \(no YAML anchors or aliases\)", "no_anchors"),
+        (r"a number of at most (?P<value>\d+) significant digits, between (?P<name>\S+) and \S+", "bounded"),
+    )
+)
+
+
+def rule_problem(message: str, lang: Lang | None = None) -> str:
+    """A rule file's problem or expected form (engine.errors.RulebookError) in ``lang``."""
+    lang = lang or language()
+    if lang == "en":
+        return message
+    for pattern, key in RULE_PATTERNS:
+        m = pattern.match(message)
+        if m:
+            return t(f"errors.rule.{key}", lang, **m.groupdict())
+    return problem(message, lang)
+
+
 def problem(message: str, lang: Lang | None = None) -> str:
     """``message`` (a contract problem, in English) in ``lang`` (default: the language in force)."""
     lang = lang or language()
