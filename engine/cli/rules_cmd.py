@@ -73,7 +73,8 @@ def show(outcome, on, book):
     for table in o.tables:
         click.echo("")
         label = _input_label(o, table)
-        click.echo(t("rules.table", name=table.name, input=label, unit=unit(table.unit)))
+        name = words().table_label(o.name, table.name)
+        click.echo(t("rules.table", name=name, input=label, unit=unit(table.unit)))
         for r in table.rows:
             low = _val(r.min, book, when, _unit_of(book, r.min))
             out = _val(r.output, book, when, table.unit)
@@ -180,11 +181,21 @@ def _history(p) -> list[str]:
     ]
 
 
+_SOURCE = re.compile(r"[A-Z]+ §[\d.]+")
+_GLOSS = re.compile(r"\s*\([\x00-\x7f]*\)\Z")
+
+
 def _reference(reference: str) -> str:
-    """A source section as it is; an assumption's rationale (English in the rule files) only in English."""
-    if language() != "en" and (reference.startswith("assumption") or reference.isascii()):
+    """A source section or clause as it is; the rule files' English glosses and assumptions'
+    rationales (English only) only in English."""
+    if language() == "en":
+        return reference
+    source = _SOURCE.match(reference)
+    if source:
+        return source.group()
+    if reference.startswith("assumption") or reference.isascii():
         return t("rules.assumption")
-    return reference
+    return _GLOSS.sub("", reference)
 
 
 def _unfilled(message: str) -> str:
