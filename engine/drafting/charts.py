@@ -61,12 +61,19 @@ def write_charts(c, out_dir) -> list[str]:
     """The two PNGs of a comparison in ``out_dir``; their file names."""
     plt = _plt()
     out_dir = Path(out_dir)
-    by_region_chart(plt, c, out_dir / BY_REGION)
-    distribution_chart(plt, c, out_dir / DISTRIBUTION)
+    for figure, name in ((by_region_figure, BY_REGION), (distribution_figure, DISTRIBUTION)):
+        fig = figure(plt, c)
+        fig.savefig(out_dir / name, dpi=110)
+        plt.close(fig)
     return [BY_REGION, DISTRIBUTION]
 
 
-def by_region_chart(plt, c, path: Path) -> None:
+def pyplot():
+    """matplotlib's pyplot, set up for the charts (a test draws the figures without files)."""
+    return _plt()
+
+
+def by_region_figure(plt, c):
     reg = c.by_region
     names = [region(code) if code != "(unknown)" else t("charts.unknown_region") for code in reg["region_code"]]
     cols = ("subsidy", "levy", "net_cost")
@@ -85,11 +92,10 @@ def by_region_chart(plt, c, path: Path) -> None:
     ax.legend()
     fig.suptitle(t("charts.versions", reform=c.reform_book.version, base=c.base_book.version), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
-def distribution_chart(plt, c, path: Path) -> None:
+def distribution_figure(plt, c):
     """One histogram per amount that changed for some application; a note when none did."""
     panels = []
     for col in ("subsidy", "levy"):
@@ -100,9 +106,7 @@ def distribution_chart(plt, c, path: Path) -> None:
         fig, ax = plt.subplots(figsize=(7, 3))
         ax.axis("off")
         ax.text(0.5, 0.5, t("charts.no_change"), ha="center", va="center", transform=ax.transAxes)
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return
+        return fig
     from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
@@ -121,5 +125,4 @@ def distribution_chart(plt, c, path: Path) -> None:
         _grouped_ticks(ax, "x")
         ax.set_title(t("charts.distribution_title", what=t(f"charts.{col}"), n=f"{len(values):,}"))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
