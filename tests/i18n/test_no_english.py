@@ -14,12 +14,13 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from repo import BROKEN_REFORMS, EXAMPLES, REFORMS, WORKED_EXAMPLE
+from repo import BROKEN_REFORMS, EXAMPLES, REFORMS, ROOT, WORKED_EXAMPLE
 
 from engine.cli import main
 from engine.drafting.population import generate, write_population
 from engine.rulebook.loader import load_rulebook
 
+TELEMETRY = ROOT / "examples/telemetry/taiyuan-2026.csv"
 #: ASCII words a Chinese text may hold: units, formats, standards, names of things.
 ALLOWED = {
     "kWh", "kW", "Wh", "kg", "ms", "sha256", "JSON", "YAML", "UTF", "CSV", "GB", "T", "S", "YYYY", "MM", "DD",
@@ -94,6 +95,7 @@ def commands(tmp_path):
     book = load_rulebook()
     runs = [("check", p) for p in sorted(EXAMPLES.glob("*.json"))]
     runs += [("check", "--partial", partial), ("check", bad), ("check", tmp_path / "missing.json")]
+    runs += [("check", WORKED_EXAMPLE, "--telemetry", TELEMETRY)]
     runs += [("explain", p, "--why-not", o.name) for p in sorted(EXAMPLES.glob("*.json")) for o in book.outcomes]
     runs += [("explain", "--partial", partial, "--why-not", "storage_subsidy")]
     runs += [("rules", "list")] + [("rules", "show", o.name, "--on", "2026-06-01") for o in book.outcomes]
