@@ -439,7 +439,8 @@ class SaidError(click.ClickException):
 
     def __init__(self, text: str, exit_code: int):
         super().__init__(text)
-        self.text, self.exit_code = text, exit_code
+        self.text = text
+        self.exit_code = exit_code  # type: ignore[misc]  # click reads it off the instance; each error has its own
 
     def show(self, file=None) -> None:
         click.echo(self.text, file=file, err=file is None)
@@ -478,7 +479,9 @@ def said(exc: click.ClickException) -> str:
         if exc.possibilities:
             message += t("errors.did_you_mean", options=" / ".join(sorted(exc.possibilities)))
     elif isinstance(exc, click.MissingParameter):
-        hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else "")
+        hint: object = exc.param_hint or (
+            exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else ""
+        )
         if isinstance(hint, (list, tuple)):
             hint = " / ".join(repr(h) for h in hint)
         message = t("errors.missing_option", option=hint)

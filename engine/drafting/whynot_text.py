@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from engine.i18n import amount, field, language, number, t
 from engine.i18n.numbers import words
@@ -56,7 +57,7 @@ class _Words:
             for pattern, key in _NOTES:
                 m = pattern.fullmatch(part)
                 if m:
-                    g = m.groupdict()
+                    g: dict[str, Any] = m.groupdict()
                     if "fields" in g:
                         g["fields"] = self.fields(g["fields"].split(", "))
                     if "field" in g:
@@ -75,7 +76,7 @@ def render_text(w, book=None) -> str:
     say = _Words(book, w.outcome)
     shown_amount = f"  {amount(w.amount, w.unit)}" if w.amount is not None else ""
     status = t(f"cli.status.{w.status}")
-    head = {"title": say.title(w.outcome), "status": status, "amount": shown_amount}
+    head: dict[str, Any] = {"title": say.title(w.outcome), "status": status, "amount": shown_amount}
     if w.reasons:
         lines = [t("explain.head_reasons", reasons=say.sep.join(w.reasons), **head)]
     else:
