@@ -27,14 +27,20 @@ PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN = f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _english():
+    """Tests assert shuangtan's words in English: SHUANGTAN_LANG=en for the whole session, before
+    any module's fixture starts a worker process (which inherits it)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHUANGTAN_LANG", "en")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _language(request, monkeypatch):
-    """Tests assert shuangtan's words in English (SHUANGTAN_LANG=en, subprocesses included),
-    except those marked ``zh``, which read it as a user does by default: in Chinese."""
+    """A test marked ``zh`` reads shuangtan as a user does by default: in Chinese."""
     if request.node.get_closest_marker("zh"):
         monkeypatch.delenv("SHUANGTAN_LANG", raising=False)
-    else:
-        monkeypatch.setenv("SHUANGTAN_LANG", "en")
 
 
 @pytest.fixture(scope="session")
