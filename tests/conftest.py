@@ -27,6 +27,22 @@ PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN = f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _english():
+    """Tests assert shuangtan's words in English: SHUANGTAN_LANG=en for the whole session, before
+    any module's fixture starts a worker process (which inherits it)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHUANGTAN_LANG", "en")
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _language(request, monkeypatch):
+    """A test marked ``zh`` reads shuangtan as a user does by default: in Chinese."""
+    if request.node.get_closest_marker("zh"):
+        monkeypatch.delenv("SHUANGTAN_LANG", raising=False)
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     """The repository's top folder."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import click
 
-from engine.cli.common import CONTEXT, clean_errors, internal_error, show_library_notes
+from engine.cli.common import CONTEXT, clean_errors, errors_in_language, internal_error, show_library_notes
 from engine.cli.extras import needs_extras
 
 # command -> modules whose register(group) provide it (in order: later ones extend earlier ones).
@@ -121,7 +121,7 @@ class LazyGroup(click.Group):
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with no_traceback():
+        with errors_in_language(), no_traceback():
             return super().invoke(ctx)
 
 
@@ -146,7 +146,31 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
     ctx.exit()
 
 
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Speak ``value`` for the rest of the command (closed with the command's context)."""
+    from engine.i18n import use
+    from engine.i18n.language import language
+
+    if value is None:
+        try:
+            language()  # a bad SHUANGTAN_LANG is named now, as a usage error, not mid-command
+        except Exception as exc:
+            raise click.UsageError(str(exc), ctx) from None
+        return
+    ctx.with_resource(use(value))
+
+
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"], case_sensitive=False),
+    default=None,
+    is_eager=True,
+    expose_value=False,
+    callback=_set_lang,
+    help="Language of what shuangtan says: zh (Chinese, the default) or en; also $SHUANGTAN_LANG. "
+    "Machine-readable output (JSON, JSON Lines, codes, field paths) is the same in both.",
+)
 @click.option(
     "--version",
     is_flag=True,

@@ -50,7 +50,7 @@ def check(file, fmt, book, telemetry_path, system_id, partial):
         if fmt == "json":
             click.echo(json.dumps(decision, ensure_ascii=False, indent=2))
         else:
-            click.echo(render_text(decision, given.app, given.unknown))
+            click.echo(render_text(decision, given.app, given.unknown, book))
         return
     app = parse_application(read_input(file))
     engine = ReteEngine.for_rulebook(book)
@@ -63,7 +63,7 @@ def check(file, fmt, book, telemetry_path, system_id, partial):
     if fmt == "json":
         click.echo(json.dumps(decision, ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(decision, app))
+        click.echo(render_text(decision, app, book=book))
 
 
 def register(group):

@@ -31,6 +31,7 @@ from engine.errors import (
     UnreadableInputError,
     internal_reason,
 )
+from engine.i18n import language, t
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -115,7 +116,29 @@ def load_book(rules_dir=None, reforms=()):
             loaded = [load_reform(p) for p in reforms]
         return load_rulebook(rules_dir, loaded)
     except RulebookError as exc:
-        raise click.ClickException(f"rulebook error: {exc}") from None
+        raise click.ClickException(rulebook_problem(exc)) from None
+
+
+def invalid_application(errors) -> str:
+    """Every problem of an application, one a line: the field's label, its path, the problem."""
+    from engine.i18n.problems import problem_line
+
+    lines = "\n".join(f"  {problem_line(path, msg)}" for path, msg in errors)
+    key = "errors.invalid_application_one" if len(errors) == 1 else "errors.invalid_application"
+    return t(key, n=len(errors)) + "\n" + lines
+
+
+def rulebook_problem(exc: RulebookError) -> str:
+    """A rule file's problem: where (file, key) and what, in the language in force."""
+    from engine.i18n.problems import rule_problem
+
+    if language() == "en":
+        return t("errors.rulebook", problem=exc)
+    where = exc.key or t("errors.top_level")
+    text = t("errors.rulebook_at", file=exc.file, key=where, problem=rule_problem(exc.problem))
+    if exc.expected:
+        text += t("errors.rulebook_expected", expected=rule_problem(exc.expected))
+    return t("errors.rulebook", problem=text)
 
 
 def domain_errors(fn):
@@ -140,10 +163,7 @@ def clean_errors() -> Iterator[None]:
     try:
         yield
     except InvalidApplicationError as exc:
-        lines = "\n".join(f"  {path}: {msg}" for path, msg in exc.errors)
-        raise InputError(
-            f"invalid application ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):\n{lines}"
-        ) from None
+        raise InputError(invalid_application(exc.errors)) from None
     except DateNotCoveredError as exc:
         raise InputError(str(exc)) from None
     except InvalidTelemetryError as exc:
@@ -155,9 +175,9 @@ def clean_errors() -> Iterator[None]:
     except (AccountRefused, ReviewError) as exc:
         raise InputError(str(exc)) from None  # who acts, or how: the caller's to fix, like a bad option
     except RulebookError as exc:
-        raise click.ClickException(f"rulebook error: {exc}") from None
+        raise click.ClickException(rulebook_problem(exc)) from None
     except EngineError as exc:
-        raise click.ClickException(f"engine error: {exc}") from None
+        raise click.ClickException(t("errors.engine", problem=exc)) from None
     except ShuangtanError as exc:
         raise click.ClickException(str(exc)) from None
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
@@ -184,7 +204,7 @@ def internal_error(exc: Exception):
     """A defect, not the user's input: one line naming it (the traceback with $SHUANGTAN_TRACEBACK=1)."""
     if os.environ.get(TRACEBACK_ENV):
         raise exc
-    raise click.ClickException(f"internal error ({INTERNAL_ERROR}): {internal_reason(exc)}") from None
+    raise click.ClickException(t("errors.internal", code=INTERNAL_ERROR, problem=internal_reason(exc))) from None
 
 
 def flush_stdout() -> None:
@@ -240,7 +260,17 @@ def read_input(path: str) -> bytes:
         with open(path, "rb") as fh:
             return read_bounded(fh)
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
+        raise click.BadParameter(cannot_read(path, exc), param_hint="FILE") from None
+
+
+def cannot_read(path, exc: OSError) -> str:
+    """``cannot read x.json: No such file or directory`` in the language in force."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    known = f"errors.os.{name.lower()}"
+    from engine.i18n import catalogue
+
+    why = t(known) if known in catalogue()[language()] else (exc.strerror or str(exc))
+    return t("errors.cannot_read", path=path, problem=why)
 
 
 def progress_wanted() -> bool:
@@ -400,3 +430,67 @@ def system_problem(exc: OSError) -> str:
         return os.strerror(exc.errno)
     code = re.search(r"\(os error (\d+)\)", str(exc))
     return os.strerror(int(code.group(1))) if code else str(exc)
+
+
+# --- errors in the language in force -------------------------------------------------------
+class SaidError(click.ClickException):
+    """A click error already worded in the language in force: shown as it is (click's own frame,
+    "Error:", "Usage:", "Invalid value for", is English; a Chinese user reads ours)."""
+
+    def __init__(self, text: str, exit_code: int):
+        super().__init__(text)
+        self.text = text
+        self.exit_code = exit_code  # type: ignore[misc]  # click reads it off the instance; each error has its own
+
+    def show(self, file=None) -> None:
+        click.echo(self.text, file=file, err=file is None)
+
+
+@contextlib.contextmanager
+def errors_in_language() -> Iterator[None]:
+    """Every click error of a command in the language in force (worded while the command's
+    language is still in force: it ends with the command's context, before click shows it)."""
+    from engine.i18n import language
+
+    try:
+        yield
+    except SaidError:
+        raise
+    except click.ClickException as exc:
+        if language() == "en":
+            raise
+        raise SaidError(said(exc), exc.exit_code) from None
+
+
+def said(exc: click.ClickException) -> str:
+    """``exc`` as click would show it, in the language in force."""
+    from engine.i18n import t
+
+    lines = []
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        usage = exc.ctx.get_usage().removeprefix("Usage: ")
+        lines.append(t("errors.usage_prefix") + usage)
+        if exc.ctx.command.get_help_option(exc.ctx) is not None:
+            lines.append(t("errors.try_help", command=exc.ctx.command_path))
+        lines.append("")
+    message = exc.format_message()
+    if isinstance(exc, click.NoSuchOption):
+        message = t("errors.no_such_option", option=exc.option_name)
+        if exc.possibilities:
+            message += t("errors.did_you_mean", options=" / ".join(sorted(exc.possibilities)))
+    elif isinstance(exc, click.MissingParameter):
+        hint: object = exc.param_hint or (
+            exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else ""
+        )
+        if isinstance(hint, (list, tuple)):
+            hint = " / ".join(repr(h) for h in hint)
+        message = t("errors.missing_option", option=hint)
+    elif isinstance(exc, click.BadParameter):
+        hint = exc.param_hint
+        if hint is None and exc.param is not None:
+            hint = exc.param.get_error_hint(exc.ctx) if exc.ctx is not None else exc.param.name
+        if isinstance(hint, (list, tuple)):
+            hint = " / ".join(repr(h) for h in hint)
+        message = t("errors.bad_value_for", option=hint, problem=exc.message) if hint else exc.message
+    lines.append(t("errors.error_prefix") + message)
+    return "\n".join(lines)

@@ -22,6 +22,7 @@ from engine.cli.common import (
 )
 from engine.cli.telemetry import telemetry_options
 from engine.drafting import MAX_POPULATION
+from engine.i18n import t
 
 
 @click.command("validate")
@@ -199,10 +200,15 @@ def simulate(
         out_dir,
         population_path,
         used,
-        f"{ends.min()} to {ends.max()}" if ends.len() else "?",
+        t("report.periods_span", first=ends.min(), last=ends.max()) if ends.len() else "?",
         reforms,
         baseline_reforms,
-        f"decided in {result.timings['baseline']:.2f} s + {result.timings['reform']:.2f} s ({used})",
+        t(
+            "report.decided_in",
+            decide=f"{result.timings['baseline']:.2f}",
+            compare=f"{result.timings['reform']:.2f}",
+            backend=used,
+        ),
     )
 
 
@@ -219,13 +225,10 @@ def _report(result, out_dir, population_path, backend, periods, reforms, baselin
     }
     with writing(out_dir, "--out"), replacing_folder(out_dir, last="report.md") as part:
         files = write_outputs(result, part, meta, xlsx=click.get_current_context().params.get("xlsx", False))
-    net = result.money["net_cost"]
-    click.echo(
-        f"{result.rows:,} applications, {result.per_application.height:,} changed; "
-        f"net fiscal cost {net['baseline']:,.2f} → {net['reform']:,.2f} yuan "
-        f"({'+' if net['change'] > 0 else ''}{net['change']:,.2f})"
-    )
-    click.echo(f"{how}; wrote {', '.join(files)} to {out_dir}")
+    from engine.drafting.report import printed_lines
+
+    for line in printed_lines(result, how, files, out_dir):
+        click.echo(line)
 
 
 def _simulate_on_cluster(
@@ -301,11 +304,14 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
 
     from engine.cli.common import read_input
     from engine.contract.application import parse_application
-    from engine.drafting.whynot import render, why_not
+    from engine.drafting.whynot import why_not
+    from engine.drafting.whynot_text import render_text
 
     names = [o.name for o in book.outcomes]
     if outcome not in names:
-        raise click.BadParameter(f"unknown outcome {outcome!r}; one of: {', '.join(names)}", param_hint="--why-not")
+        raise click.BadParameter(
+            t("rules.unknown_outcome", name=repr(outcome), names=", ".join(names)), param_hint="--why-not"
+        )
     unknown: frozenset = frozenset()
     if partial:
         from engine.partial import parse_partial_application
@@ -343,7 +349,7 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
             )
         )
     else:
-        click.echo(render(result))
+        click.echo(render_text(result, book))
 
 
 def register(group):

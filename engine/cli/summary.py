@@ -1,19 +1,15 @@
-"""A readable bilingual summary of a decision (Chinese labels with English)."""
+"""A readable summary of a decision, in the language in force (engine/i18n; ``--lang``).
+
+The reasons are worded as the notices word them (engine/notices/findings.py: ratios as
+percentages, amounts grouped, units and cities named); a reason the findings do not phrase is
+shown by the decision's own message in that language.
+"""
 
 from __future__ import annotations
 
 from engine.decimals import fmt_money
+from engine.i18n import amount, field, language, region, t, unit
 
-STATUS_LABELS = {
-    "met": ("达标", "met"),
-    "not_met": ("未达标", "not met"),
-    "granted": ("批准", "granted"),
-    "denied": ("不予批准", "denied"),
-    "levied": ("征收", "levied"),
-    "exempt": ("免征", "exempt"),
-    "not_applicable": ("不适用", "not applicable"),
-    "undetermined": ("待定", "undetermined"),
-}
 _MARK = {
     "met": "✔",
     "granted": "✔",
@@ -24,99 +20,126 @@ _MARK = {
     "not_applicable": "–",
     "undetermined": "?",
 }
-UNIT_LABELS = {"yuan": "元 yuan", "tCO2e": "吨二氧化碳当量 tCO2e"}
-UNKNOWN = "?"
 #: how many of the next questions a partial summary lists
 QUESTIONS_SHOWN = 3
 
 
-def render_text(decision: dict, app=None, unknown=frozenset()) -> str:
+def status_name(status: str) -> str:
+    return t(f"cli.status.{status}")
+
+
+def render_text(decision: dict, app=None, unknown=frozenset(), book=None) -> str:
     """The summary of a decision; ``unknown`` are the fields of a partial application not given
-    (``app`` then holds stand-ins there, never shown)."""
-    lines = []
-    head = f"申请 Application {decision['application_id']}"
-    if app is not None:
-        e = app.enterprise
-        name, code, region = (
-            UNKNOWN if f"enterprise.{key}" in unknown else getattr(e, key)
-            for key in ("name", "credit_code", "region_code")
-        )
-        head += f" · {name} ({code}, {region})"
-    lines.append(head)
+    (``app`` then holds stand-ins there, never shown). With ``book`` (and ``app``) the reasons
+    are worded from the rulebook as a notice words them."""
+    lang = language()
+    texts = _reason_texts(book, app, decision, lang, unknown)
+    lines = [_head(decision, app, unknown)]
     rs = decision["ruleset"]
     lines.append(
-        f"评估日期 Evaluated on {decision['evaluated_on']} · 规则集 Ruleset {rs['version']} ({rs['digest'][:19]}…)"
+        t("cli.summary.evaluated", date=decision["evaluated_on"], version=rs["version"], digest=rs["digest"][:19])
     )
     lines.append("")
-    for name, out in decision["outcomes"].items():
-        zh, en = STATUS_LABELS[out["status"]]
-        title = out.get("title", {"zh": name, "en": name})
-        amount = ""
-        if out["amount"] is not None:
-            amount = f"  {fmt_money(out['amount'])} {UNIT_LABELS.get(out['unit'], out['unit'] or '')}"
+    outcomes = decision["outcomes"]
+    for name, out in outcomes.items():
+        status = status_name(out["status"])
         if out.get("amount_range"):
-            lines.append(
-                f"{_MARK[out['status']]} {title['zh']} {title['en']}: {zh} {en}  "
-                f"{_span(out['amount_range'])} {UNIT_LABELS.get(out['unit'], out['unit'] or '')}"
-            )
-        else:
-            lines.append(f"{_MARK[out['status']]} {title['zh']} {title['en']}: {zh} {en}{amount}")
+            status += f"  {_span(out['amount_range'], out['unit'])}"
+        elif out["amount"] is not None:
+            status += f"  {amount(out['amount'], out['unit'])}"
+        lines.append(t("cli.summary.outcome", mark=_MARK[out["status"]], title=_title(name, out), status=status))
         if out["status"] == "undetermined":
-            could = " / ".join(f"{STATUS_LABELS[s][0]} {STATUS_LABELS[s][1]}" for s in out["could_be"])
-            lines.append(f"    可能 could be: {could}")
+            could = t("cli.summary.or_sep").join(status_name(s) for s in out["could_be"])
+            lines.append(t("cli.summary.could_be", statuses=could))
         for r in out["reasons"]:
-            zh_msg = r.get("message_zh")
-            text = f"{zh_msg} / {r['message']}" if zh_msg else r["message"]
-            lines.append(f"    [{r['code']}] {text}  ({r['rule']}; {r['source']})")
+            text = texts.get((name, r["code"])) or (r.get("message_zh") if lang == "zh" else None) or r["message"]
+            lines.append(t("cli.summary.reason", code=r["code"], text=text, rule=r["rule"], source=r["source"]))
         if out.get("needs"):
-            verb = "取决于 depends on" if out["status"] == "undetermined" else "尚可增加理由 may add reasons"
-            lines.append(f"    {verb}: {'; '.join(_field(p) for p in out['needs'])}")
+            key = "cli.summary.depends_on" if out["status"] == "undetermined" else "cli.summary.may_add"
+            lines.append(t(key, fields=t("cli.summary.fields_sep").join(field(p) for p in out["needs"])))
         if out.get("notice"):
-            n = out["notice"]
-            lines.append(
-                f"    整改通知 Rectification notice: {n['deadline_days']} 天内整改 / rectify within "
-                f"{n['deadline_days']} days"
-            )
+            lines.append(t("cli.summary.rectify", days=out["notice"]["deadline_days"]))
     if decision.get("metering"):
         from engine.telemetry.report import metering_lines
 
         lines.append("")
         lines += metering_lines(decision["metering"])
-    t = decision["totals"]
+    totals = decision["totals"]
     lines.append("")
     partial = decision.get("partial")
-    if partial:
-        span = partial["totals_range"]
-        lines.append(
-            f"已定合计 Settled totals: 补贴 subsidy {fmt_money(t['subsidy_yuan'])} 元 yuan · "
-            f"环保税费 levy {fmt_money(t['levy_yuan'])} 元 yuan"
-        )
-        lines.append(
-            f"可能合计 Totals could be: 补贴 subsidy {_span(span['subsidy_yuan'])} 元 yuan · "
-            f"环保税费 levy {_span(span['levy_yuan'])} 元 yuan"
-        )
-        if partial["questions"]:
-            lines.append("")
-            lines.append("下一个问题 Next questions:")
-            for q in partial["questions"][:QUESTIONS_SHOWN]:
-                settles = f"; 可确定 settles {', '.join(q['settles'])}" if q["settles"] else ""
-                lines.append(f"  {_field(q['field'])}: 影响 affects {', '.join(q['affects'])}{settles}")
+    if not partial:
+        lines.append(t("cli.summary.totals", subsidy=_yuan(totals["subsidy_yuan"]), levy=_yuan(totals["levy_yuan"])))
         return "\n".join(lines)
+    span = partial["totals_range"]
     lines.append(
-        f"合计 Totals: 补贴 subsidy {fmt_money(t['subsidy_yuan'])} 元 yuan · 环保税费 levy {fmt_money(t['levy_yuan'])} 元 yuan"
+        t("cli.summary.settled_totals", subsidy=_yuan(totals["subsidy_yuan"]), levy=_yuan(totals["levy_yuan"]))
     )
+    lines.append(
+        t(
+            "cli.summary.totals_could_be",
+            subsidy=_span(span["subsidy_yuan"], "yuan"),
+            levy=_span(span["levy_yuan"], "yuan"),
+        )
+    )
+    if partial["questions"]:
+        lines.append("")
+        lines.append(t("cli.summary.next_questions"))
+        sep = t("cli.summary.list_sep")
+        for q in partial["questions"][:QUESTIONS_SHOWN]:
+            affects = sep.join(_title(n, outcomes.get(n, {})) for n in q["affects"])
+            if q["settles"]:
+                settles = sep.join(_title(n, outcomes.get(n, {})) for n in q["settles"])
+                lines.append(
+                    t("cli.summary.question_settles", field=field(q["field"]), affects=affects, settles=settles)
+                )
+            else:
+                lines.append(t("cli.summary.question", field=field(q["field"]), affects=affects))
     return "\n".join(lines)
 
 
-def _field(path: str) -> str:
-    from engine.contract.labels import FIELD_LABELS
+def _head(decision: dict, app, unknown) -> str:
+    if app is None:
+        return t("cli.summary.head", id=decision["application_id"])
+    e = app.enterprise
+    shown = {
+        key: t("cli.summary.unknown") if f"enterprise.{key}" in unknown else getattr(e, key)
+        for key in ("name", "credit_code", "region_code")
+    }
+    code = shown["region_code"]
+    return t(
+        "cli.summary.head_enterprise",
+        id=decision["application_id"],
+        name=shown["name"],
+        code=shown["credit_code"],
+        region=region(code) if "enterprise.region_code" not in unknown else code,
+    )
 
-    label = FIELD_LABELS.get(path)
-    return f"{label['zh']} {label['en']} ({path})" if label else path
+
+def _title(name: str, out: dict) -> str:
+    title = out.get("title")
+    return title[language()] if isinstance(title, dict) else name
 
 
-def _span(r: dict) -> str:
-    """An amount range for people: ``0.00 – 280,000.00`` (no upper bound: ``0.00 – …``)."""
+def _reason_texts(book, app, decision: dict, lang: str, unknown) -> dict:
+    """The notices' wording of each reason, when the rulebook and the application are at hand."""
+    if book is None or app is None:
+        return {}
+    from engine.notices.findings import reason_texts
+
+    texts = reason_texts(book, app, decision, lang)
+    if unknown:  # an undetermined outcome's wording would read the stand-ins of what is unknown
+        texts = {k: v for k, v in texts.items() if not decision["outcomes"][k[0]].get("needs")}
+    return texts
+
+
+def _yuan(value) -> str:
+    return amount(value, "yuan")
+
+
+def _span(r: dict, unit_name: str | None) -> str:
+    """An amount range for people: ``0.00 – 280,000.00元`` (no upper bound: ``0.00 – …``)."""
     low = fmt_money(r["min"]) if r["min"] is not None else "…"
     high = fmt_money(r["max"]) if r["max"] is not None else "…"
-    return low if r["min"] == r["max"] else f"{low} – {high}"
+    text = low if r["min"] == r["max"] else f"{low} – {high}"
+    shown_unit = unit(unit_name) if unit_name else ""
+    return f"{text}{'' if language() == 'zh' else ' '}{shown_unit}".rstrip()

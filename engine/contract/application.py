@@ -272,7 +272,7 @@ def _phrase(err: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         from engine.tables.headers import did_you_mean  # it reads FIELDS, defined above
 
-        return "unknown field" + did_you_mean(_path(err["loc"]))
+        return "unknown field" + did_you_mean(_path(err["loc"]), lang="en")  # the contract speaks English
     if kind == "missing":
         return "required field is missing"
     if kind == "greater_than":

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from engine.backends import decide_frame
-from engine.drafting.population import CITY_NAMES, CITY_NAMES_EN
+from engine.drafting.population import CITY_NAMES
 from engine.rulebook.loader import Rulebook
 
 YUAN = pl.Decimal(38, 2)
@@ -335,78 +335,17 @@ def simulate(
 
 
 # --- writing -----------------------------------------------------------------------
-def _yuan(d: Decimal) -> str:
-    return f"{d:,.2f}"
 
 
 def _plain(d) -> str:
     return format(d, "f") if isinstance(d, Decimal) else str(d)
 
 
-def _signed(d: Decimal, places: int = 2) -> str:
-    return ("+" if d > 0 else "") + f"{d:,.{places}f}"
-
-
-def _million(d) -> float:
-    # Charts only: pixel positions, never a figure anyone reads as money (the tables are exact).
-    return float(d) / 1e6
-
-
 def write_charts(c: Comparison, out_dir) -> list[str]:
-    import matplotlib
+    """The report's charts, in the language in force (engine/drafting/charts.py)."""
+    from engine.drafting.charts import write_charts as charts
 
-    matplotlib.use("Agg")
-    from pathlib import Path
-
-    import matplotlib.pyplot as plt
-
-    from engine.notices.fonts import matplotlib_fallbacks
-
-    out_dir = Path(out_dir)
-    plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
-    # A family after the generic one is matplotlib's per-glyph fallback: the packaged Noto Sans SC
-    # (the [pdf] extra) draws what DejaVu Sans lacks, so a Chinese label is never empty boxes.
-    plt.rcParams["font.family"] = ["sans-serif", *matplotlib_fallbacks()]
-    reg = c.by_region
-    labels = [f"{code} {CITY_NAMES_EN.get(code, '')}" for code in reg["region_code"]]
-    x = range(len(labels))
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
-    for ax, col, title in (
-        (axes[0], "subsidy", "Subsidy paid by region"),
-        (axes[1], "net_cost", "Net fiscal cost (subsidy − levy) by region"),
-    ):
-        base = [_million(v) for v in reg[f"{col}.baseline"]]
-        new = [_million(v) for v in reg[f"{col}.reform"]]
-        ax.bar([i - 0.2 for i in x], base, width=0.4, label="baseline", color="#7a8b99")
-        ax.bar([i + 0.2 for i in x], new, width=0.4, label="reform", color="#d9822b")
-        ax.set_xticks(list(x), labels, rotation=45, ha="right")
-        ax.set_ylabel("million yuan")
-        ax.set_title(title)
-        ax.axhline(0, color="black", linewidth=0.6)
-        ax.legend()
-    fig.suptitle(f"{c.base_book.version} vs {c.reform_book.version}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out_dir / "cost_by_region.png", dpi=110)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-    for ax, col, title in (
-        (axes[0], "subsidy.change", "Change in subsidy per changed application"),
-        (axes[1], "levy.change", "Change in levy per changed application"),
-    ):
-        values = [float(v) for v in c.per_application[col] if v != 0]
-        if values:
-            ax.hist(values, bins=50, color="#d9822b" if col.startswith("subsidy") else "#4a7c59")
-            ax.set_yscale("log")
-        else:
-            ax.text(0.5, 0.5, "no change", ha="center", va="center", transform=ax.transAxes)
-        ax.set_xlabel("yuan (reform − baseline)")
-        ax.set_ylabel("applications (log scale)")
-        ax.set_title(f"{title} (n = {len(values):,})")
-    fig.tight_layout()
-    fig.savefig(out_dir / "amount_changes.png", dpi=110)
-    plt.close(fig)
-    return ["cost_by_region.png", "amount_changes.png"]
+    return charts(c, out_dir)
 
 
 def _table(header: list, rows: list) -> str:
@@ -467,179 +406,7 @@ def write_outputs(c: Comparison, out_dir, meta: dict, xlsx: bool = False) -> lis
 
 
 def render_report(c: Comparison, meta: dict, charts: list[str]) -> str:
-    m = c.money
-    net = m["net_cost"]
-    out = [f"# Simulation: {c.reform_book.version} against {c.base_book.version}", ""]
-    out += [
-        f"- Population: `{meta.get('population')}`, {c.rows:,} applications "
-        f"(periods ending {meta.get('periods', '?')}).",
-        f"- Baseline rulebook: `{c.base_book.version}` `{c.base_book.digest}`",
-        f"- Reform rulebook: `{c.reform_book.version}` `{c.reform_book.digest}`",
-        f"- Reforms: {', '.join(meta.get('reforms', [])) or '(none)'}; baseline reforms: "
-        f"{', '.join(meta.get('baseline_reforms', [])) or '(none)'}",
-        f"- Backend: {meta.get('backend')}; time: baseline {c.timings.get('baseline', 0):.2f} s, "
-        f"reform {c.timings.get('reform', 0):.2f} s, comparison {c.timings.get('compare', 0):.2f} s.",
-        f"- Applications whose decision changed: **{c.per_application.height:,}**; "
-        f"applications refused by either rulebook (see errors.csv): {c.errors.height:,}.",
-        "",
-    ]
-    out += [
-        "## Headline",
-        "",
-        f"Net fiscal cost (subsidies paid minus levy collected) goes from **{_yuan(net['baseline'])} yuan** "
-        f"to **{_yuan(net['reform'])} yuan**: **{_signed(net['change'])} yuan**. "
-        f"Subsidies change by {_signed(m['subsidy']['change'])} yuan, the levy by "
-        f"{_signed(m['levy']['change'])} yuan. The packaging levy is earmarked for storage-technology "
-        "R&D (专项用于储能技术研发), so a lower levy also means less R&D funding. A negative net cost "
-        "means the levy raises more than the subsidies pay out.",
-        "",
-    ]
-    rows = []
-    for col, label, unit in money_lines(c.base_book):
-        d = m[col]
-        places = 3 if unit == "tCO2e" else 2
-        rows.append(
-            [label, unit, f"{d['baseline']:,.{places}f}", f"{d['reform']:,.{places}f}", _signed(d["change"], places)]
-        )
-    out += ["## Money (exact decimal sums)", "", _table(["line", "unit", "baseline", "reform", "change"], rows), ""]
-    out += [
-        "## Decisions per outcome and status",
-        "",
-        _table(
-            ["outcome", "status", "baseline", "reform", "change"],
-            [
-                [
-                    r["outcome"],
-                    r["status"],
-                    f"{r['baseline']:,}",
-                    f"{r['reform']:,}",
-                    f"{r['change']:+,}" if r["change"] else "0",
-                ]
-                for r in c.counts.iter_rows(named=True)
-            ],
-        ),
-        "",
-    ]
-    reg_rows = []
-    for r in c.by_region.iter_rows(named=True):
-        reg_rows.append(
-            [
-                r["region_code"],
-                r["city"],
-                f"{r['applications']:,}",
-                _yuan(r["subsidy.baseline"]),
-                _yuan(r["subsidy.reform"]),
-                _signed(r["subsidy.change"]),
-                _signed(r["levy.change"]),
-                _yuan(r["net_cost.baseline"]),
-                _yuan(r["net_cost.reform"]),
-                _signed(r["net_cost.change"]),
-            ]
-        )
-    reg_rows.append(
-        [
-            "**total**",
-            "",
-            f"{c.rows:,}",
-            _yuan(m["subsidy"]["baseline"]),
-            _yuan(m["subsidy"]["reform"]),
-            _signed(m["subsidy"]["change"]),
-            _signed(m["levy"]["change"]),
-            _yuan(net["baseline"]),
-            _yuan(net["reform"]),
-            _signed(net["change"]),
-        ]
-    )
-    out += [
-        "## By region (yuan; the regions add up to the total row)",
-        "",
-        _table(
-            [
-                "region",
-                "city",
-                "applications",
-                "subsidy baseline",
-                "subsidy reform",
-                "subsidy change",
-                "levy change",
-                "net cost baseline",
-                "net cost reform",
-                "net cost change",
-            ],
-            reg_rows,
-        ),
-        "",
-        f"![cost by region]({charts[0]})",
-        "",
-    ]
-    out += ["## What changed, and why", ""]
-    if c.changes.height:
-        trans = (
-            c.changes.group_by(["outcome", "old_status", "new_status", "old_reasons", "new_reasons"])
-            .agg(pl.len().alias("applications"))
-            .sort(["applications", "outcome"], descending=[True, False])
-            .head(25)
-        )
-        out += [
-            "Transitions (old status → new status; reason codes old → new; top 25):",
-            "",
-            _table(
-                ["outcome", "status", "reasons", "applications"],
-                [
-                    [
-                        r["outcome"],
-                        f"{r['old_status']} → {r['new_status']}",
-                        f"`{r['old_reasons'] or '—'}` → `{r['new_reasons'] or '—'}`",
-                        f"{r['applications']:,}",
-                    ]
-                    for r in trans.iter_rows(named=True)
-                ],
-            ),
-            "",
-        ]
-        gainers = c.per_application.filter(pl.col("net_cost.change") > 0).height
-        losers = c.per_application.filter(pl.col("net_cost.change") < 0).height
-        out += [
-            f"{gainers:,} applications gain (the state pays them more or levies less), {losers:,} lose, "
-            f"{c.per_application.height - gainers - losers:,} change only in status or quota. "
-            "Largest changes:",
-            "",
-        ]
-        top = c.per_application.sort(pl.col("net_cost.change").abs(), descending=True).head(10)
-        out += [
-            _table(
-                [
-                    "application",
-                    "region",
-                    "subsidy baseline",
-                    "subsidy reform",
-                    "levy baseline",
-                    "levy reform",
-                    "net change",
-                ],
-                [
-                    [
-                        r["application_id"],
-                        r["region_code"],
-                        _yuan(r["subsidy.baseline"]),
-                        _yuan(r["subsidy.reform"]),
-                        _yuan(r["levy.baseline"]),
-                        _yuan(r["levy.reform"]),
-                        _signed(r["net_cost.change"]),
-                    ]
-                    for r in top.iter_rows(named=True)
-                ],
-            ),
-            "",
-        ]
-    else:
-        out += ["No decision changed.", ""]
-    out += [
-        f"![distribution of amount changes]({charts[1]})",
-        "",
-        "Files: `summary.json` (every figure above, exact), `by_region.csv`, `changes.csv` (one row per "
-        "application and outcome that changed, with old/new status, amount and reason codes), "
-        "`changed_applications.csv` (per application), `errors.csv` (applications a rulebook refused).",
-        "",
-    ]
-    return "\n".join(out)
+    """report.md, in the language in force (engine/drafting/report.py)."""
+    from engine.drafting.report import render_report as report
+
+    return report(c, meta, charts)

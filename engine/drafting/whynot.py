@@ -26,7 +26,7 @@ from fractions import Fraction
 from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import Application, parse_application
 from engine.contract.decision import Decision
-from engine.decimals import fmt_money, fmt_plain, round_half_up
+from engine.decimals import fmt_plain, round_half_up
 from engine.rulebook.checks import FIELD_RANGES
 from engine.rulebook.comparisons import COMPARISONS
 from engine.rulebook.evaluate import Env, field_values
@@ -549,47 +549,8 @@ def _higher_tiers(book, decide, app, o, base_changes, base_amount) -> list:
 
 
 # --- text ------------------------------------------------------------------------------
-def render(w: WhyNot) -> str:
-    amount = f", {fmt_money(w.amount)} {w.unit}" if w.amount is not None else ""
-    lines = [f"{w.outcome}: {w.status}{amount}" + (f"  (reasons: {', '.join(w.reasons)})" if w.reasons else "")]
-    if w.needs:
-        lines.append(f"  not known yet: {', '.join(w.needs)}")
-    if w.status == "not_applicable":
-        lines += [f"  does not apply: {code}: {msg}" for code, msg in w.unfixable.items()]
-        return "\n".join(lines)
-    for code, sugs in w.blockers.items():
-        lines.append(f"\nto be exempt ({code}):" if w.kind == "levy" else f"\nto clear {code}:")
-        for s in sugs:
-            lines.append("  - " + _line(s))
-    for code, why in w.unfixable.items():
-        lines.append(f"\n{code}: no change to the enterprise's data clears it ({why})")
-    for code, why in w.open.items():
-        lines.append(f"\n{code}: not settled while fields are unknown ({why})")
-    if w.combined:
-        lines.append("\nall together (the smallest change for each reason):")
-        lines.append("  - " + _line(w.combined))
-    if w.tiers:
-        lines.append("\nhigher tiers:")
-        for s in w.tiers:
-            lines.append("  - " + _line(s))
-    if len(lines) == 1:
-        lines.append("nothing to change: the outcome is already the best it can be for these data")
-    return "\n".join(lines)
+def render(w: WhyNot, book: Rulebook | None = None) -> str:
+    """``w`` as text in the language in force (engine/drafting/whynot_text.py)."""
+    from engine.drafting.whynot_text import render_text
 
-
-def _line(s: Suggestion) -> str:
-    what = "; ".join(c.text() for c in s.changes)
-    if s.via:
-        what = f"{s.via} ({what})"
-    if s.note:
-        what += f" {s.note}"
-    got = f"→ verified: {s.status}"
-    if s.amount is not None:
-        got += f", {fmt_money(s.amount)} {s.unit}"
-    if s.delta is not None and s.delta:
-        got += f" ({'+' if s.delta > 0 else ''}{fmt_money(s.delta)} {s.unit})"
-    if s.remaining and s.status not in ("granted", "met", "exempt"):
-        got += f"; still: {', '.join(s.remaining)}"
-    if s.needs and s.status == "undetermined":
-        got += f"; needs: {', '.join(s.needs)}"
-    return f"{what} {got}"
+    return render_text(w, book)

@@ -17,5 +17,20 @@ from __future__ import annotations
 from engine.i18n.catalogue import LANGS, Lang, catalogue, t
 from engine.i18n.labels import field
 from engine.i18n.language import language, parse_lang, use
+from engine.i18n.numbers import amount, number, percent, region, unit
 
-__all__ = ["LANGS", "Lang", "catalogue", "field", "language", "parse_lang", "t", "use"]
+__all__ = [
+    "LANGS",
+    "Lang",
+    "amount",
+    "catalogue",
+    "field",
+    "language",
+    "number",
+    "parse_lang",
+    "percent",
+    "region",
+    "t",
+    "unit",
+    "use",
+]

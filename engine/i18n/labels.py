@@ -17,8 +17,14 @@ def field(path: str, lang: Lang | None = None, *, with_path: bool = True) -> str
         lang = language()
     label = FIELD_LABELS.get(path)
     if label is None:
-        return path
-    name = label[lang]
+        from engine.i18n.catalogue import catalogue
+
+        section = catalogue()[lang].get(f"errors.section.{path.replace('.', '_')}")
+        if section is None:
+            return path
+        name = section
+    else:
+        name = label[lang]
     if not with_path:
         return name
     return f"{name}（{path}）" if lang == "zh" else f"{name} ({path})"

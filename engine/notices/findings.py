@@ -9,12 +9,14 @@ meter's, with the declaration beside them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from engine.contract.application import Application
 from engine.notices.wording import Datum, Phrase, Shown, Words, join, say
-from engine.rulebook.evaluate import Env
+from engine.rulebook.evaluate import Env, field_values
 from engine.rulebook.expressions import (
     All,
     AnyOf,
@@ -291,3 +293,42 @@ def outcome_env(o: Outcome, base: Env) -> Env:
                 env.tables[t.name] = (row.id, row.output.value(env))
                 break
     return env
+
+
+def decided_fields(app: Application, decision: dict) -> tuple[dict, set, dict]:
+    """The field values the decision was made on: for a metered decision the meter's (from its
+    ``metering`` block), else the declaration's; with the declared values the meter replaced."""
+    from engine.telemetry.metering import FACT_FIELDS
+
+    fields, present = field_values(app)
+    declared: dict = {}
+    block = decision.get("metering") or {}
+    if block.get("used") == "metered":
+        for fact, path in FACT_FIELDS.items():
+            if fact in block["facts"] and block["facts"][fact] is not None:
+                declared[path] = fields.get(path)
+                fields[path] = Fraction(Decimal(str(block["facts"][fact])))
+    return fields, present, declared
+
+
+def decision_env(book: Rulebook, fields: dict, present: set, when: dt.date, decision: dict) -> Env:
+    params = book.values_at(when)
+    literals = {n: p.literal_at(when) for n, p in book.params.items() if not p.index}
+    env = Env(fields, present, params, literals)
+    env.status = {k: v["status"] for k, v in decision["outcomes"].items()}
+    return env
+
+
+def reason_texts(book: Rulebook, app, decision: dict, lang: str) -> dict[tuple[str, str], str]:
+    """(outcome, reason code) -> the reason as a notice words it in ``lang``, for every reason the
+    findings phrase (a failed criterion, a rate tier, a cap…): ratios as percentages, amounts
+    grouped, units and labels named. A reason not in it is shown by its own message."""
+    fields, present, _ = decided_fields(app, decision)
+    base = decision_env(book, fields, present, app.period.end, decision)
+    findings = Findings(book, decision, base, Words(lang), decision.get("metering") or None)
+    texts: dict[tuple[str, str], str] = {}
+    for name in decision["outcomes"]:
+        of = findings.of(name)
+        for f in of.unmet + of.notes:
+            texts[(name, f.code)] = str(f.short or f.text)
+    return texts

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
-from fractions import Fraction
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -25,10 +23,9 @@ from engine.decimals import fmt_money
 from engine.errors import ShuangtanError
 from engine.notices import fonts
 from engine.notices.annex import annex, shown_outcomes
-from engine.notices.findings import Findings
+from engine.notices.findings import Findings, decided_fields, decision_env
 from engine.notices.letter import letter
 from engine.notices.wording import TEMPLATES, Datum, Figure, Number, Phrase, Words, join, labels, say  # noqa: F401 (labels: for issuing)
-from engine.rulebook.evaluate import Env, field_values
 from engine.rulebook.loader import Rulebook
 
 KINDS = ("approval", "denial", "rectification", "levy")
@@ -172,30 +169,6 @@ def applicable_kinds(decision: dict) -> list[str]:
 
 
 # --- context ---------------------------------------------------------------------------
-def decided_fields(app: Application, decision: dict) -> tuple[dict, set, dict]:
-    """The field values the decision was made on: for a metered decision the meter's (from its
-    ``metering`` block), else the declaration's; with the declared values the meter replaced."""
-    from engine.telemetry.metering import FACT_FIELDS
-
-    fields, present = field_values(app)
-    declared: dict = {}
-    block = decision.get("metering") or {}
-    if block.get("used") == "metered":
-        for fact, path in FACT_FIELDS.items():
-            if fact in block["facts"] and block["facts"][fact] is not None:
-                declared[path] = fields.get(path)
-                fields[path] = Fraction(Decimal(str(block["facts"][fact])))
-    return fields, present, declared
-
-
-def _env_for(book: Rulebook, fields: dict, present: set, when: dt.date, decision: dict) -> Env:
-    params = book.values_at(when)
-    literals = {n: p.literal_at(when) for n, p in book.params.items() if not p.index}
-    env = Env(fields, present, params, literals)
-    env.status = {k: v["status"] for k, v in decision["outcomes"].items()}
-    return env
-
-
 def notice_context(
     kind: str,
     *,
@@ -230,7 +203,7 @@ def notice_context(
     if (kind == REVOCATION) != (revocation is not None):
         raise ValueError("a revocation notice, and only one, needs what replaced the decision")
     fields, present, declared = decided_fields(app, decision)
-    base = _env_for(book, fields, present, app.period.end, decision)
+    base = decision_env(book, fields, present, app.period.end, decision)
     langs = ("zh", "en") if lang == BILINGUAL else (lang,)
     parts = {}
     for one in langs:

@@ -16,7 +16,7 @@ from functools import cache
 
 from engine.contract.application import FIELDS
 from engine.contract.labels import FIELD_LABELS
-from engine.i18n import t
+from engine.i18n import Lang, t
 
 _PATH_AT_END = re.compile(r"[（(]\s*([A-Za-z0-9_.]+)\s*[）)]\s*$")
 
@@ -55,10 +55,10 @@ def suggestion(name: str, known=None) -> str | None:
     return leaves[close[0]] if close else None
 
 
-def did_you_mean(name: str, known=None) -> str:
-    """``; did you mean storage.discharged_kwh?`` (in the language in force), or nothing."""
+def did_you_mean(name: str, known=None, lang: Lang | None = None) -> str:
+    """``; did you mean storage.discharged_kwh?`` (in ``lang``, default the language in force), or nothing."""
     close = suggestion(name, known)
-    return t("tables.did_you_mean", name=close) if close else ""
+    return t("tables.did_you_mean", lang, name=close) if close else ""
 
 
 def unknown_column(name: str) -> str:

@@ -28,12 +28,18 @@ def test_check_json_prints_one_contract_decision(cli):
     assert d["totals"] == {"subsidy_yuan": "920000.00", "levy_yuan": "1500000.00"}
 
 
-def test_check_text_is_a_bilingual_summary_with_reasons(cli):
+@pytest.mark.zh
+def test_check_text_is_a_summary_with_reasons_in_chinese_or_english(cli):
     r = cli("check", WORKED_EXAMPLE)
     assert r.exit_code == 0, r.output
     out = r.stdout
-    assert "用户侧储能度电补贴" in out and "User-side storage subsidy per kWh" in out
-    assert "280,000.00" in out and "RECYCLING_RATE_BELOW_TARGET" in out
+    assert "✔ 用户侧储能度电补贴：批准  280,000.00元" in out and "User-side" not in out
+    assert "[RATE_TIER] 日间削峰比例为30%，适用0.80元/千瓦时的标准" in out  # no tier_30, no yuan/kWh
+    assert "[RECYCLING_RATE_BELOW_TARGET] 包装回收率为25%，低于包装回收率目标50%" in out
+    assert "（91140100MA0L3K2P5R，太原市）" in out
+    en = cli("--lang", "en", "check", WORKED_EXAMPLE).stdout
+    assert "✔ User-side storage subsidy per kWh: granted  280,000.00 yuan" in en and "用户侧" not in en
+    assert "the daytime peak-shaving ratio is 30%: the rate of 0.80 yuan/kWh applies" in en
 
 
 def test_check_reads_standard_input(cli):
@@ -42,6 +48,7 @@ def test_check_reads_standard_input(cli):
     assert json.loads(r.stdout)["outcomes"]["packaging_levy"]["amount"] == "123.46"
 
 
+@pytest.mark.zh
 def test_check_invalid_input_names_every_field_on_stderr_and_nothing_on_stdout(cli):
     bad = app(enterprise__credit_code="91140100MA0L3K2P5A", packaging__recycling_rate="1.5")
     bad["storage"]["discharge_kwh"] = "1"
@@ -53,7 +60,7 @@ def test_check_invalid_input_names_every_field_on_stderr_and_nothing_on_stdout(c
         "enterprise.credit_code",
         "packaging.recycling_rate",
         "storage.discharge_kwh",
-        "storage.platform.reporting_completeness: must be ≤ 1",
+        "数据上报完整率（storage.platform.reporting_completeness）：必须小于或等于 1",
     ):
         assert path in r.stderr
     assert "Traceback" not in r.output
@@ -160,10 +167,24 @@ def test_rules_list_names_every_outcome_and_its_reason_codes(cli):
 def test_rules_show_lists_tiers_and_parameters_in_force_with_sources(cli):
     r = cli("rules", "show", "storage_subsidy", "--on", "2026-06-01")
     assert r.exit_code == 0, r.output
-    assert "tier_30: peak_shaving_ratio ≥ 0.30 → 0.80 yuan/kWh" in r.stdout
+    assert "tier_30: daytime peak-shaving ratio ≥ 30% → 0.80 yuan/kWh" in r.stdout
     assert "parameters in force on 2026-06-01" in r.stdout
-    assert "storage_subsidy.annual_cap = 5000000.00 yuan  (since 2026-01-01" in r.stdout
+    assert "annual storage subsidy cap (storage_subsidy.annual_cap) = 5,000,000.00 yuan  (since 2026-01-01" in r.stdout
     assert "T §6.2.3" in r.stdout
+
+
+@pytest.mark.zh
+def test_rules_show_in_chinese_names_tiers_units_and_parameters(cli):
+    out = cli("rules", "show", "storage_subsidy", "--on", "2026-06-01").stdout
+    assert "  tier_30：日间削峰比例 ≥ 30% → 0.80元/千瓦时" in out
+    assert (
+        "储能补贴年度上限（storage_subsidy.annual_cap）= 5,000,000.00元  （自 2026-01-01 起；假设（理由见规则文件））"
+        in out
+    )
+    assert "yuan" not in out and "ratio" not in out.replace("_ratio", "")
+    listed = cli("rules", "list").stdout
+    assert "storage_subsidy  [补贴, 元/千瓦时]  用户侧储能度电补贴" not in listed  # the amount is in yuan
+    assert "storage_subsidy  [补贴, 元]  用户侧储能度电补贴" in listed
 
 
 def test_rules_show_before_the_rules_and_an_unknown_outcome_are_refused(cli):

@@ -50,6 +50,6 @@ def test_the_telemetry_example_decides_as_the_readme_says(cli):
         "examples/telemetry/taiyuan-2026.csv",
     )
     assert result.exit_code == 0, result.output
-    for text in ("904.96", "0.245866", "175,009.71", "350019.425", "11.72", "DECLARED_DIFFERS_FROM_METERED"):
+    for text in ("904.96", "24.59%", "175,009.71", "350,019.425", "11.72", "DECLARED_DIFFERS_FROM_METERED"):
         assert text in result.output
     assert "175,009.71" in README and "0.245866" in README

@@ -97,7 +97,7 @@ def test_check_refuses_the_money_value_that_raised_invalid_operation(tmp_path):
     f.write_text(text_with("investment_yuan", "123456789012345678901234567.123"), encoding="utf-8")
     result = CliRunner().invoke(main, ["check", str(f)])
     assert result.exit_code == 2
-    assert "equipment.investment_yuan: must have at most 18 integer digits" in result.stderr
+    assert "(equipment.investment_yuan): must have at most 18 integer digits" in result.stderr
     assert "Traceback" not in result.output and result.stdout == ""
 
 
@@ -141,4 +141,4 @@ def test_check_returns_within_2_s_whatever_the_number(tmp_path, field, number):
     f.write_text(text_with(field, number), encoding="utf-8")
     code, seconds, err = timed_cli("check", f)
     assert code == 2 and seconds < 2, (code, seconds, err)
-    assert f"{SECTION[field]}.{field}: must" in err and "Traceback" not in err
+    assert f"({SECTION[field]}.{field}): must" in err and "Traceback" not in err

@@ -98,11 +98,11 @@ def test_check_names_the_problem_of_deep_or_duplicated_json_without_traceback(tm
         "deep.json": ('{"a":' * 1000 + "1" + "}" * 1000, "(document): objects and arrays nested more than 8 deep"),
         "dup.json": (
             TEXT.replace('"size": "sme"', '"size": "sme", "size": "large"'),
-            "enterprise.size: duplicate key: given more than once in its object",
+            "(enterprise.size): duplicate key: given more than once in its object",
         ),
         "plus.json": (
             TEXT.replace('"capacity_kwh": "2000"', '"capacity_kwh": "+2000"'),
-            "storage.capacity_kwh: must be",
+            "(storage.capacity_kwh): must be",
         ),
     }
     for name, (text, message) in cases.items():

@@ -29,7 +29,7 @@ def test_next_tier_up_from_27_percent(book):
     assert [(c.path, str(c.new)) for c in first.changes] == [("storage.peak_with_storage_kw", "840")]
     assert (first.status, first.amount, str(first.delta)) == ("granted", "280000.00", "105000.00")
     text = render(w)
-    assert "peak_shaving_ratio 27.0 % → 30.0 %" in text and "+105,000.00 yuan" in text and "0.80 yuan/kWh" in text
+    assert "daytime peak-shaving ratio 27.0% → 30.0%" in text and "+105,000.00 yuan" in text and "0.80 yuan/kWh" in text
     assert w.tiers[1].amount == "350000.00"
 
 

@@ -22,6 +22,7 @@ import io
 import json
 import multiprocessing as mp
 import os
+import re
 import tempfile
 import time
 import traceback
@@ -915,6 +916,14 @@ def _cli(args: list[str]):
     return r
 
 
+def _named(line: str) -> tuple[str, str]:
+    """(path, problem) of a CLI error line: ``label (path): problem``, or ``path: problem`` for a
+    path without a label (``(document)``, a list item)."""
+    where, _, problem = line.partition(": ")
+    labelled = re.search(r" \(([^()]+)\)$", where)
+    return (labelled.group(1) if labelled else where), problem
+
+
 def run_check(raw: bytes):
     """``shuangtan check FILE --format json``: exit 0 with a decision, or exit 2 naming fields."""
     with tempfile.TemporaryDirectory() as d:
@@ -925,7 +934,7 @@ def run_check(raw: bytes):
         return "decided", json.loads(r.stdout)["application_id"]
     if r.exit_code == 2 and "invalid application" in r.output:
         lines = [ln.strip() for ln in r.output.splitlines()[1:] if ln.startswith("  ")]
-        return "refused", [tuple(ln.split(": ", 1)) if ": " in ln else (ln, "") for ln in lines]
+        return "refused", [_named(ln) for ln in lines]
     return "other", f"exit {r.exit_code}: {_short(r.output.strip(), 300)}"
 
 

@@ -48,6 +48,7 @@ def test_without_the_recycling_rate_only_packaging_certification_needs_it(cli):
     assert decision["totals"] == full["totals"]
 
 
+@pytest.mark.zh
 def test_without_the_discharge_the_storage_subsidy_is_undetermined_with_its_range(cli):
     decision = check_json(cli, without("storage.discharged_kwh"))
     s = decision["outcomes"]["storage_subsidy"]
@@ -59,8 +60,11 @@ def test_without_the_discharge_the_storage_subsidy_is_undetermined_with_its_rang
     q = decision["partial"]["questions"][0]
     assert (q["field"], q["settles"]) == ("storage.discharged_kwh", ["storage_subsidy"])
     text = cli("check", "-", "--partial", input=without("storage.discharged_kwh")).stdout
-    assert "待定 undetermined  0.00 – 5,000,000.00 元 yuan" in text
-    assert "申报期放电量（kWh） energy discharged (kWh) (storage.discharged_kwh)" in text
+    assert "用户侧储能度电补贴：待定  0.00 – 5,000,000.00元" in text
+    assert "取决于：申报期放电量（kWh）（storage.discharged_kwh）" in text
+    english = cli("--lang", "en", "check", "-", "--partial", input=without("storage.discharged_kwh")).stdout
+    assert "User-side storage subsidy per kWh: undetermined  0.00 – 5,000,000.00 yuan" in english
+    assert "depends on: energy discharged (kWh) (storage.discharged_kwh)" in english
 
 
 @pytest.mark.parametrize("fmt", ["json", "text"])
@@ -103,7 +107,7 @@ def test_the_examples_without_history_have_it_unknown_in_partial_mode(cli):
 def test_without_partial_a_missing_field_is_refused_as_today(cli):
     r = cli("check", "-", "--format", "json", input=without("packaging.recycling_rate"))
     assert r.exit_code == 2 and r.stdout == ""
-    assert "packaging.recycling_rate: required field is missing" in r.stderr
+    assert "(packaging.recycling_rate): required field is missing" in r.stderr
 
 
 def test_partial_mode_still_names_every_bad_value_and_never_a_missing_field(cli):
@@ -112,9 +116,11 @@ def test_partial_mode_still_names_every_bad_value_and_never_a_missing_field(cli)
     doc["storage"]["discharge_kwh"] = "1"
     r = cli("check", "-", "--partial", input=json.dumps(doc))
     assert r.exit_code == 2 and r.stdout == ""
-    assert "packaging.recycling_rate: must be ≤ 1" in r.stderr
-    assert "storage.discharge_kwh: unknown field；是否应为 storage.discharged_kwh？" in r.stderr  # the likely name
-    assert "storage.discharged_kwh:" not in r.stderr, "the field left out is unknown, never missing"
+    assert "(packaging.recycling_rate): must be ≤ 1" in r.stderr
+    assert "storage.discharge_kwh: unknown field" in r.stderr
+    unknown = next(line for line in r.stderr.splitlines() if "storage.discharge_kwh:" in line)
+    assert "storage.discharged_kwh?" in unknown  # the likely name, suggested
+    assert "(storage.discharged_kwh)" not in r.stderr, "the field left out is unknown, never missing"
 
 
 @pytest.mark.parametrize("path", ["application_id", "period.end"])

@@ -186,7 +186,7 @@ def test_check_names_the_field_holding_a_bidi_override(tmp_path):
     f = tmp_path / "a.json"
     f.write_bytes(app("BIDI-1", **{"enterprise.name": "abc\u202edef"}))
     r = run(["check", f])
-    assert r.exit_code == 2 and "enterprise.name: must not contain U+202E" in r.output
+    assert r.exit_code == 2 and "(enterprise.name): must not contain U+202E" in r.output
 
 
 # --- locks and loading ------------------------------------------------------------------

@@ -214,5 +214,5 @@ def test_rules_doc_and_show_list_the_check(cli):
     assert "## Plausibility checks" in text and f"### `{CODE}`" in text
     assert "the record (officer review)" in text
     shown = cli("rules", "show", "storage_subsidy", "--on", "2026-06-01").output
-    assert CODE in shown and "plausibility.max_cycles_per_day = 2 cycles/day" in shown
+    assert CODE in shown and "(plausibility.max_cycles_per_day) = 2 cycles a day" in shown
     assert CODE in cli("rules", "list").output

@@ -5,6 +5,7 @@ import json
 from conftest import bearer
 from repo import WORKED_EXAMPLE
 
+from engine.i18n.problems import problem_line
 from engine.service.problems import MEDIA_TYPE
 
 
@@ -34,7 +35,11 @@ def test_invalid_application_names_every_field_as_the_cli_does(client, cli, tmp_
     printed = cli("check", path)
     assert printed.exit_code == 2
     cli_lines = [line.strip() for line in printed.output.splitlines() if line.startswith("  ")]
-    assert [f"{e['path']}: {e['message']}" for e in body["errors"]] == cli_lines
+    # the same problems, the CLI naming each field by its label before its path
+    assert [problem_line(e["path"], e["message"], "en") for e in body["errors"]] == cli_lines
+    assert all(
+        e["path"] in line and line.endswith(e["message"]) for e, line in zip(body["errors"], cli_lines, strict=True)
+    )
     assert len(body["errors"]) == 4
 
 

@@ -17,6 +17,9 @@ from engine.tables.cells import boolean_cell, number_cell
 from engine.tables.encoding import detect
 from engine.tables.headers import column_of, suggestion
 
+#: these tests read shuangtan as a user does by default: in Chinese
+pytestmark = pytest.mark.zh
+
 
 def decide(tmp_path, name: str, data: bytes | None = None, *extra):
     src = tmp_path / name

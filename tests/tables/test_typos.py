@@ -12,6 +12,9 @@ from engine.cli.filter_names import outcome_names
 from engine.rulebook.loader import load_rulebook
 from engine.rulebook.statuses import ALL_STATUSES
 
+#: these tests read shuangtan as a user does by default: in Chinese
+pytestmark = pytest.mark.zh
+
 
 def test_the_names_a_filter_knows_are_the_rulebooks():
     book = load_rulebook()
@@ -32,7 +35,7 @@ def test_an_unknown_outcome_or_status_lists_the_valid_ones(value, words, command
     args = ["--all-proposed", "--by", "zhao"] if command == "confirm" else []
     r = run(command, "--db", sqlite_url, *args, "--outcome", value)
     assert r.exit_code == 2, r.output
-    assert "Invalid value for '--outcome'" in r.output
+    assert "'--outcome' 的值无效" in r.output
     for w in words:
         assert w in r.output, r.output
 
