@@ -216,6 +216,7 @@ def test_bad_rows_are_kept_rejected_and_the_rows_after_them_stored(record_url, c
     assert audit.verify(open_store(record_url)).ok
 
 
+@pytest.mark.zh  # the cell's problem as a user reads it by default
 def test_a_credit_code_excel_turned_into_a_number_is_refused_naming_the_cell(record_url, cli, tmp_path):
     a, b, c, _ = docs()
     book = write_xlsx(tmp_path / "apps.xlsx", [a, b, c], **{"1:enterprise.credit_code": 9.11401e17})
@@ -231,6 +232,7 @@ def test_a_credit_code_excel_turned_into_a_number_is_refused_naming_the_cell(rec
     assert source["cells"]["application_id"] == "Q-2"
 
 
+@pytest.mark.zh  # the cell's problem as a user reads it by default
 def test_a_sum_with_more_digits_than_a_spreadsheet_shows_is_refused_not_rounded(sqlite_url, cli, tmp_path):
     a = docs()[0]
     column = "storage.platform.reporting_completeness"

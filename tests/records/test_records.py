@@ -62,7 +62,7 @@ def test_an_invalid_submission_is_kept_rejected_with_every_error(store, book):
     assert r.outcome == "rejected" and r.submission.status == "rejected"
     assert {(e.path, e.message) for e in r.submission.errors} == {
         ("storage.platform.reporting_completeness", "must be ≤ 1"),
-        ("storage.discharge_kwh", "unknown field；是否应为 storage.discharged_kwh？"),
+        ("storage.discharge_kwh", "unknown field; did you mean storage.discharged_kwh?"),
     }
     with store.session() as s:
         assert s.get(SubmissionRow, r.submission.id).raw == raw
