@@ -30,24 +30,17 @@ from engine.errors import (
     UnknownApplicationError,
     UnreadableInputError,
 )
+from engine.i18n import t
 
 MEDIA_TYPE = "application/problem+json"
 
-#: status -> title (RFC 9457: the same for every occurrence of the problem)
-TITLES = {
-    400: "Malformed request",
-    401: "Authentication required",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict with the record",
-    413: "Request body too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    503: "The record is unavailable",
-}
+#: the statuses with a title of their own (RFC 9457: the same for every occurrence of the
+#: problem, in the request's language: templates/messages/service.yaml ``service.title``)
+TITLED = (400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 503)
+
+
+def title(status: int) -> str:
+    return t(f"service.title.s{status}") if status in TITLED else t("service.title.other")
 
 
 class Problem(Exception):
@@ -71,7 +64,7 @@ class Problem(Exception):
     def response(self) -> Response:
         body = {
             "type": f"urn:shuangtan:problem:{self.code}",
-            "title": TITLES.get(self.status, "Error"),
+            "title": title(self.status),
             "status": self.status,
             "code": self.code,
             "detail": self.detail,
@@ -82,8 +75,7 @@ class Problem(Exception):
 
 
 def invalid_application(exc: InvalidApplicationError) -> Problem:
-    n = len(exc.errors)
-    return Problem(422, "invalid_application", f"invalid application ({n} problem{'s' if n != 1 else ''})", exc.errors)
+    return Problem(422, "invalid_application", t("service.problem.invalid_application", n=len(exc.errors)), exc.errors)
 
 
 def for_error(exc: ShuangtanError) -> Problem:
@@ -93,11 +85,11 @@ def for_error(exc: ShuangtanError) -> Problem:
         return invalid_application(exc)
     if isinstance(exc, InvalidTelemetryError):
         where = [(f"{w}{': ' + c if c else ''}", m) for w, c, m in exc.problems]
-        return Problem(422, "invalid_telemetry", f"invalid telemetry {exc.source}", where)
+        return Problem(422, "invalid_telemetry", t("service.problem.invalid_telemetry", source=exc.source), where)
     if isinstance(exc, DateNotCoveredError):
         return Problem(422, "date_not_covered", text, [("period.end", text)])
     if isinstance(exc, MeteringError):
-        return Problem(422, "metering", f"telemetry: {text}")
+        return Problem(422, "metering", t("service.problem.metering", reason=text))
     if isinstance(exc, UnreadableInputError):
         return Problem(422, "unreadable_input", text)
     if isinstance(exc, UnknownApplicationError):
