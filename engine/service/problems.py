@@ -19,11 +19,13 @@ from engine.errors import (
     AlreadyDecidedError,
     AlreadyProposedError,
     DateNotCoveredError,
+    FourEyesError,
     IntegrityFailure,
     InvalidApplicationError,
     InvalidTelemetryError,
     MeteringError,
     NotDecidableError,
+    OverrideError,
     RecordError,
     ReviewError,
     ShuangtanError,
@@ -100,13 +102,13 @@ def for_error(exc: ShuangtanError) -> Problem:
         return Problem(409, "already_proposed", text, decision_id=exc.decision_id)
     if isinstance(exc, NotDecidableError):
         return Problem(409, "not_decidable", text)
-    if isinstance(exc, AccountRefused):
-        # the role was checked before the record was asked (security.allow): what the record
-        # still refuses is who may act on this one, four eyes
+    if isinstance(exc, FourEyesError):
         return Problem(409, "four_eyes", text)
+    if isinstance(exc, AccountRefused):  # the role was checked before (security.allow): disabled meanwhile
+        return Problem(403, "forbidden", text)
+    if isinstance(exc, OverrideError):  # the request's own override, not the record's state
+        return Problem(422, "invalid_override", text, [("overrides", text)])
     if isinstance(exc, ReviewError):
-        if text.startswith("--override"):  # the request's own override, not the record's state
-            return Problem(422, "invalid_override", text, [("overrides", text)])
         return Problem(409, "review_conflict", text)
     if isinstance(exc, IntegrityFailure):
         return Problem(409, "integrity_failure", text)

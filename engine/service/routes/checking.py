@@ -95,20 +95,7 @@ def _explain(book, doc, outcome: str, partial: bool) -> bytes:
         from engine.contract.application import parse_application
 
         app = parse_application(doc)
-    result = why_not(book, app, outcome, unknown)
-    partial_keys = {} if result.needs is None else {"needs": result.needs, "not_known_yet": result.open}
-    answer = {
-        "outcome": result.outcome,
-        "status": result.status,
-        "amount": result.amount,
-        "unit": result.unit,
-        "reasons": result.reasons,
-        **partial_keys,
-        "suggestions": {code: [s.to_dict() for s in sugs] for code, sugs in result.blockers.items()},
-        "cannot_change": result.unfixable,
-        "combined": result.combined.to_dict() if result.combined else None,
-        "higher_tiers": [s.to_dict() for s in result.tiers],
-    }
+    answer = why_not(book, app, outcome, unknown).to_dict()
     return json.dumps(answer, ensure_ascii=False).encode()
 
 
