@@ -33,26 +33,25 @@ import argparse
 import os
 import platform
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from pgtemp import PG_HOST, PG_PORT, pg_database  # noqa: E402
 
 from engine.contract.application import parse_application  # noqa: E402
 from engine.drafting.population import generate, write_population  # noqa: E402
 from engine.records.accounts import add_account  # noqa: E402
 from engine.records.store import open_store  # noqa: E402
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-PG_ADMIN = f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres"
 ARG_BYTES = 64 * 1024  # file names per `submit` call: well under any ARG_MAX
 ENV = {k: v for k, v in os.environ.items() if k != "SHUANGTAN_DB"}  # every command names its --db
 ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # this checkout
@@ -213,32 +212,6 @@ def batches_on(fresh, files: dict) -> dict:
             drop()
         out[fmt] = (received, dt) if note is None else f"{received} received in {dt:.1f} s; {note}"
     return out
-
-
-def pg_database():
-    """(url, drop) of a fresh PostgreSQL database, or (None, reason) when none can be had."""
-    try:
-        socket.create_connection((PG_HOST, PG_PORT), timeout=1).close()
-    except OSError as exc:
-        return None, f"no PostgreSQL server at {PG_HOST}:{PG_PORT} ({exc})"
-    from sqlalchemy import create_engine
-
-    name = f"shuangtan_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            version = c.exec_driver_sql("SHOW server_version").scalar()
-    except Exception as exc:
-        admin.dispose()
-        return None, f"cannot create a database on {PG_HOST}:{PG_PORT}: {str(exc).splitlines()[0]}"
-
-    def drop():
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return (f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}", version, drop), None
 
 
 def fresh_pg():

@@ -22,24 +22,24 @@ machine's cores with the server.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-PG_ADMIN = f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres"
+from pgtemp import pg_database  # noqa: E402
+
+from engine.service.testing import serving  # noqa: E402
+
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
 TIMEOUT = 300.0
 BATCH = 200  # applications per POST /v1/proposals or /v1/confirmations: the record's chunk
@@ -68,48 +68,6 @@ def in_process(n: int) -> dict:
         times.append(time.perf_counter() - t)
     wall = time.perf_counter() - started
     return {"n": n, "rate": n / wall, "p50": percentile(times, 0.5), "p99": percentile(times, 0.99)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serving(db_url: str, workers: int = 2):
-    import httpx
-
-    port = free_port()
-    cmd = [sys.executable, "-m", "engine", "serve", "--db", db_url, "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(
-        [*cmd, "--rate", "0", "--log-level", "warning"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"serve exited {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("serve did not answer within 60 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def drive(base: str, requests: list[tuple[str, bytes | None]], concurrency: int, headers: dict | None = None) -> dict:
@@ -201,30 +159,6 @@ def check_over_http(requests: int, concurrency: int, seconds: int, tmp: Path) ->
         if shutil.which("wrk") and seconds:
             return wrk(f"{base}/v1/check", EXAMPLE, concurrency, seconds, tmp)
         return drive(base, [("/v1/check", raw)] * requests, concurrency)
-
-
-def pg_database():
-    try:
-        socket.create_connection((PG_HOST, PG_PORT), timeout=1).close()
-    except OSError as exc:
-        return None, f"no PostgreSQL server at {PG_HOST}:{PG_PORT} ({exc})"
-    from sqlalchemy import create_engine
-
-    name = f"shuangtan_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception as exc:
-        admin.dispose()
-        return None, f"cannot create a database: {str(exc).splitlines()[0]}"
-
-    def drop():
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return (f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}", drop), None
 
 
 def four_eyes_over_http(url: str, n: int, concurrency: int, tmp: Path) -> dict:
@@ -329,7 +263,7 @@ def main() -> None:
         if found is None:
             print(f"PostgreSQL: skipped ({why})")
             return
-        url, drop = found
+        url, _version, drop = found
         try:
             r = four_eyes_over_http(url, args.n, args.concurrency, tmp)
         finally:

@@ -169,8 +169,16 @@ class AccountRefused(RecordError):
     """Who is acting may not do it: no such account, disabled, the wrong role, or the same person twice."""
 
 
+class FourEyesError(AccountRefused):
+    """The person who submitted a version or proposed its decision may not also confirm it."""
+
+
 class ReviewError(RecordError):
     """A confirmation, return or override the record cannot accept as asked."""
+
+
+class OverrideError(ReviewError):
+    """An override as given is malformed or does not apply (``--override``, the service's ``overrides``)."""
 
 
 class IntegrityFailure(RecordError):

@@ -171,6 +171,12 @@ sys.exit(0 if "盖章处" in text and "审查明细" in text and "行政复议" 
 PY
 done
 ok "notice --lang zh-en (bilingual letter)" "$st" notice "$app_id" --out notices-zh-en --lang zh-en --db "$db" --by wang
+# the translation's note, in English for its reader (the letter's own note is in Chinese: a grep
+# for the English words once failed on every install, checkout or wheel, before the note said both)
+for f in notices-zh-en/*.zh-en.html; do
+  grep -qF "English translation (for reference; the Chinese text prevails)" "$f" || { echo "  FAIL $f lacks the English note"; exit 1; }
+  grep -qF "英文译本（供参考，以中文本为准）" "$f" || { echo "  FAIL $f lacks the Chinese note"; exit 1; }
+done
 # -------------------------------------------------------------------------------------------
 ok "list" "$st" list --db "$db"
 expect "$app_id"

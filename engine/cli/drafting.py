@@ -329,25 +329,7 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
         unknown = unknown - set(facts.contract_values())
     result = why_not(book, app, outcome, unknown)
     if fmt == "json":
-        partial_keys = {} if result.needs is None else {"needs": result.needs, "not_known_yet": result.open}
-        click.echo(
-            json.dumps(
-                {
-                    "outcome": result.outcome,
-                    "status": result.status,
-                    "amount": result.amount,
-                    "unit": result.unit,
-                    "reasons": result.reasons,
-                    **partial_keys,
-                    "suggestions": {code: [s.to_dict() for s in sugs] for code, sugs in result.blockers.items()},
-                    "cannot_change": result.unfixable,
-                    "combined": result.combined.to_dict() if result.combined else None,
-                    "higher_tiers": [s.to_dict() for s in result.tiers],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(render_text(result, book))
 

@@ -92,6 +92,22 @@ class WhyNot:
     needs: list | None = None  # a partial application's: the unknown fields the outcome needs
     open: dict = field(default_factory=dict)  # code -> why it cannot be settled while fields are unknown
 
+    def to_dict(self) -> dict:
+        """The answer as JSON data, as `explain --format json` prints it and POST /v1/explain returns it."""
+        partial = {} if self.needs is None else {"needs": self.needs, "not_known_yet": self.open}
+        return {
+            "outcome": self.outcome,
+            "status": self.status,
+            "amount": self.amount,
+            "unit": self.unit,
+            "reasons": self.reasons,
+            **partial,
+            "suggestions": {code: [s.to_dict() for s in sugs] for code, sugs in self.blockers.items()},
+            "cannot_change": self.unfixable,
+            "combined": self.combined.to_dict() if self.combined else None,
+            "higher_tiers": [s.to_dict() for s in self.tiers],
+        }
+
 
 def _show(v) -> str:
     if isinstance(v, bool):

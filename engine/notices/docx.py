@@ -33,15 +33,18 @@ def to_docx(context: dict) -> bytes:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(30), Mm(28)
+    # margins and sizes that keep the letters of the bundled examples on one page, 抄送 included
+    section.top_margin, section.bottom_margin = Mm(25), Mm(22)
     section.left_margin, section.right_margin = Mm(26), Mm(24)
-    _fonts(doc.styles["Normal"], BODY_FONT, Pt(14))
+    _fonts(doc.styles["Normal"], BODY_FONT, Pt(12))
     core = doc.core_properties
     core.title = text_of(context["title"])
     core.subject = text_of(context["notice_no"])
     core.author = text_of(context["letter"]["authority"])
 
-    def para(text="", *, size=None, bold=False, color=None, align=None, indent=False, font=None, space_after=4):
+    def para(
+        text="", *, size=None, bold=False, color=None, align=None, indent=False, font=None, space_after=4, keep=False
+    ):
         p = doc.add_paragraph()
         if text:
             run = p.add_run(text_of(text))
@@ -55,8 +58,9 @@ def to_docx(context: dict) -> bytes:
         if align:
             p.alignment = align
         if indent:
-            p.paragraph_format.first_line_indent = Pt(28)
+            p.paragraph_format.first_line_indent = Pt(24)
         p.paragraph_format.space_after = Pt(space_after)
+        p.paragraph_format.keep_with_next = keep
         return p
 
     def table(head, rows, widths=None):
@@ -83,10 +87,11 @@ def to_docx(context: dict) -> bytes:
     def letter(lt, note=None):
         if note:
             para(note, size=11, align=WD_ALIGN_PARAGRAPH.CENTER, color=(0x55, 0x55, 0x55))
-        para(lt["authority"], size=24, bold=True, color=RED, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEAD_FONT)
+        head = 24 if lt["lang"] == "zh" else 20  # the English name is longer: one line still
+        para(lt["authority"], size=head, bold=True, color=RED, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEAD_FONT)
         number = para(lt["notice_no"], align=WD_ALIGN_PARAGRAPH.CENTER, space_after=12)
         _rule(number)
-        para(lt["title"], size=18, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEAD_FONT, space_after=12)
+        para(lt["title"], size=17, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEAD_FONT, space_after=12)
         para(lt["salutation"])
         for b in lt["blocks"]:
             if b["table"]:
@@ -98,12 +103,12 @@ def to_docx(context: dict) -> bytes:
         para(lt["annex_note"], indent=True)
         if lt["draft_basis"]:
             para(lt["draft_basis"], size=10.5, color=(0x55, 0x55, 0x55), indent=True)
-        sig = lt["signature"]
-        para(sig["seal_line"], color=RED, align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=18)
-        para(sig["authority"], align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=0)
-        para(sig["date"], align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=18)
+        sig = lt["signature"]  # the 落款 and 抄送 go to a page together, never apart
+        para(sig["seal_line"], color=RED, align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=10, keep=True)
+        para(sig["authority"], align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=0, keep=True)
+        para(sig["date"], align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=12, keep=bool(lt["cc"]))
         if lt["cc"]:
-            cc = para(lt["cc"], size=12)
+            cc = para(lt["cc"], size=10.5)
             _rule(cc, top=True)
 
     def page_break():

@@ -237,7 +237,12 @@ def notice_context(
         "application_id": Datum(decision["application_id"]),
         "letter": main["letter"],
         "translation": parts["en"]["letter"] if lang == BILINGUAL else None,
-        "translation_note": main["t"]["letter"]["translation"] if lang == BILINGUAL else None,
+        # said in both languages: the reader of the translation is told in English that it is one
+        "translation_note": (
+            f"{main['t']['letter']['translation']} / {parts['en']['t']['letter']['translation']}"
+            if lang == BILINGUAL
+            else None
+        ),
         "annex": main["annex"],
         "notice_no": Number(notice_no),
         "notice_date": notice_date.isoformat(),

@@ -198,23 +198,12 @@ def truth(test, env: _Env) -> frozenset:
         return frozenset(([True] if result.rows else []) + ([False] if result.none else []))
     if isinstance(test, Status):
         return frozenset(s in test.allowed for s in env.status[test.outcome])
-    if isinstance(test, All):
+    if isinstance(test, (All, AnyOf)):
+        # All can come out True only if every part can, and False if any part can; AnyOf the
+        # other way round; either is unknown if any part may be
         parts = [truth(t, env) for t in test.tests]
-        out = set()
-        if all(True in p for p in parts):
-            out.add(True)
-        if any(False in p for p in parts):
-            out.add(False)
-        if any(None in p for p in parts):
-            out.add(None)
-        return frozenset(out)
-    if isinstance(test, AnyOf):
-        parts = [truth(t, env) for t in test.tests]
-        out = set()
-        if any(True in p for p in parts):
-            out.add(True)
-        if all(False in p for p in parts):
-            out.add(False)
+        every, some = (True, False) if isinstance(test, All) else (False, True)
+        out = {value for value, quantifier in ((every, all), (some, any)) if quantifier(value in p for p in parts)}
         if any(None in p for p in parts):
             out.add(None)
         return frozenset(out)

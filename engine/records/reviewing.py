@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from engine.decimals import fmt_amount
-from engine.errors import AccountRefused, RecordError, ReviewError
+from engine.errors import FourEyesError, OverrideError, RecordError, ReviewError
 from engine.records import audit
 from engine.records.accounts import require
 from engine.records.adjusting import apply_overrides
@@ -65,7 +65,7 @@ def parse_override(spec: str) -> Override:
     """``OUTCOME=STATUS[:AMOUNT]``, e.g. ``storage_subsidy=granted:200000.00``."""
     m = _SPEC.match(spec.strip())
     if not m:
-        raise ReviewError(f"--override {spec!r}: expected OUTCOME=STATUS[:AMOUNT], e.g. storage_subsidy=denied")
+        raise OverrideError(f"--override {spec!r}: expected OUTCOME=STATUS[:AMOUNT], e.g. storage_subsidy=denied")
     return Override(m.group(1), m.group(2), m.group(3))
 
 
@@ -75,10 +75,10 @@ def _overridden(doc: dict, book, overrides: list[Override], reviewer: str, reaso
     seen = set()
     for o in overrides:
         if o.outcome in seen:
-            raise ReviewError(f"--override {o.outcome}: given twice")
+            raise OverrideError(f"--override {o.outcome}: given twice")
         seen.add(o.outcome)
         if o.outcome not in outcomes:
-            raise ReviewError(f"--override {o.outcome}: no such outcome (one of {', '.join(outcomes)})")
+            raise OverrideError(f"--override {o.outcome}: no such outcome (one of {', '.join(outcomes)})")
         rule = book.outcome(o.outcome)
         if o.status not in rule.statuses or o.status == "not_applicable":
             raise ReviewError(
@@ -87,25 +87,27 @@ def _overridden(doc: dict, book, overrides: list[Override], reviewer: str, reaso
             )
         out = outcomes[o.outcome]
         if out["status"] == "not_applicable":
-            raise ReviewError(f"--override {o.outcome}: not applicable to this application (nothing was decided on it)")
+            raise OverrideError(
+                f"--override {o.outcome}: not applicable to this application (nothing was decided on it)"
+            )
         unit = out["unit"] or rule.unit
         places = 3 if unit == "tCO2e" else 2
         amount: str | None
         if rule.kind == "check":
             if o.amount is not None:
-                raise ReviewError(f"--override {o.outcome}: a check has no amount")
+                raise OverrideError(f"--override {o.outcome}: a check has no amount")
             amount = None
         elif o.status in ("denied", "exempt"):
             if o.amount is not None and Decimal(o.amount) != 0:
-                raise ReviewError(f"--override {o.outcome}={o.status}: a {o.status} outcome has no amount")
+                raise OverrideError(f"--override {o.outcome}={o.status}: a {o.status} outcome has no amount")
             amount = fmt_amount(Decimal(0), places)
         elif o.amount is not None:
             try:
                 value = Decimal(o.amount)
             except InvalidOperation:
-                raise ReviewError(f"--override {o.outcome}: {o.amount!r} is not an amount") from None
+                raise OverrideError(f"--override {o.outcome}: {o.amount!r} is not an amount") from None
             if -value.as_tuple().exponent > places or value.adjusted() >= 15:  # type: ignore[operator]
-                raise ReviewError(f"--override {o.outcome}: {o.amount} has more than {places} decimals or 15 digits")
+                raise OverrideError(f"--override {o.outcome}: {o.amount} has more than {places} decimals or 15 digits")
             amount = fmt_amount(value, places)
         elif out["status"] == o.status and out["amount"] is not None:
             amount = out["amount"]  # the engine's amount, accepted as proposed (a held outcome)
@@ -175,7 +177,7 @@ def confirm(
     """Confirm the proposal awaiting review: from now on it is the decision in force."""
     parsed = [parse_override(o) for o in overrides]
     if parsed and not (reason or "").strip():
-        raise ReviewError("--override needs --reason: an override is kept with its written reason")
+        raise OverrideError("--override needs --reason: an override is kept with its written reason")
     results: dict[str, DecisionOut | RecordError] = {}
     _confirm(store, [app_id], reviewer, opinion, parsed, (reason or "").strip(), now, results, alone=True)
     result = results[app_id]
@@ -220,7 +222,7 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                 sub = subs[row.submission_id]
                 doc = json.loads(row.document)
                 if account.name == sub.submitted_by:
-                    raise AccountRefused(
+                    raise FourEyesError(
                         f"{app_id}: {account.name} submitted version {sub.version}; another officer confirms"
                     )
                 if row.ruleset_digest not in books:
@@ -231,7 +233,7 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                         str(snapshot.values_at(dt.date.fromisoformat(doc["evaluated_on"])).get(SINGLE_OFFICER, 0))
                     )
                     if not Decimal(doc["totals"]["subsidy_yuan"]) < limit:
-                        raise AccountRefused(
+                        raise FourEyesError(
                             f"{app_id}: {account.name} proposed decision {row.id}; another officer or reviewer "
                             f"confirms (one officer alone only below {SINGLE_OFFICER} = {fmt_amount(limit, 2)} yuan)"
                         )
@@ -363,7 +365,7 @@ def confirm_many(store: Store, app_ids, book, reviewer: str, opinion: str | None
                 _confirm(store, [a], reviewer, opinion, [], "", None, results, alone=True)
         for app_id in part:
             result = results[app_id]
-            if isinstance(result, Exception):  # AccountRefused here: this application's proposer or submitter
+            if isinstance(result, Exception):  # FourEyesError here: this application's proposer or submitter
                 yield BatchItem(app_id, error=str(result))
             else:
                 yield BatchItem(app_id, result)

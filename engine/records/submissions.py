@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -62,12 +63,21 @@ class Receipt:
     note: str = ""
 
 
+def read_once(raw: bytes) -> Any:
+    """The document parsed, once for both its id and its validation; the bytes themselves when
+    they are not JSON the contract reads (validating them again then names why)."""
+    try:
+        return loads_exact(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return raw
+
+
 def declared_id(raw: bytes) -> str | None:
     """The application id as written, if the document is readable enough to have one."""
-    try:
-        doc = loads_exact(raw)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return None
+    return _id_of(read_once(raw))
+
+
+def _id_of(doc: Any) -> str | None:
     value = doc.get("application_id") if isinstance(doc, dict) else None
     if not isinstance(value, str) or not 0 < len(value) <= 200 or text_problem(value):
         return None  # not text a database keeps (NUL, a lone surrogate) or that reads as it is stored
@@ -81,6 +91,7 @@ class _Incoming:
     item: SubmissionIn
     raw: bytes
     digest: str
+    doc: Any  # read_once(raw)
     app_id: str | None
     row: SubmissionRow | None = None  # stored by this chunk
     same_as: _Incoming | SubmissionRow | None = None  # unchanged: the version it repeats (of this chunk, or on record)
@@ -115,7 +126,8 @@ def submit_chunk(store: Store, items: Sequence[SubmissionIn], now: dt.datetime |
     incoming = []
     for item in items:
         raw = bytes(item.raw)
-        incoming.append(_Incoming(item, raw, sha256(raw), None if item.refused is not None else declared_id(raw)))
+        doc = read_once(raw)
+        incoming.append(_Incoming(item, raw, sha256(raw), doc, None if item.refused is not None else _id_of(doc)))
     at = now or now_utc()
     for attempt in range(_RETRIES):
         try:
@@ -128,7 +140,7 @@ def submit_chunk(store: Store, items: Sequence[SubmissionIn], now: dt.datetime |
                 raise
             return [r for item in items for r in submit_chunk(store, [item], now)]
     fresh = [p for p in incoming if p.row is not None and not p.row.validated]
-    recorded = _record_verdicts(store, [(p.row, *_validated(p.raw)) for p in fresh if p.row is not None])
+    recorded = _record_verdicts(store, [(p.row, *_validated(p.doc)) for p in fresh if p.row is not None])
     final = {id(p): p.row for p in incoming if p.row is not None}
     final.update((id(p), row) for p, row in zip(fresh, recorded))
     receipts = []
@@ -248,12 +260,12 @@ def _receipt(row: SubmissionRow) -> Receipt:
     return Receipt(out, "new_version", f"version {row.version} (earlier versions are kept)")
 
 
-def _validated(raw: bytes) -> tuple[Application | None, list[dict] | None]:
-    """The contract's verdict on a document: the application, or every reason it is refused.
+def _validated(doc: Any) -> tuple[Application | None, list[dict] | None]:
+    """The contract's verdict on a document (bytes, or as parsed): the application, or every reason it is refused.
     Whatever validation raises refuses it with that reason (an unexpected error with the code
     INTERNAL_ERROR): a submission never stays ``received`` to stall the record."""
     try:
-        return parse_application(raw), None
+        return parse_application(doc), None
     except InvalidApplicationError as exc:
         return None, [{"path": p, "message": m} for p, m in exc.errors]
     except Exception as exc:  # a defect met on this document: refused, never left pending

@@ -16,6 +16,7 @@ import contextlib
 import re
 import threading
 from collections import OrderedDict
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,10 +26,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import ShuangtanError
+from engine.i18n import t, use
 from engine.records.store import open_store
 from engine.records.store.db import Store
 from engine.rulebook.loader import Rulebook
-from engine.service.problems import TITLES, Problem, for_error
+from engine.service.language import requested_lang
+from engine.service.problems import Problem, for_error, title
 from engine.service.ratelimit import Buckets, retry_after
 from engine.service.settings import Settings
 
@@ -36,15 +39,8 @@ VERSION_HEADER = "Shuangtan-Ruleset-Version"
 DIGEST_HEADER = "Shuangtan-Ruleset-Digest"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _SNAPSHOTS_KEPT = 8
+_PHRASES = {s.value: s.phrase for s in HTTPStatus}
 TELEMETRY_PATH = re.compile(r"^/v1/applications/[^/]+/telemetry$")
-
-MESSAGES = {
-    "unsupported_ruleset": "ruleset {digest} is neither the one in force ({current}) nor a snapshot in the record",
-    "bad_digest": "a ruleset digest is 'sha256:' and 64 lower-case hex digits",
-    "too_large": "the request body is larger than {limit:,} bytes",
-    "rate_limited": "too many requests from {client}; try again in {seconds} s",
-    "record_failed": "the record failed: {what}",
-}
 
 
 class Service:
@@ -117,6 +113,10 @@ class Envelope:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        with use(requested_lang(scope)):  # ?lang=: every text of the answer, errors included
+            return await self._http(scope, receive, send)
+
+    async def _http(self, scope, receive, send):
         service = self.service
         book = service.book
         stamp = _headers(book)
@@ -133,7 +133,7 @@ class Envelope:
         if pinned and pinned != book.digest:
             found = await run_in_threadpool(service.pinned_book, pinned) if _DIGEST.match(pinned) else None
             if found is None:
-                message = MESSAGES["unsupported_ruleset"].format(digest=pinned[:80], current=book.digest)
+                message = t("service.problem.unsupported_ruleset", digest=pinned[:80], current=book.digest)
                 problem = Problem(422, "unsupported_ruleset", message, [(f"header {DIGEST_HEADER}", message)])
                 return await problem.response()(scope, receive, stamped)
             book = found
@@ -168,7 +168,7 @@ class Envelope:
 
 
 def _too_large(limit: int):
-    text = MESSAGES["too_large"].format(limit=limit)
+    text = t("service.problem.too_large", limit=f"{limit:,}")
     return Problem(413, "too_large", text, [("(body)", text)]).response()
 
 
@@ -182,7 +182,7 @@ def current_book(request: Request) -> Rulebook:
     book = book_of(request)
     service = request.app.state.service
     if book.digest != service.book.digest:
-        text = f"the record decides under the ruleset in force ({service.book.digest}); do not pin {book.digest}"
+        text = t("service.problem.not_in_force", current=service.book.digest, digest=book.digest)
         raise Problem(422, "unsupported_ruleset", text, [(f"header {DIGEST_HEADER}", text)])
     return book
 
@@ -197,7 +197,7 @@ def rate_limited(request: Request) -> None:
         raise Problem(
             429,
             "rate_limited",
-            MESSAGES["rate_limited"].format(client=client, seconds=seconds),
+            t("service.problem.rate_limited", client=client, seconds=seconds),
             headers={"Retry-After": seconds},
         )
 
@@ -211,13 +211,15 @@ def _validation_problem(request: Request, exc: RequestValidationError):
         malformed = malformed or e.get("type") == "json_invalid"
     n = len(errors)
     if malformed:  # the body is not JSON at all: malformed, not merely invalid
-        return Problem(400, "malformed_json", "the body is not valid JSON", errors).response()
-    return Problem(422, "invalid_request", f"invalid request ({n} problem{'s' if n != 1 else ''})", errors).response()
+        return Problem(400, "malformed_json", t("service.problem.not_json"), errors).response()
+    return Problem(422, "invalid_request", t("service.problem.invalid_request", n=n), errors).response()
 
 
 def _http_problem(request: Request, exc: StarletteHTTPException):
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "error")
+    # Starlette's own detail is the status's English phrase: ours is the title, in the request's language
+    ours = not isinstance(exc.detail, str) or exc.detail == _PHRASES.get(exc.status_code)
+    detail = title(exc.status_code) if ours else exc.detail
     return Problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None)).response()
 
 
@@ -227,7 +229,7 @@ def _record_failed(request: Request, exc: DBAPIError):
     # the database itself (a lost connection, a full disk): not the request's fault, and not a
     # defect of the service either; the URL and statement are never shown
     return Problem(
-        503, "record_unavailable", MESSAGES["record_failed"].format(what=internal_reason(exc.orig or exc))
+        503, "record_unavailable", t("service.problem.record_failed", what=internal_reason(exc.orig or exc))
     ).response()
 
 

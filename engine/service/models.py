@@ -179,8 +179,8 @@ class ReturnIn(_Strict):
 
 
 class NoticesIn(_Strict):
-    lang: Literal["zh", "en"] = "zh"
-    format: Literal["md", "html", "pdf"] = "pdf"
+    lang: Literal["zh", "en", "zh-en"] = "zh"  # zh-en: the Chinese letter with its English translation
+    format: Literal["md", "html", "pdf", "docx"] = "pdf"
     date: dt.date | None = None
 
 

@@ -19,35 +19,30 @@ from engine.errors import (
     AlreadyDecidedError,
     AlreadyProposedError,
     DateNotCoveredError,
+    FourEyesError,
     IntegrityFailure,
     InvalidApplicationError,
     InvalidTelemetryError,
     MeteringError,
     NotDecidableError,
+    OverrideError,
     RecordError,
     ReviewError,
     ShuangtanError,
     UnknownApplicationError,
     UnreadableInputError,
 )
+from engine.i18n import t
 
 MEDIA_TYPE = "application/problem+json"
 
-#: status -> title (RFC 9457: the same for every occurrence of the problem)
-TITLES = {
-    400: "Malformed request",
-    401: "Authentication required",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict with the record",
-    413: "Request body too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    503: "The record is unavailable",
-}
+#: the statuses with a title of their own (RFC 9457: the same for every occurrence of the
+#: problem, in the request's language: templates/messages/service.yaml ``service.title``)
+TITLED = (400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 503)
+
+
+def title(status: int) -> str:
+    return t(f"service.title.s{status}") if status in TITLED else t("service.title.other")
 
 
 class Problem(Exception):
@@ -71,7 +66,7 @@ class Problem(Exception):
     def response(self) -> Response:
         body = {
             "type": f"urn:shuangtan:problem:{self.code}",
-            "title": TITLES.get(self.status, "Error"),
+            "title": title(self.status),
             "status": self.status,
             "code": self.code,
             "detail": self.detail,
@@ -82,8 +77,7 @@ class Problem(Exception):
 
 
 def invalid_application(exc: InvalidApplicationError) -> Problem:
-    n = len(exc.errors)
-    return Problem(422, "invalid_application", f"invalid application ({n} problem{'s' if n != 1 else ''})", exc.errors)
+    return Problem(422, "invalid_application", t("service.problem.invalid_application", n=len(exc.errors)), exc.errors)
 
 
 def for_error(exc: ShuangtanError) -> Problem:
@@ -93,11 +87,11 @@ def for_error(exc: ShuangtanError) -> Problem:
         return invalid_application(exc)
     if isinstance(exc, InvalidTelemetryError):
         where = [(f"{w}{': ' + c if c else ''}", m) for w, c, m in exc.problems]
-        return Problem(422, "invalid_telemetry", f"invalid telemetry {exc.source}", where)
+        return Problem(422, "invalid_telemetry", t("service.problem.invalid_telemetry", source=exc.source), where)
     if isinstance(exc, DateNotCoveredError):
         return Problem(422, "date_not_covered", text, [("period.end", text)])
     if isinstance(exc, MeteringError):
-        return Problem(422, "metering", f"telemetry: {text}")
+        return Problem(422, "metering", t("service.problem.metering", reason=text))
     if isinstance(exc, UnreadableInputError):
         return Problem(422, "unreadable_input", text)
     if isinstance(exc, UnknownApplicationError):
@@ -108,13 +102,13 @@ def for_error(exc: ShuangtanError) -> Problem:
         return Problem(409, "already_proposed", text, decision_id=exc.decision_id)
     if isinstance(exc, NotDecidableError):
         return Problem(409, "not_decidable", text)
-    if isinstance(exc, AccountRefused):
-        # the role was checked before the record was asked (security.allow): what the record
-        # still refuses is who may act on this one, four eyes
+    if isinstance(exc, FourEyesError):
         return Problem(409, "four_eyes", text)
+    if isinstance(exc, AccountRefused):  # the role was checked before (security.allow): disabled meanwhile
+        return Problem(403, "forbidden", text)
+    if isinstance(exc, OverrideError):  # the request's own override, not the record's state
+        return Problem(422, "invalid_override", text, [("overrides", text)])
     if isinstance(exc, ReviewError):
-        if text.startswith("--override"):  # the request's own override, not the record's state
-            return Problem(422, "invalid_override", text, [("overrides", text)])
         return Problem(409, "review_conflict", text)
     if isinstance(exc, IntegrityFailure):
         return Problem(409, "integrity_failure", text)

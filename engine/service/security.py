@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 
+from engine.i18n import t
 from engine.records.accounts import MAY
 from engine.records.store.models import AccountRow
 from engine.service import tokens
@@ -25,15 +26,6 @@ from engine.service.ratelimit import retry_after
 READERS = ("officer", "reviewer", "auditor", "enterprise")
 #: roles an identity provider's token may stand for: the bureau's staff, never an enterprise
 STAFF = ("officer", "reviewer", "drafter", "auditor")
-
-MESSAGES = {
-    "missing": "this operation needs a bearer token (Authorization: Bearer st_…)",
-    "malformed": "the bearer token is not a shuangtan token (st_NAME_SECRET) nor a JWT",
-    "unknown": "the token does not match an enabled account's current token",
-    "no_oidc": "JWTs are not accepted here: no identity provider is configured",
-    "oidc_account": "the identity provider's account {name!r} is not an enabled staff account of the record",
-    "role": "{name} is a {role} account; this needs the role {roles}",
-}
 
 
 @dataclass(frozen=True)
@@ -83,8 +75,8 @@ def _refuse(request: Request, key: str, **fields) -> Problem:
     headers = {"WWW-Authenticate": 'Bearer realm="shuangtan"'}
     if wait:
         headers["Retry-After"] = retry_after(wait)
-        return Problem(429, "rate_limited", "too many failed authentications; slow down", headers=headers)
-    return Problem(401, "unauthenticated", MESSAGES[key].format(**fields), headers=headers)
+        return Problem(429, "rate_limited", t("service.problem.auth_slow_down"), headers=headers)
+    return Problem(401, "unauthenticated", t(f"service.problem.auth_{key}", **fields), headers=headers)
 
 
 def _account(request: Request, name: str) -> AccountRow | None:
@@ -135,7 +127,7 @@ def _from_jwt(request: Request, token: str) -> Identity:
         ) from None
     row = _account(request, name) if len(name) <= 64 else None
     if row is None or row.role not in STAFF:
-        raise _refuse(request, "oidc_account", name=name[:64])
+        raise _refuse(request, "oidc_account", name=repr(name[:64]))
     identity = Identity(row.name, row.role, None, "oidc")
     request.state.identity = identity
     return identity
@@ -149,7 +141,7 @@ def allow(*roles: str):
             raise Problem(
                 403,
                 "forbidden",
-                MESSAGES["role"].format(name=identity.name, role=identity.role, roles=" or ".join(roles)),
+                t("service.problem.role", name=identity.name, role=identity.role, roles=" / ".join(roles)),
             )
         return identity
 

@@ -235,6 +235,8 @@ def test_every_kind_in_every_language_and_format(issued):
             assert "审查明细" in text and "经办人" in annex
             if lang == "zh-en":
                 assert "英文译本（供参考，以中文本为准）" in letter and "EnergyBureauofMouCity(example)" in letter
+                # the reader of the translation is told so in English too
+                assert "Englishtranslation(forreference;theChinesetextprevails)" in letter, (kind, fmt)
         else:
             for part in (
                 "Energy Bureau of Mou City (example)",

@@ -10,6 +10,7 @@ enterprise's data is chained in the audit log (engine/service/reads.py).
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import tempfile
 from typing import Literal
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
+from engine.i18n import t
 from engine.records import service as records
 from engine.records import views
 from engine.records.common import latest_submission
@@ -45,11 +47,6 @@ router = APIRouter(prefix="/v1/applications", tags=["record"])
 AppId = Path(min_length=1, max_length=200, description="the application id as submitted")
 Status = Literal["received", "rejected", "pending", "proposed", "decided", "corrected"]
 
-MESSAGES = {
-    "not_found": "{app_id}: no application with this id on record",
-    "empty": "the body is empty: send the application document",
-}
-
 
 def _service(request: Request):
     return request.app.state.service
@@ -74,7 +71,7 @@ def _view(a: ApplicationOut) -> ApplicationView:
 
 def _visible(identity: Identity, a: ApplicationOut | None, app_id: str) -> ApplicationOut:
     if a is None or not identity.sees(a.credit_code):
-        raise Problem(404, "not_found", MESSAGES["not_found"].format(app_id=app_id[:200]))
+        raise Problem(404, "not_found", t("service.problem.app_not_found", app_id=app_id[:200]))
     return a
 
 
@@ -86,7 +83,7 @@ def _owned(request: Request, identity: Identity, app_id: str) -> None:
         return
     with store.reading() as s:
         if latest_submission(s, app_id) is None:
-            raise Problem(404, "not_found", MESSAGES["not_found"].format(app_id=app_id[:200]))
+            raise Problem(404, "not_found", t("service.problem.app_not_found", app_id=app_id[:200]))
 
 
 # --- submit, list, show ------------------------------------------------------------------------
@@ -100,7 +97,7 @@ def _submit(request: Request, raw: bytes, who: str, corrects: str | None, filena
         raise Problem(
             422,
             "invalid_application",
-            f"rejected: {r.note}",
+            t("service.problem.rejected", note=r.note),
             errors,
             submission=r.submission.model_dump(mode="json"),
         )
@@ -131,7 +128,8 @@ async def submit(
     code only, an officer on an enterprise's behalf. Rejected documents are kept too (422)."""
     raw = await request.body()
     if not raw.strip():
-        raise Problem(400, "malformed_json", MESSAGES["empty"], [("(document)", MESSAGES["empty"])])
+        text = t("service.problem.empty_application")
+        raise Problem(400, "malformed_json", text, [("(document)", text)])
     return await run_in_threadpool(_submit, request, raw, identity.name, corrects, filename)
 
 
@@ -197,16 +195,16 @@ async def telemetry(
     def work() -> TelemetryOut:
         _owned(request, identity, app_id)
         item = TelemetryIn(raw=raw, filename=filename, format=fmt, system_id=system_id, submitted_by=identity.name)
-        t = records.attach_telemetry(_service(request).store, app_id, item, current_book(request))
-        if not t.valid:
+        kept = records.attach_telemetry(_service(request).store, app_id, item, current_book(request))
+        if not kept.valid:
             raise Problem(
                 422,
                 "invalid_telemetry",
-                f"invalid telemetry (telemetry {t.id}, kept on record; {len(t.problems)} problem(s))",
-                [("(telemetry)", p) for p in t.problems],
-                telemetry=t.model_dump(mode="json"),
+                t("service.problem.telemetry_kept", id=kept.id, n=len(kept.problems)),
+                [("(telemetry)", p) for p in kept.problems],
+                telemetry=kept.model_dump(mode="json"),
             )
-        return t
+        return kept
 
     return await run_in_threadpool(work)
 
@@ -240,7 +238,12 @@ def confirm(
     for o in body.overrides:
         parse_override(o)  # a malformed override is the request's (422), before the record is asked
     if body.overrides and not (body.reason or "").strip():
-        raise Problem(422, "invalid_override", "overrides need a reason", [("reason", "required with overrides")])
+        raise Problem(
+            422,
+            "invalid_override",
+            t("service.problem.override_reason"),
+            [("reason", t("service.problem.override_reason_path"))],
+        )
     _owned(request, identity, app_id)
     return records.confirm(
         _service(request).store, app_id, current_book(request), identity.name, body.opinion, body.overrides, body.reason
@@ -256,6 +259,21 @@ def return_proposal(
     return records.return_proposal(_service(request).store, app_id, identity.name, body.opinion)
 
 
+#: the formats that need an extra on the server: (module, problem code, message key)
+_EXTRA_FORMATS = {
+    "pdf": ("weasyprint", "pdf_unavailable", "service.problem.pdf_unavailable"),
+    "docx": ("docx", "docx_unavailable", "service.problem.docx_unavailable"),
+}
+
+
+def _renderable(fmt: str) -> None:
+    """422 before anything is numbered when the server lacks the extra ``fmt`` needs."""
+    if fmt in _EXTRA_FORMATS:
+        module, code, key = _EXTRA_FORMATS[fmt]
+        if importlib.util.find_spec(module) is None:
+            raise Problem(422, code, t(key))
+
+
 @router.post("/{app_id}/notices", response_model=Issued, status_code=201)
 def issue(
     request: Request,
@@ -267,13 +285,7 @@ def issue(
     body = body or NoticesIn()
     service = _service(request)
     _owned(request, identity, app_id)
-    if body.format == "pdf":
-        try:
-            import weasyprint  # noqa: F401
-        except ImportError:
-            raise Problem(
-                422, "pdf_unavailable", "PDF needs WeasyPrint on the server ([pdf] extra); ask for html"
-            ) from None
+    _renderable(body.format)
     with tempfile.TemporaryDirectory(prefix="shuangtan-notices-") as out:
         issued = records.issue_notices(
             service.store, app_id, out, identity.name, body.lang, body.format, body.date, authority=service.authority()

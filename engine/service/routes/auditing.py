@@ -8,6 +8,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from engine.i18n import t
 from engine.records import audit
 from engine.service.models import AuditPage, VerifyOut
 from engine.service.problems import Problem
@@ -37,11 +38,12 @@ def log(
         raise Problem(
             422,
             "invalid_request",
-            f"entity {entity[:40]!r}: one of {', '.join(audit.ENTITIES)}",
+            t("service.problem.unknown_entity", entity=repr(entity[:40]), known=", ".join(audit.ENTITIES)),
             [("query.entity", "unknown entity")],
         )
     if id is not None and entity is None:
-        raise Problem(422, "invalid_request", "id goes with entity", [("query.id", "id goes with entity")])
+        text = t("service.problem.id_needs_entity")
+        raise Problem(422, "invalid_request", text, [("query.id", text)])
     entries = audit.log(request.app.state.service.store, since, until, actor, entity, id)
     return AuditPage(entries=[e.model_dump(mode="json") for e in entries[offset : offset + limit]], total=len(entries))
 

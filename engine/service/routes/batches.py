@@ -29,14 +29,12 @@ def _error(exc: ShuangtanError) -> BatchError:
 @router.post("/proposals", response_model=BatchOut)
 def propose_many(request: Request, body: BatchIn, identity: Identity = Depends(may("propose"))) -> BatchOut:
     """Propose a decision on each application (as POST /v1/applications/{id}/proposal each)."""
-    from engine.records.deciding import proposals  # the chunked form of records.decide
-
     store, book = request.app.state.service.store, current_book(request)
     items = [
         BatchItemOut(application_id=a, error=_error(r))
         if isinstance(r, ShuangtanError)
         else BatchItemOut(application_id=a, decision=r)
-        for a, r in proposals(store, body.application_ids, book, identity.name, opinion=body.opinion)
+        for a, r in records.proposals(store, body.application_ids, book, identity.name, opinion=body.opinion)
     ]
     refused = sum(i.error is not None for i in items)
     return BatchOut(items=items, done=len(items) - refused, refused=refused)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from engine.batch.readers import dumps_decision
 from engine.contract.jsontext import decode_document, loads_exact
 from engine.errors import InvalidApplicationError, UnreadableDocumentError
+from engine.i18n import t
 from engine.service.app import book_of, rate_limited
 from engine.service.openapi import json_body, ok
 from engine.service.problems import Problem, invalid_application
@@ -34,15 +35,13 @@ def read_json(raw: bytes) -> Any:
     except UnreadableDocumentError as exc:
         raise Problem(400, "malformed_json", str(exc), exc.errors) from None
     if not text.strip():
-        raise Problem(
-            400, "malformed_json", "the body is empty: send the application as JSON", [("(document)", "empty")]
-        )
+        raise Problem(400, "malformed_json", t("service.problem.empty_body"), [("(document)", "empty")])
     try:
         return loads_exact(text)
     except UnreadableDocumentError as exc:
         raise invalid_application(InvalidApplicationError(exc.errors)) from None
     except ValueError as exc:  # json.JSONDecodeError
-        message = f"not valid JSON: {exc}"
+        message = t("service.problem.not_json_detail", reason=exc)
         raise Problem(400, "malformed_json", message, [("(document)", message)]) from None
 
 
@@ -84,7 +83,7 @@ def _explain(book, doc, outcome: str, partial: bool) -> bytes:
 
     names = [o.name for o in book.outcomes]
     if outcome not in names:
-        text = f"unknown outcome {outcome[:80]!r}; one of: {', '.join(names)}"
+        text = t("service.problem.unknown_outcome", name=repr(outcome[:80]), known=", ".join(names))
         raise Problem(422, "invalid_request", text, [("query.outcome", text)])
     unknown: frozenset = frozenset()
     if partial:
@@ -96,20 +95,7 @@ def _explain(book, doc, outcome: str, partial: bool) -> bytes:
         from engine.contract.application import parse_application
 
         app = parse_application(doc)
-    result = why_not(book, app, outcome, unknown)
-    partial_keys = {} if result.needs is None else {"needs": result.needs, "not_known_yet": result.open}
-    answer = {
-        "outcome": result.outcome,
-        "status": result.status,
-        "amount": result.amount,
-        "unit": result.unit,
-        "reasons": result.reasons,
-        **partial_keys,
-        "suggestions": {code: [s.to_dict() for s in sugs] for code, sugs in result.blockers.items()},
-        "cannot_change": result.unfixable,
-        "combined": result.combined.to_dict() if result.combined else None,
-        "higher_tiers": [s.to_dict() for s in result.tiers],
-    }
+    answer = why_not(book, app, outcome, unknown).to_dict()
     return json.dumps(answer, ensure_ascii=False).encode()
 
 

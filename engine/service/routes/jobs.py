@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from engine.i18n import t
 from engine.service.jobs import Busy
 from engine.service.models import JobFile, JobOut, SimulationIn
 from engine.service.problems import Problem
@@ -13,14 +14,6 @@ from engine.service.security import Identity, allow
 
 router = APIRouter(prefix="/v1", tags=["drafting"])
 
-MESSAGES = {
-    "size": "population.n: at most {limit:,} applications per job on this server",
-    "reform": "{name!r} is not a bundled reform (bundled: {known})",
-    "busy": "{n} simulation(s) already queued or running on this worker; try again later",
-    "extra": "simulations need the [columnar] extra on the server (polars, pyarrow, numba)",
-    "job": "no job {job_id}",
-    "file": "job {job_id} has no file {name}",
-}
 MEDIA = {
     ".md": "text/markdown; charset=utf-8",
     ".json": "application/json",
@@ -47,7 +40,7 @@ def _books(request: Request, names: list[str], baseline: list[str]):
     for i, name in enumerate([*baseline, *names]):
         if name.removesuffix(".yaml") not in known:
             where = f"baseline_reforms.{i}" if i < len(baseline) else f"reforms.{i - len(baseline)}"
-            text = MESSAGES["reform"].format(name=name[:80], known=", ".join(known))
+            text = t("service.problem.job_reform", name=repr(name[:80]), known=", ".join(known))
             raise Problem(422, "invalid_request", text, [(where, text)])
     rules = request.app.state.service.settings.rules_dir
     base = [load_reform(known[n.removesuffix(".yaml")]) for n in baseline]
@@ -69,18 +62,18 @@ def simulations(request: Request, body: SimulationIn, identity: Identity = Depen
         raise Problem(
             422,
             "invalid_request",
-            MESSAGES["size"].format(limit=limit),
-            [("population.n", MESSAGES["size"].format(limit=limit))],
+            t("service.problem.job_size", limit=f"{limit:,}"),
+            [("population.n", t("service.problem.job_size", limit=f"{limit:,}"))],
         )
     try:
         import polars  # noqa: F401
     except ImportError:
-        raise Problem(422, "unavailable", MESSAGES["extra"]) from None
+        raise Problem(422, "unavailable", t("service.problem.job_extra")) from None
     books = _books(request, body.reforms, body.baseline_reforms)
     try:
         job = service.jobs.submit(identity.name, body.model_dump(), books)
     except Busy:
-        text = MESSAGES["busy"].format(n=service.settings.max_jobs)
+        text = t("service.problem.job_busy", n=service.settings.max_jobs)
         raise Problem(429, "busy", text, headers={"Retry-After": "10"}) from None
     href = f"/v1/jobs/{job['id']}"
     return JSONResponse(_job_out(job).model_dump(mode="json"), 202, headers={"Location": href})
@@ -93,7 +86,7 @@ JobId = Path(min_length=1, max_length=64)
 def job(request: Request, job_id: str = JobId, identity: Identity = Depends(allow("drafter"))) -> JobOut:
     found = request.app.state.service.jobs.read(job_id)
     if found is None:
-        raise Problem(404, "not_found", MESSAGES["job"].format(job_id=job_id[:64]))
+        raise Problem(404, "not_found", t("service.problem.job_missing", job_id=job_id[:64]))
     return _job_out(found)
 
 
@@ -115,5 +108,5 @@ def job_file(
 ) -> FileResponse:
     path = request.app.state.service.jobs.file(job_id, name)
     if path is None or not path.is_file():
-        raise Problem(404, "not_found", MESSAGES["file"].format(job_id=job_id[:64], name=name[:100]))
+        raise Problem(404, "not_found", t("service.problem.job_file", job_id=job_id[:64], name=name[:100]))
     return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))

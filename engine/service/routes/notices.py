@@ -1,9 +1,8 @@
-"""GET /v1/notices/{number}.{pdf|html|md}: a notice as issued, byte for byte from the record.
+"""GET /v1/notices/{number}.{pdf|docx|html|md}: a notice as issued, byte for byte from the record.
 
 The number is the registered 文号 (percent-encoded in the path, as the application view's
 ``href`` gives it). Only renditions already issued are handed out; POST
-/v1/applications/{id}/notices issues one. (The notices code renders md, html and pdf; .docx is
-not among them yet.)
+/v1/applications/{id}/notices issues one (.docx is the letter an office edits before sealing).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import col
 from starlette.responses import Response
 
+from engine.i18n import t
 from engine.records.store.models import DecisionRow, NoticeNumberRow, NoticeRow
 from engine.service import reads
 from engine.service.problems import Problem
@@ -23,10 +23,11 @@ from engine.service.security import READERS, Identity, allow
 
 router = APIRouter(prefix="/v1/notices", tags=["record"])
 
-MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8"}
-MESSAGES = {
-    "format": "{ref}: name the format as the path's extension: .pdf, .html or .md",
-    "missing": "no notice {number} issued as {lang}/{fmt} (POST /v1/applications/{{id}}/notices issues it)",
+MEDIA = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
 }
 
 
@@ -65,15 +66,19 @@ def notice(
     ref: str = Path(
         min_length=3, max_length=300, description="the notice's number and format, e.g. 晋能源补〔2026〕17号.pdf"
     ),
-    lang: Literal["zh", "en"] = Query(default="zh"),
+    lang: Literal["zh", "en", "zh-en"] = Query(default="zh"),
     identity: Identity = Depends(allow(*READERS)),
 ) -> Response:
     number, _, fmt = ref.rpartition(".")
     if fmt not in MEDIA or not number:
-        raise Problem(404, "not_found", MESSAGES["format"].format(ref=ref[:300]))
+        raise Problem(404, "not_found", t("service.problem.notice_format", ref=ref[:300]))
     row = _find(request, number, lang, fmt, identity)
     if row is None:
-        raise Problem(404, "not_found", MESSAGES["missing"].format(number=number[:200], lang=lang, fmt=fmt))
+        raise Problem(
+            404,
+            "not_found",
+            t("service.problem.notice_missing", number=number[:200], language=lang, fmt=fmt, id="{id}"),
+        )
     reads.notice_read(
         request.app.state.service.store, identity.name, row.id, f"GET /v1/notices/{number}.{fmt} ({lang})"
     )

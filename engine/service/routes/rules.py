@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from engine.decimals import fmt_plain
 from engine.errors import DateNotCoveredError
+from engine.i18n import t
 from engine.rulebook.doc import show_term, show_test
 from engine.rulebook.loader import Rulebook
 from engine.service.app import book_of, rate_limited
@@ -101,7 +102,9 @@ def _outcome(book: Rulebook, name: str):
         return book.outcome(name)
     except KeyError:
         known = ", ".join(o.name for o in book.outcomes)
-        raise Problem(404, "not_found", f"unknown outcome {name[:80]!r}; one of: {known}") from None
+        raise Problem(
+            404, "not_found", t("service.problem.unknown_outcome", name=repr(name[:80]), known=known)
+        ) from None
 
 
 @router.get("/outcomes/{name}", response_model=OutcomeDetail)
@@ -197,5 +200,5 @@ def parameter(id: str, request: Request, on: dt.date | None = Query(default=None
     """A parameter's history (effective dates, unit, reference); with ?on=DATE the value in force then."""
     book = book_of(request)
     if id not in book.params:
-        raise Problem(404, "not_found", f"unknown parameter {id[:120]!r} (GET /v1/parameters lists them)")
+        raise Problem(404, "not_found", t("service.problem.unknown_parameter", id=repr(id[:120])))
     return _parameter(book, id, on)
