@@ -47,6 +47,7 @@ def test_an_unknown_extension_names_docx_among_the_formats(client, tokens):
     assert r.status_code == 404 and ".docx" in r.json()["detail"]
 
 
+@pytest.mark.zh  # the service's default language, as a client meets it
 def test_lang_chooses_the_problem_title_and_detail_not_the_machine_fields(client):
     bad = b'{"application_id": 7}'
     zh = client.post("/v1/check", content=bad).json()
@@ -89,6 +90,7 @@ def test_a_language_we_do_not_speak_is_the_query_s_error(client):
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "query.lang"
 
 
+@pytest.mark.zh  # the service's default language, as a client meets it
 def test_without_lang_the_answer_is_in_chinese_and_a_good_check_says_which(client):
     r = client.post("/v1/check", content=WORKED_EXAMPLE.read_bytes(), params={"lang": "en"})
     assert r.status_code == 200 and r.headers["content-language"] == "en"
