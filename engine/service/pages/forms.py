@@ -22,8 +22,9 @@ SECTIONS = ("application", "enterprise", "storage", "equipment", "packaging", "e
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _CHOICES = {path: get_args(info.annotation) for path, info in leaf_fields(Application) if FIELDS[path] == "label"}
 #: the input type of each kind of field (decimals stay text: the browser's number input would
-#: round or reformat what the enterprise typed)
-_INPUT = {"decimal": "text", "integer": "text", "text": "text", "date": "date"}
+#: round or reformat what the enterprise typed; dates too: the contract's ISO text, typed as
+#: such, where a date input would be split into parts Tab steps through in the locale's order)
+_INPUT = {"decimal": "text", "integer": "text", "text": "text", "date": "text"}
 _MODE = {"decimal": "decimal", "integer": "numeric"}
 
 
