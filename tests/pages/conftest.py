@@ -28,6 +28,10 @@ EXAMPLE = ROOT / "examples" / "applications" / "taiyuan-pv-storage-warehouse.jso
 ACCOUNTS = ["wang", "li", "zhao", "qinghe", "ding", "shen", "dongfang"]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
