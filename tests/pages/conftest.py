@@ -78,11 +78,30 @@ def browser():
 
 
 class Console:
+    """A page's console errors and uncaught exceptions. A page answered with an error status on
+    purpose (the 404 of another's application, the 409 of four eyes) makes Chromium log "Failed
+    to load resource" for the document itself: that one is the page's answer, not a fault, so it
+    is left out; the same message for a script, stylesheet, image or htmx request is kept."""
+
     def __init__(self):
         self.errors: list[str] = []
+        self.documents: set[str] = set()
+
+    def _console(self, m):
+        if m.type != "error":
+            return
+        where = (m.location or {}).get("url", "")
+        if m.text.startswith("Failed to load resource") and where in self.documents:
+            return
+        self.errors.append(f"console {m.type}: {m.text} ({where})")
+
+    def _response(self, r):
+        if r.status >= 400 and r.request.is_navigation_request():
+            self.documents.add(r.url)
 
     def watch(self, page):
-        page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("response", self._response)
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         return page
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 
 def install(app: FastAPI) -> None:
+    from starlette.responses import Response
     from starlette.staticfiles import StaticFiles
 
     from engine.resources import bundled
@@ -21,4 +22,6 @@ def install(app: FastAPI) -> None:
 
     for module in (selfcheck, signin, applications, drafter, auditor):
         app.include_router(module.router)
+    # the notices as issued carry no icon of their own: a browser opening one asks for this
+    app.add_api_route("/favicon.ico", lambda: Response(status_code=204), include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(bundled("templates") / "pages" / "static")), name="static")
