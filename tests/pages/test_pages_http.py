@@ -185,3 +185,45 @@ def test_four_eyes(world):
     assert notice.status_code == 200 and notice.headers["content-type"].startswith("text/html")
     assert "280,000.00" in notice.text or "280000.00" in notice.text
     assert signed_in(client(), tokens["dongfang"]).get(link).status_code == 404
+
+
+def test_drafter_and_auditor_pages_are_theirs_only(world):
+    client, tokens = world
+    ding = signed_in(client(), tokens["ding"])
+    page = ding.get("/parameters")
+    assert page.status_code == 200 and 'data-parameter="storage_subsidy.tier_30_rate"' in page.text
+    editor = ding.get("/reforms?from=levy-per-order")
+    assert editor.status_code == 200 and "name: levy-per-order" in editor.text
+    bad = ding.post("/reforms", data={"csrf": csrf_of(ding, "/reforms"), "reform": "name: x\n", "action": "validate"})
+    assert bad.status_code == 422 and 'id="reform-error"' in bad.text
+    text = editor.text.split('name="reform"', 1)[1].split(">", 1)[1].split("</textarea>")[0]
+    import html
+
+    good = ding.post(
+        "/reforms", data={"csrf": csrf_of(ding, "/reforms"), "reform": html.unescape(text), "action": "validate"}
+    )
+    assert good.status_code == 200 and 'id="reform-valid"' in good.text
+    saved = ding.get("/reforms/files/levy-per-order.yaml")
+    assert saved.status_code == 200 and saved.text.startswith("#") and "levy-per-order" in saved.text
+    assert ding.get("/jobs/" + "0" * 32).status_code == 404
+    assert ding.get("/audit").status_code == 403
+    shen = signed_in(client(), tokens["shen"])
+    log = shen.get("/audit?verify=1")
+    assert log.status_code == 200 and 'id="verified"' in log.text and "审计链完整" in log.text
+    assert shen.get("/parameters").status_code == 403
+    wang = signed_in(client(), tokens["wang"])
+    assert wang.get("/audit").status_code == 403 and wang.get("/reforms").status_code == 403
+    assert wang.get("/applications?region=14&since=yesterday").status_code == 400
+
+
+def test_every_catalogue_key_a_template_names_exists():
+    from engine.i18n import catalogue
+    from engine.resources import bundled
+
+    known = set(catalogue()["zh"])
+    used = {
+        (m, path.name)
+        for path in (bundled("templates") / "pages").glob("*.j2")
+        for m in re.findall(r't\("(pages\.[a-z0-9_.]+)"\s*[,)]', path.read_text(encoding="utf-8"))
+    }
+    assert used and not sorted(f"{where}: {key}" for key, where in used if key not in known)

@@ -16,6 +16,7 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
+from engine.cst import shown_time
 from engine.i18n import field, t, use
 from engine.resources import bundled
 from engine.service.pages import sessions
@@ -31,6 +32,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = money
+    env.filters["when"] = shown_time  # stored times are UTC; the bureau reads China Standard Time
     return env
 
 
