@@ -227,3 +227,26 @@ def test_every_catalogue_key_a_template_names_exists():
         for m in re.findall(r't\("(pages\.[a-z0-9_.]+)"\s*[,)]', path.read_text(encoding="utf-8"))
     }
     assert used and not sorted(f"{where}: {key}" for key, where in used if key not in known)
+
+
+def test_a_simulation_from_the_editor_to_its_report(world):
+    import time
+
+    client, tokens = world
+    ding = signed_in(client(), tokens["ding"])
+    editor = ding.get("/reforms?from=tier30-0.90-from-2027").text
+    import html
+
+    text = html.unescape(editor.split('name="reform"', 1)[1].split(">", 1)[1].split("</textarea>")[0])
+    r = ding.post("/reforms", data={"csrf": csrf_of(ding, "/reforms"), "reform": text, "n": "50", "action": "run"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
+    deadline = time.monotonic() + 180
+    while True:
+        page = ding.get(r.headers["location"])
+        assert page.status_code == 200, page.text[-2000:]
+        if 'data-state="done"' in page.text or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert 'id="money"' in page.text and "storage_subsidy" in page.text
+    chart = re.search(r'<img src="([^"]+\.png)"', page.text)
+    assert chart and ding.get(chart.group(1)).headers["content-type"] == "image/png"

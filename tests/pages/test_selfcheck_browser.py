@@ -48,7 +48,10 @@ def test_worked_example_field_by_field(open_page):
     assert _amount(page, "equipment_subsidy") == "640,000.00 元"
     assert page.locator("#all-settled").count() == 1
     assert "undetermined" in seen_statuses and seen_statuses[-1] == "granted"
-    page.locator('[data-outcome="packaging_certification"] details summary').click()
+    page.locator('[data-outcome="packaging_certification"] details summary').click()  # fetched when opened
+    why = page.locator('[data-outcome="packaging_certification"] details .why li')
+    why.first.wait_for()
+    assert "包装回收率：0.25 → 0.5" in why.first.inner_text()
     shot(page, "03-selfcheck-worked-example")
 
 

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from engine.errors import ShuangtanError
-from engine.i18n import t
+from engine.i18n import Lang, t
 from engine.records import service as records
 from engine.records import views
 from engine.records.accounts import MAY
@@ -247,7 +247,7 @@ def notice(request: Request, ref: str) -> Response:
     who = account(request, *READERS)
     if isinstance(who, Response):
         return who
-    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    lang: Lang = "en" if request.query_params.get("lang") == "en" else "zh"
     try:
         return notices.notice(request, ref=ref, lang=lang, identity=who)
     except Problem:

@@ -190,7 +190,14 @@ def job(request: Request, job_id: str) -> Response:
     summary = found.get("summary") or {}
     flat = {k: v for k, v in summary.items() if not isinstance(v, dict | list)}
     return page(
-        request, "job.html.j2", job=found, charts=charts, files=files, summary=flat, now=dt.datetime.now(dt.UTC)
+        request,
+        "job.html.j2",
+        job=found,
+        charts=charts,
+        files=files,
+        summary=flat,
+        money=summary.get("money") or {},
+        units=summary.get("units") or {},
     )
 
 

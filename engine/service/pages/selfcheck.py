@@ -2,7 +2,7 @@
 
 The answer is the partial decision (engine/partial, as ``POST /v1/check?partial=true``): each
 outcome settled or undetermined with what it could still be, the unknown fields in the order
-that settles most (``partial.questions``), and for each outcome not (yet) won the why-not
+that settles most (``partial.questions``), and for each outcome settled and not won the why-not
 suggestions (engine/drafting/whynot, as ``POST /v1/explain``). With JavaScript htmx posts the
 form on each change and swaps the answer in (``HX-Request``); without it the form posts and the
 whole page comes back with the answer. The application can be downloaded as the contract's JSON,
@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from engine.contract.jsontext import decode_document, loads_exact
@@ -34,30 +35,37 @@ router = APIRouter(include_in_schema=False)
 
 #: a self-check needs no application number; the partial reader does (it names the decision)
 STANDIN_ID = "SELF-CHECK"
-#: outcomes worth a why-not: not won, or not yet known to be
-_EXPLAINED = ("denied", "not_met", "levied", "undetermined")
+#: outcomes worth a why-not: settled and not won (an undetermined one shows what it still needs).
+#: After an htmx update each is fetched when its suggestions are opened (``/check/whynot``): at
+#: 3-30 ms an outcome they would take an update past its 100 ms (benchmarks/bench_pages.py)
+EXPLAINED = ("denied", "not_met", "levied")
 _MAX_UPLOAD = 1 << 20
 
 
-def answer(book: Rulebook, doc: dict) -> dict:
-    """The partial decision of ``doc`` and the why-not suggestions, or the fields to correct."""
-    from engine.drafting.whynot import why_not
+def answer(book: Rulebook, doc: dict, explain: bool = True) -> dict:
+    """The partial decision of ``doc`` and, with ``explain``, the why-not suggestions of each
+    outcome settled and not won (by outcome); or the fields to correct."""
     from engine.partial import decide_partial, parse_partial_application
 
     given = {**doc, "application_id": doc.get("application_id") or STANDIN_ID}
     try:
         partial = parse_partial_application(given)
     except InvalidApplicationError as exc:
-        return {"errors": exc.errors, "decision": None, "suggestions": {}}
+        return {"errors": exc.errors, "decision": None, "suggestions": {}, "explained": EXPLAINED}
     decision = decide_partial(book, partial)
     suggestions: dict[str, list] = {}
-    for name, outcome in decision["outcomes"].items():
-        if outcome["status"] in _EXPLAINED:
-            found = why_not(book, partial.app, name, partial.unknown)
-            listed = [s.to_dict() for sugs in found.blockers.values() for s in sugs]
-            if listed:
-                suggestions[name] = listed
-    return {"errors": [], "decision": decision, "suggestions": suggestions}
+    if explain:
+        for name, outcome in decision["outcomes"].items():
+            if outcome["status"] in EXPLAINED:
+                suggestions[name] = why_not(book, partial, name)
+    return {"errors": [], "decision": decision, "suggestions": suggestions, "explained": EXPLAINED}
+
+
+def why_not(book: Rulebook, partial, outcome: str) -> list[dict]:
+    from engine.drafting import whynot
+
+    found = whynot.why_not(book, partial.app, outcome, partial.unknown)
+    return [s.to_dict() for sugs in found.blockers.values() for s in sugs]
 
 
 def _page(request: Request, shown: dict, declared: set, result: dict | None, status: int = 200, **extra) -> Response:
@@ -86,12 +94,38 @@ async def check(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     doc = forms.document(form)
-    result = await run_in_threadpool(answer, book_of(request), doc)
-    if request.headers.get("hx-request") == "true":  # htmx: only the answer is swapped in
+    htmx = request.headers.get("hx-request") == "true"
+    result = await run_in_threadpool(answer, book_of(request), doc, not htmx)
+    if htmx:  # only the answer is swapped in
         ctx = context(request, result=result)
         return sessions.save(request, Response(render("_answer.html.j2", ctx), media_type="text/html"))
     shown, declared = forms.form_values(form)
     return _page(request, shown, declared, result, 422 if result["errors"] else 200)
+
+
+@router.post("/check/whynot")
+async def whynot(request: Request, outcome: str = "") -> Response:
+    """The why-not suggestions of one outcome of the posted form (htmx, when they are opened)."""
+    form = await posted(request)
+    if isinstance(form, Response):
+        return form
+    book = book_of(request)
+    if outcome not in {o.name for o in book.outcomes}:
+        return problem_page(request, 404, t("pages.error.not_found", sessions.language(request)))
+
+    def work() -> list[dict] | None:
+        from engine.partial import parse_partial_application
+
+        doc = forms.document(form)
+        try:
+            partial = parse_partial_application({**doc, "application_id": doc.get("application_id") or STANDIN_ID})
+        except InvalidApplicationError:
+            return None
+        return why_not(book, partial, outcome)
+
+    found = await run_in_threadpool(work)
+    ctx = context(request, suggestions=found or [])
+    return sessions.save(request, Response(render("_whynot.html.j2", ctx), media_type="text/html"))
 
 
 @router.post("/check/download")
@@ -118,7 +152,7 @@ async def upload(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     file = form.get("application")
-    raw = await file.read(_MAX_UPLOAD + 1) if hasattr(file, "read") else b""
+    raw = await file.read(_MAX_UPLOAD + 1) if isinstance(file, UploadFile) else b""
     lang = sessions.language(request)
     if not raw:
         return _page(request, {}, set(forms.OPTIONAL_SECTIONS), None, 400, upload_error=t("pages.upload.empty", lang))
@@ -165,10 +199,11 @@ async def submit(request: Request) -> Response:
         return problem_page(request, 403, str(exc))
     if receipt.outcome == "rejected":
         shown, declared = forms.form_values(form)
-        result = {
+        result: dict = {
             "errors": [(e.path, e.message) for e in receipt.submission.errors],
             "decision": None,
             "suggestions": {},
+            "explained": EXPLAINED,
         }
         return _page(request, shown, declared, result, 422)
     from urllib.parse import quote

@@ -106,11 +106,11 @@ def check_csrf(request: Request, form) -> None:
 
 def signed_in(request: Request) -> Identity | None:
     """The account signed in, if it is still enabled and its token still the one signed in with."""
-    cached = getattr(request.state, "page_identity", False)
-    if cached is not False:
+    if hasattr(request.state, "page_identity"):
+        cached: Identity | None = request.state.page_identity
         return cached
     s = session(request)
-    identity = None
+    identity: Identity | None = None
     if s.user:
         with request.app.state.service.store.reading() as db:
             row = db.get(AccountRow, s.user)
@@ -139,7 +139,7 @@ def sign_out(request: Request) -> None:
 def language(request: Request) -> Lang:
     """``?lang=`` first, then the language cookie, then Chinese."""
     asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh"
-    return asked if asked in LANGS else "zh"  # type: ignore[return-value]
+    return asked if asked in LANGS else "zh"
 
 
 def keep_language(request: Request, response: Response) -> None:
