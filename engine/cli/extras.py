@@ -27,6 +27,9 @@ EXTRAS = {
     "argon2": "service",
     "joserfc": "service",
     "httpx": "service",
+    "itsdangerous": "service",
+    "multipart": "service",
+    "python_multipart": "service",
 }
 
 

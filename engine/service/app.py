@@ -281,6 +281,9 @@ def create_app(
     app.add_exception_handler(DBAPIError, _record_failed)  # type: ignore[arg-type]
     for module in (rules, checking, applications, batches, notices, auditing, jobs):
         app.include_router(module.router)
+    from engine.service import pages
+
+    pages.install(app)  # the HTML pages for people (engine/service/pages)
     app.add_middleware(Envelope, service=service)
     openapi.install(app)
     return app

@@ -94,6 +94,14 @@ def identify(request: Request) -> Identity:
         raise _refuse(request, "missing")
     if token.count(".") == 2:
         return _from_jwt(request, token)
+    identity = from_token(request, token)
+    request.state.identity = identity
+    return identity
+
+
+def from_token(request: Request, token: str) -> Identity:
+    """The enabled account a record token (``st_…``) stands for; 401 (429 when guessing) otherwise.
+    The pages' sign-in takes the same token as the API, checked the same way."""
     parsed = tokens.parse(token)
     if parsed is None:
         raise _refuse(request, "malformed")
@@ -108,9 +116,7 @@ def identify(request: Request) -> Identity:
                 if not tokens.matches(row.secret_hash, secret):
                     raise _refuse(request, "unknown")
                 _verified.put(key, row.secret_hash)
-    identity = Identity(row.name, row.role, row.credit_code, "token")
-    request.state.identity = identity
-    return identity
+    return Identity(row.name, row.role, row.credit_code, "token")
 
 
 def _from_jwt(request: Request, token: str) -> Identity:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 
 from engine.contract.bounds import MAX_DOCUMENT_BYTES
@@ -53,6 +54,10 @@ class Settings:
     authority_file: str | None = None  # the issuing authority (engine/authority), as `notice --authority`
     oidc: OidcSettings | None = None
     max_list: int = 1000  # applications or audit links in one answer
+    #: signs the pages' session cookies; made once per `serve` and carried to its workers with the
+    #: rest of the settings, so every worker reads the cookies the others signed
+    session_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    session_hours: int = 8
     extra: dict = field(default_factory=dict)  # room for tests: not read by the service
 
     def to_env(self) -> str:

@@ -1,0 +1,87 @@
+"""Rendering a page: templates/pages/*.html.j2 (StrictUndefined, autoescaped), the text from the
+catalogue (``pages.…`` keys of templates/messages/pages.yaml), in the request's language.
+
+Every template extends ``layout.html.j2``; a fragment (``_*.html.j2``) is what htmx swaps in.
+Each page gets ``t`` (the catalogue in the page's language), ``label`` (a field's label),
+``money`` (an amount with thousands separators), the signed-in account and the CSRF token.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from urllib.parse import urlencode
+
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.responses import HTMLResponse
+
+from engine.cst import shown_time
+from engine.i18n import field, t, use
+from engine.resources import bundled
+from engine.service.pages import sessions
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(bundled("templates") / "pages")),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = money
+    env.filters["when"] = shown_time  # stored times are UTC; the bureau reads China Standard Time
+    return env
+
+
+def money(value: object) -> str:
+    """``280000.00`` -> ``280,000.00``, digits as the decision wrote them (never through a float)."""
+    if value is None:
+        return ""
+    try:
+        return format(Decimal(str(value)), ",")
+    except InvalidOperation:
+        return str(value)
+
+
+def context(request: Request, **values) -> dict:
+    lang = sessions.language(request)
+    s = sessions.session(request)
+
+    def switch(to: str) -> str:
+        query = {k: v for k, v in request.query_params.items() if k != "lang"}
+        return f"{request.url.path}?{urlencode({**query, 'lang': to})}"
+
+    return {
+        "lang": lang,
+        "t": lambda key, **kw: t(key, lang=lang, **kw),
+        "label": lambda path: field(path, lang, with_path=False),
+        "user": sessions.signed_in(request),
+        "csrf": s.csrf,
+        "path": request.url.path,
+        "switch": switch,
+        "labels": lambda paths: ("、" if lang == "zh" else ", ").join(field(p, lang, with_path=False) for p in paths),
+        "statuses": lambda names: " / ".join(t(f"pages.status.{n}", lang=lang) for n in names),
+        **values,
+    }
+
+
+def render(name: str, ctx: dict) -> str:
+    with use(ctx["lang"]):
+        return environment().get_template(name).render(**ctx)
+
+
+def page(request: Request, name: str, status: int = 200, **values) -> HTMLResponse:
+    """The template ``name`` as an answer, the session's cookie and the language kept."""
+    ctx = context(request, **values)
+    response = HTMLResponse(render(name, ctx), status, headers={"Content-Language": ctx["lang"]})
+    sessions.keep_language(request, response)
+    sessions.save(request, response)
+    return response
+
+
+def problem_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error a person reads (the JSON API answers problem+json instead)."""
+    return page(request, "error.html.j2", status, code=status, message=message)

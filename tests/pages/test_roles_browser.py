@@ -1,0 +1,115 @@
+"""The signed-in pages in a real Chromium: an enterprise submits the worked example, one officer
+proposes and another confirms it (two browser contexts), the notice is issued and opened; a
+drafter browses the parameters and runs a reform; an auditor verifies the chain. One record for
+the module, in this order."""
+
+import re
+
+import pytest
+from conftest import EXAMPLE, shot, sign_in
+
+APP = "APP-2026-000123"
+
+
+@pytest.fixture(scope="module")
+def tokens(served):
+    return served[1]
+
+
+def test_enterprise_submits_the_worked_example(open_page, tokens):
+    page = open_page()
+    sign_in(page, tokens["qinghe"])
+    assert page.url.endswith("/applications")
+    assert page.locator("h1").inner_text() == "我的申请"
+    page.goto("/")
+    page.set_input_files("#upload-file", str(EXAMPLE))
+    page.click("form[action='/check/upload'] button")
+    page.wait_for_selector('#answer [data-outcome="storage_subsidy"][data-status="granted"]')
+    assert page.locator('[name="storage.discharged_kwh"]').input_value() == "350000"
+    page.click("#submit")
+    page.wait_for_url(f"**/applications/{APP}")
+    assert page.locator("#app-state").inner_text() == "待审核"
+    assert page.locator("#actions").count() == 0
+    shot(page, "10-enterprise-application-submitted")
+    page.goto("/applications")
+    assert page.locator(f'tr[data-application="{APP}"]').count() == 1
+    shot(page, "11-enterprise-applications")
+
+
+def test_officer_confirms_a_proposal_of_another(open_page, tokens):
+    wang, li = open_page(), open_page()  # two browser contexts: two people, two sessions
+    sign_in(wang, tokens["wang"])
+    wang.fill("#q-region", "140100")
+    wang.click(".filters button[type=submit]")
+    assert wang.locator(f'tr[data-application="{APP}"]').count() == 1
+    shot(wang, "12-officer-queue")
+    wang.click(f'tr[data-application="{APP}"] a')
+    wang.fill("#propose-opinion", "材料齐全，符合条件")
+    wang.click("#propose")
+    assert wang.locator("#done").inner_text() == "已提议，等待另一位审核员确认。"
+    assert wang.locator("#decision-state").inner_text() == "待复核"
+    wang.click("#confirm")  # four eyes: not one's own proposal
+    assert "propos" in wang.locator("#refused").inner_text()
+    assert wang.locator("#decision-state").inner_text() == "待复核"
+    shot(wang, "13-officer-own-proposal-refused")
+
+    sign_in(li, tokens["li"])
+    li.goto(f"/applications/{APP}")
+    li.fill("#confirm-opinion", "同意")
+    li.click("#confirm")
+    assert li.locator("#done").inner_text() == "已确认，决定生效。"
+    assert li.locator("#decision-state").inner_text() == "生效"
+    amount = li.locator('[data-outcome="storage_subsidy"] .amount').inner_text()
+    assert amount == "280,000.00 元"
+    li.click("#issue")
+    assert li.locator("#done").inner_text() == "通知书已出具。"
+    number = li.locator("#notices tbody tr td").first.inner_text()
+    assert re.search(r"〔2026〕\d+号", number)
+    shot(li, "14-officer-confirmed-and-issued")
+    with li.expect_navigation():
+        li.locator("#notices a").first.click()
+    assert "280,000.00" in li.content() or "280000.00" in li.content()
+    shot(li, "15-notice")
+
+
+def test_drafter_runs_a_reform(open_page, tokens):
+    page = open_page()
+    sign_in(page, tokens["ding"])
+    assert page.url.endswith("/parameters")
+    row = page.locator('tr[data-parameter="storage_subsidy.tier_30_rate"]')
+    assert "0.80" in row.inner_text() and "2027-01-01: 0.90" not in row.inner_text()
+    shot(page, "20-drafter-parameters")
+    page.goto("/reforms")
+    page.fill("#reform", "name: Not A Name\n")
+    page.click("#validate")
+    assert page.locator("#reform-error").count() == 1
+    page.goto("/reforms?from=tier30-0.90-from-2027")
+    page.click("#validate")
+    assert "tier30-0.90-from-2027" in page.locator("#reform-valid").inner_text()
+    shot(page, "21-drafter-reform-valid")
+    page.fill("#n", "300")
+    page.click("#run")
+    page.wait_for_url("**/jobs/*")
+    page.wait_for_selector('#job[data-state="done"]', timeout=240_000)
+    assert page.locator("#summary").count() == 1
+    assert page.locator("#report a", has_text="report.md").count() == 1
+    shot(page, "22-drafter-simulation-report")
+
+
+def test_auditor_verifies_the_chain(open_page, tokens):
+    page = open_page()
+    sign_in(page, tokens["shen"])
+    assert page.url.endswith("/audit")
+    page.click("#verify")
+    assert "审计链完整" in page.locator("#verified").inner_text()
+    assert page.locator("#audit tbody tr").count() > 5
+    shot(page, "30-auditor-log-verified")
+
+
+def test_sign_in_page_and_a_refused_token(open_page):
+    page = open_page()
+    page.goto("/signin")
+    page.fill("#token", "st_wang_" + "0" * 64)
+    page.click("button[type=submit]")
+    assert page.locator("#signin-error").inner_text() == "令牌无效，或账户已停用。"
+    shot(page, "05-signin-refused")
