@@ -74,8 +74,9 @@ def outcome(w: Words, f: Findings, v: OutcomeFindings, declared: dict) -> dict:
         "status": out["status"],
         "basis": basis,
         "clause": clause,
+        # a criterion's code is the reason it gives when unmet: beside a met one it reads as a failure
         "criteria": [
-            {"text": c.text, "result": A["met"] if c.met else A["unmet"], "met": c.met, "code": c.code}
+            {"text": c.text, "result": A["met"] if c.met else A["unmet"], "met": c.met, "code": "" if c.met else c.code}
             for c in v.criteria
         ],
         "notes": [{"text": n.text, "code": n.code} for n in v.notes],
