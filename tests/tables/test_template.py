@@ -10,6 +10,9 @@ from tablekit import as_typed_cells, example_documents, outcomes, run
 
 from engine.contract.application import FIELDS
 
+#: the template as an enterprise gets it by default: in Chinese
+pytestmark = pytest.mark.zh
+
 
 @pytest.fixture
 def template(tmp_path):
