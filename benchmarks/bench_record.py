@@ -186,7 +186,7 @@ def write_xlsx(csv_path: Path, path: Path) -> bool:
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet()
-    with open(csv_path, newline="", encoding="utf-8") as fh:
+    with open(csv_path, newline="", encoding="utf-8-sig") as fh:  # shuangtan writes CSV with a BOM
         rows = csv.reader(fh)
         header = next(rows)
         ws.append(header)

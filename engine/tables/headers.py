@@ -31,8 +31,11 @@ def _by_label() -> dict[str, str]:
 
 
 def column_of(header: str) -> str:
-    """The contract path a header cell names, or the cell itself (stripped) when it names none."""
-    text = header.strip()
+    """The contract path a header cell names, or the cell itself (stripped) when it names none.
+
+    A byte-order mark is stripped too: a header row pasted from a BOM CSV into a sheet keeps it,
+    invisible, in its first cell."""
+    text = header.strip().lstrip("\ufeff").strip()
     if text in FIELDS:
         return text
     found = _PATH_AT_END.search(text)

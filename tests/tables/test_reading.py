@@ -59,6 +59,15 @@ def test_an_xlsx_with_text_formatted_codes_decides_what_the_plain_csv_decides(tm
     assert [r["line"] for r in rejects] == [r["line"] for r in plain[1]]
 
 
+def test_an_xlsx_whose_header_row_was_pasted_from_a_bom_csv_decides_as_plain(tmp_path, plain):
+    rows = plain_rows()
+    rows[0][0] = "\ufeff" + rows[0][0]  # the BOM rides along, invisible, in the first header cell
+    excel_workbook(tmp_path / "pasted.xlsx", rows)
+    out, rejects = decide(tmp_path, "pasted.xlsx")
+    assert out == plain[0]
+    assert [r["line"] for r in rejects] == [r["line"] for r in plain[1]]
+
+
 def test_a_credit_code_excel_made_a_number_is_named_with_its_cell_and_the_fix(tmp_path):
     excel_workbook(tmp_path / "apps.xlsx", plain_rows(), text_codes=False)
     out, rejects = decide(tmp_path, "apps.xlsx")
