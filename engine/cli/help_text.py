@@ -185,10 +185,11 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-#: what a line may break between: a run of ASCII (a word, a path, a flag) or one CJK character,
-#: each with the closing marks that may not start a line and the opening ones that may not end one
+#: what a line may break between: a run of ASCII (a word, a path, a flag), a bracket without spaces
+#: ([默认：text；x>=1]) or one CJK character, each with the closing marks that may not start a line
+#: and the opening ones that may not end one
 _UNIT = re.compile(
-    r"\s+|[（“‘「《【\[(]*(?:[\x21-\x7e]+?(?=\s|$|[^\x00-\x7f])|[^\s\x00-\x7f])[，。；：、）”’」》】！？…]*"
+    r"\s+|\[[^\]\s]{1,40}\][，。；：、）]*|[（“‘「《【\[(]*(?:[\x21-\x7e]+?(?=\s|$|[^\x00-\x7f])|[^\s\x00-\x7f])[，。；：、）”’」》】！？…]*"
 )
 
 
@@ -202,7 +203,7 @@ def wrap(text: str, limit: int, initial: str = "", subsequent: str = "") -> list
             if not bare:
                 line += " "
             continue
-        if not bare and width(line.rstrip(" ") + unit) > limit and width(line.rstrip(" ")) > 0:
+        if not bare and width(line + unit) > limit:
             lines.append(line.rstrip(" "))
             line, bare = subsequent, True
         line += unit
@@ -265,4 +266,6 @@ def walk(command: click.Command, ctx: click.Context) -> Iterable[tuple[str, clic
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             if sub is not None and not sub.hidden:
-                yield from walk(sub, click.Context(sub, parent=ctx, info_name=name))
+                # with the command's context_settings, as click makes it (a context without them
+                # would leave the command's --help option cached without -h)
+                yield from walk(sub, click.Context(sub, parent=ctx, info_name=name, **sub.context_settings))
