@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -231,7 +231,7 @@ class ChineseFormatter(click.HelpFormatter):
                 self.write("\n")
             self.write("\n".join(wrap(para, self.width, indent, indent)) + "\n")
 
-    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
         rows = list(rows)
         first_col = min(max((width(r[0]) for r in rows), default=0), col_max) + col_spacing
         for first, second in rows:

@@ -136,7 +136,7 @@ def test_the_catalogue_texts_are_what_is_shown(monkeypatch):
 @pytest.mark.parametrize("how", ["option", "option after --help", "environment"])
 def test_english_help_is_clicks_as_written(how):
     """English as click renders the code's own text: the Chinese machinery leaves it alone."""
-    for path, cmd, ctx in tree():
+    for path, _cmd, ctx in tree():
         args = [] if path == "shuangtan" else path.split()
         if how == "environment":
             text = _help(*args, env={"SHUANGTAN_LANG": "en"})
