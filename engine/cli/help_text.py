@@ -19,6 +19,7 @@ Chinese (no spaces, each character two columns wide) would come out as one line 
 
 from __future__ import annotations
 
+import inspect
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -112,7 +113,8 @@ def format_help(ctx: click.Context, formatter: click.HelpFormatter) -> None:
     cmd = ctx.command
     path = command_key(ctx)
     cmd.format_usage(ctx, formatter)
-    text = command_help(path) or ""
+    # untranslated, the English shows (as gettext does); the tests allow none
+    text = command_help(path) or inspect.cleandoc(cmd.help or "").partition("\f")[0]
     if text:
         formatter.write_paragraph()
         with formatter.indentation():
@@ -122,7 +124,7 @@ def format_help(ctx: click.Context, formatter: click.HelpFormatter) -> None:
         record = param.get_help_record(ctx)
         if record is None or not isinstance(param, click.Option):
             continue
-        rows.append((record[0], _with_extras(option_help(path, param) or "", param, ctx)))
+        rows.append((record[0], _with_extras(option_help(path, param) or param.help or "", param, ctx)))
     if rows:
         with formatter.section(CLICK_WORDS["Options"]):
             formatter.write_dl(rows)
@@ -155,7 +157,13 @@ def _format_commands(group: click.Group, ctx: click.Context, path: str, formatte
         return
     limit = formatter.width - 6 - max(len(n) for n in names)
     prefix = "" if path == "shuangtan" else path + " "
-    rows = [(name, short_help(command_help(prefix + name) or "", limit)) for name in names]
+    rows = []
+    for name in names:
+        text = command_help(prefix + name)
+        if text is None:  # untranslated: click's English summary
+            cmd = group.get_command(ctx, name)
+            text = cmd.get_short_help_str(limit) if cmd is not None else ""
+        rows.append((name, short_help(text, limit)))
     with formatter.section(CLICK_WORDS["Commands"]):
         formatter.write_dl(rows)
 

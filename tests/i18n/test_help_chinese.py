@@ -16,7 +16,17 @@ from click.testing import CliRunner
 from test_no_english import english_words
 
 from engine.cli import main
-from engine.cli.help_text import catalogue, command_help, option_help, option_key, short_help, walk, width, wrap
+from engine.cli.help_text import (
+    HelpContext,
+    catalogue,
+    command_help,
+    option_help,
+    option_key,
+    short_help,
+    walk,
+    width,
+    wrap,
+)
 
 #: names of things a Chinese help may carry as they are (products, formats, protocols)
 NAMES = {
@@ -172,3 +182,13 @@ def test_a_short_help_is_the_first_sentence_cut_at_a_clause():
         == "审计链：对记录的每一次写入…"
     )
     assert width(short_help("一" * 50, 21)) <= 21
+
+
+@pytest.mark.zh
+def test_a_command_without_chinese_shows_its_english_rather_than_nothing(monkeypatch):
+    monkeypatch.delenv("SHUANGTAN_LANG", raising=False)
+    cmd = click.Command("untranslated", help="Untranslated text.", params=[click.Option(["--x"], help="An option.")])
+    root = HelpContext(main, info_name="shuangtan")
+    text = HelpContext(cmd, parent=root, info_name="untranslated").get_help()
+    assert text.startswith("用法：shuangtan untranslated")
+    assert "Untranslated text." in text and "An option." in text and "显示本帮助并退出。" in text
