@@ -192,3 +192,22 @@ def test_a_command_without_chinese_shows_its_english_rather_than_nothing(monkeyp
     text = HelpContext(cmd, parent=root, info_name="untranslated").get_help()
     assert text.startswith("用法：shuangtan untranslated")
     assert "Untranslated text." in text and "An option." in text and "显示本帮助并退出。" in text
+
+
+#: capitals of the English that the Chinese says in words
+SAID_IN_WORDS = {"CST": "北京时间", "CONTRACT": "数据合同"}
+FLAGS_AND_CODES = re.compile(r"--[a-z][\w-]*|\$?\b[A-Z][A-Z0-9_]{2,}\b")
+
+
+def test_a_translation_names_the_flags_and_codes_its_english_names():
+    """A flag, code or metavar added to the English and not to the Chinese is a stale translation."""
+    stale = {}
+    for path, cmd, ctx in tree():
+        pairs = [("", cmd.help or "", command_help(path) or "")]
+        pairs += [(option_key(p), p.help, option_help(path, p) or "") for p in options(cmd, ctx)]
+        for flag, en, zh in pairs:
+            missing = set(FLAGS_AND_CODES.findall(en)) - set(FLAGS_AND_CODES.findall(zh))
+            missing = {m for m in missing if SAID_IN_WORDS.get(m, "\0") not in zh}
+            if missing:
+                stale[f"{path} {flag}".strip()] = sorted(missing)
+    assert not stale, json.dumps(stale, ensure_ascii=False, indent=1)
