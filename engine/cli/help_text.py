@@ -31,8 +31,10 @@ import click
 from engine.resources import bundled
 from engine.rulebook.yamlfile import load_yaml
 
-#: click's own words, in its English (what click writes) -> Chinese
+#: click's own words, in its English (what click writes) -> Chinese. "Usage" is the catalogue's
+#: errors.usage_prefix (a test holds them equal): --help need not load the whole catalogue.
 CLICK_WORDS = {
+    "Usage": "用法：",
     "Show this message and exit.": "显示本帮助并退出。",
     "Options": "选项",
     "Commands": "命令",
@@ -224,9 +226,7 @@ class ChineseFormatter(click.HelpFormatter):
     """click's formatter with Chinese headings and wrapping that counts columns, not characters."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        from engine.i18n import t
-
-        super().write_usage(prog, args, t("errors.usage_prefix") if prefix is None else prefix)
+        super().write_usage(prog, args, CLICK_WORDS["Usage"] if prefix is None else prefix)
 
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}：\n")

@@ -17,6 +17,7 @@ from test_no_english import english_words
 
 from engine.cli import main
 from engine.cli.help_text import (
+    CLICK_WORDS,
     HelpContext,
     catalogue,
     command_help,
@@ -27,6 +28,7 @@ from engine.cli.help_text import (
     width,
     wrap,
 )
+from engine.i18n import t
 
 #: names of things a Chinese help may carry as they are (products, formats, protocols)
 NAMES = {
@@ -211,3 +213,7 @@ def test_a_translation_names_the_flags_and_codes_its_english_names():
             if missing:
                 stale[f"{path} {flag}".strip()] = sorted(missing)
     assert not stale, json.dumps(stale, ensure_ascii=False, indent=1)
+
+
+def test_the_usage_prefix_is_the_one_errors_use():
+    assert CLICK_WORDS["Usage"] == t("errors.usage_prefix", lang="zh")
