@@ -217,3 +217,11 @@ def test_a_translation_names_the_flags_and_codes_its_english_names():
 
 def test_the_usage_prefix_is_the_one_errors_use():
     assert CLICK_WORDS["Usage"] == t("errors.usage_prefix", lang="zh")
+
+
+@pytest.mark.zh
+def test_a_group_run_bare_shows_its_help_alone(monkeypatch):
+    monkeypatch.delenv("SHUANGTAN_LANG", raising=False)
+    result = CliRunner().invoke(main, ["rules"], prog_name="shuangtan", terminal_width=100)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == _help("rules").strip()
