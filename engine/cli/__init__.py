@@ -25,6 +25,7 @@ import click
 
 from engine.cli.common import CONTEXT, clean_errors, errors_in_language, internal_error, show_library_notes
 from engine.cli.extras import needs_extras
+from engine.cli.help_text import HelpContext, adopt
 
 # command -> modules whose register(group) provide it (in order: later ones extend earlier ones).
 _LAZY = {
@@ -85,6 +86,8 @@ SUMMARIES = {
 
 
 class LazyGroup(click.Group):
+    context_class = HelpContext  # --help in the language in force (engine.cli.help_text)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(_LAZY))
 
@@ -95,6 +98,8 @@ class LazyGroup(click.Group):
                 for module in _LAZY[cmd_name]:
                     importlib.import_module(module).register(self)
             loaded[cmd_name] = True
+            if cmd_name in self.commands:
+                adopt(self.commands[cmd_name])
         return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -116,6 +121,17 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # --help is eager and handled in the order given, so `shuangtan --help --lang en` would
+        # print before --lang is seen: a --lang among the root's options is in force from the start
+        lang = _root_lang(args)
+        if lang is not None:
+            from engine.i18n import use
+
+            with contextlib.suppress(Exception):  # a bad value is click's to name, as usual
+                ctx.with_resource(use(lang))
+        return super().parse_args(ctx, args)
+
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         with no_traceback():  # the eager options (--help, --version)
             return super().make_context(*args, **kwargs)
@@ -123,6 +139,18 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         with errors_in_language(), no_traceback():
             return super().invoke(ctx)
+
+
+def _root_lang(args: list[str]) -> str | None:
+    """The value of ``--lang`` among the root's options (before the command), if given."""
+    for i, arg in enumerate(args):
+        if arg == "--lang":
+            return args[i + 1] if i + 1 < len(args) else None
+        if arg.startswith("--lang="):
+            return arg.removeprefix("--lang=")
+        if not arg.startswith("-"):
+            return None
+    return None
 
 
 @contextlib.contextmanager

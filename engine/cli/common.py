@@ -466,6 +466,8 @@ def said(exc: click.ClickException) -> str:
     """``exc`` as click would show it, in the language in force."""
     from engine.i18n import t
 
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):  # a group run bare: its help, alone
+        return exc.format_message()
     lines = []
     if isinstance(exc, click.UsageError) and exc.ctx is not None:
         usage = exc.ctx.get_usage().removeprefix("Usage: ")
