@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from engine.errors import ShuangtanError
+from engine.errors import ShuangtanError, spoken
 from engine.i18n import Lang, t
 from engine.records import service as records
 from engine.records import views
@@ -178,7 +178,7 @@ async def _act(request: Request, app_id: str, roles: tuple, act: str, work) -> R
     try:
         await run_in_threadpool(work, who, form)
     except (ShuangtanError, Problem) as exc:
-        text = exc.detail if isinstance(exc, Problem) else str(exc)
+        text = exc.detail if isinstance(exc, Problem) else spoken(exc)
         return _show(request, who, app_id, 409, refused=text)
     return RedirectResponse(f"{_href(app_id)}?done={act}", 303)
 

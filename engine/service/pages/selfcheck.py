@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from engine.contract.jsontext import decode_document, loads_exact
-from engine.errors import InvalidApplicationError, ShuangtanError, UnreadableDocumentError
+from engine.errors import InvalidApplicationError, ShuangtanError, UnreadableDocumentError, spoken
 from engine.i18n import t
 from engine.records import service as records
 from engine.records.accounts import MAY
@@ -196,7 +196,7 @@ async def submit(request: Request) -> Response:
     try:
         receipt = await run_in_threadpool(work)
     except ShuangtanError as exc:  # the record refuses (an enterprise submitting another's)
-        return problem_page(request, 403, str(exc))
+        return problem_page(request, 403, spoken(exc))
     if receipt.outcome == "rejected":
         shown, declared = forms.form_values(form)
         result: dict = {
