@@ -168,8 +168,6 @@ def _show(request: Request, who: Identity, app_id: str, status: int = 200, refus
 async def _act(request: Request, app_id: str, roles: tuple, act: str, work) -> Response:
     """Post, act through the record, redirect to the page; the record's refusal shown as 409."""
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     who = account(request, *roles)
     if isinstance(who, Response):
         return who

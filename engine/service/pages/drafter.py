@@ -131,8 +131,6 @@ def _int(text, default: int, low: int, high: int) -> int | None:
 @router.post("/reforms")
 async def reform_action(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     who = account(request, "drafter")
     if isinstance(who, Response):
         return who

@@ -91,8 +91,6 @@ def selfcheck(request: Request) -> Response:
 @router.post("/check")
 async def check(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     doc = forms.document(form)
     htmx = request.headers.get("hx-request") == "true"
     result = await run_in_threadpool(answer, book_of(request), doc, not htmx)
@@ -107,8 +105,6 @@ async def check(request: Request) -> Response:
 async def whynot(request: Request, outcome: str = "") -> Response:
     """The why-not suggestions of one outcome of the posted form (htmx, when they are opened)."""
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     book = book_of(request)
     if outcome not in {o.name for o in book.outcomes}:
         return problem_page(request, 404, t("pages.error.not_found", sessions.language(request)))
@@ -131,8 +127,6 @@ async def whynot(request: Request, outcome: str = "") -> Response:
 @router.post("/check/download")
 async def download(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     doc = forms.document(form)
     name = f"{doc.get('application_id') or 'application'}.json"
     body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -149,8 +143,6 @@ def _quoted(name: str) -> str:
 @router.post("/check/upload")
 async def upload(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     file = form.get("application")
     raw = await file.read(_MAX_UPLOAD + 1) if isinstance(file, UploadFile) else b""
     lang = sessions.language(request)
@@ -177,8 +169,6 @@ async def upload(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     """Submit the form's application to the record as the account signed in (enterprise or officer)."""
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     identity = sessions.signed_in(request)
     if identity is None:
         return RedirectResponse("/signin?next=/", 303)
