@@ -174,10 +174,10 @@ class RecordError(ShuangtanError):
         return t(self.key, lang, **self.values, **words)
 
 
-def spoken(exc: BaseException) -> str:
-    """An error as a person reads it: a refusal of the record in the language in force, any
-    other as it is."""
-    return exc.said() if isinstance(exc, RecordError) else str(exc)
+def spoken(exc: BaseException, lang=None) -> str:
+    """An error as a person reads it: a refusal of the record in ``lang`` (default: the language
+    in force), any other as it is."""
+    return exc.said(lang) if isinstance(exc, RecordError) else str(exc)
 
 
 class UnknownApplicationError(RecordError):

@@ -30,7 +30,7 @@ from engine.records.reviewing import effective_document
 from engine.records.store.models import DecisionRow
 from engine.service import reads
 from engine.service.app import current_book
-from engine.service.pages import sessions
+from engine.service.pages import metering, reasons, sessions
 from engine.service.pages.guard import account, posted
 from engine.service.pages.render import page, problem_page
 from engine.service.problems import Problem
@@ -63,6 +63,9 @@ def queue(request: Request) -> Response:
         problems.append(("state", filters["state"]))
     if filters["region"] and not (len(filters["region"]) == 6 and filters["region"].isdigit()):
         problems.append(("region", filters["region"]))
+    outcomes = outcome_choices(current_book(request))
+    if filters["outcome"] and filters["outcome"] not in {v for _, choices in outcomes for v, _ in choices}:
+        problems.append(("outcome", filters["outcome"]))
     dates = {}
     for key in ("since", "until"):
         try:
@@ -95,9 +98,33 @@ def queue(request: Request) -> Response:
         total=len(found),
         filters=filters,
         states=STATES,
+        outcomes=outcomes,
+        regions=region_choices(filters["region"], sessions.language(request)),
+        titles={o.name: o.title for o in current_book(request).outcomes},
         problems=problems,
         href=_href,
     )
+
+
+def outcome_choices(book) -> list[tuple[object, list[tuple[str, str | None]]]]:
+    """The outcome filter's choices, by outcome (its title): ``NAME`` (any status it was decided
+    with) and ``NAME=STATUS`` for each status it can take (views.list_applications reads both)."""
+    return [
+        (o, [(o.name, None), *((f"{o.name}={s}", s) for s in o.statuses if s != "not_applicable")])
+        for o in book.outcomes
+    ]
+
+
+def region_choices(asked: str, lang: Lang) -> list[tuple[str, str]]:
+    """(code, name) of the regions the deployment names (templates/notices/labels.yaml), and the
+    one asked for if it is another: a region is chosen by name, never typed as a code."""
+    from engine.i18n import region
+    from engine.notices.wording import Words
+
+    codes = list(Words(lang).lab["regions"])
+    if asked and asked not in codes:
+        codes.append(asked)
+    return [(code, region(code, lang)) for code in codes]
 
 
 def _decision(request: Request, a) -> tuple[dict | None, object | None]:
@@ -148,6 +175,9 @@ def _show(request: Request, who: Identity, app_id: str, status: int = 200, refus
     reads.applications_read(store, who.name, [app_id], "GET /applications/{id}")
     doc, shown = _decision(request, a)
     done = request.query_params.get("done")
+    lang = sessions.language(request)
+    book = current_book(request)
+    names = {o.name for o in book.outcomes}
     return page(
         request,
         "application.html.j2",
@@ -162,6 +192,8 @@ def _show(request: Request, who: Identity, app_id: str, status: int = 200, refus
         may_review=who.role in MAY["review"],
         may_issue=who.role in MAY["issue"],
         notice_href=lambda n: f"/notices/{quote(n.number, safe='')}.{n.format}?lang={n.lang}",
+        metering=metering.view(doc.get("metering") if doc else None, lang),
+        reason=lambda name, r: reasons.plain(book, name, r, lang) if name in names else r["message"],
     )
 
 
@@ -176,7 +208,7 @@ async def _act(request: Request, app_id: str, roles: tuple, act: str, work) -> R
     try:
         await run_in_threadpool(work, who, form)
     except (ShuangtanError, Problem) as exc:
-        text = exc.detail if isinstance(exc, Problem) else spoken(exc)
+        text = exc.detail if isinstance(exc, Problem) else spoken(exc, sessions.language(request))
         return _show(request, who, app_id, 409, refused=text)
     return RedirectResponse(f"{_href(app_id)}?done={act}", 303)
 

@@ -17,7 +17,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import HTMLResponse
 
 from engine.cst import shown_time
-from engine.i18n import field, t, use
+from engine.i18n import field, region, t, use
+from engine.i18n.problems import problem
 from engine.resources import bundled
 from engine.service.pages import sessions
 
@@ -58,6 +59,10 @@ def context(request: Request, **values) -> dict:
         "lang": lang,
         "t": lambda key, **kw: t(key, lang=lang, **kw),
         "label": lambda path: field(path, lang, with_path=False),
+        "problem": lambda message: problem(message, lang),
+        "region": lambda code: region(
+            code, lang
+        ),  # a region by its name, never its code  # a contract problem (English) as said in lang
         "user": sessions.signed_in(request),
         "csrf": s.csrf,
         "path": request.url.path,
