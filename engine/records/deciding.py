@@ -265,14 +265,14 @@ def proposals(
                     if isinstance(one, OperationalError):
                         raise
                     results[a] = RecordError(
-                        f"{a}: {INTERNAL_ERROR}: the record refuses it: {internal_reason(one.orig or one)}"
+                        key="internal_refused", app=a, code=INTERNAL_ERROR, reason=internal_reason(one.orig or one)
                     )
         yield from ((a, results[a]) for a in part if a in results)
         back = []
         for a in again_:
             tries[a] = tries.get(a, 0) + 1
             if tries[a] >= ATTEMPTS:
-                yield a, RecordError(f"{a}: new versions keep arriving; try again")
+                yield a, RecordError(key="versions_arriving", app=a)
             else:
                 back.append(a)
         todo = back + todo
@@ -356,7 +356,9 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
             except OperationalError:
                 raise  # the record itself failed: nothing of the chunk is kept
             except Exception as exc:  # a defect met on this application: reported, the others go on
-                results[app_id] = RecordError(f"{app_id}: {INTERNAL_ERROR}: {internal_reason(exc)}")
+                results[app_id] = RecordError(
+                    key="internal", app=app_id, code=INTERNAL_ERROR, reason=internal_reason(exc)
+                )
                 continue
             unsent.append(row)
             mine.append((row, None))

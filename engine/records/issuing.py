@@ -110,8 +110,9 @@ def _replacer(s, decision_id: int) -> ReviewRow | None:
 
 def _not_confirmed(s, app_id: str, row: DecisionRow) -> NotConfirmedError:
     review = s.exec(select(ReviewRow).where(col(ReviewRow.decision_id) == row.id)).scalars().first()
-    key = "returned_not_confirmed" if review is not None else "proposal_not_confirmed"
-    return NotConfirmedError(key=key, app=app_id, decision=row.id)
+    if review is not None:
+        return NotConfirmedError(key="returned_not_confirmed", app=app_id, decision=row.id)
+    return NotConfirmedError(key="proposal_not_confirmed", app=app_id, decision=row.id)
 
 
 def _decision(s, app_id: str, decision_id: int | None) -> tuple[DecisionRow, ReviewRow]:

@@ -270,9 +270,7 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                         s.add(review)
                         s.flush()
                 except IntegrityError:
-                    results[app_id] = ReviewError(
-                        f"{app_id}: proposal {row.id} was reviewed, or its predecessor replaced, meanwhile"
-                    )
+                    results[app_id] = ReviewError(key="reviewed_or_replaced", app=app_id, decision=row.id)
                     continue
             else:
                 s.add(review)
