@@ -30,6 +30,7 @@ def test_enterprise_submits_the_worked_example(open_page, tokens):
     page.wait_for_url(f"**/applications/{APP}")
     assert page.locator("#app-state").inner_text() == "待审核"
     assert page.locator("#actions").count() == 0
+    assert "太原市" in page.locator("h1 + p").inner_text()  # the region by its name
     shot(page, "10-enterprise-application-submitted")
     page.goto("/applications")
     assert page.locator(f'tr[data-application="{APP}"]').count() == 1
@@ -39,7 +40,7 @@ def test_enterprise_submits_the_worked_example(open_page, tokens):
 def test_officer_confirms_a_proposal_of_another(open_page, tokens):
     wang, li = open_page(), open_page()  # two browser contexts: two people, two sessions
     sign_in(wang, tokens["wang"])
-    wang.fill("#q-region", "140100")
+    wang.select_option("#q-region", label="太原市")  # a region by its name
     wang.click(".filters button[type=submit]")
     assert wang.locator(f'tr[data-application="{APP}"]').count() == 1
     shot(wang, "12-officer-queue")
@@ -49,7 +50,8 @@ def test_officer_confirms_a_proposal_of_another(open_page, tokens):
     assert wang.locator("#done").inner_text() == "已提议，等待另一位审核员确认。"
     assert wang.locator("#decision-state").inner_text() == "待复核"
     wang.click("#confirm")  # four eyes: not one's own proposal
-    assert "propos" in wang.locator("#refused").inner_text()
+    refused = wang.locator("#refused").inner_text()
+    assert "须由另一名经办人员或复核人员确认" in refused and "propos" not in refused  # the record's refusal, in Chinese
     assert wang.locator("#decision-state").inner_text() == "待复核"
     shot(wang, "13-officer-own-proposal-refused")
 
