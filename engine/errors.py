@@ -147,11 +147,21 @@ class RecordError(ShuangtanError):
 
     key: str | None = None
 
-    def __init__(self, message: str = "", *, key: str | None = None, terms: dict | None = None, **values: object):
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        key: str | None = None,
+        terms: dict | None = None,
+        parameters: tuple[str, ...] = (),
+        **values: object,
+    ):
         self.values = {name: str(value) for name, value in values.items()}
         #: values that are the record's words (a role, an act): said in the language in force,
         #: several joined by "or" (``records.term.<word>``)
         self.terms = {name: tuple(words) for name, words in (terms or {}).items()}
+        #: values that name a parameter: by its label in Chinese (the English keeps the name, as logged)
+        self.parameters = tuple(parameters)
         if key is not None:
             self.key = f"records.{key}"
             message = self.said("en")
@@ -165,13 +175,19 @@ class RecordError(ShuangtanError):
         """The refusal in ``lang`` (default: the language in force)."""
         if self.key is None:
             return self.message
-        from engine.i18n import t
+        from engine.i18n import language, t
 
+        lang = lang or language()
         words = {
             name: t("records.or", lang).join(t(f"records.term.{w}", lang) for w in ws)
             for name, ws in self.terms.items()
         }
-        return t(self.key, lang, **self.values, **words)
+        if lang != "en" and self.parameters:
+            from engine.notices.wording import Words
+
+            labels = Words(lang)
+            words.update({name: labels.param_label(self.values[name]) for name in self.parameters})
+        return t(self.key, lang, **{**self.values, **words})
 
 
 def spoken(exc: BaseException, lang=None) -> str:

@@ -233,6 +233,7 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                             name=account.name,
                             decision=row.id,
                             parameter=SINGLE_OFFICER,
+                            parameters=("parameter",),
                             limit=fmt_amount(limit, 2),
                         )
                 holds = json.loads(row.holds) if row.holds else []

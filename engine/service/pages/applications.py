@@ -193,6 +193,8 @@ def _show(request: Request, who: Identity, app_id: str, status: int = 200, refus
         may_issue=who.role in MAY["issue"],
         notice_href=lambda n: f"/notices/{quote(n.number, safe='')}.{n.format}?lang={n.lang}",
         metering=metering.view(doc.get("metering") if doc else None, lang),
+        states=STATES,
+        shown_value=lambda v: t(f"pages.choice.{str(v).lower()}", lang) if str(v).lower() in ("true", "false") else v,
         reason=lambda name, r: reasons.plain(book, name, r, lang) if name in names else r["message"],
     )
 

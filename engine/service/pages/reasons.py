@@ -16,7 +16,7 @@ from engine.partial.analysis import outcome_reads
 from engine.rulebook.loader import Rulebook
 
 #: "…，适用档位 tier_30：0.80 yuan/kWh": a row of a rate table, said by its place in the table
-_ROW = re.compile(r"\b[a-z][a-z0-9]*_[0-9]+\b")
+_ROW = re.compile(r"(?:档位\s*|tier\s+)?\b([a-z][a-z0-9]*_[0-9]+)\b")
 _UNITS = re.compile(r"(?<![\w/])(yuan/kWh|yuan/tCO2e|yuan/t|yuan|kWh|tCO2e|tce|Wh/kg)(?![\w/])")
 
 
@@ -45,9 +45,17 @@ def worded(book: Rulebook, app, decision: dict, unknown: frozenset, lang: Lang) 
 
 def plain(book: Rulebook, outcome: str, reason: dict, lang: Lang) -> str:
     """A reason's own message with its rows (``tier_30``) and units said in ``lang``."""
-    rows = {row.id: i + 1 for table in book.outcome(outcome).tables for i, row in enumerate(table.rows)}
+    from engine.notices.wording import Words
+
+    numerals = [n.rstrip(".") for n in Words(lang).lab["numerals"]]
+    rows = {row.id: i for table in book.outcome(outcome).tables for i, row in enumerate(table.rows)}
+
+    def row(m: re.Match) -> str:
+        i = rows.get(m.group(1))
+        if i is None:
+            return m.group(0)
+        return t("pages.reason.row", lang, n=numerals[i] if i < len(numerals) else i + 1)
+
     message = reason.get("message_zh", reason["message"]) if lang == "zh" else reason["message"]
-    message = _ROW.sub(
-        lambda m: t("pages.reason.row", lang, n=rows[m.group(0)]) if m.group(0) in rows else m.group(0), message
-    )
+    message = _ROW.sub(row, message)
     return _UNITS.sub(lambda m: unit_label(m.group(1), lang), message)
