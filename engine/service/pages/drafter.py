@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from engine.cst import as_cst
 from engine.errors import ShuangtanError
 from engine.i18n import t
+from engine.notices.wording import Words
 from engine.resources import bundled_reforms
 from engine.service.app import book_of
 from engine.service.jobs import Busy
@@ -51,6 +52,7 @@ def parameters(request: Request) -> Response:
         return who
     book, today = book_of(request), as_cst(dt.datetime.now(dt.UTC)).date()
     rows = []
+    labels = Words(sessions.language(request))
     for name in sorted(book.params):
         p = book.params[name]
         history = [(start, _shown(literal)) for start, _, literal in p.history]
@@ -59,6 +61,7 @@ def parameters(request: Request) -> Response:
             {
                 "id": name,
                 "description": p.description,
+                "label": labels.param_label(name),
                 "unit": p.unit,
                 "reference": p.reference,
                 "now": now[-1] if now else None,
@@ -196,6 +199,7 @@ def job(request: Request, job_id: str) -> Response:
         summary=flat,
         money=summary.get("money") or {},
         units=summary.get("units") or {},
+        titles={o.name: o.title for o in book_of(request).outcomes},
     )
 
 

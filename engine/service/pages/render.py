@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import HTMLResponse
 
 from engine.cst import shown_time
-from engine.i18n import field, region, t, use
+from engine.i18n import catalogue, field, region, t, unit, use
 from engine.i18n.problems import problem
 from engine.resources import bundled
 from engine.service.pages import sessions
@@ -59,10 +59,13 @@ def context(request: Request, **values) -> dict:
         "lang": lang,
         "t": lambda key, **kw: t(key, lang=lang, **kw),
         "label": lambda path: field(path, lang, with_path=False),
+        # a contract problem (English, the contract's) as said in the page's language
         "problem": lambda message: problem(message, lang),
-        "region": lambda code: region(
-            code, lang
-        ),  # a region by its name, never its code  # a contract problem (English) as said in lang
+        "region": lambda code: region(code, lang),  # by its name, never its code
+        "unit": lambda name: unit(name, lang),  # yuan/kWh -> 元/千瓦时
+        # a record's or a job's own word (an audit action, a job state) by its key when the
+        # catalogue has it, else as it is (a word added later is shown, not an error)
+        "known": lambda key, default: t(key, lang=lang) if key in catalogue()[lang] else default,
         "user": sessions.signed_in(request),
         "csrf": s.csrf,
         "path": request.url.path,
