@@ -79,6 +79,7 @@ def test_drafter_runs_a_reform(open_page, tokens):
     sign_in(page, tokens["ding"])
     assert page.url.endswith("/parameters")
     row = page.locator('tr[data-parameter="storage_subsidy.tier_30_rate"]')
+    assert "第二档补贴标准" in row.inner_text() and "元/千瓦时" in row.inner_text()  # its label and unit, named
     assert "0.80" in row.inner_text() and "2027-01-01: 0.90" not in row.inner_text()
     shot(page, "20-drafter-parameters")
     page.goto("/reforms")
@@ -95,6 +96,9 @@ def test_drafter_runs_a_reform(open_page, tokens):
     page.wait_for_selector('#job[data-state="done"]', timeout=240_000)
     assert page.locator("#summary").count() == 1
     assert page.locator("#report a", has_text="report.md").count() == 1
+    assert page.locator("#job-state").inner_text() == "已完成"
+    assert page.locator('#money tr[data-outcome="storage_subsidy"] th').inner_text() == "用户侧储能度电补贴"
+    assert "元" in page.locator('#money tr[data-outcome="storage_subsidy"]').inner_text()
     shot(page, "22-drafter-simulation-report")
 
 
@@ -105,6 +109,8 @@ def test_auditor_verifies_the_chain(open_page, tokens):
     page.click("#verify")
     assert "审计链完整" in page.locator("#verified").inner_text()
     assert page.locator("#audit tbody tr").count() > 5
+    actions = page.locator("#audit tbody td[data-action]").all_inner_texts()
+    assert "确认认定" in actions and not {"read", "review.confirm", "notice.issue"} & set(actions)
     shot(page, "30-auditor-log-verified")
 
 

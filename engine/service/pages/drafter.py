@@ -157,6 +157,7 @@ async def reform_action(request: Request) -> Response:
         "baseline_reforms": [],
         "population": {"n": n, "seed": seed, "year": 2027},
         "backend": "auto",
+        "lang": lang,  # the report and its charts in the drafter's language
     }
     base = await run_in_threadpool(load_rulebook, service.settings.rules_dir, [])
     try:
