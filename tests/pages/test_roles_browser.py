@@ -7,8 +7,10 @@ import re
 
 import pytest
 from conftest import EXAMPLE, shot, sign_in
+from repo import ROOT
 
 APP = "APP-2026-000123"
+TELEMETRY = ROOT / "examples" / "telemetry" / "taiyuan-2026.csv"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,22 @@ def test_enterprise_submits_the_worked_example(open_page, tokens):
     shot(page, "11-enterprise-applications")
 
 
+def test_the_platform_meters_it(served):
+    """The provincial platform's metering of the storage system, kept with the application (as
+    ``shuangtan telemetry attach`` keeps it): the decision is made on the meter's facts."""
+    from engine.records import service as records
+    from engine.records.store import open_store
+    from engine.records.store.models import TelemetryIn
+    from engine.rulebook.loader import load_rulebook
+
+    store = open_store(served[2])
+    try:
+        item = TelemetryIn(raw=TELEMETRY.read_bytes(), filename=TELEMETRY.name, submitted_by="qinghe")
+        assert records.attach_telemetry(store, APP, item, load_rulebook()).valid
+    finally:
+        store.dispose()
+
+
 def test_officer_confirms_a_proposal_of_another(open_page, tokens):
     wang, li = open_page(), open_page()  # two browser contexts: two people, two sessions
     sign_in(wang, tokens["wang"])
@@ -53,6 +71,9 @@ def test_officer_confirms_a_proposal_of_another(open_page, tokens):
     refused = wang.locator("#refused").inner_text()
     assert "须由另一名经办人员或复核人员确认" in refused and "propos" not in refused  # the record's refusal, in Chinese
     assert wang.locator("#decision-state").inner_text() == "待复核"
+    facts = wang.locator("#metered-facts")
+    assert "申报期放电量" in facts.inner_text() and "千瓦时" in facts.inner_text()
+    assert "{" not in wang.locator("#metering-facts").inner_text()  # a table, not the block's JSON
     shot(wang, "13-officer-own-proposal-refused")
 
     sign_in(li, tokens["li"])
@@ -62,7 +83,7 @@ def test_officer_confirms_a_proposal_of_another(open_page, tokens):
     assert li.locator("#done").inner_text() == "已确认，决定生效。"
     assert li.locator("#decision-state").inner_text() == "生效"
     amount = li.locator('[data-outcome="storage_subsidy"] .amount').inner_text()
-    assert amount == "280,000.00 元"
+    assert amount == "175,009.71 元"  # on the meter's discharge, not the 280,000.00 the declaration gives
     li.click("#issue")
     assert li.locator("#done").inner_text() == "通知书已出具。"
     number = li.locator("#notices tbody tr td").first.inner_text()
@@ -70,7 +91,7 @@ def test_officer_confirms_a_proposal_of_another(open_page, tokens):
     shot(li, "14-officer-confirmed-and-issued")
     with li.expect_navigation():
         li.locator("#notices a").first.click()
-    assert "280,000.00" in li.content() or "280000.00" in li.content()
+    assert "175,009.71" in li.content()
     shot(li, "15-notice")
 
 
