@@ -160,3 +160,15 @@ def _form_of(page: str) -> dict:
             shown[name] = chosen.group(1)
     sections = re.findall(r'name="sections" value="(\w+)" checked', page)
     return {**shown, "sections": sections}
+
+
+def test_the_region_is_chosen_and_shown_by_name(world):
+    client, _ = world
+    c = client()
+    empty = c.get("/").text
+    assert 'list="regions"' in empty and '<option value="140100">太原市</option>' in empty
+    page = c.post("/check", data=example_form(c)).text
+    assert re.search(r'<span id="region-name">太原市</span>', page)
+    bad = c.post("/check", data={**example_form(c), "storage.cycle_life": "many"})
+    help_ = re.search(r'<p class="help" id="f-storage.cycle_life-help">(.*?)</p>', bad.text, re.S).group(1)
+    assert "必须是整数" in help_ and "must be" not in help_

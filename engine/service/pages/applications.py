@@ -32,7 +32,7 @@ from engine.service import reads
 from engine.service.app import current_book
 from engine.service.pages import metering, reasons, sessions
 from engine.service.pages.guard import account, posted
-from engine.service.pages.render import page, problem_page
+from engine.service.pages.render import page, problem_page, regions
 from engine.service.problems import Problem
 from engine.service.security import READERS, Identity
 
@@ -99,7 +99,7 @@ def queue(request: Request) -> Response:
         filters=filters,
         states=STATES,
         outcomes=outcomes,
-        regions=region_choices(filters["region"], sessions.language(request)),
+        regions=regions(filters["region"], sessions.language(request)),
         titles={o.name: o.title for o in current_book(request).outcomes},
         problems=problems,
         href=_href,
@@ -113,18 +113,6 @@ def outcome_choices(book) -> list[tuple[object, list[tuple[str, str | None]]]]:
         (o, [(o.name, None), *((f"{o.name}={s}", s) for s in o.statuses if s != "not_applicable")])
         for o in book.outcomes
     ]
-
-
-def region_choices(asked: str, lang: Lang) -> list[tuple[str, str]]:
-    """(code, name) of the regions the deployment names (templates/notices/labels.yaml), and the
-    one asked for if it is another: a region is chosen by name, never typed as a code."""
-    from engine.i18n import region
-    from engine.notices.wording import Words
-
-    codes = list(Words(lang).lab["regions"])
-    if asked and asked not in codes:
-        codes.append(asked)
-    return [(code, region(code, lang)) for code in codes]
 
 
 def _decision(request: Request, a) -> tuple[dict | None, object | None]:

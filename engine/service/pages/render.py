@@ -62,6 +62,7 @@ def context(request: Request, **values) -> dict:
         # a contract problem (English, the contract's) as said in the page's language
         "problem": lambda message: problem(message, lang),
         "region": lambda code: region(code, lang),  # by its name, never its code
+        "regions": lambda asked="": regions(asked, lang),
         "unit": lambda name: unit(name, lang),  # yuan/kWh -> 元/千瓦时
         # a record's or a job's own word (an audit action, a job state) by its key when the
         # catalogue has it, else as it is (a word added later is shown, not an error)
@@ -74,6 +75,17 @@ def context(request: Request, **values) -> dict:
         "statuses": lambda names: " / ".join(t(f"pages.status.{n}", lang=lang) for n in names),
         **values,
     }
+
+
+def regions(asked: str, lang) -> list[tuple[str, str]]:
+    """(code, name) of the regions the deployment names (templates/notices/labels.yaml), and the
+    one asked for if it is another: a region is chosen by its name, never typed as a bare code."""
+    from engine.notices.wording import Words
+
+    codes = list(Words(lang).lab["regions"])
+    if asked and asked not in codes:
+        codes.append(asked)
+    return [(code, region(code, lang)) for code in codes]
 
 
 def render(name: str, ctx: dict) -> str:
