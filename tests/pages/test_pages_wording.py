@@ -92,6 +92,8 @@ def test_metered_facts_are_a_table(world):
     facts = re.search(r'<dl class="facts" id="metering-facts">.*?</dl>', page, re.S).group(0)
     assert "2026-01-01 至 2026-12-31" in facts and "taiyuan-2026.csv" in facts
     assert 'id="metering-gaps"' in facts
+    params = re.search(r'<li data-parameter="storage_subsidy.tier_30_rate">(.*?)</li>', page, re.S).group(1)
+    assert "第二档补贴标准" in params and "元/千瓦时" in params and "yuan" not in params
 
 
 def test_the_excel_template_is_served(world):

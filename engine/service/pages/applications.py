@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from engine.errors import ShuangtanError, spoken
 from engine.i18n import Lang, t
+from engine.notices.wording import Words
 from engine.records import service as records
 from engine.records import views
 from engine.records.accounts import MAY
@@ -166,6 +167,7 @@ def _show(request: Request, who: Identity, app_id: str, status: int = 200, refus
     lang = sessions.language(request)
     book = current_book(request)
     names = {o.name for o in book.outcomes}
+    words = Words(lang)
     return page(
         request,
         "application.html.j2",
@@ -182,6 +184,8 @@ def _show(request: Request, who: Identity, app_id: str, status: int = 200, refus
         notice_href=lambda n: f"/notices/{quote(n.number, safe='')}.{n.format}?lang={n.lang}",
         metering=metering.view(doc.get("metering") if doc else None, lang),
         states=STATES,
+        notice_kind=lambda kind: words.lab["title"].get(kind, kind),  # the notice's own title
+        parameter=words.param_label,
         shown_value=lambda v: t(f"pages.choice.{str(v).lower()}", lang) if str(v).lower() in ("true", "false") else v,
         reason=lambda name, r: reasons.plain(book, name, r, lang) if name in names else r["message"],
     )
