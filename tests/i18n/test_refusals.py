@@ -96,3 +96,29 @@ def test_the_cli_says_a_refusal_in_chinese(proposed):
     assert "待复核" in line and _words(line) == [], line
     wrong = _cli("confirm", "--db", proposed, app, "--by", "ding")  # a drafter
     assert "错误" in wrong and _words(wrong) == [], wrong
+
+
+def test_a_page_says_a_refusal_in_chinese(proposed):
+    """The officer who proposed confirms it on the application's page: the record refuses, in Chinese."""
+    from argon2 import PasswordHasher
+    from fastapi.testclient import TestClient
+
+    from engine.records.store import open_store
+    from engine.service import tokens
+    from engine.service.app import create_app
+    from engine.service.settings import Settings
+
+    store = open_store(proposed)
+    try:
+        token = tokens.issue(store, "wang", "os:test", hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    finally:
+        store.dispose()
+    page = "/applications/APP-2026-000123"
+    with TestClient(create_app(proposed, settings=Settings(rate=0)), follow_redirects=False) as c:
+        csrf = re.compile(r'name="csrf" value="([^"]+)"')
+        signin = csrf.search(c.get("/signin").text).group(1)
+        assert c.post("/signin", data={"csrf": signin, "token": token, "next": ""}).status_code == 303
+        r = c.post(f"{page}/confirm", data={"csrf": csrf.search(c.get(page).text).group(1)})
+    assert r.status_code == 409
+    refused = re.search(r'id="refused">(.*?)</p>', r.text, re.S).group(1)
+    assert "须由另一名经办人员" in refused and _words(refused) == [], refused
