@@ -79,11 +79,13 @@ def main() -> None:
     forms_ = states()
     ctx_base = {"lang": "zh", "t": lambda k, **kw: engine.i18n.t(k, lang="zh", **kw)}
     from engine.i18n import field
+    from engine.i18n.problems import problem
 
     ctx_base.update(
         label=lambda p: field(p, "zh", with_path=False),
         labels=lambda ps: "、".join(field(p, "zh", with_path=False) for p in ps),
         statuses=lambda ns: " / ".join(engine.i18n.t(f"pages.status.{n}", lang="zh") for n in ns),
+        problem=lambda m: problem(m, "zh"),
     )
     for form in forms_:  # warm: the rulebook's compiled engines, the templates
         template.render(**ctx_base, result=answer(book, forms.document(_multi(FormData, form)), False))

@@ -137,7 +137,63 @@ class UnreadableInputError(ShuangtanError, ValueError):
 
 # --- the record of decisions --------------------------------------------------------
 class RecordError(ShuangtanError):
-    """A request the record cannot satisfy (unknown application, rejected input, ...)."""
+    """A request the record cannot satisfy (unknown application, rejected input, ...).
+
+    Raised with a catalogue key (``key="no_proposal"``: ``records.no_proposal`` of
+    templates/messages/records.yaml) and its values: ``str(exc)`` is the English sentence (logs,
+    tests and the JSON API's machine readers rely on it), :meth:`said` the sentence in the
+    language in force. A plain message (no key) is said as it is.
+    """
+
+    key: str | None = None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        key: str | None = None,
+        terms: dict | None = None,
+        parameters: tuple[str, ...] = (),
+        **values: object,
+    ):
+        self.values = {name: str(value) for name, value in values.items()}
+        #: values that are the record's words (a role, an act): said in the language in force,
+        #: several joined by "or" (``records.term.<word>``)
+        self.terms = {name: tuple(words) for name, words in (terms or {}).items()}
+        #: values that name a parameter: by its label in Chinese (the English keeps the name, as logged)
+        self.parameters = tuple(parameters)
+        if key is not None:
+            self.key = f"records.{key}"
+            message = self.said("en")
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def said(self, lang=None) -> str:
+        """The refusal in ``lang`` (default: the language in force)."""
+        if self.key is None:
+            return self.message
+        from engine.i18n import language, t
+
+        lang = lang or language()
+        words = {
+            name: t("records.or", lang).join(t(f"records.term.{w}", lang) for w in ws)
+            for name, ws in self.terms.items()
+        }
+        if lang != "en" and self.parameters:
+            from engine.notices.wording import Words
+
+            labels = Words(lang)
+            words.update({name: labels.param_label(self.values[name]) for name in self.parameters})
+        return t(self.key, lang, **{**self.values, **words})
+
+
+def spoken(exc: BaseException, lang=None) -> str:
+    """An error as a person reads it: a refusal of the record in ``lang`` (default: the language
+    in force), any other as it is."""
+    return exc.said(lang) if isinstance(exc, RecordError) else str(exc)
 
 
 class UnknownApplicationError(RecordError):
@@ -151,18 +207,15 @@ class NotDecidableError(RecordError):
 class AlreadyDecidedError(RecordError):
     def __init__(self, application_id: str, decision_id: int):
         self.decision_id = decision_id
-        super().__init__(
-            f"{application_id}: its current version is already decided (decision {decision_id}, in force); "
-            "re-decide explicitly (--again) to propose a replacement"
-        )
+        super().__init__(key="already_decided", app=application_id, decision=decision_id)
+        self.args = (application_id, decision_id)  # as given: the error pickles
 
 
 class AlreadyProposedError(RecordError):
     def __init__(self, application_id: str, decision_id: int):
         self.decision_id = decision_id
-        super().__init__(
-            f"{application_id}: proposal {decision_id} awaits review; confirm or return it before proposing again"
-        )
+        super().__init__(key="already_proposed", app=application_id, decision=decision_id)
+        self.args = (application_id, decision_id)
 
 
 class AccountRefused(RecordError):

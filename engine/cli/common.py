@@ -30,6 +30,7 @@ from engine.errors import (
     ShuangtanError,
     UnreadableInputError,
     internal_reason,
+    spoken,
 )
 from engine.i18n import language, t
 
@@ -173,13 +174,13 @@ def clean_errors() -> Iterator[None]:
     except UnreadableInputError as exc:
         raise InputError(str(exc)) from None
     except (AccountRefused, ReviewError) as exc:
-        raise InputError(str(exc)) from None  # who acts, or how: the caller's to fix, like a bad option
+        raise InputError(exc.said()) from None  # who acts, or how: the caller's to fix, like a bad option
     except RulebookError as exc:
         raise click.ClickException(rulebook_problem(exc)) from None
     except EngineError as exc:
         raise click.ClickException(t("errors.engine", problem=exc)) from None
     except ShuangtanError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(spoken(exc)) from None
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except ModuleNotFoundError:

@@ -252,7 +252,9 @@ def decide(application_ids, all_pending, again, person, opinion, telemetry_path,
         for item in records.decide_pending(store, book, officer, opinion):
             if item.error:
                 failed += 1
-                click.echo(f"not decided  {item.application_id}: {item.error}", err=True)
+                click.echo(
+                    t("records.cli.not_decided", app=item.application_id, refusal=item.said or item.error), err=True
+                )
             else:
                 n += 1
                 click.echo(_decision_line(item.decision))
@@ -265,7 +267,7 @@ def decide(application_ids, all_pending, again, person, opinion, telemetry_path,
                 raise  # the officer, for every application alike: one line, exit 2
             except records.RecordError as exc:
                 failed += 1
-                click.echo(f"not decided  {app_id}: {exc}", err=True)
+                click.echo(t("records.cli.not_decided", app=app_id, refusal=exc.said()), err=True)
             except (ShuangtanError, OperationalError):
                 raise  # the input (a date no rule covers) or the record itself: one line, exit
             except Exception as exc:  # a defect met on this application: the others are still decided
@@ -328,7 +330,7 @@ def confirm(
     for item in records.confirm_many(store, application_ids, book, person, opinion):
         if item.error:
             failed += 1
-            click.echo(f"not confirmed  {item.error}", err=True)
+            click.echo(t("records.cli.not_confirmed", refusal=item.said or item.error), err=True)
         else:
             n += 1
             click.echo(_decision_line(item.decision))

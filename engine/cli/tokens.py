@@ -30,7 +30,7 @@ def issue(name, store):
     try:
         token = service_tokens.issue(store, name, f"os:{default_person()}")
     except AccountRefused as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(exc.said()) from None
     click.echo(token)
     click.echo(f"token for {name}: shown once, keep it safe (Authorization: Bearer …)", err=True)
 
@@ -46,7 +46,7 @@ def revoke(name, store):
     try:
         had = service_tokens.revoke(store, name, f"os:{default_person()}")
     except AccountRefused as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(exc.said()) from None
     click.echo(f"{name}: token revoked" if had else f"{name} had no token")
 
 

@@ -28,7 +28,7 @@ def _refusals():
     try:
         yield
     except AccountRefused as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(exc.said()) from None
 
 
 @click.group()

@@ -34,10 +34,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 def _check_name(name: str) -> str:
     if not _NAME.match(name or ""):
-        raise AccountRefused(
-            f"account name {name!r}: 1-64 characters, lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
+        raise AccountRefused(key="bad_account_name", name=repr(name))
     return name
 
 
@@ -48,7 +45,7 @@ def _check_credit_code(code: str) -> str:
     try:
         return uscc.validate(code)
     except ValidationError as exc:
-        raise AccountRefused(f"--credit-code {code!r}: not a valid unified social credit code ({exc})") from None
+        raise AccountRefused(key="bad_credit_code", code=repr(code), problem=exc) from None
 
 
 def account_out(row: AccountRow) -> AccountOut:
@@ -74,19 +71,19 @@ def add_account(
 ) -> AccountOut:
     _check_name(name)
     if role not in ROLES:
-        raise AccountRefused(f"--role {role!r}: one of {', '.join(ROLES)}")
+        raise AccountRefused(key="bad_role", role=repr(role), roles=", ".join(ROLES))
     if role == "enterprise":
         if not credit_code:
-            raise AccountRefused("an enterprise account needs --credit-code (the enterprise it acts for)")
+            raise AccountRefused(key="needs_credit_code")
         credit_code = _check_credit_code(credit_code)
     elif credit_code:
-        raise AccountRefused(f"--credit-code belongs to enterprise accounts, not to a {role}")
+        raise AccountRefused(key="credit_code_not_for", terms={"role": [role]})
     shown = (display_name or name).strip()
     if not shown or len(shown) > 200 or any(not ch.isprintable() for ch in shown):
-        raise AccountRefused("--display-name: 1-200 printable characters")
+        raise AccountRefused(key="bad_display_name")
     with store.session() as s:
         if s.get(AccountRow, name) is not None:
-            raise AccountRefused(f"account {name} already exists (accounts are never reused)")
+            raise AccountRefused(key="account_exists", name=name)
         row = AccountRow(
             name=name,
             role=role,
@@ -106,7 +103,7 @@ def disable_account(store: Store, name: str, actor: str) -> AccountOut:
     with store.session() as s:
         row = s.get(AccountRow, name)
         if row is None:
-            raise AccountRefused(f"no account {name}")
+            raise AccountRefused(key="no_account", name=name)
         if row.enabled:
             row.enabled = False
             s.add(row)
@@ -122,16 +119,14 @@ def list_accounts(store: Store) -> list[AccountOut]:
 def require(s, name: str | None, act: str) -> AccountRow:
     """The enabled account ``name`` if its role may ``act``; else AccountRefused, in one line."""
     if not name:
-        raise AccountRefused(f"{act}: name the account acting (--by NAME); see `shuangtan users list`")
+        raise AccountRefused(key="no_actor", terms={"act": [act]})
     row = s.get(AccountRow, name)
     if row is None:
-        raise AccountRefused(f"{act}: no account {name!r} (add it with `shuangtan users add`)")
+        raise AccountRefused(key="no_such_actor", name=repr(name), terms={"act": [act]})
     if not row.enabled:
-        raise AccountRefused(f"{act}: account {name} is disabled")
+        raise AccountRefused(key="actor_disabled", name=name, terms={"act": [act]})
     if row.role not in MAY[act]:
-        raise AccountRefused(
-            f"{act}: account {name} is a {row.role} account; this needs the role {' or '.join(MAY[act])}"
-        )
+        raise AccountRefused(key="wrong_role", name=name, terms={"act": [act], "role": [row.role], "needs": MAY[act]})
     return row
 
 

@@ -560,7 +560,7 @@ def log(
     from engine.records.accounts import display_names  # accounts appends through this module
 
     if entity is not None and entity not in ENTITIES:
-        raise RecordError(f"entity {entity!r}: one of {', '.join(ENTITIES)}")
+        raise RecordError(key="bad_entity", entity=repr(entity), entities=", ".join(ENTITIES))
     a = AuditRow
     stmt = select(a).order_by(col(a.seq))
     if since is not None:

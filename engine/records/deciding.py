@@ -41,6 +41,7 @@ from engine.errors import (
     ShuangtanError,
     UnknownApplicationError,
     internal_reason,
+    spoken,
 )
 from engine.records import audit
 from engine.records.accounts import require
@@ -194,10 +195,10 @@ def store_snapshot(s, book: Rulebook) -> None:
 def snapshot_book(s, digest: str) -> Rulebook:
     snap = s.get(RulesetSnapshotRow, digest)
     if snap is None:
-        raise RecordError(f"no ruleset snapshot {digest} on record")
+        raise RecordError(key="no_snapshot", digest=digest)
     files = loads_files(snap.files)
     if digest_of(files) != digest:
-        raise IntegrityFailure(f"ruleset snapshot {digest} no longer matches its digest")
+        raise IntegrityFailure(key="snapshot_tampered", digest=digest)
     return compile_rulebook(DEFAULT_RULES, files)
 
 
@@ -264,14 +265,14 @@ def proposals(
                     if isinstance(one, OperationalError):
                         raise
                     results[a] = RecordError(
-                        f"{a}: {INTERNAL_ERROR}: the record refuses it: {internal_reason(one.orig or one)}"
+                        key="internal_refused", app=a, code=INTERNAL_ERROR, reason=internal_reason(one.orig or one)
                     )
         yield from ((a, results[a]) for a in part if a in results)
         back = []
         for a in again_:
             tries[a] = tries.get(a, 0) + 1
             if tries[a] >= ATTEMPTS:
-                yield a, RecordError(f"{a}: new versions keep arriving; try again")
+                yield a, RecordError(key="versions_arriving", app=a)
             else:
                 back.append(a)
         todo = back + todo
@@ -325,7 +326,9 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
                     doc, holds = proposal_document(book, app, counting, tel_data, tel.system_id if tel else None)
                 except (InvalidTelemetryError, MeteringError) as exc:
                     assert tel is not None, "only a telemetry file raises these"
-                    raise NotDecidableError(f"{app_id}: telemetry {tel.id} ({tel.filename}): {exc}") from None
+                    raise NotDecidableError(
+                        key="telemetry_unusable", app=app_id, telemetry=tel.id, filename=tel.filename, problem=exc
+                    ) from None
                 replaced = cur if cur is not None else corrected
                 row = _new_decision(
                     submission_id=stored_id(sub.id),
@@ -353,7 +356,9 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
             except OperationalError:
                 raise  # the record itself failed: nothing of the chunk is kept
             except Exception as exc:  # a defect met on this application: reported, the others go on
-                results[app_id] = RecordError(f"{app_id}: {INTERNAL_ERROR}: {internal_reason(exc)}")
+                results[app_id] = RecordError(
+                    key="internal", app=app_id, code=INTERNAL_ERROR, reason=internal_reason(exc)
+                )
                 continue
             unsent.append(row)
             mine.append((row, None))
@@ -397,16 +402,16 @@ def _decidable(s, app_id: str, sub: SubmissionRow | None) -> tuple[SubmissionRow
     """The application a proposal is made on: its current version, intact and valid."""
     if sub is None:
         if latest_submission(s, app_id) is None:
-            raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
-        raise NotDecidableError(f"{app_id}: every version was rejected, nothing to decide")
+            raise UnknownApplicationError(key="unknown_application", app=app_id)
+        raise NotDecidableError(key="all_rejected", app=app_id)
     if sha256(sub.raw) != sub.sha256:
-        raise IntegrityFailure(f"{app_id}: version {sub.version} no longer matches its sha256")
+        raise IntegrityFailure(key="version_tampered", app=app_id, version=sub.version)
     try:
         app = parse_application(sub.raw)
     except InvalidApplicationError as exc:
-        raise NotDecidableError(f"{app_id}: version {sub.version} was rejected, nothing to decide: {exc}") from None
+        raise NotDecidableError(key="version_rejected", app=app_id, version=sub.version, problem=exc) from None
     if app.application_id != app_id:
-        raise NotDecidableError(f"{app_id}: version {sub.version} does not carry this application id")
+        raise NotDecidableError(key="version_other_id", app=app_id, version=sub.version)
     return sub, app
 
 
@@ -538,7 +543,8 @@ def pending(store: Store) -> list[str]:
 class BatchItem:
     application_id: str
     decision: DecisionOut | None = None
-    error: str | None = None
+    error: str | None = None  # English, as logged
+    said: str | None = None  # the error in the language in force, as a person reads it
 
 
 def decide_pending(
@@ -557,10 +563,11 @@ def decide_pending(
         if not validated:
             try:
                 if not validate_submission(store, sub_id).valid:
-                    yield BatchItem(app_id, error=f"{app_id}: its latest version is rejected (now on record as such)")
+                    rejected = NotDecidableError(key="latest_rejected", app=app_id)
+                    yield BatchItem(app_id, error=str(rejected), said=rejected.said())
                     continue
             except ShuangtanError as exc:
-                yield BatchItem(app_id, error=str(exc))
+                yield BatchItem(app_id, error=str(exc), said=spoken(exc))
                 continue
         todo.append(app_id)
     for app_id, result in proposals(store, todo, book, officer, opinion=opinion, chunk=chunk):
@@ -569,7 +576,7 @@ def decide_pending(
         if isinstance(result, AccountRefused):
             raise result  # the officer, not the application: nothing else would be decided either
         if isinstance(result, ShuangtanError):
-            yield BatchItem(app_id, error=str(result))
+            yield BatchItem(app_id, error=str(result), said=spoken(result))
         else:
             yield BatchItem(app_id, result)
 

@@ -110,10 +110,9 @@ def _replacer(s, decision_id: int) -> ReviewRow | None:
 
 def _not_confirmed(s, app_id: str, row: DecisionRow) -> NotConfirmedError:
     review = s.exec(select(ReviewRow).where(col(ReviewRow.decision_id) == row.id)).scalars().first()
-    how = "was returned by its reviewer and" if review is not None else "is a proposal that"
-    return NotConfirmedError(
-        f"{app_id}: decision {row.id} {how} awaits confirmation; notices are issued only for confirmed decisions"
-    )
+    if review is not None:
+        return NotConfirmedError(key="returned_not_confirmed", app=app_id, decision=row.id)
+    return NotConfirmedError(key="proposal_not_confirmed", app=app_id, decision=row.id)
 
 
 def _decision(s, app_id: str, decision_id: int | None) -> tuple[DecisionRow, ReviewRow]:
@@ -123,17 +122,15 @@ def _decision(s, app_id: str, decision_id: int | None) -> tuple[DecisionRow, Rev
         if row is None:
             latest = open_proposal(s, app_id) or _latest(s, app_id)
             if latest is None:
-                raise RecordError(f"{app_id}: no decision on record")
+                raise RecordError(key="no_decision", app=app_id)
             if _confirmation(s, stored_id(latest.id)) is None:
                 raise _not_confirmed(s, app_id, latest)
-            raise SupersededError(  # replaced by a correction filed under another application id
-                f"{app_id}: no decision in force (decision {latest.id} was replaced); its notices as issued: "
-                f"--decision {latest.id}"
-            )
+            # replaced by a correction filed under another application id
+            raise SupersededError(key="replaced", app=app_id, decision=latest.id)
     else:
         row = s.get(DecisionRow, decision_id)
         if row is None or row.application_id != app_id:
-            raise RecordError(f"{app_id}: no decision {decision_id} for this application")
+            raise RecordError(key="no_such_decision", app=app_id, decision=decision_id)
     review = _confirmation(s, stored_id(row.id))
     if review is None:
         raise _not_confirmed(s, app_id, row)
@@ -202,12 +199,14 @@ def _check_date(app_id: str, asked: dt.date | None, today: dt.date, confirmed: d
     when = asked or today
     if when < today or when < confirmed:
         raise NoticeDateError(
-            f"{app_id}: --date {when.isoformat()}: a notice is dated the day it is issued or later, and not "
-            f"before its decision was confirmed (today {today.isoformat()}, confirmed {confirmed.isoformat()}, "
-            "China Standard Time)"
+            key="notice_date_early",
+            app=app_id,
+            date=when.isoformat(),
+            today=today.isoformat(),
+            confirmed=confirmed.isoformat(),
         )
     if when > dt.date.max - dt.timedelta(days=_longest_deadline(row)):  # refused before a number is given
-        raise NoticeDateError(f"{app_id}: --date {when.isoformat()}: the deadlines it sets fall beyond the calendar")
+        raise NoticeDateError(key="notice_date_overflow", app=app_id, date=when.isoformat())
     return when
 
 
@@ -274,8 +273,12 @@ def _register(
             first = min(numbered.values(), key=lambda n: n.seq)
             if asked != first.notice_date:
                 raise NoticeDateError(
-                    f"{app_id}: decision {did} was notified on {first.notice_date.isoformat()} ({first.number}); "
-                    f"a notice keeps its date (--date {asked.isoformat()} not applied: leave it out)"
+                    key="notice_keeps_date",
+                    app=app_id,
+                    decision=did,
+                    notified=first.notice_date.isoformat(),
+                    number=first.number,
+                    date=asked.isoformat(),
                 )
         if wanted or revoke:
             confirmed = authority.today(as_utc(review.reviewed_at))
@@ -310,7 +313,7 @@ def _source(s, decision_id: int) -> _Source:
     row = s.get(DecisionRow, decision_id)
     review = _confirmation(s, decision_id)
     if row is None or review is None:
-        raise RecordError(f"decision {decision_id}: not a confirmed decision on record")
+        raise RecordError(key="not_confirmed_id", decision=decision_id)
     sub = s.get(SubmissionRow, row.submission_id)
     doc = json.loads(row.document)
     app = parse_application(sub.raw).model_copy(update={"history": stored_history(doc)})
@@ -378,9 +381,7 @@ def _context(s, sources: dict, authority: Authority, number: NoticeNumberRow, la
             revocation=revocation,
         )
     except OverflowError:  # a deadline counted from the date falls after 9999-12-31
-        raise RecordError(
-            f"--date {number.notice_date.isoformat()}: the deadlines it sets fall beyond the calendar"
-        ) from None
+        raise RecordError(key="date_overflow", date=number.notice_date.isoformat()) from None
 
 
 def _render(store: Store, issue: _Issue, authority: Authority, lang: str, fmt: str) -> None:
@@ -473,7 +474,7 @@ def issue_notices(
     from engine.notices import render as notices
 
     if decision_id is not None and not storable_id(store, decision_id):
-        raise RecordError(f"{app_id}: no decision {decision_id} for this application")
+        raise RecordError(key="no_such_decision", app=app_id, decision=decision_id)
     authority = authority or resolve_authority()
     now = now or now_utc()
     if fmt == "pdf":
@@ -484,18 +485,21 @@ def issue_notices(
             break
         except IntegrityError:  # the same document numbered at the same moment by another issuer
             if attempt == _RETRIES - 1:
-                raise RecordError(f"{app_id}: the notices are being issued by someone else; try again") from None
+                raise RecordError(key="issuing_elsewhere", app=app_id) from None
     if issue.superseded is not None and not issue.documents:
         raise SupersededError(
-            f"{app_id}: decision {issue.decision_id} is no longer in force ({issue.superseded}); its notices were "
-            "never issued, and are not issued now"
+            key="superseded_never_issued", app=app_id, decision=issue.decision_id, superseded=issue.superseded
         )
     _render(store, issue, authority, lang, fmt)
     missing = [d.number.number for d in issue.documents if d.stored is None and d.content is None]
     if missing:
         raise SupersededError(
-            f"{app_id}: decision {issue.decision_id} is no longer in force ({issue.superseded}); only notices "
-            f"already issued are handed out, and {', '.join(missing)} was never issued as {lang}/{fmt}"
+            key="superseded_not_as",
+            app=app_id,
+            decision=issue.decision_id,
+            superseded=issue.superseded,
+            numbers=", ".join(missing),
+            form=f"{lang}/{fmt}",
         )
     reissued = {id(d) for d in issue.documents if d.stored is not None}
     _keep(store, issue, issued_by, lang, fmt, now)
@@ -538,7 +542,7 @@ def notice_documents(
     from engine.notices import render as notices
 
     if decision_id is not None and not storable_id(store, decision_id):
-        raise RecordError(f"{app_id}: no decision {decision_id} for this application")
+        raise RecordError(key="no_such_decision", app=app_id, decision=decision_id)
     authority = authority or resolve_authority()
     with store.reading() as s:
         row, review = _decision(s, app_id, decision_id)

@@ -76,7 +76,7 @@ def replay_target(store: Store, app_id: str, decision_id: int | None = None) -> 
         if decision_id is not None:
             row = s.get(DecisionRow, decision_id) if storable_id(store, decision_id) else None
             if row is None or row.application_id != app_id:
-                raise RecordError(f"{app_id}: no decision {decision_id} for this application")
+                raise RecordError(key="no_such_decision", app=app_id, decision=decision_id)
             return decision_id
         row = (
             in_force(s, app_id)
@@ -89,7 +89,7 @@ def replay_target(store: Store, app_id: str, decision_id: int | None = None) -> 
             .first()
         )
         if row is None:
-            raise RecordError(f"{app_id}: no decision on record")
+            raise RecordError(key="no_decision", app=app_id)
         return stored_id(row.id)
 
 
@@ -117,15 +117,15 @@ def counting_at(s, row: DecisionRow, corrects: str | None) -> list[Standing] | N
 def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> ReplayReport:
     """Re-evaluate a stored decision under its stored ruleset, input and record history."""
     if not storable_id(store, decision_id):
-        raise RecordError(f"no decision {decision_id} on record")
+        raise RecordError(key="no_decision_id", decision=decision_id)
     with store.reading() as s:
         row = s.get(DecisionRow, decision_id)
         if row is None:
-            raise RecordError(f"no decision {decision_id} on record")
+            raise RecordError(key="no_decision_id", decision=decision_id)
         sub = s.get(SubmissionRow, row.submission_id)
         book = snapshot_book(s, row.ruleset_digest)
     if sha256(sub.raw) != row.input_sha256:
-        raise IntegrityFailure(f"decision {decision_id}: the stored input no longer matches its sha256")
+        raise IntegrityFailure(key="input_tampered", decision=decision_id)
     stored = json.loads(row.document)
     with store.reading() as s:
         counting = counting_at(s, row, sub.corrects)
@@ -134,7 +134,7 @@ def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> R
         with store.reading() as s:
             tel_row = s.get(TelemetryRow, row.telemetry_id)
         if tel_row is None or tel_row.sha256 != stored.get("metering", {}).get("telemetry", {}).get("sha256"):
-            raise IntegrityFailure(f"decision {decision_id}: the telemetry it used no longer matches its sha256")
+            raise IntegrityFailure(key="decision_telemetry_tampered", decision=decision_id)
         telemetry, system_id = read_stored_telemetry(tel_row, book, app), tel_row.system_id  # checks the bytes' hash
     if counting is None:  # decided before the audit chain: its history as it was stored
         again = evaluate(book, app, stored_history(stored), telemetry, system_id)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from engine.decimals import fmt_amount
-from engine.errors import FourEyesError, OverrideError, RecordError, ReviewError
+from engine.errors import FourEyesError, OverrideError, RecordError, ReviewError, spoken
 from engine.records import audit
 from engine.records.accounts import require
 from engine.records.adjusting import apply_overrides
@@ -65,7 +65,7 @@ def parse_override(spec: str) -> Override:
     """``OUTCOME=STATUS[:AMOUNT]``, e.g. ``storage_subsidy=granted:200000.00``."""
     m = _SPEC.match(spec.strip())
     if not m:
-        raise OverrideError(f"--override {spec!r}: expected OUTCOME=STATUS[:AMOUNT], e.g. storage_subsidy=denied")
+        raise OverrideError(key="override_form", spec=repr(spec))
     return Override(m.group(1), m.group(2), m.group(3))
 
 
@@ -75,45 +75,41 @@ def _overridden(doc: dict, book, overrides: list[Override], reviewer: str, reaso
     seen = set()
     for o in overrides:
         if o.outcome in seen:
-            raise OverrideError(f"--override {o.outcome}: given twice")
+            raise OverrideError(key="override_twice", outcome=o.outcome)
         seen.add(o.outcome)
         if o.outcome not in outcomes:
-            raise OverrideError(f"--override {o.outcome}: no such outcome (one of {', '.join(outcomes)})")
+            raise OverrideError(key="override_no_outcome", outcome=o.outcome, outcomes=", ".join(outcomes))
         rule = book.outcome(o.outcome)
         if o.status not in rule.statuses or o.status == "not_applicable":
-            raise ReviewError(
-                f"--override {o.outcome}={o.status}: the status is one of "
-                + ", ".join(x for x in rule.statuses if x != "not_applicable")
-            )
+            statuses = ", ".join(x for x in rule.statuses if x != "not_applicable")
+            raise ReviewError(key="override_status", outcome=o.outcome, status=o.status, statuses=statuses)
         out = outcomes[o.outcome]
         if out["status"] == "not_applicable":
-            raise OverrideError(
-                f"--override {o.outcome}: not applicable to this application (nothing was decided on it)"
-            )
+            raise OverrideError(key="override_not_applicable", outcome=o.outcome)
         unit = out["unit"] or rule.unit
         places = 3 if unit == "tCO2e" else 2
         amount: str | None
         if rule.kind == "check":
             if o.amount is not None:
-                raise OverrideError(f"--override {o.outcome}: a check has no amount")
+                raise OverrideError(key="override_check_amount", outcome=o.outcome)
             amount = None
         elif o.status in ("denied", "exempt"):
             if o.amount is not None and Decimal(o.amount) != 0:
-                raise OverrideError(f"--override {o.outcome}={o.status}: a {o.status} outcome has no amount")
+                raise OverrideError(key="override_no_amount", outcome=o.outcome, status=o.status)
             amount = fmt_amount(Decimal(0), places)
         elif o.amount is not None:
             try:
                 value = Decimal(o.amount)
             except InvalidOperation:
-                raise OverrideError(f"--override {o.outcome}: {o.amount!r} is not an amount") from None
+                raise OverrideError(key="override_not_amount", outcome=o.outcome, amount=repr(o.amount)) from None
             if -value.as_tuple().exponent > places or value.adjusted() >= 15:  # type: ignore[operator]
-                raise OverrideError(f"--override {o.outcome}: {o.amount} has more than {places} decimals or 15 digits")
+                raise OverrideError(key="override_places", outcome=o.outcome, amount=o.amount, places=places)
             amount = fmt_amount(value, places)
         elif out["status"] == o.status and out["amount"] is not None:
             amount = out["amount"]  # the engine's amount, accepted as proposed (a held outcome)
         else:
             raise ReviewError(
-                f"--override {o.outcome}={o.status}: give the amount (:{'0.000' if places == 3 else '0.00'})"
+                key="override_give_amount", outcome=o.outcome, status=o.status, zero="0.000" if places == 3 else "0.00"
             )
         was = {"status": out["status"], "amount": out["amount"]}
         now = {"status": o.status, "amount": amount}
@@ -160,8 +156,8 @@ def _proposal(s, app_id: str) -> DecisionRow:
         return row
     current = in_force(s, app_id)
     if current is not None:
-        raise ReviewError(f"{app_id}: no proposal awaits review (decision {current.id} is in force)")
-    raise ReviewError(f"{app_id}: no proposal awaits review")
+        raise ReviewError(key="no_proposal_in_force", app=app_id, decision=current.id)
+    raise ReviewError(key="no_proposal", app=app_id)
 
 
 def confirm(
@@ -177,7 +173,7 @@ def confirm(
     """Confirm the proposal awaiting review: from now on it is the decision in force."""
     parsed = [parse_override(o) for o in overrides]
     if parsed and not (reason or "").strip():
-        raise OverrideError("--override needs --reason: an override is kept with its written reason")
+        raise OverrideError(key="override_reason")
     results: dict[str, DecisionOut | RecordError] = {}
     _confirm(store, [app_id], reviewer, opinion, parsed, (reason or "").strip(), now, results, alone=True)
     result = results[app_id]
@@ -214,17 +210,15 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                 row = proposals.get(app_id)
                 if row is None:
                     if app_id in first:
-                        raise ReviewError(f"{app_id}: proposal {first[app_id].id} was reviewed meanwhile")
+                        raise ReviewError(key="reviewed_meanwhile", app=app_id, decision=first[app_id].id)
                     cur = current.get(app_id)
                     if cur is not None:
-                        raise ReviewError(f"{app_id}: no proposal awaits review (decision {cur.id} is in force)")
-                    raise ReviewError(f"{app_id}: no proposal awaits review")
+                        raise ReviewError(key="no_proposal_in_force", app=app_id, decision=cur.id)
+                    raise ReviewError(key="no_proposal", app=app_id)
                 sub = subs[row.submission_id]
                 doc = json.loads(row.document)
                 if account.name == sub.submitted_by:
-                    raise FourEyesError(
-                        f"{app_id}: {account.name} submitted version {sub.version}; another officer confirms"
-                    )
+                    raise FourEyesError(key="four_eyes_submitted", app=app_id, name=account.name, version=sub.version)
                 if row.ruleset_digest not in books:
                     books[row.ruleset_digest] = snapshot_book(s, row.ruleset_digest)
                 snapshot = books[row.ruleset_digest]
@@ -234,25 +228,26 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                     )
                     if not Decimal(doc["totals"]["subsidy_yuan"]) < limit:
                         raise FourEyesError(
-                            f"{app_id}: {account.name} proposed decision {row.id}; another officer or reviewer "
-                            f"confirms (one officer alone only below {SINGLE_OFFICER} = {fmt_amount(limit, 2)} yuan)"
+                            key="four_eyes_proposed",
+                            app=app_id,
+                            name=account.name,
+                            decision=row.id,
+                            parameter=SINGLE_OFFICER,
+                            parameters=("parameter",),
+                            limit=fmt_amount(limit, 2),
                         )
                 holds = json.loads(row.holds) if row.holds else []
                 unresolved = [h for h in holds if h["outcome"] not in {o.outcome for o in parsed}]
                 if unresolved:
-                    raise ReviewError(
-                        f"{app_id}: proposal {row.id} is held: "
-                        + "; ".join(f"{h['code']} on {h['outcome']}: {h['message']}" for h in unresolved)
-                        + " -- confirm with --override OUTCOME=STATUS[:AMOUNT] --reason TEXT for each held outcome"
-                    )
+                    held = "; ".join(f"{h['code']} on {h['outcome']}: {h['message']}" for h in unresolved)
+                    raise ReviewError(key="held", app=app_id, decision=row.id, holds=held)
                 decided, kept = _overridden(doc, snapshot, parsed, account.name, reason)
                 _within_caps(s, row, sub, decided, kept)
                 replaces = current.get(app_id) or (current.get(sub.corrects) if sub.corrects else None)
                 replaces_id = stored_id(replaces.id) if replaces is not None else None
                 if replaces_id != row.replaces_id:
                     raise ReviewError(
-                        f"{app_id}: the record changed since proposal {row.id} (it would replace decision "
-                        f"{row.replaces_id}, now {replaces_id}); return it and propose again"
+                        key="record_changed", app=app_id, decision=row.id, was=row.replaces_id, now=replaces_id
                     )
             except RecordError as exc:
                 results[app_id] = exc
@@ -276,9 +271,7 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                         s.add(review)
                         s.flush()
                 except IntegrityError:
-                    results[app_id] = ReviewError(
-                        f"{app_id}: proposal {row.id} was reviewed, or its predecessor replaced, meanwhile"
-                    )
+                    results[app_id] = ReviewError(key="reviewed_or_replaced", app=app_id, decision=row.id)
                     continue
             else:
                 s.add(review)
@@ -310,8 +303,11 @@ def _within_caps(s, row: DecisionRow, sub: SubmissionRow, decided: dict, kept: l
         remaining = max(Decimal(0), Decimal(cap) - getattr(history, field))
         if Decimal(k["decided"]["amount"]) > remaining:
             raise ReviewError(
-                f"--override {k['outcome']}: {k['decided']['amount']} exceeds what the annual cap leaves "
-                f"({fmt_amount(remaining, 2)} of {cap} yuan)"
+                key="over_cap",
+                outcome=k["outcome"],
+                amount=k["decided"]["amount"],
+                remaining=fmt_amount(remaining, 2),
+                cap=cap,
             )
 
 
@@ -320,7 +316,7 @@ def return_proposal(
 ) -> DecisionOut:
     """Send the proposal back: nothing is decided, and the application awaits a new proposal."""
     if not (opinion or "").strip():
-        raise ReviewError("return needs --opinion: say why the proposal goes back")
+        raise ReviewError(key="return_opinion")
     with store.session() as s:
         account = require(s, reviewer, "review")
         row = _proposal(s, app_id)
@@ -342,7 +338,7 @@ def return_proposal(
                 s.add(review)
                 s.flush()
         except IntegrityError:
-            raise ReviewError(f"{app_id}: proposal {row.id} was reviewed meanwhile") from None
+            raise ReviewError(key="reviewed_meanwhile", app=app_id, decision=row.id) from None
         audit.append(s, account.name, "review.return", "review", review, "review", f"{app_id} decision {row.id}")
         return decision_out(row, superseded_by=None, review=review)
 
@@ -366,6 +362,6 @@ def confirm_many(store: Store, app_ids, book, reviewer: str, opinion: str | None
         for app_id in part:
             result = results[app_id]
             if isinstance(result, Exception):  # FourEyesError here: this application's proposer or submitter
-                yield BatchItem(app_id, error=str(result))
+                yield BatchItem(app_id, error=str(result), said=spoken(result))
             else:
                 yield BatchItem(app_id, result)

@@ -408,7 +408,7 @@ def attach_telemetry(
         require(s, item.submitted_by, "submit")
         sub = latest_submission(s, app_id)
         if sub is None:
-            raise UnknownApplicationError(f"{app_id}: no submission with this application id on record")
+            raise UnknownApplicationError(key="unknown_application", app=app_id)
         row = TelemetryRow(
             submission_id=stored_id(sub.id),
             application_id=app_id,
@@ -453,7 +453,7 @@ def read_stored_telemetry(row: TelemetryRow, book: Rulebook, app: Application):
     from engine.telemetry.reader import read_telemetry
 
     if sha256(row.raw) != row.sha256:
-        raise IntegrityFailure(f"telemetry {row.id} no longer matches its sha256")
+        raise IntegrityFailure(key="telemetry_tampered", telemetry=row.id)
     return read_telemetry(
         row.filename or f"telemetry-{row.id}.{row.format}",
         interval_minutes(book, app.period.end),

@@ -135,7 +135,10 @@ class Jobs:
             "reforms": spec["reforms"],
             "baseline_reforms": spec["baseline_reforms"],
         }
-        names = write_outputs(result, out, meta)
+        from engine.i18n import use
+
+        with use(spec.get("lang")):  # the report and charts in the asker's language (pages)
+            names = write_outputs(result, out, meta)
         job["files"] = [{"name": n, "bytes": (out / n).stat().st_size} for n in names if (out / n).is_file()]
         job["summary"] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         job.update(state="done", progress=1.0)

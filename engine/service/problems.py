@@ -82,7 +82,7 @@ def invalid_application(exc: InvalidApplicationError) -> Problem:
 
 def for_error(exc: ShuangtanError) -> Problem:
     """The library's error as the problem a client is told about."""
-    text = str(exc)
+    text = exc.said() if isinstance(exc, RecordError) else str(exc)  # a refusal in the request's language
     if isinstance(exc, InvalidApplicationError):
         return invalid_application(exc)
     if isinstance(exc, InvalidTelemetryError):

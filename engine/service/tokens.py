@@ -48,9 +48,9 @@ def issue(store: Store, name: str, actor: str, hasher: PasswordHasher = HASHER) 
     with store.session() as s:
         row = s.get(AccountRow, name)
         if row is None:
-            raise AccountRefused(f"no account {name!r} (add it with `shuangtan users add`)")
+            raise AccountRefused(key="no_account_add", name=repr(name))
         if not row.enabled:
-            raise AccountRefused(f"account {name} is disabled")
+            raise AccountRefused(key="account_disabled", name=name)
         row.secret_hash = hashed
         s.add(row)
         audit.append(s, actor, "account.token", "account", row, "state", f"token issued for {name}")
@@ -62,7 +62,7 @@ def revoke(store: Store, name: str, actor: str) -> bool:
     with store.session() as s:
         row = s.get(AccountRow, name)
         if row is None:
-            raise AccountRefused(f"no account {name!r}")
+            raise AccountRefused(key="no_account", name=repr(name))
         if row.secret_hash is None:
             return False
         row.secret_hash = None

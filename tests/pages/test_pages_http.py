@@ -91,7 +91,7 @@ def test_htmx_gets_only_the_answer_and_bad_fields_are_named(world):
     form = {**example_form(c), "storage.cycle_life": "many", "enterprise.region_code": "14"}
     r = c.post("/check", data=form, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "<html" not in r.text
-    assert 'href="#f-storage.cycle_life"' in r.text and "must be an integer" in r.text
+    assert 'href="#f-storage.cycle_life"' in r.text and "必须是整数" in r.text
     assert 'href="#f-enterprise.region_code"' in r.text
     page = c.post("/check", data=form)
     assert page.status_code == 422

@@ -100,3 +100,27 @@ def test_english_switch(open_page):
     page.wait_for_selector('#answer [data-outcome="storage_subsidy"]')
     assert "not settled yet" in page.locator("#answer").inner_text()
     shot(page, "04-selfcheck-english")
+
+
+def test_signing_in_keeps_what_was_typed(open_page, served):
+    """Type the example, sign in from the self-check: the form comes back as typed, and is submitted."""
+    page = open_page()
+    page.goto("/")
+    shown = _example()
+    for path, value in shown.items():
+        _fill(page, path, value)
+    for section in ("storage", "equipment", "packaging"):
+        page.check(f'input[name="sections"][value="{section}"]')
+    _fill(page, "storage.discharged_kwh", "350000")
+    page.click("#signin-to-submit")
+    page.wait_for_selector("#draft-kept")
+    shot(page, "06-signin-keeps-the-form")
+    page.fill("#token", served[1]["qinghe"])
+    page.click("form[action='/signin'] button[type=submit]")
+    page.wait_for_selector('#answer [data-outcome="storage_subsidy"][data-status="granted"]')
+    assert page.locator('[name="storage.discharged_kwh"]').input_value() == "350000"
+    assert page.locator('[name="enterprise.name"]').input_value() == shown["enterprise.name"]
+    assert _amount(page, "storage_subsidy") == "280,000.00 元"
+    page.click("#submit")
+    page.wait_for_url("**/applications/APP-2026-000123")
+    assert page.locator("#app-state").inner_text() == "待审核"

@@ -27,9 +27,13 @@ def test_submit_propose_confirm_and_fetch_the_notice(client, tokens, service_url
     assert r.json()["state"] == "proposed" and r.json()["totals"]["subsidy_yuan"] == "920000.00"
     again = client.post(f"/v1/applications/{APP}/proposal", headers=bearer(tokens["li"]))
     assert again.status_code == 409 and again.json()["code"] == "already_proposed"
+    assert again.json()["decision_id"] == 1 and "awaits review" in again.json()["detail"]
 
     own = client.post(f"/v1/applications/{APP}/confirm", headers=bearer(tokens["wang"]))
     assert own.status_code == 409 and own.json()["code"] == "four_eyes"
+    assert "another officer or reviewer confirms" in own.json()["detail"]  # the suite speaks English
+    said = client.post(f"/v1/applications/{APP}/confirm", headers=bearer(tokens["wang"]), params={"lang": "zh"})
+    assert said.json()["code"] == "four_eyes" and "须由另一名经办人员或复核人员确认" in said.json()["detail"]
     r = client.post(f"/v1/applications/{APP}/confirm", headers=bearer(tokens["li"]), json={"opinion": "同意"})
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "in_force" and r.json()["reviewer"] == "li"

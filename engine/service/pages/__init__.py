@@ -18,10 +18,11 @@ def install(app: FastAPI) -> None:
     from starlette.staticfiles import StaticFiles
 
     from engine.resources import bundled
-    from engine.service.pages import applications, auditor, drafter, selfcheck, signin
+    from engine.service.pages import applications, auditor, drafter, guard, selfcheck, signin
 
     for module in (selfcheck, signin, applications, drafter, auditor):
         app.include_router(module.router)
+    app.add_exception_handler(guard.Refused, lambda _request, exc: exc.response)
     # the notices as issued carry no icon of their own: a browser opening one asks for this
     app.add_api_route("/favicon.ico", lambda: Response(status_code=204), include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(bundled("templates") / "pages" / "static")), name="static")

@@ -21,8 +21,9 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from engine.errors import ShuangtanError
+from engine.errors import ShuangtanError, spoken
 from engine.i18n import Lang, t
+from engine.notices.wording import Words
 from engine.records import service as records
 from engine.records import views
 from engine.records.accounts import MAY
@@ -30,9 +31,9 @@ from engine.records.reviewing import effective_document
 from engine.records.store.models import DecisionRow
 from engine.service import reads
 from engine.service.app import current_book
-from engine.service.pages import sessions
+from engine.service.pages import metering, reasons, sessions
 from engine.service.pages.guard import account, posted
-from engine.service.pages.render import page, problem_page
+from engine.service.pages.render import page, problem_page, regions
 from engine.service.problems import Problem
 from engine.service.security import READERS, Identity
 
@@ -63,6 +64,9 @@ def queue(request: Request) -> Response:
         problems.append(("state", filters["state"]))
     if filters["region"] and not (len(filters["region"]) == 6 and filters["region"].isdigit()):
         problems.append(("region", filters["region"]))
+    outcomes = outcome_choices(current_book(request))
+    if filters["outcome"] and filters["outcome"] not in {v for _, choices in outcomes for v, _ in choices}:
+        problems.append(("outcome", filters["outcome"]))
     dates = {}
     for key in ("since", "until"):
         try:
@@ -95,9 +99,21 @@ def queue(request: Request) -> Response:
         total=len(found),
         filters=filters,
         states=STATES,
+        outcomes=outcomes,
+        regions=regions(filters["region"], sessions.language(request)),
+        titles={o.name: o.title for o in current_book(request).outcomes},
         problems=problems,
         href=_href,
     )
+
+
+def outcome_choices(book) -> list[tuple[object, list[tuple[str, str | None]]]]:
+    """The outcome filter's choices, by outcome (its title): ``NAME`` (any status it was decided
+    with) and ``NAME=STATUS`` for each status it can take (views.list_applications reads both)."""
+    return [
+        (o, [(o.name, None), *((f"{o.name}={s}", s) for s in o.statuses if s != "not_applicable")])
+        for o in book.outcomes
+    ]
 
 
 def _decision(request: Request, a) -> tuple[dict | None, object | None]:
@@ -148,6 +164,10 @@ def _show(request: Request, who: Identity, app_id: str, status: int = 200, refus
     reads.applications_read(store, who.name, [app_id], "GET /applications/{id}")
     doc, shown = _decision(request, a)
     done = request.query_params.get("done")
+    lang = sessions.language(request)
+    book = current_book(request)
+    names = {o.name for o in book.outcomes}
+    words = Words(lang)
     return page(
         request,
         "application.html.j2",
@@ -162,14 +182,18 @@ def _show(request: Request, who: Identity, app_id: str, status: int = 200, refus
         may_review=who.role in MAY["review"],
         may_issue=who.role in MAY["issue"],
         notice_href=lambda n: f"/notices/{quote(n.number, safe='')}.{n.format}?lang={n.lang}",
+        metering=metering.view(doc.get("metering") if doc else None, lang),
+        states=STATES,
+        notice_kind=lambda kind: words.lab["title"].get(kind, kind),  # the notice's own title
+        parameter=words.param_label,
+        shown_value=lambda v: t(f"pages.choice.{str(v).lower()}", lang) if str(v).lower() in ("true", "false") else v,
+        reason=lambda name, r: reasons.plain(book, name, r, lang) if name in names else r["message"],
     )
 
 
 async def _act(request: Request, app_id: str, roles: tuple, act: str, work) -> Response:
     """Post, act through the record, redirect to the page; the record's refusal shown as 409."""
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     who = account(request, *roles)
     if isinstance(who, Response):
         return who
@@ -178,7 +202,7 @@ async def _act(request: Request, app_id: str, roles: tuple, act: str, work) -> R
     try:
         await run_in_threadpool(work, who, form)
     except (ShuangtanError, Problem) as exc:
-        text = exc.detail if isinstance(exc, Problem) else str(exc)
+        text = exc.detail if isinstance(exc, Problem) else spoken(exc, sessions.language(request))
         return _show(request, who, app_id, 409, refused=text)
     return RedirectResponse(f"{_href(app_id)}?done={act}", 303)
 

@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from engine.cst import as_cst
 from engine.errors import ShuangtanError
 from engine.i18n import t
+from engine.notices.wording import Words
 from engine.resources import bundled_reforms
 from engine.service.app import book_of
 from engine.service.jobs import Busy
@@ -51,6 +52,7 @@ def parameters(request: Request) -> Response:
         return who
     book, today = book_of(request), as_cst(dt.datetime.now(dt.UTC)).date()
     rows = []
+    labels = Words(sessions.language(request))
     for name in sorted(book.params):
         p = book.params[name]
         history = [(start, _shown(literal)) for start, _, literal in p.history]
@@ -59,6 +61,7 @@ def parameters(request: Request) -> Response:
             {
                 "id": name,
                 "description": p.description,
+                "label": labels.param_label(name),
                 "unit": p.unit,
                 "reference": p.reference,
                 "now": now[-1] if now else None,
@@ -131,8 +134,6 @@ def _int(text, default: int, low: int, high: int) -> int | None:
 @router.post("/reforms")
 async def reform_action(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     who = account(request, "drafter")
     if isinstance(who, Response):
         return who
@@ -156,6 +157,7 @@ async def reform_action(request: Request) -> Response:
         "baseline_reforms": [],
         "population": {"n": n, "seed": seed, "year": 2027},
         "backend": "auto",
+        "lang": lang,  # the report and its charts in the drafter's language
     }
     base = await run_in_threadpool(load_rulebook, service.settings.rules_dir, [])
     try:
@@ -198,6 +200,7 @@ def job(request: Request, job_id: str) -> Response:
         summary=flat,
         money=summary.get("money") or {},
         units=summary.get("units") or {},
+        titles={o.name: o.title for o in book_of(request).outcomes},
     )
 
 

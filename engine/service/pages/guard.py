@@ -14,13 +14,22 @@ from engine.service.pages.render import problem_page
 from engine.service.security import Identity
 
 
-async def posted(request: Request) -> FormData | Response:
-    """The posted form, or the 403 page when it does not carry this session's CSRF token."""
+class Refused(Exception):
+    """A page route's request refused before its work: the answer is ``response`` (the app's
+    handler, engine/service/pages/__init__.py, returns it), so no route repeats the check."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def posted(request: Request) -> FormData:
+    """The posted form; Refused (the 403 page) when it does not carry this session's CSRF token."""
     form = await request.form()
     try:
         sessions.check_csrf(request, form)
     except sessions.CsrfRefused:
-        return problem_page(request, 403, t("pages.error.csrf", sessions.language(request)))
+        raise Refused(problem_page(request, 403, t("pages.error.csrf", sessions.language(request)))) from None
     return form
 
 

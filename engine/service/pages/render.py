@@ -17,7 +17,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import HTMLResponse
 
 from engine.cst import shown_time
-from engine.i18n import field, t, use
+from engine.i18n import catalogue, field, region, t, unit, use
+from engine.i18n.problems import problem
 from engine.resources import bundled
 from engine.service.pages import sessions
 
@@ -58,6 +59,14 @@ def context(request: Request, **values) -> dict:
         "lang": lang,
         "t": lambda key, **kw: t(key, lang=lang, **kw),
         "label": lambda path: field(path, lang, with_path=False),
+        # a contract problem (English, the contract's) as said in the page's language
+        "problem": lambda message: problem(message, lang),
+        "region": lambda code: region(code, lang),  # by its name, never its code
+        "regions": lambda asked="": regions(asked, lang),
+        "unit": lambda name: unit(name, lang),  # yuan/kWh -> 元/千瓦时
+        # a record's or a job's own word (an audit action, a job state) by its key when the
+        # catalogue has it, else as it is (a word added later is shown, not an error)
+        "known": lambda key, default: t(key, lang=lang) if key in catalogue()[lang] else default,
         "user": sessions.signed_in(request),
         "csrf": s.csrf,
         "path": request.url.path,
@@ -66,6 +75,17 @@ def context(request: Request, **values) -> dict:
         "statuses": lambda names: " / ".join(t(f"pages.status.{n}", lang=lang) for n in names),
         **values,
     }
+
+
+def regions(asked: str, lang) -> list[tuple[str, str]]:
+    """(code, name) of the regions the deployment names (templates/notices/labels.yaml), and the
+    one asked for if it is another: a region is chosen by its name, never typed as a bare code."""
+    from engine.notices.wording import Words
+
+    codes = list(Words(lang).lab["regions"])
+    if asked and asked not in codes:
+        codes.append(asked)
+    return [(code, region(code, lang)) for code in codes]
 
 
 def render(name: str, ctx: dict) -> str:

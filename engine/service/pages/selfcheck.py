@@ -20,8 +20,8 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from engine.contract.jsontext import decode_document, loads_exact
-from engine.errors import InvalidApplicationError, ShuangtanError, UnreadableDocumentError
-from engine.i18n import t
+from engine.errors import InvalidApplicationError, ShuangtanError, UnreadableDocumentError, spoken
+from engine.i18n import Lang, language, t
 from engine.records import service as records
 from engine.records.accounts import MAY
 from engine.records.store.models import SubmissionIn
@@ -29,6 +29,7 @@ from engine.rulebook.loader import Rulebook
 from engine.service.app import book_of
 from engine.service.pages import forms, sessions
 from engine.service.pages.guard import posted
+from engine.service.pages.reasons import worded
 from engine.service.pages.render import context, page, problem_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -40,25 +41,28 @@ STANDIN_ID = "SELF-CHECK"
 #: 3-30 ms an outcome they would take an update past its 100 ms (benchmarks/bench_pages.py)
 EXPLAINED = ("denied", "not_met", "levied")
 _MAX_UPLOAD = 1 << 20
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def answer(book: Rulebook, doc: dict, explain: bool = True) -> dict:
-    """The partial decision of ``doc`` and, with ``explain``, the why-not suggestions of each
-    outcome settled and not won (by outcome); or the fields to correct."""
+def answer(book: Rulebook, doc: dict, explain: bool = True, lang: Lang | None = None) -> dict:
+    """The partial decision of ``doc``, its reasons worded in ``lang`` (by (outcome, code)) and,
+    with ``explain``, the why-not suggestions of each outcome settled and not won (by outcome);
+    or the fields to correct."""
     from engine.partial import decide_partial, parse_partial_application
 
     given = {**doc, "application_id": doc.get("application_id") or STANDIN_ID}
     try:
         partial = parse_partial_application(given)
     except InvalidApplicationError as exc:
-        return {"errors": exc.errors, "decision": None, "suggestions": {}, "explained": EXPLAINED}
+        return {"errors": exc.errors, "decision": None, "suggestions": {}, "reasons": {}, "explained": EXPLAINED}
     decision = decide_partial(book, partial)
+    reasons = worded(book, partial.app, decision, partial.unknown, lang or language())
     suggestions: dict[str, list] = {}
     if explain:
         for name, outcome in decision["outcomes"].items():
             if outcome["status"] in EXPLAINED:
                 suggestions[name] = why_not(book, partial, name)
-    return {"errors": [], "decision": decision, "suggestions": suggestions, "explained": EXPLAINED}
+    return {"errors": [], "decision": decision, "suggestions": suggestions, "reasons": reasons, "explained": EXPLAINED}
 
 
 def why_not(book: Rulebook, partial, outcome: str) -> list[dict]:
@@ -91,11 +95,9 @@ def selfcheck(request: Request) -> Response:
 @router.post("/check")
 async def check(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     doc = forms.document(form)
     htmx = request.headers.get("hx-request") == "true"
-    result = await run_in_threadpool(answer, book_of(request), doc, not htmx)
+    result = await run_in_threadpool(answer, book_of(request), doc, not htmx, sessions.language(request))
     if htmx:  # only the answer is swapped in
         ctx = context(request, result=result)
         return sessions.save(request, Response(render("_answer.html.j2", ctx), media_type="text/html"))
@@ -107,8 +109,6 @@ async def check(request: Request) -> Response:
 async def whynot(request: Request, outcome: str = "") -> Response:
     """The why-not suggestions of one outcome of the posted form (htmx, when they are opened)."""
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     book = book_of(request)
     if outcome not in {o.name for o in book.outcomes}:
         return problem_page(request, 404, t("pages.error.not_found", sessions.language(request)))
@@ -131,13 +131,26 @@ async def whynot(request: Request, outcome: str = "") -> Response:
 @router.post("/check/download")
 async def download(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     doc = forms.document(form)
     name = f"{doc.get('application_id') or 'application'}.json"
     body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     disposition = f"attachment; filename*=UTF-8''{_quoted(name)}"
     return Response(body.encode(), media_type="application/json", headers={"Content-Disposition": disposition})
+
+
+@router.get("/template.xlsx")
+async def excel_template(request: Request) -> Response:
+    """The application template an enterprise fills in, as ``shuangtan template`` writes it."""
+    from io import BytesIO
+
+    from engine.tables.template import write
+
+    lang = sessions.language(request)
+    stream = BytesIO()
+    await run_in_threadpool(write, stream, lang)
+    name = t("pages.selfcheck.excel_filename", lang)
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{_quoted(name)}", "Content-Language": lang}
+    return Response(stream.getvalue(), media_type=XLSX, headers=headers)
 
 
 def _quoted(name: str) -> str:
@@ -149,8 +162,6 @@ def _quoted(name: str) -> str:
 @router.post("/check/upload")
 async def upload(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     file = form.get("application")
     raw = await file.read(_MAX_UPLOAD + 1) if isinstance(file, UploadFile) else b""
     lang = sessions.language(request)
@@ -169,16 +180,35 @@ async def upload(request: Request) -> Response:
         message = t("pages.upload.not_json", lang, detail="(document): must be a JSON object")
         return _page(request, {}, set(forms.OPTIONAL_SECTIONS), None, 400, upload_error=message)
     shown, declared = forms.values(doc)
-    result = await run_in_threadpool(answer, book_of(request), doc)
+    result = await run_in_threadpool(answer, book_of(request), doc, True, sessions.language(request))
     return _page(request, shown, declared, result)
+
+
+@router.post("/check/signin")
+async def signin_to_submit(request: Request) -> Response:
+    """The sign-in page, carrying the form as typed (``draft``) through to the self-check."""
+    form = await posted(request)
+    draft = json.dumps(forms.document(form), ensure_ascii=False)
+    return page(request, "signin.html.j2", next="/", draft=draft, error=None)
+
+
+async def resumed(request: Request, draft: str) -> Response:
+    """The self-check as it was before signing in (``draft``: the application JSON it carried)."""
+    try:
+        doc: Any = loads_exact(draft)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):  # not what /check/signin wrote: start afresh
+        return _page(request, {}, set(forms.OPTIONAL_SECTIONS), None)
+    shown, declared = forms.values(doc)
+    result = await run_in_threadpool(answer, book_of(request), doc, True, sessions.language(request))
+    return _page(request, shown, declared, result, 422 if result["errors"] else 200)
 
 
 @router.post("/check/submit")
 async def submit(request: Request) -> Response:
     """Submit the form's application to the record as the account signed in (enterprise or officer)."""
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     identity = sessions.signed_in(request)
     if identity is None:
         return RedirectResponse("/signin?next=/", 303)
@@ -196,13 +226,14 @@ async def submit(request: Request) -> Response:
     try:
         receipt = await run_in_threadpool(work)
     except ShuangtanError as exc:  # the record refuses (an enterprise submitting another's)
-        return problem_page(request, 403, str(exc))
+        return problem_page(request, 403, spoken(exc, sessions.language(request)))
     if receipt.outcome == "rejected":
         shown, declared = forms.form_values(form)
         result: dict = {
             "errors": [(e.path, e.message) for e in receipt.submission.errors],
             "decision": None,
             "suggestions": {},
+            "reasons": {},
             "explained": EXPLAINED,
         }
         return _page(request, shown, declared, result, 422)

@@ -1,4 +1,9 @@
-"""Signing in and out of the pages with the account's record token (sessions.py says why a token)."""
+"""Signing in and out of the pages with the account's record token (sessions.py says why a token).
+
+Signing in from the self-check carries the form as typed (its application JSON, the hidden
+field ``draft``): once signed in the self-check comes back filled, ready to be submitted. It
+travels in the form, not the cookie, which a long application would overflow.
+"""
 
 from __future__ import annotations
 
@@ -35,30 +40,31 @@ def _next(target: str | None, role: str) -> str:
 
 @router.get("/signin")
 def signin_form(request: Request, next: str | None = None) -> Response:
-    return page(request, "signin.html.j2", next=next or "", error=None)
+    return page(request, "signin.html.j2", next=next or "", draft="", error=None)
 
 
 @router.post("/signin")
 async def signin(request: Request) -> Response:
     form = await posted(request)
-    if isinstance(form, Response):
-        return form
     token = str(form.get("token") or "").strip()
     target = str(form.get("next") or "")
+    draft = str(form.get("draft") or "")
     lang = sessions.language(request)
     try:
         identity = await run_in_threadpool(from_token, request, token)
     except Problem as refused:
         key = "pages.signin.too_many" if refused.status == 429 else "pages.signin.refused"
-        return page(request, "signin.html.j2", refused.status, next=target, error=t(key, lang))
+        return page(request, "signin.html.j2", refused.status, next=target, draft=draft, error=t(key, lang))
     sessions.sign_in(request, identity)
+    if draft:
+        from engine.service.pages.selfcheck import resumed
+
+        return await resumed(request, draft)
     return sessions.save(request, RedirectResponse(_next(target, identity.role), 303))
 
 
 @router.post("/signout")
 async def signout(request: Request) -> Response:
-    form = await posted(request)
-    if isinstance(form, Response):
-        return form
+    await posted(request)  # signing out is a POST with the token too: no page can sign one out
     sessions.sign_out(request)
     return sessions.save(request, RedirectResponse("/", 303))
