@@ -34,15 +34,21 @@ def validate_cmd(book):
     from engine.rulebook.checks import validate
 
     found = validate(book)
-    click.echo(f"ruleset {book.version}  {book.digest}")
+    click.echo(t("rules.ruleset", version=book.version, digest=book.digest))
     for f in found:
-        click.echo(str(f))
+        click.echo(f.text())
     errors = sum(f.level == "error" for f in found)
     warnings = len(found) - errors
     if not found:
-        click.echo("no findings")
+        click.echo(t("rules.validate.no_findings"))
     else:
-        click.echo(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+        click.echo(
+            t(
+                "rules.validate.counts",
+                errors=t("rules.validate.errors" + ("_one" if errors == 1 else ""), n=errors),
+                warnings=t("rules.validate.warnings" + ("_one" if warnings == 1 else ""), n=warnings),
+            )
+        )
     if errors:
         raise SystemExit(1)
 

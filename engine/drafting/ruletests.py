@@ -60,6 +60,7 @@ from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
 from engine.contract.decision import Decision
 from engine.errors import InvalidApplicationError, ShuangtanError
+from engine.i18n import t as msg
 from engine.rulebook.loader import Rulebook
 from engine.rulebook.yamlfile import load_yaml
 
@@ -334,7 +335,7 @@ def _codes(outcome_doc) -> list:
 
 def _compare(label, exp, got, diffs):
     if exp != got:
-        diffs.append(f"{label}: expected {exp!r}, got {got!r}")
+        diffs.append(msg("rules.test.expected_got", label=label, expected=repr(exp), got=repr(got)))
 
 
 def _check_outcome(name, exp, doc, diffs):
@@ -346,7 +347,9 @@ def _check_outcome(name, exp, doc, diffs):
         _compare(f"{name}.unit", exp["unit"], doc["unit"], diffs)
     codes = _codes(doc)
     if "reasons" in exp and Counter(exp["reasons"]) != Counter(codes):
-        diffs.append(f"{name}.reasons: expected {sorted(exp['reasons'])} (any order), got {codes}")
+        diffs.append(
+            msg("rules.test.expected_any_order", label=f"{name}.reasons", expected=sorted(exp["reasons"]), got=codes)
+        )
     if "reasons_in_order" in exp:
         _compare(f"{name}.reasons", exp["reasons_in_order"], codes, diffs)
     if "tier" in exp:
@@ -400,20 +403,20 @@ def run_case(engine: ReteEngine, case: Case) -> Result:
             case,
             False,
             [
-                f"expected a decision, got {name}: {detail}"
+                msg("rules.test.expected_decision", name=name, detail=detail)
                 if "error" not in exp
-                else f"expected {exp['error']}, got {name}: {detail}"
+                else msg("rules.test.expected_error", expected=exp["error"], name=name, detail=detail)
             ],
             None,
             str(exc),
         )
     if "error" in exp:
-        return Result(case, False, [f"expected {exp['error']}, got a decision"], decision)
+        return Result(case, False, [msg("rules.test.expected_error_got_decision", expected=exp["error"])], decision)
     diffs: list = []
     _check_outcome(case.outcome, exp, decision["outcomes"][case.outcome], diffs)
     for other, sub in (exp.get("outcomes") or {}).items():
         if other not in decision["outcomes"]:
-            diffs.append(f"{other}: no such outcome in the decision")
+            diffs.append(msg("rules.test.no_such_outcome", name=other))
             continue
         _check_outcome(other, sub, decision["outcomes"][other], diffs)
     for k, v in (exp.get("totals") or {}).items():
@@ -477,7 +480,15 @@ class CoverageReport:
     uncovered: list = field(default_factory=list)  # (outcome, kind, name)
 
     def lines(self) -> list[str]:
-        return [f"{o}: {kind} {name}" for o, kind, name in self.uncovered]
+        return [
+            msg(
+                "rules.test.uncovered",
+                outcome=o,
+                kind=msg(f"rules.test.branch.{kind}"),
+                name=msg(f"cli.status.{name}") if kind == "status" else name,
+            )
+            for o, kind, name in self.uncovered
+        ]
 
 
 def coverage(book: Rulebook, results) -> CoverageReport:

@@ -101,6 +101,8 @@ def commands(tmp_path):
     runs += [("rules", "list")] + [("rules", "show", o.name, "--on", "2026-06-01") for o in book.outcomes]
     runs += [("rules", "show", "no_such_outcome"), ("check", WORKED_EXAMPLE, "--no-such-option")]
     runs += [("check", WORKED_EXAMPLE, "--reform", p) for p in sorted(BROKEN_REFORMS.glob("*.yaml"))]
+    runs += [("rules", "validate"), ("rules", "test")]
+    runs += [("rules", "validate", "--reform", p) for p in sorted(BROKEN_REFORMS.glob("*.yaml"))]
     return runs
 
 
