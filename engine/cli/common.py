@@ -169,7 +169,9 @@ def clean_errors() -> Iterator[None]:
     except InvalidTelemetryError as exc:
         raise InputError(telemetry_problems(exc)) from None
     except MeteringError as exc:
-        raise InputError(f"telemetry: {exc}") from None
+        from engine.telemetry.wording import metering
+
+        raise InputError(metering(exc)) from None
     except UnreadableInputError as exc:
         raise InputError(str(exc)) from None
     except (AccountRefused, ReviewError) as exc:
@@ -244,11 +246,9 @@ def same_file(a: Path, b: Path) -> bool:
 
 
 def telemetry_problems(exc: InvalidTelemetryError) -> str:
-    n = len(exc.problems)
-    lines = "\n".join(
-        f"  {where}: {column + ': ' if column else ''}{message}" for where, column, message in exc.problems
-    )
-    return f"invalid telemetry {exc.source} ({n} problem{'s' if n != 1 else ''}):\n{lines}"
+    from engine.telemetry.wording import problem_lines  # in the language in force
+
+    return problem_lines(exc)
 
 
 def read_input(path: str) -> bytes:

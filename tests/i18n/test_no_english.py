@@ -102,6 +102,17 @@ def commands(tmp_path):
     runs += [("rules", "show", "no_such_outcome"), ("check", WORKED_EXAMPLE, "--no-such-option")]
     runs += [("check", WORKED_EXAMPLE, "--reform", p) for p in sorted(BROKEN_REFORMS.glob("*.yaml"))]
     runs += [("rules", "validate"), ("rules", "test")]
+    bad_telemetry = tmp_path / "bad-telemetry.csv"
+    rows = TELEMETRY.read_text(encoding="utf-8").splitlines()[:6]
+    rows[1] = rows[1].replace(",0.00,", ",abc,", 1)
+    rows[2] = rows[2].rsplit(",", 1)[0]
+    rows[3] = rows[3].replace("T00:30", "T00:31", 1)
+    bad_telemetry.write_text("\n".join([rows[0].replace("system_id", "system"), *rows[1:]]) + "\n", encoding="utf-8")
+    runs += [("telemetry", "summarize", bad_telemetry), ("telemetry", "summarize", TELEMETRY)]
+    runs += [
+        ("telemetry", "summarize", TELEMETRY, "--system", "NOPE"),
+        ("check", WORKED_EXAMPLE, "--telemetry", bad_telemetry),
+    ]
     runs += [("rules", "validate", "--reform", p) for p in sorted(BROKEN_REFORMS.glob("*.yaml"))]
     return runs
 
