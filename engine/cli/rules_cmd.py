@@ -83,7 +83,7 @@ def show(outcome, on, book):
     for c in o.criteria:
         shown = show_test(c.test) if lang == "en" else _unfilled(c.message["zh"])
         click.echo(t("rules.criterion", code=c.code, rule=c.rule, message=shown))
-        click.echo(t("rules.criterion_clause", clause=_reference(c.clause)))
+        click.echo(t("rules.criterion_clause", clause=_reference(c.clause, c.clause_zh)))
     held = _plausibility_checks(book, o.name)
     if held:
         click.echo("\n" + t("rules.plausibility"))
@@ -102,7 +102,7 @@ def show(outcome, on, book):
                 name=name,
                 value=_literal(p, p.literal_at(when)),
                 since=start.isoformat(),
-                reference=_reference(p.reference),
+                reference=_reference(p.reference, p.rationale_zh, book.sources),
             )
         )
         if len(p.history) > 1:
@@ -185,14 +185,20 @@ _SOURCE = re.compile(r"[A-Z]+ §[\d.]+")
 _GLOSS = re.compile(r"\s*\([\x00-\x7f]*\)\Z")
 
 
-def _reference(reference: str) -> str:
-    """A source section or clause as it is; the rule files' English glosses and assumptions'
-    rationales (English only) only in English."""
+def _reference(reference: str, chinese: str | None = None, sources=()) -> str:
+    """A source section or clause as it is; an assumption with its rationale, in Chinese from the
+    rule file's translation (``rationale_zh``, ``clause_zh``) beside the English; the rule files'
+    English glosses only in English."""
     if language() == "en":
         return reference
+    if chinese is not None:
+        head = reference.partition(":")[0].strip()
+        return t("rules.assumption_because", rationale=chinese) if head == "assumption" else chinese
     source = _SOURCE.match(reference)
     if source:
         return source.group()
+    if reference.partition(":")[0].strip() in sources:  # a source named by its key (MEE 2022)
+        return reference.partition(":")[0].strip()
     if reference.startswith("assumption") or reference.isascii():
         return t("rules.assumption")
     return _GLOSS.sub("", reference)
