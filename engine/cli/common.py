@@ -173,7 +173,7 @@ def clean_errors() -> Iterator[None]:
 
         raise InputError(metering(exc)) from None
     except UnreadableInputError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(unreadable(exc)) from None
     except (AccountRefused, ReviewError) as exc:
         raise InputError(str(exc)) from None  # who acts, or how: the caller's to fix, like a bad option
     except RulebookError as exc:
@@ -243,6 +243,17 @@ def same_file(a: Path, b: Path) -> bool:
         return False
     except OSError:  # one of them does not exist yet: compare where they would be
         return a.resolve() == b.resolve()
+
+
+def unreadable(exc: UnreadableInputError) -> str:
+    """A file that cannot be read as its format, in the language in force."""
+    if language() == "en":
+        return str(exc)
+    from engine.i18n.problems import problem
+
+    return (
+        t("errors.cannot_read", path=exc.source, problem=problem(exc.problem)) if exc.source else problem(exc.problem)
+    )
 
 
 def telemetry_problems(exc: InvalidTelemetryError) -> str:
