@@ -128,9 +128,25 @@ def doc(out, book):
     if out is None:
         click.echo(text, nl=False)
         return
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(text, encoding="utf-8")
-    click.echo(f"wrote {out} ({len(text.splitlines())} lines, ruleset {book.version})", err=True)
+    try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:  # a folder that cannot be made, a disk full: named, never a traceback
+        raise click.BadParameter(
+            t("drafting.doc_unwritable", out=out, problem=_os_problem(exc)), param_hint="--out"
+        ) from None
+    click.echo(t("drafting.doc_written", out=out, lines=len(text.splitlines()), version=book.version), err=True)
+
+
+def _os_problem(exc: OSError) -> str:
+    """What the system refused, in the language in force when the catalogue words it."""
+    import errno
+
+    from engine.i18n import catalogue
+
+    key = f"errors.os.{errno.errorcode.get(exc.errno or 0, '').lower()}"
+    why = t(key) if key in catalogue()[language()] else (exc.strerror or str(exc))
+    return t("drafting.os_where", problem=why, path=exc.filename) if exc.filename else why
 
 
 def _plausibility_checks(book, outcome: str) -> list:

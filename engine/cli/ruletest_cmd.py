@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import rulebook_options
-from engine.drafting.ruletests import coverage, discover, load_cases, run_cases
-from engine.errors import ShuangtanError
+from engine.cli.common import rulebook_options, rulebook_problem
+from engine.drafting.ruletests import RuleTestFormatError, coverage, discover, load_cases, run_cases
+from engine.errors import RulebookError, ShuangtanError
 from engine.i18n import t
 from engine.resources import bundled
 
@@ -32,6 +32,10 @@ def rules_test(paths, book):
     for f in files:
         try:
             results = run_cases(book, load_cases(f))
+        except RuleTestFormatError as exc:
+            raise click.ClickException(exc.said()) from None
+        except RulebookError as exc:  # a YAML file that does not parse
+            raise click.ClickException(rulebook_problem(exc)) from None
         except ShuangtanError as exc:
             raise click.ClickException(str(exc)) from None
         bad = [r for r in results if not r.passed]

@@ -136,8 +136,43 @@ class RuleTestFormatError(ShuangtanError):
     """A rule-test data file is malformed; the message names the file and the key."""
 
     def __init__(self, file, key, problem):
-        self.file, self.key = str(file), key
+        self.file, self.key, self.problem = str(file), key, problem
         super().__init__(f"{file}: {key or '(top level)'}: {problem}")
+
+    def said(self) -> str:
+        """The message in the language in force (the English above is what tests and logs read)."""
+        from engine.i18n import language
+
+        if language() == "en":
+            return str(self)
+        problem = self.problem
+        for pattern, key in _FORMAT_PROBLEMS:
+            m = pattern.fullmatch(self.problem)
+            if m:
+                problem = msg(f"rules.test.format.{key}", **m.groupdict())
+                break
+        return msg("rules.test.format.line", file=self.file, key=self.key or msg("rules.test.format.top"), problem=problem)
+
+
+#: a rule-test file's problems (English, as raised here), each with its key under rules.test.format
+_FORMAT_PROBLEMS = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"expected a mapping", "mapping"),
+        (r"unknown key \(expected one of (?P<value>.+)\)", "unknown_key"),
+        (r"required key is missing", "missing"),
+        (r"(?P<value>.+) is not a class of engine/errors\.py", "error_class"),
+        (r"expected a list of names", "names"),
+        (r"expected a non-empty list of cases", "cases"),
+        (r"(?P<value>.+) is not a sentence \(a capital letter first, a full stop last\)", "sentence"),
+        (r"(?P<value>.+) is used twice", "twice"),
+        (r"expected true or false", "boolean"),
+        (r"every case of a \.partial\.yaml file is partial: true", "partial_file"),
+        (r"(?P<value>.+) is not a date YYYY-MM-DD", "date"),
+        (r"expected \[import_kw, discharge_kw, charge_kw\]", "triple"),
+        (r"unknown outcome\(s\) (?P<value>.+)", "outcomes"),
+    )
+)
 
 
 @dataclass(frozen=True)
