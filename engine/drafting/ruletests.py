@@ -151,7 +151,9 @@ class RuleTestFormatError(ShuangtanError):
             if m:
                 problem = msg(f"rules.test.format.{key}", **m.groupdict())
                 break
-        return msg("rules.test.format.line", file=self.file, key=self.key or msg("rules.test.format.top"), problem=problem)
+        return msg(
+            "rules.test.format.line", file=self.file, key=self.key or msg("rules.test.format.top"), problem=problem
+        )
 
 
 #: a rule-test file's problems (English, as raised here), each with its key under rules.test.format
