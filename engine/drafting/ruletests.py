@@ -149,7 +149,7 @@ class RuleTestFormatError(ShuangtanError):
         for pattern, key in _FORMAT_PROBLEMS:
             m = pattern.fullmatch(self.problem)
             if m:
-                problem = msg(f"rules.test.format.{key}", **m.groupdict())
+                problem = msg(f"rules.test.format.{key}", None, **m.groupdict())
                 break
         return msg(
             "rules.test.format.line", file=self.file, key=self.key or msg("rules.test.format.top"), problem=problem

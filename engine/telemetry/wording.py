@@ -118,7 +118,7 @@ def problem(message: str) -> str:
             values = m.groupdict()
             if "at" in values:
                 values["at"] = where(values["at"])
-            return t(f"telemetry.problem.{key}", **values)
+            return t(f"telemetry.problem.{key}", None, **values)
     return contract_problem(message)  # an XLSX workbook's problem, worded by the contract
 
 
@@ -143,5 +143,5 @@ def metering(exc: MeteringError) -> str:
     for pattern, key in _METERING:
         m = pattern.match(message)
         if m:
-            return t("telemetry.metering.prefix") + t(f"telemetry.metering.{key}", **m.groupdict())
+            return t("telemetry.metering.prefix") + t(f"telemetry.metering.{key}", None, **m.groupdict())
     return t("telemetry.metering.prefix") + message
