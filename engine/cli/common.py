@@ -502,6 +502,9 @@ def said(exc: click.ClickException) -> str:
             hint = exc.param.get_error_hint(exc.ctx) if exc.ctx is not None else exc.param.name
         if isinstance(hint, (list, tuple)):
             hint = " / ".join(repr(h) for h in hint)
-        message = t("errors.bad_value_for", option=hint, problem=exc.message) if hint else exc.message
+        from engine.i18n.problems import click_problem
+
+        problem = click_problem(exc.message)
+        message = t("errors.bad_value_for", option=hint, problem=problem) if hint else problem
     lines.append(t("errors.error_prefix") + message)
     return "\n".join(lines)
