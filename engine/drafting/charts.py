@@ -20,6 +20,8 @@ from engine.i18n import region, t
 SCALES = (("charts.axis_yi", 100_000_000), ("charts.axis_wan", 10_000), ("charts.axis_yuan", 1))
 COLOURS = {"subsidy": "#d9822b", "levy": "#4a7c59", "net_cost": "#3b6ea5"}
 BY_REGION, DISTRIBUTION = "cost_by_region.png", "amount_changes.png"
+#: a series whose largest change is this many times smaller than another's gets its own panel
+HIDDEN_BELOW = 20
 #: more changed applications than this: the distribution's count axis is logarithmic
 LOG_FROM = 200
 
@@ -99,15 +101,17 @@ def by_region_figure(plt, c):
     cols = [col for col in every if any(changes[col])]
     if not cols:
         return _note_figure(plt, t("charts.no_change"))
+    unchanged = [t(f"charts.{col}") for col in every if col not in cols]
+    biggest = [max(abs(v) for v in changes[col]) for col in cols]
+    if min(biggest) * HIDDEN_BELOW < max(biggest):
+        return _by_region_panels(plt, c, names, cols, changes, unchanged)
     unit_name, size = scale_for([v for col in cols for v in changes[col]])
     fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(names) + 3), 5))
     width = 0.8 / len(cols)
     for i, col in enumerate(cols):
         xs = [k + (i - (len(cols) - 1) / 2) * width for k in range(len(names))]
         ax.bar(xs, [float(v / size) for v in changes[col]], width=width, label=t(f"charts.{col}"), color=COLOURS[col])
-    unchanged = [t(f"charts.{col}") for col in every if col not in cols]
-    if unchanged:
-        fig.text(0.01, 0.01, t("charts.unchanged", what=t("charts.sep").join(unchanged)), fontsize=9, color="#555555")
+    _unchanged_note(fig, unchanged)
     ax.set_xticks(list(range(len(names))), names, rotation=30, ha="right")
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel(t("charts.change_axis", unit=unit_name))
@@ -117,6 +121,32 @@ def by_region_figure(plt, c):
     fig.suptitle(t("charts.versions", reform=c.reform_book.version, base=c.base_book.version), fontsize=9)
     fig.tight_layout(rect=(0, 0.05, 1, 1) if unchanged else None)  # room for the note below the cities
     return fig
+
+
+def _by_region_panels(plt, c, names, cols, changes, unchanged):
+    """One panel per series, each on its own 万元/亿元 axis: a change a hundred times smaller than
+    another (a subsidy tilt beside a levy reform) would be a hairline on a shared axis."""
+    fig, axes = plt.subplots(
+        len(cols), 1, sharex=True, figsize=(max(8, 0.9 * len(names) + 3), 2.6 * len(cols) + 1.6), squeeze=False
+    )
+    for ax, col in zip(axes[:, 0], cols, strict=True):
+        unit_name, size = scale_for(changes[col])
+        ax.bar(range(len(names)), [float(v / size) for v in changes[col]], width=0.6, color=COLOURS[col])
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_ylabel(t("charts.panel_axis", unit=unit_name))
+        ax.set_title(t("charts.panel_title", what=t(f"charts.{col}")), fontsize=10)
+        _grouped_ticks(ax)
+    axes[-1, 0].set_xticks(list(range(len(names))), names, rotation=30, ha="right")
+    versions = t("charts.versions", reform=c.reform_book.version, base=c.base_book.version)
+    fig.suptitle(t("charts.by_region_title") + "\n" + versions, fontsize=10)
+    _unchanged_note(fig, unchanged)
+    fig.tight_layout(rect=(0, 0.04, 1, 1) if unchanged else None)
+    return fig
+
+
+def _unchanged_note(fig, unchanged: list[str]) -> None:
+    if unchanged:
+        fig.text(0.01, 0.01, t("charts.unchanged", what=t("charts.sep").join(unchanged)), fontsize=9, color="#555555")
 
 
 def distribution_figure(plt, c):

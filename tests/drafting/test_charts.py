@@ -107,3 +107,18 @@ def test_no_change_at_all_is_said_not_drawn():
     for fig in figs:
         assert [t.get_text() for ax in fig.axes for t in ax.texts] == ["没有申请的补贴或税费发生变化"]
         plt.close(fig)
+
+
+def test_a_change_far_smaller_than_another_gets_its_own_panel_and_scale():
+    frame = generate(600, 7)
+    reforms = [load_reform(REFORMS / f"{r}.yaml") for r in ("levy-per-order", "remote-region-tilt")]
+    both = simulate(frame, load_rulebook(), load_rulebook(None, reforms))
+    plt = pyplot()
+    with use("zh"):
+        fig = by_region_figure(plt, both)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["补贴的变化", "环保税费的变化", "净财政支出（补贴 − 税费）的变化"]
+    units = [ax.get_ylabel() for ax in fig.axes]
+    assert units[0] == "万元" and units[1] in ("万元", "亿元") and units[0] != units[1]
+    assert max(p.get_height() for p in fig.axes[0].patches) >= 1  # the tilt is seen, not a hairline
+    plt.close(fig)
