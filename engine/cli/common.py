@@ -170,9 +170,11 @@ def clean_errors() -> Iterator[None]:
     except InvalidTelemetryError as exc:
         raise InputError(telemetry_problems(exc)) from None
     except MeteringError as exc:
-        raise InputError(f"telemetry: {exc}") from None
+        from engine.telemetry.wording import metering
+
+        raise InputError(metering(exc)) from None
     except UnreadableInputError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(unreadable(exc)) from None
     except (AccountRefused, ReviewError) as exc:
         raise InputError(exc.said()) from None  # who acts, or how: the caller's to fix, like a bad option
     except RulebookError as exc:
@@ -244,12 +246,21 @@ def same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def telemetry_problems(exc: InvalidTelemetryError) -> str:
-    n = len(exc.problems)
-    lines = "\n".join(
-        f"  {where}: {column + ': ' if column else ''}{message}" for where, column, message in exc.problems
+def unreadable(exc: UnreadableInputError) -> str:
+    """A file that cannot be read as its format, in the language in force."""
+    if language() == "en":
+        return str(exc)
+    from engine.i18n.problems import problem
+
+    return (
+        t("errors.cannot_read", path=exc.source, problem=problem(exc.problem)) if exc.source else problem(exc.problem)
     )
-    return f"invalid telemetry {exc.source} ({n} problem{'s' if n != 1 else ''}):\n{lines}"
+
+
+def telemetry_problems(exc: InvalidTelemetryError) -> str:
+    from engine.telemetry.wording import problem_lines  # in the language in force
+
+    return problem_lines(exc)
 
 
 def read_input(path: str) -> bytes:
@@ -494,6 +505,9 @@ def said(exc: click.ClickException) -> str:
             hint = exc.param.get_error_hint(exc.ctx) if exc.ctx is not None else exc.param.name
         if isinstance(hint, (list, tuple)):
             hint = " / ".join(repr(h) for h in hint)
-        message = t("errors.bad_value_for", option=hint, problem=exc.message) if hint else exc.message
+        from engine.i18n.problems import click_problem
+
+        problem = click_problem(exc.message)
+        message = t("errors.bad_value_for", option=hint, problem=problem) if hint else problem
     lines.append(t("errors.error_prefix") + message)
     return "\n".join(lines)

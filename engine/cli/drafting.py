@@ -34,15 +34,21 @@ def validate_cmd(book):
     from engine.rulebook.checks import validate
 
     found = validate(book)
-    click.echo(f"ruleset {book.version}  {book.digest}")
+    click.echo(t("rules.ruleset", version=book.version, digest=book.digest))
     for f in found:
-        click.echo(str(f))
+        click.echo(f.text())
     errors = sum(f.level == "error" for f in found)
     warnings = len(found) - errors
     if not found:
-        click.echo("no findings")
+        click.echo(t("rules.validate.no_findings"))
     else:
-        click.echo(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+        click.echo(
+            t(
+                "rules.validate.counts",
+                errors=t("rules.validate.errors" + ("_one" if errors == 1 else ""), n=errors),
+                warnings=t("rules.validate.warnings" + ("_one" if warnings == 1 else ""), n=warnings),
+            )
+        )
     if errors:
         raise SystemExit(1)
 
@@ -83,12 +89,15 @@ def population_generate(n, seed, year, out):
     from engine.drafting.population import FORMATS, generate, write_population
 
     if out.suffix.lower() not in FORMATS:
-        raise click.BadParameter(f"{out.name}: use a file ending in {', '.join(FORMATS)}", param_hint="--out")
+        raise click.BadParameter(
+            t("drafting.population_suffix", name=out.name, formats=", ".join(FORMATS)), param_hint="--out"
+        )
     started = time.perf_counter()
     frame = generate(n, seed, year)
     with writing(out, "--out"), replacing(out) as part:  # the file appears whole, or not at all
         write_population(frame, part)
-    click.echo(f"wrote {frame.height:,} applications to {out} in {time.perf_counter() - started:.2f} s", err=True)
+    seconds = f"{time.perf_counter() - started:.2f}"
+    click.echo(t("drafting.population_written", n=f"{frame.height:,}", path=out, seconds=seconds), err=True)
 
 
 # --- simulate ----------------------------------------------------------------------------
@@ -187,10 +196,10 @@ def simulate(
     try:
         frame = read_population(population_path)
     except (ValueError, OSError, pl.exceptions.PolarsError) as exc:
-        raise click.BadParameter(f"cannot read {population_path}: {exc}", param_hint="--population") from None
+        raise click.BadParameter(_cannot_read(population_path, exc), param_hint="--population") from None
     used = "columnar" if backend == "auto" else backend
     if progress_wanted():
-        with click.progressbar(length=2 * frame.height, label="deciding baseline and reform", file=sys.stderr) as bar:
+        with click.progressbar(length=2 * frame.height, label=t("drafting.deciding"), file=sys.stderr) as bar:
             result = run(frame, base_book, reform_book, used, workers, progress=bar.update)
     else:
         result = run(frame, base_book, reform_book, used, workers)
@@ -248,9 +257,9 @@ def _simulate_on_cluster(
     from engine.batch.distributed import simulate_distributed
 
     if population_path.suffix.lower() != ".parquet":
-        raise click.BadParameter("--cluster needs a Parquet population", param_hint="--population")
+        raise click.BadParameter(t("drafting.cluster_parquet"), param_hint="--population")
     if backend == "rete":
-        raise click.BadParameter("--cluster runs the columnar backend", param_hint="--backend")
+        raise click.BadParameter(t("drafting.cluster_columnar"), param_hint="--backend")
     try:
         ends = (
             pl.scan_parquet(population_path)
@@ -259,21 +268,29 @@ def _simulate_on_cluster(
             .row(0)
         )
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise click.BadParameter(f"cannot read {population_path}: {exc}", param_hint="--population") from None
+        raise click.BadParameter(_cannot_read(population_path, exc), param_hint="--population") from None
     result = simulate_distributed(
         population_path, base_book, reform_book, cluster, n_workers=workers, rows_per_partition=partition_rows
     )
-    click.echo(f"{result.timings['partitions']} partitions on {result.timings['workers']} workers", err=True)
+    timings = result.timings
+    click.echo(t("drafting.cluster_partitions", partitions=timings["partitions"], workers=timings["workers"]), err=True)
     _report(
         result,
         out_dir,
         population_path,
-        f"columnar on Dask ({cluster})",
-        f"{ends[0]} to {ends[1]}" if ends[0] is not None else "?",
+        t("drafting.cluster_backend", cluster=cluster),
+        t("report.periods_span", first=ends[0], last=ends[1]) if ends[0] is not None else "?",
         reforms,
         baseline_reforms,
-        f"decided on the cluster in {result.timings['cluster']:.2f} s",
+        t("drafting.cluster_decided", seconds=f"{timings['cluster']:.2f}"),
     )
+
+
+def _cannot_read(path, exc: Exception) -> str:
+    """``cannot read pop.xlsx: …`` in the language in force (a reader's English problem translated)."""
+    from engine.i18n.problems import problem
+
+    return t("errors.cannot_read", path=path, problem=problem(getattr(exc, "problem", None) or str(exc)))
 
 
 # --- explain --why-not ---------------------------------------------------------------
@@ -302,7 +319,6 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
     """
     import json
 
-    from engine.cli.common import read_input
     from engine.contract.application import parse_application
     from engine.drafting.whynot import why_not
     from engine.drafting.whynot_text import render_text
@@ -312,14 +328,15 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
         raise click.BadParameter(
             t("rules.unknown_outcome", name=repr(outcome), names=", ".join(names)), param_hint="--why-not"
         )
+    body = _one_document(file)
     unknown: frozenset = frozenset()
     if partial:
         from engine.partial import parse_partial_application
 
-        given = parse_partial_application(read_input(file))
+        given = parse_partial_application(body)
         app, unknown = given.app, given.unknown
     else:
-        app = parse_application(read_input(file))
+        app = parse_application(body)
     if telemetry_path is not None:
         from engine.cli.telemetry import read_for
         from engine.telemetry.crosscheck import facts_for, metered_application
@@ -332,6 +349,26 @@ def explain(file, outcome, fmt, book, telemetry_path, system_id, partial):
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(render_text(result, book))
+
+
+def _one_document(file):
+    """The application of FILE: a JSON document, or the one row of a CSV or XLSX file (read as
+    ``check`` and ``evaluate`` read it; a bad row is named by its cells)."""
+    from engine.batch.readers import detect_format
+    from engine.cli.common import InputError, read_input
+
+    if file == "-" or detect_format(file) not in ("csv", "xlsx"):
+        return read_input(file)
+    from engine.cli.check_rows import read_rows, row_problems
+    from engine.errors import BadRecordError
+
+    rows, header = read_rows(file, None)
+    if len(rows) != 1:
+        raise InputError(t("drafting.explain_one_row", file=file, n=len(rows)))
+    n, doc = rows[0]
+    if isinstance(doc, BadRecordError):
+        raise InputError(row_problems(n, doc.errors, header))
+    return doc
 
 
 def register(group):

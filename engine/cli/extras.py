@@ -37,7 +37,10 @@ class MissingExtraError(click.ClickException):
     """A command needs an optional dependency that is not installed (exit 1, one line)."""
 
     def __init__(self, module: str, extra: str):
-        super().__init__(f"this command needs {module}, which is not installed: pip install 'shuangtan[{extra}]'")
+        from engine.i18n import t  # worded when raised: the command's language is still in force
+
+        self.module, self.extra = module, extra
+        super().__init__(t("errors.missing_extra", module=module, extra=extra))
 
 
 @contextlib.contextmanager

@@ -83,7 +83,7 @@ def show(outcome, on, book):
     for c in o.criteria:
         shown = show_test(c.test) if lang == "en" else _unfilled(c.message["zh"])
         click.echo(t("rules.criterion", code=c.code, rule=c.rule, message=shown))
-        click.echo(t("rules.criterion_clause", clause=_reference(c.clause)))
+        click.echo(t("rules.criterion_clause", clause=_reference(c.clause, c.clause_zh)))
     held = _plausibility_checks(book, o.name)
     if held:
         click.echo("\n" + t("rules.plausibility"))
@@ -102,7 +102,7 @@ def show(outcome, on, book):
                 name=name,
                 value=_literal(p, p.literal_at(when)),
                 since=start.isoformat(),
-                reference=_reference(p.reference),
+                reference=_reference(p.reference, p.rationale_zh, book.sources),
             )
         )
         if len(p.history) > 1:
@@ -128,9 +128,25 @@ def doc(out, book):
     if out is None:
         click.echo(text, nl=False)
         return
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(text, encoding="utf-8")
-    click.echo(f"wrote {out} ({len(text.splitlines())} lines, ruleset {book.version})", err=True)
+    try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:  # a folder that cannot be made, a disk full: named, never a traceback
+        raise click.BadParameter(
+            t("drafting.doc_unwritable", out=out, problem=_os_problem(exc)), param_hint="--out"
+        ) from None
+    click.echo(t("drafting.doc_written", out=out, lines=len(text.splitlines()), version=book.version), err=True)
+
+
+def _os_problem(exc: OSError) -> str:
+    """What the system refused, in the language in force when the catalogue words it."""
+    import errno
+
+    from engine.i18n import catalogue
+
+    key = f"errors.os.{errno.errorcode.get(exc.errno or 0, '').lower()}"
+    why = t(key) if key in catalogue()[language()] else (exc.strerror or str(exc))
+    return t("drafting.os_where", problem=why, path=exc.filename) if exc.filename else why
 
 
 def _plausibility_checks(book, outcome: str) -> list:
@@ -185,14 +201,20 @@ _SOURCE = re.compile(r"[A-Z]+ §[\d.]+")
 _GLOSS = re.compile(r"\s*\([\x00-\x7f]*\)\Z")
 
 
-def _reference(reference: str) -> str:
-    """A source section or clause as it is; the rule files' English glosses and assumptions'
-    rationales (English only) only in English."""
+def _reference(reference: str, chinese: str | None = None, sources=()) -> str:
+    """A source section or clause as it is; an assumption with its rationale, in Chinese from the
+    rule file's translation (``rationale_zh``, ``clause_zh``) beside the English; the rule files'
+    English glosses only in English."""
     if language() == "en":
         return reference
+    if chinese is not None:
+        head = reference.partition(":")[0].strip()
+        return t("rules.assumption_because", rationale=chinese) if head == "assumption" else chinese
     source = _SOURCE.match(reference)
     if source:
         return source.group()
+    if reference.partition(":")[0].strip() in sources:  # a source named by its key (MEE 2022)
+        return reference.partition(":")[0].strip()
     if reference.startswith("assumption") or reference.isascii():
         return t("rules.assumption")
     return _GLOSS.sub("", reference)

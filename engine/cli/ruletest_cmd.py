@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import rulebook_options
-from engine.drafting.ruletests import coverage, discover, load_cases, run_cases
-from engine.errors import ShuangtanError
+from engine.cli.common import rulebook_options, rulebook_problem
+from engine.drafting.ruletests import RuleTestFormatError, coverage, discover, load_cases, run_cases
+from engine.errors import RulebookError, ShuangtanError
+from engine.i18n import t
 from engine.resources import bundled
 
 DEFAULT_TESTS = bundled("rule_tests")
@@ -26,30 +27,34 @@ def rules_test(paths, book):
     """
     files = discover(paths or [DEFAULT_TESTS])
     if not files:
-        raise click.UsageError("no rule-test files (*.yaml) found")
+        raise click.UsageError(t("rules.test.none_found"))
     all_results, failed = [], 0
     for f in files:
         try:
             results = run_cases(book, load_cases(f))
+        except RuleTestFormatError as exc:
+            raise click.ClickException(exc.said()) from None
+        except RulebookError as exc:  # a YAML file that does not parse
+            raise click.ClickException(rulebook_problem(exc)) from None
         except ShuangtanError as exc:
             raise click.ClickException(str(exc)) from None
         bad = [r for r in results if not r.passed]
         failed += len(bad)
         all_results += results
-        click.echo(f"{_shown(f)}: {len(results) - len(bad)} passed, {len(bad)} failed")
+        click.echo(t("rules.test.file_counts", file=_shown(f), passed=len(results) - len(bad), failed=len(bad)))
         for r in bad:
-            click.echo(f"  FAILED: {r.case.name}")
+            click.echo(t("rules.test.failed_case", name=r.case.name))
             for line in r.diffs:
                 click.echo(f"    {line}")
     report = coverage(book, all_results)
     total = sum(len(b) for b in report.branches.values())
-    click.echo(f"\ncoverage: {total - len(report.uncovered)} of {total} branches exercised")
+    click.echo("\n" + t("rules.test.coverage", covered=total - len(report.uncovered), total=total))
     if report.uncovered:
-        click.echo("not exercised by any case:")
+        click.echo(t("rules.test.uncovered_head"))
         for line in report.lines():
             click.echo(f"  {line}")
     if failed:
-        click.echo(f"\n{failed} case{'s' if failed != 1 else ''} failed", err=True)
+        click.echo("\n" + t("rules.test.failed_total" + ("_one" if failed == 1 else ""), n=failed), err=True)
         raise SystemExit(1)
 
 

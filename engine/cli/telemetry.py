@@ -10,6 +10,7 @@ import click
 
 from engine.cli.common import domain_errors, rulebook_options
 from engine.errors import MeteringError
+from engine.i18n import t
 
 
 def telemetry_options(fn):
@@ -75,7 +76,7 @@ def summarize(file, start, end, system_id, fmt, book):
     first = start.date() if start else min(i.start for i in tel.intervals).date()
     last = end.date() if end else max(i.start for i in tel.intervals).date()
     if last < first:
-        raise click.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
+        raise click.BadParameter(t("telemetry.to_before_from", to=last, start=first), param_hint="--to")
     if not end:
         settings = settings_at(book, last)
     facts = derive(tel, first, last, settings, system_id)
@@ -85,7 +86,7 @@ def summarize(file, start, end, system_id, fmt, book):
         return
     from engine.telemetry.report import facts_lines
 
-    click.echo(f"{tel.source}: {len(tel.intervals):,} intervals (sha256 {tel.sha256[:12]}…)")
+    click.echo(t("telemetry.summary", source=tel.source, n=f"{len(tel.intervals):,}", digest=tel.sha256[:12]))
     click.echo("\n".join(facts_lines(facts.as_dict())))
 
 

@@ -359,9 +359,15 @@ def _documents(path: Path, reader):
     with open(path, "rb") as stream:
         for n, _raw, doc in reader(stream):
             if isinstance(doc, BadRecordError):
-                raise UnreadableInputError(f"line {n}: {doc}")
+                from engine.i18n import t
+                from engine.i18n.problems import problem_line
+
+                problems = t("drafting.sep").join(problem_line(p, m) for p, m in doc.errors)
+                raise UnreadableInputError(t("drafting.population_row", row=n, problems=problems))
             if not isinstance(doc, dict):
-                raise UnreadableInputError(f"line {n}: (document): must be a JSON object")
+                from engine.i18n import t
+
+                raise UnreadableInputError(t("drafting.population_not_object", row=n))
             yield n, doc
 
 

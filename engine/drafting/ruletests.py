@@ -60,6 +60,7 @@ from engine.backends.rete.engine import ReteEngine
 from engine.contract.application import parse_application
 from engine.contract.decision import Decision
 from engine.errors import InvalidApplicationError, ShuangtanError
+from engine.i18n import t as msg
 from engine.rulebook.loader import Rulebook
 from engine.rulebook.yamlfile import load_yaml
 
@@ -135,8 +136,45 @@ class RuleTestFormatError(ShuangtanError):
     """A rule-test data file is malformed; the message names the file and the key."""
 
     def __init__(self, file, key, problem):
-        self.file, self.key = str(file), key
+        self.file, self.key, self.problem = str(file), key, problem
         super().__init__(f"{file}: {key or '(top level)'}: {problem}")
+
+    def said(self) -> str:
+        """The message in the language in force (the English above is what tests and logs read)."""
+        from engine.i18n import language
+
+        if language() == "en":
+            return str(self)
+        problem = self.problem
+        for pattern, key in _FORMAT_PROBLEMS:
+            m = pattern.fullmatch(self.problem)
+            if m:
+                problem = msg(f"rules.test.format.{key}", None, **m.groupdict())
+                break
+        return msg(
+            "rules.test.format.line", file=self.file, key=self.key or msg("rules.test.format.top"), problem=problem
+        )
+
+
+#: a rule-test file's problems (English, as raised here), each with its key under rules.test.format
+_FORMAT_PROBLEMS = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"expected a mapping", "mapping"),
+        (r"unknown key \(expected one of (?P<value>.+)\)", "unknown_key"),
+        (r"required key is missing", "missing"),
+        (r"(?P<value>.+) is not a class of engine/errors\.py", "error_class"),
+        (r"expected a list of names", "names"),
+        (r"expected a non-empty list of cases", "cases"),
+        (r"(?P<value>.+) is not a sentence \(a capital letter first, a full stop last\)", "sentence"),
+        (r"(?P<value>.+) is used twice", "twice"),
+        (r"expected true or false", "boolean"),
+        (r"every case of a \.partial\.yaml file is partial: true", "partial_file"),
+        (r"(?P<value>.+) is not a date YYYY-MM-DD", "date"),
+        (r"expected \[import_kw, discharge_kw, charge_kw\]", "triple"),
+        (r"unknown outcome\(s\) (?P<value>.+)", "outcomes"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -334,7 +372,7 @@ def _codes(outcome_doc) -> list:
 
 def _compare(label, exp, got, diffs):
     if exp != got:
-        diffs.append(f"{label}: expected {exp!r}, got {got!r}")
+        diffs.append(msg("rules.test.expected_got", label=label, expected=repr(exp), got=repr(got)))
 
 
 def _check_outcome(name, exp, doc, diffs):
@@ -346,7 +384,9 @@ def _check_outcome(name, exp, doc, diffs):
         _compare(f"{name}.unit", exp["unit"], doc["unit"], diffs)
     codes = _codes(doc)
     if "reasons" in exp and Counter(exp["reasons"]) != Counter(codes):
-        diffs.append(f"{name}.reasons: expected {sorted(exp['reasons'])} (any order), got {codes}")
+        diffs.append(
+            msg("rules.test.expected_any_order", label=f"{name}.reasons", expected=sorted(exp["reasons"]), got=codes)
+        )
     if "reasons_in_order" in exp:
         _compare(f"{name}.reasons", exp["reasons_in_order"], codes, diffs)
     if "tier" in exp:
@@ -400,20 +440,20 @@ def run_case(engine: ReteEngine, case: Case) -> Result:
             case,
             False,
             [
-                f"expected a decision, got {name}: {detail}"
+                msg("rules.test.expected_decision", name=name, detail=detail)
                 if "error" not in exp
-                else f"expected {exp['error']}, got {name}: {detail}"
+                else msg("rules.test.expected_error", expected=exp["error"], name=name, detail=detail)
             ],
             None,
             str(exc),
         )
     if "error" in exp:
-        return Result(case, False, [f"expected {exp['error']}, got a decision"], decision)
+        return Result(case, False, [msg("rules.test.expected_error_got_decision", expected=exp["error"])], decision)
     diffs: list = []
     _check_outcome(case.outcome, exp, decision["outcomes"][case.outcome], diffs)
     for other, sub in (exp.get("outcomes") or {}).items():
         if other not in decision["outcomes"]:
-            diffs.append(f"{other}: no such outcome in the decision")
+            diffs.append(msg("rules.test.no_such_outcome", name=other))
             continue
         _check_outcome(other, sub, decision["outcomes"][other], diffs)
     for k, v in (exp.get("totals") or {}).items():
@@ -477,7 +517,15 @@ class CoverageReport:
     uncovered: list = field(default_factory=list)  # (outcome, kind, name)
 
     def lines(self) -> list[str]:
-        return [f"{o}: {kind} {name}" for o, kind, name in self.uncovered]
+        return [
+            msg(
+                "rules.test.uncovered",
+                outcome=o,
+                kind=msg(f"rules.test.branch.{kind}"),
+                name=msg(f"cli.status.{name}") if kind == "status" else name,
+            )
+            for o, kind, name in self.uncovered
+        ]
 
 
 def coverage(book: Rulebook, results) -> CoverageReport:

@@ -60,6 +60,11 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not valid JSON: .*: line (?P<line>\d+) column (?P<column>\d+) .*", "not_json_at"),
         (r"not valid JSON: " + _V, "not_json"),
         (r"not valid UTF-8 \(byte offset (?P<n>\d+)\)", "not_utf8"),
+        (r"not valid UTF-8", "not_utf8_cell"),
+        (r"not a text file \(a NUL byte at offset (?P<n>-?\d+)\); (?P<value>\w+) is UTF-8 text", "not_text_file"),
+        (r"the CSV header cannot be read: .*", "csv_header"),
+        (r"not an XLSX workbook \(.*\)", "not_xlsx"),
+        (r"not a Parquet file \(.*\)", "not_parquet"),
         (r"duplicate key: given more than once in its object", "duplicate_key"),
         (r"larger than " + _N + r" bytes, .*", "too_large"),
         (r"objects and arrays nested more than " + _N + " deep", "too_deep"),
@@ -94,6 +99,37 @@ RULE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"a number of at most (?P<value>\d+) significant digits, between (?P<name>\S+) and \S+", "bounded"),
     )
 )
+
+
+#: click's own refusals of an option's value (click.Choice, IntRange, Path, DateTime…), under ``errors.click``
+CLICK_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern + r"\Z"), key)
+    for pattern, key in (
+        (r"(?P<value>.+) is not one of (?P<name>.+)\.", "not_one_of"),
+        (r"(?P<value>\S+) is not in the range (?P<name>\S+)\.", "not_in_range"),
+        (r"(?:File|Directory|Path) (?P<value>.+) does not exist\.", "does_not_exist"),
+        (r"(?:File|Path) (?P<value>.+) is a directory\.", "is_a_directory"),
+        (r"(?:Directory|Path) (?P<value>.+) is a file\.", "is_a_file"),
+        (r"(?P<value>.+) does not match the formats? (?P<name>.+)\.", "format"),
+        (r"(?P<value>.+) is not a valid integer\.", "integer"),
+        (r"(?P<value>.+) is not a valid float\.", "float"),
+    )
+)
+
+
+def click_problem(message: str, lang: Lang | None = None) -> str:
+    """One of click's refusals of an option's value, in ``lang`` (others as they are)."""
+    lang = lang or language()
+    if lang == "en":
+        return message
+    for pattern, key in CLICK_PATTERNS:
+        m = pattern.match(message)
+        if m:
+            values = m.groupdict()
+            if key == "not_in_range":  # x>=1, 1<=x<=5: the bounds as a person writes them
+                values["name"] = values["name"].replace("<=", "≤").replace(">=", "≥")
+            return t(f"errors.click.{key}", lang, **values)
+    return message
 
 
 def rule_problem(message: str, lang: Lang | None = None) -> str:

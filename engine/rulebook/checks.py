@@ -93,10 +93,40 @@ class Finding:
     level: str  # "error" or "warning"
     file: str
     key: str
-    message: str
+    message: str  # in English: what tests and machine readers see, whatever the language in force
+    said: tuple = ()  # (catalogue key, values): the message in the language in force
 
     def __str__(self):
         return f"{self.level:7s} {self.file}: {self.key}: {self.message}"
+
+    def text(self) -> str:
+        """The finding as a person reads it, in the language in force."""
+        from engine.i18n import language, t, unit
+
+        if language() == "en" or not self.said:
+            return str(self)
+        values = dict(self.said[1])
+        if "op" in values:  # the rule files' operator names are English words: a person reads ≥
+            values["op"] = COMPARISONS[values["op"]].symbol
+        if "unit" in values:
+            values["unit"] = unit(values["unit"])
+        for key in ("fires_on", "possible"):  # statuses as the summaries name them
+            if key in values:
+                values[key] = t("rules.sep").join(t(f"cli.status.{s}") for s in values[key])
+        message = t(self.said[0], **values)
+        level = t(f"rules.validate.level.{self.level}")
+        return t("rules.validate.finding", level=level, file=self.file, key=self.key, message=message)
+
+
+def _said(key: str, **values) -> tuple[str, tuple]:
+    """A finding's message in English and the means to say it in any language."""
+    from engine.i18n import t
+
+    full = f"rules.validate.finding_msg.{key}"
+    english = {
+        k: " or ".join(v) if k == "fires_on" else ", ".join(v) if isinstance(v, tuple) else v for k, v in values.items()
+    }
+    return t(full, lang="en", **english), (full, tuple(values.items()))
 
 
 class _Params:
@@ -181,11 +211,12 @@ def validate(book: Rulebook) -> list[Finding]:
     findings: list[Finding] = []
     seen = set()
 
-    def add(level, file, key, message, dedupe=None):
+    def add(level, file, key, said, dedupe=None):
+        message, how = said
         tag = dedupe or (file, key, message)
         if tag not in seen:
             seen.add(tag)
-            findings.append(Finding(level, file, key, message))
+            findings.append(Finding(level, file, key, message, how))
 
     findings_tiers(book, dates, envs, add)
     always_true = findings_thresholds(book, dates, envs, add)
@@ -209,9 +240,15 @@ def findings_tiers(book, dates, envs, add):
                             "error",
                             o.file,
                             f"tables.{t.name}.rows[{j}].min",
-                            f"from {d.isoformat()}: row {rid} starts at {fmt_plain(cur)}, not below row {prev_id} "
-                            f"({fmt_plain(prev)}); with hit policy first, tiers must have strictly decreasing min "
-                            f"(they overlap: row {prev_id if cur > prev else rid} can never be hit)",
+                            _said(
+                                "overlap",
+                                date=d.isoformat(),
+                                row=rid,
+                                value=fmt_plain(cur),
+                                prev=prev_id,
+                                prev_value=fmt_plain(prev),
+                                dead=prev_id if cur > prev else rid,
+                            ),
                             dedupe=(o.file, t.name, j, "order"),
                         )
 
@@ -246,8 +283,7 @@ def findings_thresholds(book, dates, envs, add) -> set:
                         "error",
                         file,
                         ckey,
-                        f"from {d.isoformat()}: threshold {fmt_plain(v)} lies outside the range {r.text()} "
-                        f"that the contract allows for {path}",
+                        _said("outside", date=d.isoformat(), value=fmt_plain(v), range=r.text(), path=path),
                         dedupe=(file, ckey, "range"),
                     )
                 if cmp is not test:
@@ -259,8 +295,15 @@ def findings_thresholds(book, dates, envs, add) -> set:
                         "error",
                         file,
                         ckey,
-                        f"from {d.isoformat()}: reason {code} can never fire: {path} {op} {fmt_plain(v)} "
-                        f"always holds for {path} in {r.text()}",
+                        _said(
+                            "never_fires",
+                            date=d.isoformat(),
+                            code=code,
+                            path=path,
+                            op=op,
+                            value=fmt_plain(v),
+                            range=r.text(),
+                        ),
                         dedupe=(file, ckey, "never"),
                     )
                 elif verdict is False and what == "criterion":
@@ -268,9 +311,16 @@ def findings_thresholds(book, dates, envs, add) -> set:
                         "error",
                         file,
                         ckey,
-                        f"from {d.isoformat()}: reason {code} always fires: {path} {op} {fmt_plain(v)} "
-                        f"never holds for {path} in {r.text()}, so {o.name} can never be "
-                        f"{'met' if o.kind == 'check' else 'granted' if o.kind == 'benefit' else 'levied'}",
+                        _said(
+                            f"always_fires_{o.kind}",
+                            date=d.isoformat(),
+                            code=code,
+                            path=path,
+                            op=op,
+                            value=fmt_plain(v),
+                            range=r.text(),
+                            outcome=o.name,
+                        ),
                         dedupe=(file, ckey, "always"),
                     )
                 elif verdict is False and what == "applies":
@@ -278,8 +328,15 @@ def findings_thresholds(book, dates, envs, add) -> set:
                         "error",
                         file,
                         ckey,
-                        f"from {d.isoformat()}: {path} {op} {fmt_plain(v)} never holds for {path} in "
-                        f"{r.text()}: every application is not_applicable ({code})",
+                        _said(
+                            "never_applies",
+                            date=d.isoformat(),
+                            code=code,
+                            path=path,
+                            op=op,
+                            value=fmt_plain(v),
+                            range=r.text(),
+                        ),
                         dedupe=(file, ckey, "na"),
                     )
     return never_fire
@@ -316,8 +373,13 @@ def findings_statuses(book, never_fire, add):
                     "error",
                     o.file,
                     f"criteria[{i}].test",
-                    f"reason {c.code} can never fire: it fires when {dep} is {' or '.join(sorted(fires_on))}, "
-                    f"but {dep} can only be {', '.join(sorted(possible[dep]))}",
+                    _said(
+                        "status_never_fires",
+                        code=c.code,
+                        dep=dep,
+                        fires_on=tuple(sorted(fires_on)),
+                        possible=tuple(sorted(possible[dep])),
+                    ),
                 )
 
 
@@ -334,7 +396,7 @@ def findings_unused(book, add):
     used |= {name for name in book.params if name.split(".", 1)[0] in RECORD_GROUPS}
     for name in sorted(set(book.params) - used):
         p = book.params[name]
-        add("warning", p.file, name.split(".", 1)[1], f"parameter {name} is never used by any outcome")
+        add("warning", p.file, name.split(".", 1)[1], _said("unused", name=name))
 
 
 def findings_implausible(book, add):
@@ -352,6 +414,12 @@ def findings_implausible(book, add):
                         "error",
                         p.file,
                         f"{name.split('.', 1)[1]}.{where}",
-                        f"from {start.isoformat()}: {name} = {fmt_plain(v)} {p.unit} is beyond what a value in "
-                        f"{p.unit} can plausibly be (at most {fmt_plain(ceiling)}); a slip of the decimal point?",
+                        _said(
+                            "implausible",
+                            date=start.isoformat(),
+                            name=name,
+                            value=fmt_plain(v),
+                            unit=p.unit,
+                            ceiling=fmt_plain(ceiling),
+                        ),
                     )

@@ -85,6 +85,8 @@ class Criterion:
     test: Any
     message: dict
     source: str = ""  # the clause's source, when it is not the outcome's own
+    #: a clause the rule file words in English (an assumption), in Chinese: display only, out of the digest
+    clause_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,34 @@ def digest_of(files: dict) -> str:
     h = hashlib.sha256()
     for rel in sorted(files):
         h.update(rel.encode())
-        h.update(json.dumps(files[rel], sort_keys=True, default=str, ensure_ascii=False).encode())
+        h.update(json.dumps(_decisive(rel, files[rel]), sort_keys=True, default=str, ensure_ascii=False).encode())
     return "sha256:" + h.hexdigest()
+
+
+def _decisive(rel: str, content):
+    """``content`` without the parameters' ``rationale_zh`` and the criteria's ``clause_zh``: a
+    translation of what a rule file says in English decides nothing, so adding one leaves the
+    digest of every decision as it was."""
+    if not isinstance(content, dict):
+        return content
+    if rel.startswith("parameters/"):
+        return {
+            k: {f: v for f, v in p.items() if f != "rationale_zh"} if isinstance(p, dict) else p
+            for k, p in content.items()
+        }
+    if rel.startswith("outcomes/") and isinstance(content.get("criteria"), list):
+        criteria = [
+            {f: v for f, v in c.items() if f != "clause_zh"} if isinstance(c, dict) else c for c in content["criteria"]
+        ]
+        return {**content, "criteria": criteria}
+    return content
+
+
+def _chinese(value, file: str, key: str) -> str:
+    """A translation into Chinese: one line of text with Chinese in it."""
+    if not isinstance(value, str) or not re.search(r"[\u3400-\u9fff]", value):
+        raise BadValueError(file, key, "the translation is a text in Chinese", "one line of Chinese text")
+    return " ".join(value.split())
 
 
 def load_rulebook(root: Path | str | None = None, reforms: list | tuple = ()) -> Rulebook:
@@ -426,7 +454,7 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
     criteria = []
     for i, c in enumerate(raw["criteria"] or []):
         key = f"criteria[{i}]"
-        _keys(c, file, key, {"code", "rule", "clause", "test", "message"}, {"source"})
+        _keys(c, file, key, {"code", "rule", "clause", "test", "message"}, {"source", "clause_zh"})
         criteria.append(
             Criterion(
                 _code(c["code"], file, f"{key}.code"),
@@ -435,6 +463,7 @@ def _outcome(raw, file, name, base_scope, decided, sources) -> Outcome:
                 parse_test(c["test"], scope, f"{key}.test"),
                 _bilingual(c["message"], file, f"{key}.message"),
                 _source(c["source"], file, f"{key}.source", sources) if "source" in c else source,
+                _chinese(c["clause_zh"], file, f"{key}.clause_zh") if "clause_zh" in c else None,
             )
         )
     for i, c in enumerate(criteria):

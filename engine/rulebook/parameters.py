@@ -28,7 +28,8 @@ from engine.errors import (
 from engine.rulebook.yamlfile import MAX_DIGITS, NUMBER_BOUNDS, decimal_problem, number_problem
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_KEYS = {"description", "unit", "reference", "values", "index"}
+_KEYS = {"description", "unit", "reference", "rationale_zh", "values", "index"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def parse_date(text: Any, file: str, key: str) -> dt.date:
@@ -134,6 +135,9 @@ class Parameter:
     #: (start date, value or None when ended, the literal text for display), sorted by date
     history: tuple
     file: str
+    #: an assumption's rationale in Chinese, beside the English of ``reference`` (display only:
+    #: no decision reads it, and the rulebook's digest leaves it out)
+    rationale_zh: str | None = None
 
     def at(self, when: dt.date):
         """(value, effective_from) in force on ``when``; refuses dates the parameter does not cover."""
@@ -181,6 +185,20 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
         raise MissingReferenceError(
             file, f"{key}.reference", "an assumption needs its rationale", "'assumption: <one-line rationale>'"
         )
+    rationale_zh = raw.get("rationale_zh")
+    if rationale_zh is not None:
+        if head != "assumption":
+            raise UnknownKeyError(
+                file,
+                f"{key}.rationale_zh",
+                "only an assumption has a rationale to translate",
+                "a reference 'assumption: <rationale>' beside it",
+            )
+        if not isinstance(rationale_zh, str) or not _CJK.search(rationale_zh):
+            raise BadValueError(
+                file, f"{key}.rationale_zh", "the rationale in Chinese is a text", "one line of Chinese text"
+            )
+        rationale_zh = " ".join(rationale_zh.split())
     if not isinstance(raw.get("description"), str) or not raw["description"].strip():
         raise MissingKeyError(file, f"{key}.description", "a parameter needs a description")
     index = raw.get("index")
@@ -218,4 +236,4 @@ def parse_parameter(name: str, raw: Any, file: str, fields: dict, sources: dict)
     history.sort(key=lambda h: h[0])
     if history[0][1] is None:
         raise BadValueError(file, key, "the first value cannot be an end (null)")
-    return Parameter(name, raw["description"].strip(), raw["unit"], ref, index, tuple(history), file)
+    return Parameter(name, raw["description"].strip(), raw["unit"], ref, index, tuple(history), file, rationale_zh)

@@ -37,8 +37,8 @@ from engine.rulebook.yamlfile import load_yaml
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _TOP = {"name", "description", "reference", "parameters", "rules", "switch_off"}
-_PARAM_CHANGE = {"values", "description", "reference"}
-_PARAM_NEW = {"description", "unit", "reference", "values", "index"}
+_PARAM_CHANGE = {"values", "description", "reference", "rationale_zh"}
+_PARAM_NEW = {"description", "unit", "reference", "rationale_zh", "values", "index"}
 #: Outcome file keys a reform may replace (``outcome`` is the file's identity, never replaced).
 REPLACEABLE = (
     "title",
@@ -118,7 +118,9 @@ class Reform:
         else:
             _allowed(spec, _PARAM_CHANGE, self.file, here)
             merged = existing
-            for k in ("description", "reference"):
+            if "reference" in spec:  # a new reference: the old one's translation no longer says it
+                merged.pop("rationale_zh", None)
+            for k in ("description", "reference", "rationale_zh"):
                 if k in spec:
                     merged[k] = spec[k]
             merged["values"] = {**merged.get("values", {}), **copy.deepcopy(spec["values"])}

@@ -178,8 +178,8 @@ def test_rules_show_in_chinese_names_tiers_units_and_parameters(cli):
     out = cli("rules", "show", "storage_subsidy", "--on", "2026-06-01").stdout
     assert "  tier_30：日间削峰比例 ≥ 30% → 0.80元/千瓦时" in out
     assert (
-        "储能补贴年度上限（storage_subsidy.annual_cap）= 5,000,000.00元  （自 2026-01-01 起；假设（理由见规则文件））"
-        in out
+        "储能补贴年度上限（storage_subsidy.annual_cap）= 5,000,000.00元  "
+        "（自 2026-01-01 起；假设：将财政支出控制在一个大型仓库的规模以内）" in out
     )
     assert "yuan" not in out and "ratio" not in out.replace("_ratio", "")
     listed = cli("rules", "list").stdout

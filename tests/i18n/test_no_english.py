@@ -14,7 +14,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from repo import BROKEN_REFORMS, EXAMPLES, REFORMS, ROOT, WORKED_EXAMPLE
+from repo import BATCH, BROKEN_REFORMS, EXAMPLES, REFORMS, ROOT, WORKED_EXAMPLE
 
 from engine.cli import main
 from engine.drafting.population import generate, write_population
@@ -27,18 +27,20 @@ ALLOWED = {
     "true", "false", "NaN", "Infinity", "OPTIONS", "FILE", "OUTCOME", "shuangtan", "columnar", "rete", "Rete",
     "U", "e", "let", "description", "unit", "reference", "values", "not_applicable", "md", "png", "csv",
     "name", "parameters", "rules", "switch_off", "check", "show", "explain", "simulate",  # names of commands, keys
+    "XLSX", "Excel", "WPS", "gbk",  # the spreadsheet programs officers use, an encoding's name
 }  # fmt: skip
 #: a token that is a code, a path, a file, an option, a number or a version: never a word
 TECHNICAL = re.compile(r"[A-Z0-9_]+|.*[._/0-9§+-].*")
 #: quoted data, and paths and codes in full-width parentheses (申报期（period）)
 QUOTED = re.compile(r"`[^`]*`|“[^”]*”|'[^']*'|\"[^\"]*\"|（[\x21-\x7e]+）")
+OPTION = re.compile(r"--[a-z][a-z-]*")  # an option named in a sentence: --encoding
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_./§+'-]*")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
 def english_words(text: str) -> list[str]:
     """The ASCII words of ``text`` that are neither technical nor allowed."""
-    text = QUOTED.sub(" ", text)
+    text = OPTION.sub(" ", QUOTED.sub(" ", text))
     return sorted({w for w in WORD.findall(text) if w not in ALLOWED and not TECHNICAL.fullmatch(w)})
 
 
@@ -101,6 +103,23 @@ def commands(tmp_path):
     runs += [("rules", "list")] + [("rules", "show", o.name, "--on", "2026-06-01") for o in book.outcomes]
     runs += [("rules", "show", "no_such_outcome"), ("check", WORKED_EXAMPLE, "--no-such-option")]
     runs += [("check", WORKED_EXAMPLE, "--reform", p) for p in sorted(BROKEN_REFORMS.glob("*.yaml"))]
+    runs += [("rules", "validate"), ("rules", "test")]
+    runs += [("check", BATCH / "applications.csv"), ("check", BATCH / "applications.csv", "--encoding", "utf-8")]
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04junk")
+    runs += [("check", junk), ("evaluate", junk, "--out", tmp_path / "o.jsonl")]
+    bad_telemetry = tmp_path / "bad-telemetry.csv"
+    rows = TELEMETRY.read_text(encoding="utf-8").splitlines()[:6]
+    rows[1] = rows[1].replace(",0.00,", ",abc,", 1)
+    rows[2] = rows[2].rsplit(",", 1)[0]
+    rows[3] = rows[3].replace("T00:30", "T00:31", 1)
+    bad_telemetry.write_text("\n".join([rows[0].replace("system_id", "system"), *rows[1:]]) + "\n", encoding="utf-8")
+    runs += [("telemetry", "summarize", bad_telemetry), ("telemetry", "summarize", TELEMETRY)]
+    runs += [
+        ("telemetry", "summarize", TELEMETRY, "--system", "NOPE"),
+        ("check", WORKED_EXAMPLE, "--telemetry", bad_telemetry),
+    ]
+    runs += [("rules", "validate", "--reform", p) for p in sorted(BROKEN_REFORMS.glob("*.yaml"))]
     return runs
 
 
