@@ -131,15 +131,9 @@ def invalid_application(errors) -> str:
 
 def rulebook_problem(exc: RulebookError) -> str:
     """A rule file's problem: where (file, key) and what, in the language in force."""
-    from engine.i18n.problems import rule_problem
+    from engine.i18n.problems import rulebook_error
 
-    if language() == "en":
-        return t("errors.rulebook", problem=exc)
-    where = exc.key or t("errors.top_level")
-    text = t("errors.rulebook_at", file=exc.file, key=where, problem=rule_problem(exc.problem))
-    if exc.expected:
-        text += t("errors.rulebook_expected", expected=rule_problem(exc.expected))
-    return t("errors.rulebook", problem=text)
+    return t("errors.rulebook", problem=rulebook_error(exc))
 
 
 def domain_errors(fn):
@@ -223,7 +217,9 @@ def stdout_failed(exc: OSError):
     # Nothing more can go to this stdout: point it at /dev/null so the exit flush is silent.
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    raise click.ClickException(f"cannot write to standard output: {system_problem(exc)}") from None
+    if exc.errno == errno.EPIPE:  # the reader stopped reading (`| head`): said by no one, as `cat` does
+        sys.exit(1)
+    raise click.ClickException(t("errors.stdout", problem=system_problem(exc))) from None
 
 
 def distinct_files(paths: dict) -> None:

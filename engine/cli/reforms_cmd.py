@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from engine.cli.common import domain_errors
+from engine.i18n import language, t
 from engine.resources import bundled_reforms
 
 
@@ -18,8 +19,8 @@ def reforms_cmd() -> None:
     from engine.rulebook.reforms import load_reform
 
     for name, path in bundled_reforms().items():
-        reform = load_reform(path)
-        click.echo(f"{name}\n  {reform.description}\n  reference: {reform.reference}\n  file: {path}")
+        description, reference = load_reform(path).said(language())
+        click.echo(t("rules.reform", name=name, description=description, reference=reference, file=path))
 
 
 def register(group: click.Group) -> None:

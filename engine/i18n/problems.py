@@ -97,6 +97,16 @@ RULE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"a field of the data contract, a parameter, or a let variable or table of the outcome", "name"),
         (r"every value written out \(no YAML anchors or aliases\)", "no_anchors"),
         (r"a number of at most (?P<value>\d+) significant digits, between (?P<name>\S+) and \S+", "bounded"),
+        (r"required key is missing", "missing_key"),
+        (r"a reform changes nothing", "changes_nothing"),
+        (r"at least one of (?P<value>.+)", "at_least_one"),
+        (r"'(?P<value>.*)' is not Chinese", "not_chinese"),
+        (r"Chinese text", "chinese_text"),
+        (r"unknown outcome '(?P<name>\w+)'", "unknown_outcome"),
+        (r"'(?P<value>.*)' is not a reform name", "not_reform_name"),
+        (r"lower-case letters, digits, '\.' and '-'", "reform_name"),
+        (r"(?P<value>.+) is not text", "not_text"),
+        (r"non-empty text", "non_empty_text"),
     )
 )
 
@@ -142,6 +152,23 @@ def rule_problem(message: str, lang: Lang | None = None) -> str:
         if m:
             return t(f"errors.rule.{key}", lang, **m.groupdict())
     return problem(message, lang)
+
+
+def rulebook_error(exc, lang: Lang | None = None) -> str:
+    """A rule or reform file's error (engine.errors.RulebookError): where (file, key) and what."""
+    lang = lang or language()
+    if lang == "en":
+        return str(exc)
+    text = t(
+        "errors.rulebook_at",
+        lang,
+        file=exc.file,
+        key=exc.key or t("errors.top_level", lang),
+        problem=rule_problem(exc.problem, lang),
+    )
+    if exc.expected:
+        text += t("errors.rulebook_expected", lang, expected=rule_problem(exc.expected, lang))
+    return text
 
 
 def problem(message: str, lang: Lang | None = None) -> str:

@@ -4,7 +4,9 @@ A reform file (YAML, read strictly) says what changes and from when::
 
     name: tier30-0.90-from-2027            # a slug; recorded in ruleset.version as "+name"
     description: ...
-    reference: "assumption: ..."           # or a source section
+    description_zh: ...                    # optional: the description and the reference in
+    reference: "assumption: ..."           #   Chinese, as `rules reforms` and the pages show
+    reference_zh: ...                      #   them (English: the two above)
     parameters:                            # dated values merged into each parameter's history
       storage_subsidy.tier_30_rate:
         values: {2027-01-01: "0.90"}       # null at a date ends the parameter there
@@ -36,7 +38,8 @@ from engine.rulebook.parameters import parse_date
 from engine.rulebook.yamlfile import load_yaml
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
-_TOP = {"name", "description", "reference", "parameters", "rules", "switch_off"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_TOP = {"name", "description", "description_zh", "reference", "reference_zh", "parameters", "rules", "switch_off"}
 _PARAM_CHANGE = {"values", "description", "reference", "rationale_zh"}
 _PARAM_NEW = {"description", "unit", "reference", "rationale_zh", "values", "index"}
 #: Outcome file keys a reform may replace (``outcome`` is the file's identity, never replaced).
@@ -66,6 +69,14 @@ class Reform:
     parameters: dict = field(default_factory=dict)  # name -> raw spec
     rules: dict = field(default_factory=dict)  # outcome -> {key: raw}
     switch_off: tuple = ()  # (outcome, code)
+    description_zh: str | None = None
+    reference_zh: str | None = None
+
+    def said(self, lang: str) -> tuple[str, str]:
+        """(description, reference) in ``lang``: the Chinese where the file gives it."""
+        if lang == "zh":
+            return self.description_zh or self.description, self.reference_zh or self.reference
+        return self.description, self.reference
 
     def apply(self, files: dict) -> dict:
         """A deep copy of ``files`` with this reform applied (validated against that rulebook)."""
@@ -178,6 +189,15 @@ def _text(raw, file, key, expected="non-empty text"):
     return raw.strip()
 
 
+def _chinese(raw: dict, file: str, key: str) -> str | None:
+    if key not in raw:
+        return None
+    text = _text(raw[key], file, key, "Chinese text")
+    if not _CJK.search(text):
+        raise BadValueError(file, key, f"{text!r} is not Chinese", "Chinese text")
+    return text
+
+
 def load_reform(path: Path | str) -> Reform:
     """Read and check a reform file's form; names are checked against a rulebook in ``apply``."""
     path = Path(path)
@@ -271,6 +291,8 @@ def load_reform(path: Path | str) -> Reform:
         name=name,
         description=_text(raw["description"], file, "description"),
         reference=_text(raw["reference"], file, "reference"),
+        description_zh=_chinese(raw, file, "description_zh"),
+        reference_zh=_chinese(raw, file, "reference_zh"),
         file=file,
         parameters=params,
         rules=replaced,

@@ -100,6 +100,34 @@ def test_standard_output_on_a_full_disk_is_one_line():
     assert p.stderr.strip() == "Error: cannot write to standard output: No space left on device"
 
 
+def test_a_reader_that_stops_reading_ends_the_output_silently(monkeypatch):
+    """`shuangtan rules reforms | head -4`: the closed pipe is no error to report (`cat` says
+    nothing); a full disk still is."""
+    import errno
+
+    import click
+
+    from engine.cli import common
+
+    class Closed:
+        def __init__(self, code):
+            self.code = code
+
+        def flush(self):
+            raise OSError(self.code, os.strerror(self.code))
+
+        def fileno(self):
+            raise ValueError("no descriptor")  # where stdout_failed would point it at /dev/null
+
+    monkeypatch.setattr(sys, "stdout", Closed(errno.EPIPE))
+    with pytest.raises(SystemExit) as ended:
+        common.flush_stdout()
+    assert ended.value.code == 1
+    monkeypatch.setattr(sys, "stdout", Closed(errno.ENOSPC))
+    with pytest.raises(click.ClickException, match="cannot write to standard output: No space left on device"):
+        common.flush_stdout()
+
+
 def test_export_to_dev_full_is_one_line(record):
     r = run(["export", "--db", record, "--out", "/dev/full"])
     assert r.exit_code == 2

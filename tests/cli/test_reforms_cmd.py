@@ -1,9 +1,11 @@
 """rules reforms lists the bundled reforms; --reform takes a file or a bundled reform's name."""
 
+import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
 from engine.resources import bundled, bundled_reforms
+from engine.rulebook.reforms import load_reform
 
 EXAMPLE = "examples/applications/taiyuan-pv-storage-warehouse.json"
 
@@ -20,6 +22,16 @@ def test_rules_reforms_lists_each_with_its_description():
     for name in bundled_reforms():
         assert f"{name}\n" in r.output
     assert "Lüliang" in r.output  # remote-region-tilt's description
+
+
+@pytest.mark.zh
+def test_rules_reforms_speaks_chinese_from_each_reform_file():
+    r = CliRunner().invoke(main, ["rules", "reforms"])
+    assert r.exit_code == 0, r.output
+    assert "吕梁市（141100）和忻州市（140900）" in r.output and "依据：S §4.3：向偏远地区政策倾斜" in r.output
+    assert "Lüliang" not in r.output and "reference:" not in r.output
+    for name, path in bundled_reforms().items():
+        assert load_reform(path).description_zh, f"{name} has no description_zh"
 
 
 def test_a_reform_by_name_decides_as_the_same_reform_by_file():

@@ -59,4 +59,4 @@ def test_the_english_notice_says_the_same(issued):
     assert _rows(en, "daytime peak-shaving ratio")[0] == (
         "| daytime peak-shaving ratio | **24.59%** | 30% | computed from the above |"
     )
-    assert "175,009.7125 CNY, rounded half up to CNY 175,009.71" in en
+    assert "175,009.7125 yuan, rounded half up to CNY 175,009.71" in en

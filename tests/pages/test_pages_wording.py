@@ -174,3 +174,15 @@ def test_the_region_is_chosen_and_shown_by_name(world):
     bad = c.post("/check", data={**example_form(c), "storage.cycle_life": "many"})
     help_ = re.search(r'<p class="help" id="f-storage.cycle_life-help">(.*?)</p>', bad.text, re.S).group(1)
     assert "必须是整数" in help_ and "must be" not in help_
+
+
+def test_a_malformed_reform_is_refused_in_the_pages_language(world):
+    client, tokens = world
+    ding = signed_in(client(), tokens["ding"])
+    bad = ding.post(
+        "/reforms",
+        data={"csrf": csrf_of(ding, "/reforms"), "reform": "name: x\ndescription: d\n", "action": "validate"},
+    )
+    assert bad.status_code == 422
+    said = re.search(r'id="reform-error"><strong>[^<]*</strong>: (.*?)</p>', bad.text, re.S).group(1)
+    assert "reform.yaml（reference）" in said and "required key" not in said, said

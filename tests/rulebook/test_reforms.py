@@ -127,7 +127,7 @@ def test_ending_a_parameter_refuses_later_periods(tmp_path):
             "unknown parameter 'storage_subsidy.tier_30_rat'",
         ),
         ("bad-date", BadDateError, "parameters.storage_subsidy.tier_30_rate.values.2027-13-01", "YYYY-MM-DD"),
-        ("unknown-key", UnknownKeyError, "paramters", "one of description, name, parameters"),
+        ("unknown-key", UnknownKeyError, "paramters", "one of description, description_zh, name, parameters"),
         ("bad-value", BadValueError, "parameters.storage_subsidy.tier_30_rate.values.2027-01-01", "not a number"),
         (
             "bad-formula",
@@ -145,6 +145,17 @@ def test_malformed_reforms_are_refused_naming_file_key_and_form(fixture, error, 
     exc = info.value
     assert exc.file == str(path) and exc.key == key
     assert words in str(exc) and "expected" in str(exc)
+
+
+@pytest.mark.parametrize("key", ["description_zh", "reference_zh"])
+def test_a_reforms_chinese_is_chinese(tmp_path, key):
+    path = tmp_path / "zh.yaml"
+    path.write_text(
+        f"name: zh\ndescription: d\nreference: 'assumption: x'\n{key}: 'in English'\n"
+        "parameters:\n  storage_subsidy.tier_30_rate:\n    values: {2027-01-01: '0.90'}\n"
+    )
+    with pytest.raises(BadValueError, match=f"{key}: 'in English' is not Chinese"):
+        load_reform(path)
 
 
 def test_new_parameter_needs_unit(tmp_path):

@@ -22,8 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from engine.cst import as_cst
-from engine.errors import ShuangtanError
+from engine.errors import RulebookError, ShuangtanError
 from engine.i18n import t
+from engine.i18n.problems import rulebook_error
 from engine.notices.wording import Words
 from engine.resources import bundled_reforms
 from engine.service.app import book_of
@@ -90,6 +91,8 @@ def _check(request: Request, text: str):
         try:
             reform = load_reform(path)
             return reform, load_rulebook(rules, [reform]), None
+        except RulebookError as exc:
+            return None, None, rulebook_error(exc, sessions.language(request)).replace(str(path), "reform.yaml")
         except ShuangtanError as exc:
             return None, None, str(exc).replace(str(path), "reform.yaml")
 
