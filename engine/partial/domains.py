@@ -1,7 +1,7 @@
 """The values an unknown field can take: what the contract (engine/contract/application.py) allows.
 
 A number ranges over its contract interval (a share over [0, 1], a positive decimal over
-(0, 10^18): at most 18 integer digits), a boolean over both, a label over its choices, a text
+(0, +∞)), a boolean over both, a label over its choices, a text
 over anything. Decimal places are not counted: the interval holds every decimal the contract
 accepts, and more, which keeps the analysis sound.
 """
@@ -30,7 +30,9 @@ class Labels:
 def _number(path: str) -> Interval:
     r = FIELD_RANGES[path]
     lo, lo_closed = (r.lo, r.lo_incl) if r.lo is not None else (Fraction(-MAX_INTEGER), False)
-    hi, hi_closed = (r.hi, r.hi_incl) if r.hi is not None else (Fraction(MAX_INTEGER), False)
+    # No upper bound but the contract's 18 digits, a limit of writing rather than of the policy:
+    # unbounded, so a range that follows from it says "no bound" (max null), not 10^16 yuan.
+    hi, hi_closed = (r.hi, r.hi_incl) if r.hi is not None else (None, False)
     return Interval(lo, lo_closed, hi, hi_closed)
 
 

@@ -44,6 +44,14 @@ def test_a_partial_self_check_words_its_reasons_too(world):
     assert "tier_" not in said and "yuan" not in said
 
 
+def test_an_amount_with_no_upper_bound_says_so(world):
+    client, _ = world
+    c = client()
+    page = c.post("/check", data={**example_form(c), "packaging.order_value_yuan": ""}).text
+    levy = re.search(r'data-outcome="packaging_levy".*?<span class="amount">(.*?)</span>', page, re.S).group(1)
+    assert "0.00 起，无上限" in levy and "000,000,000" not in levy, levy
+
+
 def test_contract_problems_are_said_in_chinese(world):
     client, _ = world
     c = client()
