@@ -289,56 +289,24 @@ def findings_thresholds(book, dates, envs, add) -> set:
                 if cmp is not test:
                     continue  # only a whole test decides whether a reason fires
                 verdict = always(op, r, v)
+                said = {
+                    "date": d.isoformat(),
+                    "code": code,
+                    "path": path,
+                    "op": op,
+                    "value": fmt_plain(v),
+                    "range": r.text(),
+                }
                 if verdict is True and what == "criterion":
                     never_fire.add((o.name if o else None, code))
-                    add(
-                        "error",
-                        file,
-                        ckey,
-                        _said(
-                            "never_fires",
-                            date=d.isoformat(),
-                            code=code,
-                            path=path,
-                            op=op,
-                            value=fmt_plain(v),
-                            range=r.text(),
-                        ),
-                        dedupe=(file, ckey, "never"),
-                    )
+                    message, tag = _said("never_fires", **said), "never"
                 elif verdict is False and what == "criterion":
-                    add(
-                        "error",
-                        file,
-                        ckey,
-                        _said(
-                            f"always_fires_{o.kind}",
-                            date=d.isoformat(),
-                            code=code,
-                            path=path,
-                            op=op,
-                            value=fmt_plain(v),
-                            range=r.text(),
-                            outcome=o.name,
-                        ),
-                        dedupe=(file, ckey, "always"),
-                    )
+                    message, tag = _said(f"always_fires_{o.kind}", **said, outcome=o.name), "always"
                 elif verdict is False and what == "applies":
-                    add(
-                        "error",
-                        file,
-                        ckey,
-                        _said(
-                            "never_applies",
-                            date=d.isoformat(),
-                            code=code,
-                            path=path,
-                            op=op,
-                            value=fmt_plain(v),
-                            range=r.text(),
-                        ),
-                        dedupe=(file, ckey, "na"),
-                    )
+                    message, tag = _said("never_applies", **said), "na"
+                else:
+                    continue
+                add("error", file, ckey, message, dedupe=(file, ckey, tag))
     return never_fire
 
 
