@@ -73,8 +73,17 @@ def log_cmd(since, until, actor, entity, entity_id, fmt, store):
             continue
         who = e.actor if e.actor_name == e.actor else f"{e.actor} ({e.actor_name})"
         click.echo(
-            f"{e.seq:>6}  {shown_time(e.at)}  {who:24} {e.action:16} {e.entity} {e.entity_id} ({e.fieldset})"
-            + (f"  {e.summary}" if e.summary else "")
+            t(
+                "record_cli.audit.entry",
+                seq=f"{e.seq:>6}",
+                at=shown_time(e.at),
+                who=f"{who:24}",
+                action=f"{e.action:16}",
+                entity=t(f"record_cli.audit.entity.{e.entity}") if e.entity in ENTITIES else e.entity,
+                id=e.entity_id,
+                fieldset=e.fieldset,
+            )
+            + (f"  {e.summary}" if e.summary else "")  # as the chain keeps it
         )
     if fmt == "text":
         click.echo(t("record_cli.audit.links", n=len(entries)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy.exc import OperationalError
@@ -27,6 +28,7 @@ from engine.records import service as records
 from engine.records import views as records_view
 from engine.records.batch_files import Row, file_rows
 from engine.records.batch_files import batch_format as batch_file_format
+from engine.records.replaying import COMPARED
 from engine.records.store.models import SubmissionIn, TelemetryIn
 
 __all__ = ["DB_HELP", "hide_password", "masked_url", "register", "with_store"]
@@ -171,7 +173,7 @@ class _Tally:
             sub = self.last = r.submission
             label = sub.application_id or t("record_cli.submit.no_id")
             ver = t("record_cli.submit.version", version=sub.version) if sub.version else ""
-            said = dict(label=label, version=ver, where=row.where, id=sub.id)
+            said: dict[str, Any] = dict(label=label, version=ver, where=row.where, id=sub.id)
             if r.outcome == "unchanged":
                 lines.append(t("record_cli.submit.unchanged", **said, same=sub.version, sha=sub.sha256[:12]))
             elif r.outcome == "rejected":
@@ -410,7 +412,8 @@ def replay(application_id, decision_id, book, store):
     click.echo(t("record_cli.replay.head", decision=r.decision_id, app=r.application_id, digest=r.stored_digest))
     if r.ruleset_changed:
         click.echo(t("record_cli.replay.ruleset_changed", current=r.current_digest))
-    click.echo(t("record_cli.replay.compared", compared=r.compared))
+    compared = t("record_cli.replay.everything") if r.compared == COMPARED else r.compared
+    click.echo(t("record_cli.replay.compared", compared=compared))
     if r.identical:
         click.echo(t("record_cli.replay.identical"))
         click.echo(t("record_cli.replay.trace_identical" if r.trace_identical else "record_cli.replay.trace_differs"))
