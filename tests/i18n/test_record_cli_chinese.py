@@ -42,7 +42,8 @@ def tour(lang: str, folder) -> tuple[dict[str, str], set[str]]:
         r = run(lang, *args, input=input)
         if code is not None:
             assert r.exit_code == code, (args, r.output, r.stderr)
-        said[" ".join(map(str, args)).replace(str(folder), "…")] = r.stdout + r.stderr
+        line = " ".join(map(str, args)).replace(str(folder), "…")
+        said[line if line not in said else f"{line} (#{len(said)})"] = r.stdout + r.stderr
         return r
 
     for name, role in STAFF:
