@@ -5,6 +5,7 @@ list and show are in looking.py; opening the record (--db) is in opening.py."""
 from __future__ import annotations
 
 import gc
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from engine.i18n import language, t
 from engine.i18n.problems import problem
 from engine.records import service as records
 from engine.records import views as records_view
-from engine.records.batch_files import Row, file_rows
+from engine.records.batch_files import CHANGED, NOT_STORED, Row, file_rows
 from engine.records.batch_files import batch_format as batch_file_format
 from engine.records.replaying import COMPARED
 from engine.records.store.models import SubmissionIn, TelemetryIn
@@ -208,10 +209,15 @@ def _why(why: str | None) -> str:
     text = why or ""
     if language() == "en":
         return text
-    head, sep, tail = text.rpartition("; ")
-    if sep and tail == "not stored":
-        return f"{problem(head)}；{t('record_cli.submit.not_stored')}"
-    return problem(text)
+    head, stored = (text.removesuffix(NOT_STORED), True) if text.endswith(NOT_STORED) else (text, False)
+    unread = re.fullmatch(r"cannot be read \((.*)\)", head)
+    if head == CHANGED:
+        said = t("record_cli.submit.changed")
+    elif unread:
+        said = t("record_cli.submit.cannot_read", why=unread.group(1))
+    else:
+        said = problem(head)
+    return said + (t("record_cli.submit.not_stored") if stored else "")
 
 
 def _read_submission(name: str) -> bytes:
