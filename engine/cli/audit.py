@@ -9,6 +9,7 @@ import click
 
 from engine.cli.common import domain_errors
 from engine.cli.opening import reading_store
+from engine.cli.saying import pad, width
 from engine.cst import CST, shown_time
 from engine.i18n import t
 from engine.records.audit import ENTITIES, log
@@ -35,8 +36,9 @@ def verify(store):
         click.echo(t("record_cli.audit.intact", links=r.links, rows=r.rows, head=head))
         return
     click.echo(t("record_cli.audit.broken", n=len(r.findings), links=r.links, rows=r.rows, head=head))
+    first = t("record_cli.audit.first")
     for i, f in enumerate(r.findings):
-        click.echo(t("record_cli.audit.first" if i == 0 else "record_cli.audit.indent") + f.message)
+        click.echo((first if i == 0 else pad("", width(first))) + f.message)
     sys.exit(1)
 
 

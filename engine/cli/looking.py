@@ -214,7 +214,7 @@ def show(application_id, fmt, reading):
                 number=n["number"] or t("record_cli.show.unnumbered"),
                 decision=n["decision_id"],
                 kind=t(f"record_cli.notice_kind.{n['kind']}"),
-                lang=n["lang"],
+                language=n["lang"],
                 format=n["format"],
                 date=n["notice_date"],
                 by=n["issued_by"],

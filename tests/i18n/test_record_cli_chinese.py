@@ -78,6 +78,7 @@ def tour(lang: str, folder) -> tuple[dict[str, str], set[str]]:
         go("show", a, "--db", db)
     go("show", "NO-SUCH-APP", "--db", db, code=1)
     go("notice", app, "--db", db, "--by", "chen", "--out", folder / "notices")
+    go("show", app, "--db", db)  # with its notices
     go("replay", app, "--db", db)
     go("export", "--db", db, "--out", folder / "decisions.csv")
     go("audit", "verify", "--db", db)
