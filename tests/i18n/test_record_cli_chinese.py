@@ -90,6 +90,7 @@ def tour(lang: str, folder) -> tuple[dict[str, str], set[str]]:
     go("users", "disable", "chen", "--db", db)
     go("evaluate", BATCH / "applications.csv", "--out", folder / "o.jsonl")
     go("verify-backends", "--n", "200")
+    go("evaluate-columnar", BATCH / "applications.jsonl", "--out", folder / "columnar.csv")
     go("template", "--out", folder / "template.xlsx")
     log = go("audit", "log", "--db", db).stdout.splitlines()
     del said["audit log --db " + db.replace(str(folder), "…")]
@@ -178,6 +179,11 @@ def test_the_english_lines_are_the_ones_scripts_parse(tours):
     assert re.search(r"^audit chain intact: \d+ links, \d+ rows; head [0-9a-f]{64} \(link \d+\)$", verify, re.M)
     assert re.search(r"^\d+ decision\(s\) exported$", first(said, "export"), re.M)
     assert "0 disagreements" in first(said, "verify-backends")
+    assert re.search(
+        r"^decided 4, rejected 1, total 5 in \d+\.\d\d s \([\d,]+ applications/s\)$",
+        first(said, "evaluate-columnar"),
+        re.M,
+    )
 
 
 def test_in_chinese_the_same_lines_say_it_in_chinese(tours):
