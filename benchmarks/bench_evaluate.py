@@ -42,6 +42,8 @@ from engine.contract.application import parse_application  # noqa: E402
 from engine.rulebook.evaluate import Env, field_values  # noqa: E402
 from engine.rulebook.loader import load_rulebook  # noqa: E402
 
+os.environ["SHUANGTAN_LANG"] = "en"  # Chinese by default: the subprocesses' lines are read in English
+
 REGIONS = ["140100", "140200", "140300", "140400", "140500", "140600", "140700", "140800", "140900", "141000", "141100"]
 CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 

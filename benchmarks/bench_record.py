@@ -55,6 +55,7 @@ from engine.records.store import open_store  # noqa: E402
 ARG_BYTES = 64 * 1024  # file names per `submit` call: well under any ARG_MAX
 ENV = {k: v for k, v in os.environ.items() if k != "SHUANGTAN_DB"}  # every command names its --db
 ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # this checkout
+ENV["SHUANGTAN_LANG"] = "en"  # Chinese by default: the lines counted here are read in English
 SCALE_CHUNK = 2000  # applications evaluated and inserted at a time
 BATCHES = ("jsonl", "csv", "xlsx")
 

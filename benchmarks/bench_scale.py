@@ -34,6 +34,8 @@ from engine.backends.rete.engine import ReteEngine  # noqa: E402
 from engine.contract.application import parse_application  # noqa: E402
 from engine.rulebook.loader import DEFAULT_RULES, compile_rulebook, load_rulebook, read_files  # noqa: E402
 
+os.environ["SHUANGTAN_LANG"] = "en"  # Chinese by default: the subprocesses' lines are read in English
+
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
 
 

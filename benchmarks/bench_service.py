@@ -40,6 +40,8 @@ from pgtemp import pg_database  # noqa: E402
 
 from engine.service.testing import serving  # noqa: E402
 
+os.environ["SHUANGTAN_LANG"] = "en"  # Chinese by default: the subprocesses' lines are read in English
+
 EXAMPLE = ROOT / "examples/applications/taiyuan-pv-storage-warehouse.json"
 TIMEOUT = 300.0
 BATCH = 200  # applications per POST /v1/proposals or /v1/confirmations: the record's chunk

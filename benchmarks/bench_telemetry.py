@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import subprocess
 import sys
 import time
@@ -20,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from engine.telemetry.metering import Settings, derive  # noqa: E402
 from engine.telemetry.reader import read_telemetry  # noqa: E402
+
+os.environ["SHUANGTAN_LANG"] = "en"  # the same words as the other figures (Chinese by default)
 
 YEAR = ROOT / "examples/telemetry/taiyuan-2026.csv"
 

@@ -6,6 +6,7 @@ set -euo pipefail
 out=${1:?usage: reference_outputs.sh OUT_DIR [SHUANGTAN]}
 st=${2:-"$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/shuangtan"}
 root=$(cd "$(dirname "$0")/.." && pwd)
+export SHUANGTAN_LANG=en  # Chinese by default; references are kept in English, as before
 mkdir -p "$out"
 cd "$out"
 "$st" population generate --n 20000 --seed 7 --out pop.jsonl >/dev/null

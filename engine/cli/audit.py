@@ -9,7 +9,9 @@ import click
 
 from engine.cli.common import domain_errors
 from engine.cli.opening import reading_store
+from engine.cli.saying import pad, width
 from engine.cst import CST, shown_time
+from engine.i18n import t
 from engine.records.audit import ENTITIES, log
 from engine.records.audit import verify as verify_chain
 
@@ -29,13 +31,14 @@ def verify(store):
     verifies again, but no longer ends at that head.
     """
     r = verify_chain(store)
-    head = f"; head {r.head_hash} (link {r.head_seq})" if r.head_hash else ""
+    head = t("record_cli.audit.head", hash=r.head_hash, seq=r.head_seq) if r.head_hash else ""
     if r.ok:
-        click.echo(f"audit chain intact: {r.links} links, {r.rows} rows{head}")
+        click.echo(t("record_cli.audit.intact", links=r.links, rows=r.rows, head=head))
         return
-    click.echo(f"audit chain BROKEN: {len(r.findings)} finding(s) in {r.links} links, {r.rows} rows{head}")
+    click.echo(t("record_cli.audit.broken", n=len(r.findings), links=r.links, rows=r.rows, head=head))
+    first = t("record_cli.audit.first")
     for i, f in enumerate(r.findings):
-        click.echo(f"{'first: ' if i == 0 else '       '}{f.message}")
+        click.echo((first if i == 0 else pad("", width(first))) + f.message)
     sys.exit(1)
 
 
@@ -46,10 +49,10 @@ def _when(ctx, param, value):
     try:
         if len(value) == 10:
             return dt.date.fromisoformat(value)
-        t = dt.datetime.fromisoformat(value)
-        return t if t.tzinfo else t.replace(tzinfo=CST)
+        at = dt.datetime.fromisoformat(value)
+        return at if at.tzinfo else at.replace(tzinfo=CST)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM (China Standard Time)") from None
+        raise click.BadParameter(t("record_cli.audit.not_when", value=repr(value))) from None
 
 
 @audit.command("log")
@@ -64,7 +67,7 @@ def _when(ctx, param, value):
 def log_cmd(since, until, actor, entity, entity_id, fmt, store):
     """Who did what to which row and when, oldest first (times in China Standard Time)."""
     if entity_id is not None and entity is None:
-        raise click.UsageError("--id goes with --entity")
+        raise click.UsageError(t("record_cli.audit.id_needs_entity"))
     entries = log(store, since, until, actor, entity, entity_id)
     for e in entries:
         if fmt == "json":
@@ -72,11 +75,20 @@ def log_cmd(since, until, actor, entity, entity_id, fmt, store):
             continue
         who = e.actor if e.actor_name == e.actor else f"{e.actor} ({e.actor_name})"
         click.echo(
-            f"{e.seq:>6}  {shown_time(e.at)}  {who:24} {e.action:16} {e.entity} {e.entity_id} ({e.fieldset})"
-            + (f"  {e.summary}" if e.summary else "")
+            t(
+                "record_cli.audit.entry",
+                seq=f"{e.seq:>6}",
+                at=shown_time(e.at),
+                who=f"{who:24}",
+                action=f"{e.action:16}",
+                entity=t(f"record_cli.audit.entity.{e.entity}") if e.entity in ENTITIES else e.entity,
+                id=e.entity_id,
+                fieldset=e.fieldset,
+            )
+            + (f"  {e.summary}" if e.summary else "")  # as the chain keeps it
         )
     if fmt == "text":
-        click.echo(f"{len(entries)} link(s)")
+        click.echo(t("record_cli.audit.links", n=len(entries)))
 
 
 def register(group):

@@ -162,7 +162,9 @@ def evaluate(
         try:
             src = open(input_path, "rb", buffering=SNIFF)
         except OSError as exc:
-            raise click.BadParameter(f"cannot read {input_path}: {system_problem(exc)}", param_hint="INPUT") from None
+            raise click.BadParameter(
+                t("record_cli.batch.cannot_read", path=input_path, why=system_problem(exc)), param_hint="INPUT"
+            ) from None
     outputs = {"--out": out_path, "--rejects": rejects_path}
     with terminated_cleanly(), output_errors(outputs), contextlib.ExitStack() as stack:
         stack.enter_context(src)
@@ -176,7 +178,9 @@ def evaluate(
             records = out.regions(records)
         bar = None
         if progress_wanted() and input_path != "-":
-            bar = click.progressbar(length=Path(input_path).stat().st_size, label="deciding", file=sys.stderr)
+            bar = click.progressbar(
+                length=Path(input_path).stat().st_size, label=t("record_cli.batch.deciding"), file=sys.stderr
+            )
             records = _counted(records, bar)
         try:
             for ok, line in decide_stream(book, records, jobs, partial):
@@ -201,13 +205,21 @@ def evaluate(
                 bar.render_finish()
     elapsed = time.perf_counter() - started
     rate = decided / elapsed if elapsed > 0 else 0
+    processes = t("record_cli.batch.processes" if jobs > 1 else "record_cli.batch.process", n=jobs)
     click.echo(
-        f"decided {decided}, rejected {rejected}, total {decided + rejected} "
-        f"in {elapsed:.2f} s ({rate:,.0f} decisions/s, {jobs} process{'es' if jobs > 1 else ''})",
+        t(
+            "record_cli.batch.done",
+            decided=decided,
+            rejected=rejected,
+            total=decided + rejected,
+            seconds=f"{elapsed:.2f}",
+            rate=f"{rate:,.0f}",
+            jobs=processes,
+        ),
         err=True,
     )
     if rejected and not rejects_path:
-        click.echo("note: rejected records were not kept; pass --rejects FILE to keep them", err=True)
+        click.echo(t("record_cli.batch.rejects_note"), err=True)
 
 
 def _counted(records, bar):

@@ -6,12 +6,8 @@ import click
 
 from engine.cli.common import domain_errors
 from engine.cli.opening import with_reading, with_store
+from engine.i18n.catalogue import t
 from engine.records.store.direct import head_revision
-
-TEXT = {
-    "upgraded": "the record at {url} is at schema revision {head} (this shuangtan's), its application state current",
-    "status": "schema revision {current}, this shuangtan's: read-only commands can read the record",
-}
 
 
 @click.group()
@@ -30,7 +26,7 @@ def upgrade(store):
     """
     from engine.cli.opening import masked_url
 
-    click.echo(TEXT["upgraded"].format(url=masked_url(store.url), head=head_revision()))
+    click.echo(t("record_cli.db.upgraded", url=masked_url(store.url), head=head_revision()))
 
 
 @db.command()
@@ -40,7 +36,7 @@ def status(reading):
     """Whether read-only commands can read the record: its schema revision is this shuangtan's
     (else exit 2, naming the record's revision and what to run)."""
     current = reading.rows("SELECT version_num FROM alembic_version")[0][0]
-    click.echo(TEXT["status"].format(current=current))
+    click.echo(t("record_cli.db.status", current=current))
 
 
 def register(group):

@@ -12,19 +12,14 @@ import sys
 
 import click
 
+from engine.cli import saying
 from engine.cli.common import domain_errors
 from engine.cli.opening import with_reading
 from engine.cst import as_cst, shown_time
+from engine.i18n.catalogue import t
+from engine.i18n.problems import problem
 
 DEFAULT_LIMIT = 50
-TEXT = {
-    "all": "{total:,} application(s)",
-    "page": "{shown:,} of {total:,} application(s) (newest first, from number {first:,}); "
-    "--offset {next} for the next {limit}, --limit N for more at once, --all for every one",
-    "past": "0 of {total:,} application(s): --offset {offset} is past the last",
-    "not_found": "{app}: no submission with this application id on record",
-    "all_and_limit": "--all lists every application: give it without --limit and --offset",
-}
 
 
 def date_value(ctx, param, value):
@@ -33,7 +28,7 @@ def date_value(ctx, param, value):
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+        raise click.BadParameter(t("record_cli.list.not_a_date", value=repr(value))) from None
 
 
 def outcome_value(ctx, param, value):
@@ -68,16 +63,19 @@ def filter_options(fn):
 
 
 def _line(a: dict) -> str:
-    granted = ",".join(k for k, v in a["statuses"].items() if v == "granted")
-    which = f"decision {a['decision_id']}" if a["decision_id"] else ""
+    granted = [k for k, v in a["statuses"].items() if v == "granted"]
+    which = t("record_cli.list.decision", id=a["decision_id"]) if a["decision_id"] else ""
     if a["proposal_id"]:
-        which = f"proposal {a['proposal_id']}"
+        which = t("record_cli.list.proposal", id=a["proposal_id"])
     rejected = a["rejected_versions"]
-    rejected_note = f"  (v{', v'.join(map(str, rejected))} rejected)" if rejected else ""
+    rejected_note = t("record_cli.list.rejected_versions", versions=saying.versions(rejected)) if rejected else ""
+    version = a["current_version"] or a["latest_version"] or "-"
     return (
-        f"{a['application_id'] or '-':24} v{a['current_version'] or a['latest_version'] or '-':<3} {a['status']:9} "
-        f"{a['region_code'] or '------'} {as_cst(a['received_at']):%Y-%m-%d} {which:12} "
-        f"{a['enterprise_name'] or ''}" + (f"  granted: {granted}" if granted else "") + rejected_note
+        f"{a['application_id'] or '-':24} v{version:<3} {saying.pad(saying.state(a['status']), 9)} "
+        f"{a['region_code'] or '------'} {as_cst(a['received_at']):%Y-%m-%d} {saying.pad(which, 12)} "
+        f"{a['enterprise_name'] or ''}"
+        + (t("record_cli.list.granted", outcomes=saying.outcomes(granted)) if granted else "")
+        + rejected_note
     )
 
 
@@ -103,7 +101,7 @@ def list_cmd(status, region, outcome, since, until, limit, offset, every, fmt, r
     from engine.records.browse import Filters, page
 
     if every and (limit is not None or offset):
-        raise click.UsageError(TEXT["all_and_limit"])
+        raise click.UsageError(t("record_cli.list.all_and_limit"))
     limit = None if every else (limit or DEFAULT_LIMIT)
     got = page(reading, Filters(status, region, outcome, since, until), limit, offset, newest_first=True)
     if fmt == "json":
@@ -116,12 +114,17 @@ def list_cmd(status, region, outcome, since, until, limit, offset, every, fmt, r
             click.echo(_line(a))
     shown = len(got.rows)
     if shown == got.total and not offset:
-        footer = TEXT["all"].format(total=got.total)
+        footer = t("record_cli.list.all", total=f"{got.total:,}")
     elif not shown:
-        footer = TEXT["past"].format(total=got.total, offset=offset)
+        footer = t("record_cli.list.past", total=f"{got.total:,}", offset=offset)
     else:
-        footer = TEXT["page"].format(
-            shown=shown, total=got.total, first=offset + 1, next=offset + shown, limit=limit or shown
+        footer = t(
+            "record_cli.list.page",
+            shown=f"{shown:,}",
+            total=f"{got.total:,}",
+            first=f"{offset + 1:,}",
+            next=offset + shown,
+            limit=limit or shown,
         )
     if fmt == "text":
         click.echo(footer)
@@ -141,90 +144,146 @@ def show(application_id, fmt, reading):
 
     a = read_application(reading, application_id)
     if a is None:
-        raise click.ClickException(TEXT["not_found"].format(app=application_id))
+        raise click.ClickException(t("record_cli.show.not_found", app=application_id))
     if fmt == "json":
         click.echo(dumps(a, indent=2))
         return
     echo = click.echo
     echo(
-        f"{a['application_id']}  {a['enterprise_name'] or ''} ({a['credit_code'] or '?'}, {a['region_code'] or '?'})  "
-        f"status {a['status']}"
+        t(
+            "record_cli.show.head",
+            app=a["application_id"],
+            name=a["enterprise_name"] or "",
+            code=a["credit_code"] or "?",
+            region=a["region_code"] or "?",
+            status=saying.state(a["status"]),
+        )
     )
     if a["rejected_versions"]:
         echo(
-            f"note: v{', v'.join(map(str, a['rejected_versions']))} rejected; the application stands on "
-            f"v{a['current_version']} and its decisions"
+            t(
+                "record_cli.show.rejected_note",
+                versions=saying.versions(a["rejected_versions"]),
+                current=a["current_version"],
+            )
         )
-    echo("versions:")
+    echo(t("record_cli.show.versions"))
     for v in a["versions"]:
         echo(
-            f"  v{v['version']}  submission {v['id']}  {shown_time(v['received_at'])}  by {v['submitted_by']}  "
-            f"sha256 {v['sha256'][:16]}…  {v['status']}  {v['filename'] or ''}"
+            t(
+                "record_cli.show.version",
+                version=v["version"],
+                id=v["id"],
+                at=shown_time(v["received_at"]),
+                by=v["submitted_by"],
+                sha=v["sha256"][:16],
+                status=saying.state(v["status"]),
+                file=v["filename"] or "",
+            )
         )
         for e in v["errors"]:
-            echo(f"      {e['path']}: {e['message']}")
+            echo(f"      {e['path']}: {problem(e['message'])}")
     if a["telemetry"]:
-        echo("telemetry:")
-    for t in a["telemetry"]:
+        echo(t("record_cli.show.telemetry"))
+    for m in a["telemetry"]:
         echo(
-            f"  {t['id']}  submission {t['submission_id']}  {shown_time(t['received_at'])}  "
-            f"sha256 {t['sha256'][:16]}…  {'valid' if t['valid'] else 'INVALID'}  {t['filename'] or ''}"
-            + (f"  system {t['system_id']}" if t["system_id"] else "")
+            t(
+                "record_cli.show.telemetry_line",
+                id=m["id"],
+                submission=m["submission_id"],
+                at=shown_time(m["received_at"]),
+                sha=m["sha256"][:16],
+                valid=saying.state("valid" if m["valid"] else "invalid"),
+                file=m["filename"] or "",
+                system=t("record_cli.show.system", system=m["system_id"]) if m["system_id"] else "",
+            )
         )
-        for problem in t["problems"][:20]:
-            echo(f"      {problem}")
-        if len(t["problems"]) > 20:
-            echo(f"      … {len(t['problems']) - 20} more (--format json lists them all)")
-    echo("decisions:")
+        for said in m["problems"][:20]:
+            echo(f"      {problem(said)}")
+        if len(m["problems"]) > 20:
+            echo(t("record_cli.show.more_problems", n=len(m["problems"]) - 20))
+    echo(t("record_cli.show.decisions"))
     for d in a["decisions"]:
         _decision(d, echo)
-    echo("notices:")
+    echo(t("record_cli.show.notices"))
     for n in a["notices"]:
         echo(
-            f"  {n['id']}  {n['number'] or '(unnumbered)'}  decision {n['decision_id']}  {n['kind']} {n['lang']} "
-            f"{n['format']}  dated {n['notice_date']}  by {n['issued_by']}  {n['filename']}"
+            t(
+                "record_cli.show.notice",
+                id=n["id"],
+                number=n["number"] or t("record_cli.show.unnumbered"),
+                decision=n["decision_id"],
+                kind=t(f"record_cli.notice_kind.{n['kind']}"),
+                language=n["lang"],
+                format=n["format"],
+                date=n["notice_date"],
+                by=n["issued_by"],
+                file=n["filename"],
+            )
         )
     if not a["notices"]:
-        echo("  none")
+        echo(t("record_cli.show.none"))
     sys.stdout.flush()
 
 
 def _decision(d: dict, echo) -> None:
-    state = {
-        "in_force": "in force",
-        "proposed": "proposed, awaiting review",
-        "returned": "returned",
-        "superseded": f"superseded by {d['superseded_by']}",
-    }[d["state"]]
+    if d["state"] == "superseded":
+        state = t("record_cli.show.superseded", by=d["superseded_by"])
+    else:
+        state = t(f"record_cli.show.{d['state']}")
     echo(
-        f"  {d['id']}  proposed {shown_time(d['decided_at'])}  by {d['officer']}  submission {d['submission_id']}  "
-        f"ruleset {d['ruleset_version']} {d['ruleset_digest'][:19]}…  {state}"
-        + (f"  replaces {d['supersedes_id']}" if d["supersedes_id"] else "")
+        t(
+            "record_cli.show.decision",
+            id=d["id"],
+            at=shown_time(d["decided_at"]),
+            by=d["officer"],
+            submission=d["submission_id"],
+            version=d["ruleset_version"],
+            digest=d["ruleset_digest"][:19],
+            state=state,
+            replaces=t("record_cli.show.replaces", id=d["supersedes_id"]) if d["supersedes_id"] else "",
+        )
     )
     if d["opinion"]:
-        echo(f"      opinion ({d['officer']}): {d['opinion']}")
+        echo(t("record_cli.show.opinion", by=d["officer"], opinion=d["opinion"]))
     if d["reviewer"]:
-        verb = "confirmed" if d["state"] in ("in_force", "superseded") else "returned"
-        echo(
-            f"      {verb} {shown_time(d['reviewed_at'])} by {d['reviewer']}"
-            + (f": {d['review_opinion']}" if d["review_opinion"] else "")
-        )
+        verb = "confirmed" if d["state"] in ("in_force", "superseded") else "returned_by"
+        said = t("record_cli.show.review_opinion", opinion=d["review_opinion"]) if d["review_opinion"] else ""
+        echo(t(f"record_cli.show.{verb}", at=shown_time(d["reviewed_at"]), by=d["reviewer"], opinion=said))
     for h in d["holds"]:
-        echo(f"      held: {h['code']} on {h['outcome']}: {h['message']}")
+        echo(
+            t(
+                "record_cli.show.held",
+                code=h["code"],
+                outcome=saying.outcome(h["outcome"]),
+                message=problem(h["message"]),
+            )
+        )
     for o in d["overrides"]:
         echo(
-            f"      override {o['outcome']}: {o['engine']['status']} {o['engine']['amount'] or ''} -> "
-            f"{o['decided']['status']} {o['decided']['amount'] or ''} by {o['by']}: {o['reason']}"
+            t(
+                "record_cli.show.override",
+                outcome=saying.outcome(o["outcome"]),
+                engine_status=saying.status(o["engine"]["status"]),
+                engine_amount=o["engine"]["amount"] or "",
+                status=saying.status(o["decided"]["status"]),
+                amount=o["decided"]["amount"] or "",
+                by=o["by"],
+                reason=o["reason"],
+            )
         )
-    echo("      " + ", ".join(f"{k} {v}" for k, v in d["statuses"].items()))
+    echo(t("record_cli.show.statuses", statuses=saying.statuses(d["statuses"].items())))
+    notes = "" if d["history_agrees"] in (None, True) else t("record_cli.show.history_overruled")
+    if d["telemetry_id"] is not None:
+        notes += t("record_cli.show.metered", id=d["telemetry_id"]) + (
+            "" if d["metering_agrees"] else t("record_cli.show.meter_differs")
+        )
     echo(
-        f"      subsidy {d['totals']['subsidy_yuan']} yuan, levy {d['totals']['levy_yuan']} yuan"
-        + ("" if d["history_agrees"] in (None, True) else "; declared history overruled by the record")
-        + (
-            ""
-            if d["telemetry_id"] is None
-            else f"; metered (telemetry {d['telemetry_id']})"
-            + ("" if d["metering_agrees"] else ", declared values differ from the meter")
+        t(
+            "record_cli.show.totals",
+            subsidy=saying.money(d["totals"]["subsidy_yuan"]),
+            levy=saying.money(d["totals"]["levy_yuan"]),
+            notes=notes,
         )
     )
 

@@ -20,13 +20,10 @@ import click
 from engine.cli.common import InputError
 from engine.cli.extras import MissingExtraError, needs_extras
 from engine.errors import internal_reason
+from engine.i18n.catalogue import t
 from engine.records.store.direct import ENV_VAR, SchemaMismatch, parse_url, resolve_url
 
 DB_HELP = f"Database URL (SQLAlchemy); default sqlite:///shuangtan.db in the working directory, or ${ENV_VAR}."
-TEXT = {
-    "cannot_open": "cannot open the record at {url}: {why}",
-    "failed": "the record at {url} failed: {why}",
-}
 
 db_option = click.option("--db", "db_url", envvar=ENV_VAR, default=None, metavar="URL", help=DB_HELP)
 
@@ -56,7 +53,9 @@ def hide_password(text: str, url: str) -> str:
 
 
 def _say(key: str, url: str, exc: BaseException) -> click.ClickException:
-    return click.ClickException(hide_password(TEXT[key].format(url=masked_url(url), why=first_line(exc)), url))
+    return click.ClickException(
+        hide_password(t(f"record_cli.opening.{key}", url=masked_url(url), why=first_line(exc)), url)
+    )
 
 
 def _open(url: str, migrate: bool):

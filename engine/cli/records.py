@@ -5,13 +5,16 @@ list and show are in looking.py; opening the record (--db) is in opening.py."""
 from __future__ import annotations
 
 import gc
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy.exc import OperationalError
 
 from engine.atomic import open_replacing
+from engine.cli import saying
 from engine.cli.common import InputError, OutputPath, distinct_files, domain_errors, rulebook_options, writing
 from engine.cli.looking import date_value, filter_options
 from engine.cli.opening import DB_HELP, hide_password, masked_url, reading_store, with_store
@@ -20,11 +23,13 @@ from engine.cli.telemetry import telemetry_options
 from engine.contract.bounds import MAX_DOCUMENT_BYTES, read_bounded
 from engine.contract.jsontext import SIZE_TEXT
 from engine.errors import INTERNAL_ERROR, ShuangtanError, internal_reason
-from engine.i18n import t
+from engine.i18n import language, t
+from engine.i18n.problems import problem
 from engine.records import service as records
 from engine.records import views as records_view
-from engine.records.batch_files import Row, file_rows
+from engine.records.batch_files import CHANGED, NOT_STORED, Row, file_rows
 from engine.records.batch_files import batch_format as batch_file_format
+from engine.records.replaying import COMPARED
 from engine.records.store.models import SubmissionIn, TelemetryIn
 
 __all__ = ["DB_HELP", "hide_password", "masked_url", "register", "with_store"]
@@ -45,16 +50,22 @@ def _attach(store, app_id, path, system_id, who, book):
         system_id=system_id,
         format="parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv",
     )
-    t = records.attach_telemetry(store, app_id, item, book)
-    if t.valid:
+    kept = records.attach_telemetry(store, app_id, item, book)
+    if kept.valid:
         click.echo(
-            f"telemetry  {app_id}  {path.name}: telemetry {t.id}, sha256 {t.sha256[:16]}…, "
-            f"attached to submission {t.submission_id}"
+            t(
+                "record_cli.submit.telemetry_attached",
+                app=app_id,
+                file=path.name,
+                id=kept.id,
+                sha=kept.sha256[:16],
+                submission=kept.submission_id,
+            )
         )
-        return t
-    lines = "\n".join(f"  {p}" for p in t.problems)
+        return kept
+    lines = "\n".join(f"  {problem(p)}" for p in kept.problems)
     raise InputError(
-        f"invalid telemetry {path.name} (telemetry {t.id}, kept on record; {len(t.problems)} problem(s)):\n{lines}"
+        t("record_cli.submit.telemetry_invalid", file=path.name, id=kept.id, n=len(kept.problems), lines=lines)
     )
 
 
@@ -96,9 +107,9 @@ def submit(files, person, corrects, encoding, telemetry_path, system_id, book, s
     """
     single = len(files) == 1 and batch_file_format(files[0]) is None
     if telemetry_path is not None and not single:
-        raise click.UsageError("--telemetry goes with exactly one application FILE (.json)")
+        raise click.UsageError(t("record_cli.submit.telemetry_one_file"))
     if corrects is not None and not single:
-        raise click.UsageError("--corrects goes with exactly one application FILE (.json)")
+        raise click.UsageError(t("record_cli.submit.corrects_one_file"))
     # what start-up built (modules, the rulebook) is never garbage: the collections a batch
     # triggers then walk only the batch's own objects
     gc.freeze()
@@ -113,15 +124,17 @@ def submit(files, person, corrects, encoding, telemetry_path, system_id, book, s
             chunk = []
     tally.report(chunk, store)
     what = (
-        f"{len(files)} file(s)" if tally.seen == len(files) else f"{tally.seen} submission(s) from {len(files)} file(s)"
+        t("record_cli.submit.files", n=len(files))
+        if tally.seen == len(files)
+        else t("record_cli.submit.submissions", seen=tally.seen, n=len(files))
     )
-    click.echo(f"{what}: {tally.seen - tally.rejected} accepted, {tally.rejected} rejected")
+    click.echo(t("record_cli.submit.tally", what=what, accepted=tally.seen - tally.rejected, rejected=tally.rejected))
     if tally.rejected:
         sys.exit(1)
     if telemetry_path is not None:
         sub = tally.last
         if sub is None or sub.application_id is None:
-            raise InputError("the application has no readable application id to attach telemetry to")
+            raise InputError(t("record_cli.submit.no_app_id"))
         _attach(store, sub.application_id, telemetry_path, system_id, person, book)
 
 
@@ -134,7 +147,7 @@ def _rows(files, who: str, corrects: str | None, encoding: str | None = None):
             continue
         raw = _read_submission(name)
         if len(raw) > MAX_DOCUMENT_BYTES:  # not read further, so not stored: it was not received whole
-            yield Row(name, None, f"{SIZE_TEXT}; not stored")
+            yield Row(name, None, f"{SIZE_TEXT}; not stored")  # the contract's words: said in _why
             continue
         yield Row(name, SubmissionIn(raw=raw, filename=shown, submitted_by=who, corrects=corrects))
 
@@ -155,27 +168,56 @@ class _Tally:
             self.seen += 1
             if row.item is None:
                 self.rejected += 1
-                lines.append(f"rejected   {row.where}: {row.why}")
+                lines.append(t("record_cli.submit.row_rejected", where=row.where, why=_why(row.why)))
                 continue
             r = next(receipts)
             sub = self.last = r.submission
-            label = sub.application_id or "(no readable application id)"
-            ver = f" v{sub.version}" if sub.version else ""
+            label = sub.application_id or t("record_cli.submit.no_id")
+            ver = t("record_cli.submit.version", version=sub.version) if sub.version else ""
+            said: dict[str, Any] = dict(label=label, version=ver, where=row.where, id=sub.id)
             if r.outcome == "unchanged":
-                lines.append(f"unchanged  {label}{ver}  {row.where}: {r.note}")
+                lines.append(t("record_cli.submit.unchanged", **said, same=sub.version, sha=sub.sha256[:12]))
             elif r.outcome == "rejected":
                 self.rejected += 1
-                lines.append(f"rejected   {label}{ver}  {row.where}: submission {sub.id}, kept on record")
+                lines.append(t("record_cli.submit.rejected", **said))
                 click.echo("\n".join(lines))  # its reasons follow it, on stderr
                 lines = []
-                click.echo("\n".join(f"    {e.path}: {e.message}" for e in sub.errors), err=True)
+                click.echo("\n".join(f"    {_problem(e.path, e.message)}" for e in sub.errors), err=True)
             else:
+                note = t("record_cli.submit.new_version", version=sub.version) if r.outcome == "new_version" else ""
                 lines.append(
-                    f"received   {label}{ver}  {row.where}: submission {sub.id}, sha256 {sub.sha256[:16]}…, "
-                    f"status {sub.status}" + (f"; {r.note}" if r.note else "")
+                    t(
+                        "record_cli.submit.received",
+                        **said,
+                        sha=sub.sha256[:16],
+                        status=saying.state(sub.status),
+                        note=note,
+                    )
                 )
         if lines:
             click.echo("\n".join(lines))
+
+
+def _problem(path: str, message: str) -> str:
+    """``path: problem``: the path as the contract names it (what a script or the row's cell
+    reader keys on), the problem in the language in force."""
+    return f"{path}: {problem(message)}"
+
+
+def _why(why: str | None) -> str:
+    """A row refused unread: the reason (English: as the contract and the files' reader word it)."""
+    text = why or ""
+    if language() == "en":
+        return text
+    head, stored = (text.removesuffix(NOT_STORED), True) if text.endswith(NOT_STORED) else (text, False)
+    unread = re.fullmatch(r"cannot be read \((.*)\)", head)
+    if head == CHANGED:
+        said = t("record_cli.submit.changed")
+    elif unread:
+        said = t("record_cli.submit.cannot_read", why=unread.group(1))
+    else:
+        said = problem(head)
+    return said + (t("record_cli.submit.not_stored") if stored else "")
 
 
 def _read_submission(name: str) -> bytes:
@@ -188,30 +230,33 @@ def _read_submission(name: str) -> bytes:
 
 
 def _decision_line(d) -> str:
-    granted = {k: v for k, v in d.statuses.items() if v in ("granted", "denied", "levied", "not_met", "exempt")}
-    sup = f" (would replace decision {d.supersedes_id})" if d.supersedes_id and d.state == "proposed" else ""
+    granted = [(k, v) for k, v in d.statuses.items() if v in ("granted", "denied", "levied", "not_met", "exempt")]
+    sup = ""
+    if d.supersedes_id and d.state == "proposed":
+        sup = t("record_cli.decision.would_replace", id=d.supersedes_id)
     if d.supersedes_id and d.state == "in_force":
-        sup = f" (replaces decision {d.supersedes_id})"
-    hist = "" if d.history_agrees in (None, True) else "; declared history differs from the record: record used"
+        sup = t("record_cli.decision.replaces", id=d.supersedes_id)
+    notes = "" if d.history_agrees in (None, True) else t("record_cli.decision.history_differs")
     if d.metering_agrees is not None:
-        hist += f"; metered (telemetry {d.telemetry_id})" + (
-            "" if d.metering_agrees else ", declared values differ from the meter: metered used"
+        notes += t("record_cli.decision.metered", id=d.telemetry_id) + (
+            "" if d.metering_agrees else t("record_cli.decision.meter_differs")
         )
-    held = "; HELD: " + ", ".join(f"{h['code']} on {h['outcome']}" for h in d.holds) if d.holds else ""
-    overridden = "; overridden: " + ", ".join(o["outcome"] for o in d.overrides) if d.overrides else ""
-    state = {
-        "proposed": "proposal {id} awaiting confirmation",
-        "in_force": "decision {id} in force",
-        "returned": "proposal {id} returned",
-        "superseded": "decision {id} superseded",
-    }[d.state].format(id=d.id)
-    return (
-        f"{state}  {d.application_id}{sup}: subsidy {d.totals['subsidy_yuan']} yuan, "
-        f"levy {d.totals['levy_yuan']} yuan; "
-        + ", ".join(f"{k} {v}" for k, v in granted.items())
-        + hist
-        + held
-        + overridden
+    if d.holds:
+        holds = ", ".join(
+            t("record_cli.decision.hold", code=h["code"], outcome=saying.outcome(h["outcome"])) for h in d.holds
+        )
+        notes += t("record_cli.decision.held", holds=holds)
+    if d.overrides:
+        notes += t("record_cli.decision.overridden", outcomes=saying.outcomes(o["outcome"] for o in d.overrides))
+    return t(
+        "record_cli.decision.line",
+        state=t(f"record_cli.decision.{d.state}", id=d.id),
+        app=d.application_id,
+        replaces=sup,
+        subsidy=saying.money(d.totals["subsidy_yuan"]),
+        levy=saying.money(d.totals["levy_yuan"]),
+        statuses=saying.statuses(granted),
+        notes=notes,
     )
 
 
@@ -240,9 +285,9 @@ def decide(application_ids, all_pending, again, person, opinion, telemetry_path,
     APP_ID) decides the storage facts; a declaration beyond tolerance is named in the decision.
     """
     if bool(application_ids) == all_pending:
-        raise click.UsageError("give APP_ID... or --all-pending (not both)")
+        raise click.UsageError(t("record_cli.decide.ids_or_all"))
     if telemetry_path is not None and len(application_ids) != 1:
-        raise click.UsageError("--telemetry goes with exactly one APP_ID")
+        raise click.UsageError(t("record_cli.decide.telemetry_one"))
     officer = person
     if telemetry_path is not None:
         _attach(store, application_ids[0], telemetry_path, system_id, officer, book)
@@ -258,7 +303,7 @@ def decide(application_ids, all_pending, again, person, opinion, telemetry_path,
             else:
                 n += 1
                 click.echo(_decision_line(item.decision))
-        click.echo(f"{n} proposed, {failed} not decided")
+        click.echo(t("record_cli.decide.tally", n=n, failed=failed))
     else:
         for app_id in application_ids:
             try:
@@ -272,7 +317,10 @@ def decide(application_ids, all_pending, again, person, opinion, telemetry_path,
                 raise  # the input (a date no rule covers) or the record itself: one line, exit
             except Exception as exc:  # a defect met on this application: the others are still decided
                 failed += 1
-                click.echo(f"not decided  {app_id}: {app_id}: {INTERNAL_ERROR}: {internal_reason(exc)}", err=True)
+                click.echo(
+                    t("record_cli.decide.internal", app=app_id, code=INTERNAL_ERROR, reason=internal_reason(exc)),
+                    err=True,
+                )
     if failed:
         sys.exit(1)
 
@@ -310,13 +358,13 @@ def confirm(
     :AMOUNT) and a --reason.
     """
     if bool(application_ids) == all_proposed:
-        raise click.UsageError("give APP_ID... or --all-proposed (not both)")
+        raise click.UsageError(t("record_cli.confirm.ids_or_all"))
     if (region or outcome or since or until) and not all_proposed:
-        raise click.UsageError("--region, --outcome, --since and --until select with --all-proposed")
+        raise click.UsageError(t("record_cli.confirm.filters"))
     if overrides and len(application_ids) != 1:
-        raise click.UsageError("--override goes with exactly one APP_ID")
+        raise click.UsageError(t("record_cli.confirm.override_one"))
     if reason and not overrides:
-        raise click.UsageError("--reason goes with --override")
+        raise click.UsageError(t("record_cli.confirm.reason_override"))
     if overrides:
         click.echo(_decision_line(records.confirm(store, application_ids[0], book, person, opinion, overrides, reason)))
         return
@@ -334,7 +382,7 @@ def confirm(
         else:
             n += 1
             click.echo(_decision_line(item.decision))
-    click.echo(f"{n} confirmed, {failed} not confirmed")
+    click.echo(t("record_cli.confirm.tally", n=n, failed=failed))
     if failed:
         sys.exit(1)
 
@@ -367,22 +415,16 @@ def replay(application_id, decision_id, book, store):
     record held when it was proposed (recomputed from the record); exit 1 if it differs."""
     decision_id = records.replay_target(store, application_id, decision_id)
     r = records.replay(store, decision_id, book)
-    click.echo(f"decision {r.decision_id} ({r.application_id}) under ruleset {r.stored_digest}")
+    click.echo(t("record_cli.replay.head", decision=r.decision_id, app=r.application_id, digest=r.stored_digest))
     if r.ruleset_changed:
-        click.echo(
-            f"note: the current rulebook is {r.current_digest}, not the one this decision used; "
-            "replayed under the stored snapshot"
-        )
-    click.echo(f"compared: {r.compared}")
+        click.echo(t("record_cli.replay.ruleset_changed", current=r.current_digest))
+    compared = t("record_cli.replay.everything") if r.compared == COMPARED else r.compared
+    click.echo(t("record_cli.replay.compared", compared=compared))
     if r.identical:
-        click.echo("identical: the re-evaluation gives the same decision")
-        click.echo(
-            "trace: identical"
-            if r.trace_identical
-            else "trace: differs (engine code changed since), outcomes and amounts unaffected"
-        )
+        click.echo(t("record_cli.replay.identical"))
+        click.echo(t("record_cli.replay.trace_identical" if r.trace_identical else "record_cli.replay.trace_differs"))
     else:
-        click.echo("DIFFERENT at: " + ", ".join(r.differences))
+        click.echo(t("record_cli.replay.different", differences=", ".join(r.differences)))
         sys.exit(1)
 
 
@@ -443,16 +485,12 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
         try:
             import weasyprint  # noqa: F401
         except ImportError:
-            raise click.ClickException(
-                "PDF needs WeasyPrint: pip install 'shuangtan[pdf]' (or use --format html)"
-            ) from None
+            raise click.ClickException(t("record_cli.notice.needs_pdf")) from None
     if fmt == "docx":
         try:
             import docx  # noqa: F401
         except ImportError:
-            raise click.ClickException(
-                "DOCX needs python-docx: pip install 'shuangtan[docx]' (or use --format html)"
-            ) from None
+            raise click.ClickException(t("record_cli.notice.needs_docx")) from None
     authority = resolve_authority(authority_file)
     with writing(out_dir, "--out", others=False):
         issued = records.issue_notices(
@@ -467,12 +505,22 @@ def notice(application_id, out_dir, lang, fmt, notice_date, decision_id, authori
             authority=authority,
         )
     for n in issued:
-        again = "  (as issued)" if n.reissued else ""
-        click.echo(f"{n.kind:14} {n.number}  {n.notice_date.isoformat()}  {n.path}{again}")
+        again = t("record_cli.notice.again") if n.reissued else ""
+        kind = saying.pad(t(f"record_cli.notice_kind.{n.kind}"), 14)
+        click.echo(
+            t(
+                "record_cli.notice.line",
+                kind=kind,
+                number=n.number,
+                date=n.notice_date.isoformat(),
+                path=n.path,
+                again=again,
+            )
+        )
     if issued and issued[0].superseded:
-        click.echo(f"superseded: decision {issued[0].decision_id} {issued[0].superseded}")
+        click.echo(t("record_cli.notice.superseded", decision=issued[0].decision_id, superseded=issued[0].superseded))
     if not issued:
-        click.echo("this decision calls for no notice")
+        click.echo(t("record_cli.notice.none"))
 
 
 @click.command()
@@ -514,7 +562,7 @@ def export(fmt, out_path, bom, include_superseded, since, until, book, store):
         mode = "wb" if named == "xlsx" else "w"
         with writing(out_path, "--out"), open_replacing(out_path, mode, newline="") as fh:
             n = records_view.export(store, book, fh, named, bom=bom, **kwargs)
-    click.echo(f"{n} decision(s) exported", err=True)
+    click.echo(t("record_cli.export.done", n=n), err=True)
 
 
 def register(group):

@@ -48,11 +48,19 @@ def verify_backends(n, seed, show, book):
     diffs = disagreements(rete, col)
     rejected = int(rete.get_column("error").is_not_null().sum())
     click.echo(
-        f"{n} applications (seed {seed}, {rejected} invalid on purpose): rete {t1 - t0:.2f} s, columnar {t2 - t1:.3f} s"
+        t(
+            "record_cli.scale.compared",
+            n=n,
+            seed=seed,
+            rejected=rejected,
+            rete=f"{t1 - t0:.2f}",
+            columnar=f"{t2 - t1:.3f}",
+        )
     )
     for row, app_id, column, a, b in diffs[:show]:
-        click.echo(f"  row {row} {app_id} {column}: rete={a!r} columnar={b!r}")
-    click.echo(f"{len(diffs)} disagreement{'s' if len(diffs) != 1 else ''}")
+        click.echo(t("record_cli.scale.disagreement", row=row, app=app_id, column=column, a=repr(a), b=repr(b)))
+    plural = "record_cli.scale.disagreements_one" if len(diffs) == 1 else "record_cli.scale.disagreements"
+    click.echo(t(plural, n=len(diffs)))
     if diffs:
         raise SystemExit(1)
 
@@ -151,8 +159,14 @@ def run_columnar(
         total = decided + rejected
     elapsed = time.perf_counter() - started
     click.echo(
-        f"decided {total - rejected}, rejected {rejected}, total {total} in {elapsed:.2f} s "
-        f"({total / elapsed if elapsed else 0:,.0f} applications/s)",
+        t(
+            "record_cli.batch.scale_done",
+            decided=total - rejected,
+            rejected=rejected,
+            total=total,
+            seconds=f"{elapsed:.2f}",
+            rate=f"{total / elapsed if elapsed else 0:,.0f}",
+        ),
         err=True,
     )
 

@@ -113,12 +113,13 @@ def serve(
 
     from engine.cli.common import load_book
     from engine.cli.records import hide_password, masked_url
+    from engine.i18n import t
     from engine.records.store import open_store, resolve_url
     from engine.service.settings import ENV_VAR as SERVE_ENV
     from engine.service.settings import OidcSettings, Settings
 
     if bool(oidc_issuer) != bool(oidc_audience):
-        raise click.UsageError("--oidc-issuer and --oidc-audience go together")
+        raise click.UsageError(t("record_cli.serve.oidc_together"))
     book = load_book(rules_dir, reforms)  # a broken rulebook or reform: said now, not by each worker
     url = resolve_url(db_url)
     try:
@@ -127,7 +128,7 @@ def serve(
         from engine.errors import internal_reason
 
         raise click.ClickException(
-            hide_password(f"cannot open the record at {masked_url(url)}: {internal_reason(exc)}", url)
+            hide_password(t("record_cli.serve.cannot_open", url=masked_url(url), why=internal_reason(exc)), url)
         ) from None
     oidc = None
     if oidc_issuer:
@@ -150,7 +151,7 @@ def serve(
     )
     os.environ[SERVE_ENV] = settings.to_env()  # the workers' settings (uvicorn starts them afresh)
     click.echo(
-        f"shuangtan serve: ruleset {book.version} {book.digest}, record {masked_url(url)}, {workers} worker(s)",
+        t("record_cli.serve.started", version=book.version, digest=book.digest, url=masked_url(url), workers=workers),
         err=True,
     )
     uvicorn.run(

@@ -10,6 +10,7 @@ import click
 from engine.cli.common import InputError, domain_errors
 from engine.cli.records import with_store
 from engine.errors import AccountRefused
+from engine.i18n import t
 from engine.records.common import default_person
 
 
@@ -32,7 +33,7 @@ def issue(name, store):
     except AccountRefused as exc:
         raise InputError(exc.said()) from None
     click.echo(token)
-    click.echo(f"token for {name}: shown once, keep it safe (Authorization: Bearer …)", err=True)
+    click.echo(t("record_cli.tokens.issued", name=name), err=True)
 
 
 @tokens.command()
@@ -47,7 +48,7 @@ def revoke(name, store):
         had = service_tokens.revoke(store, name, f"os:{default_person()}")
     except AccountRefused as exc:
         raise InputError(exc.said()) from None
-    click.echo(f"{name}: token revoked" if had else f"{name} had no token")
+    click.echo(t("record_cli.tokens.revoked" if had else "record_cli.tokens.none", name=name))
 
 
 def register(group):

@@ -10,10 +10,12 @@ import contextlib
 
 import click
 
+from engine.cli import saying
 from engine.cli.common import InputError, domain_errors
 from engine.cli.records import with_store
 from engine.cst import shown_time
 from engine.errors import AccountRefused
+from engine.i18n import language, t
 from engine.records.accounts import ROLES, add_account, disable_account, list_accounts
 from engine.records.common import default_person
 
@@ -29,6 +31,11 @@ def _refusals():
         yield
     except AccountRefused as exc:
         raise InputError(exc.said()) from None
+
+
+def _role(role: str) -> str:
+    """An account's role: its code in English (as always), its name in Chinese."""
+    return role if language() == "en" else t(f"records.term.{role}")
 
 
 @click.group()
@@ -49,7 +56,8 @@ def add(name, role, display_name, credit_code, store):
     """Add an account NAME (lower-case letters, digits, '.', '_', '-'); names are never reused."""
     with _refusals():
         a = add_account(store, name, role, _actor(), display_name=display_name, credit_code=credit_code)
-    click.echo(f"added {a.name} ({a.role}, {a.display_name})" + (f" for {a.credit_code}" if a.credit_code else ""))
+    credit = t("record_cli.users.for_credit", code=a.credit_code) if a.credit_code else ""
+    click.echo(t("record_cli.users.added", name=a.name, role=_role(a.role), display=a.display_name, credit=credit))
 
 
 @users.command("list")
@@ -64,11 +72,19 @@ def list_cmd(fmt, store):
             click.echo(a.model_dump_json())
             continue
         click.echo(
-            f"{a.name:16} {a.role:10} {'enabled' if a.enabled else 'DISABLED':8} {a.credit_code or '-':18} "
-            f"added {shown_time(a.created_at)} by {a.created_by}  {a.display_name}"
+            t(
+                "record_cli.users.line",
+                name=f"{a.name:16}",
+                role=saying.pad(_role(a.role), 10),
+                enabled=saying.pad(t("record_cli.users.enabled" if a.enabled else "record_cli.users.disabled_word"), 8),
+                credit=f"{a.credit_code or '-':18}",
+                at=shown_time(a.created_at),
+                by=a.created_by,
+                display=a.display_name,
+            )
         )
     if fmt == "text":
-        click.echo(f"{len(accounts)} account(s)")
+        click.echo(t("record_cli.users.count", n=len(accounts)))
 
 
 @users.command()
@@ -79,7 +95,7 @@ def disable(name, store):
     """Disable an account: it can act no more, and its name stays in the record."""
     with _refusals():
         a = disable_account(store, name, _actor())
-    click.echo(f"{a.name} is disabled")
+    click.echo(t("record_cli.users.disabled", name=a.name))
 
 
 def register(group):

@@ -63,9 +63,9 @@ def test_a_filled_template_decides_as_the_json_examples(template, tmp_path, sqli
     jsonl.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
     for src in (filled, jsonl):
         r = run("evaluate", src, "--out", tmp_path / f"{src.stem}.out.jsonl", "-j", "1")
-        assert r.exit_code == 0 and f"decided {len(docs)}, rejected 0" in r.output, r.output
+        assert r.exit_code == 0 and f"已认定 {len(docs)} 份，退回 0 份" in r.output, r.output
     assert outcomes(tmp_path / "filled.out.jsonl") == outcomes(tmp_path / "examples.out.jsonl")
     assert len(outcomes(tmp_path / "filled.out.jsonl")) >= len(docs) * 5
 
     r = run("submit", "--db", sqlite_url, "--by", "li", filled)
-    assert f"{len(docs)} accepted" in r.output, r.output
+    assert f"接收 {len(docs)} 份，退回 0 份" in r.output, r.output
