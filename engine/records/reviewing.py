@@ -16,8 +16,10 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -38,6 +40,7 @@ from engine.records.deciding import (
     snapshot_book,
 )
 from engine.records.standing import history_of, standing
+from engine.records.store import state
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import DecisionOut, DecisionRow, ReviewRow, SubmissionRow, stored_id
 from engine.rulebook.loader import Rulebook
@@ -120,7 +123,7 @@ def _overridden(doc: dict, book, overrides: list[Override], reviewer: str, reaso
 def effective_document(s, row: DecisionRow, review: ReviewRow | None = None) -> dict:
     """What is decided: the engine's document with the review's overrides applied and the review
     block (who proposed, who confirmed, their opinions) beside it. A proposal: the engine's."""
-    doc = json.loads(row.document)
+    doc = state.loads_document(row.document)
     if review is None:
         review = s.exec(_review_of(stored_id(row.id))).scalars().first()
     block = {
@@ -189,6 +192,8 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
     ``alone``: one application, its review inserted under a savepoint so a concurrent review
     that got there first is named as such (a chunk that meets one is redone one by one)."""
     made = []
+    unsent: list[ReviewRow] = []
+    unflushed: set[str] = set()
     books: dict[str, Rulebook] = {}
     with store.session() as s:
         account = require(s, reviewer, "review")
@@ -216,7 +221,7 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                         raise ReviewError(key="no_proposal_in_force", app=app_id, decision=cur.id)
                     raise ReviewError(key="no_proposal", app=app_id)
                 sub = subs[row.submission_id]
-                doc = json.loads(row.document)
+                doc = state.loads_document(row.document)
                 if account.name == sub.submitted_by:
                     raise FourEyesError(key="four_eyes_submitted", app=app_id, name=account.name, version=sub.version)
                 if row.ruleset_digest not in books:
@@ -242,6 +247,9 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                     held = "; ".join(f"{h['code']} on {h['outcome']}: {h['message']}" for h in unresolved)
                     raise ReviewError(key="held", app=app_id, decision=row.id, holds=held)
                 decided, kept = _overridden(doc, snapshot, parsed, account.name, reason)
+                if row.credit_code in unflushed:
+                    _insert_reviews(s, unsent)  # an earlier review of this chunk counts towards the caps
+                    unflushed.clear()
                 _within_caps(s, row, sub, decided, kept)
                 replaces = current.get(app_id) or (current.get(sub.corrects) if sub.corrects else None)
                 replaces_id = stored_id(replaces.id) if replaces is not None else None
@@ -252,7 +260,7 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
             except RecordError as exc:
                 results[app_id] = exc
                 continue
-            review = ReviewRow(
+            review = (ReviewRow if alone else _new_review)(
                 decision_id=stored_id(row.id),
                 application_id=app_id,
                 action="confirm",
@@ -274,17 +282,47 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
                     results[app_id] = ReviewError(key="reviewed_or_replaced", app=app_id, decision=row.id)
                     continue
             else:
-                s.add(review)
+                unsent.append(review)
+                unflushed.add(row.credit_code)
             summary = f"{app_id} decision {row.id}" + (
                 f"; overrides {', '.join(k['outcome'] for k in kept)}" if kept else ""
             )
             made.append((app_id, row, review, doc, summary))
         s.flush()
+        _insert_reviews(s, unsent)
         audit.append_many(
             s, [audit.Entry(account.name, "review.confirm", "review", rv, "review", m) for _, _, rv, _, m in made]
         )
     for app_id, row, review, doc, _ in made:
         results[app_id] = decision_out(row, superseded_by=None, review=review, doc=doc)
+
+
+_REVIEWS = ReviewRow.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
+_REVIEW_COLUMNS = tuple(c.name for c in _REVIEWS.columns if c.name != "id")
+
+
+def _new_review(**values) -> ReviewRow:
+    """A review row to insert with the chunk's others, as a plain object with the table's columns
+    as attributes (deciding._new_decision's reasons: the ORM's rows would cost as much again)."""
+    unknown = values.keys() - set(_REVIEW_COLUMNS)
+    if unknown:
+        raise TypeError(f"no review column {sorted(unknown)}")
+    # what the column's default would derive, were the ORM inserting: given here, as a value
+    values.setdefault("statuses", state.override_statuses(values.get("overrides")))
+    return cast(ReviewRow, SimpleNamespace(id=None, **{c: values.get(c) for c in _REVIEW_COLUMNS}))
+
+
+def _insert_reviews(s, rows: list[ReviewRow]) -> None:
+    """Insert the chunk's reviews in one statement and give each its id."""
+    if not rows:
+        return
+    ids = s.execute(
+        insert(_REVIEWS).returning(_REVIEWS.c.id, sort_by_parameter_order=True),
+        [{c: getattr(r, c) for c in _REVIEW_COLUMNS} for r in rows],
+    ).scalars()
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id
+    rows.clear()
 
 
 def _within_caps(s, row: DecisionRow, sub: SubmissionRow, decided: dict, kept: list[dict]) -> None:

@@ -28,6 +28,9 @@ Also here: the compact ``statuses`` summaries a decision and a review keep besid
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import orjson
 
 VERSION = 2
 _PREFIX = "shuangtan_state_"
@@ -233,11 +236,21 @@ def brief(statuses: dict[str, str]) -> str:
     return json.dumps(statuses, ensure_ascii=False, separators=(",", ":"))
 
 
+def loads_document(text: str) -> Any:
+    """A stored document (JSON text) as data: by orjson, a few times faster than ``json`` on a
+    decision's 10 kB (confirming reads each back), and by ``json`` what orjson refuses (an
+    integer beyond 64 bits, a lone surrogate), so that nothing readable becomes unreadable."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def decision_statuses(document: str | None) -> str | None:
     """Each outcome's status of a decision document (JSON text), as the engine decided it."""
     if document is None:
         return None
-    outcomes = json.loads(document).get("outcomes")
+    outcomes = loads_document(document).get("outcomes")
     return brief({k: v["status"] for k, v in outcomes.items()}) if isinstance(outcomes, dict) else None
 
 
