@@ -235,8 +235,9 @@ def _read_submission(name: str) -> bytes:
 def batch_lifetime() -> Iterator[None]:
     """During a batch: what is alive before it (the rulebook, the engine, the modules) outlives
     it, so the collector need not walk that again at each full collection: 3-8 % of a batch of
-    2,000 proposals on PostgreSQL in A/B runs (3.43 s against 3.56 s on average of three). It all returns to the collector's care afterwards, garbage frozen with it
-    included (CliRunner and the service run commands in a longer process)."""
+    2,000 proposals on PostgreSQL in A/B runs (3.43 s against 3.56 s, average of three). It all
+    returns to the collector's care afterwards, garbage frozen with it included (CliRunner and
+    the service run commands in a longer process)."""
     gc.freeze()
     try:
         yield
