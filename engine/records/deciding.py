@@ -12,11 +12,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -49,6 +48,7 @@ from engine.records.adjusting import no_zero_grants, one_payment
 from engine.records.common import decision_out, latest_submission, sha256, unloaded
 from engine.records.standing import enterprises_rows, history_of, overlapping, standing
 from engine.records.store import state
+from engine.records.store.bulk import Bulk
 from engine.records.store.db import Store, now_utc
 from engine.records.store.models import (
     DecisionOut,
@@ -371,31 +371,15 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
     return retry
 
 
-_DECISIONS = DecisionRow.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
-_DECISION_COLUMNS = tuple(c.name for c in _DECISIONS.columns if c.name != "id")
+_DECISIONS = Bulk(DecisionRow)
 
 
 def _new_decision(**values) -> DecisionRow:
-    """A decision row to insert, as a plain object with the table's columns as attributes: the
-    ORM's instrumented rows (and their unit of work) would cost as much again as the insert.
-    The readers of a row (standing, the audit's fieldsets, decision_out) read attributes only."""
-    unknown = values.keys() - set(_DECISION_COLUMNS)
-    if unknown:
-        raise TypeError(f"no decision column {sorted(unknown)}")
-    return cast(DecisionRow, SimpleNamespace(id=None, **{c: values.get(c) for c in _DECISION_COLUMNS}))
+    """A decision row to insert with the chunk's others (engine/records/store/bulk.py)."""
+    return cast(DecisionRow, _DECISIONS.row(**values))
 
 
-def _insert(s, rows: list[DecisionRow]) -> None:
-    """Insert the chunk's new decisions in one statement and give each its id."""
-    if not rows:
-        return
-    ids = s.execute(
-        insert(_DECISIONS).returning(_DECISIONS.c.id, sort_by_parameter_order=True),
-        [{c: getattr(r, c) for c in _DECISION_COLUMNS} for r in rows],
-    ).scalars()
-    for row, row_id in zip(rows, ids, strict=True):
-        row.id = row_id
-    rows.clear()
+_insert = _DECISIONS.insert
 
 
 def _decidable(s, app_id: str, sub: SubmissionRow | None) -> tuple[SubmissionRow, Application]:

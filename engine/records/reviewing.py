@@ -16,10 +16,9 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from types import SimpleNamespace
 from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -41,6 +40,7 @@ from engine.records.deciding import (
 )
 from engine.records.standing import history_of, standing
 from engine.records.store import state
+from engine.records.store.bulk import Bulk
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import DecisionOut, DecisionRow, ReviewRow, SubmissionRow, stored_id
 from engine.rulebook.loader import Rulebook
@@ -297,32 +297,17 @@ def _confirm(store: Store, app_ids, reviewer, opinion, parsed, reason, now, resu
         results[app_id] = decision_out(row, superseded_by=None, review=review, doc=doc)
 
 
-_REVIEWS = ReviewRow.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
-_REVIEW_COLUMNS = tuple(c.name for c in _REVIEWS.columns if c.name != "id")
+_REVIEWS = Bulk(ReviewRow)
 
 
 def _new_review(**values) -> ReviewRow:
-    """A review row to insert with the chunk's others, as a plain object with the table's columns
-    as attributes (deciding._new_decision's reasons: the ORM's rows would cost as much again)."""
-    unknown = values.keys() - set(_REVIEW_COLUMNS)
-    if unknown:
-        raise TypeError(f"no review column {sorted(unknown)}")
+    """A review row to insert with the chunk's others (engine/records/store/bulk.py)."""
     # what the column's default would derive, were the ORM inserting: given here, as a value
     values.setdefault("statuses", state.override_statuses(values.get("overrides")))
-    return cast(ReviewRow, SimpleNamespace(id=None, **{c: values.get(c) for c in _REVIEW_COLUMNS}))
+    return cast(ReviewRow, _REVIEWS.row(**values))
 
 
-def _insert_reviews(s, rows: list[ReviewRow]) -> None:
-    """Insert the chunk's reviews in one statement and give each its id."""
-    if not rows:
-        return
-    ids = s.execute(
-        insert(_REVIEWS).returning(_REVIEWS.c.id, sort_by_parameter_order=True),
-        [{c: getattr(r, c) for c in _REVIEW_COLUMNS} for r in rows],
-    ).scalars()
-    for row, row_id in zip(rows, ids, strict=True):
-        row.id = row_id
-    rows.clear()
+_insert_reviews = _REVIEWS.insert
 
 
 def _within_caps(s, row: DecisionRow, sub: SubmissionRow, decided: dict, kept: list[dict]) -> None:
