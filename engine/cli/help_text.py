@@ -5,7 +5,7 @@ so whoever writes a command writes its English once, next to the code; the Chine
 ``templates/help/zh.yaml``, keyed by command path and option. It is not under
 ``templates/messages/`` because that catalogue holds every text in both languages under identical
 keys, and copying the English of ~200 options there would leave two Englishes to drift apart.
-Completeness is a test instead (tests/cli/test_help_chinese.py walks the whole click tree: a
+Completeness is a test instead (tests/i18n/test_help_chinese.py walks the whole click tree: a
 command or option without Chinese, or a Chinese entry naming nothing, fails).
 
 The hook is the context: every command gets :class:`HelpContext` (the root's class sets it, and
