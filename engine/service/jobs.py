@@ -109,14 +109,25 @@ class Jobs:
                     self._active -= 1
 
     def _simulate(self, job: dict, books) -> None:
-        from engine.drafting.population import generate
+        from engine.drafting.population import generate, read_population
         from engine.drafting.simulate import simulate, write_outputs
+        from engine.i18n import use
 
         spec = job["spec"]
         pop = spec["population"]
         job["state"] = "running"
         self._write(job)
-        frame = generate(pop["n"], pop["seed"], pop["year"])
+        if "file" in pop:  # uploaded on the drafter's page, read once there already
+            from engine.i18n import t
+
+            frame = read_population(Path(pop["file"]))
+            ends = frame["period.end"].drop_nulls()
+            described = pop["name"]
+            with use(spec.get("lang")):
+                periods = t("report.periods_span", first=ends.min(), last=ends.max()) if ends.len() else "?"
+        else:
+            frame = generate(pop["n"], pop["seed"], pop["year"])
+            described, periods = f"generated: n={pop['n']}, seed={pop['seed']}, year={pop['year']}", str(pop["year"])
         total, done = 2 * frame.height, 0
 
         def progress(n: int) -> None:
@@ -129,14 +140,12 @@ class Jobs:
         result = simulate(frame, base, reform, spec["backend"], workers=1, progress=progress)
         out = self.root / job["id"] / "out"
         meta = {
-            "population": f"generated: n={pop['n']}, seed={pop['seed']}, year={pop['year']}",
+            "population": described,
             "backend": spec["backend"],
-            "periods": str(pop["year"]),
+            "periods": periods,
             "reforms": spec["reforms"],
             "baseline_reforms": spec["baseline_reforms"],
         }
-        from engine.i18n import use
-
         with use(spec.get("lang")):  # the report and charts in the asker's language (pages)
             names = write_outputs(result, out, meta)
         job["files"] = [{"name": n, "bytes": (out / n).stat().st_size} for n in names if (out / n).is_file()]

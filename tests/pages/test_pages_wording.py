@@ -194,3 +194,30 @@ def test_a_malformed_reform_is_refused_in_the_pages_language(world):
     assert bad.status_code == 422
     said = re.search(r'id="reform-error"><strong>[^<]*</strong>: (.*?)</p>', bad.text, re.S).group(1)
     assert "reform.yaml（reference）" in said and "required key" not in said, said
+
+
+def test_a_simulation_on_an_uploaded_population(world, tmp_path):
+    import html
+    import time
+
+    from engine.drafting.population import generate, write_population
+
+    client, tokens = world
+    ding = signed_in(client(), tokens["ding"])
+    editor = ding.get("/reforms?from=tier30-0.90-from-2027").text
+    assert 'type="file" id="population"' in editor and 'enctype="multipart/form-data"' in editor
+    text = html.unescape(editor.split('name="reform"', 1)[1].split(">", 1)[1].split("</textarea>")[0])
+    form = {"csrf": csrf_of(ding, "/reforms"), "reform": text, "action": "run"}
+    bad = ding.post("/reforms", data=form, files={"population": ("people.txt", b"x", "text/plain")})
+    assert bad.status_code == 422 and "people.txt：样本文件应为以下格式之一" in bad.text
+    broken = ding.post("/reforms", data=form, files={"population": ("people.csv", b"a,b\n1,2\n", "text/csv")})
+    assert broken.status_code == 422 and "people.csv：无法读取" in broken.text
+    path = tmp_path / "people.csv"
+    write_population(generate(37, 5, 2027), path)
+    r = ding.post("/reforms", data=form, files={"population": ("people.csv", path.read_bytes(), "text/csv")})
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
+    deadline = time.monotonic() + 180
+    while 'data-state="done"' not in (page := ding.get(r.headers["location"]).text) and time.monotonic() < deadline:
+        assert 'data-state="failed"' not in page, page[-1500:]
+        time.sleep(0.5)
+    assert re.search(r"模拟申请数</t[dh]>\s*<td[^>]*>37<", page), page[-3000:]

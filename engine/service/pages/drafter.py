@@ -19,6 +19,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from engine.cst import as_cst
@@ -145,7 +146,12 @@ async def reform_action(request: Request) -> Response:
     limit = request.app.state.service.settings.max_population
     n, seed = _int(form.get("n"), 2000, 1, limit), _int(form.get("seed"), 1, 0, 2**32 - 1)
     reform, book, error = await run_in_threadpool(_check, request, text)
-    if reform is None or n is None or seed is None:
+    upload = form.get("population")
+    population: dict = {}
+    uploaded = isinstance(upload, UploadFile) and bool(upload.filename) and form.get("action") == "run"
+    if isinstance(upload, UploadFile) and uploaded and reform is not None:
+        population, error = await _population(request, upload, limit, lang)
+    if reform is None or n is None or seed is None or error:
         error = error or f"{t('pages.drafter.population', lang)} / {t('pages.drafter.seed', lang)}: 1–{limit:,}"
         return _editor(request, 422, text=text, n=form.get("n"), seed=form.get("seed"), error=error)
     saved = _reform_folder(request) / f"{reform.name}.yaml"
@@ -158,7 +164,7 @@ async def reform_action(request: Request) -> Response:
     spec = {
         "reforms": [reform.name],
         "baseline_reforms": [],
-        "population": {"n": n, "seed": seed, "year": 2027},
+        "population": population if uploaded else {"n": n, "seed": seed, "year": 2027},
         "backend": "auto",
         "lang": lang,  # the report and its charts in the drafter's language
     }
@@ -168,6 +174,42 @@ async def reform_action(request: Request) -> Response:
     except Busy:
         return _editor(request, 429, text=text, n=n, seed=seed, error=t("pages.drafter.busy", lang))
     return RedirectResponse(f"/jobs/{job['id']}", 303)
+
+
+#: an uploaded population: the readers `shuangtan simulate --population` takes, and a bound on
+#: the bytes as on the rows (settings.max_population)
+_POPULATION_SUFFIXES = (".csv", ".xlsx", ".jsonl", ".parquet")
+_MAX_POPULATION_BYTES = 64 << 20
+
+
+async def _population(request: Request, upload: UploadFile, limit: int, lang) -> tuple[dict, str | None]:
+    """The uploaded population, kept beside the jobs and read once here (every bad cell named
+    before a job is queued): ({"file", "name", "n"}, None), or ({}, what is wrong with it)."""
+    import uuid
+
+    from engine.drafting.population import read_population
+
+    name = Path(upload.filename or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in _POPULATION_SUFFIXES:
+        return {}, t("pages.drafter.population_format", lang, name=name, formats="、".join(_POPULATION_SUFFIXES))
+    data = await upload.read(_MAX_POPULATION_BYTES + 1)
+    if len(data) > _MAX_POPULATION_BYTES:
+        return {}, t("pages.drafter.population_bytes", lang, name=name, mb=_MAX_POPULATION_BYTES >> 20)
+    folder = Path(request.app.state.service.jobs.root) / "populations"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    path.write_bytes(data)
+    try:
+        frame = await run_in_threadpool(read_population, path)
+    except Exception as exc:  # the reader's refusals: a bad cell, a file that is not what it says
+        path.unlink(missing_ok=True)
+        problem = str(getattr(exc, "problem", exc)).splitlines()[0]
+        return {}, t("pages.drafter.population_unreadable", lang, name=name, problem=problem)
+    if not 1 <= frame.height <= limit:
+        path.unlink(missing_ok=True)
+        return {}, t("pages.drafter.population_rows", lang, name=name, n=f"{frame.height:,}", limit=f"{limit:,}")
+    return {"file": str(path), "name": name, "n": frame.height}, None
 
 
 @router.get("/reforms/files/{name}")
