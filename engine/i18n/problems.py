@@ -127,19 +127,35 @@ CLICK_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+def _translated(patterns, area: str, message: str, lang: Lang, adjust=None) -> str | None:
+    """``message`` said by the first of ``patterns`` it matches (key under ``errors.<area>``),
+    its captured values first passed through ``adjust(key, values)``; None when none matches."""
+    for pattern, key in patterns:
+        m = pattern.match(message)
+        if m:
+            values = m.groupdict()
+            if adjust is not None:
+                adjust(key, values, lang)
+            return t(f"errors.{area}.{key}", lang, **values)
+    return None
+
+
+def _bounds(key: str, values: dict, lang: Lang) -> None:
+    if key == "not_in_range":  # x>=1, 1<=x<=5: the bounds as a person writes them
+        values["name"] = values["name"].replace("<=", "≤").replace(">=", "≥")
+
+
+def _choices(key: str, values: dict, lang: Lang) -> None:
+    if key == "one_of":  # pydantic's "'sme' or 'large'"
+        values["value"] = values["value"].replace(" or ", t("errors.or", lang))
+
+
 def click_problem(message: str, lang: Lang | None = None) -> str:
     """One of click's refusals of an option's value, in ``lang`` (others as they are)."""
     lang = lang or language()
     if lang == "en":
         return message
-    for pattern, key in CLICK_PATTERNS:
-        m = pattern.match(message)
-        if m:
-            values = m.groupdict()
-            if key == "not_in_range":  # x>=1, 1<=x<=5: the bounds as a person writes them
-                values["name"] = values["name"].replace("<=", "≤").replace(">=", "≥")
-            return t(f"errors.click.{key}", lang, **values)
-    return message
+    return _translated(CLICK_PATTERNS, "click", message, lang, _bounds) or message
 
 
 def rule_problem(message: str, lang: Lang | None = None) -> str:
@@ -147,11 +163,7 @@ def rule_problem(message: str, lang: Lang | None = None) -> str:
     lang = lang or language()
     if lang == "en":
         return message
-    for pattern, key in RULE_PATTERNS:
-        m = pattern.match(message)
-        if m:
-            return t(f"errors.rule.{key}", lang, **m.groupdict())
-    return problem(message, lang)
+    return _translated(RULE_PATTERNS, "rule", message, lang) or problem(message, lang)
 
 
 def rulebook_error(exc, lang: Lang | None = None) -> str:
@@ -176,14 +188,7 @@ def problem(message: str, lang: Lang | None = None) -> str:
     lang = lang or language()
     if lang == "en":
         return message
-    for pattern, key in PATTERNS:
-        m = pattern.match(message)
-        if m:
-            values = m.groupdict()
-            if key == "one_of":  # pydantic's "'sme' or 'large'"
-                values["value"] = values["value"].replace(" or ", t("errors.or", lang))
-            return t(f"errors.problem.{key}", lang, **values)
-    return message
+    return _translated(PATTERNS, "problem", message, lang, _choices) or message
 
 
 def problem_line(path: str, message: str, lang: Lang | None = None) -> str:
