@@ -275,9 +275,9 @@ def cannot_read(path, exc: OSError) -> str:
     """``cannot read x.json: No such file or directory`` in the language in force."""
     name = errno.errorcode.get(exc.errno or 0, "")
     known = f"errors.os.{name.lower()}"
-    from engine.i18n import catalogue
+    from engine.i18n import message
 
-    why = t(known) if known in catalogue()[language()] else (exc.strerror or str(exc))
+    why = t(known) if message(known) is not None else (exc.strerror or str(exc))
     return t("errors.cannot_read", path=path, problem=why)
 
 

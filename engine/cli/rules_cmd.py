@@ -142,10 +142,10 @@ def _os_problem(exc: OSError) -> str:
     """What the system refused, in the language in force when the catalogue words it."""
     import errno
 
-    from engine.i18n import catalogue
+    from engine.i18n import message
 
     key = f"errors.os.{errno.errorcode.get(exc.errno or 0, '').lower()}"
-    why = t(key) if key in catalogue()[language()] else (exc.strerror or str(exc))
+    why = t(key) if message(key) is not None else (exc.strerror or str(exc))
     return t("drafting.os_where", problem=why, path=exc.filename) if exc.filename else why
 
 

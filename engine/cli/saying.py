@@ -9,25 +9,25 @@ from __future__ import annotations
 
 import unicodedata
 
-from engine.i18n.catalogue import catalogue, t
+from engine.i18n.catalogue import message, t
 from engine.i18n.language import language
 
 
 def outcome(name: str) -> str:
     """``用户侧储能度电补贴`` / ``storage_subsidy`` (English has always shown the name)."""
-    return catalogue()[language()].get(f"record_cli.outcome.{name}", name)
+    return message(f"record_cli.outcome.{name}") or name
 
 
 def status(word: str) -> str:
     """An outcome's status (``granted``…) in Chinese; in English the code, as it always was."""
     if language() == "en":
         return word
-    return catalogue()["zh"].get(f"cli.status.{word}", word)
+    return message(f"cli.status.{word}", "zh") or word
 
 
 def state(word: str) -> str:
     """An application's status on record (``received``, ``decided``…)."""
-    return catalogue()[language()].get(f"record_cli.state.{word}", word)
+    return message(f"record_cli.state.{word}") or word
 
 
 def statuses(items) -> str:

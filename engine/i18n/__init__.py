@@ -14,7 +14,7 @@ service), then ``SHUANGTAN_LANG``, then Chinese.
 
 from __future__ import annotations
 
-from engine.i18n.catalogue import LANGS, Lang, catalogue, t
+from engine.i18n.catalogue import LANGS, Lang, catalogue, message, t
 from engine.i18n.labels import field
 from engine.i18n.language import language, parse_lang, use
 from engine.i18n.numbers import amount, number, percent, region, unit
@@ -26,6 +26,7 @@ __all__ = [
     "catalogue",
     "field",
     "language",
+    "message",
     "number",
     "parse_lang",
     "percent",

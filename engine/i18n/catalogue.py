@@ -1,4 +1,4 @@
-"""The message catalogue: ``templates/messages/<area>.yaml``, loaded strictly, once."""
+"""The message catalogue: ``templates/messages/<area>.yaml``, each area loaded strictly, once, when first spoken."""
 
 from __future__ import annotations
 
@@ -27,19 +27,43 @@ def _flatten(tree: object, prefix: str, where: str, out: dict[str, str]) -> None
         _flatten(sub, f"{prefix}.{key}", where, out)
 
 
+def _folder():
+    return bundled("templates") / "messages"
+
+
 @cache
+def area(name: str) -> dict[Lang, dict[str, str]]:
+    """The messages of one file (``record_cli``: ``templates/messages/record_cli.yaml``), per
+    language; empty when there is no such file. A command loads only the areas it speaks."""
+    path = _folder() / f"{name}.yaml"
+    merged: dict[Lang, dict[str, str]] = {lang: {} for lang in LANGS}
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
+        return merged
+    where = f"templates/messages/{path.name}"
+    data = load_yaml(path, where)
+    if not isinstance(data, dict) or set(data) != set(LANGS):
+        raise ShuangtanError(f"{where}: the top level is exactly the languages {', '.join(LANGS)}")
+    for lang in LANGS:
+        _flatten(data[lang], path.stem, where, merged[lang])
+    return merged
+
+
 def catalogue() -> dict[Lang, dict[str, str]]:
     """Every message, per language, by dotted key (``cli.summary.title``)."""
-    folder = bundled("templates") / "messages"
     merged: dict[Lang, dict[str, str]] = {lang: {} for lang in LANGS}
-    for path in sorted(folder.glob("*.yaml")):
-        where = f"templates/messages/{path.name}"
-        data = load_yaml(path, where)
-        if not isinstance(data, dict) or set(data) != set(LANGS):
-            raise ShuangtanError(f"{where}: the top level is exactly the languages {', '.join(LANGS)}")
+    for path in sorted(_folder().glob("*.yaml")):
         for lang in LANGS:
-            _flatten(data[lang], path.stem, where, merged[lang])
+            merged[lang].update(area(path.stem)[lang])
     return merged
+
+
+def message(key: str, lang: Lang | None = None) -> str | None:
+    """The pattern of message ``key`` in ``lang`` (default: the language in force), or None."""
+    if lang is None:
+        from engine.i18n.language import language
+
+        lang = language()
+    return area(key.partition(".")[0])[lang].get(key)
 
 
 def t(key: str, /, lang: Lang | None = None, **values: object) -> str:
@@ -52,8 +76,7 @@ def t(key: str, /, lang: Lang | None = None, **values: object) -> str:
         from engine.i18n.language import language
 
         lang = language()
-    try:
-        pattern = catalogue()[lang][key]
-    except KeyError:
-        raise ShuangtanError(f"internal: no message {key!r} in {lang!r}") from None
+    pattern = message(key, lang)
+    if pattern is None:
+        raise ShuangtanError(f"internal: no message {key!r} in {lang!r}")
     return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), pattern)

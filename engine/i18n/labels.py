@@ -17,9 +17,9 @@ def field(path: str, lang: Lang | None = None, *, with_path: bool = True) -> str
         lang = language()
     label = FIELD_LABELS.get(path)
     if label is None:
-        from engine.i18n.catalogue import catalogue
+        from engine.i18n.catalogue import message
 
-        section = catalogue()[lang].get(f"errors.section.{path.replace('.', '_')}")
+        section = message(f"errors.section.{path.replace('.', '_')}", lang)
         if section is None:
             return path
         name = section

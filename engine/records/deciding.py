@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
 from sqlalchemy import exists, func, select
@@ -165,6 +165,13 @@ def stored_history(doc: dict) -> History:
 def evaluate(book: Rulebook, app: Application, record: History, telemetry=None, system_id: str | None = None) -> dict:
     """The decision for ``app`` with its history replaced by the record and, when telemetry is
     given, its storage facts replaced by the meter's; as plain JSON data."""
+    return evaluated(book, app, record, telemetry, system_id)[0]
+
+
+def evaluated(
+    book: Rulebook, app: Application, record: History, telemetry=None, system_id: str | None = None
+) -> tuple[dict, str]:
+    """``evaluate``'s document and its JSON text: serialised once, the text what is stored."""
     decided = app
     if telemetry is not None:
         from engine.telemetry.crosscheck import annotate, facts_for, metered_application
@@ -175,7 +182,8 @@ def evaluate(book: Rulebook, app: Application, record: History, telemetry=None, 
     decision = with_history(decision, app.history, record)
     if telemetry is not None:
         decision = annotate(decision, book, app, facts, comparisons, telemetry)
-    return orjson.loads(dumps_decision(decision))  # the Decimals as the stored text has them
+    text = dumps_decision(decision)
+    return orjson.loads(text), text  # the Decimals as the stored text has them
 
 
 def store_snapshot(s, book: Rulebook) -> None:
@@ -285,7 +293,7 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
     retry: list[str] = []
     with store.session() as s:
         require(s, officer, "propose")
-        seen = _current_submissions(s, app_ids, raw=False)
+        seen = _current_submissions(s, app_ids, raw=False)  # what to lock: keys, no documents
         store.lock_enterprises(
             s, {(r.credit_code, r.enterprise_name, r.region_code) for r in seen.values() if r.credit_code}
         )
@@ -323,7 +331,7 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
                 tel = telemetry.get(app_id)
                 try:
                     tel_data = read_stored_telemetry(tel, book, app) if tel is not None else None
-                    doc, holds = proposal_document(book, app, counting, tel_data, tel.system_id if tel else None)
+                    doc, holds, text = proposal_document(book, app, counting, tel_data, tel.system_id if tel else None)
                 except (InvalidTelemetryError, MeteringError) as exc:
                     assert tel is not None, "only a telemetry file raises these"
                     raise NotDecidableError(
@@ -343,8 +351,8 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
                     input_sha256=sub.sha256,
                     officer=officer,
                     decided_at=now or now_utc(),
-                    document=dumps_decision(doc),
-                    statuses=state.brief({k: v["status"] for k, v in doc["outcomes"].items()}),
+                    document=text,
+                    statuses=state.document_statuses(doc, text),
                     **granted_columns(doc),
                     telemetry_id=tel.id if tel is not None else None,
                     opinion=opinion or None,
@@ -399,20 +407,26 @@ def _decidable(s, app_id: str, sub: SubmissionRow | None) -> tuple[SubmissionRow
     return sub, app
 
 
-def _current_submissions(s, app_ids: list[str], raw: bool) -> dict[str, SubmissionRow]:
-    """app id -> the version it stands on (see ``current_submission``), for many at once."""
+def _current_submissions(s, app_ids: list[str], raw: bool) -> dict[str, Any]:
+    """app id -> the version it stands on (see ``current_submission``), for many at once: the
+    row with its raw document, or (``raw=False``) its id and enterprise columns alone."""
     latest = (
         select(col(SubmissionRow.application_id).label("app"), func.max(col(SubmissionRow.version)).label("v"))
         .where(col(SubmissionRow.application_id).in_(app_ids), col(SubmissionRow.valid).is_not(False))
         .group_by(col(SubmissionRow.application_id))
         .subquery()
     )
-    stmt = select(SubmissionRow).join(
-        latest, (col(SubmissionRow.application_id) == latest.c.app) & (col(SubmissionRow.version) == latest.c.v)
-    )
-    if not raw:
-        stmt = stmt.options(unloaded(SubmissionRow.raw))
-    return {r.application_id: r for r in s.exec(stmt).scalars()}
+    on = (col(SubmissionRow.application_id) == latest.c.app) & (col(SubmissionRow.version) == latest.c.v)
+    if not raw:  # the columns that say whom to lock, as plain rows: no ORM objects to build
+        keys = select(
+            col(SubmissionRow.id),
+            col(SubmissionRow.application_id),
+            col(SubmissionRow.credit_code),
+            col(SubmissionRow.enterprise_name),
+            col(SubmissionRow.region_code),
+        ).join(latest, on)
+        return {r.application_id: r for r in s.execute(keys)}
+    return {r.application_id: r for r in s.exec(select(SubmissionRow).join(latest, on)).scalars()}
 
 
 def open_proposal_rows(s, app_ids: list[str], documents: bool = True) -> dict[str, DecisionRow]:
@@ -434,14 +448,22 @@ def in_force_rows(s, app_ids: list[str]) -> dict[str, DecisionRow]:
     return {row.application_id: row for row in s.exec(stmt).scalars()}  # the latest wins
 
 
-def proposal_document(book: Rulebook, app: Application, counting, telemetry=None, system_id=None):
-    """(decision document, holds): the engine's result with the history the counting decisions
-    make, the record's own rules applied (one payment per period, no zero grants), and the
-    plausibility checks that hold it. Deciding and replaying both come here."""
+class Proposal(NamedTuple):
+    doc: dict  # the decision document as data (decimals as their text)
+    holds: list[dict]  # the plausibility checks that hold it for a reviewer's override
+    text: str  # the document as stored: ``dumps_decision(doc)``
+
+
+def proposal_document(book: Rulebook, app: Application, counting, telemetry=None, system_id=None) -> Proposal:
+    """The engine's result with the history the counting decisions make, the record's own rules
+    applied (one payment per period, no zero grants), and the plausibility checks that hold it.
+    Deciding and replaying both come here."""
     record = history_of(counting, app.period.end.year)
-    doc = evaluate(book, app, record, telemetry, system_id)
-    doc = no_zero_grants(one_payment(doc, overlapping(counting, app.period.start, app.period.end)))
-    return doc, plausibility_holds(book, app, doc)
+    engine_doc, text = evaluated(book, app, record, telemetry, system_id)
+    doc = no_zero_grants(one_payment(engine_doc, overlapping(counting, app.period.start, app.period.end)))
+    if doc is not engine_doc:  # the record's rules changed it (they return what they were given otherwise)
+        text = dumps_decision(doc)
+    return Proposal(doc, plausibility_holds(book, app, doc), text)
 
 
 def granted_columns(doc: dict) -> dict:

@@ -139,7 +139,7 @@ def replay(store: Store, decision_id: int, current: Rulebook | None = None) -> R
     if counting is None:  # decided before the audit chain: its history as it was stored
         again = evaluate(book, app, stored_history(stored), telemetry, system_id)
     else:
-        again, _ = proposal_document(book, app, counting, telemetry, system_id)
+        again = proposal_document(book, app, counting, telemetry, system_id).doc
     diffs = _diff({k: v for k, v in stored.items() if k != "trace"}, {k: v for k, v in again.items() if k != "trace"})
     if counting is not None:
         columns = granted_columns(again)

@@ -244,7 +244,7 @@ def test_a_full_disk_during_decide_is_one_line(tmp_path, monkeypatch):
         assert run(["submit", "--db", db, "--by", "li", EXAMPLE]).exit_code == 0
         from engine.records import deciding
 
-        real = deciding.evaluate
+        real = deciding.evaluated  # what proposal_document calls
 
         def evaluate(*a, **k):
             if mounted.returncode == 0:  # fill the disk now: the decision's insert has no room
@@ -257,7 +257,7 @@ def test_a_full_disk_during_decide_is_one_line(tmp_path, monkeypatch):
                         fh.flush()
             return real(*a, **k)
 
-        monkeypatch.setattr(deciding, "evaluate", evaluate)
+        monkeypatch.setattr(deciding, "evaluated", evaluate)
         if mounted.returncode != 0:
             import sqlite3
 

@@ -32,13 +32,13 @@ OTHER = "91140200MA0HW2NB8C"  # a second enterprise, decided in parallel with th
 
 
 def _slow(seconds):
-    real = deciding.evaluate
+    real = deciding.evaluated  # what proposal_document calls
 
-    def evaluate(*a, **kw):
+    def evaluated(*a, **kw):
         time.sleep(seconds)  # a slow engine, inside the locked transaction: widens any race
         return real(*a, **kw)
 
-    deciding.evaluate = evaluate
+    deciding.evaluated = evaluated
 
 
 def _decider(url, app_ids, barrier, officer, slow):

@@ -115,14 +115,14 @@ def test_a_thirty_digit_money_value_is_rejected_not_received(store):
 def test_decide_all_pending_decides_every_other_application(store, monkeypatch, url):
     for i in range(3):
         submit(store, app(f"A-{i}"))
-    real = deciding.evaluate
+    real = deciding.evaluated  # what proposal_document calls
 
     def evaluate(book, application, *a, **k):
         if application.application_id == "A-1":
             raise InvalidOperation("[<class 'decimal.InvalidOperation'>]")
         return real(book, application, *a, **k)
 
-    monkeypatch.setattr(deciding, "evaluate", evaluate)
+    monkeypatch.setattr(deciding, "evaluated", evaluate)
     r = run(["decide", "--db", url, "--all-pending", "--officer", "wang"])
     assert r.exit_code == 1
     assert "not decided  A-1: A-1: INTERNAL_ERROR: InvalidOperation" in r.output

@@ -246,10 +246,28 @@ def loads_document(text: str) -> Any:
         return json.loads(text)
 
 
+#: document text -> its statuses, for the documents this process has just written: the audit
+#: link made in the same transaction derives them again (audit.py), and need not parse 10 kB anew
+_WRITTEN: dict[str, str] = {}
+_WRITTEN_MAX = 4096  # a few chunks of a batch
+
+
+def document_statuses(doc: dict, text: str) -> str:
+    """``decision_statuses(text)`` of a document at hand as data (``text`` is its JSON)."""
+    statuses = brief({k: v["status"] for k, v in doc["outcomes"].items()})
+    if len(_WRITTEN) >= _WRITTEN_MAX:
+        _WRITTEN.clear()
+    _WRITTEN[text] = statuses
+    return statuses
+
+
 def decision_statuses(document: str | None) -> str | None:
     """Each outcome's status of a decision document (JSON text), as the engine decided it."""
     if document is None:
         return None
+    known = _WRITTEN.get(document)  # equal text, equal statuses: a cache of a function of the text
+    if known is not None:
+        return known
     outcomes = loads_document(document).get("outcomes")
     return brief({k: v["status"] for k, v in outcomes.items()}) if isinstance(outcomes, dict) else None
 

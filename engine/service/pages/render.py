@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import HTMLResponse
 
 from engine.cst import shown_time
-from engine.i18n import catalogue, field, region, t, unit, use
+from engine.i18n import field, message, region, t, unit, use
 from engine.i18n.problems import problem
 from engine.resources import bundled
 from engine.service.pages import sessions
@@ -66,7 +66,7 @@ def context(request: Request, **values) -> dict:
         "unit": lambda name: unit(name, lang),  # yuan/kWh -> 元/千瓦时
         # a record's or a job's own word (an audit action, a job state) by its key when the
         # catalogue has it, else as it is (a word added later is shown, not an error)
-        "known": lambda key, default: t(key, lang=lang) if key in catalogue()[lang] else default,
+        "known": lambda key, default: t(key, lang=lang) if message(key, lang) is not None else default,
         "user": sessions.signed_in(request),
         "csrf": s.csrf,
         "path": request.url.path,
