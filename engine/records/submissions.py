@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -38,6 +38,7 @@ from engine.records.common import (
     telemetry_out,
     unloaded,
 )
+from engine.records.store.bulk import update_by_id
 from engine.records.store.db import Store, ensure_enterprises, now_utc
 from engine.records.store.models import (
     DecisionRow,
@@ -350,8 +351,7 @@ def _verdicts_at_once(store: Store, verdicts: list[Verdict]) -> list[SubmissionR
                 claims.accept(row, app)
             changes.append({"id": row.id, "validated": True, **values})
             summaries.append("valid" if values["valid"] else "rejected")
-        if changes:
-            s.execute(update(SubmissionRow), changes)  # by primary key, in bulk
+        update_by_id(s, SubmissionRow, changes)
         rows = {
             r.id: r
             for r in s.execute(

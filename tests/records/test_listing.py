@@ -186,6 +186,22 @@ def test_a_decision_inserted_in_bulk_gets_its_summary_and_its_state(store, book)
     assert_state_is_rebuilt_state(store)
 
 
+def test_one_statement_over_many_applications_refreshes_each_of_them(store, book):
+    """On PostgreSQL the state is refreshed once per statement, over all the rows it wrote: a
+    multi-row update or delete by plain SQL leaves each application it touched right."""
+    bureau = Bureau(store, book, random.Random(0))
+    for i in range(4):
+        bureau.submit(f"M-{i}")
+    for i in range(3):
+        records.decide(store, f"M-{i}", book, "wang")
+    with store.engine.begin() as c:
+        c.execute(text("DELETE FROM decision WHERE application_id IN ('M-0', 'M-1')"))
+        c.execute(text("UPDATE submission SET valid = FALSE WHERE application_id IN ('M-1', 'M-3')"))
+    got = {a.application_id: a.status for a in views.list_applications(store)}
+    assert got == {"M-0": "pending", "M-1": "rejected", "M-2": "proposed", "M-3": "rejected"}
+    assert_state_is_rebuilt_state(store)
+
+
 def test_paging_counts_in_sql(store, book):
     bureau = Bureau(store, book, random.Random(0))
     for i in range(7):

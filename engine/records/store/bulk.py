@@ -1,5 +1,7 @@
 """Rows a batch writes by the chunk: plain objects with a table's columns, one INSERT for them all.
 
+Also: updates of many rows by key in one statement (``update_by_id``).
+
 The ORM's instrumented rows (and their unit of work) would cost as much again as the insert
 itself (decide and confirm on PostgreSQL, benchmarks/bench_record.py). The readers of such a row
 (standing, the audit's fieldsets, decision_out) read attributes only.
@@ -10,7 +12,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import cast, column, insert, update, values
 
 
 class Bulk:
@@ -39,3 +41,33 @@ class Bulk:
         for row, row_id in zip(rows, ids, strict=True):
             row.id = row_id
         rows.clear()
+
+
+#: rows per UPDATE statement: PostgreSQL takes at most 65,535 parameters in one
+UPDATE_PAGE = 1000
+
+
+def update_by_id(s, model: Any, changes: list[dict]) -> None:
+    """Set each change's values on the row of its ``id`` (every change naming the same columns).
+
+    On PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` a page: the application state's triggers
+    run once per statement over all its rows (state.py), not once per row as an executemany
+    would have them. SQLite has no such form, and its triggers run per row either way.
+    """
+    if not changes:
+        return
+    table = model.__table__
+    if s.get_bind().dialect.name != "postgresql":
+        s.execute(update(model), changes)  # the ORM's bulk update by primary key: an executemany
+        return
+    names = list(changes[0])
+    if "id" not in names:
+        raise TypeError("update_by_id: every change names its row's id")
+    for start in range(0, len(changes), UPDATE_PAGE):
+        page = changes[start : start + UPDATE_PAGE]
+        rows = values(*(column(n, table.c[n].type) for n in names), name="v").data(
+            [tuple(c[n] for n in names) for c in page]
+        )
+        # CAST: a column of NULLs only would otherwise reach PostgreSQL as text
+        stmt = update(table).where(table.c.id == rows.c.id)
+        s.execute(stmt.values({n: cast(rows.c[n], table.c[n].type) for n in names if n != "id"}))
