@@ -54,7 +54,9 @@ from engine.records.accounts import add_account  # noqa: E402
 from engine.records.store import open_store  # noqa: E402
 
 ARG_BYTES = 64 * 1024  # file names per `submit` call: well under any ARG_MAX
-ENV = {k: v for k, v in os.environ.items() if k != "SHUANGTAN_DB"}  # every command names its --db
+# every command names its --db; and its modules' bytecode is cached, as pip's install compiles a
+# user's (a machine that sets PYTHONDONTWRITEBYTECODE would compile every module at each start)
+ENV = {k: v for k, v in os.environ.items() if k not in ("SHUANGTAN_DB", "PYTHONDONTWRITEBYTECODE")}
 ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # this checkout
 ENV["SHUANGTAN_LANG"] = "en"  # Chinese by default: the lines counted here are read in English
 SCALE_CHUNK = 2000  # applications evaluated and inserted at a time
