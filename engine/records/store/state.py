@@ -6,7 +6,8 @@ all its versions, its decisions and their reviews. Worked out at read time for a
 per application, its current version's key) it is an index range. Triggers on ``submission``,
 ``decision`` and ``review`` recompute the row of each application a write touches, inside the
 writer's transaction, whichever code writes (the ORM, a bulk insert, plain SQL): no writer has to
-know about it. The rules are those of ``engine.records.browse`` (``application``), which reads the
+know about it. SQLite's triggers run per row; PostgreSQL's once per statement, over the rows it
+wrote (a batch's chunk is one statement, so one refresh). The rules are those of ``engine.records.browse`` (``application``), which reads the
 rows themselves; tests hold the two to the same answers.
 
 On PostgreSQL two writers of one application (a new version while its proposal is confirmed)
