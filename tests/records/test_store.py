@@ -1,13 +1,16 @@
 """The record's schema: migrations reach the models, an upgrade keeps every record, URLs resolve."""
 
 import datetime as dt
+import json
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from engine.records.store import db
+from engine.records.store import db, state
 from engine.records.store.snapshot import dumps_files, loads_files
 from engine.rulebook.loader import compile_rulebook, digest_of
 
@@ -124,3 +127,9 @@ def test_large_texts_are_lz4_compressed_on_postgresql(pg_url):
         assert got == ("document", "l")
     finally:
         store.dispose()
+
+
+@given(st.dictionaries(st.text(), st.text()))
+def test_a_statuses_summary_is_the_json_text_the_list_filters_expect(statuses):
+    """(orjson writes it; the filters and the rows made before were written by json.dumps)"""
+    assert state.brief(statuses) == json.dumps(statuses, ensure_ascii=False, separators=(",", ":"))

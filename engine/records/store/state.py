@@ -251,8 +251,9 @@ def current(conn) -> bool:
 
 # --- the compact summaries ---------------------------------------------------------------
 def brief(statuses: dict[str, str]) -> str:
-    """``{"outcome":"status",...}`` in the document's order, compact: what the list filters match."""
-    return json.dumps(statuses, ensure_ascii=False, separators=(",", ":"))
+    """``{"outcome":"status",...}`` in the document's order, compact: what the list filters match
+    (orjson writes it as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` does)."""
+    return orjson.dumps(statuses).decode()
 
 
 def loads_document(text: str) -> Any:
