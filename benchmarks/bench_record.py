@@ -522,7 +522,9 @@ def main():
         done = sum(1 for _ in open(tmp / "decisions.jsonl", encoding="utf-8"))
         ref = rate(done, dt)
         shown = ", ".join(f"{w:.2f}" for w in walls)
-        print(f"evaluate -j 1: {done} decisions in {dt:.2f} s, the fastest of 3 runs ({shown} s; exit {proc.returncode})")
+        print(
+            f"evaluate -j 1: {done} decisions in {dt:.2f} s, the fastest of 3 runs ({shown} s; exit {proc.returncode})"
+        )
 
         results: dict = {}
         results["SQLite"] = on_record(f"sqlite:///{tmp / 'record.db'}", apps, names, one_id)
