@@ -293,8 +293,8 @@ def _propose(lines: list[bytes]) -> list[tuple[str, str | None]]:
 
     out = []
     for line in lines:
-        doc, holds = proposal_document(_BOOK, parse_application(line), [])
-        out.append((json.dumps(doc, ensure_ascii=False), json.dumps(holds, ensure_ascii=False) if holds else None))
+        _, holds, text = proposal_document(_BOOK, parse_application(line), [])
+        out.append((text, json.dumps(holds, ensure_ascii=False) if holds else None))
     return out
 
 
