@@ -25,7 +25,8 @@ of its own enterprise, so the record never refuses a period as already paid), in
      --outcome storage_subsidy=granted`, `show <one id>` and `--help`.
 Every rate counts the whole subprocess, start-up included, as a user waits for it; the ratios
 are to evaluate -j 1. The subprocesses run this checkout's code (PYTHONPATH). The machine's other load counts: run it idle. --keep keeps the temporary
-folder (the applications, the evaluate output and the SQLite file) and prints where it is.
+folder (the applications, the evaluate output and the SQLite files) and the PostgreSQL record at
+scale, and prints where they are.
 """
 
 from __future__ import annotations
@@ -435,7 +436,7 @@ def cold_reads(url: str, one_id: str, region: str) -> dict:
     return out
 
 
-def at_scale(m: int, seed: int, tmp: Path, no_pg: bool, help_wall: float) -> None:
+def at_scale(m: int, seed: int, tmp: Path, no_pg: bool, help_wall: float, keep: bool = False) -> None:
     urls = {"SQLite": f"sqlite:///{tmp / f'scale-{m}.db'}"}
     drop = None
     skipped = "skipped (--no-pg)"
@@ -452,8 +453,10 @@ def at_scale(m: int, seed: int, tmp: Path, no_pg: bool, help_wall: float) -> Non
         )
         results = {backend: cold_reads(url, one_id, region) for backend, url in urls.items()}
     finally:
-        if drop is not None:
+        if drop is not None and not keep:
             drop()
+        elif drop is not None:
+            print(f"kept the PostgreSQL record at scale: {urls['PostgreSQL']}")
     cols = ["SQLite", "PostgreSQL"]
     rows = [
         ("list, cold (median of 3)", "list"),
@@ -557,7 +560,7 @@ def main():
             for note in r["notes"]:
                 print(f"{backend}: {note}")
         if args.scale:
-            at_scale(args.scale, args.seed, tmp, args.no_pg, help_wall)
+            at_scale(args.scale, args.seed, tmp, args.no_pg, help_wall, keep=args.keep)
     finally:
         if args.keep:
             print(f"kept {tmp}")
