@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import String, cast, exists, func, insert, inspect, select
 from sqlmodel import Session, col
 
@@ -203,7 +204,19 @@ ENTITIES: dict[str, tuple[type, Callable[[Any], str]]] = {
 }
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def canonical(data: dict) -> bytes:
+    """The fields as ``json.dumps(sort_keys=True, ensure_ascii=False, compact, default=str)``
+    writes them, in UTF-8: every link ever made was hashed over that text. orjson writes the same
+    bytes for plain text, integers, booleans and nulls, several times faster (a batch hashes two
+    fieldsets a row; ``audit verify`` every row); anything else goes through ``json`` itself."""
+    if all(type(v) in _PLAIN for v in data.values()):
+        try:
+            return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a lone surrogate
+            pass
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
 

@@ -7,6 +7,7 @@ is one more step in ``BUILD``: the column sweep then edits every one of its colu
 """
 
 import datetime as dt
+import json
 import multiprocessing as mp
 import tempfile
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 from appdoc import example
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import String, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel.sql.sqltypes import AutoString
@@ -458,3 +461,13 @@ def test_concurrent_appenders_keep_one_unbroken_chain(record_url):
     assert report.ok, report.findings[:3]
     assert (report.links, report.rows) == (base.links + 2 * procs_n * each, base.rows + procs_n * each)
     store.dispose()
+
+
+_VALUES = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.decimals(allow_nan=False))
+
+
+@given(st.dictionaries(st.text(), _VALUES))
+def test_the_canonical_text_of_a_fieldset_is_json_dumps_sorted_and_compact(fields):
+    """Every link ever made was hashed over json.dumps' text: the faster writer must not change a byte."""
+    want = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    assert audit.canonical(fields) == want.encode("utf-8")
