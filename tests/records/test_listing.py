@@ -10,8 +10,8 @@ from appdoc import example
 from sqlalchemy import insert, select, text
 
 from engine.errors import ShuangtanError
+from engine.records import audit, views
 from engine.records import service as records
-from engine.records import views
 from engine.records.browse import STATUSES
 from engine.records.store import open_store, state
 from engine.records.store.models import DecisionRow, SubmissionIn
@@ -200,6 +200,19 @@ def test_one_statement_over_many_applications_refreshes_each_of_them(store, book
     got = {a.application_id: a.status for a in views.list_applications(store)}
     assert got == {"M-0": "pending", "M-1": "rejected", "M-2": "proposed", "M-3": "rejected"}
     assert_state_is_rebuilt_state(store)
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_written(store, book):
+    """(PostgreSQL takes a chunk's decisions by COPY, whose text format escapes these)"""
+    Bureau(store, book, random.Random(0)).submit("T-1")
+    said = "第一行\t制表\n第二行 \\N 反斜杠\\\r结束"
+    proposal = records.decide(store, "T-1", book, "wang", opinion=said)
+    with store.engine.connect() as c:
+        opinion, document = c.execute(
+            text("SELECT opinion, document FROM decision WHERE id = :i"), {"i": proposal.id}
+        ).one()
+    assert opinion == said and '"application_id":"T-1"' in document
+    assert audit.verify(store).ok
 
 
 def test_paging_counts_in_sql(store, book):
