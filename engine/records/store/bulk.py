@@ -1,4 +1,4 @@
-"""Rows a batch writes by the chunk: plain objects with a table's columns, one INSERT for them all.
+"""Rows a batch writes by the chunk: plain objects with a table's columns, one statement for them all.
 
 Also: updates of many rows by key in one statement (``update_by_id``).
 
