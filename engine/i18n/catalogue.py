@@ -1,4 +1,5 @@
-"""The message catalogue: ``templates/messages/<area>.yaml``, each area loaded strictly, once, when first spoken."""
+"""The message catalogue: ``templates/messages/<area>.yaml``, each area loaded strictly, once,
+when first spoken."""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ per application, its current version's key) it is an index range. Triggers on ``
 ``decision`` and ``review`` recompute the row of each application a write touches, inside the
 writer's transaction, whichever code writes (the ORM, a bulk insert, plain SQL): no writer has to
 know about it. SQLite's triggers run per row; PostgreSQL's once per statement, over the rows it
-wrote (a batch's chunk is one statement, so one refresh). The rules are those of ``engine.records.browse`` (``application``), which reads the
-rows themselves; tests hold the two to the same answers.
+wrote (a batch's chunk is one statement, so one refresh). The rules are those of
+``engine.records.browse`` (``application``), which reads the rows themselves; tests hold the two
+to the same answers.
 
 On PostgreSQL two writers of one application (a new version while its proposal is confirmed)
 would each compute from a snapshot without the other's row; each refresh first takes a
@@ -96,10 +97,15 @@ _COLS = ", ".join(COLUMNS)
 _SET = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "application_id")
 
 
+def _matcher(value: str, many: bool):
+    """``column = value``, or ``column = ANY(value)`` when ``value`` is an array of them."""
+    return (lambda c: f"{c} = ANY({value})") if many else (lambda c: f"{c} = {value}")
+
+
 def _refresh_application(app: str, many: bool = False) -> list[str]:
     """Statements that make the row of application ``app`` (an SQL expression; ``many``: an
     array of them) what the rows say."""
-    match = (lambda c: f"{c} = ANY({app})") if many else (lambda c: f"{c} = {app}")
+    match = _matcher(app, many)
     current = state_select(f"{match('c.application_id')} AND {_CURRENT}")
     return [
         f"DELETE FROM {TABLE} WHERE {match('application_id')} "
@@ -110,7 +116,7 @@ def _refresh_application(app: str, many: bool = False) -> list[str]:
 
 def _refresh_unnamed(sub: str, many: bool = False) -> list[str]:
     """The same for a submission with no readable application id (an application of its own)."""
-    match = (lambda c: f"{c} = ANY({sub})") if many else (lambda c: f"{c} = {sub}")
+    match = _matcher(sub, many)
     unnamed = state_select(f"{match('c.id')} AND c.application_id IS NULL")
     return [
         f"DELETE FROM {TABLE} WHERE {match('submission_id')} AND application_id IS NULL",
@@ -267,9 +273,10 @@ def loads_document(text: str) -> Any:
 
 
 #: document text -> its statuses, for the documents this process has just written: the audit
-#: link made in the same transaction derives them again (audit.py), and need not parse 10 kB anew
+#: link made in the same transaction derives them again (audit.py), and need not parse 10 kB
+#: anew. Taken out when read, so a long-running process (the service) keeps no documents here.
 _WRITTEN: dict[str, str] = {}
-_WRITTEN_MAX = 4096  # a few chunks of a batch
+_WRITTEN_MAX = 512  # two chunks of a batch (deciding.CHUNK): beyond that, start afresh
 
 
 def document_statuses(doc: dict, text: str) -> str:
@@ -285,7 +292,7 @@ def decision_statuses(document: str | None) -> str | None:
     """Each outcome's status of a decision document (JSON text), as the engine decided it."""
     if document is None:
         return None
-    known = _WRITTEN.get(document)  # equal text, equal statuses: a cache of a function of the text
+    known = _WRITTEN.pop(document, None)  # equal text, equal statuses: a cache of a function of the text
     if known is not None:
         return known
     outcomes = loads_document(document).get("outcomes")
