@@ -24,6 +24,9 @@ from engine.records.store import state
 from engine.records.store.direct import Reading
 
 STATUSES = ("received", "rejected", "pending", "proposed", "decided", "corrected")
+#: an outcome's statuses but not_applicable (engine.contract.decision's ``Status``; a test holds
+#: them equal): named, so that ``--outcome NAME`` is index ranges, not a walk of every application
+APPLICABLE = ("met", "not_met", "granted", "denied", "levied", "exempt", "undetermined")
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,23 @@ class Page:
     offset: int = 0
 
 
-def _contains(r: Reading, column: str, param: str) -> str:
-    fn = "instr" if r.dialect == "sqlite" else "strpos"
-    return f"{fn}(COALESCE({column}, ''), :{param}) > 0"
+def _outcome(f: Filters, params: dict) -> str | None:
+    """The condition on ``application_outcome o`` that ``f.outcome`` sets (None: no such filter)."""
+    if not f.outcome:
+        return None
+    name, _, status = f.outcome.partition("=")
+    params["outcome"] = name
+    if status:
+        params["outcome_status"] = status
+        return "o.outcome = :outcome AND o.status = :outcome_status"
+    params |= {f"applicable_{i}": status for i, status in enumerate(APPLICABLE)}
+    return f"o.outcome = :outcome AND o.status IN ({', '.join(f':applicable_{i}' for i in range(len(APPLICABLE)))})"
 
 
-def _where(r: Reading, f: Filters) -> tuple[str, dict]:
+def _where(r: Reading, f: Filters, walk: bool = False) -> tuple[str, dict]:
+    """The WHERE clause of ``f`` on ``application_state a``. ``walk``: the outcome as a correlated
+    EXISTS, which SQLite answers by walking the list's order and probing each row (the IN form,
+    by sorting every match)."""
     clauses, params = [], {}
     if f.status:
         clauses.append("a.status = :status")
@@ -64,23 +78,34 @@ def _where(r: Reading, f: Filters) -> tuple[str, dict]:
     if f.until:
         clauses.append("a.received_at < :until")
         params["until"] = r.time_param(dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time(), CST))
-    if f.outcome:
-        name, _, status = f.outcome.partition("=")
-        params["key"] = state.needle(name)
-        overridden = _contains(r, "a.override_statuses", "key")
-        if status:
-            params["has"] = state.needle(name, status)
-            clauses.append(
-                f"({_contains(r, 'a.override_statuses', 'has')} "
-                f"OR (NOT {overridden} AND {_contains(r, 'a.statuses', 'has')}))"
-            )
-        else:
-            params["na"] = state.needle(name, "not_applicable")
-            clauses.append(
-                f"(({overridden} AND NOT {_contains(r, 'a.override_statuses', 'na')}) OR (NOT {overridden} "
-                f"AND {_contains(r, 'a.statuses', 'key')} AND NOT {_contains(r, 'a.statuses', 'na')}))"
-            )
+    outcome = _outcome(f, params)
+    if outcome and walk:
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM {state.OUTCOMES} o WHERE o.submission_id = a.submission_id AND {outcome})"
+        )
+    elif outcome:
+        clauses.append(f"a.submission_id IN (SELECT o.submission_id FROM {state.OUTCOMES} o WHERE {outcome})")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _count(r: Reading, f: Filters, where: str, params: dict) -> int:
+    if f.outcome and not (f.status or f.region or f.since or f.until):
+        # the outcome alone: counted in its index (the table holds one row per application and outcome)
+        only: dict = {}
+        return r.rows(f"SELECT count(*) FROM {state.OUTCOMES} o WHERE {_outcome(f, only)}", **only)[0][0]
+    return r.rows(f"SELECT count(*) FROM application_state a{where}", **params)[0][0]
+
+
+def _walk(r: Reading, f: Filters, total: int, rows: int) -> bool:
+    """Whether SQLite should find the ``rows`` (offset and limit) of ``f``'s ``total`` applications
+    by walking the list's order (about 0.8 µs a row walked, ``rows`` of every ``total`` of them a
+    match) rather than by sorting every match (about 3.4 µs a match): on 100,000 applications,
+    a common outcome's first page is 0.5 ms walked and 32 ms sorted, a rare one's 82 ms and 0 ms.
+    PostgreSQL's planner makes this choice itself, from its statistics."""
+    if r.dialect != "sqlite" or not f.outcome or not total:
+        return False
+    everyone = r.rows("SELECT count(*) FROM application_state")[0][0]
+    return rows * everyone < 4 * total * total
 
 
 def page(
@@ -88,8 +113,11 @@ def page(
 ) -> Page:
     """The applications ``f`` selects, ordered by the current version's receipt (oldest first, or
     ``newest_first``), ``limit`` of them (None: all) from ``offset``, and how many there are."""
-    where, params = _where(r, f or Filters())
-    total = r.rows(f"SELECT count(*) FROM application_state a{where}", **params)[0][0]
+    f = f or Filters()
+    where, params = _where(r, f)
+    total = _count(r, f, where, params)
+    if limit is not None and _walk(r, f, total, offset + limit):
+        where, params = _where(r, f, walk=True)
     way = " DESC" if newest_first else ""
     order = f"a.received_at{way}, a.application_id{way}, a.submission_id{way}"
     window = ""

@@ -2,18 +2,22 @@
 the triggers keep; on SQLite and PostgreSQL."""
 
 import datetime as dt
+import json
 import random
+import typing
+from unittest import mock
 
 import listing_reference as reference
 import pytest
 from appdoc import example
 from sqlalchemy import insert, select, text
 
+from engine.contract.decision import Status
 from engine.errors import ShuangtanError
-from engine.records import audit, views
+from engine.records import audit, browse, views
 from engine.records import service as records
-from engine.records.browse import STATUSES
-from engine.records.store import open_store, state
+from engine.records.browse import APPLICABLE, STATUSES
+from engine.records.store import db, open_store, state
 from engine.records.store.models import DecisionRow, SubmissionIn
 
 OTHER = {"enterprise.region_code": "140200", "enterprise.credit_code": "91140200MA0HW2NB8C"}
@@ -112,8 +116,10 @@ def assert_lists_agree(store):
         got = [a.model_dump() for a in views.list_applications(store, **f)]
         want = [a.model_dump() for a in reference.list_applications(store, **f)]
         assert got == want, f
-        total, newest = views.list_page(store, views.Filters(**f), limit=3, offset=1, newest_first=True)
-        assert total == len(want) and [a.model_dump() for a in newest] == want[::-1][1:4], f
+        for walk in (False, True):  # an outcome's page found both ways (browse._walk chooses on SQLite)
+            with mock.patch.object(browse, "_walk", lambda *_, walk=walk: walk):
+                total, newest = views.list_page(store, views.Filters(**f), limit=3, offset=1, newest_first=True)
+            assert total == len(want) and [a.model_dump() for a in newest] == want[::-1][1:4], (f, walk)
 
 
 def assert_state_is_rebuilt_state(store):
@@ -126,6 +132,23 @@ def assert_state_is_rebuilt_state(store):
             key=lambda r: r[0],
         )
     assert [tuple(r) for r in kept] == [tuple(r) for r in rebuilt]
+    assert_outcomes_are_the_states_statuses(store)
+
+
+def assert_outcomes_are_the_states_statuses(store):
+    """application_outcome holds, for each state row, the status shown of each outcome: its
+    review's override, else its decision's."""
+    with store.engine.connect() as c:
+        rows = c.exec_driver_sql("SELECT submission_id, statuses, override_statuses FROM application_state").all()
+        kept = sorted(
+            tuple(r) for r in c.exec_driver_sql("SELECT submission_id, outcome, status FROM application_outcome")
+        )
+    shown = sorted(
+        (sub, name, status)
+        for sub, statuses, overrides in rows
+        for name, status in (json.loads(statuses or "{}") | json.loads(overrides or "{}")).items()
+    )
+    assert kept == shown
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -141,6 +164,11 @@ def test_random_records_list_as_reading_every_row_did(store, book, seed):
         assert views.show(store, app_id).model_dump() == reference.application(store, app_id).model_dump()
     statuses = {a.status for a in views.list_applications(store)}
     assert {"decided", "proposed", "rejected"} <= statuses, statuses  # the walk met the cases that matter
+
+
+def test_the_applicable_statuses_are_the_contracts_but_not_applicable():
+    assert set(APPLICABLE) == set(typing.get_args(Status)) - {"not_applicable"}
+    assert len(APPLICABLE) == len(set(APPLICABLE))
 
 
 def test_a_correction_shows_the_corrected_application_as_corrected(store, book):
@@ -169,6 +197,22 @@ def test_an_override_is_what_the_list_shows_and_filters(store, book):
     (shown,) = views.list_applications(store, outcome="storage_subsidy=denied")
     assert shown.statuses["storage_subsidy"] == "denied" and shown.statuses["equipment_subsidy"] == "granted"
     assert_lists_agree(store)
+
+
+def test_a_record_from_before_the_outcome_table_lists_by_outcome_once_upgraded(store, book):
+    """0009 adds application_outcome; the upgrade's rebuild fills it from the decisions there are."""
+    Bureau(store, book, random.Random(0)).submit("U-1")
+    records.decide(store, "U-1", book, "wang")
+    records.confirm(store, "U-1", book, "zhao", None, ("storage_subsidy=denied",), "meter unread")
+    with store.engine.begin() as c:  # the record as 0008 left it: no outcome table, older triggers
+        state.uninstall(c)
+        c.exec_driver_sql("DROP TABLE application_outcome")
+        c.exec_driver_sql("UPDATE alembic_version SET version_num = '0008'")
+    db.upgrade(store.engine)
+    assert db.current_revision(store.engine) == db.head_revision() and db.state_current(store.engine)
+    assert [a.application_id for a in views.list_applications(store, outcome="storage_subsidy=denied")] == ["U-1"]
+    assert views.list_applications(store, outcome="storage_subsidy=granted") == []
+    assert_state_is_rebuilt_state(store)
 
 
 def test_a_decision_inserted_in_bulk_gets_its_summary_and_its_state(store, book):

@@ -197,6 +197,18 @@ class ApplicationStateRow(SQLModel, table=True):
     override_statuses: str | None = Field(default=None, sa_column=Column(Text))  # its review's
 
 
+class ApplicationOutcomeRow(SQLModel, table=True):
+    """Each outcome's status shown for an application (its review's override, else its decision's):
+    what ``list --outcome`` selects and counts by index. Kept by triggers on application_state
+    (state.py), never written by code."""
+
+    __tablename__ = "application_outcome"
+    __table_args__ = (Index("ix_application_outcome_status", "outcome", "status", "submission_id"),)
+    submission_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    outcome: str = Field(sa_column=Column(Text, primary_key=True))
+    status: str = Field(max_length=32)
+
+
 class AuditRow(SQLModel, table=True):
     """One link of the audit chain: who did what to which row, and the row's digest at that moment."""
 

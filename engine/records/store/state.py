@@ -23,6 +23,10 @@ when they are missing or of another version, and a read-only command refuses a r
 them. A migration that recreates one of the three tables (SQLite's batch mode does) drops its
 triggers; the next ``upgrade`` puts them back and rebuilds.
 
+Triggers on ``application_state`` itself keep ``application_outcome``: a row per application and
+outcome, with the status shown (a review's override, else the decision's), indexed for ``list
+--outcome``, which would otherwise scan every application's summary (100,000 of them: 0.1 s).
+
 Also here: the compact ``statuses`` summaries a decision and a review keep beside their JSON
 (filled by column defaults in models.py), so that listing never decodes a decision document.
 """
@@ -34,9 +38,12 @@ from typing import Any
 
 import orjson
 
-VERSION = 3  # 3: on PostgreSQL, one refresh per statement (its transition tables), not per row
+VERSION = 4  # 3: on PostgreSQL, one refresh per statement (its transition tables); 4: application_outcome
 _PREFIX = "shuangtan_state_"
 TABLE = "application_state"
+#: each application's outcomes as rows (its current version's key, outcome, status shown): what
+#: ``list --outcome`` selects and counts by an index, kept from ``application_state``'s summaries
+OUTCOMES = "application_outcome"
 #: one trigger of each installed set is looked for to tell whether the set is there
 PROBE = f"shuangtan_state_v{VERSION}_review_ins"
 _LOCK_SPACE = 0x5348_5541  # pg_advisory_xact_lock(space, hashtext(app)): one refresher per application
@@ -126,7 +133,13 @@ def _refresh_unnamed(sub: str, many: bool = False) -> list[str]:
 
 #: every application's state row, worked out from scratch
 EVERY_STATE = state_select(f"(c.application_id IS NULL OR {_CURRENT})")
-REBUILD = [f"DELETE FROM {TABLE}", f"INSERT INTO {TABLE} ({_COLS}) {EVERY_STATE}"]
+#: emptying both tables: PostgreSQL's TRUNCATE leaves no dead rows for the next count to walk
+#: past (a DELETE of 100,000 rows made a plain ``list``'s count 70 ms until autovacuum came)
+_EMPTY = {
+    "sqlite": [f"DELETE FROM {OUTCOMES}", f"DELETE FROM {TABLE}"],
+    "postgresql": [f"TRUNCATE {OUTCOMES}, {TABLE}"],
+}
+_FILL = f"INSERT INTO {TABLE} ({_COLS}) {EVERY_STATE}"
 
 _DECISION_APP = "(SELECT application_id FROM decision WHERE id = {row}.{key})"
 #: table -> row ("NEW"/"OLD") -> (application expressions, unnamed-submission expressions) to refresh
@@ -150,10 +163,74 @@ _SET_TOUCHES = {
     ),
 }
 _TRANSITION = {"OLD": "shuangtan_old", "NEW": "shuangtan_new"}
+_TABLES = (*_TOUCHES, TABLE)  # every table a trigger of the set is on
 
 
 def _trigger_names() -> list[str]:
-    return [f"shuangtan_state_v{VERSION}_{table}_{event}" for table in _TOUCHES for event in _EVENTS]
+    return [f"shuangtan_state_v{VERSION}_{table}_{event}" for table in _TABLES for event in _EVENTS]
+
+
+# --- application_outcome, kept from application_state's rows ------------------------------
+# The status shown for an outcome is the review's override where there is one, else the
+# decision's (browse.py's rule): the two summaries merged, the override's keys winning.
+_SHOWN = {
+    "sqlite": "json_each(json_patch(COALESCE({r}.statuses, '{{}}'), COALESCE({r}.override_statuses, '{{}}')))",
+    "postgresql": "jsonb_each_text(COALESCE({r}.statuses, '{{}}')::jsonb || COALESCE({r}.override_statuses, '{{}}')::jsonb)",
+}
+_SUMMARY = "submission_id, statuses, override_statuses"
+
+
+def _outcome_rows(dialect: str, rows: str, r: str) -> str:
+    """INSERT of the outcome rows of the state rows ``r`` of ``rows`` (a FROM item)."""
+    return (
+        f"INSERT INTO {OUTCOMES} (submission_id, outcome, status) SELECT {r}.submission_id, e.key, e.value "
+        f"FROM {rows}, {_SHOWN[dialect].format(r=r)} e "
+        f"WHERE {r}.statuses IS NOT NULL OR {r}.override_statuses IS NOT NULL"
+    )
+
+
+def _sqlite_outcomes() -> list[str]:
+    forget = f"DELETE FROM {OUTCOMES} WHERE submission_id = OLD.submission_id"
+    learn = _outcome_rows("sqlite", "(SELECT 1)", "NEW")
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _SUMMARY.split(", "))
+    name = f"shuangtan_state_v{VERSION}_{TABLE}"
+    return [
+        f"CREATE TRIGGER {name}_ins AFTER INSERT ON {TABLE} FOR EACH ROW BEGIN {learn}; END",
+        f"CREATE TRIGGER {name}_upd AFTER UPDATE ON {TABLE} FOR EACH ROW WHEN {changed} BEGIN {forget}; {learn}; END",
+        f"CREATE TRIGGER {name}_del AFTER DELETE ON {TABLE} FOR EACH ROW BEGIN {forget}; END",
+    ]
+
+
+def _pg_outcomes() -> list[str]:
+    """Per statement: the rows whose summary or version changed are forgotten, then learnt anew
+    (an upsert of 200 applications whose statuses stayed as they were writes nothing here)."""
+    old, new = _TRANSITION["OLD"], _TRANSITION["NEW"]
+    bodies = {
+        "ins": [_outcome_rows("postgresql", f"{new} n", "n")],
+        "upd": [
+            f"DELETE FROM {OUTCOMES} WHERE submission_id IN "
+            f"(SELECT submission_id FROM (SELECT {_SUMMARY} FROM {old} EXCEPT SELECT {_SUMMARY} FROM {new}) x)",
+            _outcome_rows("postgresql", f"(SELECT {_SUMMARY} FROM {new} EXCEPT SELECT {_SUMMARY} FROM {old}) n", "n"),
+        ],
+        "del": [f"DELETE FROM {OUTCOMES} WHERE submission_id IN (SELECT submission_id FROM {old})"],
+    }
+    return [s for event, body in bodies.items() for s in _pg_trigger(TABLE, event, body)]
+
+
+def _pg_trigger(table: str, event: str, body: list[str], declare: str = "") -> list[str]:
+    """The function and the statement trigger that runs ``body`` after ``event`` on ``table``."""
+    verb, rows = _EVENTS[event]
+    name = f"shuangtan_state_v{VERSION}_{table}_{event}"
+    referencing = " ".join(f"{r} TABLE AS {_TRANSITION[r]}" for r in rows)
+    return [
+        f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+{declare}BEGIN
+    {"; ".join(body)};
+    RETURN NULL;
+END $$ LANGUAGE plpgsql""",
+        f"CREATE TRIGGER {name} AFTER {verb} ON {table} REFERENCING {referencing} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+    ]
 
 
 def _sqlite_install() -> list[str]:
@@ -169,7 +246,7 @@ def _sqlite_install() -> list[str]:
                     body += _refresh_application(app)
             name = f"shuangtan_state_v{VERSION}_{table}_{event}"
             out.append(f"CREATE TRIGGER {name} AFTER {verb} ON {table} FOR EACH ROW BEGIN {'; '.join(body)}; END")
-    return out
+    return out + _sqlite_outcomes()
 
 
 def _pg_install() -> list[str]:
@@ -179,7 +256,7 @@ def _pg_install() -> list[str]:
     are locked in one order, so two refreshers of overlapping sets queue, never deadlock."""
     out = []
     for table, touches in _SET_TOUCHES.items():
-        for event, (verb, rows) in _EVENTS.items():
+        for event, (_verb, rows) in _EVENTS.items():
             apps = " UNION ".join(touches(_TRANSITION[r])[0] for r in rows)
             subs = [q for q in (touches(_TRANSITION[r])[1] for r in rows) if q is not None]
             body = [
@@ -195,23 +272,8 @@ def _pg_install() -> list[str]:
                     "IF v_subs IS NOT NULL THEN " + "; ".join(_refresh_unnamed("v_subs", many=True)) + "; END IF",
                     *body,
                 ]
-            name = f"shuangtan_state_v{VERSION}_{table}_{event}"
-            referencing = " ".join(f"{r} TABLE AS {_TRANSITION[r]}" for r in rows)
-            out.append(
-                f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
-DECLARE
-    v_apps text[];
-    v_subs integer[];
-BEGIN
-    {"; ".join(body)};
-    RETURN NULL;
-END $$ LANGUAGE plpgsql"""
-            )
-            out.append(
-                f"CREATE TRIGGER {name} AFTER {verb} ON {table} REFERENCING {referencing} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-            )
-    return out
+            out += _pg_trigger(table, event, body, declare="DECLARE\n    v_apps text[];\n    v_subs integer[];\n")
+    return out + _pg_outcomes()
 
 
 def _installed(conn, dialect: str) -> set[str]:
@@ -226,7 +288,7 @@ def uninstall(conn) -> None:
     """Drop every version's triggers (and functions, on PostgreSQL), on a SQLAlchemy connection."""
     dialect = conn.dialect.name
     for name in sorted(_installed(conn, dialect)):
-        table = next(t for t in _TOUCHES if f"_{t}_" in name)
+        table = next(t for t in _TABLES if name.endswith(tuple(f"_{t}_{e}" for e in _EVENTS)))
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}" + ("" if dialect == "sqlite" else f" ON {table}"))
     if dialect != "sqlite":
         rows = conn.exec_driver_sql(
@@ -246,8 +308,10 @@ def install(conn, rebuild: bool = True) -> None:
         if conn.dialect.name == "postgresql":  # a freshly loaded table has no statistics: the rebuild's
             for table in _TOUCHES:  # per-row subqueries would scan where an index answers
                 conn.exec_driver_sql(f"ANALYZE {table}")
-        for statement in REBUILD:
+        for statement in [*_EMPTY[conn.dialect.name], _FILL]:
             conn.exec_driver_sql(statement)
+        if conn.dialect.name == "postgresql":  # the list's plans want the new rows' statistics
+            conn.exec_driver_sql(f"ANALYZE {TABLE}, {OUTCOMES}")
 
 
 def current(conn) -> bool:
@@ -257,8 +321,8 @@ def current(conn) -> bool:
 
 # --- the compact summaries ---------------------------------------------------------------
 def brief(statuses: dict[str, str]) -> str:
-    """``{"outcome":"status",...}`` in the document's order, compact: what the list filters match
-    (orjson writes it as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` does)."""
+    """``{"outcome":"status",...}`` in the document's order, compact: what ``application_outcome``
+    is kept from (orjson writes it as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` does)."""
     return orjson.dumps(statuses).decode()
 
 
@@ -303,9 +367,3 @@ def override_statuses(overrides: str | None) -> str | None:
     """The status a review set for each outcome it overrode (the last override of one wins)."""
     decided = {o["outcome"]: o["decided"]["status"] for o in json.loads(overrides)} if overrides else {}
     return brief(decided) if decided else None
-
-
-def needle(outcome: str, status: str | None = None) -> str:
-    """The text of ``brief`` that says ``outcome`` has ``status`` (any status: its key alone)."""
-    key = json.dumps(outcome, ensure_ascii=False)
-    return f"{key}:" if status is None else f"{key}:{json.dumps(status, ensure_ascii=False)}"
