@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import String, cast, exists, func, insert, inspect, select
+from sqlalchemy import String, cast, exists, func, inspect, select
 from sqlmodel import Session, col
 
 from engine.cst import CST, shown_time
 from engine.errors import RecordError
 from engine.records.store import state
+from engine.records.store.bulk import insert_rows
 from engine.records.store.db import Store, as_utc, now_utc
 from engine.records.store.models import (
     AccountRow,
@@ -289,7 +290,7 @@ def append_many(s, entries: list[Entry]) -> None:
             }
         )
         prev = h
-    s.execute(insert(AuditRow), values)
+    insert_rows(s, AuditRow, values)
     head.seq, head.hash = seq, prev
     s.add(head)
     s.flush()

@@ -59,25 +59,46 @@ class Bulk:
                 {"t": self.name, "n": len(rows)},
             ).scalars()
         )
-        try:
-            data = "".join(
-                "\t".join([str(i), *(_copy_text(getattr(r, c)) for c in self.columns)]) + "\n"
-                for i, r in zip(ids, rows, strict=True)
-            )
-        except TypeError:
+        columns = ("id", *self.columns)
+        if not copy_rows(
+            s, self.name, columns, ([i, *(getattr(r, c) for c in self.columns)] for i, r in zip(ids, rows))
+        ):
             return None  # (the ids drawn stay unused: a sequence has gaps anyway)
-        sql = f"COPY {self.name} (id, {', '.join(self.columns)}) FROM STDIN"
-        raw = s.connection().connection.driver_connection  # the session's own transaction
-        cur = raw.cursor()
-        try:
-            if hasattr(cur, "copy_expert"):  # psycopg2
-                cur.copy_expert(sql, io.StringIO(data))
-            else:  # psycopg (3)
-                with cur.copy(sql) as copy:
-                    copy.write(data)
-        finally:
-            cur.close()
         return ids
+
+
+def insert_rows(s, model: Any, rows: list[dict]) -> None:
+    """Insert ``rows``, each naming the same columns, its key included (no ids are drawn): one
+    ``COPY`` on PostgreSQL (see ``Bulk``), else the ORM's bulk insert."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    if s.get_bind().dialect.name == "postgresql":
+        if copy_rows(s, model.__tablename__, columns, ([r[c] for c in columns] for r in rows)):
+            return
+    s.execute(insert(model.__table__), rows)
+
+
+def copy_rows(s, table: str, columns: tuple[str, ...], rows) -> bool:
+    """``rows`` (sequences of ``columns``' values) into ``table`` by one ``COPY ... FROM STDIN`` in
+    the session's transaction; False, with nothing written, when a value is of a type this
+    writer does not know."""
+    try:
+        data = "".join("\t".join([_copy_text(v) for v in r]) + "\n" for r in rows)
+    except TypeError:
+        return False
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    raw = s.connection().connection.driver_connection  # the session's own transaction
+    cur = raw.cursor()
+    try:
+        if hasattr(cur, "copy_expert"):  # psycopg2
+            cur.copy_expert(sql, io.StringIO(data))
+        else:  # psycopg (3)
+            with cur.copy(sql) as copy:
+                copy.write(data)
+    finally:
+        cur.close()
+    return True
 
 
 def _copy_text(value: Any) -> str:
