@@ -61,7 +61,7 @@ class Bulk:
         )
         columns = ("id", *self.columns)
         if not copy_rows(
-            s, self.name, columns, ([i, *(getattr(r, c) for c in self.columns)] for i, r in zip(ids, rows))
+            s, self.name, columns, ([i, *(getattr(r, c) for c in self.columns)] for i, r in zip(ids, rows, strict=True))
         ):
             return None  # (the ids drawn stay unused: a sequence has gaps anyway)
         return ids
