@@ -90,9 +90,8 @@ def _where(r: Reading, f: Filters, walk: bool = False) -> tuple[str, dict]:
 
 def _count(r: Reading, f: Filters, where: str, params: dict) -> int:
     if f.outcome and not (f.status or f.region or f.since or f.until):
-        # the outcome alone: counted in its index (the table holds one row per application and outcome)
-        only: dict = {}
-        return r.rows(f"SELECT count(*) FROM {state.OUTCOMES} o WHERE {_outcome(f, only)}", **only)[0][0]
+        # the outcome alone (``params`` are its own): counted in its index, one row per application
+        return r.rows(f"SELECT count(*) FROM {state.OUTCOMES} o WHERE {_outcome(f, {})}", **params)[0][0]
     return r.rows(f"SELECT count(*) FROM application_state a{where}", **params)[0][0]
 
 

@@ -177,7 +177,8 @@ _SHOWN = {
     "sqlite": "json_each(json_patch(COALESCE({r}.statuses, '{{}}'), COALESCE({r}.override_statuses, '{{}}')))",
     "postgresql": "jsonb_each_text(COALESCE({r}.statuses, '{{}}')::jsonb || COALESCE({r}.override_statuses, '{{}}')::jsonb)",
 }
-_SUMMARY = "submission_id, statuses, override_statuses"
+_SUMMARY_COLUMNS = ("submission_id", "statuses", "override_statuses")  # what the rows are kept from
+_SUMMARY = ", ".join(_SUMMARY_COLUMNS)
 
 
 def _outcome_rows(dialect: str, rows: str, r: str) -> str:
@@ -192,7 +193,7 @@ def _outcome_rows(dialect: str, rows: str, r: str) -> str:
 def _sqlite_outcomes() -> list[str]:
     forget = f"DELETE FROM {OUTCOMES} WHERE submission_id = OLD.submission_id"
     learn = _outcome_rows("sqlite", "(SELECT 1)", "NEW")
-    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _SUMMARY.split(", "))
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _SUMMARY_COLUMNS)
     name = f"shuangtan_state_v{VERSION}_{TABLE}"
     return [
         f"CREATE TRIGGER {name}_ins AFTER INSERT ON {TABLE} FOR EACH ROW BEGIN {learn}; END",
