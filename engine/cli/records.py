@@ -255,27 +255,29 @@ def batch_lifetime() -> Iterator[None]:
 
 
 def _decision_line(d) -> str:
+    lang = language()  # once: a batch prints thousands of these lines
     granted = [(k, v) for k, v in d.statuses.items() if v in ("granted", "denied", "levied", "not_met", "exempt")]
     sup = ""
     if d.supersedes_id and d.state == "proposed":
-        sup = t("record_cli.decision.would_replace", id=d.supersedes_id)
+        sup = t("record_cli.decision.would_replace", lang, id=d.supersedes_id)
     if d.supersedes_id and d.state == "in_force":
-        sup = t("record_cli.decision.replaces", id=d.supersedes_id)
-    notes = "" if d.history_agrees in (None, True) else t("record_cli.decision.history_differs")
+        sup = t("record_cli.decision.replaces", lang, id=d.supersedes_id)
+    notes = "" if d.history_agrees in (None, True) else t("record_cli.decision.history_differs", lang)
     if d.metering_agrees is not None:
-        notes += t("record_cli.decision.metered", id=d.telemetry_id) + (
-            "" if d.metering_agrees else t("record_cli.decision.meter_differs")
+        notes += t("record_cli.decision.metered", lang, id=d.telemetry_id) + (
+            "" if d.metering_agrees else t("record_cli.decision.meter_differs", lang)
         )
     if d.holds:
         holds = ", ".join(
-            t("record_cli.decision.hold", code=h["code"], outcome=saying.outcome(h["outcome"])) for h in d.holds
+            t("record_cli.decision.hold", lang, code=h["code"], outcome=saying.outcome(h["outcome"])) for h in d.holds
         )
-        notes += t("record_cli.decision.held", holds=holds)
+        notes += t("record_cli.decision.held", lang, holds=holds)
     if d.overrides:
-        notes += t("record_cli.decision.overridden", outcomes=saying.outcomes(o["outcome"] for o in d.overrides))
+        notes += t("record_cli.decision.overridden", lang, outcomes=saying.outcomes(o["outcome"] for o in d.overrides))
     return t(
         "record_cli.decision.line",
-        state=t(f"record_cli.decision.{d.state}", id=d.id),
+        lang,
+        state=t(f"record_cli.decision.{d.state}", lang, id=d.id),
         app=d.application_id,
         replaces=sup,
         subsidy=saying.money(d.totals["subsidy_yuan"]),

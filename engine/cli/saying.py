@@ -7,10 +7,11 @@ the rulebook's by tests/i18n), and an outcome the catalogue does not know is sho
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from engine.i18n.catalogue import message, t
-from engine.i18n.language import language
+from engine.i18n.language import language, use
 
 
 def outcome(name: str) -> str:
@@ -32,9 +33,17 @@ def state(word: str) -> str:
 
 def statuses(items) -> str:
     """``storage_subsidy granted, …`` / ``用户侧储能度电补贴：批准，…``."""
-    return t("record_cli.list_sep").join(
-        t("record_cli.outcome_status", outcome=outcome(k), status=status(v)) for k, v in items
-    )
+    return _statuses(language(), tuple(items))
+
+
+# A batch prints a line per decision, and its statuses and amounts repeat: each phrase is
+# worked out once per language (the catalogue does not change while a process runs).
+@functools.lru_cache(maxsize=4096)
+def _statuses(lang: str, items: tuple) -> str:
+    with use(lang):
+        return t("record_cli.list_sep").join(
+            t("record_cli.outcome_status", outcome=outcome(k), status=status(v)) for k, v in items
+        )
 
 
 def outcomes(names) -> str:
@@ -45,6 +54,16 @@ def outcomes(names) -> str:
 
 def money(value: object) -> str:
     """``280000.00 yuan`` (English, as before) / ``280,000.00元``."""
+    return _money(language(), str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _money(lang: str, value: str) -> str:
+    with use(lang):
+        return _money_now(value)
+
+
+def _money_now(value: str) -> str:
     if language() == "en":
         return t("record_cli.money", amount=value)
     from engine.i18n.numbers import amount

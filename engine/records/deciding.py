@@ -171,7 +171,13 @@ def evaluate(book: Rulebook, app: Application, record: History, telemetry=None, 
 def evaluated(
     book: Rulebook, app: Application, record: History, telemetry=None, system_id: str | None = None
 ) -> tuple[dict, str]:
-    """``evaluate``'s document and its JSON text: serialised once, the text what is stored."""
+    """``evaluate``'s document and its JSON text: serialised once, the text what is stored.
+
+    The engine's decision holds JSON's values only (text, booleans, integers, None: amounts are
+    decimal text), so it is the data its text decodes to, and decoding 10 kB back would cost a
+    quarter of deciding (tests/records hold the two equal on every rule test's case). Documents
+    are values: every step after this one makes a new dict (engine.contract.decision). The
+    metering block's figures come from another path, so a metered decision is decoded as stored."""
     decided = app
     if telemetry is not None:
         from engine.telemetry.crosscheck import annotate, facts_for, metered_application
@@ -183,7 +189,7 @@ def evaluated(
     if telemetry is not None:
         decision = annotate(decision, book, app, facts, comparisons, telemetry)
     text = dumps_decision(decision)
-    return orjson.loads(text), text  # the Decimals as the stored text has them
+    return (orjson.loads(text) if telemetry is not None else decision), text
 
 
 def store_snapshot(s, book: Rulebook) -> None:
@@ -409,7 +415,8 @@ def _decidable(s, app_id: str, sub: SubmissionRow | None) -> tuple[SubmissionRow
 
 def _current_submissions(s, app_ids: list[str], raw: bool) -> dict[str, Any]:
     """app id -> the version it stands on (see ``current_submission``), for many at once: the
-    row with its raw document, or (``raw=False``) its id and enterprise columns alone."""
+    row's columns a proposal reads, its raw document among them (plain rows, not ORM objects), or
+    (``raw=False``) its id and enterprise columns alone."""
     latest = (
         select(col(SubmissionRow.application_id).label("app"), func.max(col(SubmissionRow.version)).label("v"))
         .where(col(SubmissionRow.application_id).in_(app_ids), col(SubmissionRow.valid).is_not(False))
@@ -426,7 +433,13 @@ def _current_submissions(s, app_ids: list[str], raw: bool) -> dict[str, Any]:
             col(SubmissionRow.region_code),
         ).join(latest, on)
         return {r.application_id: r for r in s.execute(keys)}
-    return {r.application_id: r for r in s.exec(select(SubmissionRow).join(latest, on)).scalars()}
+    # the columns a proposal reads, as plain rows: an ORM object per version costs more than its query
+    rows = select(*(col(getattr(SubmissionRow, c)) for c in _PROPOSED_FROM)).join(latest, on)
+    return {r.application_id: r for r in s.execute(rows)}
+
+
+#: what a proposal reads of the version it is made on
+_PROPOSED_FROM = ("id", "application_id", "version", "raw", "sha256", "corrects", "credit_code")
 
 
 def open_proposal_rows(s, app_ids: list[str], documents: bool = True) -> dict[str, DecisionRow]:
