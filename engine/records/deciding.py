@@ -312,73 +312,94 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
         unflushed: set[str] = set()
         unsent: list[DecisionRow] = []
         store_snapshot(s, book)
-        for k, app_id in enumerate(app_ids):
-            if seconds is not None and k and time.monotonic() - started > seconds:
-                retry.extend(app_ids[k:])
-                break
-            try:
-                sub, app = _decidable(s, app_id, subs.get(app_id))
-                e = app.enterprise
-                before = seen.get(app_id)
-                if before is None or before.id != sub.id and before.credit_code != e.credit_code:
-                    retry.append(app_id)  # a new version (of another enterprise?) arrived unlocked
-                    continue
-                if app_id in waiting:
-                    raise AlreadyProposedError(app_id, stored_id(waiting[app_id].id))
-                cur = current.get(app_id)
-                if cur is not None and cur.submission_id == sub.id and not again:
-                    raise AlreadyDecidedError(app_id, stored_id(cur.id))
-                corrected = current.get(sub.corrects) if sub.corrects else None
-                if e.credit_code in unflushed:
-                    _insert(s, unsent)  # an earlier proposal of this chunk counts: it needs its id
-                    unflushed.clear()
-                mine = rows.setdefault(e.credit_code, [])
-                counting = standing(s, e.credit_code, {app_id} | ({sub.corrects} if sub.corrects else set()), rows=mine)
-                tel = telemetry.get(app_id)
+        # PostgreSQL: the rows go to the server as they are made, their ids drawn first (a
+        # refused application takes none); it inserts one while the next is worked out. Not when
+        # an application needs the session meanwhile (one not on record; telemetry to read).
+        streamed = s.get_bind().dialect.name == "postgresql" and all(a in subs and a not in telemetry for a in app_ids)
+        ids = iter(_DECISIONS.draw_ids(s, len(app_ids))) if streamed else None
+
+        def made_rows() -> Iterator[DecisionRow]:
+            for k, app_id in enumerate(app_ids):
+                if seconds is not None and k and time.monotonic() - started > seconds:
+                    retry.extend(app_ids[k:])
+                    break
                 try:
-                    tel_data = read_stored_telemetry(tel, book, app) if tel is not None else None
-                    doc, holds, text = proposal_document(book, app, counting, tel_data, tel.system_id if tel else None)
-                except (InvalidTelemetryError, MeteringError) as exc:
-                    assert tel is not None, "only a telemetry file raises these"
-                    raise NotDecidableError(
-                        key="telemetry_unusable", app=app_id, telemetry=tel.id, filename=tel.filename, problem=exc
-                    ) from None
-                replaced = cur if cur is not None else corrected
-                row = _new_decision(
-                    submission_id=stored_id(sub.id),
-                    application_id=app_id,
-                    replaces_id=replaced.id if replaced is not None else None,
-                    credit_code=e.credit_code,
-                    period_year=app.period.end.year,
-                    period_start=app.period.start,
-                    period_end=app.period.end,
-                    ruleset_version=book.version,
-                    ruleset_digest=book.digest,
-                    input_sha256=sub.sha256,
-                    officer=officer,
-                    decided_at=now or now_utc(),
-                    document=text,
-                    statuses=state.document_statuses(doc, text),
-                    **granted_columns(doc),
-                    telemetry_id=tel.id if tel is not None else None,
-                    opinion=opinion or None,
-                    holds=json.dumps(holds, ensure_ascii=False) if holds else None,
-                )
-            except ShuangtanError as exc:
-                results[app_id] = exc
-                continue
-            except OperationalError:
-                raise  # the record itself failed: nothing of the chunk is kept
-            except Exception as exc:  # a defect met on this application: reported, the others go on
-                results[app_id] = RecordError(
-                    key="internal", app=app_id, code=INTERNAL_ERROR, reason=internal_reason(exc)
-                )
-                continue
-            unsent.append(row)
-            mine.append((row, None))
-            unflushed.add(e.credit_code)
-            made.append((app_id, row, doc))
-        _insert(s, unsent)
+                    sub, app = _decidable(s, app_id, subs.get(app_id))
+                    e = app.enterprise
+                    before = seen.get(app_id)
+                    if before is None or before.id != sub.id and before.credit_code != e.credit_code:
+                        retry.append(app_id)  # a new version (of another enterprise?) arrived unlocked
+                        continue
+                    if app_id in waiting:
+                        raise AlreadyProposedError(app_id, stored_id(waiting[app_id].id))
+                    cur = current.get(app_id)
+                    if cur is not None and cur.submission_id == sub.id and not again:
+                        raise AlreadyDecidedError(app_id, stored_id(cur.id))
+                    corrected = current.get(sub.corrects) if sub.corrects else None
+                    if ids is None and e.credit_code in unflushed:
+                        _insert(s, unsent)  # an earlier proposal of this chunk counts: it needs its id
+                        unflushed.clear()
+                    mine = rows.setdefault(e.credit_code, [])
+                    counting = standing(
+                        s, e.credit_code, {app_id} | ({sub.corrects} if sub.corrects else set()), rows=mine
+                    )
+                    tel = telemetry.get(app_id)
+                    try:
+                        tel_data = read_stored_telemetry(tel, book, app) if tel is not None else None
+                        doc, holds, text = proposal_document(
+                            book, app, counting, tel_data, tel.system_id if tel else None
+                        )
+                    except (InvalidTelemetryError, MeteringError) as exc:
+                        assert tel is not None, "only a telemetry file raises these"
+                        raise NotDecidableError(
+                            key="telemetry_unusable", app=app_id, telemetry=tel.id, filename=tel.filename, problem=exc
+                        ) from None
+                    replaced = cur if cur is not None else corrected
+                    row = _new_decision(
+                        submission_id=stored_id(sub.id),
+                        application_id=app_id,
+                        replaces_id=replaced.id if replaced is not None else None,
+                        credit_code=e.credit_code,
+                        period_year=app.period.end.year,
+                        period_start=app.period.start,
+                        period_end=app.period.end,
+                        ruleset_version=book.version,
+                        ruleset_digest=book.digest,
+                        input_sha256=sub.sha256,
+                        officer=officer,
+                        decided_at=now or now_utc(),
+                        document=text,
+                        statuses=state.document_statuses(doc, text),
+                        **granted_columns(doc),
+                        telemetry_id=tel.id if tel is not None else None,
+                        opinion=opinion or None,
+                        holds=json.dumps(holds, ensure_ascii=False) if holds else None,
+                    )
+                except ShuangtanError as exc:
+                    results[app_id] = exc
+                    continue
+                except OperationalError:
+                    raise  # the record itself failed: nothing of the chunk is kept
+                except Exception as exc:  # a defect met on this application: reported, the others go on
+                    results[app_id] = RecordError(
+                        key="internal", app=app_id, code=INTERNAL_ERROR, reason=internal_reason(exc)
+                    )
+                    continue
+                if ids is not None:
+                    row.id = next(ids)
+                else:
+                    unsent.append(row)
+                    unflushed.add(e.credit_code)
+                mine.append((row, None))
+                made.append((app_id, row, doc))
+                yield row
+
+        if ids is not None:
+            _DECISIONS.stream(s, made_rows())
+        else:
+            for _ in made_rows():
+                pass
+            _insert(s, unsent)
         audit.append_many(s, [audit.Entry(officer, "decide.propose", "decision", r, "proposal", a) for a, r, _ in made])
     for app_id, row, doc in made:
         results[app_id] = decision_out(row, superseded_by=None, review=None, doc=doc)

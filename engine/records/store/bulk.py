@@ -53,18 +53,29 @@ class Bulk:
         ``decide --all-pending``); COPY is also what the server reads fastest, and fires the
         statement's triggers as an INSERT does. None, with nothing written, when a value is of a
         type this writer does not know (the VALUES list takes them)."""
-        ids = sorted(
-            s.execute(
-                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                {"t": self.name, "n": len(rows)},
-            ).scalars()
-        )
+        ids = self.draw_ids(s, len(rows))
         columns = ("id", *self.columns)
         if not copy_rows(
             s, self.name, columns, ([i, *(getattr(r, c) for c in self.columns)] for i, r in zip(ids, rows, strict=True))
         ):
             return None  # (the ids drawn stay unused: a sequence has gaps anyway)
         return ids
+
+    def draw_ids(self, s, n: int) -> list[int]:
+        """``n`` ids from the table's sequence (PostgreSQL), ascending."""
+        return sorted(
+            s.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                {"t": self.name, "n": n},
+            ).scalars()
+        )
+
+    def stream(self, s, rows) -> None:
+        """PostgreSQL: the rows ``rows`` yields, each with its id, by one ``COPY`` that takes each
+        row as it is made: the server inserts one while the next is being worked out. Nothing else
+        may use the session until the iterator is done."""
+        columns = ("id", *self.columns)
+        copy_lines(s, self.name, columns, (_copy_line([r.id, *(getattr(r, c) for c in self.columns)]) for r in rows))
 
 
 def insert_rows(s, model: Any, rows: list[dict]) -> None:
@@ -84,21 +95,44 @@ def copy_rows(s, table: str, columns: tuple[str, ...], rows) -> bool:
     the session's transaction; False, with nothing written, when a value is of a type this
     writer does not know."""
     try:
-        data = "".join("\t".join([_copy_text(v) for v in r]) + "\n" for r in rows)
+        data = "".join(_copy_line(r) for r in rows)
     except TypeError:
         return False
+    copy_lines(s, table, columns, [data])
+    return True
+
+
+def _copy_line(values) -> str:
+    return "\t".join([_copy_text(v) for v in values]) + "\n"
+
+
+class _Lines(io.TextIOBase):
+    """The file psycopg2's ``copy_expert`` reads: the lines of an iterator, as they come."""
+
+    def __init__(self, lines):
+        self.lines = iter(lines)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        return next(self.lines, "")
+
+
+def copy_lines(s, table: str, columns: tuple[str, ...], lines) -> None:
+    """COPY's text ``lines`` (an iterator; each one row) into ``table`` in the session's transaction."""
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     raw = s.connection().connection.driver_connection  # the session's own transaction
     cur = raw.cursor()
     try:
         if hasattr(cur, "copy_expert"):  # psycopg2
-            cur.copy_expert(sql, io.StringIO(data))
+            cur.copy_expert(sql, _Lines(lines))
         else:  # psycopg (3)
             with cur.copy(sql) as copy:
-                copy.write(data)
+                for line in lines:
+                    copy.write(line)
     finally:
         cur.close()
-    return True
 
 
 def _copy_text(value: Any) -> str:
