@@ -48,7 +48,7 @@ from engine.records.adjusting import no_zero_grants, one_payment
 from engine.records.common import decision_out, latest_submission, sha256, unloaded
 from engine.records.standing import enterprises_rows, history_of, overlapping, standing
 from engine.records.store import state
-from engine.records.store.bulk import Bulk
+from engine.records.store.bulk import FLUSH, Bulk
 from engine.records.store.db import Store, now_utc
 from engine.records.store.models import (
     DecisionOut,
@@ -189,7 +189,7 @@ def evaluated(
     if telemetry is not None:
         decision = annotate(decision, book, app, facts, comparisons, telemetry)
     text = dumps_decision(decision)
-    return (orjson.loads(text) if telemetry is not None else decision), text
+    return (orjson.loads(text) if telemetry is not None else cast(dict, decision)), text
 
 
 def store_snapshot(s, book: Rulebook) -> None:
@@ -312,13 +312,12 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
         unflushed: set[str] = set()
         unsent: list[DecisionRow] = []
         store_snapshot(s, book)
-        # PostgreSQL: the rows go to the server as they are made, their ids drawn first (a
-        # refused application takes none); it inserts one while the next is worked out. Not when
-        # an application needs the session meanwhile (one not on record; telemetry to read).
+        # PostgreSQL: the rows go to the server as they are made; it inserts one while the next
+        # is worked out. Not when an application needs the session meanwhile (one not on record,
+        # telemetry to read).
         streamed = s.get_bind().dialect.name == "postgresql" and all(a in subs and a not in telemetry for a in app_ids)
-        ids = iter(_DECISIONS.draw_ids(s, len(app_ids))) if streamed else None
 
-        def made_rows() -> Iterator[DecisionRow]:
+        def made_rows() -> Iterator[DecisionRow | object]:  # object: FLUSH
             for k, app_id in enumerate(app_ids):
                 if seconds is not None and k and time.monotonic() - started > seconds:
                     retry.extend(app_ids[k:])
@@ -336,8 +335,11 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
                     if cur is not None and cur.submission_id == sub.id and not again:
                         raise AlreadyDecidedError(app_id, stored_id(cur.id))
                     corrected = current.get(sub.corrects) if sub.corrects else None
-                    if ids is None and e.credit_code in unflushed:
-                        _insert(s, unsent)  # an earlier proposal of this chunk counts: it needs its id
+                    if e.credit_code in unflushed:  # an earlier proposal of this chunk counts: it needs its id
+                        if streamed:
+                            yield FLUSH
+                        else:
+                            _insert(s, unsent)
                         unflushed.clear()
                     mine = rows.setdefault(e.credit_code, [])
                     counting = standing(
@@ -385,17 +387,15 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
                         key="internal", app=app_id, code=INTERNAL_ERROR, reason=internal_reason(exc)
                     )
                     continue
-                if ids is not None:
-                    row.id = next(ids)
-                else:
+                if not streamed:
                     unsent.append(row)
-                    unflushed.add(e.credit_code)
+                unflushed.add(e.credit_code)
                 mine.append((row, None))
                 made.append((app_id, row, doc))
                 yield row
 
-        if ids is not None:
-            _DECISIONS.stream(s, made_rows())
+        if streamed:
+            _DECISIONS.stream(s, made_rows(), _ids_of)
         else:
             for _ in made_rows():
                 pass
@@ -407,6 +407,28 @@ def _propose(store, app_ids, book, officer, again, now, opinion, seconds, result
 
 
 _DECISIONS = Bulk(DecisionRow)
+
+
+def _ids_of(s, rows: list) -> None:
+    """The ids the server gave the proposals just streamed: each application's newest decision,
+    which is its proposal's, as the chunk holds the locks of its enterprises (a concurrent
+    decider of it waits); each one's version is checked all the same."""
+    by_app = {r.application_id: r for r in rows}
+    found = s.execute(
+        select(col(DecisionRow.id), col(DecisionRow.application_id), col(DecisionRow.submission_id)).where(
+            col(DecisionRow.id).in_(
+                select(func.max(col(DecisionRow.id)))
+                .where(col(DecisionRow.application_id).in_(list(by_app)))
+                .group_by(col(DecisionRow.application_id))
+            )
+        )
+    ).all()
+    for row_id, app_id, sub_id in found:
+        if by_app[app_id].submission_id != sub_id:
+            raise RuntimeError(f"the newest decision of {app_id} is not the proposal just written")
+        by_app[app_id].id = row_id
+    if len(found) != len(rows):
+        raise RuntimeError("a proposal just written is not on record")
 
 
 def _new_decision(**values) -> DecisionRow:

@@ -70,12 +70,41 @@ class Bulk:
             ).scalars()
         )
 
-    def stream(self, s, rows) -> None:
-        """PostgreSQL: the rows ``rows`` yields, each with its id, by one ``COPY`` that takes each
-        row as it is made: the server inserts one while the next is being worked out. Nothing else
-        may use the session until the iterator is done."""
-        columns = ("id", *self.columns)
-        copy_lines(s, self.name, columns, (_copy_line([r.id, *(getattr(r, c) for c in self.columns)]) for r in rows))
+    def stream(self, s, rows, ids_of) -> None:
+        """PostgreSQL: the rows ``rows`` yields by ``COPY``, each sent as it is made, so that the
+        server inserts one while the next is being worked out; their ids are the sequence's, as an
+        INSERT takes them (no id is drawn for a row never made). ``FLUSH`` from ``rows`` ends the
+        statement there: ``ids_of(s, rows)`` gives the rows sent so far their ids before ``rows``
+        goes on (and once more at the end). Nothing else may use the session meanwhile."""
+        segment = _Segment(iter(rows), self.columns)
+        while segment.more:
+            segment.start()
+            copy_lines(s, self.name, self.columns, segment.lines())
+            if segment.sent:
+                ids_of(s, segment.sent)
+
+
+class _Segment:
+    """The rows of one COPY statement of ``Bulk.stream``: up to a FLUSH or the end."""
+
+    def __init__(self, rows, columns):
+        self.rows, self.columns = rows, columns
+        self.more, self.sent = True, []
+
+    def start(self) -> None:
+        self.more, self.sent = False, []
+
+    def lines(self):
+        for r in self.rows:
+            if r is FLUSH:
+                self.more = True
+                return
+            self.sent.append(r)
+            yield _copy_line([getattr(r, c) for c in self.columns])
+
+
+#: what ``Bulk.stream``'s rows yield where the rows before must have their ids
+FLUSH = object()
 
 
 def insert_rows(s, model: Any, rows: list[dict]) -> None:
