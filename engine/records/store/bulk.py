@@ -76,6 +76,7 @@ class Bulk:
         INSERT takes them (no id is drawn for a row never made). ``FLUSH`` from ``rows`` ends the
         statement there: ``ids_of(s, rows)`` gives the rows sent so far their ids before ``rows``
         goes on (and once more at the end). Nothing else may use the session meanwhile."""
+        s.flush()  # the session's pending rows first: the COPY goes by the driver, past the session
         segment = _Segment(iter(rows), self.columns)
         while segment.more:
             segment.start()
