@@ -53,22 +53,18 @@ class Bulk:
         ``decide --all-pending``); COPY is also what the server reads fastest, and fires the
         statement's triggers as an INSERT does. None, with nothing written, when a value is of a
         type this writer does not know (the VALUES list takes them)."""
-        ids = self.draw_ids(s, len(rows))
+        ids = sorted(
+            s.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                {"t": self.name, "n": len(rows)},
+            ).scalars()
+        )
         columns = ("id", *self.columns)
         if not copy_rows(
             s, self.name, columns, ([i, *(getattr(r, c) for c in self.columns)] for i, r in zip(ids, rows, strict=True))
         ):
             return None  # (the ids drawn stay unused: a sequence has gaps anyway)
         return ids
-
-    def draw_ids(self, s, n: int) -> list[int]:
-        """``n`` ids from the table's sequence (PostgreSQL), ascending."""
-        return sorted(
-            s.execute(
-                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                {"t": self.name, "n": n},
-            ).scalars()
-        )
 
     def stream(self, s, rows, ids_of) -> None:
         """PostgreSQL: the rows ``rows`` yields by ``COPY``, each sent as it is made, so that the
